@@ -1,0 +1,15 @@
+//! vatrace's trace format, ioctl catalogue, decoders and pool-state model: the crate every other
+//! part of the toolkit (tracer, replay, TUI, checks) reads and writes traces through.
+//!
+//! * [`record`]: the data model of a trace ([`Header`], [`Record`]);
+//! * [`stream`]: the file format ([`TraceWriter`], [`TraceReader`]);
+//! * [`source`]: [`RecordSource`], one interface over files and live tracers.
+#![forbid(unsafe_code)]
+
+pub mod record;
+pub mod source;
+pub mod stream;
+
+pub use record::{Header, Record};
+pub use source::RecordSource;
+pub use stream::{TraceError, TraceReader, TraceWriter};

@@ -1,0 +1,456 @@
+//! Reading and writing trace files: [`TraceWriter`] streams records out as they arrive,
+//! [`TraceReader`] streams them back in, one record at a time, and never panics on bad input.
+//!
+//! Layout: [`MAGIC`], one CBOR [`Header`], CBOR [`Record`]s, last a [`Record::End`].
+//! A reader tells apart four ways a file can be wrong: not a trace ([`TraceError::BadMagic`]),
+//! too new ([`TraceError::UnsupportedVersion`]), cut short ([`TraceError::Truncated`]: no `End`,
+//! possibly half a record at the end) and damaged ([`TraceError::Corrupt`]: a record that does not
+//! decode). Every record before the problem is delivered first.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use ciborium::Value;
+use sha2::{Digest, Sha256};
+
+use crate::record::{
+    Bitstream, Blob, End, Header, Record, Totals, FORMAT_VERSION, MAGIC, RECORD_TAGS,
+};
+
+/// Deepest CBOR nesting a reader accepts; records nest far less, and the limit keeps hostile
+/// input from exhausting the stack.
+const RECURSION_LIMIT: usize = 64;
+
+/// Everything that can go wrong reading or writing a trace.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    /// The underlying file or stream failed.
+    #[error("I/O error at byte {offset} of the trace: {source}")]
+    Io {
+        offset: u64,
+        #[source]
+        source: io::Error,
+    },
+    /// The input does not start with [`MAGIC`].
+    #[error(
+        "not a vatrace trace: it starts with {found:02x?} instead of the magic bytes \"VATRACE\\0\" \
+         (byte 0); check the file name, or re-record it with `vatrace record`"
+    )]
+    BadMagic {
+        /// The first bytes found (at most 8).
+        found: Vec<u8>,
+    },
+    /// The header's major format version is newer than this reader's.
+    #[error(
+        "trace format version {found} (in the header at byte 8) is newer than the version {supported} \
+         this vatrace reads; upgrade vatrace to read this trace"
+    )]
+    UnsupportedVersion { found: u32, supported: u32 },
+    /// The input ends before an `End` record: the tracer crashed or was killed.
+    #[error(
+        "trace is cut at byte {offset}: {records} whole records were read, then {}, and no End record; \
+         the tracer was probably killed or crashed. The records before byte {offset} are valid",
+        if *dangling == 0 { "the file ends".to_string() } else { format!("{dangling} bytes of an unfinished record") }
+    )]
+    Truncated {
+        /// Where the last whole record ends (where an unfinished one starts).
+        offset: u64,
+        /// Whole records read after the header.
+        records: u64,
+        /// Bytes of an unfinished record after `offset`.
+        dangling: u64,
+    },
+    /// A record (or the header) does not decode.
+    #[error(
+        "corrupt trace: the item at byte {offset} does not decode ({detail}); the records before it \
+         are valid, nothing after it can be trusted"
+    )]
+    Corrupt { offset: u64, detail: String },
+    /// A record could not be encoded (a bug, or a writer error).
+    #[error("cannot write record {record} of the trace: {detail}")]
+    Encode { record: u64, detail: String },
+}
+
+impl TraceError {
+    /// Whether this error only says the trace was cut (records before it are all valid).
+    pub fn is_truncated(&self) -> bool {
+        matches!(self, TraceError::Truncated { .. })
+    }
+}
+
+/// Counts bytes passing through a reader or writer.
+struct Counting<T> {
+    inner: T,
+    count: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes a trace: the header at creation, then records, then [`TraceWriter::finish`].
+///
+/// Output is buffered and flushed every [`TraceWriter::FLUSH_EVERY`] records or
+/// [`TraceWriter::FLUSH_INTERVAL`], whichever comes first, so a killed tracer loses little; call
+/// [`TraceWriter::flush`] when idle. Identical bitstream chunks are stored once
+/// ([`TraceWriter::write_bitstream`]).
+pub struct TraceWriter<W: Write> {
+    out: Counting<BufWriter<W>>,
+    totals: Totals,
+    unflushed: u32,
+    last_flush: Instant,
+    blobs: HashMap<[u8; 32], u64>,
+    next_blob: u64,
+}
+
+impl<W: Write> TraceWriter<W> {
+    /// Records written between flushes at most.
+    pub const FLUSH_EVERY: u32 = 256;
+    /// Time between flushes at most (checked when a record is written).
+    pub const FLUSH_INTERVAL: Duration = Duration::from_millis(200);
+
+    /// Starts a trace on `out`: writes the magic and `header`, and flushes.
+    pub fn new(out: W, header: &Header) -> Result<Self, TraceError> {
+        let mut w = TraceWriter {
+            out: Counting { inner: BufWriter::with_capacity(256 * 1024, out), count: 0 },
+            totals: Totals::default(),
+            unflushed: 0,
+            last_flush: Instant::now(),
+            blobs: HashMap::new(),
+            next_blob: 0,
+        };
+        let offset = w.out.count;
+        w.out.write_all(&MAGIC).map_err(|source| TraceError::Io { offset, source })?;
+        ciborium::into_writer(header, &mut w.out).map_err(|e| w.encode_error(e))?;
+        w.flush()?;
+        Ok(w)
+    }
+
+    fn encode_error(&self, e: ciborium::ser::Error<io::Error>) -> TraceError {
+        match e {
+            ciborium::ser::Error::Io(source) => TraceError::Io { offset: self.out.count, source },
+            ciborium::ser::Error::Value(detail) => {
+                TraceError::Encode { record: self.totals.records, detail }
+            }
+        }
+    }
+
+    /// Appends one record. Use [`TraceWriter::finish`] for `End` and
+    /// [`TraceWriter::write_bitstream`] for bitstream bytes (writing `Blob`/`Bitstream` directly
+    /// works but bypasses deduplication).
+    pub fn write(&mut self, record: &Record) -> Result<(), TraceError> {
+        ciborium::into_writer(record, &mut self.out).map_err(|e| self.encode_error(e))?;
+        let t = &mut self.totals;
+        t.records += 1;
+        match record {
+            Record::Ioctl(_) => t.ioctls += 1,
+            Record::Bitstream(b) => {
+                t.bitstreams += 1;
+                t.bitstream_bytes += b.len;
+            }
+            Record::Blob(b) => {
+                t.blobs += 1;
+                t.blob_bytes += b.data.len() as u64;
+            }
+            Record::Lost(l) => t.lost += l.count,
+            _ => {}
+        }
+        self.unflushed += 1;
+        if self.unflushed >= Self::FLUSH_EVERY || self.last_flush.elapsed() >= Self::FLUSH_INTERVAL {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Returns the blob id for `data`, writing a [`Record::Blob`] first if this content is new.
+    pub fn blob(&mut self, data: &[u8]) -> Result<u64, TraceError> {
+        let digest: [u8; 32] = Sha256::digest(data).into();
+        if let Some(&id) = self.blobs.get(&digest) {
+            return Ok(id);
+        }
+        let id = self.next_blob;
+        self.write(&Record::Blob(Blob { id, data: data.to_vec() }))?;
+        self.next_blob += 1;
+        self.blobs.insert(digest, id);
+        Ok(id)
+    }
+
+    /// Writes the bitstream bytes of one plane of the QBUF with sequence number `ioctl_seq`:
+    /// a `Blob` if the content is new, then a `Bitstream` record. `len` is the length the buffer
+    /// claims; `data` may be shorter if the capture was cut. Returns the blob id.
+    pub fn write_bitstream(
+        &mut self,
+        ioctl_seq: u64,
+        plane: u32,
+        offset: u64,
+        len: u64,
+        data: &[u8],
+    ) -> Result<u64, TraceError> {
+        let blob = self.blob(data)?;
+        self.write(&Record::Bitstream(Bitstream { ioctl_seq, plane, offset, len, blob }))?;
+        Ok(blob)
+    }
+
+    /// Flushes buffered records to the underlying writer.
+    pub fn flush(&mut self) -> Result<(), TraceError> {
+        let offset = self.out.count;
+        self.out.flush().map_err(|source| TraceError::Io { offset, source })?;
+        self.unflushed = 0;
+        self.last_flush = Instant::now();
+        Ok(())
+    }
+
+    /// Counts so far.
+    pub fn totals(&self) -> Totals {
+        self.totals
+    }
+
+    /// Bytes written so far (including buffered ones).
+    pub fn bytes_written(&self) -> u64 {
+        self.out.count
+    }
+
+    /// Ends the trace: writes `end` with its `totals` replaced by the writer's counts, flushes,
+    /// and hands back the underlying writer.
+    pub fn finish(mut self, mut end: End) -> Result<W, TraceError> {
+        end.totals = self.totals;
+        ciborium::into_writer(&Record::End(end), &mut self.out).map_err(|e| self.encode_error(e))?;
+        self.flush()?;
+        let offset = self.out.count;
+        self.out
+            .inner
+            .into_inner()
+            .map_err(|e| TraceError::Io { offset, source: e.into_error() })
+    }
+}
+
+/// Where a reader is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Reading,
+    /// `End` was read (or an error reported): the iterator is exhausted.
+    Done,
+}
+
+/// Reads a trace one record at a time (never the whole file).
+///
+/// Iterating yields every whole record, then, if the trace is not complete, one error
+/// ([`TraceError::Truncated`] or [`TraceError::Corrupt`]), then `None`.
+pub struct TraceReader<R: Read> {
+    input: Counting<BufReader<R>>,
+    header: Header,
+    records: u64,
+    state: State,
+    end: Option<End>,
+}
+
+impl TraceReader<File> {
+    /// Opens the trace at `path` and reads its header.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, TraceError> {
+        let file = File::open(path.as_ref()).map_err(|source| TraceError::Io {
+            offset: 0,
+            source: io::Error::new(source.kind(), format!("{}: {source}", path.as_ref().display())),
+        })?;
+        TraceReader::new(file)
+    }
+}
+
+/// What decoding one CBOR item gave.
+enum Item {
+    Value(Value),
+    /// Clean end of input at an item boundary.
+    Eof,
+}
+
+impl<R: Read> TraceReader<R> {
+    /// Reads the magic and header from `input`.
+    pub fn new(input: R) -> Result<Self, TraceError> {
+        let mut input = Counting { inner: BufReader::with_capacity(256 * 1024, input), count: 0 };
+        let mut magic = Vec::with_capacity(8);
+        (&mut input)
+            .take(8)
+            .read_to_end(&mut magic)
+            .map_err(|source| TraceError::Io { offset: 0, source })?;
+        if magic != MAGIC {
+            return Err(TraceError::BadMagic { found: magic });
+        }
+        let value = match read_item(&mut input, 0)? {
+            Item::Value(v) => v,
+            Item::Eof => {
+                return Err(TraceError::Truncated { offset: 8, records: 0, dangling: 0 });
+            }
+        };
+        let header = header_from_value(value)?;
+        Ok(TraceReader { input, header, records: 0, state: State::Reading, end: None })
+    }
+
+    /// The trace's header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// Byte offset of the next record.
+    pub fn offset(&self) -> u64 {
+        self.input.count
+    }
+
+    /// Whole records read so far (after the header).
+    pub fn records_read(&self) -> u64 {
+        self.records
+    }
+
+    /// The `End` record, once read: `Some` means the trace is complete.
+    pub fn end(&self) -> Option<&End> {
+        self.end.as_ref()
+    }
+
+    /// The next record, `None` after `End` or after an error was reported.
+    pub fn next_record(&mut self) -> Option<Result<Record, TraceError>> {
+        if self.state == State::Done {
+            return None;
+        }
+        let offset = self.input.count;
+        let result = match read_item(&mut self.input, self.records) {
+            Ok(Item::Value(v)) => record_from_value(v, offset),
+            Ok(Item::Eof) => Err(TraceError::Truncated { offset, records: self.records, dangling: 0 }),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(record) => {
+                self.records += 1;
+                if let Record::End(end) = &record {
+                    self.end = Some(end.clone());
+                    self.state = State::Done;
+                }
+                Some(Ok(record))
+            }
+            Err(e) => {
+                self.state = State::Done;
+                Some(Err(e))
+            }
+        }
+    }
+
+    /// After `End`: whether bytes follow it (a sign of a damaged or concatenated file).
+    pub fn has_trailing_data(&mut self) -> bool {
+        self.end.is_some() && self.input.inner.fill_buf().map(|b| !b.is_empty()).unwrap_or(false)
+    }
+}
+
+impl<R: Read> Iterator for TraceReader<R> {
+    type Item = Result<Record, TraceError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_record()
+    }
+}
+
+/// Decodes one CBOR item, telling a clean end of input from a cut item.
+fn read_item<R: Read>(input: &mut Counting<BufReader<R>>, records: u64) -> Result<Item, TraceError> {
+    let offset = input.count;
+    match input.inner.fill_buf() {
+        Ok([]) => return Ok(Item::Eof),
+        Ok(_) => {}
+        Err(source) => return Err(TraceError::Io { offset, source }),
+    }
+    match ciborium::de::from_reader_with_recursion_limit::<Value, _>(&mut *input, RECURSION_LIMIT) {
+        Ok(v) => Ok(Item::Value(v)),
+        Err(ciborium::de::Error::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            Err(TraceError::Truncated { offset, records, dangling: input.count - offset })
+        }
+        Err(ciborium::de::Error::Io(source)) => Err(TraceError::Io { offset: input.count, source }),
+        Err(ciborium::de::Error::Syntax(at)) => Err(TraceError::Corrupt {
+            offset,
+            detail: format!("invalid CBOR at byte {}", offset + at as u64),
+        }),
+        Err(ciborium::de::Error::Semantic(at, msg)) => Err(TraceError::Corrupt {
+            offset,
+            detail: match at {
+                Some(at) => format!("{msg} at byte {}", offset + at as u64),
+                None => msg,
+            },
+        }),
+        Err(ciborium::de::Error::RecursionLimitExceeded) => Err(TraceError::Corrupt {
+            offset,
+            detail: format!("nested deeper than {RECURSION_LIMIT} levels"),
+        }),
+    }
+}
+
+fn header_from_value(value: Value) -> Result<Header, TraceError> {
+    let corrupt = |detail: String| TraceError::Corrupt { offset: 8, detail };
+    let Some(map) = value.as_map() else {
+        return Err(corrupt("the header is not a CBOR map".into()));
+    };
+    let version = map
+        .iter()
+        .find(|(k, _)| k.as_text() == Some("format_version"))
+        .and_then(|(_, v)| v.as_integer())
+        .and_then(|i| u32::try_from(i).ok())
+        .ok_or_else(|| corrupt("the header has no format_version".into()))?;
+    if version > FORMAT_VERSION {
+        return Err(TraceError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
+    }
+    if version == 0 {
+        return Err(corrupt("format_version 0 is not a valid version".into()));
+    }
+    value.deserialized::<Header>().map_err(|e| corrupt(format!("bad header: {e}")))
+}
+
+fn record_from_value(value: Value, offset: u64) -> Result<Record, TraceError> {
+    // An externally tagged variant: a map of one entry, or a bare string for unit variants.
+    let tag = match &value {
+        Value::Map(m) if m.len() == 1 => m[0].0.as_text().map(str::to_string),
+        Value::Text(t) => Some(t.clone()),
+        _ => None,
+    };
+    let Some(tag) = tag else {
+        return Err(TraceError::Corrupt {
+            offset,
+            detail: "expected a record (a map with one variant name)".into(),
+        });
+    };
+    if !RECORD_TAGS.contains(&tag.as_str()) {
+        if tag == "Unknown" || tag.is_empty() || !tag.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(TraceError::Corrupt { offset, detail: format!("invalid record kind {tag:?}") });
+        }
+        return Ok(Record::Unknown { tag });
+    }
+    value
+        .deserialized::<Record>()
+        .map_err(|e| TraceError::Corrupt { offset, detail: format!("bad {tag} record: {e}") })
+}
+
+/// Reads a whole trace held in memory; convenience for tests and small tools.
+pub fn read_all(bytes: &[u8]) -> Result<(Header, Vec<Record>, Option<TraceError>), TraceError> {
+    let mut reader = TraceReader::new(bytes)?;
+    let mut records = Vec::new();
+    let mut error = None;
+    for r in &mut reader {
+        match r {
+            Ok(r) => records.push(r),
+            Err(e) => error = Some(e),
+        }
+    }
+    Ok((reader.header.clone(), records, error))
+}
+
+#[cfg(test)]
+mod tests;
