@@ -1,0 +1,48 @@
+#!/bin/sh
+# PID 1 of the vatrace test-bed guest (see testbed/src/run.rs).
+# The root filesystem is the host's, read-only over 9p. This script mounts the pseudo
+# filesystems, mounts the repository read-write at the host's own path, runs the command the
+# host wrote into the run folder, stores its exit code there and powers the guest off.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=dumb LANG=C.UTF-8
+say() { echo "vatrace-testbed: $*" > /dev/console; }
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+for d in /tmp /run /root /var/tmp /var/lib/dbus; do mount -t tmpfs tmpfs "$d" 2>/dev/null; done
+mount -t tracefs tracefs /sys/kernel/tracing
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t securityfs securityfs /sys/kernel/security
+mount -t bpf bpf /sys/fs/bpf
+
+REPO= RUN=
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in
+        vatrace.repo=*) REPO=${arg#vatrace.repo=} ;;
+        vatrace.run=*) RUN=${arg#vatrace.run=} ;;
+    esac
+done
+if [ -z "$REPO" ] || [ -z "$RUN" ]; then
+    say "kernel command line lacks vatrace.repo= or vatrace.run="
+else
+    if mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,access=any repo "$REPO"; then
+        cd "$REPO"
+        [ -f "$RUN/env" ] && . "$RUN/env"
+        say "running $RUN/cmd"
+        /bin/sh "$RUN/cmd" > "$RUN/stdout" 2> "$RUN/stderr" < /dev/null
+        code=$?
+        echo "$code" > "$RUN/exit_code.tmp" && mv "$RUN/exit_code.tmp" "$RUN/exit_code"
+        sync
+        say "command exited with $code"
+    else
+        say "could not mount the repository share at $REPO"
+    fi
+fi
+# Power off: -no-reboot turns the guest's reboot into QEMU's exit.
+reboot -f -f 2>/dev/null
+perl -e 'syscall(169, 0xfee1dead, 672274793, 0x01234567)' 2>/dev/null
+exit 0

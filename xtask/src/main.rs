@@ -1,0 +1,210 @@
+//! `cargo xtask`: the project's automation.
+//!
+//! - `setup`: installs everything a fresh Debian machine lacks (apt packages, the nightly's
+//!   rust-src, bpf-linker built against the nightly's own LLVM, the 6.12 uapi headers v4l2r needs).
+//! - `testbed build` / `testbed run`: the QEMU test-bed with a real 6.12 kernel (see the `testbed` crate).
+//! - `test`: setup + test-bed kernel + every test of the workspace (what `.ci/run` runs).
+//! - `demo`: setup + test-bed kernel + the main job: a traced decode in the test-bed.
+
+mod demo;
+mod setup;
+
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "vatrace project automation")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Install what this machine lacks (idempotent; prints each step).
+    Setup {
+        /// Only report what is missing; change nothing.
+        #[arg(long)]
+        check: bool,
+    },
+    /// The QEMU test-bed with a real 6.12 kernel (visl, vicodec, vim2m, vgem).
+    Testbed {
+        #[command(subcommand)]
+        cmd: TestbedCmd,
+    },
+    /// Set up, build the test-bed kernel, and run every test of the workspace.
+    Test {
+        /// Skip `setup` (when you know the machine is ready).
+        #[arg(long)]
+        no_setup: bool,
+        /// Extra arguments passed to `cargo test` (after `--`).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Set up, build the test-bed kernel, and run the main job in the test-bed.
+    Demo {
+        /// Skip `setup`.
+        #[arg(long)]
+        no_setup: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TestbedCmd {
+    /// Build (or find in the cache) the test-bed kernel.
+    Build {
+        /// Rebuild even if a cached kernel exists.
+        #[arg(long)]
+        force: bool,
+        /// Parallel make jobs (default: number of CPUs).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+    },
+    /// Boot the test-bed and run CMD in it (repository as working directory); exits with CMD's code.
+    Run {
+        /// Kill the guest after this many seconds (exit code 124).
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+        /// Extra kernel command-line arguments, e.g. "visl.visl_transtime_ms=5".
+        #[arg(long)]
+        append: Vec<String>,
+        /// Virtual CPUs.
+        #[arg(long, default_value_t = 2)]
+        smp: u32,
+        /// Guest memory in MiB.
+        #[arg(long, default_value_t = 2048)]
+        memory: u32,
+        /// Environment for CMD, as NAME=VALUE (repeatable).
+        #[arg(long = "env", short = 'e')]
+        env: Vec<String>,
+        /// Fail instead of building the kernel when it is not built yet.
+        #[arg(long)]
+        no_build: bool,
+        /// The command and its arguments.
+        #[arg(last = true, required = true)]
+        cmd: Vec<String>,
+    },
+    /// Print the cached kernel's path (exit 1 if it is not built).
+    Path,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match real_main(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn real_main(cli: Cli) -> Result<ExitCode> {
+    match cli.cmd {
+        Cmd::Setup { check } => {
+            let missing = setup::run(check)?;
+            if check && missing > 0 {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Cmd::Testbed { cmd } => return testbed_cmd(cmd),
+        Cmd::Test { no_setup, args } => {
+            if !no_setup {
+                setup::run(false)?;
+            }
+            build_kernel(false, None)?;
+            return cargo(&["build", "--workspace", "--all-targets"], &[])
+                .and_then(|()| cargo_status(&["test", "--workspace", "--no-fail-fast"], &args));
+        }
+        Cmd::Demo { no_setup } => {
+            if !no_setup {
+                setup::run(false)?;
+            }
+            build_kernel(false, None)?;
+            return demo::run();
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn build_kernel(force: bool, jobs: Option<usize>) -> Result<std::path::PathBuf> {
+    let mut opts = testbed::kernel::BuildOptions { force, ..Default::default() };
+    if let Some(j) = jobs {
+        opts.jobs = j;
+    }
+    let mut say = |line: &str| eprintln!("testbed: {line}");
+    testbed::build_kernel(&opts, &mut say)
+}
+
+fn testbed_cmd(cmd: TestbedCmd) -> Result<ExitCode> {
+    match cmd {
+        TestbedCmd::Build { force, jobs } => {
+            let image = build_kernel(force, jobs)?;
+            println!("{}", image.display());
+        }
+        TestbedCmd::Path => match testbed::cached_kernel()? {
+            Some(p) => println!("{}", p.display()),
+            None => {
+                eprintln!("the test-bed kernel is not built: run `cargo xtask testbed build`");
+                return Ok(ExitCode::from(1));
+            }
+        },
+        TestbedCmd::Run { timeout, append, smp, memory, env, no_build, cmd } => {
+            let mut opts = testbed::RunOptions {
+                timeout: Duration::from_secs(timeout),
+                append,
+                smp,
+                memory_mib: memory,
+                echo: true,
+                build_if_missing: !no_build,
+                ..Default::default()
+            };
+            for kv in env {
+                let Some((k, v)) = kv.split_once('=') else { bail!("--env takes NAME=VALUE, got {kv:?}") };
+                opts.env.push((k.to_string(), v.to_string()));
+            }
+            let out = testbed::run(&cmd, &opts)?;
+            return Ok(match out.outcome {
+                testbed::Outcome::Exited(c) => ExitCode::from(u8::try_from(c).unwrap_or(1)),
+                testbed::Outcome::TimedOut => {
+                    eprintln!("xtask: {}", out.explain());
+                    ExitCode::from(124)
+                }
+                testbed::Outcome::NoExitCode => {
+                    eprintln!("xtask: {}", out.explain());
+                    ExitCode::from(125)
+                }
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `cargo ARGS -- EXTRA` in the repository, failing on a non-zero exit.
+fn cargo(args: &[&str], extra: &[String]) -> Result<()> {
+    let code = cargo_status(args, extra)?;
+    if code != ExitCode::SUCCESS {
+        bail!("cargo {} failed", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Runs `cargo ARGS -- EXTRA` in the repository and returns its exit code.
+fn cargo_status(args: &[&str], extra: &[String]) -> Result<ExitCode> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("xtask: cargo {} {}", args.join(" "), if extra.is_empty() { String::new() } else { format!("-- {}", extra.join(" ")) });
+    let mut c = Command::new(cargo);
+    c.args(args).current_dir(testbed::paths::repo_root());
+    if !extra.is_empty() {
+        c.arg("--").args(extra);
+    }
+    let status = c.status().context("running cargo")?;
+    Ok(match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(c) => ExitCode::from(u8::try_from(c).unwrap_or(1)),
+        None => ExitCode::from(1),
+    })
+}

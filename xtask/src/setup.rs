@@ -1,0 +1,265 @@
+//! `cargo xtask setup`: makes a fresh Debian machine ready to build and test vatrace.
+//!
+//! Idempotent: every step checks first and prints what it found and what it does.
+//! 1. apt packages (test-bed kernel build and QEMU, the decoding clients, libva, v4l-utils…);
+//! 2. the nightly toolchain's `rust-src` (the eBPF crate is built with `-Z build-std`);
+//! 3. bpf-linker built against the nightly's own libLLVM, rebuilt when their LLVMs differ;
+//! 4. the Linux 6.12 uapi headers in `.cache/kernel-headers` (v4l2r runs bindgen on videodev2.h).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+/// Debian packages the project needs, with why.
+pub const APT_PACKAGES: &[(&str, &str)] = &[
+    ("qemu-system-x86", "boots the test-bed"),
+    ("linux-source-6.12", "the test-bed kernel's source"),
+    ("bc", "kernel build"),
+    ("flex", "kernel build"),
+    ("bison", "kernel build"),
+    ("libelf-dev", "kernel build"),
+    ("libssl-dev", "kernel build"),
+    ("dwarves", "kernel build (pahole, for BTF)"),
+    ("cpio", "kernel build"),
+    ("make", "kernel build"),
+    ("gcc", "kernel build"),
+    ("xz-utils", "kernel source extraction"),
+    ("rsync", "kernel headers_install"),
+    ("binutils", "readelf, to check bpf-linker's LLVM"),
+    ("libclang-dev", "bindgen (v4l2r, libva bindings)"),
+    ("clang", "bindgen"),
+    ("pkg-config", "building against libva"),
+    ("libva-dev", "the libva driver"),
+    ("vainfo", "libva client"),
+    ("ffmpeg", "test clips, VA-API client"),
+    ("gstreamer1.0-tools", "GStreamer reference client"),
+    ("gstreamer1.0-plugins-base", "GStreamer reference client"),
+    ("gstreamer1.0-plugins-good", "GStreamer reference client"),
+    ("gstreamer1.0-plugins-bad", "GStreamer v4l2codecs and va"),
+    ("v4l-utils", "v4l2-ctl, v4l2-compliance"),
+    ("strace", "ioctl counts to compare with"),
+    ("mpv", "VA-API client"),
+    ("tmux", "TUI tests"),
+];
+
+/// The bpf-linker release built against the nightly's LLVM.
+const BPF_LINKER_VERSION: &str = "0.13.0";
+
+/// Runs every step; with `check`, only reports. Returns how many things were missing.
+pub fn run(check: bool) -> Result<usize> {
+    let mut missing = 0;
+    missing += apt(check)?;
+    missing += rust_src(check)?;
+    missing += bpf_linker(check)?;
+    missing += kernel_headers(check)?;
+    if missing == 0 {
+        say("everything is in place");
+    } else if check {
+        say(&format!("{missing} thing(s) missing: run `cargo xtask setup`"));
+    }
+    Ok(missing)
+}
+
+fn say(msg: &str) {
+    eprintln!("setup: {msg}");
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+}
+
+fn installed(pkg: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f", "${Status}", pkg])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn apt(check: bool) -> Result<usize> {
+    let missing: Vec<&str> = APT_PACKAGES.iter().map(|(p, _)| *p).filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        say(&format!("apt: all {} packages installed", APT_PACKAGES.len()));
+        return Ok(0);
+    }
+    say(&format!("apt: missing {}", missing.join(" ")));
+    if check {
+        return Ok(missing.len());
+    }
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+    let run = |args: &[&str]| -> Result<()> {
+        let mut all: Vec<&str> = sudo.to_vec();
+        all.extend_from_slice(args);
+        say(&format!("running {}", all.join(" ")));
+        let status = Command::new(all[0])
+            .args(&all[1..])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .with_context(|| format!("running {}", all[0]))?;
+        if !status.success() {
+            bail!("`{}` failed ({status})", all.join(" "));
+        }
+        Ok(())
+    };
+    run(&["apt-get", "update", "-q"])?;
+    let mut args = vec!["apt-get", "install", "-y", "-q", "--no-install-recommends"];
+    args.extend(&missing);
+    run(&args)?;
+    let still: Vec<&str> = missing.iter().copied().filter(|p| !installed(p)).collect();
+    if !still.is_empty() {
+        bail!("apt-get did not install: {}", still.join(" "));
+    }
+    Ok(0)
+}
+
+fn rustup(args: &[&str]) -> Result<String> {
+    let out = Command::new("rustup").args(args).output().context("running rustup (is it installed?)")?;
+    if !out.status.success() {
+        bail!("`rustup {}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn rust_src(check: bool) -> Result<usize> {
+    if !rustup(&["toolchain", "list"])?.lines().any(|l| l.starts_with("nightly")) {
+        if check {
+            say("rust: no nightly toolchain");
+            return Ok(1);
+        }
+        say("rust: installing the nightly toolchain");
+        rustup(&["toolchain", "install", "nightly", "--profile", "minimal"])?;
+    }
+    if rustup(&["component", "list", "--toolchain", "nightly", "--installed"])?.lines().any(|l| l.starts_with("rust-src")) {
+        say("rust: nightly has rust-src");
+        return Ok(0);
+    }
+    if check {
+        say("rust: nightly lacks rust-src");
+        return Ok(1);
+    }
+    say("rust: rustup component add rust-src --toolchain nightly");
+    rustup(&["component", "add", "rust-src", "--toolchain", "nightly"])?;
+    Ok(0)
+}
+
+/// The nightly's sysroot and the file name of its versioned libLLVM (`libLLVM.so.22.1-rust-…`).
+fn nightly_llvm() -> Result<(PathBuf, String, u32)> {
+    let out = Command::new("rustc").args(["+nightly", "--print", "sysroot"]).output().context("running rustc +nightly")?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let vv = Command::new("rustc").args(["+nightly", "-vV"]).output()?;
+    let vv = String::from_utf8_lossy(&vv.stdout).into_owned();
+    let major = vv
+        .lines()
+        .find_map(|l| l.strip_prefix("LLVM version: "))
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.parse().ok())
+        .context("`rustc +nightly -vV` printed no LLVM version")?;
+    let lib = sysroot.join("lib");
+    let name = fs::read_dir(&lib)
+        .with_context(|| format!("reading {}", lib.display()))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .find(|n| n.starts_with("libLLVM.so.") && n.contains("-rust-"))
+        .with_context(|| format!("no libLLVM.so.*-rust-* in {}", lib.display()))?;
+    Ok((sysroot, name, major))
+}
+
+fn cargo_bin(name: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into())).join(".cargo"));
+    home.join("bin").join(name)
+}
+
+/// The libLLVM sonames an ELF binary needs (via readelf).
+fn needed_llvm(bin: &Path) -> Option<String> {
+    let out = Command::new("readelf").arg("-d").arg(bin).output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("(NEEDED)"))
+        .find_map(|l| l.split('[').nth(1).map(|s| s.trim_end_matches(']').to_string()))
+        .filter(|n| n.starts_with("libLLVM"))
+}
+
+fn bpf_linker(check: bool) -> Result<usize> {
+    let (sysroot, llvm_name, major) = nightly_llvm()?;
+    let bin = cargo_bin("bpf-linker");
+    let needed = bin.exists().then(|| needed_llvm(&bin)).flatten();
+    match &needed {
+        Some(n) if *n == llvm_name => {
+            say(&format!("bpf-linker: linked against {n}, the nightly's LLVM {major}"));
+            return Ok(0);
+        }
+        Some(n) => say(&format!("bpf-linker: linked against {n} but the nightly has {llvm_name}: rebuilding")),
+        None if bin.exists() => say("bpf-linker: present but not linked against a rust libLLVM: rebuilding"),
+        None => say("bpf-linker: not installed"),
+    }
+    if check {
+        return Ok(1);
+    }
+    // LLVM_PREFIX folder whose lib/ holds libLLVM.so (and the versioned name, for run time).
+    let prefix = testbed::paths::cache_dir().join(format!("llvm-prefix-{llvm_name}"));
+    let lib = prefix.join("lib");
+    fs::create_dir_all(&lib)?;
+    let target = sysroot.join("lib").join(&llvm_name);
+    for link in ["libLLVM.so".to_string(), llvm_name.clone()] {
+        let p = lib.join(&link);
+        let _ = fs::remove_file(&p);
+        std::os::unix::fs::symlink(&target, &p).with_context(|| format!("linking {}", p.display()))?;
+    }
+    say(&format!(
+        "bpf-linker: LLVM_PREFIX={} cargo install bpf-linker@{BPF_LINKER_VERSION} --no-default-features --features llvm-{major} --force",
+        prefix.display()
+    ));
+    let status = Command::new("cargo")
+        .args(["install", "bpf-linker", "--version", BPF_LINKER_VERSION, "--locked", "--no-default-features"])
+        .args(["--features", &format!("llvm-{major}"), "--force"])
+        .env("LLVM_PREFIX", &prefix)
+        .status()
+        .context("running cargo install bpf-linker")?;
+    if !status.success() {
+        bail!("building bpf-linker failed ({status}); it needs the nightly's libLLVM at {}", target.display());
+    }
+    match needed_llvm(&bin) {
+        Some(n) if n == llvm_name => Ok(0),
+        other => bail!("bpf-linker was built but links {other:?}, not {llvm_name}"),
+    }
+}
+
+/// `.cache/kernel-headers/include`, from `make headers_install` in the 6.12 source.
+fn kernel_headers(check: bool) -> Result<usize> {
+    let root = testbed::paths::repo_root().join(".cache").join("kernel-headers");
+    let stamp = root.join("source-version");
+    let version = testbed::kernel::source_version()?;
+    if root.join("include/linux/videodev2.h").exists() && fs::read_to_string(&stamp).ok().as_deref() == Some(version.as_str()) {
+        say(&format!("kernel headers: {} (linux-source-6.12 {version})", root.join("include").display()));
+        return Ok(0);
+    }
+    if check {
+        say("kernel headers: missing");
+        return Ok(1);
+    }
+    say(&format!("kernel headers: make headers_install into {}", root.display()));
+    let work = testbed::paths::cache_dir().join("headers-src");
+    let _ = fs::remove_dir_all(&work);
+    fs::create_dir_all(&work)?;
+    let ok = Command::new("tar").arg("xf").arg(testbed::kernel::SOURCE_TARBALL).arg("-C").arg(&work).status()?.success();
+    if !ok {
+        bail!("extracting {} failed", testbed::kernel::SOURCE_TARBALL);
+    }
+    let src = fs::read_dir(&work)?.filter_map(|e| e.ok()).map(|e| e.path()).find(|p| p.join("Makefile").exists());
+    let src = src.context("no kernel tree in the extracted source")?;
+    let _ = fs::remove_dir_all(&root);
+    let out = Command::new("make")
+        .arg("headers_install")
+        .arg(format!("INSTALL_HDR_PATH={}", root.display()))
+        .current_dir(&src)
+        .output()?;
+    if !out.status.success() {
+        bail!("make headers_install failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    fs::write(&stamp, &version)?;
+    let _ = fs::remove_dir_all(&work);
+    Ok(0)
+}
