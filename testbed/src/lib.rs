@@ -9,6 +9,7 @@
 //! [`kernel`] builds and caches the kernel, [`run`] boots it and runs one command,
 //! [`tools`] checks for the host programs both need.
 
+pub mod clips;
 pub mod kernel;
 pub mod paths;
 pub mod run;
