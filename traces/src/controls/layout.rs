@@ -10,7 +10,6 @@
 //! ```
 
 use super::wire::Wire;
-use super::*;
 
 struct Layout {
     c_name: &'static str,
@@ -26,9 +25,15 @@ macro_rules! layouts {
 
 fn all() -> Vec<Layout> {
     use super::h264::*;
+    use super::mpeg2::*;
+    use super::vp8::*;
+    use super::fwht::*;
     layouts![
         H264Sps, H264Pps, H264ScalingMatrix, H264WeightFactors, H264PredWeights, H264Reference,
         H264SliceParams, H264DpbEntry, H264DecodeParams,
+        Mpeg2Sequence, Mpeg2Picture, Mpeg2Quantisation,
+        Vp8Segment, Vp8LoopFilter, Vp8Quantization, Vp8Entropy, Vp8EntropyCoderState, Vp8Frame,
+        FwhtParams,
     ]
 }
 

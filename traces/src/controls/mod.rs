@@ -7,11 +7,14 @@
 //! [`visl_fields`] / [`h264_fields`] (the same, with the names and value formats visl's ftrace
 //! events print, to compare against [`visl_ftrace`]'s parse of those events).
 
+pub mod fwht;
 pub mod h264;
 pub mod ids;
 mod menus;
+pub mod mpeg2;
 pub mod visl_fmt;
 pub mod visl_ftrace;
+pub mod vp8;
 pub mod wire;
 
 #[cfg(test)]
@@ -23,6 +26,9 @@ pub use h264::{
     H264DecodeParams, H264DpbEntry, H264PredWeights, H264Pps, H264Reference, H264ScalingMatrix,
     H264SliceParams, H264Sps, H264WeightFactors,
 };
+pub use fwht::FwhtParams;
+pub use mpeg2::{Mpeg2Picture, Mpeg2Quantisation, Mpeg2Sequence};
+pub use vp8::Vp8Frame;
 
 /// The `V4L2_CID_*` name of a control id, for every control in the catalogue (codec class,
 /// stateless codec class, colorimetry class, and the user-class `MIN_BUFFERS_FOR_*`).
@@ -43,6 +49,11 @@ pub enum ControlValue {
     H264PredWeights(Box<H264PredWeights>),
     H264SliceParams(Box<H264SliceParams>),
     H264DecodeParams(Box<H264DecodeParams>),
+    Mpeg2Sequence(Box<Mpeg2Sequence>),
+    Mpeg2Picture(Box<Mpeg2Picture>),
+    Mpeg2Quantisation(Box<Mpeg2Quantisation>),
+    Vp8Frame(Box<Vp8Frame>),
+    FwhtParams(Box<FwhtParams>),
     /// A menu control: the item index and, when known, the item's name.
     Menu { value: i64, item: Option<&'static str> },
     /// An integer, boolean or integer-menu control.
@@ -78,6 +89,17 @@ pub fn decode(id: u32, payload: &[u8]) -> Option<ControlValue> {
         V4L2_CID_STATELESS_H264_DECODE_PARAMS => {
             one(payload, H264DecodeParams::parse, ControlValue::H264DecodeParams)
         }
+        V4L2_CID_STATELESS_MPEG2_SEQUENCE => {
+            one(payload, Mpeg2Sequence::parse, ControlValue::Mpeg2Sequence)
+        }
+        V4L2_CID_STATELESS_MPEG2_PICTURE => {
+            one(payload, Mpeg2Picture::parse, ControlValue::Mpeg2Picture)
+        }
+        V4L2_CID_STATELESS_MPEG2_QUANTISATION => {
+            one(payload, Mpeg2Quantisation::parse, ControlValue::Mpeg2Quantisation)
+        }
+        V4L2_CID_STATELESS_VP8_FRAME => one(payload, Vp8Frame::parse, ControlValue::Vp8Frame),
+        V4L2_CID_STATELESS_FWHT_PARAMS => one(payload, FwhtParams::parse, ControlValue::FwhtParams),
         _ => return menus::decode_scalar(id, payload),
     })
 }
@@ -106,6 +128,11 @@ pub fn fields(value: &ControlValue) -> Vec<(String, String)> {
         ControlValue::H264PredWeights(v) => v.fields(),
         ControlValue::H264SliceParams(v) => v.fields(),
         ControlValue::H264DecodeParams(v) => v.fields(),
+        ControlValue::Mpeg2Sequence(v) => v.fields(),
+        ControlValue::Mpeg2Picture(v) => v.fields(),
+        ControlValue::Mpeg2Quantisation(v) => v.fields(),
+        ControlValue::Vp8Frame(v) => v.fields(),
+        ControlValue::FwhtParams(v) => v.fields(),
         ControlValue::Menu { value, item } => {
             vec![kv("value", value), kv("item", item.unwrap_or(""))]
         }
@@ -128,6 +155,11 @@ pub fn visl_fields(value: &ControlValue) -> Vec<(String, String)> {
         ControlValue::H264PredWeights(v) => h264::visl_pred_weights(v),
         ControlValue::H264SliceParams(v) => h264::visl_slice(v),
         ControlValue::H264DecodeParams(v) => h264::visl_decode(v),
+        ControlValue::Mpeg2Sequence(v) => mpeg2::visl_sequence(v),
+        ControlValue::Mpeg2Picture(v) => mpeg2::visl_picture(v),
+        ControlValue::Mpeg2Quantisation(v) => mpeg2::visl_quantisation(v),
+        ControlValue::Vp8Frame(v) => vp8::visl_frame(v),
+        ControlValue::FwhtParams(v) => fwht::visl_params(v),
         _ => Vec::new(),
     }
 }
@@ -149,6 +181,9 @@ impl ControlValue {
         match self {
             H264Sps(_) | H264Pps(_) | H264ScalingMatrix(_) | H264PredWeights(_)
             | H264SliceParams(_) | H264DecodeParams(_) => Some("h264"),
+            Mpeg2Sequence(_) | Mpeg2Picture(_) | Mpeg2Quantisation(_) => Some("mpeg2"),
+            Vp8Frame(_) => Some("vp8"),
+            FwhtParams(_) => Some("fwht"),
             Menu { .. } | Integer(_) | Malformed { .. } => None,
         }
     }
@@ -167,6 +202,11 @@ impl ControlValue {
                 "v4l2_h264_ref_pic_list1",
             ],
             H264DecodeParams(_) => &["v4l2_ctrl_h264_decode_params", "v4l2_h264_dpb_entry"],
+            Mpeg2Sequence(_) => &["v4l2_ctrl_mpeg2_sequence"],
+            Mpeg2Picture(_) => &["v4l2_ctrl_mpeg2_picture"],
+            Mpeg2Quantisation(_) => &["v4l2_ctrl_mpeg2_quantisation"],
+            Vp8Frame(_) => &["v4l2_ctrl_vp8_frame", "v4l2_ctrl_vp8_entropy"],
+            FwhtParams(_) => &["v4l2_ctrl_fwht_params"],
             Menu { .. } | Integer(_) | Malformed { .. } => &[],
         }
     }
@@ -182,6 +222,11 @@ impl fmt::Display for ControlValue {
             H264PredWeights(v) => f.write_str(&h264::summary_pred_weights(v)),
             H264SliceParams(v) => f.write_str(&h264::summary_slice(v)),
             H264DecodeParams(v) => f.write_str(&h264::summary_decode(v)),
+            Mpeg2Sequence(v) => f.write_str(&mpeg2::summary_sequence(v)),
+            Mpeg2Picture(v) => f.write_str(&mpeg2::summary_picture(v)),
+            Mpeg2Quantisation(v) => f.write_str(&mpeg2::summary_quantisation(v)),
+            Vp8Frame(v) => f.write_str(&vp8::summary_frame(v)),
+            FwhtParams(v) => f.write_str(&fwht::summary(v)),
             Menu { value, item: Some(name) } => write!(f, "{name} ({value})"),
             Menu { value, item: None } => write!(f, "menu item {value}"),
             Integer(v) => write!(f, "{v}"),
@@ -260,6 +305,11 @@ mod tests {
             V4L2_CID_STATELESS_H264_PRED_WEIGHTS => H264PredWeights::SIZE,
             V4L2_CID_STATELESS_H264_SLICE_PARAMS => H264SliceParams::SIZE,
             V4L2_CID_STATELESS_H264_DECODE_PARAMS => H264DecodeParams::SIZE,
+            V4L2_CID_STATELESS_MPEG2_SEQUENCE => Mpeg2Sequence::SIZE,
+            V4L2_CID_STATELESS_MPEG2_PICTURE => Mpeg2Picture::SIZE,
+            V4L2_CID_STATELESS_MPEG2_QUANTISATION => Mpeg2Quantisation::SIZE,
+            V4L2_CID_STATELESS_VP8_FRAME => Vp8Frame::SIZE,
+            V4L2_CID_STATELESS_FWHT_PARAMS => FwhtParams::SIZE,
             _ => return None,
         })
     }
