@@ -7,14 +7,17 @@
 //! [`visl_fields`] / [`h264_fields`] (the same, with the names and value formats visl's ftrace
 //! events print, to compare against [`visl_ftrace`]'s parse of those events).
 
+pub mod av1;
 pub mod fwht;
 pub mod h264;
+pub mod hevc;
 pub mod ids;
 mod menus;
 pub mod mpeg2;
 pub mod visl_fmt;
 pub mod visl_ftrace;
 pub mod vp8;
+pub mod vp9;
 pub mod wire;
 
 #[cfg(test)]
@@ -28,7 +31,13 @@ pub use h264::{
 };
 pub use fwht::FwhtParams;
 pub use mpeg2::{Mpeg2Picture, Mpeg2Quantisation, Mpeg2Sequence};
+pub use av1::{Av1FilmGrain, Av1Frame, Av1Sequence, Av1TileGroupEntry};
+pub use hevc::{
+    Hdr10CllInfo, Hdr10MasteringDisplay, HevcDecodeParams, HevcPps, HevcScalingMatrix,
+    HevcSliceParams, HevcSps,
+};
 pub use vp8::Vp8Frame;
+pub use vp9::{Vp9CompressedHdr, Vp9Frame};
 
 /// The `V4L2_CID_*` name of a control id, for every control in the catalogue (codec class,
 /// stateless codec class, colorimetry class, and the user-class `MIN_BUFFERS_FOR_*`).
@@ -54,6 +63,20 @@ pub enum ControlValue {
     Mpeg2Quantisation(Box<Mpeg2Quantisation>),
     Vp8Frame(Box<Vp8Frame>),
     FwhtParams(Box<FwhtParams>),
+    Vp9Frame(Box<Vp9Frame>),
+    Vp9CompressedHdr(Box<Vp9CompressedHdr>),
+    HevcSps(Box<HevcSps>),
+    HevcPps(Box<HevcPps>),
+    HevcSliceParams(Vec<HevcSliceParams>),
+    HevcScalingMatrix(Box<HevcScalingMatrix>),
+    HevcDecodeParams(Box<HevcDecodeParams>),
+    HevcEntryPointOffsets(Vec<u32>),
+    Hdr10CllInfo(Box<Hdr10CllInfo>),
+    Hdr10MasteringDisplay(Box<Hdr10MasteringDisplay>),
+    Av1Sequence(Box<Av1Sequence>),
+    Av1TileGroupEntry(Vec<Av1TileGroupEntry>),
+    Av1Frame(Box<Av1Frame>),
+    Av1FilmGrain(Box<Av1FilmGrain>),
     /// A menu control: the item index and, when known, the item's name.
     Menu { value: i64, item: Option<&'static str> },
     /// An integer, boolean or integer-menu control.
@@ -71,6 +94,12 @@ pub fn decode(id: u32, payload: &[u8]) -> Option<ControlValue> {
     fn one<T>(payload: &[u8], parse: fn(&[u8]) -> Result<T, (usize, usize)>, wrap: fn(Box<T>) -> ControlValue) -> ControlValue {
         match parse(payload) {
             Ok(v) => wrap(Box::new(v)),
+            Err((expected, got)) => ControlValue::Malformed { expected, got },
+        }
+    }
+    fn array<T>(payload: &[u8], parse: fn(&[u8]) -> Result<Vec<T>, (usize, usize)>, wrap: fn(Vec<T>) -> ControlValue) -> ControlValue {
+        match parse(payload) {
+            Ok(v) => wrap(v),
             Err((expected, got)) => ControlValue::Malformed { expected, got },
         }
     }
@@ -100,6 +129,38 @@ pub fn decode(id: u32, payload: &[u8]) -> Option<ControlValue> {
         }
         V4L2_CID_STATELESS_VP8_FRAME => one(payload, Vp8Frame::parse, ControlValue::Vp8Frame),
         V4L2_CID_STATELESS_FWHT_PARAMS => one(payload, FwhtParams::parse, ControlValue::FwhtParams),
+        V4L2_CID_STATELESS_VP9_FRAME => one(payload, Vp9Frame::parse, ControlValue::Vp9Frame),
+        V4L2_CID_STATELESS_VP9_COMPRESSED_HDR => {
+            one(payload, Vp9CompressedHdr::parse, ControlValue::Vp9CompressedHdr)
+        }
+        V4L2_CID_STATELESS_HEVC_SPS => one(payload, HevcSps::parse, ControlValue::HevcSps),
+        V4L2_CID_STATELESS_HEVC_PPS => one(payload, HevcPps::parse, ControlValue::HevcPps),
+        V4L2_CID_STATELESS_HEVC_SLICE_PARAMS => {
+            array(payload, hevc::parse_array::<HevcSliceParams>, ControlValue::HevcSliceParams)
+        }
+        V4L2_CID_STATELESS_HEVC_SCALING_MATRIX => {
+            one(payload, HevcScalingMatrix::parse, ControlValue::HevcScalingMatrix)
+        }
+        V4L2_CID_STATELESS_HEVC_DECODE_PARAMS => {
+            one(payload, HevcDecodeParams::parse, ControlValue::HevcDecodeParams)
+        }
+        V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS => {
+            array(payload, hevc::parse_array::<u32>, ControlValue::HevcEntryPointOffsets)
+        }
+        V4L2_CID_COLORIMETRY_HDR10_CLL_INFO => {
+            one(payload, Hdr10CllInfo::parse, ControlValue::Hdr10CllInfo)
+        }
+        V4L2_CID_COLORIMETRY_HDR10_MASTERING_DISPLAY => {
+            one(payload, Hdr10MasteringDisplay::parse, ControlValue::Hdr10MasteringDisplay)
+        }
+        V4L2_CID_STATELESS_AV1_SEQUENCE => one(payload, Av1Sequence::parse, ControlValue::Av1Sequence),
+        V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY => {
+            array(payload, hevc::parse_array::<Av1TileGroupEntry>, ControlValue::Av1TileGroupEntry)
+        }
+        V4L2_CID_STATELESS_AV1_FRAME => one(payload, Av1Frame::parse, ControlValue::Av1Frame),
+        V4L2_CID_STATELESS_AV1_FILM_GRAIN => {
+            one(payload, Av1FilmGrain::parse, ControlValue::Av1FilmGrain)
+        }
         _ => return menus::decode_scalar(id, payload),
     })
 }
@@ -133,6 +194,22 @@ pub fn fields(value: &ControlValue) -> Vec<(String, String)> {
         ControlValue::Mpeg2Quantisation(v) => v.fields(),
         ControlValue::Vp8Frame(v) => v.fields(),
         ControlValue::FwhtParams(v) => v.fields(),
+        ControlValue::Vp9Frame(v) => v.fields(),
+        ControlValue::Vp9CompressedHdr(v) => v.fields(),
+        ControlValue::HevcSps(v) => v.fields(),
+        ControlValue::HevcPps(v) => v.fields(),
+        ControlValue::HevcSliceParams(v) => indexed(v, HevcSliceParams::fields),
+        ControlValue::HevcScalingMatrix(v) => v.fields(),
+        ControlValue::HevcDecodeParams(v) => v.fields(),
+        ControlValue::HevcEntryPointOffsets(v) => {
+            v.iter().enumerate().map(|(i, o)| kv(format!("[{i}]"), o)).collect()
+        }
+        ControlValue::Hdr10CllInfo(v) => v.fields(),
+        ControlValue::Hdr10MasteringDisplay(v) => v.fields(),
+        ControlValue::Av1Sequence(v) => v.fields(),
+        ControlValue::Av1TileGroupEntry(v) => indexed(v, Av1TileGroupEntry::fields),
+        ControlValue::Av1Frame(v) => v.fields(),
+        ControlValue::Av1FilmGrain(v) => v.fields(),
         ControlValue::Menu { value, item } => {
             vec![kv("value", value), kv("item", item.unwrap_or(""))]
         }
@@ -141,6 +218,14 @@ pub fn fields(value: &ControlValue) -> Vec<(String, String)> {
             vec![kv("malformed.expected", expected), kv("malformed.got", got)]
         }
     }
+}
+
+/// Flattens the elements of a dynamic array as `[i].field`.
+fn indexed<T>(v: &[T], fields: fn(&T) -> Vec<(String, String)>) -> Vec<(String, String)> {
+    v.iter()
+        .enumerate()
+        .flat_map(|(i, e)| fields(e).into_iter().map(move |(k, val)| (format!("[{i}].{k}"), val)))
+        .collect()
 }
 
 /// Flattens a value the way visl's ftrace events print it: same field names (array elements
@@ -184,6 +269,11 @@ impl ControlValue {
             Mpeg2Sequence(_) | Mpeg2Picture(_) | Mpeg2Quantisation(_) => Some("mpeg2"),
             Vp8Frame(_) => Some("vp8"),
             FwhtParams(_) => Some("fwht"),
+            Vp9Frame(_) | Vp9CompressedHdr(_) => Some("vp9"),
+            HevcSps(_) | HevcPps(_) | HevcSliceParams(_) | HevcScalingMatrix(_)
+            | HevcDecodeParams(_) | HevcEntryPointOffsets(_) | Hdr10CllInfo(_)
+            | Hdr10MasteringDisplay(_) => Some("hevc"),
+            Av1Sequence(_) | Av1TileGroupEntry(_) | Av1Frame(_) | Av1FilmGrain(_) => Some("av1"),
             Menu { .. } | Integer(_) | Malformed { .. } => None,
         }
     }
@@ -207,7 +297,23 @@ impl ControlValue {
             Mpeg2Quantisation(_) => &["v4l2_ctrl_mpeg2_quantisation"],
             Vp8Frame(_) => &["v4l2_ctrl_vp8_frame", "v4l2_ctrl_vp8_entropy"],
             FwhtParams(_) => &["v4l2_ctrl_fwht_params"],
-            Menu { .. } | Integer(_) | Malformed { .. } => &[],
+            Vp9Frame(_) => &["v4l2_ctrl_vp9_frame"],
+            Vp9CompressedHdr(_) => &[
+                "v4l2_ctrl_vp9_compressed_hdr",
+                "v4l2_ctrl_vp9_compressed_coeff",
+                "v4l2_vp9_mv_probs",
+            ],
+            HevcSps(_) => &["v4l2_ctrl_hevc_sps"],
+            HevcPps(_) => &["v4l2_ctrl_hevc_pps"],
+            HevcSliceParams(_) => &["v4l2_ctrl_hevc_slice_params", "v4l2_hevc_pred_weight_table"],
+            HevcScalingMatrix(_) => &["v4l2_ctrl_hevc_scaling_matrix"],
+            HevcDecodeParams(_) => &["v4l2_ctrl_hevc_decode_params", "v4l2_hevc_dpb_entry"],
+            Av1Sequence(_) => &["v4l2_ctrl_av1_sequence"],
+            Av1TileGroupEntry(_) => &["v4l2_ctrl_av1_tile_group_entry"],
+            Av1Frame(_) => &["v4l2_ctrl_av1_frame"],
+            Av1FilmGrain(_) => &["v4l2_ctrl_av1_film_grain"],
+            HevcEntryPointOffsets(_) | Hdr10CllInfo(_) | Hdr10MasteringDisplay(_) | Menu { .. }
+            | Integer(_) | Malformed { .. } => &[],
         }
     }
 }
@@ -227,6 +333,28 @@ impl fmt::Display for ControlValue {
             Mpeg2Quantisation(v) => f.write_str(&mpeg2::summary_quantisation(v)),
             Vp8Frame(v) => f.write_str(&vp8::summary_frame(v)),
             FwhtParams(v) => f.write_str(&fwht::summary(v)),
+            Vp9Frame(v) => f.write_str(&vp9::summary_frame(v)),
+            Vp9CompressedHdr(v) => f.write_str(&vp9::summary_compressed(v)),
+            HevcSps(v) => f.write_str(&hevc::summary_sps(v)),
+            HevcPps(v) => f.write_str(&hevc::summary_pps(v)),
+            HevcSliceParams(v) => f.write_str(&hevc::summary_slices(v)),
+            HevcScalingMatrix(_) => f.write_str("HEVC SCALING_MATRIX"),
+            HevcDecodeParams(v) => f.write_str(&hevc::summary_decode(v)),
+            HevcEntryPointOffsets(v) => write!(f, "HEVC ENTRY_POINT_OFFSETS {v:?}"),
+            Hdr10CllInfo(v) => write!(
+                f,
+                "HDR10 CLL max_content={} max_pic_average={}",
+                v.max_content_light_level, v.max_pic_average_light_level
+            ),
+            Hdr10MasteringDisplay(v) => write!(
+                f,
+                "HDR10 MASTERING_DISPLAY luminance={}..{}",
+                v.min_display_mastering_luminance, v.max_display_mastering_luminance
+            ),
+            Av1Sequence(v) => f.write_str(&av1::summary_sequence(v)),
+            Av1TileGroupEntry(v) => f.write_str(&av1::summary_tiles(v)),
+            Av1Frame(v) => f.write_str(&av1::summary_frame(v)),
+            Av1FilmGrain(v) => f.write_str(&av1::summary_film_grain(v)),
             Menu { value, item: Some(name) } => write!(f, "{name} ({value})"),
             Menu { value, item: None } => write!(f, "menu item {value}"),
             Integer(v) => write!(f, "{v}"),
@@ -310,6 +438,20 @@ mod tests {
             V4L2_CID_STATELESS_MPEG2_QUANTISATION => Mpeg2Quantisation::SIZE,
             V4L2_CID_STATELESS_VP8_FRAME => Vp8Frame::SIZE,
             V4L2_CID_STATELESS_FWHT_PARAMS => FwhtParams::SIZE,
+            V4L2_CID_STATELESS_VP9_FRAME => Vp9Frame::SIZE,
+            V4L2_CID_STATELESS_VP9_COMPRESSED_HDR => Vp9CompressedHdr::SIZE,
+            V4L2_CID_STATELESS_HEVC_SPS => HevcSps::SIZE,
+            V4L2_CID_STATELESS_HEVC_PPS => HevcPps::SIZE,
+            V4L2_CID_STATELESS_HEVC_SLICE_PARAMS => HevcSliceParams::SIZE,
+            V4L2_CID_STATELESS_HEVC_SCALING_MATRIX => HevcScalingMatrix::SIZE,
+            V4L2_CID_STATELESS_HEVC_DECODE_PARAMS => HevcDecodeParams::SIZE,
+            V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS => 4,
+            V4L2_CID_COLORIMETRY_HDR10_CLL_INFO => Hdr10CllInfo::SIZE,
+            V4L2_CID_COLORIMETRY_HDR10_MASTERING_DISPLAY => Hdr10MasteringDisplay::SIZE,
+            V4L2_CID_STATELESS_AV1_SEQUENCE => Av1Sequence::SIZE,
+            V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY => Av1TileGroupEntry::SIZE,
+            V4L2_CID_STATELESS_AV1_FRAME => Av1Frame::SIZE,
+            V4L2_CID_STATELESS_AV1_FILM_GRAIN => Av1FilmGrain::SIZE,
             _ => return None,
         })
     }

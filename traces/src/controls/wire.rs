@@ -181,6 +181,7 @@ macro_rules! wire_struct {
             $( $(#[$fmeta])* pub $f: $t, )*
         }
 
+        #[allow(dead_code)]
         impl $name {
             /// The kernel struct this mirrors.
             pub const C_NAME: &'static str = $cname;

@@ -1,0 +1,218 @@
+//! VP9 stateless controls (`V4L2_CID_STATELESS_VP9_FRAME`, `…_COMPRESSED_HDR`): Rust mirrors
+//! of the 6.12 uapi structs (frame header with loop-filter, quantisation and segmentation;
+//! compressed-header probabilities with the MV probabilities) and one-line summaries.
+
+use super::visl_fmt as vf;
+use super::wire::{wire_struct, FlagTable};
+
+/// `V4L2_VP9_LOOP_FILTER_FLAG_*`.
+pub const LF_FLAGS: FlagTable = &[(0x1, "DELTA_ENABLED"), (0x2, "DELTA_UPDATE")];
+
+/// `V4L2_VP9_SEGMENTATION_FLAG_*`.
+pub const SEG_FLAGS: FlagTable = &[
+    (0x01, "ENABLED"),
+    (0x02, "UPDATE_MAP"),
+    (0x04, "TEMPORAL_UPDATE"),
+    (0x08, "UPDATE_DATA"),
+    (0x10, "ABS_OR_DELTA_UPDATE"),
+];
+
+/// `V4L2_VP9_FRAME_FLAG_*`.
+pub const FRAME_FLAGS: FlagTable = &[
+    (0x001, "KEY_FRAME"),
+    (0x002, "SHOW_FRAME"),
+    (0x004, "ERROR_RESILIENT"),
+    (0x008, "INTRA_ONLY"),
+    (0x010, "ALLOW_HIGH_PREC_MV"),
+    (0x020, "REFRESH_FRAME_CTX"),
+    (0x040, "PARALLEL_DEC_MODE"),
+    (0x080, "X_SUBSAMPLING"),
+    (0x100, "Y_SUBSAMPLING"),
+    (0x200, "COLOR_RANGE_FULL_SWING"),
+];
+
+/// `V4L2_VP9_SIGN_BIAS_*`.
+pub const SIGN_BIAS: FlagTable = &[(0x1, "LAST"), (0x2, "GOLDEN"), (0x4, "ALT")];
+
+/// `V4L2_VP9_TX_MODE_*`.
+pub const TX_MODES: FlagTable = &[
+    (0, "ONLY_4X4"),
+    (1, "ALLOW_8X8"),
+    (2, "ALLOW_16X16"),
+    (3, "ALLOW_32X32"),
+    (4, "SELECT"),
+];
+
+wire_struct! {
+    /// `struct v4l2_vp9_loop_filter`.
+    pub struct Vp9LoopFilter = "v4l2_vp9_loop_filter" {
+        pub ref_deltas: [i8; 4],
+        pub mode_deltas: [i8; 2],
+        pub level: u8,
+        pub sharpness: u8,
+        pub flags: u8 => LF_FLAGS,
+        pub reserved: [u8; 7],
+    }
+}
+
+wire_struct! {
+    /// `struct v4l2_vp9_quantization`.
+    pub struct Vp9Quantization = "v4l2_vp9_quantization" {
+        pub base_q_idx: u8,
+        pub delta_q_y_dc: i8,
+        pub delta_q_uv_dc: i8,
+        pub delta_q_uv_ac: i8,
+        pub reserved: [u8; 4],
+    }
+}
+
+wire_struct! {
+    /// `struct v4l2_vp9_segmentation`.
+    pub struct Vp9Segmentation = "v4l2_vp9_segmentation" {
+        pub feature_data: [[i16; 4]; 8],
+        pub feature_enabled: [u8; 8],
+        pub tree_probs: [u8; 7],
+        pub pred_probs: [u8; 3],
+        pub flags: u8 => SEG_FLAGS,
+        pub reserved: [u8; 5],
+    }
+}
+
+wire_struct! {
+    /// `struct v4l2_ctrl_vp9_frame`: the uncompressed header; references are CAPTURE
+    /// timestamps (ns).
+    pub struct Vp9Frame = "v4l2_ctrl_vp9_frame" {
+        pub lf: Vp9LoopFilter,
+        pub quant: Vp9Quantization,
+        pub seg: Vp9Segmentation,
+        pub flags: u32 => FRAME_FLAGS,
+        pub compressed_header_size: u16,
+        pub uncompressed_header_size: u16,
+        pub frame_width_minus_1: u16,
+        pub frame_height_minus_1: u16,
+        pub render_width_minus_1: u16,
+        pub render_height_minus_1: u16,
+        pub last_frame_ts: u64,
+        pub golden_frame_ts: u64,
+        pub alt_frame_ts: u64,
+        pub ref_frame_sign_bias: u8 => SIGN_BIAS,
+        pub reset_frame_context: u8,
+        pub frame_context_idx: u8,
+        pub profile: u8,
+        pub bit_depth: u8,
+        pub interpolation_filter: u8,
+        pub tile_cols_log2: u8,
+        pub tile_rows_log2: u8,
+        pub reference_mode: u8,
+        pub reserved: [u8; 7],
+    }
+}
+
+wire_struct! {
+    /// `struct v4l2_vp9_mv_probs`.
+    pub struct Vp9MvProbs = "v4l2_vp9_mv_probs" {
+        pub joint: [u8; 3],
+        pub sign: [u8; 2],
+        pub classes: [[u8; 10]; 2],
+        pub class0_bit: [u8; 2],
+        pub bits: [[u8; 10]; 2],
+        pub class0_fr: [[[u8; 3]; 2]; 2],
+        pub fr: [[u8; 3]; 2],
+        pub class0_hp: [u8; 2],
+        pub hp: [u8; 2],
+    }
+}
+
+wire_struct! {
+    /// `struct v4l2_ctrl_vp9_compressed_hdr`: the probability updates of the compressed header.
+    pub struct Vp9CompressedHdr = "v4l2_ctrl_vp9_compressed_hdr" {
+        pub tx_mode: u8,
+        pub tx8: [[u8; 1]; 2],
+        pub tx16: [[u8; 2]; 2],
+        pub tx32: [[u8; 3]; 2],
+        pub coef: [[[[[[u8; 3]; 6]; 6]; 2]; 2]; 4],
+        pub skip: [u8; 3],
+        pub inter_mode: [[u8; 3]; 7],
+        pub interp_filter: [[u8; 2]; 4],
+        pub is_inter: [u8; 4],
+        pub comp_mode: [u8; 5],
+        pub single_ref: [[u8; 2]; 5],
+        pub comp_ref: [u8; 5],
+        pub y_mode: [[u8; 9]; 4],
+        pub uv_mode: [[u8; 9]; 10],
+        pub partition: [[u8; 3]; 16],
+        pub mv: Vp9MvProbs,
+    }
+}
+
+/// Summary of a frame header.
+pub fn summary_frame(f: &Vp9Frame) -> String {
+    format!(
+        "VP9 FRAME {}x{} profile={} depth={} q={} lf={} hdr={}+{}B refs last={} golden={} alt={} flags={}",
+        u32::from(f.frame_width_minus_1) + 1,
+        u32::from(f.frame_height_minus_1) + 1,
+        f.profile,
+        f.bit_depth,
+        f.quant.base_q_idx,
+        f.lf.level,
+        f.uncompressed_header_size,
+        f.compressed_header_size,
+        f.last_frame_ts,
+        f.golden_frame_ts,
+        f.alt_frame_ts,
+        vf::flags(u64::from(f.flags), FRAME_FLAGS)
+    )
+}
+
+/// Summary of the compressed header.
+pub fn summary_compressed(c: &Vp9CompressedHdr) -> String {
+    format!(
+        "VP9 COMPRESSED_HDR tx_mode={} skip={:?} mv.joint={:?}",
+        vf::symbolic(u64::from(c.tx_mode), TX_MODES),
+        c.skip,
+        c.mv.joint
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controls::wire::Wire;
+
+    #[test]
+    fn frame_payload() {
+        let mut p = vec![0u8; Vp9Frame::SIZE];
+        p[0] = (-1i8) as u8; // lf.ref_deltas[0]
+        p[6] = 36; // lf.level
+        p[16] = 60; // quant.base_q_idx
+        p[24..26].copy_from_slice(&(-5i16).to_le_bytes()); // seg.feature_data[0][0]
+        p[112..116].copy_from_slice(&3u32.to_le_bytes()); // flags
+        p[120..122].copy_from_slice(&351u16.to_le_bytes()); // frame_width_minus_1
+        p[122..124].copy_from_slice(&287u16.to_le_bytes()); // frame_height_minus_1
+        p[136..144].copy_from_slice(&1000u64.to_le_bytes()); // golden_frame_ts
+        p[156] = 8; // bit_depth
+        let f = Vp9Frame::parse(&p).unwrap();
+        assert_eq!(f.lf.ref_deltas[0], -1);
+        assert_eq!(f.lf.level, 36);
+        assert_eq!(f.quant.base_q_idx, 60);
+        assert_eq!(f.seg.feature_data[0][0], -5);
+        assert_eq!(f.flags, 3);
+        assert_eq!(f.golden_frame_ts, 1000);
+        assert_eq!(f.bit_depth, 8);
+        assert!(summary_frame(&f).starts_with("VP9 FRAME 352x288"));
+        assert!(Vp9Frame::parse(&p[..10]).is_err());
+    }
+
+    #[test]
+    fn compressed_header_payload() {
+        let mut p = vec![0u8; Vp9CompressedHdr::SIZE];
+        p[0] = 4;
+        p[13] = 7; // coef[0][0][0][0][0][0]
+        p[Vp9CompressedHdr::SIZE - 69] = 9; // mv.joint[0]
+        let c = Vp9CompressedHdr::parse(&p).unwrap();
+        assert_eq!(c.tx_mode, 4);
+        assert_eq!(c.coef[0][0][0][0][0][0], 7);
+        assert_eq!(c.mv.joint[0], 9);
+        assert!(summary_compressed(&c).contains("tx_mode=SELECT"));
+    }
+}
