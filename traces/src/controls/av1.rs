@@ -58,7 +58,11 @@ pub const FRAME_FLAGS: FlagTable = &[
 /// `V4L2_AV1_TILE_INFO_FLAG_*`.
 pub const TILE_INFO_FLAGS: FlagTable = &[(0x1, "UNIFORM_TILE_SPACING")];
 /// `V4L2_AV1_QUANTIZATION_FLAG_*`.
-pub const QUANT_FLAGS: FlagTable = &[(0x1, "DIFF_UV_DELTA"), (0x2, "USING_QMATRIX"), (0x4, "DELTA_Q_PRESENT")];
+pub const QUANT_FLAGS: FlagTable = &[
+    (0x1, "DIFF_UV_DELTA"),
+    (0x2, "USING_QMATRIX"),
+    (0x4, "DELTA_Q_PRESENT"),
+];
 /// `V4L2_AV1_SEGMENTATION_FLAG_*`.
 pub const SEG_FLAGS: FlagTable = &[
     (0x1, "ENABLED"),
@@ -284,7 +288,12 @@ pub fn summary_sequence(s: &Av1Sequence) -> String {
 pub fn summary_tiles(v: &[Av1TileGroupEntry]) -> String {
     let parts: Vec<String> = v
         .iter()
-        .map(|t| format!("({},{})@{}+{}", t.tile_row, t.tile_col, t.tile_offset, t.tile_size))
+        .map(|t| {
+            format!(
+                "({},{})@{}+{}",
+                t.tile_row, t.tile_col, t.tile_offset, t.tile_size
+            )
+        })
         .collect();
     format!("AV1 TILE_GROUP_ENTRY x{} [{}]", v.len(), parts.join(" "))
 }
@@ -341,8 +350,14 @@ mod tests {
         t[28..32].copy_from_slice(&1u32.to_le_bytes());
         let v = parse_array::<Av1TileGroupEntry>(&t).unwrap();
         assert_eq!(v.len(), 2);
-        assert_eq!((v[1].tile_offset, v[1].tile_size, v[1].tile_col), (100, 50, 1));
-        assert_eq!(summary_tiles(&v), "AV1 TILE_GROUP_ENTRY x2 [(0,0)@0+0 (0,1)@100+50]");
+        assert_eq!(
+            (v[1].tile_offset, v[1].tile_size, v[1].tile_col),
+            (100, 50, 1)
+        );
+        assert_eq!(
+            summary_tiles(&v),
+            "AV1 TILE_GROUP_ENTRY x2 [(0,0)@0+0 (0,1)@100+50]"
+        );
         assert!(parse_array::<Av1TileGroupEntry>(&t[..17]).is_err());
     }
 
@@ -351,7 +366,8 @@ mod tests {
         let n = Av1Frame::SIZE;
         let offsets: std::collections::HashMap<_, _> = Av1Frame::offsets().into_iter().collect();
         let gm = offsets["global_motion"];
-        let gm_off: std::collections::HashMap<_, _> = Av1GlobalMotion::offsets().into_iter().collect();
+        let gm_off: std::collections::HashMap<_, _> =
+            Av1GlobalMotion::offsets().into_iter().collect();
         assert!(gm_off.contains_key("type"));
         let mut p = vec![0u8; n];
         p[gm + gm_off["type"] + 4..gm + gm_off["type"] + 8].copy_from_slice(&2u32.to_le_bytes());

@@ -53,7 +53,12 @@ pub const REF_FIELDS: FlagTable = &[
 ];
 
 /// `V4L2_H264_DPB_ENTRY_FLAG_*`.
-pub const DPB_FLAGS: FlagTable = &[(0x01, "VALID"), (0x02, "ACTIVE"), (0x04, "LONG_TERM"), (0x08, "FIELD")];
+pub const DPB_FLAGS: FlagTable = &[
+    (0x01, "VALID"),
+    (0x02, "ACTIVE"),
+    (0x04, "LONG_TERM"),
+    (0x08, "FIELD"),
+];
 
 /// `V4L2_H264_DECODE_PARAM_FLAG_*`.
 pub const DECODE_FLAGS: FlagTable = &[
@@ -296,7 +301,13 @@ pub fn summary_decode(d: &H264DecodeParams) -> String {
         .dpb
         .iter()
         .filter(|e| e.flags & 0x01 != 0)
-        .map(|e| format!("{}:{}", e.reference_ts, e.top_field_order_cnt.min(e.bottom_field_order_cnt)))
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e.reference_ts,
+                e.top_field_order_cnt.min(e.bottom_field_order_cnt)
+            )
+        })
         .collect();
     format!(
         "H264 DECODE_PARAMS frame_num={} poc={}/{} nal_ref_idc={} idr_pic_id={} flags={} dpb=[{}]",
@@ -316,7 +327,10 @@ pub fn summary_decode(d: &H264DecodeParams) -> String {
 pub fn visl_sps(s: &H264Sps) -> Vec<(String, String)> {
     vec![
         kv("profile_idc", s.profile_idc),
-        kv("constraint_set_flags", vf::flags(u64::from(s.constraint_set_flags), SPS_CONSTRAINT_FLAGS)),
+        kv(
+            "constraint_set_flags",
+            vf::flags(u64::from(s.constraint_set_flags), SPS_CONSTRAINT_FLAGS),
+        ),
         kv("level_idc", s.level_idc),
         kv("seq_parameter_set_id", s.seq_parameter_set_id),
         kv("chroma_format_idc", s.chroma_format_idc),
@@ -324,14 +338,29 @@ pub fn visl_sps(s: &H264Sps) -> Vec<(String, String)> {
         kv("bit_depth_chroma_minus8", s.bit_depth_chroma_minus8),
         kv("log2_max_frame_num_minus4", s.log2_max_frame_num_minus4),
         kv("pic_order_cnt_type", s.pic_order_cnt_type),
-        kv("log2_max_pic_order_cnt_lsb_minus4", s.log2_max_pic_order_cnt_lsb_minus4),
+        kv(
+            "log2_max_pic_order_cnt_lsb_minus4",
+            s.log2_max_pic_order_cnt_lsb_minus4,
+        ),
         kv("max_num_ref_frames", s.max_num_ref_frames),
-        kv("num_ref_frames_in_pic_order_cnt_cycle", s.num_ref_frames_in_pic_order_cnt_cycle),
-        kv("offset_for_ref_frame", vf::array_i32(&s.offset_for_ref_frame)),
+        kv(
+            "num_ref_frames_in_pic_order_cnt_cycle",
+            s.num_ref_frames_in_pic_order_cnt_cycle,
+        ),
+        kv(
+            "offset_for_ref_frame",
+            vf::array_i32(&s.offset_for_ref_frame),
+        ),
         kv("offset_for_non_ref_pic", s.offset_for_non_ref_pic),
-        kv("offset_for_top_to_bottom_field", s.offset_for_top_to_bottom_field),
+        kv(
+            "offset_for_top_to_bottom_field",
+            s.offset_for_top_to_bottom_field,
+        ),
         kv("pic_width_in_mbs_minus1", s.pic_width_in_mbs_minus1),
-        kv("pic_height_in_map_units_minus1", s.pic_height_in_map_units_minus1),
+        kv(
+            "pic_height_in_map_units_minus1",
+            s.pic_height_in_map_units_minus1,
+        ),
         kv("flags", vf::flags(u64::from(s.flags), SPS_FLAGS)),
     ]
 }
@@ -342,13 +371,22 @@ pub fn visl_pps(p: &H264Pps) -> Vec<(String, String)> {
         kv("pic_parameter_set_id", p.pic_parameter_set_id),
         kv("seq_parameter_set_id", p.seq_parameter_set_id),
         kv("num_slice_groups_minus1", p.num_slice_groups_minus1),
-        kv("num_ref_idx_l0_default_active_minus1", p.num_ref_idx_l0_default_active_minus1),
-        kv("num_ref_idx_l1_default_active_minus1", p.num_ref_idx_l1_default_active_minus1),
+        kv(
+            "num_ref_idx_l0_default_active_minus1",
+            p.num_ref_idx_l0_default_active_minus1,
+        ),
+        kv(
+            "num_ref_idx_l1_default_active_minus1",
+            p.num_ref_idx_l1_default_active_minus1,
+        ),
         kv("weighted_bipred_idc", p.weighted_bipred_idc),
         kv("pic_init_qp_minus26", p.pic_init_qp_minus26),
         kv("pic_init_qs_minus26", p.pic_init_qs_minus26),
         kv("chroma_qp_index_offset", p.chroma_qp_index_offset),
-        kv("second_chroma_qp_index_offset", p.second_chroma_qp_index_offset),
+        kv(
+            "second_chroma_qp_index_offset",
+            p.second_chroma_qp_index_offset,
+        ),
         kv("flags", vf::flags(u64::from(p.flags), PPS_FLAGS)),
     ]
 }
@@ -357,7 +395,10 @@ pub fn visl_pps(p: &H264Pps) -> Vec<(String, String)> {
 pub fn visl_scaling(m: &H264ScalingMatrix) -> Vec<(String, String)> {
     let l4: Vec<u8> = m.scaling_list_4x4.iter().flatten().copied().collect();
     let l8: Vec<u8> = m.scaling_list_8x8.iter().flatten().copied().collect();
-    vec![kv("scaling_list_4x4", vf::hex_dump(&l4)), kv("scaling_list_8x8", vf::hex_dump(&l8))]
+    vec![
+        kv("scaling_list_4x4", vf::hex_dump(&l4)),
+        kv("scaling_list_8x8", vf::hex_dump(&l8)),
+    ]
 }
 
 fn le_bytes_i16(v: &[[i16; 2]; 32]) -> Vec<u8> {
@@ -371,10 +412,22 @@ pub fn visl_pred_weights(p: &H264PredWeights) -> Vec<(String, String)> {
         kv("chroma_log2_weight_denom", p.chroma_log2_weight_denom),
     ];
     for (i, w) in p.weight_factors.iter().enumerate() {
-        out.push(kv(format!("weight_factor[{i}].luma_weight"), vf::array_i16(&w.luma_weight)));
-        out.push(kv(format!("weight_factor[{i}].luma_offset"), vf::array_i16(&w.luma_offset)));
-        out.push(kv(format!("weight_factor[{i}].chroma_weight"), vf::hex_dump(&le_bytes_i16(&w.chroma_weight))));
-        out.push(kv(format!("weight_factor[{i}].chroma_offset"), vf::hex_dump(&le_bytes_i16(&w.chroma_offset))));
+        out.push(kv(
+            format!("weight_factor[{i}].luma_weight"),
+            vf::array_i16(&w.luma_weight),
+        ));
+        out.push(kv(
+            format!("weight_factor[{i}].luma_offset"),
+            vf::array_i16(&w.luma_offset),
+        ));
+        out.push(kv(
+            format!("weight_factor[{i}].chroma_weight"),
+            vf::hex_dump(&le_bytes_i16(&w.chroma_weight)),
+        ));
+        out.push(kv(
+            format!("weight_factor[{i}].chroma_offset"),
+            vf::hex_dump(&le_bytes_i16(&w.chroma_offset)),
+        ));
     }
     out
 }
@@ -385,23 +438,47 @@ pub fn visl_slice(s: &H264SliceParams) -> Vec<(String, String)> {
     let mut out = vec![
         kv("header_bit_size", s.header_bit_size),
         kv("first_mb_in_slice", s.first_mb_in_slice),
-        kv("slice_type", vf::symbolic(u64::from(s.slice_type), SLICE_TYPES)),
+        kv(
+            "slice_type",
+            vf::symbolic(u64::from(s.slice_type), SLICE_TYPES),
+        ),
         kv("colour_plane_id", s.colour_plane_id),
         kv("redundant_pic_cnt", s.redundant_pic_cnt),
         kv("cabac_init_idc", s.cabac_init_idc),
         kv("slice_qp_delta", s.slice_qp_delta),
         kv("slice_qs_delta", s.slice_qs_delta),
-        kv("disable_deblocking_filter_idc", s.disable_deblocking_filter_idc),
+        kv(
+            "disable_deblocking_filter_idc",
+            s.disable_deblocking_filter_idc,
+        ),
         // visl prints these s8 fields with %u.
-        kv("slice_alpha_c0_offset_div2", vf::u_of_signed(i32::from(s.slice_alpha_c0_offset_div2))),
-        kv("slice_beta_offset_div2", vf::u_of_signed(i32::from(s.slice_beta_offset_div2))),
-        kv("num_ref_idx_l0_active_minus1", s.num_ref_idx_l0_active_minus1),
-        kv("num_ref_idx_l1_active_minus1", s.num_ref_idx_l1_active_minus1),
+        kv(
+            "slice_alpha_c0_offset_div2",
+            vf::u_of_signed(i32::from(s.slice_alpha_c0_offset_div2)),
+        ),
+        kv(
+            "slice_beta_offset_div2",
+            vf::u_of_signed(i32::from(s.slice_beta_offset_div2)),
+        ),
+        kv(
+            "num_ref_idx_l0_active_minus1",
+            s.num_ref_idx_l0_active_minus1,
+        ),
+        kv(
+            "num_ref_idx_l1_active_minus1",
+            s.num_ref_idx_l1_active_minus1,
+        ),
         kv("flags", vf::flags(u64::from(s.flags), SLICE_FLAGS)),
     ];
-    for (list, refs) in [("ref_pic_list0", &s.ref_pic_list0), ("ref_pic_list1", &s.ref_pic_list1)] {
+    for (list, refs) in [
+        ("ref_pic_list0", &s.ref_pic_list0),
+        ("ref_pic_list1", &s.ref_pic_list1),
+    ] {
         for (i, r) in refs.iter().enumerate() {
-            out.push(kv(format!("{list}[{i}].fields"), vf::flags(u64::from(r.fields), REF_FIELDS)));
+            out.push(kv(
+                format!("{list}[{i}].fields"),
+                vf::flags(u64::from(r.fields), REF_FIELDS),
+            ));
             out.push(kv(format!("{list}[{i}].index"), r.index));
         }
     }
@@ -421,7 +498,10 @@ pub fn visl_decode(d: &H264DecodeParams) -> Vec<(String, String)> {
         kv("delta_pic_order_cnt_bottom", d.delta_pic_order_cnt_bottom),
         kv("delta_pic_order_cnt0", d.delta_pic_order_cnt0),
         kv("delta_pic_order_cnt1", d.delta_pic_order_cnt1),
-        kv("dec_ref_pic_marking_bit_size", d.dec_ref_pic_marking_bit_size),
+        kv(
+            "dec_ref_pic_marking_bit_size",
+            d.dec_ref_pic_marking_bit_size,
+        ),
         kv("pic_order_cnt_bit_size", d.pic_order_cnt_bit_size),
         kv("slice_group_change_cycle", d.slice_group_change_cycle),
         kv("flags", vf::flags(u64::from(d.flags), DECODE_FLAGS)),
@@ -430,10 +510,22 @@ pub fn visl_decode(d: &H264DecodeParams) -> Vec<(String, String)> {
         out.push(kv(format!("dpb[{i}].reference_ts"), e.reference_ts));
         out.push(kv(format!("dpb[{i}].pic_num"), e.pic_num));
         out.push(kv(format!("dpb[{i}].frame_num"), e.frame_num));
-        out.push(kv(format!("dpb[{i}].fields"), vf::flags(u64::from(e.fields), REF_FIELDS)));
-        out.push(kv(format!("dpb[{i}].top_field_order_cnt"), e.top_field_order_cnt));
-        out.push(kv(format!("dpb[{i}].bottom_field_order_cnt"), e.bottom_field_order_cnt));
-        out.push(kv(format!("dpb[{i}].flags"), vf::flags(u64::from(e.flags), DPB_FLAGS)));
+        out.push(kv(
+            format!("dpb[{i}].fields"),
+            vf::flags(u64::from(e.fields), REF_FIELDS),
+        ));
+        out.push(kv(
+            format!("dpb[{i}].top_field_order_cnt"),
+            e.top_field_order_cnt,
+        ));
+        out.push(kv(
+            format!("dpb[{i}].bottom_field_order_cnt"),
+            e.bottom_field_order_cnt,
+        ));
+        out.push(kv(
+            format!("dpb[{i}].flags"),
+            vf::flags(u64::from(e.flags), DPB_FLAGS),
+        ));
     }
     out
 }
@@ -466,7 +558,13 @@ mod tests {
         assert_eq!(s.offset_for_top_to_bottom_field, -3);
         assert_eq!((s.width(), s.height()), (320, 240));
         let f = visl_sps(&s);
-        assert_eq!(f[1], kv("constraint_set_flags", "CONSTRAINT_SET0_FLAG|CONSTRAINT_SET1_FLAG"));
+        assert_eq!(
+            f[1],
+            kv(
+                "constraint_set_flags",
+                "CONSTRAINT_SET0_FLAG|CONSTRAINT_SET1_FLAG"
+            )
+        );
         assert!(f[12].1.starts_with("{0xfffffff9,0x0,"));
         assert!(f[12].1.ends_with(",0x9}"));
         assert_eq!(f[17], kv("flags", "FRAME_MBS_ONLY|DIRECT_8X8_INFERENCE"));
@@ -481,7 +579,10 @@ mod tests {
         put(&mut p, 10, &0x81u16.to_le_bytes());
         let pps = H264Pps::parse(&p).unwrap();
         assert_eq!(pps.pic_init_qp_minus26, -4);
-        assert_eq!(visl_pps(&pps)[10].1, "ENTROPY_CODING_MODE|SCALING_MATRIX_PRESENT");
+        assert_eq!(
+            visl_pps(&pps)[10].1,
+            "ENTROPY_CODING_MODE|SCALING_MATRIX_PRESENT"
+        );
 
         let mut s = vec![0u8; H264SliceParams::SIZE];
         put(&mut s, 0, &1234u32.to_le_bytes());
@@ -492,13 +593,22 @@ mod tests {
         s[20 + 64 + 2 * 31 + 1] = 7; // ref_pic_list1[31].index
         put(&mut s, 148, &1u32.to_le_bytes());
         let sl = H264SliceParams::parse(&s).unwrap();
-        assert_eq!(sl.ref_pic_list0[0], H264Reference { fields: 3, index: 5 });
+        assert_eq!(
+            sl.ref_pic_list0[0],
+            H264Reference {
+                fields: 3,
+                index: 5
+            }
+        );
         assert_eq!(sl.ref_pic_list1[31].index, 7);
         let f = visl_slice(&sl);
         assert_eq!(f[2], kv("slice_type", "B"));
         assert_eq!(f[9], kv("slice_alpha_c0_offset_div2", "4294967294"));
         assert_eq!(f[13], kv("flags", "DIRECT_SPATIAL_MV_PRED"));
-        assert!(f.contains(&kv("ref_pic_list0[0].fields", "TOP_FIELD_REF|BOTTOM_FIELD_REF")));
+        assert!(f.contains(&kv(
+            "ref_pic_list0[0].fields",
+            "TOP_FIELD_REF|BOTTOM_FIELD_REF"
+        )));
         assert!(f.contains(&kv("ref_pic_list1[31].index", "7")));
         assert_eq!(f.len(), 14 + 128);
     }

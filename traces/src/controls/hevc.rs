@@ -4,7 +4,7 @@
 //! point) and decode to `Vec`s.
 
 use super::visl_fmt as vf;
-use super::wire::{wire_struct, FlagTable, Reader, Wire};
+use super::wire::{wire_struct, FlagTable, ParseResult, Reader, Wire};
 
 /// `V4L2_HEVC_SPS_FLAG_*`.
 pub const SPS_FLAGS: FlagTable = &[
@@ -62,7 +62,11 @@ pub const SLICE_FLAGS: FlagTable = &[
 pub const DPB_FLAGS: FlagTable = &[(0x01, "LONG_TERM_REFERENCE")];
 
 /// `V4L2_HEVC_DECODE_PARAM_FLAG_*`.
-pub const DECODE_FLAGS: FlagTable = &[(0x1, "IRAP_PIC"), (0x2, "IDR_PIC"), (0x4, "NO_OUTPUT_OF_PRIOR")];
+pub const DECODE_FLAGS: FlagTable = &[
+    (0x1, "IRAP_PIC"),
+    (0x2, "IDR_PIC"),
+    (0x4, "NO_OUTPUT_OF_PRIOR"),
+];
 
 /// `V4L2_HEVC_SLICE_TYPE_*`.
 pub const SLICE_TYPES: FlagTable = &[(0, "B"), (1, "P"), (2, "I")];
@@ -240,12 +244,14 @@ wire_struct! {
 
 /// Decodes a dynamic array control: every element of a payload that is a non-zero multiple
 /// of `T::SIZE`, else `Err((T::SIZE, len))`.
-pub fn parse_array<T: Wire>(payload: &[u8]) -> Result<Vec<T>, (usize, usize)> {
-    if payload.is_empty() || payload.len() % T::SIZE != 0 {
+pub fn parse_array<T: Wire>(payload: &[u8]) -> ParseResult<Vec<T>> {
+    if payload.is_empty() || payload.len().checked_rem(T::SIZE) != Some(0) {
         return Err((T::SIZE, payload.len()));
     }
     let mut r = Reader::new(payload);
-    Ok((0..payload.len() / T::SIZE).map(|_| T::read(&mut r)).collect())
+    Ok((0..payload.len() / T::SIZE)
+        .map(|_| T::read(&mut r))
+        .collect())
 }
 
 /// Summary of an SPS.
@@ -323,7 +329,10 @@ mod tests {
         p[24] = 1; // chroma_format_idc
         p[32..40].copy_from_slice(&0x88u64.to_le_bytes());
         let s = HevcSps::parse(&p).unwrap();
-        assert_eq!((s.pic_width_in_luma_samples, s.pic_height_in_luma_samples), (1920, 1080));
+        assert_eq!(
+            (s.pic_width_in_luma_samples, s.pic_height_in_luma_samples),
+            (1920, 1080)
+        );
         assert_eq!(s.chroma_format_idc, 1);
         assert!(summary_sps(&s).contains("SAMPLE_ADAPTIVE_OFFSET|SPS_TEMPORAL_MVP_ENABLED"));
 
@@ -335,7 +344,10 @@ mod tests {
         p[56..64].copy_from_slice(&(1u64 << 11).to_le_bytes());
         let pps = HevcPps::parse(&p).unwrap();
         assert_eq!(pps.init_qp_minus26, -6);
-        assert_eq!((pps.column_width_minus1[0], pps.row_height_minus1[0]), (7, 9));
+        assert_eq!(
+            (pps.column_width_minus1[0], pps.row_height_minus1[0]),
+            (7, 9)
+        );
         assert_eq!(pps.pps_beta_offset_div2, -1);
         assert!(summary_pps(&pps).contains("TILES_ENABLED"));
     }

@@ -24,24 +24,59 @@ macro_rules! layouts {
 }
 
 fn all() -> Vec<Layout> {
+    use super::av1::*;
+    use super::fwht::*;
     use super::h264::*;
+    use super::hevc::*;
     use super::mpeg2::*;
     use super::vp8::*;
-    use super::fwht::*;
     use super::vp9::*;
-    use super::hevc::*;
-    use super::av1::*;
     layouts![
-        H264Sps, H264Pps, H264ScalingMatrix, H264WeightFactors, H264PredWeights, H264Reference,
-        H264SliceParams, H264DpbEntry, H264DecodeParams,
-        Mpeg2Sequence, Mpeg2Picture, Mpeg2Quantisation,
-        Vp8Segment, Vp8LoopFilter, Vp8Quantization, Vp8Entropy, Vp8EntropyCoderState, Vp8Frame,
+        H264Sps,
+        H264Pps,
+        H264ScalingMatrix,
+        H264WeightFactors,
+        H264PredWeights,
+        H264Reference,
+        H264SliceParams,
+        H264DpbEntry,
+        H264DecodeParams,
+        Mpeg2Sequence,
+        Mpeg2Picture,
+        Mpeg2Quantisation,
+        Vp8Segment,
+        Vp8LoopFilter,
+        Vp8Quantization,
+        Vp8Entropy,
+        Vp8EntropyCoderState,
+        Vp8Frame,
         FwhtParams,
-        Vp9LoopFilter, Vp9Quantization, Vp9Segmentation, Vp9Frame, Vp9MvProbs, Vp9CompressedHdr,
-        HevcSps, HevcPps, HevcDpbEntry, HevcPredWeightTable, HevcSliceParams, HevcDecodeParams,
-        HevcScalingMatrix, Hdr10CllInfo, Hdr10MasteringDisplay,
-        Av1Sequence, Av1TileGroupEntry, Av1GlobalMotion, Av1LoopRestoration, Av1Cdef,
-        Av1Segmentation, Av1LoopFilter, Av1Quantization, Av1TileInfo, Av1Frame, Av1FilmGrain,
+        Vp9LoopFilter,
+        Vp9Quantization,
+        Vp9Segmentation,
+        Vp9Frame,
+        Vp9MvProbs,
+        Vp9CompressedHdr,
+        HevcSps,
+        HevcPps,
+        HevcDpbEntry,
+        HevcPredWeightTable,
+        HevcSliceParams,
+        HevcDecodeParams,
+        HevcScalingMatrix,
+        Hdr10CllInfo,
+        Hdr10MasteringDisplay,
+        Av1Sequence,
+        Av1TileGroupEntry,
+        Av1GlobalMotion,
+        Av1LoopRestoration,
+        Av1Cdef,
+        Av1Segmentation,
+        Av1LoopFilter,
+        Av1Quantization,
+        Av1TileInfo,
+        Av1Frame,
+        Av1FilmGrain,
     ]
 }
 
@@ -65,7 +100,11 @@ fn sizes_and_offsets_match_the_kernel_headers() {
             checked += 1;
         }
     }
-    assert_eq!(checked, expected.len(), "layout_expected.txt has entries no struct checks");
+    assert_eq!(
+        checked,
+        expected.len(),
+        "layout_expected.txt has entries no struct checks"
+    );
 }
 
 /// Prints `layout_check.c` (see the module documentation).
@@ -81,9 +120,15 @@ fn print_layout_check_c() {
     println!("#include <stddef.h>\n#include <stdio.h>\n#include <linux/videodev2.h>\n");
     println!("int main(void)\n{{");
     for l in all() {
-        println!("\tprintf(\"sizeof {0} %zu\\n\", sizeof(struct {0}));", l.c_name);
+        println!(
+            "\tprintf(\"sizeof {0} %zu\\n\", sizeof(struct {0}));",
+            l.c_name
+        );
         for (f, _) in &l.offsets {
-            println!("\tprintf(\"offsetof {0}.{1} %zu\\n\", offsetof(struct {0}, {1}));", l.c_name, f);
+            println!(
+                "\tprintf(\"offsetof {0}.{1} %zu\\n\", offsetof(struct {0}, {1}));",
+                l.c_name, f
+            );
         }
     }
     println!("\treturn 0;\n}}");

@@ -25,17 +25,17 @@ mod layout;
 
 use std::fmt;
 
+pub use av1::{Av1FilmGrain, Av1Frame, Av1Sequence, Av1TileGroupEntry};
+pub use fwht::FwhtParams;
 pub use h264::{
-    H264DecodeParams, H264DpbEntry, H264PredWeights, H264Pps, H264Reference, H264ScalingMatrix,
+    H264DecodeParams, H264DpbEntry, H264Pps, H264PredWeights, H264Reference, H264ScalingMatrix,
     H264SliceParams, H264Sps, H264WeightFactors,
 };
-pub use fwht::FwhtParams;
-pub use mpeg2::{Mpeg2Picture, Mpeg2Quantisation, Mpeg2Sequence};
-pub use av1::{Av1FilmGrain, Av1Frame, Av1Sequence, Av1TileGroupEntry};
 pub use hevc::{
     Hdr10CllInfo, Hdr10MasteringDisplay, HevcDecodeParams, HevcPps, HevcScalingMatrix,
     HevcSliceParams, HevcSps,
 };
+pub use mpeg2::{Mpeg2Picture, Mpeg2Quantisation, Mpeg2Sequence};
 pub use vp8::Vp8Frame;
 pub use vp9::{Vp9CompressedHdr, Vp9Frame};
 
@@ -78,12 +78,18 @@ pub enum ControlValue {
     Av1Frame(Box<Av1Frame>),
     Av1FilmGrain(Box<Av1FilmGrain>),
     /// A menu control: the item index and, when known, the item's name.
-    Menu { value: i64, item: Option<&'static str> },
+    Menu {
+        value: i64,
+        item: Option<&'static str>,
+    },
     /// An integer, boolean or integer-menu control.
     Integer(i64),
     /// A payload whose size does not fit the control: `expected` is the struct size (for a
     /// dynamic array, the element size the payload should be a non-zero multiple of).
-    Malformed { expected: usize, got: usize },
+    Malformed {
+        expected: usize,
+        got: usize,
+    },
 }
 
 /// Decodes one control's payload: the pointed-to bytes of a compound control, or the 4-byte
@@ -91,13 +97,21 @@ pub enum ControlValue {
 /// catalogue does not decode; a payload of the wrong size gives [`ControlValue::Malformed`].
 pub fn decode(id: u32, payload: &[u8]) -> Option<ControlValue> {
     use ids::*;
-    fn one<T>(payload: &[u8], parse: fn(&[u8]) -> Result<T, (usize, usize)>, wrap: fn(Box<T>) -> ControlValue) -> ControlValue {
+    fn one<T>(
+        payload: &[u8],
+        parse: fn(&[u8]) -> wire::ParseResult<T>,
+        wrap: fn(Box<T>) -> ControlValue,
+    ) -> ControlValue {
         match parse(payload) {
             Ok(v) => wrap(Box::new(v)),
             Err((expected, got)) => ControlValue::Malformed { expected, got },
         }
     }
-    fn array<T>(payload: &[u8], parse: fn(&[u8]) -> Result<Vec<T>, (usize, usize)>, wrap: fn(Vec<T>) -> ControlValue) -> ControlValue {
+    fn array<T>(
+        payload: &[u8],
+        parse: fn(&[u8]) -> wire::ParseResult<Vec<T>>,
+        wrap: fn(Vec<T>) -> ControlValue,
+    ) -> ControlValue {
         match parse(payload) {
             Ok(v) => wrap(v),
             Err((expected, got)) => ControlValue::Malformed { expected, got },
@@ -106,57 +120,83 @@ pub fn decode(id: u32, payload: &[u8]) -> Option<ControlValue> {
     Some(match id {
         V4L2_CID_STATELESS_H264_SPS => one(payload, H264Sps::parse, ControlValue::H264Sps),
         V4L2_CID_STATELESS_H264_PPS => one(payload, H264Pps::parse, ControlValue::H264Pps),
-        V4L2_CID_STATELESS_H264_SCALING_MATRIX => {
-            one(payload, H264ScalingMatrix::parse, ControlValue::H264ScalingMatrix)
-        }
-        V4L2_CID_STATELESS_H264_PRED_WEIGHTS => {
-            one(payload, H264PredWeights::parse, ControlValue::H264PredWeights)
-        }
-        V4L2_CID_STATELESS_H264_SLICE_PARAMS => {
-            one(payload, H264SliceParams::parse, ControlValue::H264SliceParams)
-        }
-        V4L2_CID_STATELESS_H264_DECODE_PARAMS => {
-            one(payload, H264DecodeParams::parse, ControlValue::H264DecodeParams)
-        }
+        V4L2_CID_STATELESS_H264_SCALING_MATRIX => one(
+            payload,
+            H264ScalingMatrix::parse,
+            ControlValue::H264ScalingMatrix,
+        ),
+        V4L2_CID_STATELESS_H264_PRED_WEIGHTS => one(
+            payload,
+            H264PredWeights::parse,
+            ControlValue::H264PredWeights,
+        ),
+        V4L2_CID_STATELESS_H264_SLICE_PARAMS => one(
+            payload,
+            H264SliceParams::parse,
+            ControlValue::H264SliceParams,
+        ),
+        V4L2_CID_STATELESS_H264_DECODE_PARAMS => one(
+            payload,
+            H264DecodeParams::parse,
+            ControlValue::H264DecodeParams,
+        ),
         V4L2_CID_STATELESS_MPEG2_SEQUENCE => {
             one(payload, Mpeg2Sequence::parse, ControlValue::Mpeg2Sequence)
         }
         V4L2_CID_STATELESS_MPEG2_PICTURE => {
             one(payload, Mpeg2Picture::parse, ControlValue::Mpeg2Picture)
         }
-        V4L2_CID_STATELESS_MPEG2_QUANTISATION => {
-            one(payload, Mpeg2Quantisation::parse, ControlValue::Mpeg2Quantisation)
-        }
+        V4L2_CID_STATELESS_MPEG2_QUANTISATION => one(
+            payload,
+            Mpeg2Quantisation::parse,
+            ControlValue::Mpeg2Quantisation,
+        ),
         V4L2_CID_STATELESS_VP8_FRAME => one(payload, Vp8Frame::parse, ControlValue::Vp8Frame),
         V4L2_CID_STATELESS_FWHT_PARAMS => one(payload, FwhtParams::parse, ControlValue::FwhtParams),
         V4L2_CID_STATELESS_VP9_FRAME => one(payload, Vp9Frame::parse, ControlValue::Vp9Frame),
-        V4L2_CID_STATELESS_VP9_COMPRESSED_HDR => {
-            one(payload, Vp9CompressedHdr::parse, ControlValue::Vp9CompressedHdr)
-        }
+        V4L2_CID_STATELESS_VP9_COMPRESSED_HDR => one(
+            payload,
+            Vp9CompressedHdr::parse,
+            ControlValue::Vp9CompressedHdr,
+        ),
         V4L2_CID_STATELESS_HEVC_SPS => one(payload, HevcSps::parse, ControlValue::HevcSps),
         V4L2_CID_STATELESS_HEVC_PPS => one(payload, HevcPps::parse, ControlValue::HevcPps),
-        V4L2_CID_STATELESS_HEVC_SLICE_PARAMS => {
-            array(payload, hevc::parse_array::<HevcSliceParams>, ControlValue::HevcSliceParams)
-        }
-        V4L2_CID_STATELESS_HEVC_SCALING_MATRIX => {
-            one(payload, HevcScalingMatrix::parse, ControlValue::HevcScalingMatrix)
-        }
-        V4L2_CID_STATELESS_HEVC_DECODE_PARAMS => {
-            one(payload, HevcDecodeParams::parse, ControlValue::HevcDecodeParams)
-        }
-        V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS => {
-            array(payload, hevc::parse_array::<u32>, ControlValue::HevcEntryPointOffsets)
-        }
+        V4L2_CID_STATELESS_HEVC_SLICE_PARAMS => array(
+            payload,
+            hevc::parse_array::<HevcSliceParams>,
+            ControlValue::HevcSliceParams,
+        ),
+        V4L2_CID_STATELESS_HEVC_SCALING_MATRIX => one(
+            payload,
+            HevcScalingMatrix::parse,
+            ControlValue::HevcScalingMatrix,
+        ),
+        V4L2_CID_STATELESS_HEVC_DECODE_PARAMS => one(
+            payload,
+            HevcDecodeParams::parse,
+            ControlValue::HevcDecodeParams,
+        ),
+        V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS => array(
+            payload,
+            hevc::parse_array::<u32>,
+            ControlValue::HevcEntryPointOffsets,
+        ),
         V4L2_CID_COLORIMETRY_HDR10_CLL_INFO => {
             one(payload, Hdr10CllInfo::parse, ControlValue::Hdr10CllInfo)
         }
-        V4L2_CID_COLORIMETRY_HDR10_MASTERING_DISPLAY => {
-            one(payload, Hdr10MasteringDisplay::parse, ControlValue::Hdr10MasteringDisplay)
+        V4L2_CID_COLORIMETRY_HDR10_MASTERING_DISPLAY => one(
+            payload,
+            Hdr10MasteringDisplay::parse,
+            ControlValue::Hdr10MasteringDisplay,
+        ),
+        V4L2_CID_STATELESS_AV1_SEQUENCE => {
+            one(payload, Av1Sequence::parse, ControlValue::Av1Sequence)
         }
-        V4L2_CID_STATELESS_AV1_SEQUENCE => one(payload, Av1Sequence::parse, ControlValue::Av1Sequence),
-        V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY => {
-            array(payload, hevc::parse_array::<Av1TileGroupEntry>, ControlValue::Av1TileGroupEntry)
-        }
+        V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY => array(
+            payload,
+            hevc::parse_array::<Av1TileGroupEntry>,
+            ControlValue::Av1TileGroupEntry,
+        ),
         V4L2_CID_STATELESS_AV1_FRAME => one(payload, Av1Frame::parse, ControlValue::Av1Frame),
         V4L2_CID_STATELESS_AV1_FILM_GRAIN => {
             one(payload, Av1FilmGrain::parse, ControlValue::Av1FilmGrain)
@@ -168,7 +208,9 @@ pub fn decode(id: u32, payload: &[u8]) -> Option<ControlValue> {
 /// Reads an integer control's value: 4 bytes (`value`) or 8 bytes (`value64`), little-endian.
 pub(crate) fn scalar(payload: &[u8]) -> Result<i64, ControlValue> {
     match payload.len() {
-        4 => Ok(i64::from(i32::from_le_bytes([payload[0], payload[1], payload[2], payload[3]]))),
+        4 => Ok(i64::from(i32::from_le_bytes([
+            payload[0], payload[1], payload[2], payload[3],
+        ]))),
         8 => {
             let mut b = [0u8; 8];
             b.copy_from_slice(payload);
@@ -201,9 +243,11 @@ pub fn fields(value: &ControlValue) -> Vec<(String, String)> {
         ControlValue::HevcSliceParams(v) => indexed(v, HevcSliceParams::fields),
         ControlValue::HevcScalingMatrix(v) => v.fields(),
         ControlValue::HevcDecodeParams(v) => v.fields(),
-        ControlValue::HevcEntryPointOffsets(v) => {
-            v.iter().enumerate().map(|(i, o)| kv(format!("[{i}]"), o)).collect()
-        }
+        ControlValue::HevcEntryPointOffsets(v) => v
+            .iter()
+            .enumerate()
+            .map(|(i, o)| kv(format!("[{i}]"), o))
+            .collect(),
         ControlValue::Hdr10CllInfo(v) => v.fields(),
         ControlValue::Hdr10MasteringDisplay(v) => v.fields(),
         ControlValue::Av1Sequence(v) => v.fields(),
@@ -224,7 +268,11 @@ pub fn fields(value: &ControlValue) -> Vec<(String, String)> {
 fn indexed<T>(v: &[T], fields: fn(&T) -> Vec<(String, String)>) -> Vec<(String, String)> {
     v.iter()
         .enumerate()
-        .flat_map(|(i, e)| fields(e).into_iter().map(move |(k, val)| (format!("[{i}].{k}"), val)))
+        .flat_map(|(i, e)| {
+            fields(e)
+                .into_iter()
+                .map(move |(k, val)| (format!("[{i}].{k}"), val))
+        })
         .collect()
 }
 
@@ -270,8 +318,13 @@ impl ControlValue {
             Vp8Frame(_) => Some("vp8"),
             FwhtParams(_) => Some("fwht"),
             Vp9Frame(_) | Vp9CompressedHdr(_) => Some("vp9"),
-            HevcSps(_) | HevcPps(_) | HevcSliceParams(_) | HevcScalingMatrix(_)
-            | HevcDecodeParams(_) | HevcEntryPointOffsets(_) | Hdr10CllInfo(_)
+            HevcSps(_)
+            | HevcPps(_)
+            | HevcSliceParams(_)
+            | HevcScalingMatrix(_)
+            | HevcDecodeParams(_)
+            | HevcEntryPointOffsets(_)
+            | Hdr10CllInfo(_)
             | Hdr10MasteringDisplay(_) => Some("hevc"),
             Av1Sequence(_) | Av1TileGroupEntry(_) | Av1Frame(_) | Av1FilmGrain(_) => Some("av1"),
             Menu { .. } | Integer(_) | Malformed { .. } => None,
@@ -312,8 +365,12 @@ impl ControlValue {
             Av1TileGroupEntry(_) => &["v4l2_ctrl_av1_tile_group_entry"],
             Av1Frame(_) => &["v4l2_ctrl_av1_frame"],
             Av1FilmGrain(_) => &["v4l2_ctrl_av1_film_grain"],
-            HevcEntryPointOffsets(_) | Hdr10CllInfo(_) | Hdr10MasteringDisplay(_) | Menu { .. }
-            | Integer(_) | Malformed { .. } => &[],
+            HevcEntryPointOffsets(_)
+            | Hdr10CllInfo(_)
+            | Hdr10MasteringDisplay(_)
+            | Menu { .. }
+            | Integer(_)
+            | Malformed { .. } => &[],
         }
     }
 }
@@ -355,7 +412,10 @@ impl fmt::Display for ControlValue {
             Av1TileGroupEntry(v) => f.write_str(&av1::summary_tiles(v)),
             Av1Frame(v) => f.write_str(&av1::summary_frame(v)),
             Av1FilmGrain(v) => f.write_str(&av1::summary_film_grain(v)),
-            Menu { value, item: Some(name) } => write!(f, "{name} ({value})"),
+            Menu {
+                value,
+                item: Some(name),
+            } => write!(f, "{name} ({value})"),
             Menu { value, item: None } => write!(f, "menu item {value}"),
             Integer(v) => write!(f, "{v}"),
             Malformed { expected, got } => {
@@ -372,8 +432,14 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(control_name(V4L2_CID_STATELESS_H264_SPS), Some("V4L2_CID_STATELESS_H264_SPS"));
-        assert_eq!(control_name(V4L2_CID_MIN_BUFFERS_FOR_CAPTURE), Some("V4L2_CID_MIN_BUFFERS_FOR_CAPTURE"));
+        assert_eq!(
+            control_name(V4L2_CID_STATELESS_H264_SPS),
+            Some("V4L2_CID_STATELESS_H264_SPS")
+        );
+        assert_eq!(
+            control_name(V4L2_CID_MIN_BUFFERS_FOR_CAPTURE),
+            Some("V4L2_CID_MIN_BUFFERS_FOR_CAPTURE")
+        );
         assert_eq!(control_name(0xdead_beef), None);
     }
 
@@ -381,7 +447,13 @@ mod tests {
     fn decode_dispatch_and_malformed() {
         assert_eq!(decode(0xdead_beef, &[]), None);
         let v = decode(V4L2_CID_STATELESS_H264_SPS, &[0; 3]).unwrap();
-        assert_eq!(v, ControlValue::Malformed { expected: <H264Sps as wire::Wire>::SIZE, got: 3 });
+        assert_eq!(
+            v,
+            ControlValue::Malformed {
+                expected: <H264Sps as wire::Wire>::SIZE,
+                got: 3
+            }
+        );
         assert!(v.to_string().contains("malformed"));
         let v = decode(V4L2_CID_STATELESS_H264_PPS, &[0; 12]).unwrap();
         assert!(matches!(v, ControlValue::H264Pps(_)));
@@ -395,7 +467,9 @@ mod tests {
     #[test]
     fn every_struct_control_decodes_zeros_and_rejects_one_byte_more() {
         for &(id, _) in NAMES {
-            let Some(size) = struct_size(id) else { continue };
+            let Some(size) = struct_size(id) else {
+                continue;
+            };
             let ok = decode(id, &vec![0; size]).unwrap();
             assert!(!matches!(ok, ControlValue::Malformed { .. }), "{id:#x}");
             assert!(!ok.to_string().is_empty());
@@ -408,18 +482,30 @@ mod tests {
 
     #[test]
     fn scalars() {
-        assert_eq!(decode(V4L2_CID_MIN_BUFFERS_FOR_CAPTURE, &3i32.to_le_bytes()), Some(ControlValue::Integer(3)));
+        assert_eq!(
+            decode(V4L2_CID_MIN_BUFFERS_FOR_CAPTURE, &3i32.to_le_bytes()),
+            Some(ControlValue::Integer(3))
+        );
         assert_eq!(
             decode(V4L2_CID_STATELESS_H264_DECODE_MODE, &1i32.to_le_bytes()),
-            Some(ControlValue::Menu { value: 1, item: Some("FRAME_BASED") })
+            Some(ControlValue::Menu {
+                value: 1,
+                item: Some("FRAME_BASED")
+            })
         );
         assert_eq!(
             decode(V4L2_CID_STATELESS_H264_START_CODE, &7i64.to_le_bytes()),
-            Some(ControlValue::Menu { value: 7, item: None })
+            Some(ControlValue::Menu {
+                value: 7,
+                item: None
+            })
         );
         assert_eq!(
             decode(V4L2_CID_MIN_BUFFERS_FOR_CAPTURE, &[1, 2]),
-            Some(ControlValue::Malformed { expected: 4, got: 2 })
+            Some(ControlValue::Malformed {
+                expected: 4,
+                got: 2
+            })
         );
     }
 

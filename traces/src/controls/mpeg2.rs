@@ -117,7 +117,10 @@ pub fn visl_sequence(s: &Mpeg2Sequence) -> Vec<(String, String)> {
         kv("horizontal_size", s.horizontal_size),
         kv("vertical_size", s.vertical_size),
         kv("vbv_buffer_size", s.vbv_buffer_size),
-        kv("profile_and_level_indication", s.profile_and_level_indication),
+        kv(
+            "profile_and_level_indication",
+            s.profile_and_level_indication,
+        ),
         kv("chroma_format", s.chroma_format),
         kv("flags", vf::flags(u64::from(s.flags), SEQ_FLAGS)),
     ]
@@ -141,10 +144,22 @@ pub fn visl_picture(p: &Mpeg2Picture) -> Vec<(String, String)> {
 /// Quantisation fields as `v4l2_ctrl_mpeg2_quantisation` prints them.
 pub fn visl_quantisation(q: &Mpeg2Quantisation) -> Vec<(String, String)> {
     vec![
-        kv("intra_quantiser_matrix", vf::array_u8(&q.intra_quantiser_matrix)),
-        kv("non_intra_quantiser_matrix", vf::array_u8(&q.non_intra_quantiser_matrix)),
-        kv("chroma_intra_quantiser_matrix", vf::array_u8(&q.chroma_intra_quantiser_matrix)),
-        kv("chroma_non_intra_quantiser_matrix", vf::array_u8(&q.chroma_non_intra_quantiser_matrix)),
+        kv(
+            "intra_quantiser_matrix",
+            vf::array_u8(&q.intra_quantiser_matrix),
+        ),
+        kv(
+            "non_intra_quantiser_matrix",
+            vf::array_u8(&q.non_intra_quantiser_matrix),
+        ),
+        kv(
+            "chroma_intra_quantiser_matrix",
+            vf::array_u8(&q.chroma_intra_quantiser_matrix),
+        ),
+        kv(
+            "chroma_non_intra_quantiser_matrix",
+            vf::array_u8(&q.chroma_non_intra_quantiser_matrix),
+        ),
     ]
 }
 
@@ -164,7 +179,10 @@ mod tests {
         p[10] = 1;
         p[11] = 1;
         let s = Mpeg2Sequence::parse(&p).unwrap();
-        assert_eq!((s.horizontal_size, s.vertical_size, s.chroma_format), (320, 240, 1));
+        assert_eq!(
+            (s.horizontal_size, s.vertical_size, s.chroma_format),
+            (320, 240, 1)
+        );
         assert_eq!(s.vbv_buffer_size, 1_835_008);
         assert!(summary_sequence(&s).contains("320x240"));
         // TP_printk("\nhorizontal_size %u\nvertical_size %u\nvbv_buffer_size %u\n"

@@ -29,7 +29,10 @@ pub struct VislEvent {
 impl VislEvent {
     /// The value of one field.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -58,7 +61,9 @@ fn split_header(line: &str) -> Option<(&str, &str)> {
             .map_or(0, |i| i + 1);
         let ts = &line[ts_start..colon];
         let is_ts = ts.contains('.')
-            && ts.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            && ts
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
             && (ts_start == 0 || bytes[ts_start - 1] == b' ');
         if is_ts {
             let after = &line[colon + 2..];
@@ -67,7 +72,9 @@ fn split_header(line: &str) -> Option<(&str, &str)> {
             if !is_ident(name) {
                 return None;
             }
-            let rest = after[end + 1..].strip_prefix(' ').unwrap_or(&after[end + 1..]);
+            let rest = after[end + 1..]
+                .strip_prefix(' ')
+                .unwrap_or(&after[end + 1..]);
             return Some((name, rest));
         }
         search = colon + 2;
@@ -159,7 +166,11 @@ pub fn parse_line(line: &str) -> Option<VislEvent> {
             Some((idx, body)) => (idx.trim().to_string(), body),
             None => (String::new(), rest),
         };
-        let p = if index.is_empty() { format!("{prefix}.") } else { format!("{prefix}[{index}].") };
+        let p = if index.is_empty() {
+            format!("{prefix}.")
+        } else {
+            format!("{prefix}[{index}].")
+        };
         parse_pairs(body, &p, &mut fields);
     } else if rest.trim().is_empty() {
         parse_body(&rest_lines, &mut fields);
@@ -171,7 +182,10 @@ pub fn parse_line(line: &str) -> Option<VislEvent> {
         all.extend(rest_lines);
         parse_body(&all, &mut fields);
     }
-    Some(VislEvent { event: event.to_string(), fields })
+    Some(VislEvent {
+        event: event.to_string(),
+        fields,
+    })
 }
 
 /// Parses a whole trace text into events, grouping each header line with the continuation

@@ -138,13 +138,30 @@ pub fn summary_frame(f: &Vp8Frame) -> String {
 /// Frame fields as `v4l2_ctrl_vp8_frame` prints them, then the entropy fields as
 /// `v4l2_ctrl_vp8_entropy` prints them.
 pub fn visl_frame(f: &Vp8Frame) -> Vec<(String, String)> {
-    let coeff: Vec<u8> = f.entropy.coeff_probs.iter().flatten().flatten().flatten().copied().collect();
+    let coeff: Vec<u8> = f
+        .entropy
+        .coeff_probs
+        .iter()
+        .flatten()
+        .flatten()
+        .flatten()
+        .copied()
+        .collect();
     let mv: Vec<u8> = f.entropy.mv_probs.iter().flatten().copied().collect();
     vec![
-        kv("segment.quant_update", vf::array_i8(&f.segment.quant_update)),
+        kv(
+            "segment.quant_update",
+            vf::array_i8(&f.segment.quant_update),
+        ),
         kv("segment.lf_update", vf::array_i8(&f.segment.lf_update)),
-        kv("segment.segment_probs", vf::array_u8(&f.segment.segment_probs)),
-        kv("segment.flags", vf::flags(u64::from(f.segment.flags), SEGMENT_FLAGS)),
+        kv(
+            "segment.segment_probs",
+            vf::array_u8(&f.segment.segment_probs),
+        ),
+        kv(
+            "segment.flags",
+            vf::flags(u64::from(f.segment.flags), SEGMENT_FLAGS),
+        ),
         kv("lf.ref_frm_delta", vf::array_i8(&f.lf.ref_frm_delta)),
         kv("lf.mb_mode_delta", vf::array_i8(&f.lf.mb_mode_delta)),
         kv("lf.sharpness_level", f.lf.sharpness_level),
@@ -177,8 +194,14 @@ pub fn visl_frame(f: &Vp8Frame) -> Vec<(String, String)> {
         kv("alt_frame_ts", f.alt_frame_ts),
         kv("flags", vf::flags(f.flags, FRAME_FLAGS)),
         kv("entropy.coeff_probs", vf::hex_dump(&coeff)),
-        kv("entropy.y_mode_probs", vf::array_u8(&f.entropy.y_mode_probs)),
-        kv("entropy.uv_mode_probs", vf::array_u8(&f.entropy.uv_mode_probs)),
+        kv(
+            "entropy.y_mode_probs",
+            vf::array_u8(&f.entropy.y_mode_probs),
+        ),
+        kv(
+            "entropy.uv_mode_probs",
+            vf::array_u8(&f.entropy.uv_mode_probs),
+        ),
         kv("entropy.mv_probs", vf::hex_dump(&mv)),
     ]
 }
@@ -254,7 +277,13 @@ mod tests {
         coeff[1055] = 0x80;
         let rows = |b: &[u8]| -> String {
             b.chunks(32)
-                .map(|r| r.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ") + "\n")
+                .map(|r| {
+                    r.iter()
+                        .map(|x| format!("{x:02x}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        + "\n"
+                })
                 .collect()
         };
         let entropy = format!(

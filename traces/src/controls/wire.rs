@@ -144,6 +144,9 @@ pub fn join(prefix: &str, field: &str) -> String {
     }
 }
 
+/// The result of decoding a payload: the value, or `(expected size, actual size)`.
+pub type ParseResult<T> = Result<T, (usize, usize)>;
+
 /// A table of flag masks and their names, in the order they are tested.
 pub type FlagTable = &'static [(u64, &'static str)];
 
@@ -201,7 +204,7 @@ macro_rules! wire_struct {
 
             /// Decodes one struct from a payload of exactly its size: `Err((expected, got))`
             /// otherwise.
-            pub fn parse(payload: &[u8]) -> Result<Self, (usize, usize)> {
+            pub fn parse(payload: &[u8]) -> $crate::controls::wire::ParseResult<Self> {
                 use $crate::controls::wire::Wire;
                 if payload.len() != Self::SIZE {
                     return Err((Self::SIZE, payload.len()));

@@ -109,10 +109,28 @@ fn scaling_matrix_hex_dump_spans_lines() {
 #[test]
 fn per_element_events() {
     // TP_printk("[%d]: fields %s index %u", …)
-    let ev = parse_line(&format!("{HDR}v4l2_h264_ref_pic_list0: [3]: fields TOP_FIELD_REF|BOTTOM_FIELD_REF index 2")).unwrap();
-    assert_eq!(ev.fields, vec![kv("ref_pic_list0[3].fields", "TOP_FIELD_REF|BOTTOM_FIELD_REF"), kv("ref_pic_list0[3].index", "2")]);
-    let ev = parse_line(&format!("{HDR}v4l2_h264_ref_pic_list1: [31]: fields  index 0")).unwrap();
-    assert_eq!(ev.fields, vec![kv("ref_pic_list1[31].fields", ""), kv("ref_pic_list1[31].index", "0")]);
+    let ev = parse_line(&format!(
+        "{HDR}v4l2_h264_ref_pic_list0: [3]: fields TOP_FIELD_REF|BOTTOM_FIELD_REF index 2"
+    ))
+    .unwrap();
+    assert_eq!(
+        ev.fields,
+        vec![
+            kv("ref_pic_list0[3].fields", "TOP_FIELD_REF|BOTTOM_FIELD_REF"),
+            kv("ref_pic_list0[3].index", "2")
+        ]
+    );
+    let ev = parse_line(&format!(
+        "{HDR}v4l2_h264_ref_pic_list1: [31]: fields  index 0"
+    ))
+    .unwrap();
+    assert_eq!(
+        ev.fields,
+        vec![
+            kv("ref_pic_list1[31].fields", ""),
+            kv("ref_pic_list1[31].index", "0")
+        ]
+    );
     // TP_printk("[%d]: reference_ts %llu, pic_num %u frame_num %u fields %s "
     //           "top_field_order_cnt %d bottom_field_order_cnt %d flags %s", …)
     let ev = parse_line(&format!(
@@ -121,7 +139,10 @@ fn per_element_events() {
     ))
     .unwrap();
     assert_eq!(ev.get("dpb[1].reference_ts"), Some("66000"));
-    assert_eq!(ev.get("dpb[1].fields"), Some("TOP_FIELD_REF|BOTTOM_FIELD_REF"));
+    assert_eq!(
+        ev.get("dpb[1].fields"),
+        Some("TOP_FIELD_REF|BOTTOM_FIELD_REF")
+    );
     assert_eq!(ev.get("dpb[1].flags"), Some("VALID|ACTIVE"));
     assert_eq!(ev.fields.len(), 7);
     let ev = parse_line(&format!(
@@ -145,7 +166,11 @@ fn h264_request_text(frame_num: u16, poc: i32, ts1: u64) -> String {
          num_ref_idx_l0_active_minus1 0\nnum_ref_idx_l1_active_minus1 0\nflags \n"
     );
     for i in 0..32 {
-        let (f, idx) = if i == 0 { ("TOP_FIELD_REF|BOTTOM_FIELD_REF", 1) } else { ("", 0) };
+        let (f, idx) = if i == 0 {
+            ("TOP_FIELD_REF|BOTTOM_FIELD_REF", 1)
+        } else {
+            ("", 0)
+        };
         t += &format!("{HDR}v4l2_h264_ref_pic_list0: [{i}]: fields {f} index {idx}\n");
     }
     for i in 0..32 {
@@ -226,13 +251,21 @@ fn whole_request_text_matches_decoded_controls() {
     assert_eq!(events[65].get("flags"), Some("PFRAME"));
     let values = [
         decode(V4L2_CID_STATELESS_H264_SLICE_PARAMS, &slice_payload()).unwrap(),
-        decode(V4L2_CID_STATELESS_H264_DECODE_PARAMS, &decode_payload(3, 6, 33_000)).unwrap(),
+        decode(
+            V4L2_CID_STATELESS_H264_DECODE_PARAMS,
+            &decode_payload(3, 6, 33_000),
+        )
+        .unwrap(),
     ];
     assert_eq!(compare(&events, &values), Vec::<String>::new());
     // A client that left frame_num at 0 and pointed the DPB at the wrong buffer shows up.
     let wrong = [
         decode(V4L2_CID_STATELESS_H264_SLICE_PARAMS, &slice_payload()).unwrap(),
-        decode(V4L2_CID_STATELESS_H264_DECODE_PARAMS, &decode_payload(0, 6, 1_000)).unwrap(),
+        decode(
+            V4L2_CID_STATELESS_H264_DECODE_PARAMS,
+            &decode_payload(0, 6, 1_000),
+        )
+        .unwrap(),
     ];
     let diffs = compare(&events, &wrong);
     assert_eq!(diffs.len(), 2, "{diffs:?}");
