@@ -1,9 +1,11 @@
 //! HEVC stateless controls (`V4L2_CID_STATELESS_HEVC_*`) and the HDR10 colorimetry controls
-//! HEVC streams carry: Rust mirrors of the 6.12 uapi structs and one-line summaries.
+//! HEVC streams carry: Rust mirrors of the 6.12 uapi structs, one-line summaries, and the
+//! flattening visl's `visl_hevc_controls` events print
+//! (drivers/media/test-drivers/visl/visl-trace-hevc.h).
 //! SLICE_PARAMS and ENTRY_POINT_OFFSETS are dynamic arrays (one element per slice / per entry
 //! point) and decode to `Vec`s.
 
-use super::visl_fmt as vf;
+use super::visl_fmt::{self as vf, kv};
 use super::wire::{wire_struct, FlagTable, ParseResult, Reader, Wire};
 
 /// `V4L2_HEVC_SPS_FLAG_*`.
@@ -314,6 +316,282 @@ pub fn summary_decode(d: &HevcDecodeParams) -> String {
         vf::flags(d.flags, DECODE_FLAGS),
         dpb.join(" ")
     )
+}
+
+// ---- visl field flattening ----------------------------------------------------------------
+
+/// visl's SPS flag names (two differ from the uapi's).
+const VISL_SPS_FLAGS: FlagTable = &[
+    (1 << 0, "SEPARATE_COLOUR_PLANE"),
+    (1 << 1, "SCALING_LIST_ENABLED"),
+    (1 << 2, "AMP_ENABLED"),
+    (1 << 3, "SAMPLE_ADAPTIVE_OFFSET"),
+    (1 << 4, "PCM_ENABLED"),
+    (1 << 5, "V4L2_HEVC_SPS_FLAG_PCM_LOOP_FILTER_DISABLED"),
+    (1 << 6, "LONG_TERM_REF_PICS_PRESENT"),
+    (1 << 7, "TEMPORAL_MVP_ENABLED"),
+    (1 << 8, "STRONG_INTRA_SMOOTHING_ENABLED"),
+];
+
+/// visl's PPS flag table: TRANSFORM_SKIP_ENABLED (bit 5) is missing, so visl prints it as a
+/// leftover `0x20`, and PPS_DISABLE_DEBLOCKING_FILTER is named DISABLE_DEBLOCKING_FILTER.
+const VISL_PPS_FLAGS: FlagTable = &[
+    (1 << 0, "DEPENDENT_SLICE_SEGMENT_ENABLED"),
+    (1 << 1, "OUTPUT_FLAG_PRESENT"),
+    (1 << 2, "SIGN_DATA_HIDING_ENABLED"),
+    (1 << 3, "CABAC_INIT_PRESENT"),
+    (1 << 4, "CONSTRAINED_INTRA_PRED"),
+    (1 << 6, "CU_QP_DELTA_ENABLED"),
+    (1 << 7, "PPS_SLICE_CHROMA_QP_OFFSETS_PRESENT"),
+    (1 << 8, "WEIGHTED_PRED"),
+    (1 << 9, "WEIGHTED_BIPRED"),
+    (1 << 10, "TRANSQUANT_BYPASS_ENABLED"),
+    (1 << 11, "TILES_ENABLED"),
+    (1 << 12, "ENTROPY_CODING_SYNC_ENABLED"),
+    (1 << 13, "LOOP_FILTER_ACROSS_TILES_ENABLED"),
+    (1 << 14, "PPS_LOOP_FILTER_ACROSS_SLICES_ENABLED"),
+    (1 << 15, "DEBLOCKING_FILTER_OVERRIDE_ENABLED"),
+    (1 << 16, "DISABLE_DEBLOCKING_FILTER"),
+    (1 << 17, "LISTS_MODIFICATION_PRESENT"),
+    (1 << 18, "SLICE_SEGMENT_HEADER_EXTENSION_PRESENT"),
+    (1 << 19, "DEBLOCKING_FILTER_CONTROL_PRESENT"),
+    (1 << 20, "UNIFORM_SPACING"),
+];
+
+fn i8_bytes(v: &[[i8; 2]; 16]) -> Vec<u8> {
+    v.iter().flatten().map(|&b| b as u8).collect()
+}
+
+/// SPS fields as `v4l2_ctrl_hevc_sps` prints them.
+pub fn visl_sps(s: &HevcSps) -> Vec<(String, String)> {
+    vec![
+        kv("video_parameter_set_id", s.video_parameter_set_id),
+        kv("seq_parameter_set_id", s.seq_parameter_set_id),
+        kv("pic_width_in_luma_samples", s.pic_width_in_luma_samples),
+        kv("pic_height_in_luma_samples", s.pic_height_in_luma_samples),
+        kv("bit_depth_luma_minus8", s.bit_depth_luma_minus8),
+        kv("bit_depth_chroma_minus8", s.bit_depth_chroma_minus8),
+        kv(
+            "log2_max_pic_order_cnt_lsb_minus4",
+            s.log2_max_pic_order_cnt_lsb_minus4,
+        ),
+        kv(
+            "sps_max_dec_pic_buffering_minus1",
+            s.sps_max_dec_pic_buffering_minus1,
+        ),
+        kv("sps_max_num_reorder_pics", s.sps_max_num_reorder_pics),
+        kv(
+            "sps_max_latency_increase_plus1",
+            s.sps_max_latency_increase_plus1,
+        ),
+        kv(
+            "log2_min_luma_coding_block_size_minus3",
+            s.log2_min_luma_coding_block_size_minus3,
+        ),
+        kv(
+            "log2_diff_max_min_luma_coding_block_size",
+            s.log2_diff_max_min_luma_coding_block_size,
+        ),
+        kv(
+            "log2_min_luma_transform_block_size_minus2",
+            s.log2_min_luma_transform_block_size_minus2,
+        ),
+        kv(
+            "log2_diff_max_min_luma_transform_block_size",
+            s.log2_diff_max_min_luma_transform_block_size,
+        ),
+        kv(
+            "max_transform_hierarchy_depth_inter",
+            s.max_transform_hierarchy_depth_inter,
+        ),
+        kv(
+            "max_transform_hierarchy_depth_intra",
+            s.max_transform_hierarchy_depth_intra,
+        ),
+        kv(
+            "pcm_sample_bit_depth_luma_minus1",
+            s.pcm_sample_bit_depth_luma_minus1,
+        ),
+        kv(
+            "pcm_sample_bit_depth_chroma_minus1",
+            s.pcm_sample_bit_depth_chroma_minus1,
+        ),
+        kv(
+            "log2_min_pcm_luma_coding_block_size_minus3",
+            s.log2_min_pcm_luma_coding_block_size_minus3,
+        ),
+        kv(
+            "log2_diff_max_min_pcm_luma_coding_block_size",
+            s.log2_diff_max_min_pcm_luma_coding_block_size,
+        ),
+        kv("num_short_term_ref_pic_sets", s.num_short_term_ref_pic_sets),
+        kv("num_long_term_ref_pics_sps", s.num_long_term_ref_pics_sps),
+        kv("chroma_format_idc", s.chroma_format_idc),
+        kv("sps_max_sub_layers_minus1", s.sps_max_sub_layers_minus1),
+        kv("flags", vf::flags(s.flags, VISL_SPS_FLAGS)),
+    ]
+}
+
+/// PPS fields as `v4l2_ctrl_hevc_pps` prints them.
+pub fn visl_pps(p: &HevcPps) -> Vec<(String, String)> {
+    vec![
+        kv("pic_parameter_set_id", p.pic_parameter_set_id),
+        kv("num_extra_slice_header_bits", p.num_extra_slice_header_bits),
+        kv(
+            "num_ref_idx_l0_default_active_minus1",
+            p.num_ref_idx_l0_default_active_minus1,
+        ),
+        kv(
+            "num_ref_idx_l1_default_active_minus1",
+            p.num_ref_idx_l1_default_active_minus1,
+        ),
+        kv("init_qp_minus26", p.init_qp_minus26),
+        kv("diff_cu_qp_delta_depth", p.diff_cu_qp_delta_depth),
+        kv("pps_cb_qp_offset", p.pps_cb_qp_offset),
+        kv("pps_cr_qp_offset", p.pps_cr_qp_offset),
+        kv("num_tile_columns_minus1", p.num_tile_columns_minus1),
+        kv("num_tile_rows_minus1", p.num_tile_rows_minus1),
+        kv("column_width_minus1", vf::array_u8(&p.column_width_minus1)),
+        kv("row_height_minus1", vf::array_u8(&p.row_height_minus1)),
+        kv("pps_beta_offset_div2", p.pps_beta_offset_div2),
+        kv("pps_tc_offset_div2", p.pps_tc_offset_div2),
+        kv(
+            "log2_parallel_merge_level_minus2",
+            p.log2_parallel_merge_level_minus2,
+        ),
+        kv("flags", vf::flags(p.flags, VISL_PPS_FLAGS)),
+    ]
+}
+
+/// The first slice's fields as `v4l2_ctrl_hevc_slice_params` prints them (visl traces only
+/// the first element of the array), then its `v4l2_hevc_pred_weight_table` fields.
+pub fn visl_slices(v: &[HevcSliceParams]) -> Vec<(String, String)> {
+    let Some(s) = v.first() else {
+        return Vec::new();
+    };
+    let w = &s.pred_weight_table;
+    vec![
+        kv("bit_size", s.bit_size),
+        kv("data_byte_offset", s.data_byte_offset),
+        kv("num_entry_point_offsets", s.num_entry_point_offsets),
+        kv("nal_unit_type", s.nal_unit_type),
+        kv("nuh_temporal_id_plus1", s.nuh_temporal_id_plus1),
+        kv("slice_type", s.slice_type),
+        kv("colour_plane_id", s.colour_plane_id),
+        kv("slice_pic_order_cnt", s.slice_pic_order_cnt),
+        kv(
+            "num_ref_idx_l0_active_minus1",
+            s.num_ref_idx_l0_active_minus1,
+        ),
+        kv(
+            "num_ref_idx_l1_active_minus1",
+            s.num_ref_idx_l1_active_minus1,
+        ),
+        kv("collocated_ref_idx", s.collocated_ref_idx),
+        kv(
+            "five_minus_max_num_merge_cand",
+            s.five_minus_max_num_merge_cand,
+        ),
+        kv("slice_qp_delta", s.slice_qp_delta),
+        kv("slice_cb_qp_offset", s.slice_cb_qp_offset),
+        kv("slice_cr_qp_offset", s.slice_cr_qp_offset),
+        kv("slice_act_y_qp_offset", s.slice_act_y_qp_offset),
+        kv("slice_act_cb_qp_offset", s.slice_act_cb_qp_offset),
+        kv("slice_act_cr_qp_offset", s.slice_act_cr_qp_offset),
+        kv("slice_beta_offset_div2", s.slice_beta_offset_div2),
+        kv("slice_tc_offset_div2", s.slice_tc_offset_div2),
+        kv("pic_struct", s.pic_struct),
+        kv("slice_segment_addr", s.slice_segment_addr),
+        kv("ref_idx_l0", vf::array_u8(&s.ref_idx_l0)),
+        kv("ref_idx_l1", vf::array_u8(&s.ref_idx_l1)),
+        kv("short_term_ref_pic_set_size", s.short_term_ref_pic_set_size),
+        kv("long_term_ref_pic_set_size", s.long_term_ref_pic_set_size),
+        kv("flags", vf::flags(s.flags, SLICE_FLAGS)),
+        kv(
+            "delta_luma_weight_l0",
+            vf::array_i8(&w.delta_luma_weight_l0),
+        ),
+        kv("luma_offset_l0", vf::array_i8(&w.luma_offset_l0)),
+        kv(
+            "delta_chroma_weight_l0",
+            vf::hex_dump(&i8_bytes(&w.delta_chroma_weight_l0)),
+        ),
+        kv(
+            "chroma_offset_l0",
+            vf::hex_dump(&i8_bytes(&w.chroma_offset_l0)),
+        ),
+        kv(
+            "delta_luma_weight_l1",
+            vf::array_i8(&w.delta_luma_weight_l1),
+        ),
+        kv("luma_offset_l1", vf::array_i8(&w.luma_offset_l1)),
+        kv(
+            "delta_chroma_weight_l1",
+            vf::hex_dump(&i8_bytes(&w.delta_chroma_weight_l1)),
+        ),
+        kv(
+            "chroma_offset_l1",
+            vf::hex_dump(&i8_bytes(&w.chroma_offset_l1)),
+        ),
+        kv("luma_log2_weight_denom", w.luma_log2_weight_denom),
+        kv(
+            "delta_chroma_log2_weight_denom",
+            w.delta_chroma_log2_weight_denom,
+        ),
+    ]
+}
+
+/// Scaling matrix as `v4l2_ctrl_hevc_scaling_matrix` prints it.
+pub fn visl_scaling(m: &HevcScalingMatrix) -> Vec<(String, String)> {
+    let flat4: Vec<u8> = m.scaling_list_4x4.iter().flatten().copied().collect();
+    let flat8: Vec<u8> = m.scaling_list_8x8.iter().flatten().copied().collect();
+    let flat16: Vec<u8> = m.scaling_list_16x16.iter().flatten().copied().collect();
+    let flat32: Vec<u8> = m.scaling_list_32x32.iter().flatten().copied().collect();
+    vec![
+        kv("scaling_list_4x4", vf::hex_dump(&flat4)),
+        kv("scaling_list_8x8", vf::hex_dump(&flat8)),
+        kv("scaling_list_16x16", vf::hex_dump(&flat16)),
+        kv("scaling_list_32x32", vf::hex_dump(&flat32)),
+        kv(
+            "scaling_list_dc_coef_16x16",
+            vf::array_u8(&m.scaling_list_dc_coef_16x16),
+        ),
+        kv(
+            "scaling_list_dc_coef_32x32",
+            vf::array_u8(&m.scaling_list_dc_coef_32x32),
+        ),
+    ]
+}
+
+/// Decode parameters as `v4l2_ctrl_hevc_decode_params` prints them, then the 16
+/// `v4l2_hevc_dpb_entry` events as `dpb[i].<field>` (numbered by `visl_ftrace::parse_text`).
+pub fn visl_decode(d: &HevcDecodeParams) -> Vec<(String, String)> {
+    let mut out = vec![
+        kv("pic_order_cnt_val", d.pic_order_cnt_val),
+        kv("short_term_ref_pic_set_size", d.short_term_ref_pic_set_size),
+        kv("long_term_ref_pic_set_size", d.long_term_ref_pic_set_size),
+        kv("num_active_dpb_entries", d.num_active_dpb_entries),
+        kv("num_poc_st_curr_before", d.num_poc_st_curr_before),
+        kv("num_poc_st_curr_after", d.num_poc_st_curr_after),
+        kv("num_poc_lt_curr", d.num_poc_lt_curr),
+        kv("poc_st_curr_before", vf::array_u8(&d.poc_st_curr_before)),
+        kv("poc_st_curr_after", vf::array_u8(&d.poc_st_curr_after)),
+        kv("poc_lt_curr", vf::array_u8(&d.poc_lt_curr)),
+        kv("flags", vf::flags(d.flags, DECODE_FLAGS)),
+    ];
+    for (i, e) in d.dpb.iter().enumerate() {
+        out.push(kv(format!("dpb[{i}].timestamp"), e.timestamp));
+        out.push(kv(
+            format!("dpb[{i}].flags"),
+            vf::flags(u64::from(e.flags), DPB_FLAGS),
+        ));
+        out.push(kv(format!("dpb[{i}].field_pic"), e.field_pic));
+        out.push(kv(
+            format!("dpb[{i}].pic_order_cnt_val"),
+            e.pic_order_cnt_val,
+        ));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -11,11 +11,17 @@
 //!   empty `__print_flags` value shows as two spaces in a row;
 //! - per-element events `[%d]: name value, name value…` (`v4l2_h264_dpb_entry`,
 //!   `v4l2_h264_ref_pic_list0/1`), whose fields are named `dpb[i].name` /
-//!   `ref_pic_list0[i].name`.
+//!   `ref_pic_list0[i].name`. HEVC's `v4l2_hevc_dpb_entry` prints no index: [`parse_text`]
+//!   numbers consecutive ones.
+//!
+//! [`split_runs`] cuts a parsed trace into visl's per-request runs and [`compare`] checks the
+//! controls vatrace decoded for a request against one run, field by field.
 //!
 //! Field names lose a trailing `:` (MPEG-2's `picture_coding_type:`); values lose a trailing
 //! `,` and their surrounding spaces; hex dumps become one line of `xx` bytes separated by
 //! single spaces (`{`, `}` and row breaks removed).
+
+use super::{visl_fields, ControlValue};
 
 /// One parsed ftrace event.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -42,7 +48,6 @@ fn element_prefix(event: &str) -> Option<&'static str> {
         "v4l2_h264_dpb_entry" => "dpb",
         "v4l2_h264_ref_pic_list0" => "ref_pic_list0",
         "v4l2_h264_ref_pic_list1" => "ref_pic_list1",
-        "v4l2_hevc_dpb_entry" => "dpb",
         _ => return None,
     })
 }
@@ -159,7 +164,8 @@ pub fn parse_line(line: &str) -> Option<VislEvent> {
     let (event, rest) = split_header(first)?;
     let mut fields = Vec::new();
     let rest_lines: Vec<&str> = lines.collect();
-    if let Some(prefix) = element_prefix(event) {
+    let indexed = rest.trim_start().starts_with('[');
+    if let (Some(prefix), true) = (element_prefix(event), indexed) {
         // `[%d]: name value, name value …`
         let rest = rest.trim_start();
         let (index, body) = match rest.strip_prefix('[').and_then(|r| r.split_once("]:")) {
@@ -210,7 +216,93 @@ pub fn parse_text(text: &str) -> Vec<VislEvent> {
     if let Some(ev) = current.and_then(|t| parse_line(&t)) {
         events.push(ev);
     }
+    number_hevc_dpb(&mut events);
     events
+}
+
+/// Prefixes the fields of each run of consecutive `v4l2_hevc_dpb_entry` events with
+/// `dpb[i].` (visl prints them in DPB order without an index).
+fn number_hevc_dpb(events: &mut [VislEvent]) {
+    let mut i = 0;
+    for ev in events.iter_mut() {
+        if ev.event != "v4l2_hevc_dpb_entry" {
+            i = 0;
+            continue;
+        }
+        for (k, _) in ev.fields.iter_mut() {
+            *k = format!("dpb[{i}].{k}");
+        }
+        i += 1;
+    }
+}
+
+/// The event visl prints first for each request of a codec (`visl_trace_ctrls`).
+const RUN_START: &[&str] = &[
+    "v4l2_ctrl_fwht_params",
+    "v4l2_ctrl_mpeg2_sequence",
+    "v4l2_ctrl_vp8_frame",
+    "v4l2_ctrl_vp9_frame",
+    "v4l2_ctrl_h264_sps",
+    "v4l2_ctrl_hevc_sps",
+    "v4l2_ctrl_av1_sequence",
+];
+
+/// Splits parsed events into visl's per-request runs (each starts at the first control event
+/// visl prints for a request). Events before the first run start are dropped.
+pub fn split_runs(events: Vec<VislEvent>) -> Vec<Vec<VislEvent>> {
+    let mut runs: Vec<Vec<VislEvent>> = Vec::new();
+    for ev in events {
+        if RUN_START.contains(&ev.event.as_str()) {
+            runs.push(Vec::new());
+        }
+        if let Some(run) = runs.last_mut() {
+            run.push(ev);
+        }
+    }
+    runs
+}
+
+/// One field where a decoded control and visl's event disagree.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldDiff {
+    /// The (first) visl event of the control, e.g. `v4l2_ctrl_h264_decode_params`.
+    pub event: &'static str,
+    /// The field, named as visl prints it.
+    pub field: String,
+    /// The value as vatrace decoded it, formatted as visl prints it.
+    pub decoded: String,
+    /// The value visl printed, `None` if the run has no such field.
+    pub visl: Option<String>,
+}
+
+/// Compares decoded controls with one visl run (see [`split_runs`]): every field of every
+/// value's [`visl_fields`] against the fields of the run's events that print that control
+/// ([`ControlValue::visl_events`]). Values visl does not trace are skipped.
+pub fn compare(values: &[ControlValue], run: &[VislEvent]) -> Vec<FieldDiff> {
+    let mut diffs = Vec::new();
+    for value in values {
+        let names = value.visl_events();
+        let Some(&first) = names.first() else {
+            continue;
+        };
+        let printed: std::collections::HashMap<&str, &str> = run
+            .iter()
+            .filter(|e| names.contains(&e.event.as_str()))
+            .flat_map(|e| e.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .collect();
+        for (field, decoded) in visl_fields(value) {
+            let visl = printed.get(field.as_str()).copied();
+            if visl != Some(decoded.as_str()) {
+                diffs.push(FieldDiff {
+                    event: first,
+                    field,
+                    decoded,
+                    visl: visl.map(str::to_string),
+                });
+            }
+        }
+    }
+    diffs
 }
 
 #[cfg(test)]

@@ -225,22 +225,6 @@ fn decode_payload(frame_num: u16, poc: i32, ts1: u64) -> Vec<u8> {
     d
 }
 
-/// Compares the union of parsed event fields with the union of decoded controls' fields,
-/// the way an end-to-end test against visl will.
-fn compare(events: &[VislEvent], values: &[ControlValue]) -> Vec<String> {
-    use std::collections::BTreeMap;
-    let got: BTreeMap<String, String> = events.iter().flat_map(|e| e.fields.clone()).collect();
-    let want: BTreeMap<String, String> = values.iter().flat_map(h264_fields).collect();
-    let mut diffs = Vec::new();
-    for (k, v) in &want {
-        match got.get(k) {
-            Some(g) if g == v => {}
-            other => diffs.push(format!("{k}: decoded {v:?}, visl {other:?}")),
-        }
-    }
-    diffs
-}
-
 #[test]
 fn whole_request_text_matches_decoded_controls() {
     let text = h264_request_text(3, 6, 33_000);
@@ -256,8 +240,9 @@ fn whole_request_text_matches_decoded_controls() {
             &decode_payload(3, 6, 33_000),
         )
         .unwrap(),
+        ControlValue::Integer(1),
     ];
-    assert_eq!(compare(&events, &values), Vec::<String>::new());
+    assert_eq!(compare(&values, &events), Vec::<FieldDiff>::new());
     // A client that left frame_num at 0 and pointed the DPB at the wrong buffer shows up.
     let wrong = [
         decode(V4L2_CID_STATELESS_H264_SLICE_PARAMS, &slice_payload()).unwrap(),
@@ -267,10 +252,80 @@ fn whole_request_text_matches_decoded_controls() {
         )
         .unwrap(),
     ];
-    let diffs = compare(&events, &wrong);
+    let diffs = compare(&wrong, &events);
     assert_eq!(diffs.len(), 2, "{diffs:?}");
-    assert!(diffs[0].starts_with("dpb[1].reference_ts"));
-    assert!(diffs[1].starts_with("frame_num"));
+    assert_eq!(diffs[0].event, "v4l2_ctrl_h264_decode_params");
+    assert_eq!(diffs[0].field, "frame_num");
+    assert_eq!(
+        (diffs[0].decoded.as_str(), diffs[0].visl.as_deref()),
+        ("0", Some("3"))
+    );
+    assert_eq!(diffs[1].field, "dpb[1].reference_ts");
+    // A control visl did not print in this run: every field is reported missing.
+    let sps = decode(V4L2_CID_STATELESS_H264_SPS, &[0; 1048]).unwrap();
+    let diffs = compare(&[sps], &events);
+    assert_eq!(diffs.len(), 18);
+    assert!(diffs.iter().all(|d| d.visl.is_none()));
+}
+
+#[test]
+fn runs_split_at_the_first_event_of_each_request() {
+    let mut text = String::new();
+    for (i, poc) in [(1u16, 2), (2, 4)] {
+        text += &format!("{HDR}v4l2_ctrl_h264_sps: \nprofile_idc 66\nflags \n");
+        text += &h264_request_text(i, poc, 1000).replace("# tracer: nop\n#\n", "");
+    }
+    let runs = split_runs(parse_text(&text));
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1][0].event, "v4l2_ctrl_h264_sps");
+    let dp = runs[1]
+        .iter()
+        .find(|e| e.event == "v4l2_ctrl_h264_decode_params")
+        .unwrap();
+    assert_eq!(dp.get("frame_num"), Some("2"));
+    assert_eq!(runs[0].len(), runs[1].len());
+}
+
+#[test]
+fn hevc_dpb_entries_are_numbered() {
+    // TP_printk("\ntimestamp %llu\nflags %s\nfield_pic %u\npic_order_cnt_val %d\n", …)
+    let mut text = format!(
+        "{HDR}v4l2_ctrl_hevc_decode_params: \npic_order_cnt_val 8\nshort_term_ref_pic_set_size 0\n\
+         long_term_ref_pic_set_size 0\nnum_active_dpb_entries 1\nnum_poc_st_curr_before 1\n\
+         num_poc_st_curr_after 0\nnum_poc_lt_curr 0\npoc_st_curr_before {{{}}}\n\
+         poc_st_curr_after {{{}}}\npoc_lt_curr {{{}}}\nflags \n",
+        vec!["0x0"; 16].join(","),
+        vec!["0x0"; 16].join(","),
+        vec!["0x0"; 16].join(",")
+    );
+    for i in 0..16 {
+        let (ts, poc) = if i == 0 { (5000, 4) } else { (0, 0) };
+        text += &format!("{HDR}v4l2_hevc_dpb_entry: \ntimestamp {ts}\nflags \nfield_pic 0\npic_order_cnt_val {poc}\n\n");
+    }
+    let events = parse_text(&text);
+    assert_eq!(events.len(), 17);
+    assert_eq!(events[1].get("dpb[0].timestamp"), Some("5000"));
+    assert_eq!(events[16].get("dpb[15].pic_order_cnt_val"), Some("0"));
+    let mut p = vec![0u8; 328];
+    p[0] = 8;
+    p[8] = 1;
+    p[9] = 1;
+    p[64..72].copy_from_slice(&5000u64.to_le_bytes());
+    p[76] = 4;
+    let v = decode(V4L2_CID_STATELESS_HEVC_DECODE_PARAMS, &p).unwrap();
+    assert_eq!(compare(&[v], &events), Vec::<FieldDiff>::new());
+}
+
+#[test]
+fn hevc_pps_flags_as_visl_prints_them() {
+    let mut p = vec![0u8; 64];
+    p[56..64].copy_from_slice(&((1u64 << 5) | (1 << 16) | 1).to_le_bytes());
+    let v = decode(V4L2_CID_STATELESS_HEVC_PPS, &p).unwrap();
+    let f = visl_fields(&v);
+    assert_eq!(
+        f.last().unwrap().1,
+        "DEPENDENT_SLICE_SEGMENT_ENABLED|DISABLE_DEBLOCKING_FILTER|0x20"
+    );
 }
 
 #[test]
