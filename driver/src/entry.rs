@@ -1,0 +1,689 @@
+//! The VA entry points: `extern "C"` functions libva calls through the vtable, and the driver
+//! init function. Each one converts raw pointers at the boundary, runs the operation on the
+//! display's [`Driver`] under `catch_unwind` (a panic becomes VA_STATUS_ERROR_OPERATION_FAILED
+//! and a log line, never an abort of the client), and turns the result into a `VAStatus`.
+
+use std::ffi::{c_char, c_int, c_uint, c_void};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::driver::{self, Driver};
+use crate::va::{self, status, VAStatus, VaError, VaResult};
+
+const MAX_PROFILES: usize = 8;
+const MAX_ENTRYPOINTS: usize = 2;
+const MAX_ATTRIBUTES: usize = 8;
+const NUM_SURFACE_ATTRIBUTES: usize = 6;
+
+static VENDOR: &[u8] = concat!("v4l2-request (vatrace Rust driver ", env!("CARGO_PKG_VERSION"), ")\0").as_bytes();
+
+/// Runs `f`, catching panics.
+fn guard(name: &str, f: impl FnOnce() -> VaResult<()>) -> VAStatus {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => status::VA_STATUS_SUCCESS,
+        Ok(Err(e)) => {
+            log::debug!("{name}: status {:#x}", e.0);
+            e.0
+        }
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            log::error!("{name}: panic ({msg}): returning VA_STATUS_ERROR_OPERATION_FAILED");
+            status::VA_STATUS_ERROR_OPERATION_FAILED
+        }
+    }
+}
+
+fn driver<'a>(ctx: va::VADriverContextP) -> VaResult<&'a Driver> {
+    // SAFETY: libva passes the context it initialised us with; `pDriverData` is null or the
+    // `Box<Driver>` leaked in init, alive until vaTerminate.
+    unsafe { ctx.as_ref().and_then(|c| (c.pDriverData as *const Driver).as_ref()) }
+        .ok_or(VaError::VA_STATUS_ERROR_OPERATION_FAILED)
+}
+
+/// Writes an out-parameter.
+fn out<T>(p: *mut T, v: T) -> VaResult<()> {
+    if p.is_null() {
+        return Err(VaError::VA_STATUS_ERROR_INVALID_PARAMETER);
+    }
+    // SAFETY: libva's out-parameters point to writable storage of the right type.
+    unsafe { p.write(v) };
+    Ok(())
+}
+
+/// A client array as a slice (empty for null).
+fn slice<'a, T>(p: *const T, n: usize) -> &'a [T] {
+    if p.is_null() || n == 0 {
+        return &[];
+    }
+    // SAFETY: libva passes `n` readable elements at `p`.
+    unsafe { std::slice::from_raw_parts(p, n) }
+}
+
+fn slice_mut<'a, T>(p: *mut T, n: usize) -> &'a mut [T] {
+    if p.is_null() || n == 0 {
+        return &mut [];
+    }
+    // SAFETY: libva passes `n` writable elements at `p`.
+    unsafe { std::slice::from_raw_parts_mut(p, n) }
+}
+
+extern "C" fn terminate(ctx: va::VADriverContextP) -> VAStatus {
+    guard("vaTerminate", || {
+        // SAFETY: see `driver`; we take back the Box leaked at init and clear the pointer.
+        let c = unsafe { ctx.as_mut() }.ok_or(VaError::VA_STATUS_ERROR_OPERATION_FAILED)?;
+        if !c.pDriverData.is_null() {
+            // SAFETY: pDriverData is the Box<Driver> from init, not used after this.
+            drop(unsafe { Box::from_raw(c.pDriverData as *mut Driver) });
+            c.pDriverData = std::ptr::null_mut();
+        }
+        Ok(())
+    })
+}
+
+extern "C" fn query_config_profiles(ctx: va::VADriverContextP, list: *mut va::VAProfile, num: *mut c_int) -> VAStatus {
+    guard("vaQueryConfigProfiles", || {
+        let p = driver(ctx)?.lock().profiles();
+        let n = p.len().min(MAX_PROFILES);
+        slice_mut(list, n).copy_from_slice(&p[..n]);
+        out(num, n as c_int)
+    })
+}
+
+extern "C" fn query_config_entrypoints(
+    ctx: va::VADriverContextP,
+    profile: va::VAProfile,
+    list: *mut va::VAEntrypoint,
+    num: *mut c_int,
+) -> VAStatus {
+    guard("vaQueryConfigEntrypoints", || {
+        if !driver(ctx)?.lock().profiles().contains(&profile) {
+            return Err(VaError::VA_STATUS_ERROR_UNSUPPORTED_PROFILE);
+        }
+        slice_mut(list, 1)[0] = va::VAEntrypointVLD;
+        out(num, 1)
+    })
+}
+
+fn fill_attribs(attribs: &mut [va::VAConfigAttrib]) {
+    for a in attribs {
+        a.value = match a.type_ {
+            va::VAConfigAttribRTFormat => va::VA_RT_FORMAT_YUV420,
+            va::VAConfigAttribMaxPictureWidth | va::VAConfigAttribMaxPictureHeight => 4096,
+            _ => va::VA_ATTRIB_NOT_SUPPORTED,
+        };
+    }
+}
+
+extern "C" fn get_config_attributes(
+    ctx: va::VADriverContextP,
+    profile: va::VAProfile,
+    entrypoint: va::VAEntrypoint,
+    list: *mut va::VAConfigAttrib,
+    num: c_int,
+) -> VAStatus {
+    guard("vaGetConfigAttributes", || {
+        if !driver(ctx)?.lock().profiles().contains(&profile) {
+            return Err(VaError::VA_STATUS_ERROR_UNSUPPORTED_PROFILE);
+        }
+        if entrypoint != va::VAEntrypointVLD {
+            return Err(VaError::VA_STATUS_ERROR_UNSUPPORTED_ENTRYPOINT);
+        }
+        fill_attribs(slice_mut(list, num.max(0) as usize));
+        Ok(())
+    })
+}
+
+extern "C" fn create_config(
+    ctx: va::VADriverContextP,
+    profile: va::VAProfile,
+    entrypoint: va::VAEntrypoint,
+    list: *mut va::VAConfigAttrib,
+    num: c_int,
+    config: *mut va::VAConfigID,
+) -> VAStatus {
+    guard("vaCreateConfig", || {
+        for a in slice(list, num.max(0) as usize) {
+            if a.type_ == va::VAConfigAttribRTFormat && a.value & va::VA_RT_FORMAT_YUV420 == 0 {
+                return Err(VaError::VA_STATUS_ERROR_UNSUPPORTED_RT_FORMAT);
+            }
+        }
+        let id = driver(ctx)?.lock().create_config(profile, entrypoint)?;
+        out(config, id)
+    })
+}
+
+extern "C" fn destroy_config(ctx: va::VADriverContextP, config: va::VAConfigID) -> VAStatus {
+    guard("vaDestroyConfig", || {
+        driver(ctx)?.lock().configs.remove(config).map(drop).ok_or(VaError::VA_STATUS_ERROR_INVALID_CONFIG)
+    })
+}
+
+extern "C" fn query_config_attributes(
+    ctx: va::VADriverContextP,
+    config: va::VAConfigID,
+    profile: *mut va::VAProfile,
+    entrypoint: *mut va::VAEntrypoint,
+    list: *mut va::VAConfigAttrib,
+    num: *mut c_int,
+) -> VAStatus {
+    guard("vaQueryConfigAttributes", || {
+        let d = driver(ctx)?.lock();
+        let c = d.configs.get(config).ok_or(VaError::VA_STATUS_ERROR_INVALID_CONFIG)?;
+        out(profile, c.profile)?;
+        out(entrypoint, c.entrypoint)?;
+        if let Some(a) = slice_mut(list, 1).first_mut() {
+            a.type_ = va::VAConfigAttribRTFormat;
+            a.value = va::VA_RT_FORMAT_YUV420;
+        }
+        out(num, 1)
+    })
+}
+
+fn create_surfaces_impl(
+    ctx: va::VADriverContextP,
+    format: c_uint,
+    width: c_uint,
+    height: c_uint,
+    surfaces: *mut va::VASurfaceID,
+    num: c_uint,
+    attribs: &[va::VASurfaceAttrib],
+) -> VaResult<()> {
+    if format != va::VA_RT_FORMAT_YUV420 {
+        return Err(VaError::VA_STATUS_ERROR_UNSUPPORTED_RT_FORMAT);
+    }
+    for a in attribs {
+        // SAFETY: `value.value` is the member matching `value.type_` (checked for integers).
+        let int = (a.value.type_ == va::VAGenericValueTypeInteger).then(|| unsafe { a.value.value.i } as u32);
+        match (a.type_, int) {
+            (va::VASurfaceAttribPixelFormat, Some(f)) if f != va::FOURCC_NV12 => {
+                return Err(VaError::VA_STATUS_ERROR_INVALID_IMAGE_FORMAT)
+            }
+            (va::VASurfaceAttribMemoryType, Some(m)) if m != va::VA_SURFACE_ATTRIB_MEM_TYPE_VA => {
+                return Err(VaError::VA_STATUS_ERROR_UNSUPPORTED_MEMORY_TYPE)
+            }
+            _ => {}
+        }
+    }
+    let out = slice_mut(surfaces, num as usize);
+    driver(ctx)?.lock().create_surfaces(width, height, out);
+    Ok(())
+}
+
+extern "C" fn create_surfaces(
+    ctx: va::VADriverContextP,
+    width: c_int,
+    height: c_int,
+    format: c_int,
+    num: c_int,
+    surfaces: *mut va::VASurfaceID,
+) -> VAStatus {
+    guard("vaCreateSurfaces", || {
+        create_surfaces_impl(ctx, format as c_uint, width as c_uint, height as c_uint, surfaces, num.max(0) as c_uint, &[])
+    })
+}
+
+extern "C" fn create_surfaces2(
+    ctx: va::VADriverContextP,
+    format: c_uint,
+    width: c_uint,
+    height: c_uint,
+    surfaces: *mut va::VASurfaceID,
+    num: c_uint,
+    attribs: *mut va::VASurfaceAttrib,
+    num_attribs: c_uint,
+) -> VAStatus {
+    guard("vaCreateSurfaces2", || {
+        create_surfaces_impl(ctx, format, width, height, surfaces, num, slice(attribs, num_attribs as usize))
+    })
+}
+
+extern "C" fn destroy_surfaces(ctx: va::VADriverContextP, list: *mut va::VASurfaceID, num: c_int) -> VAStatus {
+    guard("vaDestroySurfaces", || {
+        let mut d = driver(ctx)?.lock();
+        let mut r = Ok(());
+        for &s in slice(list, num.max(0) as usize) {
+            r = r.and(d.destroy_surface(s));
+        }
+        r
+    })
+}
+
+extern "C" fn query_surface_attributes(
+    ctx: va::VADriverContextP,
+    config: va::VAConfigID,
+    list: *mut va::VASurfaceAttrib,
+    num: *mut c_uint,
+) -> VAStatus {
+    guard("vaQuerySurfaceAttributes", || {
+        if driver(ctx)?.lock().configs.get(config).is_none() {
+            return Err(VaError::VA_STATUS_ERROR_INVALID_CONFIG);
+        }
+        if list.is_null() {
+            return out(num, NUM_SURFACE_ATTRIBUTES as c_uint);
+        }
+        let int = |type_, flags, v: i32| {
+            let mut a: va::VASurfaceAttrib = crate::ioctl::zeroed();
+            a.type_ = type_;
+            a.flags = flags;
+            a.value.type_ = va::VAGenericValueTypeInteger;
+            a.value.value.i = v;
+            a
+        };
+        let gs = va::VA_SURFACE_ATTRIB_GETTABLE | va::VA_SURFACE_ATTRIB_SETTABLE;
+        let attrs: [va::VASurfaceAttrib; NUM_SURFACE_ATTRIBUTES] = [
+            int(va::VASurfaceAttribPixelFormat, gs, va::FOURCC_NV12 as i32),
+            int(va::VASurfaceAttribMinWidth, va::VA_SURFACE_ATTRIB_GETTABLE, 16),
+            int(va::VASurfaceAttribMaxWidth, va::VA_SURFACE_ATTRIB_GETTABLE, 4096),
+            int(va::VASurfaceAttribMinHeight, va::VA_SURFACE_ATTRIB_GETTABLE, 16),
+            int(va::VASurfaceAttribMaxHeight, va::VA_SURFACE_ATTRIB_GETTABLE, 4096),
+            int(
+                va::VASurfaceAttribMemoryType,
+                gs,
+                (va::VA_SURFACE_ATTRIB_MEM_TYPE_VA | va::VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2) as i32,
+            ),
+        ];
+        // SAFETY: `num` is the caller's capacity of `list`, read before writing it.
+        let cap = unsafe { num.as_ref() }.copied().ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)? as usize;
+        let n = cap.min(attrs.len());
+        slice_mut(list, n).copy_from_slice(&attrs[..n]);
+        out(num, n as c_uint)?;
+        if cap < attrs.len() {
+            return Err(VaError::VA_STATUS_ERROR_MAX_NUM_EXCEEDED);
+        }
+        Ok(())
+    })
+}
+
+extern "C" fn create_context(
+    ctx: va::VADriverContextP,
+    config: va::VAConfigID,
+    width: c_int,
+    height: c_int,
+    _flag: c_int,
+    targets: *mut va::VASurfaceID,
+    num_targets: c_int,
+    context: *mut va::VAContextID,
+) -> VAStatus {
+    guard("vaCreateContext", || {
+        let t = slice(targets, num_targets.max(0) as usize);
+        let id = driver(ctx)?.lock().create_context(config, width as u32, height as u32, t)?;
+        out(context, id)
+    })
+}
+
+extern "C" fn destroy_context(ctx: va::VADriverContextP, context: va::VAContextID) -> VAStatus {
+    guard("vaDestroyContext", || driver(ctx)?.lock().destroy_context(context))
+}
+
+extern "C" fn create_buffer(
+    ctx: va::VADriverContextP,
+    _context: va::VAContextID,
+    type_: va::VABufferType,
+    size: c_uint,
+    num: c_uint,
+    data: *mut c_void,
+    buf: *mut va::VABufferID,
+) -> VAStatus {
+    guard("vaCreateBuffer", || {
+        let id = driver(ctx)?.lock().create_buffer(type_, size, num, data as *const u8)?;
+        out(buf, id)
+    })
+}
+
+extern "C" fn buffer_set_num_elements(ctx: va::VADriverContextP, buf: va::VABufferID, num: c_uint) -> VAStatus {
+    guard("vaBufferSetNumElements", || {
+        let mut d = driver(ctx)?.lock();
+        let b = d.buffers.get_mut(buf).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
+        if let driver::BufferData::Owned(v) = &mut b.data {
+            v.resize(b.size as usize * num as usize, 0);
+        }
+        b.num_elements = num;
+        Ok(())
+    })
+}
+
+extern "C" fn map_buffer(ctx: va::VADriverContextP, buf: va::VABufferID, pbuf: *mut *mut c_void) -> VAStatus {
+    guard("vaMapBuffer", || {
+        let p = driver(ctx)?.lock().map_buffer(buf)?;
+        out(pbuf, p as *mut c_void)
+    })
+}
+
+extern "C" fn unmap_buffer(ctx: va::VADriverContextP, buf: va::VABufferID) -> VAStatus {
+    guard("vaUnmapBuffer", || driver(ctx)?.lock().unmap_buffer(buf))
+}
+
+extern "C" fn destroy_buffer(ctx: va::VADriverContextP, buf: va::VABufferID) -> VAStatus {
+    guard("vaDestroyBuffer", || {
+        driver(ctx)?.lock().buffers.remove(buf).map(drop).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)
+    })
+}
+
+extern "C" fn buffer_info(
+    ctx: va::VADriverContextP,
+    buf: va::VABufferID,
+    type_: *mut va::VABufferType,
+    size: *mut c_uint,
+    num: *mut c_uint,
+) -> VAStatus {
+    guard("vaBufferInfo", || {
+        let d = driver(ctx)?.lock();
+        let b = d.buffers.get(buf).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
+        out(type_, b.type_)?;
+        out(size, b.size)?;
+        out(num, b.num_elements)
+    })
+}
+
+extern "C" fn begin_picture(ctx: va::VADriverContextP, context: va::VAContextID, target: va::VASurfaceID) -> VAStatus {
+    guard("vaBeginPicture", || driver(ctx)?.lock().begin_picture(context, target))
+}
+
+extern "C" fn render_picture(
+    ctx: va::VADriverContextP,
+    context: va::VAContextID,
+    buffers: *mut va::VABufferID,
+    num: c_int,
+) -> VAStatus {
+    guard("vaRenderPicture", || {
+        driver(ctx)?.lock().render_picture(context, slice(buffers, num.max(0) as usize))
+    })
+}
+
+extern "C" fn end_picture(ctx: va::VADriverContextP, context: va::VAContextID) -> VAStatus {
+    guard("vaEndPicture", || driver(ctx)?.lock().end_picture(context))
+}
+
+extern "C" fn sync_surface(ctx: va::VADriverContextP, surface: va::VASurfaceID) -> VAStatus {
+    guard("vaSyncSurface", || driver(ctx)?.lock().sync_surface(surface))
+}
+
+extern "C" fn query_surface_status(
+    ctx: va::VADriverContextP,
+    surface: va::VASurfaceID,
+    st: *mut va::VASurfaceStatus,
+) -> VAStatus {
+    guard("vaQuerySurfaceStatus", || {
+        let busy = driver(ctx)?.lock().surface_busy(surface)?;
+        out(st, if busy { va::VASurfaceRendering } else { va::VASurfaceReady })
+    })
+}
+
+extern "C" fn query_surface_error(
+    _ctx: va::VADriverContextP,
+    _surface: va::VASurfaceID,
+    _error_status: va::VAStatus,
+    _error_info: *mut *mut c_void,
+) -> VAStatus {
+    status::VA_STATUS_ERROR_UNIMPLEMENTED
+}
+
+extern "C" fn put_surface(
+    _ctx: va::VADriverContextP,
+    _surface: va::VASurfaceID,
+    _draw: *mut c_void,
+    _srcx: i16,
+    _srcy: i16,
+    _srcw: u16,
+    _srch: u16,
+    _destx: i16,
+    _desty: i16,
+    _destw: u16,
+    _desth: u16,
+    _cliprects: *mut va::VARectangle,
+    _num_cliprects: c_uint,
+    _flags: c_uint,
+) -> VAStatus {
+    status::VA_STATUS_ERROR_UNIMPLEMENTED
+}
+
+extern "C" fn query_image_formats(ctx: va::VADriverContextP, list: *mut va::VAImageFormat, num: *mut c_int) -> VAStatus {
+    guard("vaQueryImageFormats", || {
+        driver(ctx)?;
+        if let Some(f) = slice_mut(list, 1).first_mut() {
+            *f = driver::nv12_format();
+        }
+        out(num, 1)
+    })
+}
+
+extern "C" fn create_image(
+    ctx: va::VADriverContextP,
+    format: *mut va::VAImageFormat,
+    width: c_int,
+    height: c_int,
+    image: *mut va::VAImage,
+) -> VAStatus {
+    guard("vaCreateImage", || {
+        let f = slice(format, 1).first().copied().ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
+        let img = driver(ctx)?.lock().create_image(&f, width as u32, height as u32)?;
+        out(image, img)
+    })
+}
+
+extern "C" fn derive_image(ctx: va::VADriverContextP, surface: va::VASurfaceID, image: *mut va::VAImage) -> VAStatus {
+    guard("vaDeriveImage", || {
+        let img = driver(ctx)?.lock().derive_image(surface)?;
+        out(image, img)
+    })
+}
+
+extern "C" fn destroy_image(ctx: va::VADriverContextP, image: va::VAImageID) -> VAStatus {
+    guard("vaDestroyImage", || driver(ctx)?.lock().destroy_image(image))
+}
+
+extern "C" fn set_image_palette(_ctx: va::VADriverContextP, _image: va::VAImageID, _palette: *mut u8) -> VAStatus {
+    status::VA_STATUS_ERROR_UNIMPLEMENTED
+}
+
+extern "C" fn get_image(
+    ctx: va::VADriverContextP,
+    surface: va::VASurfaceID,
+    x: c_int,
+    y: c_int,
+    width: c_uint,
+    height: c_uint,
+    image: va::VAImageID,
+) -> VAStatus {
+    guard("vaGetImage", || {
+        driver(ctx)?.lock().copy_image(surface, image, (x.max(0) as u32, y.max(0) as u32, width, height), true)
+    })
+}
+
+extern "C" fn put_image(
+    ctx: va::VADriverContextP,
+    surface: va::VASurfaceID,
+    image: va::VAImageID,
+    src_x: c_int,
+    src_y: c_int,
+    src_w: c_uint,
+    src_h: c_uint,
+    dst_x: c_int,
+    dst_y: c_int,
+    dst_w: c_uint,
+    dst_h: c_uint,
+) -> VAStatus {
+    guard("vaPutImage", || {
+        // Only unscaled copies at the same position are supported.
+        if src_x != dst_x || src_y != dst_y || src_w != dst_w || src_h != dst_h {
+            return Err(VaError::VA_STATUS_ERROR_UNIMPLEMENTED);
+        }
+        driver(ctx)?.lock().copy_image(surface, image, (dst_x.max(0) as u32, dst_y.max(0) as u32, dst_w, dst_h), false)
+    })
+}
+
+extern "C" fn query_subpicture_formats(
+    _ctx: va::VADriverContextP,
+    _list: *mut va::VAImageFormat,
+    _flags: *mut c_uint,
+    num: *mut c_uint,
+) -> VAStatus {
+    guard("vaQuerySubpictureFormats", || out(num, 0))
+}
+
+extern "C" fn create_subpicture(_ctx: va::VADriverContextP, _image: va::VAImageID, _sub: *mut va::VASubpictureID) -> VAStatus {
+    status::VA_STATUS_ERROR_UNIMPLEMENTED
+}
+
+extern "C" fn destroy_subpicture(_ctx: va::VADriverContextP, _sub: va::VASubpictureID) -> VAStatus {
+    status::VA_STATUS_ERROR_UNIMPLEMENTED
+}
+
+extern "C" fn set_subpicture_image(_ctx: va::VADriverContextP, _sub: va::VASubpictureID, _image: va::VAImageID) -> VAStatus {
+    status::VA_STATUS_ERROR_UNIMPLEMENTED
+}
+
+extern "C" fn set_subpicture_chromakey(
+    _ctx: va::VADriverContextP,
+    _sub: va::VASubpictureID,
+    _min: c_uint,
+    _max: c_uint,
+    _mask: c_uint,
+) -> VAStatus {
+    status::VA_STATUS_ERROR_UNIMPLEMENTED
+}
+
+extern "C" fn set_subpicture_global_alpha(_ctx: va::VADriverContextP, _sub: va::VASubpictureID, _alpha: f32) -> VAStatus {
+    status::VA_STATUS_ERROR_UNIMPLEMENTED
+}
+
+extern "C" fn associate_subpicture(
+    _ctx: va::VADriverContextP,
+    _sub: va::VASubpictureID,
+    _surfaces: *mut va::VASurfaceID,
+    _num: c_int,
+    _sx: i16,
+    _sy: i16,
+    _sw: u16,
+    _sh: u16,
+    _dx: i16,
+    _dy: i16,
+    _dw: u16,
+    _dh: u16,
+    _flags: c_uint,
+) -> VAStatus {
+    status::VA_STATUS_ERROR_UNIMPLEMENTED
+}
+
+extern "C" fn deassociate_subpicture(
+    _ctx: va::VADriverContextP,
+    _sub: va::VASubpictureID,
+    _surfaces: *mut va::VASurfaceID,
+    _num: c_int,
+) -> VAStatus {
+    status::VA_STATUS_ERROR_UNIMPLEMENTED
+}
+
+extern "C" fn query_display_attributes(
+    _ctx: va::VADriverContextP,
+    _list: *mut va::VADisplayAttribute,
+    num: *mut c_int,
+) -> VAStatus {
+    guard("vaQueryDisplayAttributes", || out(num, 0))
+}
+
+extern "C" fn get_display_attributes(_ctx: va::VADriverContextP, _list: *mut va::VADisplayAttribute, _num: c_int) -> VAStatus {
+    status::VA_STATUS_ERROR_UNIMPLEMENTED
+}
+
+extern "C" fn set_display_attributes(_ctx: va::VADriverContextP, _list: *mut va::VADisplayAttribute, _num: c_int) -> VAStatus {
+    status::VA_STATUS_ERROR_UNIMPLEMENTED
+}
+
+extern "C" fn export_surface_handle(
+    ctx: va::VADriverContextP,
+    surface: va::VASurfaceID,
+    mem_type: u32,
+    flags: u32,
+    descriptor: *mut c_void,
+) -> VAStatus {
+    guard("vaExportSurfaceHandle", || {
+        if mem_type != va::VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2 {
+            return Err(VaError::VA_STATUS_ERROR_UNSUPPORTED_MEMORY_TYPE);
+        }
+        let d = driver(ctx)?.lock().export_surface(surface, flags)?;
+        out(descriptor as *mut va::VADRMPRIMESurfaceDescriptor, d)
+    })
+}
+
+/// Fills the context and vtable libva allocated.
+fn init(ctx: va::VADriverContextP) -> VaResult<()> {
+    crate::logger::init();
+    // SAFETY: libva passes a valid, exclusively-owned context during initialisation.
+    let c = unsafe { ctx.as_mut() }.ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
+    // SAFETY: libva allocated the vtable (zeroed) before calling init; we fill it in place.
+    let vt = unsafe { c.vtable.as_mut() }.ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
+    c.version_major = va::VA_MAJOR_VERSION as c_int;
+    c.version_minor = va::VA_MINOR_VERSION as c_int;
+    c.max_profiles = MAX_PROFILES as c_int;
+    c.max_entrypoints = MAX_ENTRYPOINTS as c_int;
+    c.max_attributes = MAX_ATTRIBUTES as c_int;
+    c.max_image_formats = 1;
+    c.max_subpic_formats = 1;
+    c.max_display_attributes = 1;
+    c.str_vendor = VENDOR.as_ptr() as *const c_char;
+
+    vt.vaTerminate = Some(terminate);
+    vt.vaQueryConfigProfiles = Some(query_config_profiles);
+    vt.vaQueryConfigEntrypoints = Some(query_config_entrypoints);
+    vt.vaGetConfigAttributes = Some(get_config_attributes);
+    vt.vaCreateConfig = Some(create_config);
+    vt.vaDestroyConfig = Some(destroy_config);
+    vt.vaQueryConfigAttributes = Some(query_config_attributes);
+    vt.vaCreateSurfaces = Some(create_surfaces);
+    vt.vaCreateSurfaces2 = Some(create_surfaces2);
+    vt.vaDestroySurfaces = Some(destroy_surfaces);
+    vt.vaQuerySurfaceAttributes = Some(query_surface_attributes);
+    vt.vaCreateContext = Some(create_context);
+    vt.vaDestroyContext = Some(destroy_context);
+    vt.vaCreateBuffer = Some(create_buffer);
+    vt.vaBufferSetNumElements = Some(buffer_set_num_elements);
+    vt.vaMapBuffer = Some(map_buffer);
+    vt.vaUnmapBuffer = Some(unmap_buffer);
+    vt.vaDestroyBuffer = Some(destroy_buffer);
+    vt.vaBufferInfo = Some(buffer_info);
+    vt.vaBeginPicture = Some(begin_picture);
+    vt.vaRenderPicture = Some(render_picture);
+    vt.vaEndPicture = Some(end_picture);
+    vt.vaSyncSurface = Some(sync_surface);
+    vt.vaQuerySurfaceStatus = Some(query_surface_status);
+    vt.vaQuerySurfaceError = Some(query_surface_error);
+    vt.vaPutSurface = Some(put_surface);
+    vt.vaQueryImageFormats = Some(query_image_formats);
+    vt.vaCreateImage = Some(create_image);
+    vt.vaDeriveImage = Some(derive_image);
+    vt.vaDestroyImage = Some(destroy_image);
+    vt.vaSetImagePalette = Some(set_image_palette);
+    vt.vaGetImage = Some(get_image);
+    vt.vaPutImage = Some(put_image);
+    vt.vaQuerySubpictureFormats = Some(query_subpicture_formats);
+    vt.vaCreateSubpicture = Some(create_subpicture);
+    vt.vaDestroySubpicture = Some(destroy_subpicture);
+    vt.vaSetSubpictureImage = Some(set_subpicture_image);
+    vt.vaSetSubpictureChromakey = Some(set_subpicture_chromakey);
+    vt.vaSetSubpictureGlobalAlpha = Some(set_subpicture_global_alpha);
+    vt.vaAssociateSubpicture = Some(associate_subpicture);
+    vt.vaDeassociateSubpicture = Some(deassociate_subpicture);
+    vt.vaQueryDisplayAttributes = Some(query_display_attributes);
+    vt.vaGetDisplayAttributes = Some(get_display_attributes);
+    vt.vaSetDisplayAttributes = Some(set_display_attributes);
+    vt.vaExportSurfaceHandle = Some(export_surface_handle);
+
+    c.pDriverData = Box::into_raw(Box::new(Driver::new())) as *mut c_void;
+    Ok(())
+}
+
+/// The driver init function libva 2.17 looks up (it tries its own minor first, then older).
+#[no_mangle]
+pub extern "C" fn __vaDriverInit_1_17(ctx: va::VADriverContextP) -> VAStatus {
+    guard("__vaDriverInit", || init(ctx))
+}
+
+/// Older libva 2.x (>= 2.1: vaExportSurfaceHandle) finds this one; newer ones find 1_17.
+#[no_mangle]
+pub extern "C" fn __vaDriverInit_1_1(ctx: va::VADriverContextP) -> VAStatus {
+    guard("__vaDriverInit", || init(ctx))
+}

@@ -1,0 +1,5 @@
+//! H.264: slice-header parsing and the VA → V4L2 control translation.
+
+pub mod bits;
+pub mod controls;
+pub mod slice_header;

@@ -1,0 +1,395 @@
+//! The driver's whole kernel boundary: thin wrappers over the V4L2, media-request, media
+//! controller and dma-buf ioctls the driver issues, on v4l2r's videodev2 bindings. Every
+//! `unsafe` that talks to the kernel lives here, and so do the fault-injection hooks
+//! ([`crate::fault`]).
+
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use nix::errno::Errno;
+use v4l2r::bindings as v4l2;
+use v4l2r::ioctl::Request;
+
+use crate::fault::{self, Op};
+use crate::va;
+
+pub type Result<T> = std::result::Result<T, Errno>;
+
+mod raw {
+    use super::v4l2;
+    use crate::va;
+    nix::ioctl_read!(querycap, b'V', 0, v4l2::v4l2_capability);
+    nix::ioctl_readwrite!(enum_fmt, b'V', 2, v4l2::v4l2_fmtdesc);
+    nix::ioctl_readwrite!(g_fmt, b'V', 4, v4l2::v4l2_format);
+    nix::ioctl_readwrite!(s_fmt, b'V', 5, v4l2::v4l2_format);
+    nix::ioctl_readwrite!(reqbufs, b'V', 8, v4l2::v4l2_requestbuffers);
+    nix::ioctl_readwrite!(querybuf, b'V', 9, v4l2::v4l2_buffer);
+    nix::ioctl_readwrite!(qbuf, b'V', 15, v4l2::v4l2_buffer);
+    nix::ioctl_readwrite!(expbuf, b'V', 16, v4l2::v4l2_exportbuffer);
+    nix::ioctl_readwrite!(dqbuf, b'V', 17, v4l2::v4l2_buffer);
+    nix::ioctl_write_ptr!(streamon, b'V', 18, libc::c_int);
+    nix::ioctl_write_ptr!(streamoff, b'V', 19, libc::c_int);
+    nix::ioctl_readwrite!(queryctrl, b'V', 36, v4l2::v4l2_queryctrl);
+    nix::ioctl_readwrite!(s_ext_ctrls, b'V', 72, v4l2::v4l2_ext_controls);
+    nix::ioctl_readwrite!(create_bufs, b'V', 92, v4l2::v4l2_create_buffers);
+    nix::ioctl_readwrite!(media_g_topology, b'|', 0x04, va::media_v2_topology);
+    nix::ioctl_write_ptr!(dma_buf_sync, b'b', 0, u64);
+}
+
+/// A zero-initialised bindgen struct (all of them are plain C data).
+pub fn zeroed<T: Copy>() -> T {
+    // SAFETY: only used for bindgen'd C structs/unions, for which all-zero bytes is a valid value.
+    unsafe { std::mem::zeroed() }
+}
+
+pub fn querycap(fd: &impl AsRawFd) -> Result<v4l2::v4l2_capability> {
+    let mut cap = zeroed();
+    // SAFETY: `cap` is a valid v4l2_capability the kernel fills.
+    unsafe { raw::querycap(fd.as_raw_fd(), &mut cap) }?;
+    Ok(cap)
+}
+
+/// The `index`th format of queue `type_`, or None past the end.
+pub fn enum_fmt(fd: &impl AsRawFd, type_: u32, index: u32) -> Option<u32> {
+    let mut d: v4l2::v4l2_fmtdesc = zeroed();
+    d.type_ = type_;
+    d.index = index;
+    // SAFETY: `d` is a valid v4l2_fmtdesc.
+    unsafe { raw::enum_fmt(fd.as_raw_fd(), &mut d) }.ok()?;
+    Some(d.pixelformat)
+}
+
+pub fn g_fmt(fd: &impl AsRawFd, type_: u32) -> Result<v4l2::v4l2_format> {
+    let mut f: v4l2::v4l2_format = zeroed();
+    f.type_ = type_;
+    // SAFETY: `f` is a valid v4l2_format.
+    unsafe { raw::g_fmt(fd.as_raw_fd(), &mut f) }?;
+    Ok(f)
+}
+
+pub fn s_fmt(fd: &impl AsRawFd, f: &mut v4l2::v4l2_format) -> Result<()> {
+    // SAFETY: `f` is a valid v4l2_format.
+    unsafe { raw::s_fmt(fd.as_raw_fd(), f) }.map(drop)
+}
+
+/// REQBUFS with MMAP memory; returns (count granted, capabilities).
+pub fn reqbufs(fd: &impl AsRawFd, type_: u32, count: u32) -> Result<(u32, u32)> {
+    let mut r: v4l2::v4l2_requestbuffers = zeroed();
+    r.type_ = type_;
+    r.memory = v4l2::v4l2_memory_V4L2_MEMORY_MMAP;
+    r.count = count;
+    // SAFETY: `r` is a valid v4l2_requestbuffers.
+    unsafe { raw::reqbufs(fd.as_raw_fd(), &mut r) }?;
+    Ok((r.count, r.capabilities))
+}
+
+/// CREATE_BUFS of `count` MMAP buffers in the queue's current format; returns the first index.
+pub fn create_bufs(fd: &impl AsRawFd, format: &v4l2::v4l2_format, count: u32) -> Result<(u32, u32)> {
+    let mut c: v4l2::v4l2_create_buffers = zeroed();
+    c.count = count;
+    c.memory = v4l2::v4l2_memory_V4L2_MEMORY_MMAP;
+    c.format = *format;
+    // SAFETY: `c` is a valid v4l2_create_buffers.
+    unsafe { raw::create_bufs(fd.as_raw_fd(), &mut c) }?;
+    Ok((c.index, c.count))
+}
+
+/// A v4l2_buffer together with its plane array (the kernel reads `m.planes` through a pointer,
+/// so both live in one place and the pointer is set right before each call).
+pub struct Buffer {
+    pub buf: v4l2::v4l2_buffer,
+    pub planes: [v4l2::v4l2_plane; 4],
+}
+
+impl Buffer {
+    pub fn new(type_: u32, index: u32, mplane: bool) -> Self {
+        let mut b = Buffer { buf: zeroed(), planes: zeroed() };
+        b.buf.type_ = type_;
+        b.buf.index = index;
+        b.buf.memory = v4l2::v4l2_memory_V4L2_MEMORY_MMAP;
+        if mplane {
+            b.buf.length = b.planes.len() as u32;
+        }
+        b
+    }
+
+    fn mplane(&self) -> bool {
+        self.buf.type_ == v4l2::v4l2_buf_type_V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE
+            || self.buf.type_ == v4l2::v4l2_buf_type_V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE
+    }
+
+    fn prepare(&mut self) -> *mut v4l2::v4l2_buffer {
+        if self.mplane() {
+            self.buf.m.planes = self.planes.as_mut_ptr();
+        }
+        &mut self.buf
+    }
+
+    /// (offset for mmap, length) of plane `p`.
+    pub fn plane_mapping(&self, p: usize) -> (u32, u32) {
+        if self.mplane() {
+            // SAFETY: `mem_offset` is the member QUERYBUF fills for MMAP buffers.
+            (unsafe { self.planes[p].m.mem_offset }, self.planes[p].length)
+        } else {
+            // SAFETY: `offset` is the member QUERYBUF fills for MMAP buffers.
+            (unsafe { self.buf.m.offset }, self.buf.length)
+        }
+    }
+
+    pub fn num_planes(&self) -> usize {
+        if self.mplane() {
+            self.buf.length as usize
+        } else {
+            1
+        }
+    }
+
+    pub fn set_bytesused(&mut self, n: u32) {
+        if self.mplane() {
+            self.planes[0].bytesused = n;
+        } else {
+            self.buf.bytesused = n;
+        }
+    }
+
+    /// The buffer's timestamp in nanoseconds, as V4L2 reference timestamps are expressed.
+    pub fn timestamp_ns(&self) -> u64 {
+        self.buf.timestamp.tv_sec as u64 * 1_000_000_000 + self.buf.timestamp.tv_usec as u64 * 1000
+    }
+}
+
+pub fn querybuf(fd: &impl AsRawFd, b: &mut Buffer) -> Result<()> {
+    let p = b.prepare();
+    // SAFETY: `p` points to a v4l2_buffer whose plane pointer (mplane) references `b.planes`.
+    unsafe { raw::querybuf(fd.as_raw_fd(), p) }.map(drop)
+}
+
+pub fn qbuf(fd: &impl AsRawFd, b: &mut Buffer) -> Result<()> {
+    let p = b.prepare();
+    // SAFETY: as in querybuf.
+    unsafe { raw::qbuf(fd.as_raw_fd(), p) }.map(drop)
+}
+
+/// DQBUF of the next finished buffer of queue `type_` (EAGAIN when none, the fd being
+/// non-blocking).
+pub fn dqbuf(fd: &impl AsRawFd, type_: u32, mplane: bool) -> Result<Buffer> {
+    if fault::should_fail(Op::Dqbuf) {
+        return Err(Errno::EIO);
+    }
+    let mut b = Buffer::new(type_, 0, mplane);
+    let p = b.prepare();
+    // SAFETY: as in querybuf.
+    unsafe { raw::dqbuf(fd.as_raw_fd(), p) }?;
+    Ok(b)
+}
+
+pub fn streamon(fd: &impl AsRawFd, type_: u32) -> Result<()> {
+    let t = type_ as libc::c_int;
+    // SAFETY: the argument is a pointer to a valid int.
+    unsafe { raw::streamon(fd.as_raw_fd(), &t) }.map(drop)
+}
+
+pub fn streamoff(fd: &impl AsRawFd, type_: u32) -> Result<()> {
+    let t = type_ as libc::c_int;
+    // SAFETY: the argument is a pointer to a valid int.
+    unsafe { raw::streamoff(fd.as_raw_fd(), &t) }.map(drop)
+}
+
+/// EXPBUF of plane `plane` of buffer `index` as a dma-buf fd.
+pub fn expbuf(fd: &impl AsRawFd, type_: u32, index: u32, plane: u32) -> Result<OwnedFd> {
+    let mut e: v4l2::v4l2_exportbuffer = zeroed();
+    e.type_ = type_;
+    e.index = index;
+    e.plane = plane;
+    e.flags = (libc::O_CLOEXEC | libc::O_RDWR) as u32;
+    // SAFETY: `e` is a valid v4l2_exportbuffer.
+    unsafe { raw::expbuf(fd.as_raw_fd(), &mut e) }?;
+    // SAFETY: on success the kernel returned a new fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(e.fd) })
+}
+
+/// (minimum, maximum, default) of a menu/integer control, or None if the device lacks it.
+pub fn queryctrl(fd: &impl AsRawFd, id: u32) -> Option<(i32, i32, i32)> {
+    let mut q: v4l2::v4l2_queryctrl = zeroed();
+    q.id = id;
+    // SAFETY: `q` is a valid v4l2_queryctrl.
+    unsafe { raw::queryctrl(fd.as_raw_fd(), &mut q) }.ok()?;
+    Some((q.minimum, q.maximum, q.default_value))
+}
+
+/// One control of an S_EXT_CTRLS call: a value or a pointer to a compound payload.
+pub enum Ctrl<'a> {
+    Value(u32, i32),
+    Compound(u32, &'a mut [u8]),
+}
+
+/// Views a control payload struct as bytes for [`Ctrl::Compound`].
+pub fn payload<T: Copy>(v: &mut T) -> &mut [u8] {
+    // SAFETY: `T` is a plain C struct (bindgen), the slice covers exactly its bytes and borrows it.
+    unsafe { std::slice::from_raw_parts_mut(v as *mut T as *mut u8, std::mem::size_of::<T>()) }
+}
+
+/// S_EXT_CTRLS of up to 8 controls, into `request` if given, else the current values.
+pub fn s_ext_ctrls(fd: &impl AsRawFd, request: Option<RawFd>, ctrls: &mut [Ctrl]) -> Result<()> {
+    let mut arr: [v4l2::v4l2_ext_control; 8] = zeroed();
+    let n = ctrls.len().min(arr.len());
+    for (slot, c) in arr.iter_mut().zip(ctrls.iter_mut()) {
+        match c {
+            Ctrl::Value(id, v) => {
+                slot.id = *id;
+                slot.__bindgen_anon_1.value = *v;
+            }
+            Ctrl::Compound(id, data) => {
+                slot.id = *id;
+                slot.size = data.len() as u32;
+                slot.__bindgen_anon_1.p_u8 = data.as_mut_ptr();
+            }
+        }
+    }
+    let mut c: v4l2::v4l2_ext_controls = zeroed();
+    c.count = n as u32;
+    c.controls = arr.as_mut_ptr();
+    match request {
+        Some(fd) => {
+            c.__bindgen_anon_1.which = v4l2::V4L2_CTRL_WHICH_REQUEST_VAL;
+            c.request_fd = fd;
+        }
+        None => c.__bindgen_anon_1.which = v4l2::V4L2_CTRL_WHICH_CUR_VAL,
+    }
+    // SAFETY: `c.controls` points to `n` initialised controls whose payload pointers borrow
+    // `ctrls` for the duration of the call.
+    unsafe { raw::s_ext_ctrls(fd.as_raw_fd(), &mut c) }.map(drop)
+}
+
+/// MEDIA_IOC_REQUEST_ALLOC.
+pub fn request_alloc(media: &impl AsRawFd) -> Result<Request> {
+    Request::alloc(media).map_err(request_errno)
+}
+
+/// MEDIA_REQUEST_IOC_QUEUE.
+pub fn request_queue(r: &Request) -> Result<()> {
+    r.queue().map_err(request_errno)
+}
+
+/// MEDIA_REQUEST_IOC_REINIT.
+pub fn request_reinit(r: &Request) -> Result<()> {
+    if fault::should_fail(Op::Reinit) {
+        return Err(Errno::EIO);
+    }
+    r.reinit().map_err(request_errno)
+}
+
+fn request_errno(e: v4l2r::ioctl::RequestError) -> Errno {
+    match e {
+        v4l2r::ioctl::RequestError::IoctlError(e) => e,
+        _ => Errno::EINVAL,
+    }
+}
+
+/// Waits until request `fd` completes (POLLPRI); Ok(false) on timeout.
+pub fn poll_request(fd: &impl AsRawFd, timeout_ms: u16) -> Result<bool> {
+    if fault::should_fail(Op::Poll) {
+        return Err(Errno::EIO);
+    }
+    // SAFETY: the fd is owned by the caller's Request and outlives this call.
+    let bfd = unsafe { BorrowedFd::borrow_raw(fd.as_raw_fd()) };
+    let mut pfd = [nix::poll::PollFd::new(bfd, nix::poll::PollFlags::POLLPRI)];
+    let n = nix::poll::poll(&mut pfd, nix::poll::PollTimeout::from(timeout_ms))?;
+    Ok(n > 0)
+}
+
+/// Waits until the video device has a buffer to dequeue (POLLIN/POLLOUT); Ok(false) on timeout.
+pub fn poll_device(fd: &impl AsRawFd, timeout_ms: u16) -> Result<bool> {
+    // SAFETY: the fd is owned by the caller and outlives this call.
+    let bfd = unsafe { BorrowedFd::borrow_raw(fd.as_raw_fd()) };
+    let flags = nix::poll::PollFlags::POLLIN | nix::poll::PollFlags::POLLOUT;
+    let mut pfd = [nix::poll::PollFd::new(bfd, flags)];
+    let n = nix::poll::poll(&mut pfd, nix::poll::PollTimeout::from(timeout_ms))?;
+    Ok(n > 0)
+}
+
+/// A shared read/write mapping of a device buffer, unmapped on drop.
+pub struct Mapping {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: the mapping is plain memory; access is serialised by the owner's lock.
+unsafe impl Send for Mapping {}
+
+impl Mapping {
+    pub fn new(fd: &impl AsRawFd, offset: u32, len: u32) -> Result<Mapping> {
+        // SAFETY: a fresh shared mapping of a device buffer; no existing Rust memory is affected.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len as usize,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                offset as libc::off_t,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(Errno::last());
+        }
+        Ok(Mapping { ptr: ptr as *mut u8, len: len as usize })
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: the mapping is `len` bytes long and lives as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in as_slice, with exclusive access through `&mut self`.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` come from a successful mmap not unmapped before.
+        unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len) };
+    }
+}
+
+/// DMA_BUF_IOCTL_SYNC start (`end == false`) or end of a CPU read/write access.
+pub fn dma_buf_sync(fd: &impl AsRawFd, end: bool) -> Result<()> {
+    const READ: u64 = 1;
+    const WRITE: u64 = 2;
+    const END: u64 = 4;
+    let flags = READ | WRITE | if end { END } else { 0 };
+    // SAFETY: the argument is a pointer to a valid struct dma_buf_sync (a single u64).
+    unsafe { raw::dma_buf_sync(fd.as_raw_fd(), &flags) }.map(drop)
+}
+
+/// The interfaces of a media device's topology: (interface type, major, minor).
+pub fn media_interfaces(media: &impl AsRawFd) -> Result<Vec<(u32, u32, u32)>> {
+    let mut t: va::media_v2_topology = zeroed();
+    // SAFETY: first call with null arrays only fills the counts.
+    unsafe { raw::media_g_topology(media.as_raw_fd(), &mut t) }?;
+    let mut intfs: Vec<va::media_v2_interface> = vec![zeroed(); t.num_interfaces as usize];
+    t.ptr_interfaces = intfs.as_mut_ptr() as u64;
+    t.num_entities = 0;
+    t.num_pads = 0;
+    t.num_links = 0;
+    // SAFETY: ptr_interfaces points to num_interfaces writable entries; the other arrays are null.
+    unsafe { raw::media_g_topology(media.as_raw_fd(), &mut t) }?;
+    intfs.truncate(t.num_interfaces as usize);
+    Ok(intfs
+        .iter()
+        .map(|i| {
+            // SAFETY: `devnode` is the union member the kernel fills for device-node interfaces.
+            let dn = unsafe { i.__bindgen_anon_1.devnode };
+            (i.intf_type, dn.major, dn.minor)
+        })
+        .collect())
+}

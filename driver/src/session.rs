@@ -1,0 +1,466 @@
+//! A decoder session: one open of the video + media device pair, configured for a coded format
+//! and size, with its request pool (OUTPUT) and CAPTURE pool. Sessions outlive VA contexts: a
+//! new context of the same format and size reuses an idle session as is; another size
+//! reconfigures it (drain CAPTURE and OUTPUT, S_FMT, reallocate; the request fds are kept).
+
+use std::fs::File;
+use std::os::fd::AsRawFd;
+
+use nix::errno::Errno;
+use v4l2r::bindings as v4l2;
+
+use crate::capture_pool::CapturePool;
+use crate::discovery::{self, DecoderNode};
+use crate::ioctl::{self, Ctrl, Mapping};
+use crate::request_pool::{RequestPool, SlotState};
+
+/// Default number of OUTPUT slots (request fds).
+pub const DEFAULT_SLOTS: usize = 16;
+const POLL_TIMEOUT_MS: u16 = 2000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    pub coded_format: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+pub struct Session {
+    pub node: DecoderNode,
+    pub video: File,
+    pub media: File,
+    pub config: Config,
+    /// H.264: one request per frame (else one per slice, HOLD_CAPTURE_BUF between slices).
+    pub frame_based: bool,
+    /// Bitstream with Annex-B start codes.
+    pub annex_b: bool,
+    pub output: RequestPool,
+    pub capture: CapturePool,
+    output_streaming: bool,
+    capture_streaming: bool,
+    /// Bound to a live VA context.
+    pub in_use: bool,
+    pub frames_decoded: u64,
+}
+
+fn slots_wanted() -> usize {
+    std::env::var("V4L2_REQUEST_SLOTS").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0 && n <= 32).unwrap_or(DEFAULT_SLOTS)
+}
+
+fn e(what: &str) -> impl Fn(Errno) -> Errno + '_ {
+    move |err| {
+        log::error!("{what}: {err}");
+        err
+    }
+}
+
+impl Session {
+    pub fn open(node: &DecoderNode, config: Config) -> ioctl::Result<Session> {
+        let video = discovery::open_rw(&node.video_path, true).map_err(|err| {
+            log::error!("open {}: {err}", node.video_path.display());
+            Errno::from_raw(err.raw_os_error().unwrap_or(libc::EIO))
+        })?;
+        let media = discovery::open_rw(&node.media_path, false).map_err(|err| {
+            log::error!("open {}: {err}", node.media_path.display());
+            Errno::from_raw(err.raw_os_error().unwrap_or(libc::EIO))
+        })?;
+        let (output, capture, frame_based, annex_b) = Self::configure(&video, &media, node, config, Vec::new())?;
+        Ok(Session {
+            node: node.clone(),
+            video,
+            media,
+            config,
+            frame_based,
+            annex_b,
+            output,
+            capture,
+            output_streaming: false,
+            capture_streaming: false,
+            in_use: false,
+            frames_decoded: 0,
+        })
+    }
+
+    fn configure(
+        video: &File,
+        media: &File,
+        node: &DecoderNode,
+        c: Config,
+        requests: Vec<Option<v4l2r::ioctl::Request>>,
+    ) -> ioctl::Result<(RequestPool, CapturePool, bool, bool)> {
+        let (out_t, cap_t) = (node.output_type(), node.capture_type());
+        // OUTPUT format first: it determines what CAPTURE can be.
+        let mut f = ioctl::g_fmt(video, out_t).map_err(e("G_FMT(OUTPUT)"))?;
+        let coded_size = (c.width * c.height * 3 / 2).max(512 * 1024);
+        if node.mplane {
+            // SAFETY: `pix_mp` is the active member for *_MPLANE queues.
+            let p = unsafe { &mut f.fmt.pix_mp };
+            p.pixelformat = c.coded_format;
+            p.width = c.width;
+            p.height = c.height;
+            p.num_planes = 1;
+            p.plane_fmt[0].sizeimage = coded_size;
+        } else {
+            // SAFETY: `pix` is the active member for single-planar queues.
+            let p = unsafe { &mut f.fmt.pix };
+            p.pixelformat = c.coded_format;
+            p.width = c.width;
+            p.height = c.height;
+            p.sizeimage = coded_size;
+        }
+        ioctl::s_fmt(video, &mut f).map_err(e("S_FMT(OUTPUT)"))?;
+
+        // Codec mode controls (H.264): frame-based with Annex-B when offered.
+        let mut frame_based = false;
+        let mut annex_b = false;
+        if c.coded_format == discovery::PIX_FMT_H264_SLICE {
+            let want = std::env::var("V4L2_REQUEST_H264_MODE").ok();
+            if let Some((min, max, _)) = ioctl::queryctrl(video, v4l2::V4L2_CID_STATELESS_H264_DECODE_MODE) {
+                let frame = v4l2::v4l2_stateless_h264_decode_mode_V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED as i32;
+                let slice = v4l2::v4l2_stateless_h264_decode_mode_V4L2_STATELESS_H264_DECODE_MODE_SLICE_BASED as i32;
+                let can_frame = min <= frame && frame <= max;
+                let can_slice = min <= slice && slice <= max;
+                frame_based = match want.as_deref() {
+                    Some("slice") if can_slice => false,
+                    Some("frame") if can_frame => true,
+                    _ => can_frame,
+                };
+            }
+            if let Some((min, max, _)) = ioctl::queryctrl(video, v4l2::V4L2_CID_STATELESS_H264_START_CODE) {
+                let ab = v4l2::v4l2_stateless_h264_start_code_V4L2_STATELESS_H264_START_CODE_ANNEX_B as i32;
+                annex_b = min <= ab && ab <= max;
+                if std::env::var("V4L2_REQUEST_H264_START_CODE").as_deref() == Ok("none") && min == 0 {
+                    annex_b = false;
+                }
+            }
+            let mode = if frame_based { 1 } else { 0 };
+            let sc = if annex_b { 1 } else { 0 };
+            ioctl::s_ext_ctrls(
+                video,
+                None,
+                &mut [
+                    Ctrl::Value(v4l2::V4L2_CID_STATELESS_H264_DECODE_MODE, mode),
+                    Ctrl::Value(v4l2::V4L2_CID_STATELESS_H264_START_CODE, sc),
+                ],
+            )
+            .map_err(e("S_EXT_CTRLS(DECODE_MODE, START_CODE)"))?;
+        }
+
+        // CAPTURE: NV12 at the coded size (the driver aligns it).
+        let mut cf = ioctl::g_fmt(video, cap_t).map_err(e("G_FMT(CAPTURE)"))?;
+        if node.mplane {
+            // SAFETY: as above.
+            let p = unsafe { &mut cf.fmt.pix_mp };
+            p.pixelformat = discovery::PIX_FMT_NV12;
+            p.width = c.width;
+            p.height = c.height;
+        } else {
+            // SAFETY: as above.
+            let p = unsafe { &mut cf.fmt.pix };
+            p.pixelformat = discovery::PIX_FMT_NV12;
+            p.width = c.width;
+            p.height = c.height;
+        }
+        ioctl::s_fmt(video, &mut cf).map_err(e("S_FMT(CAPTURE)"))?;
+        let got = if node.mplane {
+            // SAFETY: as above.
+            unsafe { cf.fmt.pix_mp.pixelformat }
+        } else {
+            // SAFETY: as above.
+            unsafe { cf.fmt.pix.pixelformat }
+        };
+        if got != discovery::PIX_FMT_NV12 {
+            log::error!("decoder offers {} on CAPTURE, not NV12", discovery::fourcc_str(got));
+            return Err(Errno::EINVAL);
+        }
+
+        // OUTPUT buffers, one per slot, mapped once.
+        let (n, _) = ioctl::reqbufs(video, out_t, slots_wanted() as u32).map_err(e("REQBUFS(OUTPUT)"))?;
+        let mut maps = Vec::with_capacity(n as usize);
+        for i in 0..n {
+            let mut b = ioctl::Buffer::new(out_t, i, node.mplane);
+            ioctl::querybuf(video, &mut b).map_err(e("QUERYBUF(OUTPUT)"))?;
+            let (off, len) = b.plane_mapping(0);
+            maps.push(Mapping::new(video, off, len).map_err(e("mmap(OUTPUT)"))?);
+        }
+        let pool = RequestPool::new(media, maps, requests);
+        let capture = CapturePool::new(cf, node.mplane);
+        log::info!(
+            "session {}x{} {}: {} slots, {} mode{}, CAPTURE {}x{} stride {}",
+            c.width,
+            c.height,
+            discovery::fourcc_str(c.coded_format),
+            pool.slots.len(),
+            if frame_based { "frame" } else { "slice" },
+            if annex_b { " + Annex-B" } else { "" },
+            capture.layout.width,
+            capture.layout.height,
+            capture.layout.bytesperline
+        );
+        Ok((pool, capture, frame_based, annex_b))
+    }
+
+    /// Switches to another format/size: waits for what is in flight, drains CAPTURE and OUTPUT
+    /// (no EBUSY: nothing queued, mapped or exported is left), then configures again. The
+    /// request fds stay bound to their slots.
+    pub fn reconfigure(&mut self, config: Config) -> ioctl::Result<()> {
+        log::info!(
+            "session reconfigure {}x{} -> {}x{}",
+            self.config.width,
+            self.config.height,
+            config.width,
+            config.height
+        );
+        self.sync_all();
+        let out_t = self.node.output_type();
+        self.capture.drain(&self.video).map_err(e("CAPTURE drain"))?;
+        self.capture_streaming = false;
+        ioctl::streamoff(&self.video, out_t).map_err(e("STREAMOFF(OUTPUT)"))?;
+        self.output_streaming = false;
+        let pool = std::mem::replace(&mut self.output, RequestPool::new(&self.media, Vec::new(), Vec::new()));
+        let mut requests = pool.into_requests(); // drops the OUTPUT mappings
+        for r in requests.iter().flatten() {
+            let _ = ioctl::request_reinit(r);
+        }
+        ioctl::reqbufs(&self.video, out_t, 0).map_err(e("REQBUFS(OUTPUT, 0)"))?;
+        let (output, capture, fb, ab) =
+            Self::configure(&self.video, &self.media, &self.node, config, std::mem::take(&mut requests))?;
+        self.output = output;
+        self.capture = capture;
+        self.frame_based = fb;
+        self.annex_b = ab;
+        self.config = config;
+        Ok(())
+    }
+
+    /// A slot to fill; syncs the oldest in-flight slot when all are taken.
+    pub fn acquire_slot(&mut self) -> Option<usize> {
+        for _ in 0..=self.output.slots.len() {
+            if let Some(i) = self.output.acquire() {
+                return Some(i);
+            }
+            // Pick up OUTPUT buffers of released slots whose DQBUF failed earlier.
+            let _ = self.dequeue_ready();
+            if let Some(i) = self.output.acquire() {
+                return Some(i);
+            }
+            match self.output.oldest_in_flight() {
+                Some(i) => self.sync_slot(i),
+                None => {
+                    if !ioctl::poll_device(&self.video, POLL_TIMEOUT_MS).unwrap_or(false) {
+                        break;
+                    }
+                }
+            }
+        }
+        log::error!(
+            "no request slot available ({} busy, {} dead of {})",
+            self.output.busy_count(),
+            self.output.dead_count(),
+            self.output.slots.len()
+        );
+        None
+    }
+
+    /// Queues slot `i`'s controls, bitstream and CAPTURE buffer (when `queue_capture`), and the
+    /// request. On failure the slot is force-released.
+    pub fn submit(
+        &mut self,
+        i: usize,
+        capture: u32,
+        queue_capture: bool,
+        timestamp_us: u64,
+        hold_capture: bool,
+        ctrls: &mut [Ctrl],
+    ) -> ioctl::Result<()> {
+        let r = self.submit_inner(i, capture, queue_capture, timestamp_us, hold_capture, ctrls);
+        if r.is_err() {
+            self.output.force_release(i, &self.media);
+        }
+        r
+    }
+
+    fn submit_inner(
+        &mut self,
+        i: usize,
+        capture: u32,
+        queue_capture: bool,
+        timestamp_us: u64,
+        hold_capture: bool,
+        ctrls: &mut [Ctrl],
+    ) -> ioctl::Result<()> {
+        let rfd = self.output.slots[i].request_fd();
+        ioctl::s_ext_ctrls(&self.video, Some(rfd), ctrls).map_err(e("S_EXT_CTRLS(request)"))?;
+        let mplane = self.node.mplane;
+        if queue_capture {
+            let cap_t = self.node.capture_type();
+            if let Some(cb) = self.capture.by_index(capture) {
+                if !cb.queued {
+                    let mut b = ioctl::Buffer::new(cap_t, capture, mplane);
+                    if mplane {
+                        b.buf.length = cb.maps.len() as u32;
+                    }
+                    ioctl::qbuf(&self.video, &mut b).map_err(e("QBUF(CAPTURE)"))?;
+                    cb.queued = true;
+                    cb.error = false;
+                }
+            }
+        }
+        let slot = &mut self.output.slots[i];
+        let mut b = ioctl::Buffer::new(self.node.output_type(), slot.buffer, mplane);
+        if mplane {
+            b.buf.length = 1;
+        }
+        b.set_bytesused(slot.used as u32);
+        b.buf.flags = v4l2::V4L2_BUF_FLAG_REQUEST_FD;
+        if hold_capture {
+            b.buf.flags |= v4l2::V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF;
+        }
+        b.buf.__bindgen_anon_1.request_fd = rfd;
+        b.buf.timestamp.tv_sec = (timestamp_us / 1_000_000) as _;
+        b.buf.timestamp.tv_usec = (timestamp_us % 1_000_000) as _;
+        ioctl::qbuf(&self.video, &mut b).map_err(e("QBUF(OUTPUT)"))?;
+        slot.out_queued = true;
+        slot.capture = capture;
+        if let Some(r) = &slot.request {
+            ioctl::request_queue(r).map_err(e("MEDIA_REQUEST_IOC_QUEUE"))?;
+        }
+        slot.in_flight = true;
+        if !self.output_streaming {
+            ioctl::streamon(&self.video, self.node.output_type()).map_err(e("STREAMON(OUTPUT)"))?;
+            self.output_streaming = true;
+        }
+        if !self.capture_streaming {
+            ioctl::streamon(&self.video, self.node.capture_type()).map_err(e("STREAMON(CAPTURE)"))?;
+            self.capture_streaming = true;
+        }
+        Ok(())
+    }
+
+    /// Dequeues every finished OUTPUT and CAPTURE buffer. Err if a DQBUF failed (not EAGAIN).
+    pub fn dequeue_ready(&mut self) -> ioctl::Result<()> {
+        let mplane = self.node.mplane;
+        let mut result = Ok(());
+        loop {
+            match ioctl::dqbuf(&self.video, self.node.output_type(), mplane) {
+                Ok(b) => {
+                    if let Some(s) = self.output.slots.get_mut(b.buf.index as usize) {
+                        s.out_queued = false;
+                    }
+                }
+                Err(Errno::EAGAIN) => break,
+                Err(err) => {
+                    log::warn!("DQBUF(OUTPUT): {err}");
+                    result = Err(err);
+                    break;
+                }
+            }
+        }
+        loop {
+            match ioctl::dqbuf(&self.video, self.node.capture_type(), mplane) {
+                Ok(b) => {
+                    let error = b.buf.flags & v4l2::V4L2_BUF_FLAG_ERROR != 0;
+                    if let Some(cb) = self.capture.by_index(b.buf.index) {
+                        cb.queued = false;
+                        cb.error = error;
+                    }
+                    self.frames_decoded += 1;
+                }
+                Err(Errno::EAGAIN) => break,
+                Err(err) => {
+                    log::warn!("DQBUF(CAPTURE): {err}");
+                    result = Err(err);
+                    break;
+                }
+            }
+        }
+        result
+    }
+
+    /// Waits for slot `i`'s request, dequeues, and releases the slot; any failure on the way
+    /// force-releases it instead.
+    pub fn sync_slot(&mut self, i: usize) {
+        let s = &self.output.slots[i];
+        if s.state != SlotState::Busy {
+            return;
+        }
+        if !s.in_flight {
+            // Acquired but never queued (e.g. an abandoned picture).
+            self.output.release(i, &self.media);
+            return;
+        }
+        let ok = match s.request.as_ref().map(|r| ioctl::poll_request(r, POLL_TIMEOUT_MS)) {
+            Some(Ok(true)) => true,
+            Some(Ok(false)) => {
+                log::warn!("slot {i}: request {} timed out", s.request_fd());
+                false
+            }
+            Some(Err(err)) => {
+                log::warn!("slot {i}: poll on request {}: {err}", s.request_fd());
+                false
+            }
+            None => false,
+        };
+        if !ok {
+            self.output.force_release(i, &self.media);
+            let _ = self.dequeue_ready();
+            return;
+        }
+        if self.dequeue_ready().is_err() {
+            self.output.force_release(i, &self.media);
+            return;
+        }
+        self.output.release(i, &self.media);
+    }
+
+    /// Syncs every in-flight slot.
+    pub fn sync_all(&mut self) {
+        while let Some(i) = self.output.oldest_in_flight() {
+            self.sync_slot(i);
+        }
+        let _ = self.dequeue_ready();
+    }
+
+    /// Waits until CAPTURE buffer `index` is back from the kernel. Returns false if it is still
+    /// queued after the slots decoding into it were synced (the frame is lost).
+    pub fn wait_capture(&mut self, index: u32) -> bool {
+        for _ in 0..4 {
+            match self.capture.by_index(index) {
+                Some(cb) if cb.queued => {}
+                _ => return true,
+            }
+            let slots: Vec<usize> = (0..self.output.slots.len())
+                .filter(|&i| {
+                    let s = &self.output.slots[i];
+                    s.state == SlotState::Busy && s.in_flight && s.capture == index
+                })
+                .collect();
+            if slots.is_empty() {
+                // Its request was force-released: the buffer may still come back.
+                let _ = ioctl::poll_device(&self.video, POLL_TIMEOUT_MS);
+                let _ = self.dequeue_ready();
+            }
+            for i in slots {
+                self.sync_slot(i);
+            }
+        }
+        !self.capture.by_index(index).is_some_and(|cb| cb.queued)
+    }
+
+    pub fn video_fd(&self) -> i32 {
+        self.video.as_raw_fd()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.sync_all();
+        let _ = ioctl::streamoff(&self.video, self.node.output_type());
+        let _ = ioctl::streamoff(&self.video, self.node.capture_type());
+        log::info!(
+            "session closed: {} frames decoded, {} dead slot(s)",
+            self.frames_decoded,
+            self.output.dead_count()
+        );
+    }
+}
