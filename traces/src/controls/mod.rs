@@ -293,6 +293,8 @@ pub fn visl_fields(value: &ControlValue) -> Vec<(String, String)> {
         ControlValue::Mpeg2Quantisation(v) => mpeg2::visl_quantisation(v),
         ControlValue::Vp8Frame(v) => vp8::visl_frame(v),
         ControlValue::FwhtParams(v) => fwht::visl_params(v),
+        ControlValue::Vp9Frame(v) => vp9::visl_frame(v),
+        ControlValue::Vp9CompressedHdr(v) => vp9::visl_compressed(v),
         ControlValue::HevcSps(v) => hevc::visl_sps(v),
         ControlValue::HevcPps(v) => hevc::visl_pps(v),
         ControlValue::HevcSliceParams(v) => hevc::visl_slices(v),

@@ -129,7 +129,8 @@ fn parse_pairs(text: &str, prefix: &str, out: &mut Vec<(String, String)>) {
 fn parse_body(lines: &[&str], out: &mut Vec<(String, String)>) {
     let mut i = 0;
     while i < lines.len() {
-        let line = lines[i].trim_end_matches('\r');
+        // Some formats put a space after the newline (VP9's "\n coef {%s}", "\n joint %s").
+        let line = lines[i].trim_end_matches('\r').trim_start();
         i += 1;
         if line.trim().is_empty() {
             continue;
