@@ -1,10 +1,12 @@
 //! AV1 stateless controls (`V4L2_CID_STATELESS_AV1_*`): Rust mirrors of the 6.12 uapi
 //! structs (sequence, tile-group entry, frame with its tile-info, quantisation, segmentation,
 //! loop-filter, CDEF, loop-restoration and global-motion sub-structs, film grain) and one-line
-//! summaries. TILE_GROUP_ENTRY is a dynamic array and decodes to a `Vec`. C enums are 4-byte
-//! integers on the Linux ABIs and appear here as `u32`.
+//! summaries, and the flattening visl's `visl_av1_controls` events print
+//! (drivers/media/test-drivers/visl/visl-trace-av1.h). TILE_GROUP_ENTRY is a dynamic array
+//! and decodes to a `Vec`. C enums are 4-byte integers on the Linux ABIs and appear here as
+//! `u32`.
 
-use super::visl_fmt as vf;
+use super::visl_fmt::{self as vf, kv};
 use super::wire::{wire_struct, FlagTable};
 
 /// `V4L2_AV1_SEQUENCE_FLAG_*`.
@@ -326,6 +328,185 @@ pub fn summary_film_grain(g: &Av1FilmGrain) -> String {
     )
 }
 
+// ---- visl field flattening ----------------------------------------------------------------
+
+fn arr_u64(v: &[u64]) -> String {
+    vf::array(v.iter().copied())
+}
+
+/// Sequence fields as `v4l2_ctrl_av1_sequence` prints them.
+pub fn visl_sequence(s: &Av1Sequence) -> Vec<(String, String)> {
+    vec![
+        kv("flags", vf::flags(u64::from(s.flags), SEQUENCE_FLAGS)),
+        kv("seq_profile", s.seq_profile),
+        kv("order_hint_bits", s.order_hint_bits),
+        kv("bit_depth", s.bit_depth),
+        kv("max_frame_width_minus_1", s.max_frame_width_minus_1),
+        kv("max_frame_height_minus_1", s.max_frame_height_minus_1),
+    ]
+}
+
+/// The first entry as `v4l2_ctrl_av1_tile_group_entry` prints it (visl traces only the
+/// first element of the array).
+pub fn visl_tiles(v: &[Av1TileGroupEntry]) -> Vec<(String, String)> {
+    let Some(t) = v.first() else {
+        return Vec::new();
+    };
+    vec![
+        kv("tile_offset", t.tile_offset),
+        kv("tile_size", t.tile_size),
+        kv("tile_row", t.tile_row),
+        kv("tile_col", t.tile_col),
+    ]
+}
+
+/// Frame fields as `v4l2_ctrl_av1_frame` prints them (visl leaves out the segmentation
+/// feature data, the global motion parameters and the frame type, interpolation filter and
+/// tx mode).
+pub fn visl_frame(f: &Av1Frame) -> Vec<(String, String)> {
+    let t = &f.tile_info;
+    let q = &f.quantization;
+    let lf = &f.loop_filter;
+    let lr = &f.loop_restoration;
+    vec![
+        kv(
+            "tile_info.flags",
+            vf::flags(u64::from(t.flags), TILE_INFO_FLAGS),
+        ),
+        kv("tile_info.context_update_tile_id", t.context_update_tile_id),
+        kv("tile_info.tile_cols", t.tile_cols),
+        kv("tile_info.tile_rows", t.tile_rows),
+        kv("tile_info.mi_col_starts", vf::array_u32(&t.mi_col_starts)),
+        kv("tile_info.mi_row_starts", vf::array_u32(&t.mi_row_starts)),
+        kv(
+            "tile_info.width_in_sbs_minus_1",
+            vf::array_u32(&t.width_in_sbs_minus_1),
+        ),
+        kv(
+            "tile_info.height_in_sbs_minus_1",
+            vf::array_u32(&t.height_in_sbs_minus_1),
+        ),
+        kv("tile_info.tile_size_bytes", t.tile_size_bytes),
+        kv(
+            "quantization.flags",
+            vf::flags(u64::from(q.flags), QUANT_FLAGS),
+        ),
+        kv("quantization.base_q_idx", q.base_q_idx),
+        kv("quantization.delta_q_y_dc", q.delta_q_y_dc),
+        kv("quantization.delta_q_u_dc", q.delta_q_u_dc),
+        kv("quantization.delta_q_u_ac", q.delta_q_u_ac),
+        kv("quantization.delta_q_v_dc", q.delta_q_v_dc),
+        kv("quantization.delta_q_v_ac", q.delta_q_v_ac),
+        kv("quantization.qm_y", q.qm_y),
+        kv("quantization.qm_u", q.qm_u),
+        kv("quantization.qm_v", q.qm_v),
+        kv("quantization.delta_q_res", q.delta_q_res),
+        kv("superres_denom", f.superres_denom),
+        kv(
+            "segmentation.flags",
+            vf::flags(u64::from(f.segmentation.flags), SEG_FLAGS),
+        ),
+        kv(
+            "segmentation.last_active_seg_id",
+            f.segmentation.last_active_seg_id,
+        ),
+        kv(
+            "segmentation.feature_enabled",
+            vf::array_u8(&f.segmentation.feature_enabled),
+        ),
+        kv(
+            "loop_filter.flags",
+            vf::flags(u64::from(lf.flags), LF_FLAGS),
+        ),
+        kv("loop_filter.level", vf::array_u8(&lf.level)),
+        kv("loop_filter.sharpness", lf.sharpness),
+        kv("loop_filter.ref_deltas", vf::array_i8(&lf.ref_deltas)),
+        kv("loop_filter.mode_deltas", vf::array_i8(&lf.mode_deltas)),
+        kv("loop_filter.delta_lf_res", lf.delta_lf_res),
+        kv("cdef.damping_minus_3", f.cdef.damping_minus_3),
+        kv("cdef.bits", f.cdef.bits),
+        kv("cdef.y_pri_strength", vf::array_u8(&f.cdef.y_pri_strength)),
+        kv("cdef.y_sec_strength", vf::array_u8(&f.cdef.y_sec_strength)),
+        kv(
+            "cdef.uv_pri_strength",
+            vf::array_u8(&f.cdef.uv_pri_strength),
+        ),
+        kv(
+            "cdef.uv_sec_strength",
+            vf::array_u8(&f.cdef.uv_sec_strength),
+        ),
+        kv("skip_mode_frame", vf::array_u8(&f.skip_mode_frame)),
+        kv("primary_ref_frame", f.primary_ref_frame),
+        kv(
+            "loop_restoration.flags",
+            vf::flags(u64::from(lr.flags), LR_FLAGS),
+        ),
+        kv("loop_restoration.lr_unit_shift", lr.lr_unit_shift),
+        kv("loop_restoration.lr_uv_shift", lr.lr_uv_shift),
+        kv(
+            "loop_restoration.frame_restoration_type",
+            vf::array_u32(&lr.frame_restoration_type),
+        ),
+        kv(
+            "loop_restoration.loop_restoration_size",
+            vf::array_u32(&lr.loop_restoration_size),
+        ),
+        kv("flags", vf::flags(u64::from(f.flags), FRAME_FLAGS)),
+        kv("order_hint", f.order_hint),
+        kv("upscaled_width", f.upscaled_width),
+        kv("frame_width_minus_1", f.frame_width_minus_1),
+        kv("frame_height_minus_1", f.frame_height_minus_1),
+        kv("render_width_minus_1", f.render_width_minus_1),
+        kv("render_height_minus_1", f.render_height_minus_1),
+        kv("current_frame_id", f.current_frame_id),
+        kv("buffer_removal_time", vf::array_u32(&f.buffer_removal_time)),
+        kv("order_hints", vf::array_u32(&f.order_hints)),
+        kv("reference_frame_ts", arr_u64(&f.reference_frame_ts)),
+        kv("ref_frame_idx", vf::array_i8(&f.ref_frame_idx)),
+        kv("refresh_frame_flags", f.refresh_frame_flags),
+    ]
+}
+
+/// Film-grain fields as `v4l2_ctrl_av1_film_grain` prints them.
+pub fn visl_film_grain(g: &Av1FilmGrain) -> Vec<(String, String)> {
+    vec![
+        kv("flags", vf::flags(u64::from(g.flags), FILM_GRAIN_FLAGS)),
+        kv("cr_mult", g.cr_mult),
+        kv("grain_seed", g.grain_seed),
+        kv("film_grain_params_ref_idx", g.film_grain_params_ref_idx),
+        kv("num_y_points", g.num_y_points),
+        kv("point_y_value", vf::array_u8(&g.point_y_value)),
+        kv("point_y_scaling", vf::array_u8(&g.point_y_scaling)),
+        kv("num_cb_points", g.num_cb_points),
+        kv("point_cb_value", vf::array_u8(&g.point_cb_value)),
+        kv("point_cb_scaling", vf::array_u8(&g.point_cb_scaling)),
+        kv("num_cr_points", g.num_cr_points),
+        kv("point_cr_value", vf::array_u8(&g.point_cr_value)),
+        kv("point_cr_scaling", vf::array_u8(&g.point_cr_scaling)),
+        kv("grain_scaling_minus_8", g.grain_scaling_minus_8),
+        kv("ar_coeff_lag", g.ar_coeff_lag),
+        kv(
+            "ar_coeffs_y_plus_128",
+            vf::array_u8(&g.ar_coeffs_y_plus_128),
+        ),
+        kv(
+            "ar_coeffs_cb_plus_128",
+            vf::array_u8(&g.ar_coeffs_cb_plus_128),
+        ),
+        kv(
+            "ar_coeffs_cr_plus_128",
+            vf::array_u8(&g.ar_coeffs_cr_plus_128),
+        ),
+        kv("ar_coeff_shift_minus_6", g.ar_coeff_shift_minus_6),
+        kv("grain_scale_shift", g.grain_scale_shift),
+        kv("cb_mult", g.cb_mult),
+        kv("cb_luma_mult", g.cb_luma_mult),
+        kv("cr_luma_mult", g.cr_luma_mult),
+        kv("cb_offset", g.cb_offset),
+        kv("cr_offset", g.cr_offset),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,6 +543,43 @@ mod tests {
     }
 
     #[test]
+    fn visl_events_with_colons_parse_and_match() {
+        use crate::controls::visl_ftrace::parse_line;
+        let mut p = vec![0u8; Av1Sequence::SIZE];
+        p[0] = 0x01;
+        p[4] = 1;
+        p[8..10].copy_from_slice(&639u16.to_le_bytes());
+        let s = Av1Sequence::parse(&p).unwrap();
+        // TP_printk("\nflags %s\nseq_profile: %u\norder_hint_bits: %u\nbit_depth: %u\n"
+        //           "max_frame_width_minus_1: %u\nmax_frame_height_minus_1: %u\n", …)
+        let ev = parse_line(
+            "x-1 [000] ..... 3.000001: v4l2_ctrl_av1_sequence: \nflags STILL_PICTURE\nseq_profile: 1\n\
+             order_hint_bits: 0\nbit_depth: 0\nmax_frame_width_minus_1: 639\nmax_frame_height_minus_1: 0\n",
+        )
+        .unwrap();
+        assert_eq!(ev.fields, visl_sequence(&s));
+        // TP_printk("\ntile_offset: %u\n tile_size: %u\n tile_row: %u\ntile_col: %u\n", …)
+        let ev = parse_line(
+            "x-1 [000] ..... 3.000002: v4l2_ctrl_av1_tile_group_entry: \ntile_offset: 10\n tile_size: 20\n tile_row: 0\ntile_col: 1\n",
+        )
+        .unwrap();
+        let t = Av1TileGroupEntry {
+            tile_offset: 10,
+            tile_size: 20,
+            tile_row: 0,
+            tile_col: 1,
+        };
+        assert_eq!(ev.fields, visl_tiles(&[t]));
+        // "…\nsegmentation.feature_enabled:%s\n…" has no space after the colon.
+        let ev = parse_line(
+            "x-1 [000] ..... 3.000003: v4l2_ctrl_av1_frame: \nsegmentation.feature_enabled:{0x0,0x1}\ncdef.uv_sec_strength:{0x2}\n",
+        )
+        .unwrap();
+        assert_eq!(ev.get("segmentation.feature_enabled"), Some("{0x0,0x1}"));
+        assert_eq!(ev.get("cdef.uv_sec_strength"), Some("{0x2}"));
+    }
+
+    #[test]
     fn frame_payload_with_raw_identifier_field() {
         let n = Av1Frame::SIZE;
         let offsets: std::collections::HashMap<_, _> = Av1Frame::offsets().into_iter().collect();
@@ -380,6 +598,13 @@ mod tests {
         assert_eq!(f.reference_frame_ts[1], 77);
         assert_eq!(f.refresh_frame_flags, 0xff);
         assert!(summary_frame(&f).starts_with("AV1 FRAME INTER 1x1"));
+        let v = visl_frame(&f);
+        assert_eq!(v.len(), 56);
+        assert!(v.contains(&kv(
+            "reference_frame_ts",
+            "{0x0,0x4d,0x0,0x0,0x0,0x0,0x0,0x0}"
+        )));
+        assert!(v.contains(&kv("refresh_frame_flags", "255")));
         let fields = f.fields();
         assert!(fields.iter().any(|(k, _)| k == "global_motion.type"));
         let j = serde_json::to_value(&f).unwrap();

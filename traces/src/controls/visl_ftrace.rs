@@ -17,7 +17,8 @@
 //! [`split_runs`] cuts a parsed trace into visl's per-request runs and [`compare`] checks the
 //! controls vatrace decoded for a request against one run, field by field.
 //!
-//! Field names lose a trailing `:` (MPEG-2's `picture_coding_type:`); values lose a trailing
+//! Field names lose a trailing `:` (MPEG-2's `picture_coding_type:`, AV1's `name: %u` and
+//! `name:%s`); values lose a trailing
 //! `,` and their surrounding spaces; hex dumps become one line of `xx` bytes separated by
 //! single spaces (`{`, `}` and row breaks removed).
 
@@ -135,8 +136,17 @@ fn parse_body(lines: &[&str], out: &mut Vec<(String, String)>) {
         if line.trim().is_empty() {
             continue;
         }
-        let (key, value) = match line.split_once(' ') {
-            Some((k, v)) => (clean_key(k), v),
+        // The key ends at the first space or colon (AV1 prints `name: %u` and, in places,
+        // `name:%s` with no space); values contain neither colons nor, except hex-dump
+        // rows, spaces.
+        let (key, value) = match line.find([' ', ':']) {
+            Some(at) => {
+                let value = line[at..].strip_prefix(':').unwrap_or(&line[at..]);
+                (
+                    clean_key(&line[..at]),
+                    value.strip_prefix(' ').unwrap_or(value),
+                )
+            }
             None => (clean_key(line), ""),
         };
         if value.trim_end() == "{" {
