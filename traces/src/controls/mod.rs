@@ -520,6 +520,70 @@ mod tests {
         );
     }
 
+    #[test]
+    fn no_panics_on_any_size_or_content() {
+        let ids: Vec<u32> = NAMES
+            .iter()
+            .map(|&(id, _)| id)
+            .chain([0, 0xdead_beef])
+            .collect();
+        for id in ids {
+            let size = struct_size(id).unwrap_or(4);
+            for len in [
+                0,
+                1,
+                3,
+                4,
+                5,
+                8,
+                size - 1,
+                size,
+                size + 1,
+                2 * size,
+                3 * size + 2,
+            ] {
+                for fill in [0x00u8, 0x7f, 0x80, 0xff] {
+                    let payload = vec![fill; len];
+                    if let Some(v) = decode(id, &payload) {
+                        let _ = v.to_string();
+                        let _ = fields(&v);
+                        let _ = visl_fields(&v);
+                        let _ = serde_json::to_string(&v).unwrap();
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dynamic_arrays_decode_every_element() {
+        use wire::Wire;
+        let two = decode(
+            V4L2_CID_STATELESS_HEVC_SLICE_PARAMS,
+            &vec![0; 2 * HevcSliceParams::SIZE],
+        );
+        assert!(matches!(two, Some(ControlValue::HevcSliceParams(ref v)) if v.len() == 2));
+        let two = two.unwrap();
+        assert!(fields(&two)
+            .iter()
+            .any(|(k, _)| k == "[1].pred_weight_table.luma_log2_weight_denom"));
+        let offsets = decode(
+            V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS,
+            &[1, 0, 0, 0, 2, 0, 0, 0],
+        );
+        assert_eq!(
+            offsets,
+            Some(ControlValue::HevcEntryPointOffsets(vec![1, 2]))
+        );
+        assert_eq!(
+            decode(V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY, &[0; 20]),
+            Some(ControlValue::Malformed {
+                expected: 16,
+                got: 20
+            })
+        );
+    }
+
     /// The payload size of each struct control (the element size for dynamic arrays).
     fn struct_size(id: u32) -> Option<usize> {
         use wire::Wire;
