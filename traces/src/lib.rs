@@ -6,6 +6,7 @@
 //! * [`source`]: [`RecordSource`], one interface over files and live tracers.
 #![forbid(unsafe_code)]
 
+pub mod pool;
 pub mod record;
 pub mod source;
 pub mod stream;

@@ -1,0 +1,691 @@
+//! The pool-state model: turns a trace's records, one by one, into the state of every decoder's
+//! buffer pools and media requests, so the TUI, replay reports and checks all see the same thing.
+//!
+//! [`PoolModel::apply`] takes each [`Record`] in order and keeps:
+//! * per process, its fds and what they refer to (an open video node = a [`Context`], a media
+//!   device, a request, an exported dma-buf) and its mmaps of device buffers;
+//! * per context, its queues ([`Queue`], OUTPUT/CAPTURE, single- or multi-planar) and each buffer
+//!   index's [`BufState`] with how many mappings and exported fds it has;
+//! * every media [`Request`] from MEDIA_IOC_REQUEST_ALLOC to close, with the OUTPUT buffer it was
+//!   last queued with; requests left failed at the end are [`ReqState::Leaked`];
+//! * errors counted by (ioctl, errno), [`Notable`] events (REQBUFS/S_FMT answered EBUSY with the
+//!   queue's state at that moment, failed and leaked requests, lost events) and per-second
+//!   [`Rates`].
+//!
+//! [`PoolModel::snapshot`] gives a self-contained view for display. Malformed records are
+//! counted, never a panic.
+
+mod args;
+mod ioctls;
+pub mod rates;
+pub mod snapshot;
+pub mod state;
+pub mod synth;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::record::{EndReason, Header, Record};
+
+pub use rates::{Rates, SecondStats};
+pub use snapshot::{ContextView, ErrorView, QueueView, RequestView, SlotView, Snapshot};
+pub use state::{BufState, Buffer, Context, CtxId, Queue, ReqId, ReqState, Request, Side};
+
+/// How many [`Notable`] events the model keeps (oldest dropped first).
+pub const NOTABLE_KEEP: usize = 256;
+/// How many seconds of [`Rates`] the model keeps.
+pub const RATE_SECONDS: usize = 600;
+/// How many closed contexts the model keeps for display (oldest dropped first).
+pub const CLOSED_CONTEXTS_KEEP: usize = 8;
+
+/// What an fd of a traced process refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FdRef {
+    Video(CtxId),
+    Media,
+    Request(ReqId),
+    DmaBuf(u64),
+}
+
+/// An exported dma-buf: which buffer, and how many fds refer to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DmaBuf {
+    ctx: CtxId,
+    buf_type: u32,
+    index: u32,
+    refs: u32,
+}
+
+/// A mapping of a device buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Mapping {
+    len: u64,
+    ctx: CtxId,
+    buf_type: u32,
+    index: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Process {
+    fds: HashMap<i32, FdRef>,
+    maps: BTreeMap<u64, Mapping>,
+}
+
+/// An event worth pointing out, kept in [`PoolModel::notable`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notable {
+    pub ts: u64,
+    pub pid: u32,
+    pub kind: NotableKind,
+}
+
+/// The state of a queue when a call on it failed with EBUSY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueCensus {
+    /// Buffers allocated.
+    pub buffers: u32,
+    /// Buffers queued or in a pending request.
+    pub queued: u32,
+    /// Buffers dequeued and held by the application (CAPTURE) or done (OUTPUT).
+    pub held: u32,
+    /// Buffers with a live mmap.
+    pub mapped: u32,
+    /// Buffers with a live exported dma-buf fd.
+    pub exported: u32,
+    pub streaming: bool,
+}
+
+/// What a [`Notable`] event is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotableKind {
+    /// REQBUFS failed with EBUSY (the CAPTURE-pool race): what was asked and the queue then.
+    ReqbufsBusy { ctx: CtxId, buf_type: u32, asked: u32, census: QueueCensus },
+    /// S_FMT failed with EBUSY (the set-format-after-allocation trap).
+    SetFmtBusy { ctx: CtxId, buf_type: u32, census: QueueCensus },
+    /// An operation on a request failed.
+    RequestFailed { req: ReqId, fd: i32, op: &'static str, errno: i32 },
+    /// A request was still failed when its process or the trace ended.
+    RequestLeaked { req: ReqId, fd: i32 },
+    /// The tracer lost events: the model may be wrong from here on.
+    Lost { count: u64 },
+}
+
+impl NotableKind {
+    /// A one-line description.
+    pub fn describe(&self) -> String {
+        match self {
+            NotableKind::ReqbufsBusy { buf_type, asked, census: c, .. } => format!(
+                "REQBUFS({asked}) {} EBUSY: {} bufs, {} queued, {} held, {} mapped, {} exported{}",
+                Side::of(*buf_type).name(),
+                c.buffers,
+                c.queued,
+                c.held,
+                c.mapped,
+                c.exported,
+                if c.streaming { ", streaming" } else { "" }
+            ),
+            NotableKind::SetFmtBusy { buf_type, census: c, .. } => format!(
+                "S_FMT {} EBUSY: {} bufs allocated, {} queued",
+                Side::of(*buf_type).name(),
+                c.buffers,
+                c.queued
+            ),
+            NotableKind::RequestFailed { fd, op, errno, .. } => {
+                format!("request fd {fd}: {op} failed with {}", errno_name(*errno))
+            }
+            NotableKind::RequestLeaked { fd, .. } => format!("request fd {fd} LEAKED (failed, never released)"),
+            NotableKind::Lost { count } => format!("{count} events lost"),
+        }
+    }
+}
+
+/// How often one ioctl failed with one errno.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCount {
+    pub count: u64,
+    pub first: u64,
+    pub last: u64,
+}
+
+/// Whole-trace counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Totals {
+    pub records: u64,
+    pub ioctls: u64,
+    pub errors: u64,
+    /// Records the model could not make sense of (short argument bytes, …).
+    pub malformed: u64,
+    /// Sum of `Lost::count`.
+    pub lost: u64,
+    pub output_qbufs: u64,
+    pub capture_dqbufs: u64,
+    pub requests_allocated: u64,
+    pub requests_leaked: u64,
+    pub reqbufs_ebusy: u64,
+}
+
+/// The pool-state model. Cheap to clone (players keep checkpoints for seeking back).
+#[derive(Debug, Clone)]
+pub struct PoolModel {
+    devices: HashMap<String, (String, String)>,
+    procs: HashMap<u32, Process>,
+    contexts: BTreeMap<CtxId, Context>,
+    ctx_refs: HashMap<CtxId, u32>,
+    requests: BTreeMap<ReqId, Request>,
+    req_refs: HashMap<ReqId, u32>,
+    dmabufs: HashMap<u64, DmaBuf>,
+    next_id: u64,
+    errors: BTreeMap<(u32, i32), ErrorCount>,
+    notable: VecDeque<Notable>,
+    rates: Rates,
+    totals: Totals,
+    /// Buffers busy (queued or in a request) over all contexts.
+    depth: u32,
+    first_ts: Option<u64>,
+    now: u64,
+    ended: Option<EndReason>,
+}
+
+impl Default for PoolModel {
+    fn default() -> Self {
+        PoolModel::new()
+    }
+}
+
+impl PoolModel {
+    /// An empty model.
+    pub fn new() -> Self {
+        PoolModel {
+            devices: HashMap::new(),
+            procs: HashMap::new(),
+            contexts: BTreeMap::new(),
+            ctx_refs: HashMap::new(),
+            requests: BTreeMap::new(),
+            req_refs: HashMap::new(),
+            dmabufs: HashMap::new(),
+            next_id: 1,
+            errors: BTreeMap::new(),
+            notable: VecDeque::new(),
+            rates: Rates::new(RATE_SECONDS),
+            totals: Totals::default(),
+            depth: 0,
+            first_ts: None,
+            now: 0,
+            ended: None,
+        }
+    }
+
+    /// A model that knows the devices (driver and card names) listed in `header`.
+    pub fn with_header(header: &Header) -> Self {
+        let mut m = PoolModel::new();
+        for d in &header.devices {
+            m.devices.insert(d.path.clone(), (d.driver.clone(), d.card.clone()));
+        }
+        m
+    }
+
+    /// Applies one record.
+    pub fn apply(&mut self, record: &Record) {
+        self.totals.records += 1;
+        if let Some(ts) = record.ts() {
+            if self.first_ts.is_none() {
+                self.first_ts = Some(ts);
+                self.rates.start(ts);
+            }
+            self.now = self.now.max(ts);
+        }
+        match record {
+            Record::Ioctl(io) => {
+                self.now = self.now.max(io.ts_exit);
+                self.apply_ioctl(io);
+            }
+            Record::Open(o) => {
+                if o.ret >= 0 && o.ret <= i32::MAX as i64 {
+                    self.open(o.pid, o.ret as i32, &o.path, o.ts);
+                }
+            }
+            Record::Close(c) => {
+                if c.ret == 0 {
+                    self.close(c.pid, c.fd, c.ts);
+                }
+            }
+            Record::Dup(d) => {
+                if d.ret >= 0 && d.ret <= i32::MAX as i64 {
+                    self.dup(d.pid, d.old, d.ret as i32, d.ts);
+                }
+            }
+            Record::Mmap(m) => {
+                if m.errno().is_none() {
+                    self.mmap(m.pid, m.fd, m.offset, m.ret, m.len, m.ts);
+                }
+            }
+            Record::Munmap(m) => {
+                if m.ret == 0 {
+                    self.munmap(m.pid, m.addr, m.len, m.ts);
+                }
+            }
+            Record::Poll(p) => {
+                if p.ret > 0 {
+                    for pfd in &p.fds {
+                        if pfd.revents & args::POLLPRI != 0 {
+                            if let Some(FdRef::Request(id)) = self.fd_ref(p.pid, pfd.fd) {
+                                self.request_complete(id, p.ts_exit);
+                            }
+                        }
+                    }
+                }
+            }
+            Record::Fork(f) => {
+                if !f.is_thread {
+                    let child = self.procs.get(&f.parent_pid).cloned().unwrap_or_default();
+                    for r in child.fds.values() {
+                        self.add_ref(*r);
+                    }
+                    if let Some(old) = self.procs.insert(f.child, child) {
+                        self.drop_process(old, f.ts);
+                    }
+                }
+            }
+            Record::Exit(e) => {
+                if e.pid == e.tid {
+                    if let Some(p) = self.procs.remove(&e.pid) {
+                        self.leak_check(Some(e.pid), e.ts);
+                        self.drop_process(p, e.ts);
+                    }
+                }
+            }
+            Record::Lost(l) => {
+                self.totals.lost += l.count;
+                self.note(l.at, 0, NotableKind::Lost { count: l.count });
+            }
+            Record::Device(d) => {
+                self.devices.insert(d.path.clone(), (d.driver.clone(), d.card.clone()));
+            }
+            Record::End(e) => {
+                self.ended = Some(e.reason);
+                self.leak_check(None, e.ts);
+            }
+            Record::Exec(_) | Record::Bitstream(_) | Record::Blob(_) | Record::Unknown { .. } => {}
+        }
+    }
+
+    fn id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn note(&mut self, ts: u64, pid: u32, kind: NotableKind) {
+        if self.notable.len() == NOTABLE_KEEP {
+            self.notable.pop_front();
+        }
+        self.notable.push_back(Notable { ts, pid, kind });
+    }
+
+    fn fd_ref(&self, pid: u32, fd: i32) -> Option<FdRef> {
+        self.procs.get(&pid).and_then(|p| p.fds.get(&fd)).copied()
+    }
+
+    fn add_ref(&mut self, r: FdRef) {
+        match r {
+            FdRef::Video(c) => *self.ctx_refs.entry(c).or_insert(0) += 1,
+            FdRef::Request(q) => *self.req_refs.entry(q).or_insert(0) += 1,
+            FdRef::DmaBuf(d) => {
+                if let Some(d) = self.dmabufs.get_mut(&d) {
+                    d.refs += 1;
+                }
+            }
+            FdRef::Media => {}
+        }
+    }
+
+    /// Binds `fd` of `pid` to `r`, releasing what it referred to before (a missed close).
+    fn bind_fd(&mut self, pid: u32, fd: i32, r: FdRef, ts: u64) {
+        self.add_ref(r);
+        let old = self.procs.entry(pid).or_default().fds.insert(fd, r);
+        if let Some(old) = old {
+            self.release(old, ts);
+        }
+    }
+
+    fn release(&mut self, r: FdRef, ts: u64) {
+        match r {
+            FdRef::Video(c) => {
+                if dec(&mut self.ctx_refs, c) {
+                    self.close_context(c, ts);
+                }
+            }
+            FdRef::Request(q) => {
+                if dec(&mut self.req_refs, q) {
+                    if let Some(req) = self.requests.get_mut(&q) {
+                        if req.state != ReqState::Leaked {
+                            req.state = ReqState::Closed;
+                        }
+                        req.failed = false;
+                        req.since = ts;
+                    }
+                }
+            }
+            FdRef::DmaBuf(d) => {
+                let gone = match self.dmabufs.get_mut(&d) {
+                    Some(b) => {
+                        b.refs = b.refs.saturating_sub(1);
+                        b.refs == 0
+                    }
+                    None => false,
+                };
+                if gone {
+                    if let Some(b) = self.dmabufs.remove(&d) {
+                        if let Some(buf) = self.buffer_mut(b.ctx, b.buf_type, b.index) {
+                            buf.exported = buf.exported.saturating_sub(1);
+                        }
+                    }
+                }
+            }
+            FdRef::Media => {}
+        }
+    }
+
+    fn drop_process(&mut self, p: Process, ts: u64) {
+        for m in p.maps.values() {
+            if let Some(b) = self.buffer_mut(m.ctx, m.buf_type, m.index) {
+                b.mapped = b.mapped.saturating_sub(1);
+            }
+        }
+        for r in p.fds.into_values() {
+            self.release(r, ts);
+        }
+    }
+
+    fn close_context(&mut self, id: CtxId, ts: u64) {
+        let mut freed = 0;
+        if let Some(c) = self.contexts.get_mut(&id) {
+            c.closed = Some(ts);
+            c.last_active = ts;
+            for q in c.queues.values_mut() {
+                q.streaming = false;
+                for b in &mut q.buffers {
+                    if b.state.is_busy() {
+                        freed += 1;
+                        b.state = BufState::Free;
+                        b.since = ts;
+                    }
+                }
+            }
+        }
+        self.depth = self.depth.saturating_sub(freed);
+        let closed: Vec<CtxId> = self.contexts.values().filter(|c| c.closed.is_some()).map(|c| c.id).collect();
+        if closed.len() > CLOSED_CONTEXTS_KEEP {
+            for id in &closed[..closed.len() - CLOSED_CONTEXTS_KEEP] {
+                self.contexts.remove(id);
+                self.ctx_refs.remove(id);
+            }
+        }
+    }
+
+    fn open(&mut self, pid: u32, fd: i32, path: &str, ts: u64) {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        if name.starts_with("video") {
+            let id = self.new_context(pid, fd, path.to_string(), ts);
+            self.bind_fd(pid, fd, FdRef::Video(id), ts);
+        } else if name.starts_with("media") {
+            self.bind_fd(pid, fd, FdRef::Media, ts);
+        } else if let Some(old) = self.procs.get_mut(&pid).and_then(|p| p.fds.remove(&fd)) {
+            // Some other file took the number: whatever it was is gone.
+            self.release(old, ts);
+        }
+    }
+
+    fn new_context(&mut self, pid: u32, fd: i32, path: String, ts: u64) -> CtxId {
+        let id = self.id();
+        let (driver, card) = self.devices.get(&path).cloned().unwrap_or_default();
+        self.contexts.insert(
+            id,
+            Context {
+                id,
+                pid,
+                path,
+                driver,
+                card,
+                fd,
+                opened: ts,
+                closed: None,
+                last_active: ts,
+                queues: BTreeMap::new(),
+            },
+        );
+        id
+    }
+
+    fn close(&mut self, pid: u32, fd: i32, ts: u64) {
+        if let Some(r) = self.procs.get_mut(&pid).and_then(|p| p.fds.remove(&fd)) {
+            self.release(r, ts);
+        }
+    }
+
+    fn dup(&mut self, pid: u32, old: i32, new: i32, ts: u64) {
+        match self.fd_ref(pid, old) {
+            Some(r) => self.bind_fd(pid, new, r, ts),
+            None => {
+                if let Some(r) = self.procs.get_mut(&pid).and_then(|p| p.fds.remove(&new)) {
+                    self.release(r, ts);
+                }
+            }
+        }
+    }
+
+    fn mmap(&mut self, pid: u32, fd: i32, offset: u64, addr: u64, len: u64, ts: u64) {
+        let Some(FdRef::Video(ctx)) = self.fd_ref(pid, fd) else { return };
+        let Some(c) = self.contexts.get_mut(&ctx) else { return };
+        c.last_active = ts;
+        let found = c.queues.values_mut().find_map(|q| {
+            let t = q.buf_type;
+            q.buffers
+                .iter_mut()
+                .find(|b| b.mem_offsets.iter().any(|&o| o as u64 == offset))
+                .map(|b| (t, b))
+        });
+        if let Some((buf_type, b)) = found {
+            b.mapped += 1;
+            let index = b.index;
+            self.procs.entry(pid).or_default().maps.insert(addr, Mapping { len, ctx, buf_type, index });
+        }
+    }
+
+    fn munmap(&mut self, pid: u32, addr: u64, len: u64, _ts: u64) {
+        let Some(p) = self.procs.get_mut(&pid) else { return };
+        let end = addr.saturating_add(len.max(1));
+        let gone: Vec<u64> = p.maps.range(addr..end).map(|(a, _)| *a).collect();
+        let mut bufs = Vec::new();
+        for a in gone {
+            if let Some(m) = p.maps.remove(&a) {
+                bufs.push(m);
+            }
+        }
+        for m in bufs {
+            if let Some(b) = self.buffer_mut(m.ctx, m.buf_type, m.index) {
+                b.mapped = b.mapped.saturating_sub(1);
+            }
+        }
+    }
+
+    fn buffer_mut(&mut self, ctx: CtxId, buf_type: u32, index: u32) -> Option<&mut Buffer> {
+        self.contexts.get_mut(&ctx)?.queues.get_mut(&buf_type)?.buffers.get_mut(index as usize)
+    }
+
+    fn request_complete(&mut self, id: ReqId, ts: u64) {
+        if let Some(r) = self.requests.get_mut(&id) {
+            if r.state == ReqState::Queued {
+                r.state = ReqState::Complete;
+                r.since = ts;
+            }
+        }
+    }
+
+    /// Marks as leaked every open request (of `pid`, or of everyone) that is failed.
+    fn leak_check(&mut self, pid: Option<u32>, ts: u64) {
+        let mut leaked = Vec::new();
+        for r in self.requests.values_mut() {
+            if pid.is_some_and(|p| p != r.pid) {
+                continue;
+            }
+            if r.failed && !matches!(r.state, ReqState::Closed | ReqState::Leaked) {
+                r.state = ReqState::Leaked;
+                leaked.push((r.id, r.fd, r.pid));
+            }
+        }
+        for (req, fd, pid) in leaked {
+            self.totals.requests_leaked += 1;
+            self.note(ts, pid, NotableKind::RequestLeaked { req, fd });
+        }
+    }
+
+    // ---- read access -------------------------------------------------------------------------
+
+    /// Every context still kept (open ones and the last few closed), by id.
+    pub fn contexts(&self) -> impl Iterator<Item = &Context> {
+        self.contexts.values()
+    }
+
+    /// One context.
+    pub fn context(&self, id: CtxId) -> Option<&Context> {
+        self.contexts.get(&id)
+    }
+
+    /// Every request seen, by id.
+    pub fn requests(&self) -> impl Iterator<Item = &Request> {
+        self.requests.values()
+    }
+
+    /// One request.
+    pub fn request(&self, id: ReqId) -> Option<&Request> {
+        self.requests.get(&id)
+    }
+
+    /// The open (not closed or leaked) request `fd` of `pid` refers to.
+    pub fn request_by_fd(&self, pid: u32, fd: i32) -> Option<&Request> {
+        match self.fd_ref(pid, fd)? {
+            FdRef::Request(id) => self.requests.get(&id),
+            _ => None,
+        }
+    }
+
+    /// The context `fd` of `pid` refers to.
+    pub fn context_by_fd(&self, pid: u32, fd: i32) -> Option<&Context> {
+        match self.fd_ref(pid, fd)? {
+            FdRef::Video(id) => self.contexts.get(&id),
+            _ => None,
+        }
+    }
+
+    /// Errors by (ioctl request number, errno).
+    pub fn errors(&self) -> impl Iterator<Item = (u32, i32, &ErrorCount)> {
+        self.errors.iter().map(|((r, e), c)| (*r, *e, c))
+    }
+
+    /// How often ioctl `name` failed with `errno`.
+    pub fn error_count(&self, name: &str, errno: i32) -> u64 {
+        self.errors.iter().filter(|((r, e), _)| *e == errno && ioctl_name(*r) == name).map(|(_, c)| c.count).sum()
+    }
+
+    /// Notable events, oldest first.
+    pub fn notable(&self) -> impl DoubleEndedIterator<Item = &Notable> {
+        self.notable.iter()
+    }
+
+    pub fn rates(&self) -> &Rates {
+        &self.rates
+    }
+
+    pub fn totals(&self) -> Totals {
+        self.totals
+    }
+
+    /// Buffers busy now over all contexts.
+    pub fn depth(&self) -> u32 {
+        self.depth
+    }
+
+    /// The latest timestamp seen (monotonic ns).
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// The first timestamp seen.
+    pub fn first_ts(&self) -> Option<u64> {
+        self.first_ts
+    }
+
+    /// Why the trace ended, once `End` was applied.
+    pub fn ended(&self) -> Option<EndReason> {
+        self.ended
+    }
+
+    /// The context most worth showing: the most recently active open one with buffers, else the
+    /// most recently active one.
+    pub fn focus(&self) -> Option<CtxId> {
+        let with_bufs = |c: &&Context| c.queues.values().any(|q| !q.buffers.is_empty());
+        let open = |c: &&Context| c.closed.is_none();
+        self.contexts
+            .values()
+            .filter(open)
+            .filter(with_bufs)
+            .max_by_key(|c| c.last_active)
+            .or_else(|| self.contexts.values().filter(with_bufs).max_by_key(|c| c.last_active))
+            .or_else(|| self.contexts.values().max_by_key(|c| c.last_active))
+            .map(|c| c.id)
+    }
+}
+
+/// Decrements a reference count; true when it reached zero (or was unknown).
+fn dec(refs: &mut HashMap<u64, u32>, id: u64) -> bool {
+    match refs.get_mut(&id) {
+        Some(n) if *n > 1 => {
+            *n -= 1;
+            false
+        }
+        _ => {
+            refs.remove(&id);
+            true
+        }
+    }
+}
+
+/// The C name of an ioctl request number, or its number in hex.
+/// TODO(traces-ioctl): replace with traces::ioctl::name.
+pub fn ioctl_name(request: u32) -> String {
+    match args::known_name(request) {
+        Some(n) => n.to_string(),
+        None => format!("ioctl({request:#010x})"),
+    }
+}
+
+/// The symbolic name of an errno (`EBUSY`), or `errno N`.
+pub fn errno_name(errno: i32) -> String {
+    let n = match errno {
+        1 => "EPERM",
+        2 => "ENOENT",
+        4 => "EINTR",
+        5 => "EIO",
+        6 => "ENXIO",
+        9 => "EBADF",
+        11 => "EAGAIN",
+        12 => "ENOMEM",
+        13 => "EACCES",
+        14 => "EFAULT",
+        16 => "EBUSY",
+        19 => "ENODEV",
+        22 => "EINVAL",
+        25 => "ENOTTY",
+        28 => "ENOSPC",
+        32 => "EPIPE",
+        34 => "ERANGE",
+        38 => "ENOSYS",
+        95 => "EOPNOTSUPP",
+        110 => "ETIMEDOUT",
+        _ => return format!("errno {errno}"),
+    };
+    n.to_string()
+}
+
+#[cfg(test)]
+mod tests;
