@@ -329,3 +329,225 @@ pub fn needs_pred_weights(p: &va::VAPictureParameterBufferH264, slice_type: u32)
     (f.pic.weighted_pred_flag() != 0 && (slice_type == SLICE_P || slice_type == SLICE_SP))
         || (f.pic.weighted_bipred_idc() == 1 && slice_type == SLICE_B)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    struct Ts(HashMap<va::VASurfaceID, u64>);
+    impl SurfaceTimestamps for Ts {
+        fn timestamp_ns(&self, s: va::VASurfaceID) -> Option<u64> {
+            self.0.get(&s).copied()
+        }
+    }
+
+    fn pic(id: u32, frame_idx: u32, flags: u32, poc: i32) -> va::VAPictureH264 {
+        va::VAPictureH264 {
+            picture_id: id,
+            frame_idx,
+            flags,
+            TopFieldOrderCnt: poc,
+            BottomFieldOrderCnt: poc + 1,
+            va_reserved: [0; 4],
+        }
+    }
+
+    fn invalid() -> va::VAPictureH264 {
+        pic(va::VA_INVALID_SURFACE, 0, VA_PICTURE_H264_INVALID, 0)
+    }
+
+    fn pp() -> va::VAPictureParameterBufferH264 {
+        // SAFETY: an all-zero VA parameter buffer is a valid value.
+        let mut p: va::VAPictureParameterBufferH264 = unsafe { std::mem::zeroed() };
+        let mut seq = va::_VAPictureParameterBufferH264__bindgen_ty_1__bindgen_ty_1::default();
+        seq.set_chroma_format_idc(1);
+        seq.set_frame_mbs_only_flag(1);
+        seq.set_direct_8x8_inference_flag(1);
+        seq.set_log2_max_frame_num_minus4(0);
+        seq.set_pic_order_cnt_type(0);
+        seq.set_log2_max_pic_order_cnt_lsb_minus4(3);
+        p.seq_fields.bits = seq;
+        let mut pf = va::_VAPictureParameterBufferH264__bindgen_ty_2__bindgen_ty_1::default();
+        pf.set_entropy_coding_mode_flag(1);
+        pf.set_transform_8x8_mode_flag(1);
+        pf.set_weighted_pred_flag(1);
+        pf.set_weighted_bipred_idc(2);
+        pf.set_deblocking_filter_control_present_flag(1);
+        pf.set_pic_order_present_flag(1);
+        pf.set_reference_pic_flag(1);
+        p.pic_fields.bits = pf;
+        p.picture_width_in_mbs_minus1 = 19;
+        p.picture_height_in_mbs_minus1 = 14;
+        p.num_ref_frames = 4;
+        p.pic_init_qp_minus26 = -3;
+        p.chroma_qp_index_offset = -2;
+        p.second_chroma_qp_index_offset = 1;
+        p.frame_num = 2;
+        p.CurrPic = pic(20, 2, 0, 8);
+        p.ReferenceFrames = [invalid(); 16];
+        p
+    }
+
+    #[test]
+    fn sps_from_picture_parameters() {
+        let s = sps(va::VAProfileH264High, &pp());
+        assert_eq!((s.profile_idc, s.constraint_set_flags), (100, 0));
+        assert_eq!(s.chroma_format_idc, 1);
+        assert_eq!(s.log2_max_frame_num_minus4, 0);
+        assert_eq!(s.log2_max_pic_order_cnt_lsb_minus4, 3);
+        assert_eq!(s.max_num_ref_frames, 4);
+        assert_eq!((s.pic_width_in_mbs_minus1, s.pic_height_in_map_units_minus1), (19, 14));
+        assert_eq!(
+            s.flags,
+            v4l2::V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY | v4l2::V4L2_H264_SPS_FLAG_DIRECT_8X8_INFERENCE
+        );
+        let cb = sps(va::VAProfileH264ConstrainedBaseline, &pp());
+        assert_eq!((cb.profile_idc, cb.constraint_set_flags), (66, 2));
+    }
+
+    #[test]
+    fn interlaced_sps_counts_map_units() {
+        let mut p = pp();
+        // SAFETY: reading the bit-field view of a union of plain integers.
+        let mut seq = unsafe { p.seq_fields.bits };
+        seq.set_frame_mbs_only_flag(0);
+        seq.set_mb_adaptive_frame_field_flag(1);
+        p.seq_fields.bits = seq;
+        p.picture_height_in_mbs_minus1 = 33; // 34 MB rows in the frame = 17 map units
+        let s = sps(va::VAProfileH264High, &p);
+        assert_eq!(s.pic_height_in_map_units_minus1, 16);
+        assert_ne!(s.flags & v4l2::V4L2_H264_SPS_FLAG_MB_ADAPTIVE_FRAME_FIELD, 0);
+        assert_eq!(s.flags & v4l2::V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY, 0);
+    }
+
+    #[test]
+    fn pps_from_picture_parameters_and_slice_header() {
+        let h = SliceHeader { pic_parameter_set_id: 1, ..Default::default() };
+        let p = pps(&pp(), &h, (2, 1), true);
+        assert_eq!(p.pic_parameter_set_id, 1);
+        assert_eq!((p.num_ref_idx_l0_default_active_minus1, p.num_ref_idx_l1_default_active_minus1), (2, 1));
+        assert_eq!(p.weighted_bipred_idc, 2);
+        assert_eq!((p.pic_init_qp_minus26, p.chroma_qp_index_offset, p.second_chroma_qp_index_offset), (-3, -2, 1));
+        let want = v4l2::V4L2_H264_PPS_FLAG_ENTROPY_CODING_MODE
+            | v4l2::V4L2_H264_PPS_FLAG_TRANSFORM_8X8_MODE
+            | v4l2::V4L2_H264_PPS_FLAG_WEIGHTED_PRED
+            | v4l2::V4L2_H264_PPS_FLAG_DEBLOCKING_FILTER_CONTROL_PRESENT
+            | v4l2::V4L2_H264_PPS_FLAG_BOTTOM_FIELD_PIC_ORDER_IN_FRAME_PRESENT
+            | v4l2::V4L2_H264_PPS_FLAG_SCALING_MATRIX_PRESENT;
+        assert_eq!(p.flags as u32, want);
+    }
+
+    #[test]
+    fn dpb_has_only_decoded_references_with_pic_nums() {
+        let mut p = pp();
+        p.ReferenceFrames[0] = pic(10, 3, VA_PICTURE_H264_SHORT_TERM_REFERENCE, 6);
+        p.ReferenceFrames[1] = pic(11, 1, VA_PICTURE_H264_LONG_TERM_REFERENCE, 2);
+        p.ReferenceFrames[2] = pic(12, 1, 0, 4); // not a reference
+        p.ReferenceFrames[3] = pic(13, 1, VA_PICTURE_H264_SHORT_TERM_REFERENCE, 4); // never decoded
+        p.ReferenceFrames[4] = pic(14, 1, VA_PICTURE_H264_SHORT_TERM_REFERENCE | VA_PICTURE_H264_TOP_FIELD, 0);
+        let ts = Ts([(10, 1000), (11, 2000), (12, 3000), (14, 4000)].into_iter().collect());
+        let h = SliceHeader {
+            nal_ref_idc: 2,
+            nal_unit_type: 1,
+            slice_type: SLICE_B,
+            pic_order_cnt_lsb: 8,
+            dec_ref_pic_marking_bit_size: 1,
+            pic_order_cnt_bit_size: 7,
+            ..Default::default()
+        };
+        let d = decode_params(&p, &h, &ts);
+        let valid: Vec<_> = d.dpb.iter().filter(|e| e.flags & v4l2::V4L2_H264_DPB_ENTRY_FLAG_VALID != 0).collect();
+        assert_eq!(valid.len(), 3);
+        // Short-term, frame_num 3 > current 2: wraps (MaxFrameNum 16).
+        assert_eq!(valid[0].reference_ts, 1000);
+        assert_eq!(valid[0].pic_num as i32, 3 - 16);
+        assert_eq!(valid[0].fields, v4l2::V4L2_H264_FRAME_REF as u8);
+        assert_eq!((valid[0].top_field_order_cnt, valid[0].bottom_field_order_cnt), (6, 7));
+        // Long-term: LongTermPicNum = LongTermFrameIdx.
+        assert_eq!(valid[1].reference_ts, 2000);
+        assert_eq!(valid[1].pic_num, 1);
+        assert_ne!(valid[1].flags & v4l2::V4L2_H264_DPB_ENTRY_FLAG_LONG_TERM, 0);
+        // A single field.
+        assert_eq!(valid[2].fields, v4l2::V4L2_H264_TOP_FIELD_REF as u8);
+        assert_ne!(valid[2].flags & v4l2::V4L2_H264_DPB_ENTRY_FLAG_FIELD, 0);
+        // Unused entries stay zero.
+        assert!(d.dpb[3..].iter().all(|e| *e == v4l2::v4l2_h264_dpb_entry::default()));
+        assert_eq!((d.nal_ref_idc, d.frame_num, d.pic_order_cnt_lsb), (2, 2, 8));
+        assert_eq!((d.top_field_order_cnt, d.bottom_field_order_cnt), (8, 9));
+        assert_eq!((d.dec_ref_pic_marking_bit_size, d.pic_order_cnt_bit_size), (1, 7));
+        assert_eq!(d.flags, v4l2::V4L2_H264_DECODE_PARAM_FLAG_BFRAME);
+
+        let idr = SliceHeader { nal_unit_type: 5, nal_ref_idc: 3, idr_pic_id: 7, slice_type: 2, ..Default::default() };
+        let d = decode_params(&pp(), &idr, &ts);
+        assert_eq!(d.flags, v4l2::V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC);
+        assert_eq!(d.idr_pic_id, 7);
+    }
+
+    #[test]
+    fn slice_reference_lists_index_the_dpb() {
+        let mut p = pp();
+        p.ReferenceFrames[0] = pic(10, 1, VA_PICTURE_H264_SHORT_TERM_REFERENCE, 6);
+        p.ReferenceFrames[1] = pic(11, 0, VA_PICTURE_H264_SHORT_TERM_REFERENCE, 2);
+        let ts = Ts([(10, 1000), (11, 2000)].into_iter().collect());
+        let h = SliceHeader { slice_type: SLICE_B, header_bit_size: 42, ..Default::default() };
+        let d = decode_params(&p, &h, &ts);
+        // SAFETY: an all-zero VA slice parameter buffer is a valid value.
+        let mut s: va::VASliceParameterBufferH264 = unsafe { std::mem::zeroed() };
+        s.RefPicList0 = [invalid(); 32];
+        s.RefPicList1 = [invalid(); 32];
+        s.RefPicList0[0] = pic(11, 0, VA_PICTURE_H264_SHORT_TERM_REFERENCE, 2);
+        s.RefPicList0[1] = pic(10, 1, VA_PICTURE_H264_SHORT_TERM_REFERENCE, 6);
+        s.RefPicList1[0] = pic(10, 1, VA_PICTURE_H264_SHORT_TERM_REFERENCE, 6);
+        s.num_ref_idx_l0_active_minus1 = 1;
+        s.num_ref_idx_l1_active_minus1 = 0;
+        s.first_mb_in_slice = 40;
+        s.slice_qp_delta = -4;
+        s.direct_spatial_mv_pred_flag = 1;
+        let sp = slice_params(&s, &h, &d.dpb, &ts);
+        assert_eq!((sp.header_bit_size, sp.first_mb_in_slice, sp.slice_type), (42, 40, SLICE_B as u8));
+        assert_eq!(sp.slice_qp_delta, -4);
+        assert_eq!((sp.ref_pic_list0[0].index, sp.ref_pic_list0[1].index), (1, 0));
+        assert_eq!(sp.ref_pic_list0[0].fields, v4l2::V4L2_H264_FRAME_REF as u8);
+        assert_eq!(sp.ref_pic_list1[0].index, 0);
+        assert_eq!(sp.flags, v4l2::V4L2_H264_SLICE_FLAG_DIRECT_SPATIAL_MV_PRED);
+    }
+
+    #[test]
+    fn scaling_lists_go_to_their_v4l2_slots() {
+        // SAFETY: an all-zero IQ matrix buffer is a valid value.
+        let mut iq: va::VAIQMatrixBufferH264 = unsafe { std::mem::zeroed() };
+        for (i, l) in iq.ScalingList4x4.iter_mut().enumerate() {
+            l.fill(i as u8 + 1);
+        }
+        iq.ScalingList8x8[0].fill(50); // intra Y
+        iq.ScalingList8x8[1].fill(60); // inter Y
+        iq.ScalingList8x8[0][1] = 7;
+        let m = scaling_matrix(&iq);
+        assert_eq!(m.scaling_list_4x4[5], [6; 16]);
+        assert_eq!(m.scaling_list_8x8[0][1], 7); // raster order kept
+        assert_eq!(m.scaling_list_8x8[1], [60; 64]);
+        assert_eq!(m.scaling_list_8x8[2], m.scaling_list_8x8[0]);
+        assert_eq!(m.scaling_list_8x8[3], m.scaling_list_8x8[1]);
+        assert!(!is_flat(&iq));
+        iq.ScalingList4x4 = [[16; 16]; 6];
+        iq.ScalingList8x8 = [[16; 64]; 2];
+        assert!(is_flat(&iq));
+    }
+
+    #[test]
+    fn pred_weights_copy_both_lists() {
+        // SAFETY: an all-zero VA slice parameter buffer is a valid value.
+        let mut s: va::VASliceParameterBufferH264 = unsafe { std::mem::zeroed() };
+        s.luma_log2_weight_denom = 5;
+        s.chroma_log2_weight_denom = 3;
+        s.luma_weight_l0[2] = 40;
+        s.chroma_offset_l1[1] = [-3, 4];
+        let w = pred_weights(&s);
+        assert_eq!((w.luma_log2_weight_denom, w.chroma_log2_weight_denom), (5, 3));
+        assert_eq!(w.weight_factors[0].luma_weight[2], 40);
+        assert_eq!(w.weight_factors[1].chroma_offset[1], [-3, 4]);
+        assert!(needs_pred_weights(&pp(), SLICE_P));
+        assert!(!needs_pred_weights(&pp(), SLICE_B)); // weighted_bipred_idc 2 is implicit
+    }
+}
