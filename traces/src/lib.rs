@@ -3,10 +3,13 @@
 //!
 //! * [`record`]: the data model of a trace ([`Header`], [`Record`]);
 //! * [`stream`]: the file format ([`TraceWriter`], [`TraceReader`]);
-//! * [`source`]: [`RecordSource`], one interface over files and live tracers.
+//! * [`source`]: [`RecordSource`], one interface over files and live tracers;
+//! * [`ioctl`]: the ioctl catalogue, nested-payload table and argument decoders;
+//! * [`controls`]: codec-control names and payload decoders.
 #![forbid(unsafe_code)]
 
-pub mod pool;
+pub mod controls;
+pub mod ioctl;
 pub mod record;
 pub mod source;
 pub mod stream;
