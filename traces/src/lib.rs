@@ -10,6 +10,7 @@
 
 pub mod controls;
 pub mod ioctl;
+pub mod pool;
 pub mod record;
 pub mod source;
 pub mod stream;
