@@ -58,6 +58,8 @@ pub struct Context {
     pub pic: Picture,
     /// The PPS's default active reference counts, learned from slices without an override.
     pub num_ref_idx_default: (u8, u8),
+    /// The client's POC offset, learned at each IDR (see `h264::controls::poc_base`).
+    pub poc_base: i32,
 }
 
 pub enum BufferData {
@@ -251,6 +253,7 @@ impl State {
             profile,
             pic: Picture::default(),
             num_ref_idx_default: (0, 0),
+            poc_base: 0,
         }))
     }
 
@@ -376,8 +379,9 @@ impl State {
         let idx = self.bind_surface(target, si)?;
         // The target must not still be decoding (or held by the kernel).
         self.sessions[si].as_mut().unwrap().wait_capture(idx);
-        self.next_timestamp_us += 1;
+        // Decode index in µs, from 0: the same reference timestamps GStreamer uses.
         let ts = self.next_timestamp_us;
+        self.next_timestamp_us += 1;
         let c = self.contexts.get_mut(ctx).unwrap();
         if let Some(slot) = c.pic.slot.take() {
             let sess = self.sessions[si].as_mut().unwrap();
@@ -523,13 +527,16 @@ impl State {
         let iq_present = c.pic.iq.as_ref().is_some_and(|iq| !h264c::is_flat(iq));
         let mut sps = h264c::sps(c.profile, &pp);
         let mut pps = h264c::pps(&pp, &first, c.num_ref_idx_default, iq_present);
-        let mut dp = h264c::decode_params(&pp, &first, &ts);
+        if let Some(base) = h264c::poc_base(&pp, &first) {
+            c.poc_base = base;
+        }
+        let mut dp = h264c::decode_params(&pp, &first, &ts, c.poc_base);
         let mut sm = c.pic.iq.as_ref().map(h264c::scaling_matrix).unwrap_or(v4l2::v4l2_ctrl_h264_scaling_matrix {
             scaling_list_4x4: [[16; 16]; 6],
             scaling_list_8x8: [[16; 64]; 6],
         });
         let mut slp = h264c::slice_params(&sp, &sh, &dp.dpb, &ts);
-        let mut pw = h264c::pred_weights(&sp);
+        let mut pw = h264c::pred_weights(&sp, h264c::needs_pred_weights(&pp, sh.slice_type), sh.slice_type);
         let frame_based = sess.frame_based;
         let mut ctrls: [Ctrl; 6] = [
             Ctrl::Compound(v4l2::V4L2_CID_STATELESS_H264_SPS, ioctl::payload(&mut sps)),
@@ -539,13 +546,8 @@ impl State {
             Ctrl::Compound(v4l2::V4L2_CID_STATELESS_H264_SLICE_PARAMS, ioctl::payload(&mut slp)),
             Ctrl::Compound(v4l2::V4L2_CID_STATELESS_H264_PRED_WEIGHTS, ioctl::payload(&mut pw)),
         ];
-        let mut n = 4;
-        if !frame_based {
-            n = 5;
-            if h264c::needs_pred_weights(&pp, sh.slice_type) {
-                n = 6;
-            }
-        }
+        // Frame-based devices parse slices themselves; slice-based ones get both per slice.
+        let n = if frame_based { 4 } else { 6 };
         let queue_capture = !c.pic.capture_queued;
         let r = sess.submit(slot, cap, queue_capture, c.pic.timestamp_us, hold_capture, &mut ctrls[..n]);
         c.pic.capture_queued = true;

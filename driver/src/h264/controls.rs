@@ -184,11 +184,31 @@ fn is_reference(pic: &va::VAPictureH264) -> bool {
         && pic.flags & (VA_PICTURE_H264_SHORT_TERM_REFERENCE | VA_PICTURE_H264_LONG_TERM_REFERENCE) != 0
 }
 
-/// DECODE_PARAMS, DPB included. Only reference pictures enter the DPB; unused entries stay zero.
+/// The offset a client adds to every POC (FFmpeg starts counting at 65536), from an IDR
+/// picture, whose POC the spec fixes: None for other pictures (keep the previous base).
+pub fn poc_base(p: &va::VAPictureParameterBufferH264, h: &SliceHeader) -> Option<i32> {
+    if !h.is_idr() {
+        return None;
+    }
+    let f = PicFields::of(p);
+    let expected = match f.seq.pic_order_cnt_type() {
+        0 => h.pic_order_cnt_lsb as i32,
+        1 => h.delta_pic_order_cnt[0],
+        _ => 0,
+    };
+    let bottom_only = p.CurrPic.flags & (VA_PICTURE_H264_TOP_FIELD | VA_PICTURE_H264_BOTTOM_FIELD) == VA_PICTURE_H264_BOTTOM_FIELD;
+    let poc = if bottom_only { p.CurrPic.BottomFieldOrderCnt } else { p.CurrPic.TopFieldOrderCnt };
+    Some(poc - expected)
+}
+
+/// DECODE_PARAMS, DPB included. Only reference pictures enter the DPB, in decode order (by
+/// timestamp, as GStreamer orders its DPB); unused entries stay zero. `poc_base` (see
+/// [`poc_base`]) is taken off every POC.
 pub fn decode_params(
     p: &va::VAPictureParameterBufferH264,
     h: &SliceHeader,
     ts: &impl SurfaceTimestamps,
+    poc_base: i32,
 ) -> v4l2::v4l2_ctrl_h264_decode_params {
     let f = PicFields::of(p);
     let max_frame_num = 1i64 << (f.seq.log2_max_frame_num_minus4() + 4);
@@ -220,8 +240,8 @@ pub fn decode_params(
             frame_num: r.frame_idx as u16,
             fields,
             reserved: [0; 5],
-            top_field_order_cnt: r.TopFieldOrderCnt,
-            bottom_field_order_cnt: r.BottomFieldOrderCnt,
+            top_field_order_cnt: r.TopFieldOrderCnt.wrapping_sub(poc_base),
+            bottom_field_order_cnt: r.BottomFieldOrderCnt.wrapping_sub(poc_base),
             flags,
         };
         n += 1;
@@ -229,10 +249,11 @@ pub fn decode_params(
             break;
         }
     }
+    d.dpb[..n].sort_by_key(|e| e.reference_ts);
     d.nal_ref_idc = h.nal_ref_idc as u16;
     d.frame_num = p.frame_num;
-    d.top_field_order_cnt = p.CurrPic.TopFieldOrderCnt;
-    d.bottom_field_order_cnt = p.CurrPic.BottomFieldOrderCnt;
+    d.top_field_order_cnt = p.CurrPic.TopFieldOrderCnt.wrapping_sub(poc_base);
+    d.bottom_field_order_cnt = p.CurrPic.BottomFieldOrderCnt.wrapping_sub(poc_base);
     d.idr_pic_id = h.idr_pic_id as u16;
     d.pic_order_cnt_lsb = h.pic_order_cnt_lsb as u16;
     d.delta_pic_order_cnt_bottom = h.delta_pic_order_cnt_bottom;
@@ -265,7 +286,12 @@ pub fn slice_params(
     ts: &impl SurfaceTimestamps,
 ) -> v4l2::v4l2_ctrl_h264_slice_params {
     let mut sp: v4l2::v4l2_ctrl_h264_slice_params = Default::default();
-    sp.header_bit_size = h.header_bit_size;
+    // Counted from the start of the NAL unit, its header byte included (as GStreamer does).
+    sp.header_bit_size = h.header_bit_size + 8;
+    // Unused reference list entries are all-ones (as GStreamer sends them).
+    let unused = v4l2::v4l2_h264_reference { fields: 0xff, index: 0xff };
+    sp.ref_pic_list0 = [unused; 32];
+    sp.ref_pic_list1 = [unused; 32];
     sp.first_mb_in_slice = s.first_mb_in_slice as u32;
     sp.slice_type = h.slice_type as u8;
     sp.colour_plane_id = h.colour_plane_id as u8;
@@ -305,9 +331,17 @@ pub fn slice_params(
     sp
 }
 
-/// PRED_WEIGHTS of one slice.
-pub fn pred_weights(s: &va::VASliceParameterBufferH264) -> v4l2::v4l2_ctrl_h264_pred_weights {
+/// PRED_WEIGHTS of one slice: all zero when the slice has no explicit weights (`weighted`).
+/// List 1 only for B slices (VA clients may fill it for P slices too).
+pub fn pred_weights(
+    s: &va::VASliceParameterBufferH264,
+    weighted: bool,
+    slice_type: u32,
+) -> v4l2::v4l2_ctrl_h264_pred_weights {
     let mut w: v4l2::v4l2_ctrl_h264_pred_weights = Default::default();
+    if !weighted {
+        return w;
+    }
     w.luma_log2_weight_denom = s.luma_log2_weight_denom as u16;
     w.chroma_log2_weight_denom = s.chroma_log2_weight_denom as u16;
     let f0 = &mut w.weight_factors[0];
@@ -315,6 +349,9 @@ pub fn pred_weights(s: &va::VASliceParameterBufferH264) -> v4l2::v4l2_ctrl_h264_
     f0.luma_offset = s.luma_offset_l0;
     f0.chroma_weight = s.chroma_weight_l0;
     f0.chroma_offset = s.chroma_offset_l0;
+    if slice_type != SLICE_B {
+        return w;
+    }
     let f1 = &mut w.weight_factors[1];
     f1.luma_weight = s.luma_weight_l1;
     f1.luma_offset = s.luma_offset_l1;
@@ -456,7 +493,7 @@ mod tests {
             pic_order_cnt_bit_size: 7,
             ..Default::default()
         };
-        let d = decode_params(&p, &h, &ts);
+        let d = decode_params(&p, &h, &ts, 0);
         let valid: Vec<_> = d.dpb.iter().filter(|e| e.flags & v4l2::V4L2_H264_DPB_ENTRY_FLAG_VALID != 0).collect();
         assert_eq!(valid.len(), 3);
         // Short-term, frame_num 3 > current 2: wraps (MaxFrameNum 16).
@@ -479,7 +516,7 @@ mod tests {
         assert_eq!(d.flags, v4l2::V4L2_H264_DECODE_PARAM_FLAG_BFRAME);
 
         let idr = SliceHeader { nal_unit_type: 5, nal_ref_idc: 3, idr_pic_id: 7, slice_type: 2, ..Default::default() };
-        let d = decode_params(&pp(), &idr, &ts);
+        let d = decode_params(&pp(), &idr, &ts, 0);
         assert_eq!(d.flags, v4l2::V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC);
         assert_eq!(d.idr_pic_id, 7);
     }
@@ -491,7 +528,7 @@ mod tests {
         p.ReferenceFrames[1] = pic(11, 0, VA_PICTURE_H264_SHORT_TERM_REFERENCE, 2);
         let ts = Ts([(10, 1000), (11, 2000)].into_iter().collect());
         let h = SliceHeader { slice_type: SLICE_B, header_bit_size: 42, ..Default::default() };
-        let d = decode_params(&p, &h, &ts);
+        let d = decode_params(&p, &h, &ts, 0);
         // SAFETY: an all-zero VA slice parameter buffer is a valid value.
         let mut s: va::VASliceParameterBufferH264 = unsafe { std::mem::zeroed() };
         s.RefPicList0 = [invalid(); 32];
@@ -505,7 +542,8 @@ mod tests {
         s.slice_qp_delta = -4;
         s.direct_spatial_mv_pred_flag = 1;
         let sp = slice_params(&s, &h, &d.dpb, &ts);
-        assert_eq!((sp.header_bit_size, sp.first_mb_in_slice, sp.slice_type), (42, 40, SLICE_B as u8));
+        assert_eq!((sp.header_bit_size, sp.first_mb_in_slice, sp.slice_type), (50, 40, SLICE_B as u8));
+        assert_eq!((sp.ref_pic_list0[2].fields, sp.ref_pic_list0[2].index), (0xff, 0xff));
         assert_eq!(sp.slice_qp_delta, -4);
         assert_eq!((sp.ref_pic_list0[0].index, sp.ref_pic_list0[1].index), (1, 0));
         assert_eq!(sp.ref_pic_list0[0].fields, v4l2::V4L2_H264_FRAME_REF as u8);
@@ -543,7 +581,9 @@ mod tests {
         s.chroma_log2_weight_denom = 3;
         s.luma_weight_l0[2] = 40;
         s.chroma_offset_l1[1] = [-3, 4];
-        let w = pred_weights(&s);
+        let w = pred_weights(&s, true, SLICE_B);
+        assert_eq!(pred_weights(&s, false, SLICE_B), Default::default());
+        assert_eq!(pred_weights(&s, true, SLICE_P).weight_factors[1], Default::default());
         assert_eq!((w.luma_log2_weight_denom, w.chroma_log2_weight_denom), (5, 3));
         assert_eq!(w.weight_factors[0].luma_weight[2], 40);
         assert_eq!(w.weight_factors[1].chroma_offset[1], [-3, 4]);
