@@ -21,7 +21,7 @@ pub const PIC_FLAGS: FlagTable = &[
 ];
 
 /// [`PIC_FLAGS`] as visl names them (it prints `INTA_VLC` for INTRA_VLC).
-const VISL_PIC_FLAGS: FlagTable = &[
+pub const VISL_PIC_FLAGS: FlagTable = &[
     (0x0001, "TOP_FIELD_FIRST"),
     (0x0002, "FRAME_PRED_DCT"),
     (0x0004, "CONCEALMENT_MV"),

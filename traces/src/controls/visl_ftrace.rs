@@ -318,3 +318,6 @@ pub fn compare(values: &[ControlValue], run: &[VislEvent]) -> Vec<FieldDiff> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod real_tests;
