@@ -318,7 +318,7 @@ fn real_mpeg2_output() {
         .filter_map(|r| r.iter().find_map(|e| e.get("picture_coding_type")))
         .collect();
     assert_eq!(types[0], "1");
-    assert!(types.iter().any(|&t| t == "3"), "{types:?}");
+    assert!(types.contains(&"3"), "{types:?}");
     assert_eq!(
         runs[0][1].get("backward_ref_ts"),
         Some("18446744073709551615")
