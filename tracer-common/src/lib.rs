@@ -1,0 +1,320 @@
+//! Raw event layout shared by the eBPF programs (`tracer-ebpf`) and the user-space loader (`tracer`).
+//!
+//! Every record in the ring buffer starts with an [`EventHeader`]; its `kind` says which body
+//! follows. An ioctl produces, in this order on its thread: [`IoctlEvent`] (phase enter, with the
+//! argument struct before the call), zero or more [`SegmentEvent`]s (nested payloads before the
+//! call, bitstream chunks), then the exit-phase segments and finally [`IoctlEvent`] (phase exit,
+//! argument after the call, return value). User space pairs them per thread.
+//!
+//! All structs are `#[repr(C)]`, 8-byte aligned, with explicit padding so both sides agree.
+#![no_std]
+
+/// Size of the data area that follows a header in one ring-buffer record (argument bytes,
+/// segment bytes, path strings). Larger payloads are split into several [`SegmentEvent`]s.
+pub const DATA_MAX: usize = 8192;
+/// Largest ioctl argument struct copied (the `_IOC_SIZE` field is 14 bits, so at most 16383).
+pub const ARG_MAX: usize = 4096;
+/// Largest path copied from `openat`.
+pub const PATH_MAX: usize = 256;
+/// Most controls read from one `v4l2_ext_controls` array.
+pub const MAX_CTRLS: u32 = 32;
+/// Largest payload read for one control (bigger ones are cut and flagged).
+pub const CTRL_PAYLOAD_MAX: u32 = 8192;
+/// Most planes read from one multi-planar `v4l2_buffer`.
+pub const MAX_PLANES: u32 = 8;
+/// Most bitstream chunks of `DATA_MAX` bytes read for one OUTPUT QBUF (1 MiB at 8 KiB a chunk).
+pub const MAX_BITSTREAM_CHUNKS: u32 = 128;
+/// Most `pollfd`s inspected in one poll/ppoll.
+pub const MAX_POLLFDS: u32 = 16;
+
+/// Index of the configuration entries in the `CONFIG` array map.
+pub mod config {
+    /// Offset of `child_pid` in `sched/sched_process_fork`'s record.
+    pub const FORK_CHILD_PID_OFF: u32 = 0;
+    /// Offset of `group_dead` in `sched/sched_process_exit`'s record, or `u64::MAX` if absent.
+    pub const EXIT_GROUP_DEAD_OFF: u32 = 1;
+    /// Number of ring-buffer bytes pending before a producer wakes the reader up.
+    pub const WAKEUP_BYTES: u32 = 2;
+    /// Number of entries.
+    pub const LEN: u32 = 4;
+}
+
+/// What an [`EventHeader`] introduces.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// [`IoctlEvent`] at syscall entry (argument before the call).
+    IoctlEnter = 1,
+    /// [`IoctlEvent`] at syscall exit (argument after the call, return value).
+    IoctlExit = 2,
+    /// [`SegmentEvent`]: nested payload or bitstream chunk belonging to the thread's current call.
+    Segment = 3,
+    /// [`OpenEvent`]: `openat`/`open` returned (path, flags, fd or -errno).
+    Open = 4,
+    /// [`FdEvent`]: `close(fd)` returned.
+    Close = 5,
+    /// [`FdEvent`]: `dup`/`dup2`/`dup3`/`fcntl(F_DUPFD*)` returned a new fd for an old one.
+    Dup = 6,
+    /// [`MmapEvent`]: `mmap` of a device fd returned.
+    Mmap = 7,
+    /// [`MmapEvent`]: `munmap` of an address range we saw mapped from a device fd returned.
+    Munmap = 8,
+    /// [`PollEvent`] at entry of `poll`/`ppoll` that waits on a request or device fd.
+    PollEnter = 9,
+    /// [`PollEvent`] at exit, with `revents` filled in.
+    PollExit = 10,
+    /// [`ForkEvent`]: a traced thread created a thread or process.
+    Fork = 11,
+    /// [`ExitEvent`]: a traced thread exited.
+    Exit = 12,
+}
+
+impl EventKind {
+    /// Maps the raw `kind` field back to the enum.
+    pub fn from_u32(v: u32) -> Option<Self> {
+        Some(match v {
+            1 => Self::IoctlEnter,
+            2 => Self::IoctlExit,
+            3 => Self::Segment,
+            4 => Self::Open,
+            5 => Self::Close,
+            6 => Self::Dup,
+            7 => Self::Mmap,
+            8 => Self::Munmap,
+            9 => Self::PollEnter,
+            10 => Self::PollExit,
+            11 => Self::Fork,
+            12 => Self::Exit,
+            _ => return None,
+        })
+    }
+}
+
+/// Common prefix of every ring-buffer record.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EventHeader {
+    /// An [`EventKind`] value.
+    pub kind: u32,
+    /// Bytes of the whole record (header, body and data).
+    pub len: u32,
+    /// `bpf_ktime_get_ns()` (CLOCK_MONOTONIC).
+    pub ts_ns: u64,
+    /// Thread group id (the process id user space sees).
+    pub pid: u32,
+    /// Thread id.
+    pub tid: u32,
+}
+
+/// Body of `IoctlEnter` / `IoctlExit`; `arg_len` bytes of the argument struct follow.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IoctlEvent {
+    pub hdr: EventHeader,
+    pub fd: i32,
+    pub cmd: u32,
+    /// User address of the argument.
+    pub arg: u64,
+    /// Return value (exit only): >= 0, or -errno.
+    pub ret: i64,
+    /// Bytes of argument that follow (may be less than `_IOC_SIZE(cmd)` if unreadable).
+    pub arg_len: u32,
+    /// [`ioctl_flags`] bits.
+    pub flags: u32,
+}
+
+/// Bits of [`IoctlEvent::flags`].
+pub mod ioctl_flags {
+    /// The argument could not be read from user memory.
+    pub const ARG_UNREADABLE: u32 = 1;
+    /// Some nested payload was cut to its bound.
+    pub const TRUNCATED: u32 = 2;
+}
+
+/// What a [`SegmentEvent`] holds.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SegmentKind {
+    /// The `v4l2_ext_control` array of `*_EXT_CTRLS` (`count` entries).
+    CtrlArray = 1,
+    /// Payload of the control at `index` (its `ptr`, `size` bytes).
+    CtrlPayload = 2,
+    /// The `v4l2_plane` array of a multi-planar buffer (`length` entries).
+    Planes = 3,
+    /// Bitstream bytes of an OUTPUT buffer's plane `index`, starting at `offset`.
+    Bitstream = 4,
+    /// A `MEDIA_IOC_G_TOPOLOGY` array: `index` 0 entities, 1 interfaces, 2 pads, 3 links.
+    Topology = 5,
+}
+
+impl SegmentKind {
+    /// Maps the raw `kind` field back to the enum.
+    pub fn from_u32(v: u32) -> Option<Self> {
+        Some(match v {
+            1 => Self::CtrlArray,
+            2 => Self::CtrlPayload,
+            3 => Self::Planes,
+            4 => Self::Bitstream,
+            5 => Self::Topology,
+            _ => return None,
+        })
+    }
+}
+
+/// Body of a `Segment` record; `len` data bytes follow.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SegmentEvent {
+    pub hdr: EventHeader,
+    /// A [`SegmentKind`] value.
+    pub kind: u32,
+    /// 0 = read before the call (entry), 1 = after the call (exit).
+    pub phase: u32,
+    /// Control / plane / topology-array index.
+    pub index: u32,
+    /// Bytes that follow.
+    pub len: u32,
+    /// Offset of these bytes inside the whole payload (chunked payloads).
+    pub offset: u32,
+    /// Size of the whole payload as the caller declared it (before any bound was applied).
+    pub total: u32,
+    /// User address the bytes were read from.
+    pub addr: u64,
+}
+
+/// Body of an `Open` record; `path_len` bytes of path (no NUL) follow.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OpenEvent {
+    pub hdr: EventHeader,
+    /// fd returned, or -errno.
+    pub ret: i64,
+    pub flags: u32,
+    pub path_len: u32,
+}
+
+/// Body of `Close` (fd, ret) and `Dup` (old fd `fd`, new fd `ret`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FdEvent {
+    pub hdr: EventHeader,
+    pub fd: i64,
+    pub ret: i64,
+}
+
+/// Body of `Mmap` / `Munmap`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MmapEvent {
+    pub hdr: EventHeader,
+    /// mmap: the address hint passed in; munmap: the address unmapped.
+    pub addr: u64,
+    pub len: u64,
+    /// File offset (the V4L2 `mem_offset` cookie). 0 for munmap.
+    pub offset: u64,
+    pub fd: i32,
+    pub prot: u32,
+    pub flags: u32,
+    pub _pad: u32,
+    /// Return value: mmap's address or -errno; munmap's 0 or -errno.
+    pub ret: i64,
+}
+
+/// One `struct pollfd`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PollFd {
+    pub fd: i32,
+    pub events: i16,
+    pub revents: i16,
+}
+
+/// Body of `PollEnter` / `PollExit`: the first `nfds` (at most [`MAX_POLLFDS`]) entries.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PollEvent {
+    pub hdr: EventHeader,
+    /// Timeout in ns (-1 = infinite) at entry; return value at exit.
+    pub value: i64,
+    /// Number of fds the caller passed.
+    pub nfds: u32,
+    /// 1 for ppoll, 0 for poll.
+    pub is_ppoll: u32,
+    pub fds: [PollFd; MAX_POLLFDS as usize],
+}
+
+/// Body of a `Fork` record.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ForkEvent {
+    pub hdr: EventHeader,
+    /// New task's thread id (its pid too when it is a process).
+    pub child_tid: u32,
+    /// 1 if the new task is a thread of the parent's process (CLONE_THREAD).
+    pub is_thread: u32,
+}
+
+/// Body of an `Exit` record.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExitEvent {
+    pub hdr: EventHeader,
+    /// Exit code given to `exit_group` if seen (else -1).
+    pub code: i32,
+    /// 1 if the whole process is gone (last thread), 0 if only a thread, 2 if unknown.
+    pub group_dead: u32,
+}
+
+/// Per-CPU scratch record: the largest record body plus its data area, built off the BPF stack.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Scratch {
+    pub seg: SegmentEvent,
+    pub data: [u8; DATA_MAX + PATH_MAX],
+}
+
+/// Counters kept per CPU in the `STATS` map (indices).
+pub mod stats {
+    /// Records that could not be written to the ring buffer (full).
+    pub const LOST: u32 = 0;
+    /// Bytes of records that could not be written.
+    pub const LOST_BYTES: u32 = 1;
+    /// Captured ioctls (entries).
+    pub const IOCTLS: u32 = 2;
+    /// Payloads cut to their bound.
+    pub const TRUNCATED: u32 = 3;
+    /// Number of counters.
+    pub const LEN: u32 = 4;
+}
+
+/// True for ioctl numbers this tracer captures: type byte `'V'` (V4L2), `'|'` (media) or `'b'`
+/// (DMA_BUF_IOCTL_SYNC).
+#[inline(always)]
+pub fn is_traced_ioctl(cmd: u32) -> bool {
+    let ty = (cmd >> 8) & 0xff;
+    ty == b'V' as u32 || ty == b'|' as u32 || ty == b'b' as u32
+}
+
+#[cfg(feature = "user")]
+mod pod {
+    use super::*;
+    // SAFETY: each of these is a `repr(C)` struct of integers whose fields are laid out without
+    // implicit padding, so every bit pattern is a valid value and none holds a pointer.
+    unsafe impl aya::Pod for EventHeader {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for IoctlEvent {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for SegmentEvent {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for OpenEvent {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for FdEvent {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for MmapEvent {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for PollEvent {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for ForkEvent {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for ExitEvent {}
+}

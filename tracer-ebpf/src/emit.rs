@@ -1,0 +1,118 @@
+//! Building records in the per-CPU scratch area and sending them to the ring buffer, with loss
+//! accounting and batched wake-ups.
+
+use core::mem::size_of;
+
+use aya_ebpf::helpers::{
+    bpf_get_current_pid_tgid, bpf_ktime_get_ns, generated::bpf_probe_read_user,
+};
+use tracer_common::{stats, EventHeader, EventKind, Scratch, SegmentEvent, DATA_MAX};
+
+use crate::maps::{count, global, EVENTS, SCRATCH, WAKEUP_BYTES};
+
+const BPF_RB_NO_WAKEUP: u64 = 1;
+const BPF_RB_FORCE_WAKEUP: u64 = 2;
+const BPF_RB_AVAIL_DATA: u64 = 0;
+
+/// This CPU's scratch area.
+#[inline(always)]
+pub fn scratch() -> Option<*mut u8> {
+    SCRATCH.get_ptr_mut(0).map(|p| p.cast::<u8>())
+}
+
+/// A header for a record of `len` bytes from the current thread.
+#[inline(always)]
+pub fn header(kind: EventKind, len: usize) -> EventHeader {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    EventHeader {
+        kind: kind as u32,
+        len: len as u32,
+        // SAFETY: helper without memory arguments.
+        ts_ns: unsafe { bpf_ktime_get_ns() },
+        pid: (pid_tgid >> 32) as u32,
+        tid: pid_tgid as u32,
+    }
+}
+
+/// Sends the first `len` bytes of the scratch area `base` to the ring buffer.
+#[inline(always)]
+pub fn submit(base: *mut u8, len: usize) {
+    if len > size_of::<Scratch>() {
+        return;
+    }
+    // Wake the reader only once enough is pending: a wake-up per record costs more than the
+    // record. The reader also polls with a short timeout, so nothing waits long.
+    let flags = if EVENTS.query(BPF_RB_AVAIL_DATA) >= global(&WAKEUP_BYTES) {
+        BPF_RB_FORCE_WAKEUP
+    } else {
+        BPF_RB_NO_WAKEUP
+    };
+    // SAFETY: `base` is this CPU's scratch map value and `len` is within it (checked above).
+    let bytes = unsafe { core::slice::from_raw_parts(base as *const u8, len) };
+    if EVENTS.output::<[u8]>(bytes, flags).is_err() {
+        count(stats::LOST, 1);
+        count(stats::LOST_BYTES, len as u64);
+    }
+}
+
+/// Copies `len` (clamped to `max`) bytes of user memory at `src` to `dst`; false if it faulted.
+#[inline(always)]
+pub fn read_user(dst: *mut u8, len: usize, max: usize, src: u64) -> bool {
+    let mut n = len;
+    if n > max {
+        n = max;
+    }
+    // SAFETY: `dst` points into the scratch map value with at least `max` bytes behind it; the
+    // helper checks `src` and fails cleanly on a fault.
+    unsafe { bpf_probe_read_user(dst.cast(), n as u32, src as *const _) == 0 }
+}
+
+/// Emits `total` bytes of user memory at `addr` as `Segment` records of at most `DATA_MAX`
+/// bytes, at most `max_chunks` of them. Returns false if the payload was cut.
+#[inline(always)]
+pub fn segments(
+    kind: u32,
+    phase: u32,
+    index: u32,
+    addr: u64,
+    total: u32,
+    max_chunks: u32,
+) -> bool {
+    let Some(base) = scratch() else { return false };
+    let mut i: u32 = 0;
+    while i < max_chunks {
+        let off = i * DATA_MAX as u32;
+        if off >= total {
+            return true;
+        }
+        let mut n = total - off;
+        if n > DATA_MAX as u32 {
+            n = DATA_MAX as u32;
+        }
+        let n = n as usize & (DATA_MAX * 2 - 1);
+        if n > DATA_MAX {
+            return false;
+        }
+        let hdr_len = size_of::<SegmentEvent>();
+        // SAFETY: the data area follows the segment header inside the scratch value.
+        let data = unsafe { base.add(hdr_len) };
+        if !read_user(data, n, DATA_MAX, addr + off as u64) {
+            return false;
+        }
+        let seg = SegmentEvent {
+            hdr: header(EventKind::Segment, hdr_len + n),
+            kind,
+            phase,
+            index,
+            len: n as u32,
+            offset: off,
+            total,
+            addr: addr + off as u64,
+        };
+        // SAFETY: the scratch value is 8-byte aligned and larger than a SegmentEvent.
+        unsafe { base.cast::<SegmentEvent>().write(seg) };
+        submit(base, hdr_len + n);
+        i += 1;
+    }
+    total <= max_chunks * DATA_MAX as u32
+}

@@ -1,0 +1,263 @@
+//! Capture of V4L2 / media / dma-buf ioctls: the argument struct before and after the call, the
+//! nested payloads it points to, and the bitstream of OUTPUT buffers being queued.
+
+use core::mem::size_of;
+
+use aya_ebpf::helpers::bpf_probe_read_user;
+use tracer_common::{
+    ioctl_flags, stats, EventKind, IoctlEvent, SegmentKind, ARG_MAX, CTRL_PAYLOAD_MAX, DATA_MAX,
+    MAX_BITSTREAM_CHUNKS, MAX_CTRLS, MAX_PLANES,
+};
+
+use crate::{
+    emit::{header, read_user, scratch, segments, submit},
+    maps::{count, fd_kind, FdKey, MapKey, FDS, MMAPS},
+};
+
+const VIDIOC_QUERYBUF: u32 = 0xc058_5609;
+const VIDIOC_QBUF: u32 = 0xc058_560f;
+const VIDIOC_DQBUF: u32 = 0xc058_5611;
+const VIDIOC_PREPARE_BUF: u32 = 0xc058_565d;
+const VIDIOC_EXPBUF: u32 = 0xc040_5610;
+const VIDIOC_G_EXT_CTRLS: u32 = 0xc020_5647;
+const VIDIOC_S_EXT_CTRLS: u32 = 0xc020_5648;
+const VIDIOC_TRY_EXT_CTRLS: u32 = 0xc020_5649;
+const MEDIA_IOC_G_TOPOLOGY: u32 = 0xc048_7c04;
+const MEDIA_IOC_REQUEST_ALLOC: u32 = 0x8004_7c05;
+
+const BUF_TYPE_VIDEO_OUTPUT: u32 = 2;
+const BUF_TYPE_VIDEO_CAPTURE_MPLANE: u32 = 9;
+const BUF_TYPE_VIDEO_OUTPUT_MPLANE: u32 = 10;
+const MEMORY_MMAP: u32 = 1;
+const MEMORY_USERPTR: u32 = 2;
+const MEMORY_DMABUF: u32 = 4;
+
+const EXT_CONTROL_SIZE: u32 = 20;
+const PLANE_SIZE: u32 = 64;
+/// Element sizes of the four MEDIA_IOC_G_TOPOLOGY arrays: entities, interfaces, pads, links.
+const TOPO_ELEM: [u32; 4] = [96, 112, 32, 40];
+
+pub const PHASE_ENTER: u32 = 0;
+pub const PHASE_EXIT: u32 = 1;
+
+/// Reads a `T` at `addr + off` in user memory, or zero if unreadable.
+#[inline(always)]
+fn user<T: Default>(addr: u64, off: u64) -> T {
+    // SAFETY: bpf_probe_read_user checks the address and fails cleanly.
+    unsafe { bpf_probe_read_user((addr + off) as *const T) }.unwrap_or_default()
+}
+
+/// Remembers that `fd` of the current process is a V4L2-ish fd (for poll/mmap filtering).
+#[inline(always)]
+pub fn note_fd(tgid: u32, fd: i32, kind: u32) {
+    let key = FdKey { tgid, fd };
+    if kind == fd_kind::SEEN && FDS.get_ptr(&key).is_some() {
+        return;
+    }
+    let _ = FDS.insert(&key, &kind, 0);
+}
+
+/// Emits an `IoctlEnter`/`IoctlExit` record with the argument struct's bytes when they travel
+/// in that direction.
+#[inline(always)]
+fn emit_call(kind: EventKind, fd: i32, cmd: u32, arg: u64, ret: i64) {
+    let Some(base) = scratch() else { return };
+    // The argument travels in at entry (_IOW) and/or out at exit (_IOR): read it only then.
+    let dir = cmd >> 30;
+    let wanted = if kind == EventKind::IoctlEnter { 1 } else { 2 };
+    let mut size = ((cmd >> 16) & 0x3fff) as usize;
+    if dir & wanted == 0 || arg == 0 {
+        size = 0;
+    }
+    if size > ARG_MAX {
+        size = ARG_MAX;
+    }
+    let hdr_len = size_of::<IoctlEvent>();
+    let mut flags = 0;
+    // SAFETY: the data area follows the header inside the scratch value.
+    let data = unsafe { base.add(hdr_len) };
+    if size > 0 && !read_user(data, size, ARG_MAX, arg) {
+        flags |= ioctl_flags::ARG_UNREADABLE;
+        size = 0;
+    }
+    let ev = IoctlEvent {
+        hdr: header(kind, hdr_len + size),
+        fd,
+        cmd,
+        arg,
+        ret,
+        arg_len: size as u32,
+        flags,
+    };
+    // SAFETY: the scratch value is 8-byte aligned and larger than an IoctlEvent.
+    unsafe { base.cast::<IoctlEvent>().write(ev) };
+    submit(base, hdr_len + size);
+}
+
+/// Syscall entry of a captured ioctl.
+#[inline(always)]
+pub fn on_enter(tgid: u32, fd: i32, cmd: u32, arg: u64) {
+    count(stats::IOCTLS, 1);
+    note_fd(tgid, fd, fd_kind::SEEN);
+    emit_call(EventKind::IoctlEnter, fd, cmd, arg, 0);
+    if arg != 0 {
+        nested(tgid, fd, cmd, arg, PHASE_ENTER);
+    }
+}
+
+/// Syscall exit of a captured ioctl.
+#[inline(always)]
+pub fn on_exit(tgid: u32, fd: i32, cmd: u32, arg: u64, ret: i64) {
+    if arg != 0 {
+        nested(tgid, fd, cmd, arg, PHASE_EXIT);
+        if ret == 0 && cmd == MEDIA_IOC_REQUEST_ALLOC {
+            note_fd(tgid, user::<i32>(arg, 0), fd_kind::REQUEST);
+        } else if ret == 0 && cmd == VIDIOC_EXPBUF {
+            note_fd(tgid, user::<i32>(arg, 16), fd_kind::DMABUF);
+        }
+    }
+    emit_call(EventKind::IoctlExit, fd, cmd, arg, ret);
+}
+
+/// Nested payloads of the argument at `arg`, read in `phase`.
+#[inline(always)]
+fn nested(tgid: u32, fd: i32, cmd: u32, arg: u64, phase: u32) {
+    let mut cut = false;
+    if cmd == VIDIOC_S_EXT_CTRLS || cmd == VIDIOC_G_EXT_CTRLS || cmd == VIDIOC_TRY_EXT_CTRLS {
+        // Payloads go in for S, come out of G, and may be adjusted by TRY.
+        let payloads = (cmd == VIDIOC_S_EXT_CTRLS && phase == PHASE_ENTER)
+            || (cmd == VIDIOC_G_EXT_CTRLS && phase == PHASE_EXIT)
+            || cmd == VIDIOC_TRY_EXT_CTRLS;
+        cut = !ext_ctrls(arg, phase, payloads);
+    } else if cmd == VIDIOC_QBUF
+        || cmd == VIDIOC_DQBUF
+        || cmd == VIDIOC_QUERYBUF
+        || cmd == VIDIOC_PREPARE_BUF
+    {
+        let ty: u32 = user(arg, 4);
+        if ty == BUF_TYPE_VIDEO_CAPTURE_MPLANE || ty == BUF_TYPE_VIDEO_OUTPUT_MPLANE {
+            let planes: u64 = user(arg, 64);
+            let n: u32 = user(arg, 72);
+            if planes != 0 && n > 0 {
+                let n = if n > MAX_PLANES { MAX_PLANES } else { n };
+                cut |= !segments(SegmentKind::Planes as u32, phase, 0, planes, n * PLANE_SIZE, 1);
+            }
+        }
+        if cmd == VIDIOC_QBUF && phase == PHASE_ENTER {
+            if ty == BUF_TYPE_VIDEO_OUTPUT {
+                cut |= !bitstream_single(tgid, fd, arg);
+            } else if ty == BUF_TYPE_VIDEO_OUTPUT_MPLANE {
+                cut |= !bitstream_mplane(tgid, fd, arg);
+            }
+        }
+    } else if cmd == MEDIA_IOC_G_TOPOLOGY && phase == PHASE_EXIT {
+        for (i, elem) in TOPO_ELEM.iter().enumerate() {
+            let num: u32 = user(arg, 8 + 16 * i as u64);
+            let ptr: u64 = user(arg, 16 + 16 * i as u64);
+            if ptr != 0 && num > 0 && num < 4096 {
+                let kind = SegmentKind::Topology as u32;
+                cut |= !segments(kind, phase, i as u32, ptr, num * elem, 16);
+            }
+        }
+    }
+    if cut {
+        count(stats::TRUNCATED, 1);
+    }
+}
+
+/// The `v4l2_ext_control` array and, if `payloads`, each control's pointed-to payload.
+#[inline(always)]
+fn ext_ctrls(arg: u64, phase: u32, payloads: bool) -> bool {
+    let count: u32 = user(arg, 4);
+    let controls: u64 = user(arg, 24);
+    if controls == 0 || count == 0 {
+        return true;
+    }
+    let n = if count > MAX_CTRLS { MAX_CTRLS } else { count };
+    let mut whole = count <= MAX_CTRLS;
+    whole &= segments(SegmentKind::CtrlArray as u32, phase, 0, controls, n * EXT_CONTROL_SIZE, 1);
+    if !payloads {
+        return whole;
+    }
+    let mut i: u32 = 0;
+    while i < MAX_CTRLS {
+        if i >= n {
+            break;
+        }
+        let ctrl = controls + (i * EXT_CONTROL_SIZE) as u64;
+        let size: u32 = user(ctrl, 4);
+        if size > 0 {
+            let ptr: u64 = user(ctrl, 12);
+            let max_chunks = CTRL_PAYLOAD_MAX / DATA_MAX as u32;
+            whole &= segments(SegmentKind::CtrlPayload as u32, phase, i, ptr, size, max_chunks);
+        }
+        i += 1;
+    }
+    whole
+}
+
+/// Address of the mapping of buffer memory `m` (an mmap offset, a user pointer or a dma-buf fd).
+#[inline(always)]
+fn buffer_address(tgid: u32, fd: i32, memory: u32, m: u64, length: u32) -> Option<(u64, u32)> {
+    if memory == MEMORY_USERPTR {
+        return Some((m, length));
+    }
+    let key = if memory == MEMORY_MMAP {
+        MapKey { tgid, fd, offset: m & 0xffff_ffff }
+    } else if memory == MEMORY_DMABUF {
+        MapKey { tgid, fd: m as u32 as i32, offset: 0 }
+    } else {
+        return None;
+    };
+    // SAFETY: plain lookup; the value is copied out at once.
+    let v = unsafe { MMAPS.get(&key) }?;
+    Some((v.addr, v.len as u32))
+}
+
+#[inline(always)]
+fn emit_bitstream(plane: u32, addr: u64, bytesused: u32, maplen: u32) -> bool {
+    let n = if bytesused > maplen { maplen } else { bytesused };
+    segments(SegmentKind::Bitstream as u32, PHASE_ENTER, plane, addr, n, MAX_BITSTREAM_CHUNKS)
+        && n == bytesused
+}
+
+/// Bitstream of a single-planar OUTPUT buffer being queued.
+#[inline(always)]
+fn bitstream_single(tgid: u32, fd: i32, arg: u64) -> bool {
+    let bytesused: u32 = user(arg, 8);
+    let memory: u32 = user(arg, 60);
+    let m: u64 = user(arg, 64);
+    let length: u32 = user(arg, 72);
+    match buffer_address(tgid, fd, memory, m, length) {
+        Some((addr, maplen)) => emit_bitstream(0, addr, bytesused, maplen),
+        None => bytesused == 0,
+    }
+}
+
+/// Bitstream of each plane of a multi-planar OUTPUT buffer being queued.
+#[inline(always)]
+fn bitstream_mplane(tgid: u32, fd: i32, arg: u64) -> bool {
+    let memory: u32 = user(arg, 60);
+    let planes: u64 = user(arg, 64);
+    let n: u32 = user(arg, 72);
+    if planes == 0 {
+        return true;
+    }
+    let mut whole = true;
+    let mut i: u32 = 0;
+    while i < 2 {
+        if i >= n {
+            break;
+        }
+        let p = planes + (i * PLANE_SIZE) as u64;
+        let bytesused: u32 = user(p, 0);
+        let length: u32 = user(p, 4);
+        let m: u64 = user(p, 8);
+        match buffer_address(tgid, fd, memory, m, length) {
+            Some((addr, maplen)) => whole &= emit_bitstream(i, addr, bytesused, maplen),
+            None => whole &= bytesused == 0,
+        }
+        i += 1;
+    }
+    whole
+}

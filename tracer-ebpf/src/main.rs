@@ -1,0 +1,142 @@
+//! vatrace's eBPF programs: raw `sys_enter`/`sys_exit` tracepoints filtered on traced processes
+//! and on the syscalls that matter for V4L2 (ioctl, open/close/dup, mmap/munmap, poll, clone),
+//! plus `sched_process_fork`/`sched_process_exit` to follow the process tree.
+#![no_std]
+#![no_main]
+
+mod emit;
+mod files;
+mod ioctl;
+mod maps;
+mod process;
+mod syscalls;
+
+use aya_ebpf::{
+    helpers::{bpf_get_current_pid_tgid, bpf_ktime_get_ns, bpf_probe_read_user},
+    macros::{raw_tracepoint, tracepoint},
+    programs::{RawTracePointContext, TracePointContext},
+};
+use tracer_common::is_traced_ioctl;
+
+use maps::{InFlight, EXIT_CODES, INFLIGHT, PIDS};
+use syscalls::*;
+
+/// Reads a timespec at `ptr` as nanoseconds, -1 for a NULL pointer (infinite timeout).
+#[inline(always)]
+fn timespec_ns(ptr: u64) -> i64 {
+    if ptr == 0 {
+        return -1;
+    }
+    // SAFETY: the helper checks the user address.
+    let ts: [i64; 2] = unsafe { bpf_probe_read_user(ptr as *const [i64; 2]) }.unwrap_or([0, 0]);
+    ts[0].wrapping_mul(1_000_000_000).wrapping_add(ts[1])
+}
+
+#[raw_tracepoint(tracepoint = "sys_enter")]
+pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let tgid = (pid_tgid >> 32) as u32;
+    if PIDS.get_ptr(&tgid).is_none() {
+        return 0;
+    }
+    let nr: i64 = ctx.arg(1);
+    if !is_interesting(nr) {
+        return 0;
+    }
+    let regs: u64 = ctx.arg(0);
+    let mut args = read_args(regs);
+    let tid = pid_tgid as u32;
+    if nr == IOCTL {
+        let cmd = args[1] as u32;
+        if !is_traced_ioctl(cmd) {
+            return 0;
+        }
+        ioctl::on_enter(tgid, args[0] as i32, cmd, args[2]);
+    } else if nr == MMAP {
+        if !files::is_device_fd(tgid, args[4] as i32) {
+            return 0;
+        }
+    } else if nr == MUNMAP {
+        if !files::is_device_mapping(tgid, args[0]) {
+            return 0;
+        }
+    } else if nr == POLL {
+        if !files::on_poll_enter(tgid, args[0], args[1], (args[2] as i32 as i64).wrapping_mul(1_000_000), false) {
+            return 0;
+        }
+    } else if nr == PPOLL {
+        if !files::on_poll_enter(tgid, args[0], args[1], timespec_ns(args[2]), true) {
+            return 0;
+        }
+    } else if nr == FCNTL {
+        if args[1] != F_DUPFD && args[1] != F_DUPFD_CLOEXEC {
+            return 0;
+        }
+    } else if nr == CLONE3 {
+        // clone3(struct clone_args *, size): flags are the first field.
+        // SAFETY: the helper checks the user address.
+        args[0] = unsafe { bpf_probe_read_user(args[0] as *const u64) }.unwrap_or(0);
+    } else if nr == EXIT_GROUP {
+        let _ = EXIT_CODES.insert(&tgid, &(args[0] as i32), 0);
+        return 0;
+    }
+    // SAFETY: helper without memory arguments.
+    let ts = unsafe { bpf_ktime_get_ns() };
+    let _ = INFLIGHT.insert(&tid, &InFlight { nr, args, ts }, 0);
+    0
+}
+
+#[raw_tracepoint(tracepoint = "sys_exit")]
+pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let tid = pid_tgid as u32;
+    // SAFETY: plain lookup, value copied out before the entry is removed.
+    let Some(f) = (unsafe { INFLIGHT.get(&tid) }).copied() else {
+        return 0;
+    };
+    let _ = INFLIGHT.remove(&tid);
+    let tgid = (pid_tgid >> 32) as u32;
+    let ret: i64 = ctx.arg(1);
+    let a = &f.args;
+    if f.nr == IOCTL {
+        ioctl::on_exit(tgid, a[0] as i32, a[1] as u32, a[2], ret);
+    } else if f.nr == OPENAT || f.nr == OPENAT2 {
+        let flags = if f.nr == OPENAT { a[2] as u32 } else { 0 };
+        files::on_open(tgid, a[1], flags, ret);
+    } else if f.nr == OPEN {
+        files::on_open(tgid, a[0], a[1] as u32, ret);
+    } else if f.nr == CLOSE {
+        files::on_close(tgid, a[0] as i32, ret);
+    } else if f.nr == DUP || f.nr == DUP2 || f.nr == DUP3 || f.nr == FCNTL {
+        files::on_dup(tgid, a[0] as i32, ret);
+    } else if f.nr == MMAP {
+        files::on_mmap(tgid, a, ret);
+    } else if f.nr == MUNMAP {
+        files::on_munmap(tgid, a[0], a[1], ret);
+    } else if f.nr == POLL || f.nr == PPOLL {
+        files::on_poll_exit(tgid, a[0], a[1], ret, f.nr == PPOLL);
+    }
+    0
+}
+
+#[tracepoint(category = "sched", name = "sched_process_fork")]
+pub fn sched_process_fork(ctx: TracePointContext) -> u32 {
+    process::on_fork(&ctx);
+    0
+}
+
+#[tracepoint(category = "sched", name = "sched_process_exit")]
+pub fn sched_process_exit(ctx: TracePointContext) -> u32 {
+    process::on_exit(&ctx);
+    0
+}
+
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo) -> ! {
+    loop {}
+}
+
+#[link_section = "license"]
+#[no_mangle]
+static LICENSE: [u8; 13] = *b"Dual MIT/GPL\0";

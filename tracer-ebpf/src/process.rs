@@ -1,0 +1,78 @@
+//! Following the traced process tree: fork/clone (threads and processes) and exit.
+
+use core::mem::size_of;
+
+use aya_ebpf::{helpers::bpf_get_current_pid_tgid, programs::TracePointContext};
+use tracer_common::{EventKind, ExitEvent, ForkEvent};
+
+use crate::{
+    emit::{header, scratch, submit},
+    maps::{global, EXIT_CODES, EXIT_GROUP_DEAD_OFF, FORK_CHILD_PID_OFF, INFLIGHT, PIDS},
+    syscalls::{CLONE, CLONE3, CLONE_THREAD},
+};
+
+/// `sched/sched_process_fork`: runs in the parent. A new process of a traced one is traced too;
+/// threads are covered already (tracing is per thread group) but are reported.
+pub fn on_fork(ctx: &TracePointContext) {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let tgid = (pid_tgid >> 32) as u32;
+    if PIDS.get_ptr(&tgid).is_none() {
+        return;
+    }
+    // SAFETY: reads a field of the tracepoint record at the offset tracefs gave us.
+    let Ok(child) = (unsafe { ctx.read_at::<i32>(global(&FORK_CHILD_PID_OFF) as usize) }) else {
+        return;
+    };
+    // The clone flags were stashed at syscall entry (fork/vfork have none: never a thread).
+    let tid = pid_tgid as u32;
+    // SAFETY: plain lookup, value copied out.
+    let is_thread = match unsafe { INFLIGHT.get(&tid) } {
+        Some(f) if f.nr == CLONE || f.nr == CLONE3 => f.args[0] & CLONE_THREAD != 0,
+        _ => false,
+    };
+    if !is_thread {
+        let _ = PIDS.insert(&(child as u32), &1, 0);
+    }
+    let Some(base) = scratch() else { return };
+    let ev = ForkEvent {
+        hdr: header(EventKind::Fork, size_of::<ForkEvent>()),
+        child_tid: child as u32,
+        is_thread: is_thread as u32,
+    };
+    // SAFETY: the scratch value is 8-byte aligned and larger than a ForkEvent.
+    unsafe { base.cast::<ForkEvent>().write(ev) };
+    submit(base, size_of::<ForkEvent>());
+}
+
+/// `sched/sched_process_exit`: runs in the exiting thread.
+pub fn on_exit(ctx: &TracePointContext) {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let tgid = (pid_tgid >> 32) as u32;
+    let tid = pid_tgid as u32;
+    if PIDS.get_ptr(&tgid).is_none() {
+        return;
+    }
+    let _ = INFLIGHT.remove(&tid);
+    let off = global(&EXIT_GROUP_DEAD_OFF);
+    let group_dead = if off == 0 {
+        2
+    } else {
+        // SAFETY: reads a field of the tracepoint record at the offset tracefs gave us.
+        (unsafe { ctx.read_at::<u8>(off as usize) }.unwrap_or(0) != 0) as u32
+    };
+    // SAFETY: plain lookup, value copied out.
+    let code = unsafe { EXIT_CODES.get(&tgid) }.copied().unwrap_or(-1);
+    let gone = group_dead == 1 || (group_dead == 2 && tid == tgid);
+    if gone {
+        let _ = EXIT_CODES.remove(&tgid);
+    }
+    let Some(base) = scratch() else { return };
+    let ev = ExitEvent { hdr: header(EventKind::Exit, size_of::<ExitEvent>()), code, group_dead };
+    // SAFETY: the scratch value is 8-byte aligned and larger than an ExitEvent.
+    unsafe { base.cast::<ExitEvent>().write(ev) };
+    submit(base, size_of::<ExitEvent>());
+    if gone {
+        // After the record: user space must see the exit before the pid is forgotten.
+        let _ = PIDS.remove(&tgid);
+    }
+}

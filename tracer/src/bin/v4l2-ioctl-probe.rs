@@ -1,0 +1,172 @@
+//! Test and benchmark helper for the tracer: issues V4L2 / media / dma-buf ioctl numbers with
+//! real argument structs on an ordinary fd (/dev/null answers ENOTTY), so tracing can be checked
+//! on machines without V4L2.
+//!
+//! * `v4l2-ioctl-probe sequence` — a fixed set of calls from the main thread, a second thread
+//!   and a child process; prints a JSON description of what it did; exits 3.
+//! * `v4l2-ioctl-probe child` — what the child of `sequence` runs.
+//! * `v4l2-ioctl-probe loop N` — N × VIDIOC_DQBUF on /dev/null as fast as possible.
+
+use std::{fs::File, os::fd::AsRawFd};
+
+const VIDIOC_QUERYCAP: u32 = 0x8068_5600;
+const VIDIOC_G_FMT: u32 = 0xc0d0_5604;
+const VIDIOC_S_FMT: u32 = 0xc0d0_5605;
+const VIDIOC_QBUF: u32 = 0xc058_560f;
+const VIDIOC_DQBUF: u32 = 0xc058_5611;
+const VIDIOC_S_EXT_CTRLS: u32 = 0xc020_5648;
+const MEDIA_IOC_REQUEST_ALLOC: u32 = 0x8004_7c05;
+const DMA_BUF_IOCTL_SYNC: u32 = 0x4008_6200;
+const TCGETS: u32 = 0x5401;
+
+/// Deterministic bytes: what the test expects to find in the trace.
+pub fn pattern(seed: u8, len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i as u8).wrapping_mul(7).wrapping_add(seed)).collect()
+}
+
+/// `ioctl(fd, request, arg)` returning -errno like the raw syscall.
+fn ioctl(fd: i32, request: u32, arg: *mut u8) -> i64 {
+    // SAFETY: every caller passes a pointer to a live buffer at least `_IOC_SIZE(request)` long
+    // (or null for calls without an argument); the kernel only reads/writes within it.
+    let r = unsafe { libc::ioctl(fd, request as _, arg) };
+    if r < 0 {
+        -(std::io::Error::last_os_error().raw_os_error().unwrap_or(0) as i64)
+    } else {
+        r as i64
+    }
+}
+
+fn put_u32(b: &mut [u8], off: usize, v: u32) {
+    b[off..off + 4].copy_from_slice(&v.to_ne_bytes());
+}
+fn put_u64(b: &mut [u8], off: usize, v: u64) {
+    b[off..off + 8].copy_from_slice(&v.to_ne_bytes());
+}
+
+fn tid() -> i64 {
+    // SAFETY: gettid has no arguments and cannot fail.
+    unsafe { libc::syscall(libc::SYS_gettid) }
+}
+
+fn sequence() -> i32 {
+    let null = File::options().read(true).write(true).open("/dev/null").expect("open /dev/null");
+    let fd = null.as_raw_fd();
+    let mut out = serde_json::Map::new();
+    out.insert("pid".into(), std::process::id().into());
+    out.insert("fd".into(), fd.into());
+
+    let mut cap = vec![0u8; 104];
+    let r_cap = ioctl(fd, VIDIOC_QUERYCAP, cap.as_mut_ptr());
+
+    let mut fmt = pattern(1, 208);
+    let r_fmt = ioctl(fd, VIDIOC_S_FMT, fmt.as_mut_ptr());
+
+    // S_EXT_CTRLS: two controls, the first with a 64-byte payload.
+    let mut payload = pattern(2, 64);
+    let mut ctrls = vec![0u8; 40];
+    put_u32(&mut ctrls, 0, 0x00a4_0a00); // an id
+    put_u32(&mut ctrls, 4, 64);
+    put_u64(&mut ctrls, 12, payload.as_mut_ptr() as u64);
+    put_u32(&mut ctrls, 20, 0x0098_0900);
+    put_u32(&mut ctrls, 24, 0);
+    put_u32(&mut ctrls, 32, 42);
+    let mut ext = vec![0u8; 32];
+    put_u32(&mut ext, 0, 0x0f01_0000); // V4L2_CTRL_WHICH_REQUEST_VAL
+    put_u32(&mut ext, 4, 2);
+    put_u32(&mut ext, 12, 7); // request_fd
+    put_u64(&mut ext, 24, ctrls.as_mut_ptr() as u64);
+    let r_ext = ioctl(fd, VIDIOC_S_EXT_CTRLS, ext.as_mut_ptr());
+
+    // QBUF OUTPUT_MPLANE (MMAP, nothing mapped) with one plane.
+    let mut planes = pattern(3, 64);
+    let mut buf = vec![0u8; 88];
+    put_u32(&mut buf, 0, 5); // index
+    put_u32(&mut buf, 4, 10); // OUTPUT_MPLANE
+    put_u32(&mut buf, 60, 1); // MMAP
+    put_u64(&mut buf, 64, planes.as_mut_ptr() as u64);
+    put_u32(&mut buf, 72, 1);
+    let r_qbuf_mp = ioctl(fd, VIDIOC_QBUF, buf.as_mut_ptr());
+
+    // QBUF OUTPUT (USERPTR): the tracer reads the bitstream from the pointer (3 chunks).
+    let mut bits = pattern(4, 20_000);
+    let mut ubuf = vec![0u8; 88];
+    put_u32(&mut ubuf, 0, 1);
+    put_u32(&mut ubuf, 4, 2); // OUTPUT
+    put_u32(&mut ubuf, 8, bits.len() as u32); // bytesused
+    put_u32(&mut ubuf, 60, 2); // USERPTR
+    put_u64(&mut ubuf, 64, bits.as_mut_ptr() as u64);
+    put_u32(&mut ubuf, 72, bits.len() as u32);
+    let r_qbuf_up = ioctl(fd, VIDIOC_QBUF, ubuf.as_mut_ptr());
+
+    let mut req = vec![0u8; 4];
+    let r_req = ioctl(fd, MEDIA_IOC_REQUEST_ALLOC, req.as_mut_ptr());
+    let mut sync = pattern(5, 8);
+    let r_sync = ioctl(fd, DMA_BUF_IOCTL_SYNC, sync.as_mut_ptr());
+    // Not V4L2: must not be traced.
+    let mut termios = vec![0u8; 64];
+    let _ = ioctl(fd, TCGETS, termios.as_mut_ptr());
+
+    let thread = std::thread::spawn(move || {
+        let mut cap = vec![0u8; 104];
+        let r = ioctl(fd, VIDIOC_QUERYCAP, cap.as_mut_ptr());
+        (tid(), r)
+    });
+    let (thread_tid, r_thread) = thread.join().unwrap();
+
+    let exe = std::env::current_exe().unwrap();
+    let child = std::process::Command::new(exe).arg("child").output().expect("run child");
+    let child_pid: u32 = String::from_utf8_lossy(&child.stdout).trim().parse().unwrap_or(0);
+
+    out.insert("thread_tid".into(), thread_tid.into());
+    out.insert("child_pid".into(), child_pid.into());
+    out.insert(
+        "rets".into(),
+        vec![r_cap, r_fmt, r_ext, r_qbuf_mp, r_qbuf_up, r_req, r_sync, r_thread].into(),
+    );
+    out.insert("payload_addr".into(), (payload.as_ptr() as u64).into());
+    out.insert("bits_len".into(), bits.len().into());
+    println!("{}", serde_json::Value::Object(out));
+    drop((cap, fmt, payload, ctrls, ext, planes, buf, bits, ubuf, req, sync));
+    3
+}
+
+fn child() -> i32 {
+    let null = File::options().read(true).write(true).open("/dev/null").expect("open /dev/null");
+    let mut fmt = pattern(6, 208);
+    let _ = ioctl(null.as_raw_fd(), VIDIOC_G_FMT, fmt.as_mut_ptr());
+    println!("{}", std::process::id());
+    0
+}
+
+fn bench_loop(n: u64) -> i32 {
+    let null = File::options().read(true).write(true).open("/dev/null").expect("open /dev/null");
+    let fd = null.as_raw_fd();
+    let mut buf = vec![0u8; 88];
+    put_u32(&mut buf, 4, 1); // CAPTURE
+    put_u32(&mut buf, 60, 1); // MMAP
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        ioctl(fd, VIDIOC_DQBUF, buf.as_mut_ptr());
+    }
+    let el = start.elapsed();
+    eprintln!(
+        "{n} ioctls in {:.3} s: {:.0} ioctls/s",
+        el.as_secs_f64(),
+        n as f64 / el.as_secs_f64()
+    );
+    0
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let code = match args.get(1).map(String::as_str) {
+        Some("sequence") => sequence(),
+        Some("child") => child(),
+        Some("loop") => bench_loop(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000_000)),
+        _ => {
+            eprintln!("usage: v4l2-ioctl-probe sequence | child | loop N");
+            2
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,381 @@
+//! Turning the kernel side's raw events into `traces` records: pairs each ioctl's entry, nested
+//! payload segments and exit (per thread), reassembles chunked bitstreams, pairs poll entry and
+//! exit, and keeps an fd table so that only relevant opens reach the trace.
+
+use std::{
+    collections::{HashMap, HashSet},
+    io::Write,
+};
+
+use anyhow::Result;
+use traces::{
+    record::{
+        Close, Dup, Exit, Fork, Ioctl, Lost, Mmap, Munmap, Open, Payload, PayloadKind, Poll, PollFd,
+    },
+    Record, TraceWriter,
+};
+use tracer_common::{PollEvent, SegmentKind};
+
+use crate::{devices, raw::RawEvent};
+
+const VIDIOC_QBUF: u32 = 0xc058_560f;
+const BUF_TYPE_VIDEO_OUTPUT: u32 = 2;
+const BUF_TYPE_VIDEO_OUTPUT_MPLANE: u32 = 10;
+
+/// Counts for the closing summary.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Summary {
+    /// Raw events received from the kernel side.
+    pub events: u64,
+    pub ioctls: u64,
+    /// OUTPUT QBUFs.
+    pub frames: u64,
+    /// Bitstream bytes captured.
+    pub bitstream_bytes: u64,
+    pub lost: u64,
+    /// Raw records that did not decode.
+    pub bad: u64,
+}
+
+/// An ioctl between its entry and exit.
+struct PendingIoctl {
+    ts_enter: u64,
+    pid: u32,
+    fd: i32,
+    cmd: u32,
+    arg: u64,
+    before: Vec<u8>,
+    payloads: Vec<Payload>,
+    /// Bitstream per plane: (declared total, bytes).
+    bitstream: Vec<(u32, u32, Vec<u8>)>,
+}
+
+/// What we know of an fd of a traced process.
+struct FdInfo {
+    /// The open that created it, until it has been written to the trace.
+    unwritten_open: Option<Open>,
+}
+
+/// Converts and writes records.
+pub struct Converter<W: Write> {
+    pub writer: TraceWriter<W>,
+    pending: HashMap<u32, PendingIoctl>,
+    polls: HashMap<u32, PollEvent>,
+    fds: HashMap<(u32, i32), FdInfo>,
+    described: HashSet<String>,
+    seq: u64,
+    pub summary: Summary,
+}
+
+fn payload_kind(kind: SegmentKind, index: u32) -> PayloadKind {
+    match kind {
+        SegmentKind::CtrlArray => PayloadKind::ExtControls,
+        SegmentKind::CtrlPayload => PayloadKind::Control { index },
+        SegmentKind::Planes => PayloadKind::Planes,
+        SegmentKind::Topology => match index {
+            0 => PayloadKind::TopologyEntities,
+            1 => PayloadKind::TopologyInterfaces,
+            2 => PayloadKind::TopologyPads,
+            _ => PayloadKind::TopologyLinks,
+        },
+        SegmentKind::Bitstream => PayloadKind::Other(0xb17),
+    }
+}
+
+fn u32_at(bytes: &[u8], off: usize) -> Option<u32> {
+    bytes.get(off..off + 4).map(|b| u32::from_ne_bytes(b.try_into().unwrap()))
+}
+
+impl<W: Write> Converter<W> {
+    /// Starts converting into `writer`; `described` are device paths already in the header.
+    pub fn new(writer: TraceWriter<W>, described: impl IntoIterator<Item = String>) -> Self {
+        Converter {
+            writer,
+            pending: HashMap::new(),
+            polls: HashMap::new(),
+            fds: HashMap::new(),
+            described: described.into_iter().collect(),
+            seq: 0,
+            summary: Summary::default(),
+        }
+    }
+
+    /// Handles one raw event.
+    pub fn push(&mut self, ev: RawEvent) -> Result<()> {
+        self.summary.events += 1;
+        match ev {
+            RawEvent::Ioctl { hdr, exit: false, ev, arg } => {
+                if let Some(old) = self.pending.remove(&hdr.tid) {
+                    // Its exit was lost: write what we have.
+                    self.finish_ioctl(hdr.tid, old, 0, 0, Vec::new())?;
+                }
+                self.pending.insert(
+                    hdr.tid,
+                    PendingIoctl {
+                        ts_enter: hdr.ts_ns,
+                        pid: hdr.pid,
+                        fd: ev.fd,
+                        cmd: ev.cmd,
+                        arg: ev.arg,
+                        before: arg,
+                        payloads: Vec::new(),
+                        bitstream: Vec::new(),
+                    },
+                );
+            }
+            RawEvent::Ioctl { hdr, exit: true, ev, arg } => {
+                let p = self.pending.remove(&hdr.tid).unwrap_or(PendingIoctl {
+                    ts_enter: 0,
+                    pid: hdr.pid,
+                    fd: ev.fd,
+                    cmd: ev.cmd,
+                    arg: ev.arg,
+                    before: Vec::new(),
+                    payloads: Vec::new(),
+                    bitstream: Vec::new(),
+                });
+                self.finish_ioctl(hdr.tid, p, hdr.ts_ns, ev.ret, arg)?;
+            }
+            RawEvent::Segment { hdr, ev, kind, data } => {
+                let Some(kind) = kind else { return Ok(()) };
+                let Some(p) = self.pending.get_mut(&hdr.tid) else { return Ok(()) };
+                if kind == SegmentKind::Bitstream {
+                    match p.bitstream.iter_mut().find(|(plane, _, _)| *plane == ev.index) {
+                        Some((_, _, bytes)) => bytes.extend_from_slice(&data),
+                        None => p.bitstream.push((ev.index, ev.total, data)),
+                    }
+                    return Ok(());
+                }
+                let pk = payload_kind(kind, ev.index);
+                let exit = ev.phase != 0;
+                let slot = match p.payloads.iter_mut().position(|x| x.kind == pk) {
+                    Some(i) => &mut p.payloads[i],
+                    None => {
+                        p.payloads.push(Payload {
+                            kind: pk,
+                            addr: ev.addr - ev.offset as u64,
+                            before: Vec::new(),
+                            after: Vec::new(),
+                        });
+                        p.payloads.last_mut().unwrap()
+                    }
+                };
+                if exit {
+                    slot.after.extend_from_slice(&data);
+                } else {
+                    slot.before.extend_from_slice(&data);
+                }
+            }
+            RawEvent::Open { hdr, ev, path } => {
+                let open = Open {
+                    ts: hdr.ts_ns,
+                    pid: hdr.pid,
+                    tid: hdr.tid,
+                    dirfd: None,
+                    path: path.clone(),
+                    flags: ev.flags,
+                    mode: 0,
+                    ret: ev.ret,
+                };
+                if ev.ret >= 0 {
+                    // Device opens go out at once; others only if the fd is used later.
+                    let unwritten_open = if path.starts_with("/dev/") {
+                        self.describe(&path)?;
+                        self.writer.write(&Record::Open(open))?;
+                        None
+                    } else {
+                        Some(open)
+                    };
+                    self.fds.insert((hdr.pid, ev.ret as i32), FdInfo { unwritten_open });
+                } else if path.starts_with("/dev/") {
+                    self.writer.write(&Record::Open(open))?;
+                }
+            }
+            RawEvent::Close { hdr, ev } => {
+                let known = self.fds.remove(&(hdr.pid, ev.fd as i32));
+                if !matches!(known, Some(FdInfo { unwritten_open: Some(_) })) {
+                    self.writer.write(&Record::Close(Close {
+                        ts: hdr.ts_ns,
+                        pid: hdr.pid,
+                        tid: hdr.tid,
+                        fd: ev.fd as i32,
+                        ret: ev.ret,
+                    }))?;
+                }
+            }
+            RawEvent::Dup { hdr, ev } => {
+                self.ensure_open_written(hdr.pid, ev.fd as i32)?;
+                if ev.ret >= 0 {
+                    self.fds.insert((hdr.pid, ev.ret as i32), FdInfo { unwritten_open: None });
+                }
+                self.writer.write(&Record::Dup(Dup {
+                    ts: hdr.ts_ns,
+                    pid: hdr.pid,
+                    tid: hdr.tid,
+                    old: ev.fd as i32,
+                    new: None,
+                    ret: ev.ret,
+                }))?;
+            }
+            RawEvent::Mmap { hdr, ev } => {
+                self.ensure_open_written(hdr.pid, ev.fd)?;
+                self.writer.write(&Record::Mmap(Mmap {
+                    ts: hdr.ts_ns,
+                    pid: hdr.pid,
+                    tid: hdr.tid,
+                    fd: ev.fd,
+                    addr: ev.addr,
+                    len: ev.len,
+                    prot: ev.prot,
+                    flags: ev.flags,
+                    offset: ev.offset,
+                    ret: ev.ret as u64,
+                }))?;
+            }
+            RawEvent::Munmap { hdr, ev } => {
+                self.writer.write(&Record::Munmap(Munmap {
+                    ts: hdr.ts_ns,
+                    pid: hdr.pid,
+                    tid: hdr.tid,
+                    addr: ev.addr,
+                    len: ev.len,
+                    ret: ev.ret,
+                }))?;
+            }
+            RawEvent::Poll { hdr, exit: false, ev, .. } => {
+                self.polls.insert(hdr.tid, ev);
+            }
+            RawEvent::Poll { hdr, exit: true, ev, fds } => {
+                let enter = self.polls.remove(&hdr.tid);
+                let (ts_enter, timeout) = match &enter {
+                    Some(e) => (e.hdr.ts_ns, e.value),
+                    None => (0, -1),
+                };
+                self.writer.write(&Record::Poll(Poll {
+                    ts_enter,
+                    ts_exit: hdr.ts_ns,
+                    pid: hdr.pid,
+                    tid: hdr.tid,
+                    syscall: if ev.is_ppoll != 0 { "ppoll" } else { "poll" }.to_string(),
+                    fds: fds
+                        .iter()
+                        .map(|f| PollFd { fd: f.fd, events: f.events as u16, revents: f.revents as u16 })
+                        .collect(),
+                    timeout_ns: (timeout >= 0).then_some(timeout),
+                    ret: ev.value,
+                }))?;
+            }
+            RawEvent::Fork { hdr, ev } => {
+                if ev.is_thread == 0 {
+                    // The child inherits the parent's fds.
+                    let inherited: Vec<(i32, Option<Open>)> = self
+                        .fds
+                        .iter()
+                        .filter(|((pid, _), _)| *pid == hdr.pid)
+                        .map(|((_, fd), info)| (*fd, info.unwritten_open.clone()))
+                        .collect();
+                    for (fd, open) in inherited {
+                        self.fds.insert((ev.child_tid, fd), FdInfo { unwritten_open: open });
+                    }
+                }
+                self.writer.write(&Record::Fork(Fork {
+                    ts: hdr.ts_ns,
+                    parent_pid: hdr.pid,
+                    parent_tid: hdr.tid,
+                    child: ev.child_tid,
+                    is_thread: ev.is_thread != 0,
+                }))?;
+            }
+            RawEvent::Exit { hdr, ev } => {
+                if let Some(p) = self.pending.remove(&hdr.tid) {
+                    self.finish_ioctl(hdr.tid, p, 0, 0, Vec::new())?;
+                }
+                self.polls.remove(&hdr.tid);
+                let gone = ev.group_dead == 1 || (ev.group_dead == 2 && hdr.pid == hdr.tid);
+                if gone {
+                    self.fds.retain(|(pid, _), _| *pid != hdr.pid);
+                }
+                self.writer.write(&Record::Exit(Exit {
+                    ts: hdr.ts_ns,
+                    pid: hdr.pid,
+                    tid: hdr.tid,
+                    code: if ev.code >= 0 { (ev.code & 0xff) << 8 } else { ev.code },
+                }))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `Lost` for `count` events noticed missing at `at`.
+    pub fn lost(&mut self, count: u64, at: u64) -> Result<()> {
+        self.summary.lost += count;
+        self.writer.write(&Record::Lost(Lost { count, at, cpu: None }))?;
+        Ok(())
+    }
+
+    /// Writes the ioctls still waiting for their exit (the trace is ending).
+    pub fn flush_pending(&mut self) -> Result<()> {
+        let tids: Vec<u32> = self.pending.keys().copied().collect();
+        for tid in tids {
+            if let Some(p) = self.pending.remove(&tid) {
+                self.finish_ioctl(tid, p, 0, 0, Vec::new())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn describe(&mut self, path: &str) -> Result<()> {
+        if devices::kind_of_path(path).is_some() && self.described.insert(path.to_string()) {
+            if let Some(info) = devices::describe(path) {
+                self.writer.write(&Record::Device(info))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the open that created `fd` if it was held back.
+    fn ensure_open_written(&mut self, pid: u32, fd: i32) -> Result<()> {
+        match self.fds.get_mut(&(pid, fd)) {
+            Some(info) => {
+                if let Some(open) = info.unwritten_open.take() {
+                    self.writer.write(&Record::Open(open))?;
+                }
+            }
+            None => {
+                self.fds.insert((pid, fd), FdInfo { unwritten_open: None });
+            }
+        }
+        Ok(())
+    }
+
+    fn finish_ioctl(&mut self, tid: u32, p: PendingIoctl, ts_exit: u64, ret: i64, after: Vec<u8>) -> Result<()> {
+        self.ensure_open_written(p.pid, p.fd)?;
+        let seq = self.seq;
+        self.seq += 1;
+        self.summary.ioctls += 1;
+        let is_output_qbuf = p.cmd == VIDIOC_QBUF
+            && matches!(u32_at(&p.before, 4), Some(BUF_TYPE_VIDEO_OUTPUT | BUF_TYPE_VIDEO_OUTPUT_MPLANE));
+        if is_output_qbuf {
+            self.summary.frames += 1;
+        }
+        self.writer.write(&Record::Ioctl(Ioctl {
+            seq,
+            ts_enter: p.ts_enter,
+            ts_exit,
+            pid: p.pid,
+            tid,
+            fd: p.fd,
+            request: p.cmd,
+            arg: p.arg,
+            before: p.before,
+            after,
+            payloads: p.payloads,
+            ret,
+        }))?;
+        for (plane, total, data) in p.bitstream {
+            self.summary.bitstream_bytes += data.len() as u64;
+            self.writer.write_bitstream(seq, plane, 0, total as u64, &data)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,174 @@
+//! Describing V4L2 and media devices for the trace: vatrace opens each node itself (never inside
+//! the traced process) and asks VIDIOC_QUERYCAP, VIDIOC_ENUM_FMT and MEDIA_IOC_DEVICE_INFO.
+
+use std::{
+    fs::{File, OpenOptions},
+    os::{fd::AsRawFd, unix::fs::{MetadataExt, OpenOptionsExt}},
+    path::Path,
+};
+
+use traces::record::{DeviceInfo, DeviceKind, FormatDesc, MediaInfo, QueueFormats};
+
+const VIDIOC_QUERYCAP: u32 = 0x8068_5600;
+const VIDIOC_ENUM_FMT: u32 = 0xc040_5602;
+const MEDIA_IOC_DEVICE_INFO: u32 = 0xc100_7c00;
+/// Buffer types whose formats we list: CAPTURE, OUTPUT, CAPTURE_MPLANE, OUTPUT_MPLANE.
+const BUF_TYPES: [u32; 4] = [1, 2, 9, 10];
+
+#[repr(C)]
+struct Capability {
+    driver: [u8; 16],
+    card: [u8; 32],
+    bus_info: [u8; 32],
+    version: u32,
+    capabilities: u32,
+    device_caps: u32,
+    reserved: [u32; 3],
+}
+
+#[repr(C)]
+struct FmtDesc {
+    index: u32,
+    buf_type: u32,
+    flags: u32,
+    description: [u8; 32],
+    pixelformat: u32,
+    mbus_code: u32,
+    reserved: [u32; 3],
+}
+
+#[repr(C)]
+struct MediaDeviceInfo {
+    driver: [u8; 16],
+    model: [u8; 32],
+    serial: [u8; 40],
+    bus_info: [u8; 32],
+    media_version: u32,
+    hw_revision: u32,
+    driver_version: u32,
+    reserved: [u32; 31],
+}
+
+const _: () = assert!(std::mem::size_of::<Capability>() == 104);
+const _: () = assert!(std::mem::size_of::<FmtDesc>() == 64);
+const _: () = assert!(std::mem::size_of::<MediaDeviceInfo>() == 256);
+
+fn cstr(bytes: &[u8]) -> String {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+/// `ioctl(fd, request, arg)` on vatrace's own descriptor; true on success.
+fn ioctl<T>(file: &File, request: u32, arg: &mut T) -> bool {
+    // SAFETY: `arg` is a live, exclusively borrowed `repr(C)` struct of exactly the size encoded
+    // in `request` (checked by the const asserts above), on an fd we own.
+    unsafe { libc::ioctl(file.as_raw_fd(), request as _, arg as *mut T) == 0 }
+}
+
+/// Whether `path` names a V4L2 or media node by its name.
+pub fn kind_of_path(path: &str) -> Option<DeviceKind> {
+    let name = path.strip_prefix("/dev/")?;
+    if name.starts_with("video") || name.starts_with("v4l-subdev") {
+        Some(DeviceKind::Video)
+    } else if name.starts_with("media") {
+        Some(DeviceKind::Media)
+    } else {
+        None
+    }
+}
+
+/// Queries the node at `path`; None if it cannot be opened or is not a V4L2/media device.
+pub fn describe(path: &str) -> Option<DeviceInfo> {
+    let kind = kind_of_path(path)?;
+    let file = OpenOptions::new()
+        .read(true)
+        .write(kind == DeviceKind::Video)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .or_else(|_| OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path))
+        .ok()?;
+    let rdev = file.metadata().ok().map(|m| m.rdev());
+    let mut info = DeviceInfo {
+        path: path.to_string(),
+        kind,
+        rdev,
+        driver: String::new(),
+        card: String::new(),
+        bus_info: String::new(),
+        version: 0,
+        capabilities: 0,
+        device_caps: 0,
+        formats: Vec::new(),
+        media: None,
+    };
+    match kind {
+        DeviceKind::Video => {
+            // SAFETY: all-zero is a valid value of this plain integer struct.
+            let mut cap: Capability = unsafe { std::mem::zeroed() };
+            if !ioctl(&file, VIDIOC_QUERYCAP, &mut cap) {
+                return None;
+            }
+            info.driver = cstr(&cap.driver);
+            info.card = cstr(&cap.card);
+            info.bus_info = cstr(&cap.bus_info);
+            info.version = cap.version;
+            info.capabilities = cap.capabilities;
+            info.device_caps = cap.device_caps;
+            for buf_type in BUF_TYPES {
+                let mut formats = Vec::new();
+                for index in 0..64 {
+                    // SAFETY: all-zero is a valid value of this plain integer struct.
+                    let mut d: FmtDesc = unsafe { std::mem::zeroed() };
+                    d.index = index;
+                    d.buf_type = buf_type;
+                    if !ioctl(&file, VIDIOC_ENUM_FMT, &mut d) {
+                        break;
+                    }
+                    formats.push(FormatDesc {
+                        fourcc: d.pixelformat,
+                        description: cstr(&d.description),
+                        flags: d.flags,
+                    });
+                }
+                if !formats.is_empty() {
+                    info.formats.push(QueueFormats { buf_type, formats });
+                }
+            }
+        }
+        DeviceKind::Media => {
+            // SAFETY: all-zero is a valid value of this plain integer struct.
+            let mut d: MediaDeviceInfo = unsafe { std::mem::zeroed() };
+            if !ioctl(&file, MEDIA_IOC_DEVICE_INFO, &mut d) {
+                return None;
+            }
+            info.driver = cstr(&d.driver);
+            info.card = cstr(&d.model);
+            info.bus_info = cstr(&d.bus_info);
+            info.media = Some(MediaInfo {
+                driver: cstr(&d.driver),
+                model: cstr(&d.model),
+                serial: cstr(&d.serial),
+                bus_info: cstr(&d.bus_info),
+                media_version: d.media_version,
+                hw_revision: d.hw_revision,
+                driver_version: d.driver_version,
+            });
+        }
+        DeviceKind::Other => return None,
+    }
+    Some(info)
+}
+
+/// Every V4L2/media node present now, described.
+pub fn scan() -> Vec<DeviceInfo> {
+    let mut paths: Vec<String> = std::fs::read_dir(Path::new("/dev"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| format!("/dev/{}", e.file_name().to_string_lossy()))
+                .filter(|p| kind_of_path(p).is_some())
+                .collect()
+        })
+        .unwrap_or_default();
+    paths.sort();
+    paths.iter().filter_map(|p| describe(p)).collect()
+}

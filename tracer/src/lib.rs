@@ -1,0 +1,1 @@
+//! The vatrace loader and CLI (being written).

@@ -1,0 +1,157 @@
+//! Loading and attaching the eBPF programs, and the handles user space keeps on their maps.
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use aya::{
+    maps::{HashMap, MapData, PerCpuArray, RingBuf},
+    programs::{RawTracePoint, TracePoint},
+    Ebpf, EbpfLoader,
+};
+use tracer_common::stats;
+
+use crate::tracefs;
+
+/// The eBPF object built by build.rs.
+static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/tracer"));
+
+/// Load-time settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Ring-buffer size in bytes (a power of two, at least a page).
+    pub ringbuf_size: u32,
+    /// Pending bytes past which the kernel side wakes the reader.
+    pub wakeup_bytes: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { ringbuf_size: 16 << 20, wakeup_bytes: 256 << 10 }
+    }
+}
+
+/// Counters the kernel side keeps (summed over CPUs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub lost: u64,
+    pub lost_bytes: u64,
+    pub ioctls: u64,
+    pub truncated: u64,
+}
+
+/// Loaded and attached programs.
+pub struct Tracer {
+    // Keeps programs and links alive.
+    _ebpf: Ebpf,
+    pub events: RingBuf<MapData>,
+    pids: HashMap<MapData, u32, u32>,
+    stats: PerCpuArray<MapData, u64>,
+}
+
+/// Explains an error from loading/attaching in terms of what the user can do.
+fn explain(e: impl std::fmt::Display + std::fmt::Debug, what: &str) -> anyhow::Error {
+    let text = format!("{e:?}");
+    if text.contains("PermissionDenied") || text.contains("EPERM") || text.contains("os error 1)") {
+        anyhow!(
+            "{what}: permission denied ({e}). vatrace needs root, or CAP_BPF + CAP_PERFMON \
+             (e.g. `sudo setcap cap_bpf,cap_perfmon,cap_sys_resource+ep $(which vatrace)`); \
+             kernel lockdown can also forbid BPF"
+        )
+    } else {
+        anyhow!("{what}: {e}")
+    }
+}
+
+impl Tracer {
+    /// Checks prerequisites, loads the programs and attaches them. Nothing is traced until
+    /// [`Tracer::trace_pid`].
+    pub fn load(opts: &Options) -> Result<Tracer> {
+        if !opts.ringbuf_size.is_power_of_two() || opts.ringbuf_size < 4096 {
+            bail!("ring-buffer size {} is not a power of two of at least 4096 bytes", opts.ringbuf_size);
+        }
+        raise_memlock();
+        let tracefs = tracefs::locate()?;
+        let fork_child = tracefs::field_offset(&tracefs, "sched", "sched_process_fork", "child_pid")?
+            .context("sched/sched_process_fork has no child_pid field")?;
+        let exit_group_dead =
+            tracefs::field_offset(&tracefs, "sched", "sched_process_exit", "group_dead")?.unwrap_or(0);
+        for tp in ["sys_enter", "sys_exit"] {
+            if !tracefs.join("events/raw_syscalls").join(tp).is_dir() {
+                bail!(
+                    "the kernel has no raw_syscalls/{tp} tracepoint (needs CONFIG_FTRACE_SYSCALLS)"
+                );
+            }
+        }
+        if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+            log::warn!("kernel without BTF (/sys/kernel/btf/vmlinux): fine for vatrace's tracepoints");
+        }
+        let mut ebpf = EbpfLoader::new()
+            .map_max_entries("EVENTS", opts.ringbuf_size)
+            .override_global("FORK_CHILD_PID_OFF", &fork_child, true)
+            .override_global("EXIT_GROUP_DEAD_OFF", &exit_group_dead, true)
+            .override_global("WAKEUP_BYTES", &opts.wakeup_bytes, true)
+            .load(OBJECT)
+            .map_err(|e| explain(e, "loading the eBPF programs"))?;
+
+        for (prog, tp) in [("sys_enter", "sys_enter"), ("sys_exit", "sys_exit")] {
+            let p: &mut RawTracePoint = ebpf
+                .program_mut(prog)
+                .with_context(|| format!("program {prog} missing from the eBPF object"))?
+                .try_into()?;
+            p.load().map_err(|e| explain(e, &format!("verifying program {prog}")))?;
+            p.attach(tp).map_err(|e| explain(e, &format!("attaching raw tracepoint {tp}")))?;
+        }
+        for (prog, cat, tp) in [
+            ("sched_process_fork", "sched", "sched_process_fork"),
+            ("sched_process_exit", "sched", "sched_process_exit"),
+        ] {
+            let p: &mut TracePoint = ebpf
+                .program_mut(prog)
+                .with_context(|| format!("program {prog} missing from the eBPF object"))?
+                .try_into()?;
+            p.load().map_err(|e| explain(e, &format!("verifying program {prog}")))?;
+            p.attach(cat, tp).map_err(|e| explain(e, &format!("attaching tracepoint {cat}/{tp}")))?;
+        }
+
+        let events = RingBuf::try_from(ebpf.take_map("EVENTS").context("map EVENTS missing")?)?;
+        let pids = HashMap::try_from(ebpf.take_map("PIDS").context("map PIDS missing")?)?;
+        let stats = PerCpuArray::try_from(ebpf.take_map("STATS").context("map STATS missing")?)?;
+        Ok(Tracer { _ebpf: ebpf, events, pids, stats })
+    }
+
+    /// Starts tracing process `pid` (all its threads, and the children it creates from now on).
+    pub fn trace_pid(&mut self, pid: u32) -> Result<()> {
+        self.pids.insert(pid, 1, 0).with_context(|| format!("adding pid {pid} to the traced set"))
+    }
+
+    /// Whether `pid` is still in the traced set (the kernel side drops it when it exits).
+    pub fn is_traced(&self, pid: u32) -> bool {
+        self.pids.get(&pid, 0).is_ok()
+    }
+
+    /// Number of processes being traced.
+    pub fn traced_count(&self) -> usize {
+        self.pids.keys().filter(|k| k.is_ok()).count()
+    }
+
+    /// The kernel side's counters, summed over CPUs.
+    pub fn stats(&self) -> Stats {
+        let sum = |i: u32| -> u64 {
+            self.stats.get(&i, 0).map(|v| v.iter().copied().sum()).unwrap_or(0)
+        };
+        Stats {
+            lost: sum(stats::LOST),
+            lost_bytes: sum(stats::LOST_BYTES),
+            ioctls: sum(stats::IOCTLS),
+            truncated: sum(stats::TRUNCATED),
+        }
+    }
+}
+
+/// Lifts RLIMIT_MEMLOCK for kernels that still charge BPF maps to it (before 5.11).
+fn raise_memlock() {
+    let rlim = libc::rlimit { rlim_cur: libc::RLIM_INFINITY, rlim_max: libc::RLIM_INFINITY };
+    // SAFETY: setrlimit reads the struct we pass; failure is harmless (newer kernels ignore it).
+    let ret = unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &rlim) };
+    if ret != 0 {
+        log::debug!("raising RLIMIT_MEMLOCK failed: {}", std::io::Error::last_os_error());
+    }
+}

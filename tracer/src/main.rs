@@ -1,0 +1,103 @@
+//! The `vatrace` binary: `record` traces a command's V4L2/media ioctl stream with eBPF, `dump`
+//! prints a trace, `bench` measures the tracer's overhead.
+
+mod convert;
+mod devices;
+mod dump;
+mod loader;
+mod raw;
+mod record;
+mod tracefs;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "vatrace", version, about = "Trace, replay and inspect V4L2 stateless decoding")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Trace a command (or a running process) into a trace file.
+    Record {
+        /// Trace file to write (created mode 0600).
+        #[arg(short, long, default_value = "vatrace.trace")]
+        output: PathBuf,
+        /// Kernel ring-buffer size in bytes (power of two; suffixes K, M allowed).
+        #[arg(long, default_value = "16M", value_parser = parse_size)]
+        ringbuf_size: u32,
+        /// Attach to this running process (and its threads and future children).
+        #[arg(short, long, conflicts_with = "command")]
+        pid: Option<u32>,
+        /// The command to run, after `--`.
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
+    /// Print a trace's records.
+    Dump {
+        file: PathBuf,
+        /// One JSON object per line (header first).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_size(s: &str) -> Result<u32, String> {
+    let (num, mult) = match s.chars().last() {
+        Some('K' | 'k') => (&s[..s.len() - 1], 1u64 << 10),
+        Some('M' | 'm') => (&s[..s.len() - 1], 1 << 20),
+        Some('G' | 'g') => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    let n: u64 = num.parse().map_err(|e| format!("bad size {s:?}: {e}"))?;
+    u32::try_from(n * mult).map_err(|_| format!("size {s:?} is too large"))
+}
+
+fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let cli = Cli::parse();
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("vatrace: {e:#}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Record { output, ringbuf_size, pid, command } => {
+            let args = record::RecordArgs {
+                output: output.clone(),
+                options: loader::Options { ringbuf_size, ..Default::default() },
+                pid,
+                command,
+            };
+            let out = record::run(&args)?;
+            let s = out.summary;
+            eprintln!(
+                "vatrace: {} events, {} ioctls, {} frames, {} bitstream bytes, {} lost events; \
+                 wrote {} ({} bytes)",
+                s.events,
+                s.ioctls,
+                s.frames,
+                s.bitstream_bytes,
+                s.lost,
+                output.display(),
+                out.trace_bytes
+            );
+            Ok(out.exit_code)
+        }
+        Command::Dump { file, json } => {
+            dump::run(&file, json)?;
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! `vatrace record`: start a command (or attach to a process), stream its V4L2/media activity
+//! into a trace file, and close the trace cleanly on the command's exit or on SIGINT/SIGTERM.
+
+use std::{
+    ffi::CString,
+    fs::{File, OpenOptions},
+    io::Write,
+    os::{
+        fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd},
+        unix::fs::OpenOptionsExt,
+    },
+    path::PathBuf,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use anyhow::{bail, Context as _, Result};
+use nix::{
+    poll::{poll, PollFd, PollFlags, PollTimeout},
+    sys::{
+        signal::{SigSet, Signal},
+        signalfd::{SfdFlags, SignalFd},
+        wait::{waitpid, WaitPidFlag, WaitStatus},
+    },
+    unistd::Pid,
+};
+use traces::{
+    record::{End, EndReason},
+    Header, TraceWriter,
+};
+
+use crate::{
+    convert::{Converter, Summary},
+    devices,
+    loader::{Options, Tracer},
+    raw,
+};
+
+/// What to trace and where to write it.
+#[derive(Debug, Clone)]
+pub struct RecordArgs {
+    pub output: PathBuf,
+    pub options: Options,
+    /// Attach to this running process instead of starting `command`.
+    pub pid: Option<u32>,
+    pub command: Vec<String>,
+}
+
+/// How the trace ended.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub summary: Summary,
+    /// Exit code for vatrace itself: the command's, 128+signal if it was killed, or 130/143 if
+    /// vatrace was interrupted first.
+    pub exit_code: i32,
+    pub trace_bytes: u64,
+}
+
+fn monotonic_ns() -> u64 {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+        .unwrap_or(0)
+}
+
+/// A child process created stopped before `exec`, released by [`StoppedChild::release`].
+struct StoppedChild {
+    pid: Pid,
+    go: OwnedFd,
+}
+
+impl StoppedChild {
+    /// Forks; the child waits for a byte on a pipe, then execs `command` with signals unblocked.
+    fn spawn(command: &[String]) -> Result<StoppedChild> {
+        let argv: Vec<CString> = command
+            .iter()
+            .map(|a| CString::new(a.as_bytes()))
+            .collect::<Result<_, _>>()
+            .context("command argument contains a NUL byte")?;
+        let (rd, wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        // Everything the child needs is prepared before fork: it only calls async-signal-safe
+        // functions (sigprocmask, read, execvp, write, _exit).
+        let empty = SigSet::empty();
+        let not_found = format!("vatrace: cannot run {}: ", command[0]);
+        // SAFETY: vatrace is single-threaded here; the child sticks to async-signal-safe calls.
+        match unsafe { nix::unistd::fork() }? {
+            nix::unistd::ForkResult::Child => {
+                drop(wr);
+                let _ = empty.thread_set_mask();
+                let mut b = [0u8; 1];
+                match nix::unistd::read(rd.as_raw_fd(), &mut b) {
+                    Ok(1) => {}
+                    // vatrace went away before releasing us: do not run untraced.
+                    _ => unsafe_exit(126),
+                }
+                let err = nix::unistd::execvp(&argv[0], &argv).unwrap_err();
+                let _ = nix::unistd::write(std::io::stderr(), not_found.as_bytes());
+                let _ = nix::unistd::write(std::io::stderr(), err.desc().as_bytes());
+                let _ = nix::unistd::write(std::io::stderr(), b"\n");
+                unsafe_exit(127)
+            }
+            nix::unistd::ForkResult::Parent { child } => {
+                drop(rd);
+                Ok(StoppedChild { pid: child, go: wr })
+            }
+        }
+    }
+
+    /// Lets the child exec.
+    fn release(self) -> Result<Pid> {
+        nix::unistd::write(&self.go, b"g").context("releasing the traced command")?;
+        Ok(self.pid)
+    }
+}
+
+/// `_exit` in a forked child (no atexit handlers, no flushing of the parent's buffers).
+fn unsafe_exit(code: i32) -> ! {
+    // SAFETY: _exit is async-signal-safe and never returns.
+    unsafe { libc::_exit(code) }
+}
+
+fn uname() -> (String, String, String) {
+    match nix::sys::utsname::uname() {
+        Ok(u) => (
+            u.release().to_string_lossy().into_owned(),
+            u.machine().to_string_lossy().into_owned(),
+            u.nodename().to_string_lossy().into_owned(),
+        ),
+        Err(_) => Default::default(),
+    }
+}
+
+/// Creates the trace file, readable by its owner only (it holds another process's data).
+fn create_output(path: &PathBuf) -> Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating trace file {}", path.display()))
+}
+
+/// Runs `vatrace record`.
+pub fn run(args: &RecordArgs) -> Result<Outcome> {
+    if args.pid.is_none() && args.command.is_empty() {
+        bail!("nothing to trace: give a command after `--`, or -p PID");
+    }
+    // Signals are read from a signalfd in the event loop; the child unblocks them before exec.
+    let mut mask = SigSet::empty();
+    mask.add(Signal::SIGINT);
+    mask.add(Signal::SIGTERM);
+    mask.add(Signal::SIGCHLD);
+    mask.thread_block()?;
+    let sigfd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
+
+    let mut tracer = Tracer::load(&args.options)?;
+    let file = create_output(&args.output)?;
+
+    let stopped = match args.pid {
+        Some(_) => None,
+        None => Some(StoppedChild::spawn(&args.command)?),
+    };
+    let root = match (&stopped, args.pid) {
+        (Some(c), _) => c.pid.as_raw() as u32,
+        (None, Some(p)) => p,
+        _ => unreachable!(),
+    };
+    if args.pid.is_some() && nix::sys::signal::kill(Pid::from_raw(root as i32), None).is_err() {
+        bail!("no process with pid {root}");
+    }
+
+    let (kernel_release, machine, hostname) = uname();
+    let mut header = Header::new();
+    header.kernel_release = kernel_release;
+    header.machine = machine;
+    header.hostname = hostname;
+    header.command = args.command.clone();
+    header.start_unix_ns =
+        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    header.start_monotonic_ns = monotonic_ns();
+    header.root_pid = root;
+    header.devices = devices::scan();
+    header.options.insert("ringbuf_size".into(), args.options.ringbuf_size.to_string());
+    header.options.insert("wakeup_bytes".into(), args.options.wakeup_bytes.to_string());
+    header.options.insert("tracer".into(), "ebpf raw_syscalls".into());
+    let described = header.devices.iter().map(|d| d.path.clone()).collect::<Vec<_>>();
+    let writer = TraceWriter::new(file, &header)?;
+    let mut conv = Converter::new(writer, described);
+
+    tracer.trace_pid(root)?;
+    let child = match stopped {
+        Some(c) => Some(c.release()?),
+        None => None,
+    };
+
+    let mut end_reason = EndReason::Exited;
+    let mut exit_code: Option<i32> = None;
+    let mut signal: Option<i32> = None;
+    let mut reported_lost = 0u64;
+    let mut last_stats = Instant::now();
+    let mut done = false;
+    while !done {
+        {
+            let ring_fd = tracer.events.as_raw_fd();
+            // SAFETY: the ring buffer's fd stays open for the whole borrow (owned by `tracer`).
+            let ring = unsafe { BorrowedFd::borrow_raw(ring_fd) };
+            let mut fds = [
+                PollFd::new(ring, PollFlags::POLLIN),
+                PollFd::new(sigfd.as_fd(), PollFlags::POLLIN),
+            ];
+            match poll(&mut fds, PollTimeout::from(50u16)) {
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(e).context("poll"),
+            }
+        }
+        drain(&mut tracer, &mut conv)?;
+        while let Ok(Some(si)) = sigfd.read_signal() {
+            match Signal::try_from(si.ssi_signo as i32) {
+                Ok(Signal::SIGCHLD) => {}
+                Ok(sig) => {
+                    end_reason = EndReason::Interrupted;
+                    signal = Some(sig as i32);
+                    done = true;
+                }
+                Err(_) => {}
+            }
+        }
+        if let Some(child) = child {
+            loop {
+                match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                    Ok(WaitStatus::Exited(pid, code)) if pid == child => {
+                        exit_code = Some(code);
+                        done = true;
+                    }
+                    Ok(WaitStatus::Signaled(pid, sig, _)) if pid == child => {
+                        end_reason = EndReason::Signaled;
+                        signal = Some(sig as i32);
+                        exit_code = Some(128 + sig as i32);
+                        done = true;
+                    }
+                    Ok(WaitStatus::StillAlive) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        } else if nix::sys::signal::kill(Pid::from_raw(root as i32), None).is_err() {
+            end_reason = EndReason::Detached;
+            done = true;
+        }
+        if done || last_stats.elapsed() >= Duration::from_millis(200) {
+            last_stats = Instant::now();
+            let lost = tracer.stats().lost;
+            if lost > reported_lost {
+                conv.lost(lost - reported_lost, monotonic_ns())?;
+                reported_lost = lost;
+            }
+        }
+        if !done {
+            conv.writer.flush()?;
+        }
+    }
+    // Everything the command did happened before its exit was reported: one last drain.
+    drain(&mut tracer, &mut conv)?;
+    let lost = tracer.stats().lost;
+    if lost > reported_lost {
+        conv.lost(lost - reported_lost, monotonic_ns())?;
+    }
+    conv.flush_pending()?;
+    let mut end = End::new(monotonic_ns(), end_reason);
+    end.exit_code = exit_code.filter(|_| end_reason == EndReason::Exited);
+    end.signal = signal;
+    let summary = conv.summary;
+    let trace_bytes = conv.writer.bytes_written();
+    let mut file = conv.writer.finish(end)?;
+    file.flush()?;
+    let code = match (exit_code, signal) {
+        (Some(c), _) => c,
+        (None, Some(s)) => 128 + s,
+        (None, None) => 0,
+    };
+    Ok(Outcome { summary, exit_code: code, trace_bytes })
+}
+
+/// Converts everything pending in the ring buffer.
+fn drain<W: Write>(tracer: &mut Tracer, conv: &mut Converter<W>) -> Result<()> {
+    while let Some(item) = tracer.events.next() {
+        match raw::decode(&item) {
+            Ok(ev) => {
+                drop(item);
+                conv.push(ev)?;
+            }
+            Err(e) => {
+                conv.summary.bad += 1;
+                log::warn!("undecodable ring-buffer record: {e}");
+            }
+        }
+    }
+    Ok(())
+}
