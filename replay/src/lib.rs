@@ -5,6 +5,9 @@
 //! * [`v4l2`]: typed calls for the synthetic clients (`probe-ebusy`, `request-leak` in `src/bin/`);
 //! * [`synthetic`]: their MPEG-2 parameter set, bitstream chunk and call log.
 
+pub mod feed;
+pub mod options;
+pub mod selfrec;
 pub mod synthetic;
 pub mod sys;
 pub mod v4l2;

@@ -155,6 +155,91 @@ pub fn ioctl_none(fd: RawFd, request: u32) -> Result<i32, Errno> {
     }
 }
 
+/// Types for which the all-zero bit pattern is a valid value and which hold no references:
+/// the plain C structs of the uapi headers (bindgen output) and integers.
+///
+/// # Safety
+/// Implement only for `#[repr(C)]` plain-old-data types whose every field accepts all-zero bytes.
+pub unsafe trait Zeroable: Sized {}
+
+// SAFETY: the bindgen structs below are repr(C) integers, arrays, unions and raw pointers:
+// all-zero is valid for each of them.
+unsafe impl Zeroable for v4l2r::bindings::v4l2_capability {}
+// SAFETY: as above.
+unsafe impl Zeroable for v4l2r::bindings::v4l2_format {}
+// SAFETY: as above.
+unsafe impl Zeroable for v4l2r::bindings::v4l2_requestbuffers {}
+// SAFETY: as above.
+unsafe impl Zeroable for v4l2r::bindings::v4l2_buffer {}
+// SAFETY: as above.
+unsafe impl Zeroable for v4l2r::bindings::v4l2_plane {}
+// SAFETY: as above.
+unsafe impl Zeroable for v4l2r::bindings::v4l2_ext_controls {}
+// SAFETY: as above.
+unsafe impl Zeroable for v4l2r::bindings::v4l2_ext_control {}
+// SAFETY: integers.
+unsafe impl Zeroable for i32 {}
+// SAFETY: integers.
+unsafe impl Zeroable for u8 {}
+
+/// A heap array of C structs that starts all-zero (padding included) and is only ever written
+/// field by field or by the kernel, so its raw bytes can be read back for a trace.
+pub struct Pod<T: Zeroable> {
+    items: Box<[T]>,
+}
+
+impl<T: Zeroable> Pod<T> {
+    /// `n` zeroed elements.
+    pub fn zeroed(n: usize) -> Self {
+        let b = Box::<[T]>::new_zeroed_slice(n.max(1));
+        // SAFETY: `T: Zeroable`, so all-zero bytes are a valid `T`.
+        Pod { items: unsafe { b.assume_init() } }
+    }
+
+    /// The raw bytes of all elements, padding included.
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: the allocation was zero-filled as a whole and is only written through field
+        // stores and by the kernel, so every byte (padding too) is initialised; the length is
+        // the allocation's size.
+        unsafe { std::slice::from_raw_parts(self.items.as_ptr() as *const u8, std::mem::size_of_val(&*self.items)) }
+    }
+
+    /// Address of the first element, to store in another struct's pointer field.
+    pub fn as_mut_ptr(&mut self) -> *mut T {
+        self.items.as_mut_ptr()
+    }
+}
+
+impl<T: Zeroable> std::ops::Deref for Pod<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.items
+    }
+}
+
+impl<T: Zeroable> std::ops::DerefMut for Pod<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.items
+    }
+}
+
+/// `ioctl(fd, request, &pod[0])`.
+///
+/// # Safety
+/// As [`ioctl_typed`]: `T` is `request`'s argument type and every pointer inside is live.
+pub unsafe fn ioctl_pod<T: Zeroable>(fd: RawFd, request: u32, arg: &mut Pod<T>) -> Result<i32, Errno> {
+    // SAFETY: forwarded contract; `arg[0]` exists (`Pod` has at least one element).
+    unsafe { ioctl_typed(fd, request, &mut arg[0]) }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid out-pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 /// A shared mapping of a buffer plane, unmapped on drop.
 #[derive(Debug)]
 pub struct Mapping {

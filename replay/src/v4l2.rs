@@ -2,6 +2,7 @@
 //! multi-planar formats, buffers, streaming, extended controls and requests, on top of
 //! [`crate::sys`] and v4l2r's bindgen structs (generated from the 6.12 uapi headers).
 //!
+//! With [`crate::selfrec`] on, every call is also written to a trace, bytes and payloads included.
 //! The replay engine does not use this module: it re-issues recorded argument bytes.
 
 use std::fs;
@@ -10,35 +11,23 @@ use std::path::{Path, PathBuf};
 
 use v4l2r::bindings as b;
 
-use crate::sys::{self, Errno};
+use traces::record::{DeviceInfo, DeviceKind, MediaInfo, Payload, PayloadKind};
+
+use crate::selfrec;
+use crate::sys::{self, Errno, Pod, Zeroable};
 
 pub use v4l2r::bindings;
 
-const fn ioc(dir: u32, ty: u8, nr: u8, size: usize) -> u32 {
-    (dir << 30) | (((size as u32) & 0x3fff) << 16) | ((ty as u32) << 8) | nr as u32
-}
-const fn iowr<T>(ty: u8, nr: u8) -> u32 {
-    ioc(3, ty, nr, std::mem::size_of::<T>())
-}
-
-/// Request numbers the clients issue (LP64).
+/// Request numbers the clients issue, from the `traces` ioctl catalogue.
 pub mod nr {
-    use super::*;
-    pub const VIDIOC_QUERYCAP: u32 = ioc(2, b'V', 0, std::mem::size_of::<b::v4l2_capability>());
-    pub const VIDIOC_G_FMT: u32 = iowr::<b::v4l2_format>(b'V', 4);
-    pub const VIDIOC_S_FMT: u32 = iowr::<b::v4l2_format>(b'V', 5);
-    pub const VIDIOC_REQBUFS: u32 = iowr::<b::v4l2_requestbuffers>(b'V', 8);
-    pub const VIDIOC_QUERYBUF: u32 = iowr::<b::v4l2_buffer>(b'V', 9);
-    pub const VIDIOC_QBUF: u32 = iowr::<b::v4l2_buffer>(b'V', 15);
-    pub const VIDIOC_DQBUF: u32 = iowr::<b::v4l2_buffer>(b'V', 17);
-    pub const VIDIOC_STREAMON: u32 = ioc(1, b'V', 18, 4);
-    pub const VIDIOC_STREAMOFF: u32 = ioc(1, b'V', 19, 4);
-    pub const VIDIOC_S_EXT_CTRLS: u32 = iowr::<b::v4l2_ext_controls>(b'V', 72);
-    /// `struct media_device_info` is 256 bytes.
-    pub const MEDIA_IOC_DEVICE_INFO: u32 = ioc(3, b'|', 0x00, 256);
-    pub const MEDIA_IOC_REQUEST_ALLOC: u32 = ioc(2, b'|', 0x05, 4);
-    pub const MEDIA_REQUEST_IOC_QUEUE: u32 = ioc(0, b'|', 0x80, 0);
-    pub const MEDIA_REQUEST_IOC_REINIT: u32 = ioc(0, b'|', 0x81, 0);
+    pub use traces::ioctl::ext_ctrls::VIDIOC_S_EXT_CTRLS;
+    pub use traces::ioctl::fmt::{VIDIOC_G_FMT, VIDIOC_S_FMT};
+    pub use traces::ioctl::media::{MEDIA_IOC_DEVICE_INFO, MEDIA_IOC_REQUEST_ALLOC};
+    pub use traces::ioctl::qbuf::{VIDIOC_DQBUF, VIDIOC_QBUF, VIDIOC_QUERYBUF};
+    pub use traces::ioctl::querycap::VIDIOC_QUERYCAP;
+    pub use traces::ioctl::reqbufs::VIDIOC_REQBUFS;
+    pub use traces::ioctl::request::{MEDIA_REQUEST_IOC_QUEUE, MEDIA_REQUEST_IOC_REINIT};
+    pub use traces::ioctl::streamon::{VIDIOC_STREAMOFF, VIDIOC_STREAMON};
 }
 
 /// `V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE`.
@@ -78,6 +67,52 @@ fn queue_name(ty: u32) -> &'static str {
     }
 }
 
+/// Issues one recorded ioctl on a typed argument: the argument bytes before and after, and the
+/// nested arrays `nested(before_or_after)` returns, go to the self-recorder when it is on.
+///
+/// # Safety
+/// As [`sys::ioctl_pod`].
+unsafe fn traced<T: Zeroable>(
+    fd: RawFd,
+    request: u32,
+    arg: &mut Pod<T>,
+    nested: &dyn Fn(bool) -> Vec<Payload>,
+) -> (Result<i32, Errno>, Option<u64>) {
+    if !selfrec::active() {
+        // SAFETY: forwarded contract.
+        return (unsafe { sys::ioctl_pod(fd, request, arg) }, None);
+    }
+    let t0 = sys::monotonic_ns();
+    let dir = traces::ioctl::Dir::of(request);
+    let before = if dir.reads_before() { arg.bytes().to_vec() } else { Vec::new() };
+    let mut payloads = nested(true);
+    // SAFETY: forwarded contract.
+    let r = unsafe { sys::ioctl_pod(fd, request, arg) };
+    let after = if dir.reads_after() { arg.bytes().to_vec() } else { Vec::new() };
+    for p in nested(false) {
+        match payloads.iter_mut().find(|q| q.kind == p.kind) {
+            Some(q) => q.after = p.after,
+            None => payloads.push(p),
+        }
+    }
+    let ret = match r {
+        Ok(v) => i64::from(v),
+        Err(e) => -i64::from(e.0),
+    };
+    let seq = selfrec::ioctl(fd, request, t0, &before, &after, payloads, arg.as_mut_ptr() as u64, ret);
+    (r, seq)
+}
+
+/// A payload record of `bytes` at `addr`, on the entry (`before`) or exit side.
+fn payload(kind: PayloadKind, addr: u64, bytes: &[u8], before: bool) -> Payload {
+    let (b, a) = if before { (bytes.to_vec(), Vec::new()) } else { (Vec::new(), bytes.to_vec()) };
+    Payload { kind, addr, before: b, after: a }
+}
+
+fn none(_: bool) -> Vec<Payload> {
+    Vec::new()
+}
+
 /// A V4L2 video node opened by a client.
 #[derive(Debug)]
 pub struct VideoDevice {
@@ -89,6 +124,12 @@ pub struct VideoDevice {
 impl AsRawFd for VideoDevice {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
+    }
+}
+
+impl Drop for VideoDevice {
+    fn drop(&mut self) {
+        selfrec::close(self.fd.as_raw_fd());
     }
 }
 
@@ -111,113 +152,179 @@ pub struct Dequeued {
     pub timestamp_us: u64,
 }
 
+/// A mapping of a buffer plane made by a client (its munmap is recorded on drop).
+pub struct BufferMap {
+    map: sys::Mapping,
+}
+
+impl BufferMap {
+    /// The mapped bytes, writable.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        self.map.as_mut_slice()
+    }
+    /// The mapped bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        self.map.as_slice()
+    }
+}
+
+impl Drop for BufferMap {
+    fn drop(&mut self) {
+        selfrec::munmap(self.map.addr() as u64, self.map.len() as u64);
+    }
+}
+
+fn open_node(path: &Path) -> CallResult<OwnedFd> {
+    let r = sys::open_device(path);
+    let ret = match &r {
+        Ok(fd) => i64::from(fd.as_raw_fd()),
+        Err(e) => -i64::from(e.0),
+    };
+    selfrec::open(path, libc::O_RDWR | libc::O_NONBLOCK | libc::O_CLOEXEC, ret);
+    call(|| format!("open({})", path.display()), r)
+}
+
 impl VideoDevice {
     /// Opens `path`.
     pub fn open(path: &Path) -> CallResult<Self> {
-        let fd = call(|| format!("open({})", path.display()), sys::open_device(path))?;
-        Ok(VideoDevice { fd, path: path.to_path_buf() })
+        Ok(VideoDevice { fd: open_node(path)?, path: path.to_path_buf() })
     }
 
     fn raw(&self) -> RawFd {
         self.fd.as_raw_fd()
     }
 
+    /// `VIDIOC_QUERYCAP`: the whole capability struct.
+    pub fn querycap_full(&self) -> CallResult<b::v4l2_capability> {
+        let mut cap = Pod::<b::v4l2_capability>::zeroed(1);
+        // SAFETY: v4l2_capability is QUERYCAP's argument and holds no pointers.
+        let (r, _) = unsafe { traced(self.raw(), nr::VIDIOC_QUERYCAP, &mut cap, &none) };
+        call(|| "VIDIOC_QUERYCAP".into(), r)?;
+        Ok(cap[0])
+    }
+
     /// `VIDIOC_QUERYCAP`: (driver, device_caps).
     pub fn querycap(&self) -> CallResult<(String, u32)> {
-        let mut cap = b::v4l2_capability::default();
-        // SAFETY: v4l2_capability is QUERYCAP's argument and holds no pointers.
-        call(|| "VIDIOC_QUERYCAP".into(), unsafe { sys::ioctl_typed(self.raw(), nr::VIDIOC_QUERYCAP, &mut cap) })?;
+        let cap = self.querycap_full()?;
         Ok((cstr(&cap.driver), cap.device_caps))
     }
 
     /// `VIDIOC_S_FMT` of a single-plane multi-planar format; returns (width, height, sizeimage).
     pub fn s_fmt(&self, ty: u32, fourcc: u32, width: u32, height: u32, sizeimage: u32) -> CallResult<(u32, u32, u32)> {
-        let mut f = b::v4l2_format { type_: ty, ..Default::default() };
-        // SAFETY: writing the `pix_mp` member of a zeroed union; all its fields are integers.
-        let pix = unsafe { &mut f.fmt.pix_mp };
-        pix.width = width;
-        pix.height = height;
-        pix.pixelformat = fourcc;
-        pix.num_planes = 1;
-        pix.plane_fmt[0].sizeimage = sizeimage;
+        let mut f = Pod::<b::v4l2_format>::zeroed(1);
+        f[0].type_ = ty;
+        // SAFETY: writing fields of the `pix_mp` member of a zeroed union: plain integers.
+        unsafe {
+            f[0].fmt.pix_mp.width = width;
+            f[0].fmt.pix_mp.height = height;
+            f[0].fmt.pix_mp.pixelformat = fourcc;
+            f[0].fmt.pix_mp.num_planes = 1;
+            f[0].fmt.pix_mp.plane_fmt[0].sizeimage = sizeimage;
+        }
         // SAFETY: v4l2_format is S_FMT's argument and holds no pointers.
-        call(
-            || format!("VIDIOC_S_FMT({}, {width}x{height})", queue_name(ty)),
-            unsafe { sys::ioctl_typed(self.raw(), nr::VIDIOC_S_FMT, &mut f) },
-        )?;
+        let (r, _) = unsafe { traced(self.raw(), nr::VIDIOC_S_FMT, &mut f, &none) };
+        call(|| format!("VIDIOC_S_FMT({}, {width}x{height})", queue_name(ty)), r)?;
         // SAFETY: the kernel filled `pix_mp` for a multi-planar type.
-        let pix = unsafe { f.fmt.pix_mp };
+        let pix = unsafe { f[0].fmt.pix_mp };
         Ok((pix.width, pix.height, pix.plane_fmt[0].sizeimage))
     }
 
     /// `VIDIOC_REQBUFS` (MMAP); returns the count granted.
     pub fn reqbufs(&self, ty: u32, count: u32) -> CallResult<u32> {
-        let mut r = b::v4l2_requestbuffers { count, type_: ty, memory: MEMORY_MMAP, ..Default::default() };
+        let mut r = Pod::<b::v4l2_requestbuffers>::zeroed(1);
+        r[0].count = count;
+        r[0].type_ = ty;
+        r[0].memory = MEMORY_MMAP;
         // SAFETY: v4l2_requestbuffers holds no pointers.
-        call(
-            || format!("VIDIOC_REQBUFS({}, {count})", queue_name(ty)),
-            unsafe { sys::ioctl_typed(self.raw(), nr::VIDIOC_REQBUFS, &mut r) },
-        )?;
-        Ok(r.count)
+        let (res, _) = unsafe { traced(self.raw(), nr::VIDIOC_REQBUFS, &mut r, &none) };
+        call(|| format!("VIDIOC_REQBUFS({}, {count})", queue_name(ty)), res)?;
+        Ok(r[0].count)
+    }
+
+    /// A one-plane `v4l2_buffer` pointing at `planes`.
+    fn buffer(ty: u32, index: u32, memory: u32, planes: &mut Pod<b::v4l2_plane>) -> Pod<b::v4l2_buffer> {
+        let mut buf = Pod::<b::v4l2_buffer>::zeroed(1);
+        buf[0].index = index;
+        buf[0].type_ = ty;
+        buf[0].memory = memory;
+        buf[0].length = 1;
+        buf[0].m.planes = planes.as_mut_ptr();
+        buf
     }
 
     /// `VIDIOC_QUERYBUF` of a one-plane buffer.
     pub fn querybuf(&self, ty: u32, index: u32) -> CallResult<PlaneInfo> {
-        let mut planes = [b::v4l2_plane::default(); 1];
-        let mut buf = b::v4l2_buffer { index, type_: ty, memory: MEMORY_MMAP, length: 1, ..Default::default() };
-        buf.m.planes = planes.as_mut_ptr();
+        let mut planes = Pod::<b::v4l2_plane>::zeroed(1);
+        let mut buf = Self::buffer(ty, index, MEMORY_MMAP, &mut planes);
+        let pl = &planes as *const Pod<b::v4l2_plane>;
+        let nested = |entry: bool| {
+            // SAFETY: `pl` points to `planes`, alive and not mutably borrowed during this read.
+            let p = unsafe { &*pl };
+            if entry { Vec::new() } else { vec![payload(PayloadKind::Planes, p.as_ptr() as u64, p.bytes(), false)] }
+        };
         // SAFETY: `buf.m.planes` points to `length` (1) live planes for the call.
-        call(
-            || format!("VIDIOC_QUERYBUF({}, {index})", queue_name(ty)),
-            unsafe { sys::ioctl_typed(self.raw(), nr::VIDIOC_QUERYBUF, &mut buf) },
-        )?;
+        let (r, _) = unsafe { traced(self.raw(), nr::VIDIOC_QUERYBUF, &mut buf, &nested) };
+        call(|| format!("VIDIOC_QUERYBUF({}, {index})", queue_name(ty)), r)?;
         // SAFETY: for MMAP planes the kernel fills `m.mem_offset`.
         Ok(PlaneInfo { length: planes[0].length, mem_offset: unsafe { planes[0].m.mem_offset } })
     }
 
     /// Maps plane 0 of a buffer.
-    pub fn mmap(&self, plane: PlaneInfo) -> CallResult<sys::Mapping> {
-        call(
+    pub fn mmap(&self, plane: PlaneInfo) -> CallResult<BufferMap> {
+        let map = call(
             || format!("mmap(offset {:#x}, {} bytes)", plane.mem_offset, plane.length),
             sys::Mapping::map(self.raw(), plane.length as usize, plane.mem_offset as u64),
-        )
+        )?;
+        selfrec::mmap(self.raw(), plane.length as u64, plane.mem_offset as u64, map.addr() as u64);
+        Ok(BufferMap { map })
     }
 
-    /// `VIDIOC_QBUF` of a one-plane MMAP buffer, optionally bound to a request.
-    pub fn qbuf(&self, ty: u32, index: u32, bytesused: u32, timestamp_us: u64, request: Option<RawFd>) -> CallResult<()> {
-        let mut planes = [b::v4l2_plane { bytesused, ..Default::default() }; 1];
-        let mut buf = b::v4l2_buffer { index, type_: ty, memory: MEMORY_MMAP, length: 1, ..Default::default() };
-        buf.m.planes = planes.as_mut_ptr();
-        buf.timestamp.tv_sec = (timestamp_us / 1_000_000) as _;
-        buf.timestamp.tv_usec = (timestamp_us % 1_000_000) as _;
+    /// `VIDIOC_QBUF` of a one-plane MMAP buffer, optionally bound to a request; `bitstream` is
+    /// what the buffer holds (recorded for OUTPUT buffers).
+    pub fn qbuf(&self, ty: u32, index: u32, bitstream: &[u8], timestamp_us: u64, request: Option<RawFd>) -> CallResult<()> {
+        let mut planes = Pod::<b::v4l2_plane>::zeroed(1);
+        planes[0].bytesused = bitstream.len() as u32;
+        let mut buf = Self::buffer(ty, index, MEMORY_MMAP, &mut planes);
+        buf[0].timestamp.tv_sec = (timestamp_us / 1_000_000) as _;
+        buf[0].timestamp.tv_usec = (timestamp_us % 1_000_000) as _;
         if let Some(fd) = request {
-            buf.flags |= b::V4L2_BUF_FLAG_REQUEST_FD;
-            buf.__bindgen_anon_1.request_fd = fd;
+            buf[0].flags |= b::V4L2_BUF_FLAG_REQUEST_FD;
+            buf[0].__bindgen_anon_1.request_fd = fd;
         }
+        let pl = &planes as *const Pod<b::v4l2_plane>;
+        let nested = |entry: bool| {
+            // SAFETY: `pl` points to `planes`, alive and not mutably borrowed during this read.
+            let p = unsafe { &*pl };
+            vec![payload(PayloadKind::Planes, p.as_ptr() as u64, p.bytes(), entry)]
+        };
         // SAFETY: `buf.m.planes` points to `length` (1) live planes for the call.
-        call(
-            || format!("VIDIOC_QBUF({}, {index})", queue_name(ty)),
-            unsafe { sys::ioctl_typed(self.raw(), nr::VIDIOC_QBUF, &mut buf) },
-        )
-        .map(drop)
+        let (r, seq) = unsafe { traced(self.raw(), nr::VIDIOC_QBUF, &mut buf, &nested) };
+        if let (Some(seq), true) = (seq, ty == OUTPUT_MPLANE && !bitstream.is_empty()) {
+            selfrec::bitstream(seq, bitstream);
+        }
+        call(|| format!("VIDIOC_QBUF({}, {index})", queue_name(ty)), r).map(drop)
     }
 
     /// `VIDIOC_DQBUF` of a one-plane buffer with the given buffer and memory types (wrong ones fail).
     pub fn dqbuf_memory(&self, ty: u32, memory: u32) -> CallResult<Dequeued> {
-        let mut planes = [b::v4l2_plane::default(); 1];
-        let mut buf = b::v4l2_buffer { type_: ty, memory, length: 1, ..Default::default() };
-        buf.m.planes = planes.as_mut_ptr();
+        let mut planes = Pod::<b::v4l2_plane>::zeroed(1);
+        let mut buf = Self::buffer(ty, 0, memory, &mut planes);
+        let pl = &planes as *const Pod<b::v4l2_plane>;
+        let nested = |entry: bool| {
+            // SAFETY: `pl` points to `planes`, alive and not mutably borrowed during this read.
+            let p = unsafe { &*pl };
+            if entry { Vec::new() } else { vec![payload(PayloadKind::Planes, p.as_ptr() as u64, p.bytes(), false)] }
+        };
         // SAFETY: `buf.m.planes` points to `length` (1) live planes for the call.
-        call(
-            || format!("VIDIOC_DQBUF({})", queue_name(ty)),
-            unsafe { sys::ioctl_typed(self.raw(), nr::VIDIOC_DQBUF, &mut buf) },
-        )?;
+        let (r, _) = unsafe { traced(self.raw(), nr::VIDIOC_DQBUF, &mut buf, &nested) };
+        call(|| format!("VIDIOC_DQBUF({})", queue_name(ty)), r)?;
+        let t = buf[0].timestamp;
         Ok(Dequeued {
-            index: buf.index,
-            flags: buf.flags,
-            sequence: buf.sequence,
+            index: buf[0].index,
+            flags: buf[0].flags,
+            sequence: buf[0].sequence,
             bytesused: planes[0].bytesused,
-            timestamp_us: buf.timestamp.tv_sec as u64 * 1_000_000 + buf.timestamp.tv_usec as u64,
+            timestamp_us: t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64,
         })
     }
 
@@ -226,48 +333,62 @@ impl VideoDevice {
         self.dqbuf_memory(ty, MEMORY_MMAP)
     }
 
+    fn stream(&self, request: u32, ty: u32, what: &str) -> CallResult<()> {
+        let mut t = Pod::<i32>::zeroed(1);
+        t[0] = ty as i32;
+        // SAFETY: STREAMON/STREAMOFF take a pointer to an int.
+        let (r, _) = unsafe { traced(self.raw(), request, &mut t, &none) };
+        call(|| format!("{what}({})", queue_name(ty)), r).map(drop)
+    }
+
     /// `VIDIOC_STREAMON`.
     pub fn streamon(&self, ty: u32) -> CallResult<()> {
-        let mut t = ty as i32;
-        // SAFETY: STREAMON takes a pointer to an int.
-        call(|| format!("VIDIOC_STREAMON({})", queue_name(ty)), unsafe {
-            sys::ioctl_typed(self.raw(), nr::VIDIOC_STREAMON, &mut t)
-        })
-        .map(drop)
+        self.stream(nr::VIDIOC_STREAMON, ty, "VIDIOC_STREAMON")
     }
 
     /// `VIDIOC_STREAMOFF`.
     pub fn streamoff(&self, ty: u32) -> CallResult<()> {
-        let mut t = ty as i32;
-        // SAFETY: STREAMOFF takes a pointer to an int.
-        call(|| format!("VIDIOC_STREAMOFF({})", queue_name(ty)), unsafe {
-            sys::ioctl_typed(self.raw(), nr::VIDIOC_STREAMOFF, &mut t)
-        })
-        .map(drop)
+        self.stream(nr::VIDIOC_STREAMOFF, ty, "VIDIOC_STREAMOFF")
     }
 
     /// `VIDIOC_S_EXT_CTRLS` of compound controls `(id, payload bytes)` into `request`.
-    pub fn s_ext_ctrls_request(&self, request: RawFd, controls: &mut [(u32, Vec<u8>)]) -> CallResult<()> {
-        let mut ctrls: Vec<b::v4l2_ext_control> = controls
-            .iter_mut()
-            .map(|(id, payload)| {
-                let mut c = b::v4l2_ext_control { id: *id, size: payload.len() as u32, ..Default::default() };
-                c.__bindgen_anon_1.ptr = payload.as_mut_ptr() as *mut libc::c_void;
-                c
+    pub fn s_ext_ctrls_request(&self, request: RawFd, controls: &[(u32, Vec<u8>)]) -> CallResult<()> {
+        let mut payloads: Vec<Pod<u8>> = controls
+            .iter()
+            .map(|(_, bytes)| {
+                let mut p = Pod::<u8>::zeroed(bytes.len());
+                p[..bytes.len()].copy_from_slice(bytes);
+                p
             })
             .collect();
-        let mut ext = b::v4l2_ext_controls {
-            count: ctrls.len() as u32,
-            request_fd: request,
-            controls: ctrls.as_mut_ptr(),
-            ..Default::default()
+        let mut ctrls = Pod::<b::v4l2_ext_control>::zeroed(controls.len());
+        for (i, (id, bytes)) in controls.iter().enumerate() {
+            ctrls[i].id = *id;
+            ctrls[i].size = bytes.len() as u32;
+            ctrls[i].__bindgen_anon_1.ptr = payloads[i].as_mut_ptr() as *mut libc::c_void;
+        }
+        let mut ext = Pod::<b::v4l2_ext_controls>::zeroed(1);
+        ext[0].count = controls.len() as u32;
+        ext[0].request_fd = request;
+        ext[0].controls = ctrls.as_mut_ptr();
+        ext[0].__bindgen_anon_1.which = b::V4L2_CTRL_WHICH_REQUEST_VAL;
+        let cp = &ctrls as *const Pod<b::v4l2_ext_control>;
+        let pp = &payloads as *const Vec<Pod<u8>>;
+        let nested = |entry: bool| {
+            if !entry {
+                return Vec::new();
+            }
+            // SAFETY: `cp`/`pp` point to `ctrls`/`payloads`, alive and not mutably borrowed here.
+            let (c, ps) = unsafe { (&*cp, &*pp) };
+            let mut v = vec![payload(PayloadKind::ExtControls, c.as_ptr() as u64, c.bytes(), true)];
+            for (i, p) in ps.iter().enumerate() {
+                v.push(payload(PayloadKind::Control { index: i as u32 }, p.as_ptr() as u64, p.bytes(), true));
+            }
+            v
         };
-        ext.__bindgen_anon_1.which = b::V4L2_CTRL_WHICH_REQUEST_VAL;
         // SAFETY: `controls` points to `count` live controls, each `ptr` to `size` live bytes.
-        call(|| "VIDIOC_S_EXT_CTRLS(request)".into(), unsafe {
-            sys::ioctl_typed(self.raw(), nr::VIDIOC_S_EXT_CTRLS, &mut ext)
-        })
-        .map(drop)
+        let (r, _) = unsafe { traced(self.raw(), nr::VIDIOC_S_EXT_CTRLS, &mut ext, &nested) };
+        call(|| "VIDIOC_S_EXT_CTRLS(request)".into(), r).map(drop)
     }
 }
 
@@ -279,32 +400,41 @@ pub struct MediaDevice {
     pub path: PathBuf,
 }
 
+impl Drop for MediaDevice {
+    fn drop(&mut self) {
+        selfrec::close(self.fd.as_raw_fd());
+    }
+}
+
 impl MediaDevice {
     /// Opens `path`.
     pub fn open(path: &Path) -> CallResult<Self> {
-        let fd = call(|| format!("open({})", path.display()), sys::open_device(path))?;
-        Ok(MediaDevice { fd, path: path.to_path_buf() })
+        Ok(MediaDevice { fd: open_node(path)?, path: path.to_path_buf() })
+    }
+
+    /// `MEDIA_IOC_DEVICE_INFO`: the raw 256-byte `media_device_info`.
+    pub fn device_info(&self) -> CallResult<Vec<u8>> {
+        let mut info = Pod::<u8>::zeroed(256);
+        // SAFETY: media_device_info is 256 bytes without pointers.
+        let (r, _) = unsafe { traced(self.fd.as_raw_fd(), nr::MEDIA_IOC_DEVICE_INFO, &mut info, &none) };
+        call(|| "MEDIA_IOC_DEVICE_INFO".into(), r)?;
+        Ok(info.bytes().to_vec())
     }
 
     /// `MEDIA_IOC_DEVICE_INFO`: the driver name.
     pub fn driver(&self) -> CallResult<String> {
-        let mut info = [0u8; 256];
-        // SAFETY: media_device_info is 256 bytes without pointers.
-        call(|| "MEDIA_IOC_DEVICE_INFO".into(), unsafe {
-            sys::ioctl_bytes(self.fd.as_raw_fd(), nr::MEDIA_IOC_DEVICE_INFO, &mut info)
-        })?;
-        Ok(cstr_u8(&info[..16]))
+        Ok(cstr_u8(&self.device_info()?[..16]))
     }
 
     /// `MEDIA_IOC_REQUEST_ALLOC`.
     pub fn alloc_request(&self) -> CallResult<MediaRequest> {
-        let mut fd: i32 = -1;
+        let mut fd = Pod::<i32>::zeroed(1);
+        fd[0] = -1;
         // SAFETY: REQUEST_ALLOC writes one int.
-        call(|| "MEDIA_IOC_REQUEST_ALLOC".into(), unsafe {
-            sys::ioctl_typed(self.fd.as_raw_fd(), nr::MEDIA_IOC_REQUEST_ALLOC, &mut fd)
-        })?;
+        let (r, _) = unsafe { traced(self.fd.as_raw_fd(), nr::MEDIA_IOC_REQUEST_ALLOC, &mut fd, &none) };
+        call(|| "MEDIA_IOC_REQUEST_ALLOC".into(), r)?;
         // SAFETY: on success the kernel installed a new request fd that we now own.
-        Ok(MediaRequest { fd: unsafe { sys::own_fd(fd) } })
+        Ok(MediaRequest { fd: unsafe { sys::own_fd(fd[0]) } })
     }
 }
 
@@ -320,20 +450,94 @@ impl AsRawFd for MediaRequest {
     }
 }
 
+impl Drop for MediaRequest {
+    fn drop(&mut self) {
+        selfrec::close(self.fd.as_raw_fd());
+    }
+}
+
 impl MediaRequest {
+    fn none_ioctl(&self, request: u32, what: &str) -> CallResult<()> {
+        let t0 = sys::monotonic_ns();
+        let r = sys::ioctl_none(self.as_raw_fd(), request);
+        let ret = match r {
+            Ok(v) => i64::from(v),
+            Err(e) => -i64::from(e.0),
+        };
+        selfrec::ioctl(self.as_raw_fd(), request, t0, &[], &[], Vec::new(), 0, ret);
+        call(|| what.into(), r).map(drop)
+    }
     /// `MEDIA_REQUEST_IOC_QUEUE`.
     pub fn queue(&self) -> CallResult<()> {
-        call(|| "MEDIA_REQUEST_IOC_QUEUE".into(), sys::ioctl_none(self.as_raw_fd(), nr::MEDIA_REQUEST_IOC_QUEUE)).map(drop)
+        self.none_ioctl(nr::MEDIA_REQUEST_IOC_QUEUE, "MEDIA_REQUEST_IOC_QUEUE")
     }
     /// `MEDIA_REQUEST_IOC_REINIT`.
     pub fn reinit(&self) -> CallResult<()> {
-        call(|| "MEDIA_REQUEST_IOC_REINIT".into(), sys::ioctl_none(self.as_raw_fd(), nr::MEDIA_REQUEST_IOC_REINIT)).map(drop)
+        self.none_ioctl(nr::MEDIA_REQUEST_IOC_REINIT, "MEDIA_REQUEST_IOC_REINIT")
     }
     /// Waits for completion (POLLPRI); `false` on timeout.
     pub fn wait(&self, timeout_ms: i32) -> CallResult<bool> {
-        let r = call(|| "poll(request)".into(), sys::poll_one(self.as_raw_fd(), libc::POLLPRI, timeout_ms))?;
+        let t0 = sys::monotonic_ns();
+        let r = sys::poll_one(self.as_raw_fd(), libc::POLLPRI, timeout_ms);
+        let (revents, ret) = match r {
+            Ok(0) => (0, 0),
+            Ok(v) => (v, 1),
+            Err(e) => (0, -i64::from(e.0)),
+        };
+        selfrec::poll(t0, self.as_raw_fd(), libc::POLLPRI, revents, timeout_ms, ret);
+        let r = call(|| "poll(request)".into(), r)?;
         Ok(r & libc::POLLPRI != 0)
     }
+}
+
+/// The header entry of a video node: QUERYCAP's identity (issued before recording starts).
+pub fn video_device_info(path: &Path) -> CallResult<DeviceInfo> {
+    let dev = VideoDevice::open(path)?;
+    let cap = dev.querycap_full()?;
+    Ok(DeviceInfo {
+        path: path.display().to_string(),
+        kind: DeviceKind::Video,
+        rdev: sys::rdev_of(&dev).ok(),
+        driver: cstr(&cap.driver),
+        card: cstr(&cap.card),
+        bus_info: cstr(&cap.bus_info),
+        version: cap.version,
+        capabilities: cap.capabilities,
+        device_caps: cap.device_caps,
+        formats: Vec::new(),
+        media: None,
+    })
+}
+
+/// The header entry of a media node: MEDIA_IOC_DEVICE_INFO (issued before recording starts).
+pub fn media_device_info(path: &Path) -> CallResult<DeviceInfo> {
+    let dev = MediaDevice::open(path)?;
+    let raw = dev.device_info()?;
+    let info = match traces::ioctl::decode(nr::MEDIA_IOC_DEVICE_INFO, &raw) {
+        Ok(traces::ioctl::Arg::MediaDeviceInfo(i)) => i,
+        _ => return Err(CallError { call: "MEDIA_IOC_DEVICE_INFO".into(), errno: Errno(libc::EINVAL) }),
+    };
+    Ok(DeviceInfo {
+        path: path.display().to_string(),
+        kind: DeviceKind::Media,
+        rdev: sys::rdev_of(&dev.fd).ok(),
+        driver: info.driver.clone(),
+        card: info.model.clone(),
+        bus_info: info.bus_info.clone(),
+        version: info.driver_version,
+        capabilities: 0,
+        device_caps: 0,
+        formats: Vec::new(),
+        media: Some(MediaInfo {
+            driver: info.driver,
+            model: info.model,
+            serial: info.serial,
+            bus_info: info.bus_info,
+            media_version: info.media_version,
+            hw_revision: info.hw_revision,
+            driver_version: info.driver_version,
+        }),
+    })
 }
 
 fn cstr(chars: &[u8]) -> String {

@@ -33,6 +33,9 @@ struct Args {
     /// Print every call, not only failures.
     #[arg(short, long)]
     verbose: bool,
+    /// Record every call into this trace file (the self-recorder, for replay tests).
+    #[arg(long)]
+    trace: Option<PathBuf>,
 }
 
 const PROBE: (u32, u32) = (128, 128);
@@ -41,13 +44,15 @@ const COUNT: u32 = 4;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(code) => ExitCode::from(code),
+    let code = match run(&args) {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("probe-ebusy: {e}");
-            ExitCode::from(1)
+            1
         }
-    }
+    };
+    replay::selfrec::finish(i32::from(code));
+    ExitCode::from(code)
 }
 
 fn run(args: &Args) -> Result<u8, String> {
@@ -57,6 +62,9 @@ fn run(args: &Args) -> Result<u8, String> {
         other => return Err(format!("unknown codec {other:?} (mpeg2, h264)")),
     };
     let (video, _) = visl_nodes(args.video.clone(), Some(PathBuf::new()))?;
+    if let Some(t) = &args.trace {
+        replay::synthetic::start_trace(t, &video, None)?;
+    }
     let mut log = CallLog::new(args.verbose);
     let e = |e: replay::v4l2::CallError| e.to_string();
 
@@ -74,7 +82,7 @@ fn run(args: &Args) -> Result<u8, String> {
         maps.push(dev.mmap(p).map_err(e)?);
     }
     for i in 0..n {
-        log.call(&format!("VIDIOC_QBUF(CAPTURE, {i})"), dev.qbuf(CAPTURE_MPLANE, i, 0, 0, None)).map_err(e)?;
+        log.call(&format!("VIDIOC_QBUF(CAPTURE, {i})"), dev.qbuf(CAPTURE_MPLANE, i, &[], 0, None)).map_err(e)?;
     }
     log.call("VIDIOC_STREAMON(CAPTURE)", dev.streamon(CAPTURE_MPLANE)).map_err(e)?;
     println!("probe: {n} CAPTURE buffers of {}x{} mapped, queued, streaming", PROBE.0, PROBE.1);

@@ -54,6 +54,9 @@ struct Args {
     /// Print every call, not only failures.
     #[arg(short, long)]
     verbose: bool,
+    /// Record every call into this trace file (the self-recorder, for replay tests).
+    #[arg(long)]
+    trace: Option<PathBuf>,
 }
 
 struct Slot {
@@ -64,13 +67,15 @@ struct Slot {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match run(&args) {
-        Ok(code) => ExitCode::from(code),
+    let code = match run(&args) {
+        Ok(code) => code,
         Err(e) => {
             eprintln!("request-leak: {e}");
-            ExitCode::from(1)
+            1
         }
-    }
+    };
+    replay::selfrec::finish(i32::from(code));
+    ExitCode::from(code)
 }
 
 fn run(args: &Args) -> Result<u8, String> {
@@ -86,6 +91,9 @@ fn run(args: &Args) -> Result<u8, String> {
     };
     let (video, media) = visl_nodes(args.video.clone(), args.media.clone())?;
     let e = |e: replay::v4l2::CallError| e.to_string();
+    if let Some(t) = &args.trace {
+        replay::synthetic::start_trace(t, &video, Some(&media))?;
+    }
     let mut log = CallLog::new(args.verbose);
     let (w, h) = (u32::from(args.width), u32::from(args.height));
 
@@ -112,7 +120,7 @@ fn run(args: &Args) -> Result<u8, String> {
     for i in 0..n_cap {
         let p = log.call("VIDIOC_QUERYBUF(CAPTURE)", dev.querybuf(CAPTURE_MPLANE, i)).map_err(e)?;
         cap_maps.push(dev.mmap(p).map_err(e)?);
-        log.call("VIDIOC_QBUF(CAPTURE)", dev.qbuf(CAPTURE_MPLANE, i, 0, 0, None)).map_err(e)?;
+        log.call("VIDIOC_QBUF(CAPTURE)", dev.qbuf(CAPTURE_MPLANE, i, &[], 0, None)).map_err(e)?;
     }
     let mut slots = Vec::new();
     for _ in 0..args.slots {
@@ -139,10 +147,10 @@ fn run(args: &Args) -> Result<u8, String> {
         let chunk = mpeg2_chunk(frame);
         out_maps[s].as_mut_slice()[..chunk.len()].copy_from_slice(&chunk);
         let req = slots[s].request.as_raw_fd();
-        let mut ctrls = mpeg2_controls(args.width, args.height);
-        log.call("VIDIOC_S_EXT_CTRLS", dev.s_ext_ctrls_request(req, &mut ctrls)).map_err(e)?;
+        let ctrls = mpeg2_controls(args.width, args.height);
+        log.call("VIDIOC_S_EXT_CTRLS", dev.s_ext_ctrls_request(req, &ctrls)).map_err(e)?;
         let ts = u64::from(frame + 1) * 33_333;
-        log.call("VIDIOC_QBUF(OUTPUT)", dev.qbuf(OUTPUT_MPLANE, s as u32, chunk.len() as u32, ts, Some(req)))
+        log.call("VIDIOC_QBUF(OUTPUT)", dev.qbuf(OUTPUT_MPLANE, s as u32, &chunk, ts, Some(req)))
             .map_err(e)?;
         log.call("MEDIA_REQUEST_IOC_QUEUE", slots[s].request.queue()).map_err(e)?;
         slots[s].busy = true;
@@ -167,7 +175,7 @@ fn run(args: &Args) -> Result<u8, String> {
             println!("frame {frame}: sync failed ({errno}); force_release(slot {s})");
         }
         let d = log.call("VIDIOC_DQBUF(CAPTURE)", dev.dqbuf(CAPTURE_MPLANE)).map_err(e)?;
-        log.call("VIDIOC_QBUF(CAPTURE)", dev.qbuf(CAPTURE_MPLANE, d.index, 0, 0, None)).map_err(e)?;
+        log.call("VIDIOC_QBUF(CAPTURE)", dev.qbuf(CAPTURE_MPLANE, d.index, &[], 0, None)).map_err(e)?;
         log.call("MEDIA_REQUEST_IOC_REINIT", slots[s].request.reinit()).map_err(e)?;
         slots[s].busy = false;
         decoded += 1;

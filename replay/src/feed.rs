@@ -1,0 +1,146 @@
+//! Streams a trace's records to the engine one action at a time, keeping aside what is not an
+//! action: `Blob`s (kept by id, the only thing held for the whole replay) and `Bitstream`s (kept
+//! by the sequence number of the QBUF they belong to, whether they come before or after it).
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use traces::record::{Bitstream, Record};
+use traces::{TraceError, TraceReader};
+
+/// What the feed gives next.
+#[derive(Debug)]
+pub enum Next {
+    /// A record to act on (never a Blob or a Bitstream).
+    Record(Record),
+    /// The trace ends here, cut or damaged: the message says how.
+    Cut(String),
+    /// The trace ended normally (after `End`) or the source is exhausted.
+    Done,
+}
+
+/// The record feed.
+pub struct Feed<R: Read> {
+    reader: TraceReader<R>,
+    lookahead: Option<Result<Record, TraceError>>,
+    blobs: HashMap<u64, Vec<u8>>,
+    bitstreams: HashMap<u64, Vec<Bitstream>>,
+    /// Records read so far (all kinds).
+    pub records: u64,
+}
+
+impl<R: Read> Feed<R> {
+    /// A feed over `reader` (its header already read).
+    pub fn new(reader: TraceReader<R>) -> Self {
+        Feed { reader, lookahead: None, blobs: HashMap::new(), bitstreams: HashMap::new(), records: 0 }
+    }
+
+    /// The underlying reader.
+    pub fn reader(&self) -> &TraceReader<R> {
+        &self.reader
+    }
+
+    fn pull(&mut self) -> Option<Result<Record, TraceError>> {
+        let r = self.lookahead.take().or_else(|| self.reader.next_record());
+        if matches!(r, Some(Ok(_))) {
+            self.records += 1;
+        }
+        r
+    }
+
+    fn stash(&mut self, r: Record) -> Option<Record> {
+        match r {
+            Record::Blob(b) => {
+                self.blobs.insert(b.id, b.data);
+                None
+            }
+            Record::Bitstream(b) => {
+                self.bitstreams.entry(b.ioctl_seq).or_default().push(b);
+                None
+            }
+            other => Some(other),
+        }
+    }
+
+    /// The next action record. After it, every Blob/Bitstream that directly follows has been
+    /// stashed too, so a QBUF's bitstream is available when the QBUF is acted on.
+    pub fn next(&mut self) -> Next {
+        let action = loop {
+            match self.pull() {
+                None => return Next::Done,
+                Some(Err(e)) => return Next::Cut(e.to_string()),
+                Some(Ok(r)) => {
+                    if let Some(a) = self.stash(r) {
+                        break a;
+                    }
+                }
+            }
+        };
+        loop {
+            match self.reader.next_record() {
+                Some(Ok(r)) => match r {
+                    Record::Blob(_) | Record::Bitstream(_) => {
+                        self.records += 1;
+                        self.stash(r);
+                    }
+                    other => {
+                        self.lookahead = Some(Ok(other));
+                        break;
+                    }
+                },
+                other => {
+                    self.lookahead = other;
+                    break;
+                }
+            }
+        }
+        Next::Record(action)
+    }
+
+    /// Takes the bitstream records of the QBUF with sequence number `seq`.
+    pub fn take_bitstreams(&mut self, seq: u64) -> Vec<Bitstream> {
+        self.bitstreams.remove(&seq).unwrap_or_default()
+    }
+
+    /// The bytes of blob `id`.
+    pub fn blob(&self, id: u64) -> Option<&[u8]> {
+        self.blobs.get(&id).map(Vec::as_slice)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use traces::record::{End, EndReason, Header, Ioctl};
+    use traces::TraceWriter;
+
+    #[test]
+    fn bitstreams_after_their_qbuf_are_ready_when_it_is_acted_on() {
+        let mut w = TraceWriter::new(Vec::new(), &Header::new()).unwrap();
+        w.write(&Record::Ioctl(Ioctl { seq: 7, ..Default::default() })).unwrap();
+        w.write_bitstream(7, 0, 0, 3, b"abc").unwrap();
+        w.write(&Record::Ioctl(Ioctl { seq: 8, ..Default::default() })).unwrap();
+        let bytes = w.finish(End::new(1, EndReason::Exited)).unwrap();
+        let mut f = Feed::new(TraceReader::new(&bytes[..]).unwrap());
+        let Next::Record(Record::Ioctl(io)) = f.next() else { panic!() };
+        assert_eq!(io.seq, 7);
+        let bs = f.take_bitstreams(7);
+        assert_eq!(bs.len(), 1);
+        assert_eq!(f.blob(bs[0].blob), Some(&b"abc"[..]));
+        assert!(matches!(f.next(), Next::Record(Record::Ioctl(_))));
+        assert!(matches!(f.next(), Next::Record(Record::End(_))));
+        assert!(matches!(f.next(), Next::Done));
+    }
+
+    #[test]
+    fn a_cut_trace_says_so_after_its_records() {
+        let mut w = TraceWriter::new(Vec::new(), &Header::new()).unwrap();
+        w.write(&Record::Ioctl(Ioctl { seq: 0, ..Default::default() })).unwrap();
+        w.flush().unwrap();
+        let bytes = w.finish(End::new(1, EndReason::Exited)).unwrap();
+        let cut = &bytes[..bytes.len() - 3];
+        let mut f = Feed::new(TraceReader::new(cut).unwrap());
+        assert!(matches!(f.next(), Next::Record(Record::Ioctl(_))));
+        assert!(matches!(f.next(), Next::Cut(_)));
+    }
+}

@@ -1,0 +1,203 @@
+//! What a replay is asked to do: [`ReplayOptions`] (the library's input), the clap [`Args`] of
+//! `vatrace replay`, and the parsers of `--device-map OLD=NEW` and `--inject NAME#K=ERRNO`.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{Parser, ValueEnum};
+
+use crate::sys;
+
+/// How fast to re-issue calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Serialize)]
+pub enum Pace {
+    /// Keep the recorded gaps between calls (never faster than recorded).
+    Original,
+    /// As fast as the device answers; waits only where the recording waited.
+    #[default]
+    Fast,
+}
+
+/// A device node of the trace replaced by another one: `OLD=NEW`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceMap {
+    pub old: String,
+    pub new: String,
+}
+
+impl FromStr for DeviceMap {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split_once('=') {
+            Some((old, new)) if !old.is_empty() && !new.is_empty() => {
+                Ok(DeviceMap { old: old.to_string(), new: new.to_string() })
+            }
+            _ => Err(format!("--device-map wants OLD=NEW (e.g. /dev/video0=/dev/video4), got {s:?}")),
+        }
+    }
+}
+
+/// Which recorded call an injection hits.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum InjectAt {
+    /// The `nth` (1-based) call of the ioctl named `name` (e.g. `MEDIA_REQUEST_IOC_REINIT#17`).
+    Nth { name: String, nth: u64 },
+    /// The ioctl record with this sequence number (`@123`).
+    Seq(u64),
+}
+
+/// `--inject SPEC`: a recorded call that is not issued and fails with `errno` instead.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Inject {
+    pub at: InjectAt,
+    pub errno: i32,
+    /// The spec as written.
+    pub spec: String,
+}
+
+impl FromStr for Inject {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "--inject wants NAME#K=ERRNO (the K-th NAME call, 1-based) or @SEQ=ERRNO (the ioctl with that \
+                 sequence number), e.g. 'MEDIA_REQUEST_IOC_REINIT#17=EBUSY'; got {s:?}"
+            )
+        };
+        let (what, errno) = s.split_once('=').ok_or_else(bad)?;
+        let errno = sys::errno_by_name(errno.trim())
+            .ok_or_else(|| format!("--inject {s:?}: unknown errno {errno:?} (a name such as EBUSY, or a number)"))?;
+        let at = if let Some(seq) = what.strip_prefix('@') {
+            InjectAt::Seq(seq.parse().map_err(|_| bad())?)
+        } else {
+            let (name, nth) = what.split_once('#').ok_or_else(bad)?;
+            let nth: u64 = nth.parse().map_err(|_| bad())?;
+            if nth == 0 {
+                return Err(format!("--inject {s:?}: calls are counted from 1"));
+            }
+            let name = name.trim().to_ascii_uppercase();
+            if traces::ioctl::by_name(&name).is_none() {
+                return Err(format!("--inject {s:?}: {name} is not an ioctl vatrace knows"));
+            }
+            InjectAt::Nth { name, nth }
+        };
+        Ok(Inject { at, errno, spec: s.to_string() })
+    }
+}
+
+/// Everything [`crate::run`] needs besides the trace.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayOptions {
+    /// Replacement device nodes.
+    pub device_map: Vec<DeviceMap>,
+    /// Timing.
+    pub pace: Pace,
+    /// Stop after the ioctl with this sequence number.
+    pub until: Option<u64>,
+    /// Faults to inject.
+    pub inject: Vec<Inject>,
+    /// Show a progress bar (only honoured when stderr is a terminal).
+    pub progress: bool,
+    /// How long to wait for a buffer or request the recording got (ms).
+    pub wait_timeout_ms: u32,
+}
+
+impl ReplayOptions {
+    /// Defaults: no maps, fast pace, 5 s waits.
+    pub fn new() -> Self {
+        ReplayOptions { wait_timeout_ms: 5000, progress: true, ..Default::default() }
+    }
+}
+
+/// `vatrace replay`'s command line.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "vatrace replay",
+    about = "Re-execute a trace against the V4L2 devices, compare every call's result with the recording, inject faults"
+)]
+pub struct Args {
+    /// The trace to replay.
+    #[arg(required_unless_present = "compare")]
+    pub trace: Option<PathBuf>,
+    /// Replace a device node of the trace: OLD=NEW (checked with QUERYCAP first). Repeatable.
+    #[arg(long = "device-map", value_name = "OLD=NEW")]
+    pub device_map: Vec<DeviceMap>,
+    /// original: keep the recorded timing; fast: as fast as the device answers.
+    #[arg(long, value_enum, default_value_t = Pace::Fast)]
+    pub pace: Pace,
+    /// Stop after the ioctl with this sequence number.
+    #[arg(long, value_name = "SEQ")]
+    pub until: Option<u64>,
+    /// Make a recorded call fail instead of issuing it: NAME#K=ERRNO or @SEQ=ERRNO. Repeatable.
+    #[arg(long, value_name = "SPEC")]
+    pub inject: Vec<Inject>,
+    /// Exit 0 even if the replay diverged from the recording.
+    #[arg(long)]
+    pub allow_divergence: bool,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the JSON report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Compare two JSON replay reports (frames' checksums and verdicts) instead of replaying.
+    #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with = "trace")]
+    pub compare: Option<Vec<PathBuf>>,
+    /// How long to wait for a buffer or request the recording got, in milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    pub wait_timeout_ms: u32,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl Args {
+    /// The library options these arguments ask for.
+    pub fn options(&self) -> ReplayOptions {
+        ReplayOptions {
+            device_map: self.device_map.clone(),
+            pace: self.pace,
+            until: self.until,
+            inject: self.inject.clone(),
+            progress: !self.quiet && !self.json,
+            wait_timeout_ms: self.wait_timeout_ms,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_injections() {
+        let i: Inject = "MEDIA_REQUEST_IOC_REINIT#17=EBUSY".parse().unwrap();
+        assert_eq!(i.at, InjectAt::Nth { name: "MEDIA_REQUEST_IOC_REINIT".into(), nth: 17 });
+        assert_eq!(i.errno, libc::EBUSY);
+        let i: Inject = "@42=22".parse().unwrap();
+        assert_eq!(i.at, InjectAt::Seq(42));
+        assert_eq!(i.errno, 22);
+        assert!("VIDIOC_NOPE#1=EBUSY".parse::<Inject>().is_err());
+        assert!("VIDIOC_QBUF#0=EBUSY".parse::<Inject>().is_err());
+        assert!("VIDIOC_QBUF#1=EWHAT".parse::<Inject>().is_err());
+        assert!("VIDIOC_QBUF".parse::<Inject>().is_err());
+    }
+
+    #[test]
+    fn parses_device_maps() {
+        let m: DeviceMap = "/dev/video0=/dev/video4".parse().unwrap();
+        assert_eq!((m.old.as_str(), m.new.as_str()), ("/dev/video0", "/dev/video4"));
+        assert!("/dev/video0".parse::<DeviceMap>().is_err());
+    }
+
+    #[test]
+    fn clap_args() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+        let a = Args::try_parse_from(["replay", "t.trace", "--inject", "VIDIOC_QBUF#3=EIO", "--pace", "original"]).unwrap();
+        assert_eq!(a.pace, Pace::Original);
+        assert_eq!(a.inject.len(), 1);
+        let a = Args::try_parse_from(["replay", "--compare", "a.json", "b.json"]).unwrap();
+        assert_eq!(a.compare.unwrap().len(), 2);
+    }
+}
