@@ -16,6 +16,7 @@
 //! counted, never a panic.
 
 mod args;
+pub mod describe;
 mod ioctls;
 pub mod rates;
 pub mod snapshot;
