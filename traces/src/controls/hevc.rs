@@ -321,7 +321,7 @@ pub fn summary_decode(d: &HevcDecodeParams) -> String {
 // ---- visl field flattening ----------------------------------------------------------------
 
 /// visl's SPS flag names (two differ from the uapi's).
-const VISL_SPS_FLAGS: FlagTable = &[
+pub const VISL_SPS_FLAGS: FlagTable = &[
     (1 << 0, "SEPARATE_COLOUR_PLANE"),
     (1 << 1, "SCALING_LIST_ENABLED"),
     (1 << 2, "AMP_ENABLED"),
@@ -335,7 +335,7 @@ const VISL_SPS_FLAGS: FlagTable = &[
 
 /// visl's PPS flag table: TRANSFORM_SKIP_ENABLED (bit 5) is missing, so visl prints it as a
 /// leftover `0x20`, and PPS_DISABLE_DEBLOCKING_FILTER is named DISABLE_DEBLOCKING_FILTER.
-const VISL_PPS_FLAGS: FlagTable = &[
+pub const VISL_PPS_FLAGS: FlagTable = &[
     (1 << 0, "DEPENDENT_SLICE_SEGMENT_ENABLED"),
     (1 << 1, "OUTPUT_FLAG_PRESENT"),
     (1 << 2, "SIGN_DATA_HIDING_ENABLED"),

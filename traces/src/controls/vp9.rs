@@ -180,29 +180,29 @@ pub fn summary_compressed(c: &Vp9CompressedHdr) -> String {
 
 /// `ref_frame_sign_bias` as visl prints it: with `__print_symbolic`, so only single bits
 /// have names.
-const VISL_SIGN_BIAS: FlagTable = &[
+pub const VISL_SIGN_BIAS: FlagTable = &[
     (1, "SIGN_BIAS_LAST"),
     (2, "SIGN_BIAS_GOLDEN"),
     (4, "SIGN_BIAS_ALT"),
 ];
-const VISL_RESET_CTX: FlagTable = &[
+pub const VISL_RESET_CTX: FlagTable = &[
     (0, "RESET_FRAME_CTX_NONE"),
     (1, "RESET_FRAME_CTX_SPEC"),
     (2, "RESET_FRAME_CTX_ALL"),
 ];
-const VISL_INTERP: FlagTable = &[
+pub const VISL_INTERP: FlagTable = &[
     (0, "INTERP_FILTER_EIGHTTAP"),
     (1, "INTERP_FILTER_EIGHTTAP_SMOOTH"),
     (2, "INTERP_FILTER_EIGHTTAP_SHARP"),
     (3, "INTERP_FILTER_BILINEAR"),
     (4, "INTERP_FILTER_SWITCHABLE"),
 ];
-const VISL_REF_MODE: FlagTable = &[
+pub const VISL_REF_MODE: FlagTable = &[
     (0, "REFERENCE_MODE_SINGLE_REFERENCE"),
     (1, "REFERENCE_MODE_COMPOUND_REFERENCE"),
     (2, "REFERENCE_MODE_SELECT"),
 ];
-const VISL_TX_MODES: FlagTable = &[
+pub const VISL_TX_MODES: FlagTable = &[
     (0, "TX_MODE_ONLY_4X4"),
     (1, "TX_MODE_ALLOW_8X8"),
     (2, "TX_MODE_ALLOW_16X16"),

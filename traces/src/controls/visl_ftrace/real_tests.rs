@@ -1,7 +1,7 @@
 //! Tests against real visl output: `testdata/visl_*_controls.txt` are the ftrace text of the
 //! 6.12 test-bed kernel while GStreamer's v4l2slh264dec / v4l2slmpeg2dec / v4l2slvp8dec decoded
 //! 4-frame 128x96 clips (H.264 High with B-frames and 2 slices per frame: the first and the last
-//! request are kept; MPEG-2 with B-frames; VP8), captured by `testdata/capture.sh`.
+//! request are kept; MPEG-2 with B-frames; VP8), captured by `testdata/capture.sh`; HEVC (B-frames) and VP9, first two requests each.
 //!
 //! For every request visl printed, each control's payload is rebuilt from the printed values
 //! (field offsets from the Rust mirrors, value syntax inverted: flag names, `{0x…}` arrays, hex
@@ -364,4 +364,180 @@ fn real_vp8_output() {
         Some("KEY_FRAME|SHOW_FRAME|MB_NO_SKIP_COEFF")
     );
     assert_eq!(runs[0][0].get("width"), Some("128"));
+}
+
+const HEVC: &str = include_str!("../testdata/visl_hevc_controls.txt");
+const VP9: &str = include_str!("../testdata/visl_vp9_controls.txt");
+
+/// Replaces the entry `name` by the fields of the struct at its offset, unprefixed (visl
+/// prints nested structs printed by their own event with plain names).
+fn inline(
+    fields: &mut Vec<(String, usize)>,
+    name: &str,
+    prefix: &str,
+    inner: Vec<(&'static str, usize)>,
+) {
+    let pos = fields
+        .iter()
+        .position(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("{name}"));
+    let (_, base) = fields.remove(pos);
+    fields.extend(at(prefix, base, inner));
+}
+
+#[test]
+fn real_hevc_output() {
+    use crate::controls::hevc::*;
+    let runs = split_runs(parse_text(HEVC));
+    assert_eq!(runs.len(), 2);
+    let sps = Map::new(at("", 0, HevcSps::offsets()), HevcSps::SIZE);
+    let pps = Map::new(at("", 0, HevcPps::offsets()), HevcPps::SIZE);
+    let mut f = at("", 0, HevcSliceParams::offsets());
+    inline(
+        &mut f,
+        "pred_weight_table",
+        "",
+        HevcPredWeightTable::offsets(),
+    );
+    let slice = Map::new(f, HevcSliceParams::SIZE);
+    let sm = Map::new(
+        at("", 0, HevcScalingMatrix::offsets()),
+        HevcScalingMatrix::SIZE,
+    );
+    let mut f = at("", 0, HevcDecodeParams::offsets());
+    expand(&mut f, "dpb", 16, 16, &HevcDpbEntry::offsets());
+    let dp = Map::new(f, HevcDecodeParams::SIZE);
+    let dpb_flags: Vec<String> = (0..16).map(|i| format!("dpb[{i}].flags")).collect();
+    let mut dp_tables: Vec<(&str, FlagTable)> =
+        dpb_flags.iter().map(|n| (n.as_str(), DPB_FLAGS)).collect();
+    dp_tables.push(("flags", DECODE_FLAGS));
+    let mut checked = 0;
+    for run in &runs {
+        checked += check(
+            run,
+            V4L2_CID_STATELESS_HEVC_SPS,
+            HevcSps::SIZE,
+            &sps,
+            &[("flags", VISL_SPS_FLAGS)],
+            &[],
+        );
+        checked += check(
+            run,
+            V4L2_CID_STATELESS_HEVC_PPS,
+            HevcPps::SIZE,
+            &pps,
+            &[("flags", VISL_PPS_FLAGS)],
+            &[],
+        );
+        checked += check(
+            run,
+            V4L2_CID_STATELESS_HEVC_SLICE_PARAMS,
+            HevcSliceParams::SIZE,
+            &slice,
+            &[("flags", SLICE_FLAGS)],
+            &[
+                "delta_chroma_weight_l0",
+                "chroma_offset_l0",
+                "delta_chroma_weight_l1",
+                "chroma_offset_l1",
+            ],
+        );
+        checked += check(
+            run,
+            V4L2_CID_STATELESS_HEVC_SCALING_MATRIX,
+            HevcScalingMatrix::SIZE,
+            &sm,
+            &[],
+            &[
+                "scaling_list_4x4",
+                "scaling_list_8x8",
+                "scaling_list_16x16",
+                "scaling_list_32x32",
+            ],
+        );
+        checked += check(
+            run,
+            V4L2_CID_STATELESS_HEVC_DECODE_PARAMS,
+            HevcDecodeParams::SIZE,
+            &dp,
+            &dp_tables,
+            &[],
+        );
+    }
+    assert_eq!(checked, 2 * (25 + 16 + (27 + 10) + 6 + (11 + 16 * 4)));
+    // The second request references the IDR picture through the DPB.
+    let dp1 = runs[1]
+        .iter()
+        .find(|e| e.event == "v4l2_ctrl_hevc_decode_params")
+        .unwrap();
+    assert_ne!(dp1.get("num_active_dpb_entries"), Some("0"));
+}
+
+#[test]
+fn real_vp9_output() {
+    use crate::controls::vp9::*;
+    let runs = split_runs(parse_text(VP9));
+    assert_eq!(runs.len(), 2);
+    let mut f = at("", 0, Vp9Frame::offsets());
+    inline(&mut f, "lf", "lf.", Vp9LoopFilter::offsets());
+    inline(&mut f, "quant", "quant.", Vp9Quantization::offsets());
+    inline(&mut f, "seg", "seg.", Vp9Segmentation::offsets());
+    for (n, _) in f.iter_mut() {
+        if n == "tile_rows_log2" {
+            *n = "tile_rows_log_2".to_string();
+        }
+    }
+    let frame = Map::new(f, Vp9Frame::SIZE);
+    let mut f = at("", 0, Vp9CompressedHdr::offsets());
+    inline(&mut f, "mv", "", Vp9MvProbs::offsets());
+    let hdr = Map::new(f, Vp9CompressedHdr::SIZE);
+    let frame_tables = [
+        ("lf.flags", LF_FLAGS),
+        ("seg.flags", SEG_FLAGS),
+        ("flags", FRAME_FLAGS),
+        ("ref_frame_sign_bias", VISL_SIGN_BIAS),
+        ("reset_frame_context", VISL_RESET_CTX),
+        ("interpolation_filter", VISL_INTERP),
+        ("reference_mode", VISL_REF_MODE),
+    ];
+    let hdr_hex = [
+        "tx8",
+        "tx16",
+        "tx32",
+        "inter_mode",
+        "interp_filter",
+        "single_ref",
+        "y_mode",
+        "uv_mode",
+        "partition",
+        "coef",
+        "classes",
+        "bits",
+        "class0_fr",
+        "fr",
+    ];
+    for run in &runs {
+        let n = check(
+            run,
+            V4L2_CID_STATELESS_VP9_FRAME,
+            Vp9Frame::SIZE,
+            &frame,
+            &frame_tables,
+            &["seg.feature_data"],
+        );
+        assert_eq!(n, 33);
+        let n = check(
+            run,
+            V4L2_CID_STATELESS_VP9_COMPRESSED_HDR,
+            Vp9CompressedHdr::SIZE,
+            &hdr,
+            &[("tx_mode", VISL_TX_MODES)],
+            &hdr_hex,
+        );
+        assert_eq!(n, 14 + 1 + 9);
+    }
+    assert!(runs[0][0]
+        .get("flags")
+        .unwrap()
+        .starts_with("KEY_FRAME|SHOW_FRAME"));
 }
