@@ -1,7 +1,8 @@
 //! Tests against real visl output: `testdata/visl_*_controls.txt` are the ftrace text of the
-//! 6.12 test-bed kernel while GStreamer's v4l2slh264dec / v4l2slmpeg2dec / v4l2slvp8dec decoded
-//! 4-frame 128x96 clips (H.264 High with B-frames and 2 slices per frame: the first and the last
-//! request are kept; MPEG-2 with B-frames; VP8), captured by `testdata/capture.sh`; HEVC (B-frames) and VP9, first two requests each.
+//! 6.12 test-bed kernel while GStreamer's v4l2sl{h264,mpeg2,vp8,h265,vp9}dec decoded 4-frame
+//! 128x96 clips (H.264 High with B-frames and 2 slices per frame, first and last request kept;
+//! MPEG-2 with B-frames and VP8, whole; HEVC with B-frames and VP9, first two requests),
+//! captured by `testdata/capture.sh`.
 //!
 //! For every request visl printed, each control's payload is rebuilt from the printed values
 //! (field offsets from the Rust mirrors, value syntax inverted: flag names, `{0x…}` arrays, hex
