@@ -5,10 +5,12 @@
 //! * [`stream`]: the file format ([`TraceWriter`], [`TraceReader`]);
 //! * [`source`]: [`RecordSource`], one interface over files and live tracers;
 //! * [`ioctl`]: the ioctl catalogue, nested-payload table and argument decoders;
-//! * [`controls`]: codec-control names and payload decoders.
+//! * [`controls`]: codec-control names and payload decoders;
+//! * [`dump`]: strace-like text lines and JSON objects for records.
 #![forbid(unsafe_code)]
 
 pub mod controls;
+pub mod dump;
 pub mod ioctl;
 pub mod pool;
 pub mod record;

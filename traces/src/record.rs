@@ -546,7 +546,14 @@ pub struct End {
 impl End {
     /// An `End` with the given reason at `ts`, totals left for the writer to fill in.
     pub fn new(ts: u64, reason: EndReason) -> Self {
-        End { ts, reason, exit_code: None, signal: None, message: None, totals: Totals::default() }
+        End {
+            ts,
+            reason,
+            exit_code: None,
+            signal: None,
+            message: None,
+            totals: Totals::default(),
+        }
     }
 }
 
@@ -588,7 +595,9 @@ impl Record {
             Record::Exit(r) => Some(r.ts),
             Record::Lost(r) => Some(r.at),
             Record::End(r) => Some(r.ts),
-            Record::Bitstream(_) | Record::Blob(_) | Record::Device(_) | Record::Unknown { .. } => None,
+            Record::Bitstream(_) | Record::Blob(_) | Record::Device(_) | Record::Unknown { .. } => {
+                None
+            }
         }
     }
 
@@ -612,8 +621,21 @@ impl Record {
 
 /// Names of the `Record` variants this crate knows, as stored in files.
 pub const RECORD_TAGS: &[&str] = &[
-    "Ioctl", "Bitstream", "Blob", "Open", "Close", "Dup", "Mmap", "Munmap", "Poll", "Fork", "Exec",
-    "Exit", "Lost", "Device", "End",
+    "Ioctl",
+    "Bitstream",
+    "Blob",
+    "Open",
+    "Close",
+    "Dup",
+    "Mmap",
+    "Munmap",
+    "Poll",
+    "Fork",
+    "Exec",
+    "Exit",
+    "Lost",
+    "Device",
+    "End",
 ];
 
 #[cfg(test)]
@@ -640,7 +662,11 @@ mod tests {
 
     #[test]
     fn tags_match_serde_names() {
-        let r = Record::Lost(Lost { count: 1, at: 2, cpu: None });
+        let r = Record::Lost(Lost {
+            count: 1,
+            at: 2,
+            cpu: None,
+        });
         let v = ciborium::Value::serialized(&r).unwrap();
         let map = v.as_map().unwrap();
         assert_eq!(map[0].0.as_text(), Some(r.tag()));

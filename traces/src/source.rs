@@ -61,7 +61,10 @@ pub struct VecSource {
 
 impl VecSource {
     pub fn new(header: Header, records: impl IntoIterator<Item = Record>) -> Self {
-        VecSource { header, records: records.into_iter().collect() }
+        VecSource {
+            header,
+            records: records.into_iter().collect(),
+        }
     }
 }
 
@@ -84,7 +87,11 @@ pub struct ChannelSource {
 
 impl ChannelSource {
     pub fn new(header: Header, rx: Receiver<Record>) -> Self {
-        ChannelSource { header, rx, done: false }
+        ChannelSource {
+            header,
+            rx,
+            done: false,
+        }
     }
 
     /// The next record, waiting at most `timeout`; `Ok(None)` on timeout.
@@ -154,8 +161,14 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel();
         let mut s = ChannelSource::new(Header::new(), rx);
         assert!(matches!(s.try_next_record(), Ok(None)));
-        tx.send(Record::Lost(Lost { count: 1, at: 0, cpu: None })).unwrap();
-        tx.send(Record::End(End::new(1, EndReason::Exited))).unwrap();
+        tx.send(Record::Lost(Lost {
+            count: 1,
+            at: 0,
+            cpu: None,
+        }))
+        .unwrap();
+        tx.send(Record::End(End::new(1, EndReason::Exited)))
+            .unwrap();
         assert!(matches!(s.next_record(), Some(Ok(Record::Lost(_)))));
         assert!(matches!(s.next_record(), Some(Ok(Record::End(_)))));
         assert!(s.next_record().is_none());
@@ -164,7 +177,10 @@ mod tests {
 
     #[test]
     fn vec_source() {
-        let mut s = VecSource::new(Header::new(), vec![Record::End(End::new(1, EndReason::Exited))]);
+        let mut s = VecSource::new(
+            Header::new(),
+            vec![Record::End(End::new(1, EndReason::Exited))],
+        );
         assert!(matches!(s.try_next_record(), Ok(Some(Record::End(_)))));
         assert!(matches!(s.try_next_record(), Err(SourceDone::Finished)));
     }

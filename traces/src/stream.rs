@@ -130,7 +130,10 @@ impl<W: Write> TraceWriter<W> {
     /// Starts a trace on `out`: writes the magic and `header`, and flushes.
     pub fn new(out: W, header: &Header) -> Result<Self, TraceError> {
         let mut w = TraceWriter {
-            out: Counting { inner: BufWriter::with_capacity(256 * 1024, out), count: 0 },
+            out: Counting {
+                inner: BufWriter::with_capacity(256 * 1024, out),
+                count: 0,
+            },
             totals: Totals::default(),
             unflushed: 0,
             last_flush: Instant::now(),
@@ -138,7 +141,9 @@ impl<W: Write> TraceWriter<W> {
             next_blob: 0,
         };
         let offset = w.out.count;
-        w.out.write_all(&MAGIC).map_err(|source| TraceError::Io { offset, source })?;
+        w.out
+            .write_all(&MAGIC)
+            .map_err(|source| TraceError::Io { offset, source })?;
         ciborium::into_writer(header, &mut w.out).map_err(|e| w.encode_error(e))?;
         w.flush()?;
         Ok(w)
@@ -146,10 +151,14 @@ impl<W: Write> TraceWriter<W> {
 
     fn encode_error(&self, e: ciborium::ser::Error<io::Error>) -> TraceError {
         match e {
-            ciborium::ser::Error::Io(source) => TraceError::Io { offset: self.out.count, source },
-            ciborium::ser::Error::Value(detail) => {
-                TraceError::Encode { record: self.totals.records, detail }
-            }
+            ciborium::ser::Error::Io(source) => TraceError::Io {
+                offset: self.out.count,
+                source,
+            },
+            ciborium::ser::Error::Value(detail) => TraceError::Encode {
+                record: self.totals.records,
+                detail,
+            },
         }
     }
 
@@ -174,7 +183,8 @@ impl<W: Write> TraceWriter<W> {
             _ => {}
         }
         self.unflushed += 1;
-        if self.unflushed >= Self::FLUSH_EVERY || self.last_flush.elapsed() >= Self::FLUSH_INTERVAL {
+        if self.unflushed >= Self::FLUSH_EVERY || self.last_flush.elapsed() >= Self::FLUSH_INTERVAL
+        {
             self.flush()?;
         }
         Ok(())
@@ -187,7 +197,10 @@ impl<W: Write> TraceWriter<W> {
             return Ok(id);
         }
         let id = self.next_blob;
-        self.write(&Record::Blob(Blob { id, data: data.to_vec() }))?;
+        self.write(&Record::Blob(Blob {
+            id,
+            data: data.to_vec(),
+        }))?;
         self.next_blob += 1;
         self.blobs.insert(digest, id);
         Ok(id)
@@ -205,14 +218,22 @@ impl<W: Write> TraceWriter<W> {
         data: &[u8],
     ) -> Result<u64, TraceError> {
         let blob = self.blob(data)?;
-        self.write(&Record::Bitstream(Bitstream { ioctl_seq, plane, offset, len, blob }))?;
+        self.write(&Record::Bitstream(Bitstream {
+            ioctl_seq,
+            plane,
+            offset,
+            len,
+            blob,
+        }))?;
         Ok(blob)
     }
 
     /// Flushes buffered records to the underlying writer.
     pub fn flush(&mut self) -> Result<(), TraceError> {
         let offset = self.out.count;
-        self.out.flush().map_err(|source| TraceError::Io { offset, source })?;
+        self.out
+            .flush()
+            .map_err(|source| TraceError::Io { offset, source })?;
         self.unflushed = 0;
         self.last_flush = Instant::now();
         Ok(())
@@ -232,13 +253,14 @@ impl<W: Write> TraceWriter<W> {
     /// and hands back the underlying writer.
     pub fn finish(mut self, mut end: End) -> Result<W, TraceError> {
         end.totals = self.totals;
-        ciborium::into_writer(&Record::End(end), &mut self.out).map_err(|e| self.encode_error(e))?;
+        ciborium::into_writer(&Record::End(end), &mut self.out)
+            .map_err(|e| self.encode_error(e))?;
         self.flush()?;
         let offset = self.out.count;
-        self.out
-            .inner
-            .into_inner()
-            .map_err(|e| TraceError::Io { offset, source: e.into_error() })
+        self.out.inner.into_inner().map_err(|e| TraceError::Io {
+            offset,
+            source: e.into_error(),
+        })
     }
 }
 
@@ -267,7 +289,10 @@ impl TraceReader<File> {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, TraceError> {
         let file = File::open(path.as_ref()).map_err(|source| TraceError::Io {
             offset: 0,
-            source: io::Error::new(source.kind(), format!("{}: {source}", path.as_ref().display())),
+            source: io::Error::new(
+                source.kind(),
+                format!("{}: {source}", path.as_ref().display()),
+            ),
         })?;
         TraceReader::new(file)
     }
@@ -283,7 +308,10 @@ enum Item {
 impl<R: Read> TraceReader<R> {
     /// Reads the magic and header from `input`.
     pub fn new(input: R) -> Result<Self, TraceError> {
-        let mut input = Counting { inner: BufReader::with_capacity(256 * 1024, input), count: 0 };
+        let mut input = Counting {
+            inner: BufReader::with_capacity(256 * 1024, input),
+            count: 0,
+        };
         let mut magic = Vec::with_capacity(8);
         (&mut input)
             .take(8)
@@ -295,11 +323,21 @@ impl<R: Read> TraceReader<R> {
         let value = match read_item(&mut input, 0)? {
             Item::Value(v) => v,
             Item::Eof => {
-                return Err(TraceError::Truncated { offset: 8, records: 0, dangling: 0 });
+                return Err(TraceError::Truncated {
+                    offset: 8,
+                    records: 0,
+                    dangling: 0,
+                });
             }
         };
         let header = header_from_value(value)?;
-        Ok(TraceReader { input, header, records: 0, state: State::Reading, end: None })
+        Ok(TraceReader {
+            input,
+            header,
+            records: 0,
+            state: State::Reading,
+            end: None,
+        })
     }
 
     /// The trace's header.
@@ -330,7 +368,11 @@ impl<R: Read> TraceReader<R> {
         let offset = self.input.count;
         let result = match read_item(&mut self.input, self.records) {
             Ok(Item::Value(v)) => record_from_value(v, offset),
-            Ok(Item::Eof) => Err(TraceError::Truncated { offset, records: self.records, dangling: 0 }),
+            Ok(Item::Eof) => Err(TraceError::Truncated {
+                offset,
+                records: self.records,
+                dangling: 0,
+            }),
             Err(e) => Err(e),
         };
         match result {
@@ -351,7 +393,13 @@ impl<R: Read> TraceReader<R> {
 
     /// After `End`: whether bytes follow it (a sign of a damaged or concatenated file).
     pub fn has_trailing_data(&mut self) -> bool {
-        self.end.is_some() && self.input.inner.fill_buf().map(|b| !b.is_empty()).unwrap_or(false)
+        self.end.is_some()
+            && self
+                .input
+                .inner
+                .fill_buf()
+                .map(|b| !b.is_empty())
+                .unwrap_or(false)
     }
 }
 
@@ -363,7 +411,10 @@ impl<R: Read> Iterator for TraceReader<R> {
 }
 
 /// Decodes one CBOR item, telling a clean end of input from a cut item.
-fn read_item<R: Read>(input: &mut Counting<BufReader<R>>, records: u64) -> Result<Item, TraceError> {
+fn read_item<R: Read>(
+    input: &mut Counting<BufReader<R>>,
+    records: u64,
+) -> Result<Item, TraceError> {
     let offset = input.count;
     match input.inner.fill_buf() {
         Ok([]) => return Ok(Item::Eof),
@@ -373,9 +424,16 @@ fn read_item<R: Read>(input: &mut Counting<BufReader<R>>, records: u64) -> Resul
     match ciborium::de::from_reader_with_recursion_limit::<Value, _>(&mut *input, RECURSION_LIMIT) {
         Ok(v) => Ok(Item::Value(v)),
         Err(ciborium::de::Error::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
-            Err(TraceError::Truncated { offset, records, dangling: input.count - offset })
+            Err(TraceError::Truncated {
+                offset,
+                records,
+                dangling: input.count - offset,
+            })
         }
-        Err(ciborium::de::Error::Io(source)) => Err(TraceError::Io { offset: input.count, source }),
+        Err(ciborium::de::Error::Io(source)) => Err(TraceError::Io {
+            offset: input.count,
+            source,
+        }),
         Err(ciborium::de::Error::Syntax(at)) => Err(TraceError::Corrupt {
             offset,
             detail: format!("invalid CBOR at byte {}", offset + at as u64),
@@ -406,12 +464,17 @@ fn header_from_value(value: Value) -> Result<Header, TraceError> {
         .and_then(|i| u32::try_from(i).ok())
         .ok_or_else(|| corrupt("the header has no format_version".into()))?;
     if version > FORMAT_VERSION {
-        return Err(TraceError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
+        return Err(TraceError::UnsupportedVersion {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
     }
     if version == 0 {
         return Err(corrupt("format_version 0 is not a valid version".into()));
     }
-    value.deserialized::<Header>().map_err(|e| corrupt(format!("bad header: {e}")))
+    value
+        .deserialized::<Header>()
+        .map_err(|e| corrupt(format!("bad header: {e}")))
 }
 
 fn record_from_value(value: Value, offset: u64) -> Result<Record, TraceError> {
@@ -429,13 +492,19 @@ fn record_from_value(value: Value, offset: u64) -> Result<Record, TraceError> {
     };
     if !RECORD_TAGS.contains(&tag.as_str()) {
         if tag == "Unknown" || tag.is_empty() || !tag.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(TraceError::Corrupt { offset, detail: format!("invalid record kind {tag:?}") });
+            return Err(TraceError::Corrupt {
+                offset,
+                detail: format!("invalid record kind {tag:?}"),
+            });
         }
         return Ok(Record::Unknown { tag });
     }
     value
         .deserialized::<Record>()
-        .map_err(|e| TraceError::Corrupt { offset, detail: format!("bad {tag} record: {e}") })
+        .map_err(|e| TraceError::Corrupt {
+            offset,
+            detail: format!("bad {tag} record: {e}"),
+        })
 }
 
 /// Reads a whole trace held in memory; convenience for tests and small tools.

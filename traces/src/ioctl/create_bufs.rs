@@ -16,8 +16,18 @@ pub const VIDIOC_CREATE_BUFS: u32 = iowr(b'V', 92, C::SIZE);
 pub const VIDIOC_REMOVE_BUFS: u32 = iowr(b'V', 104, R::SIZE);
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
-    IoctlInfo::new("VIDIOC_CREATE_BUFS", VIDIOC_CREATE_BUFS, ArgType::CreateBuffers, Family::V4l2),
-    IoctlInfo::new("VIDIOC_REMOVE_BUFS", VIDIOC_REMOVE_BUFS, ArgType::RemoveBuffers, Family::V4l2),
+    IoctlInfo::new(
+        "VIDIOC_CREATE_BUFS",
+        VIDIOC_CREATE_BUFS,
+        ArgType::CreateBuffers,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_REMOVE_BUFS",
+        VIDIOC_REMOVE_BUFS,
+        ArgType::RemoveBuffers,
+        Family::V4l2,
+    ),
 ];
 
 /// `struct v4l2_create_buffers`.
@@ -56,9 +66,21 @@ impl fmt::Display for CreateBuffers {
                 .field("count", self.count)
                 .field("memory", names::enum_name(names::MEMORY, self.memory))
                 .field("format", &self.format)
-                .field_if(self.capabilities != 0, "capabilities", names::flags(names::BUF_CAPS, self.capabilities))
-                .field_if(self.flags != 0, "flags", names::flags(names::MEMORY_FLAGS, self.flags))
-                .field_if(self.max_num_buffers != 0, "max_num_buffers", self.max_num_buffers)
+                .field_if(
+                    self.capabilities != 0,
+                    "capabilities",
+                    names::flags(names::BUF_CAPS, self.capabilities),
+                )
+                .field_if(
+                    self.flags != 0,
+                    "flags",
+                    names::flags(names::MEMORY_FLAGS, self.flags),
+                )
+                .field_if(
+                    self.max_num_buffers != 0,
+                    "max_num_buffers",
+                    self.max_num_buffers,
+                )
                 .finish(),
         )
     }
@@ -76,7 +98,11 @@ pub struct RemoveBuffers {
 impl RemoveBuffers {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let r = Raw::new(bytes, R::SIZE, "v4l2_remove_buffers")?;
-        Ok(RemoveBuffers { index: r.u32(R::INDEX), count: r.u32(R::COUNT), buf_type: r.u32(R::TYPE) })
+        Ok(RemoveBuffers {
+            index: r.u32(R::INDEX),
+            count: r.u32(R::COUNT),
+            buf_type: r.u32(R::TYPE),
+        })
     }
 }
 

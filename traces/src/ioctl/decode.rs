@@ -17,7 +17,11 @@ use crate::record::{Ioctl, Payload, PayloadKind};
 pub enum DecodeError {
     /// Fewer bytes were captured than the struct needs.
     #[error("{what}: {got} of {need} bytes captured")]
-    Short { what: &'static str, need: usize, got: usize },
+    Short {
+        what: &'static str,
+        need: usize,
+        got: usize,
+    },
     /// Nothing was captured for this side of the call.
     #[error("not captured")]
     Missing,
@@ -59,7 +63,9 @@ pub enum Arg {
     DmaBufSync(dma_buf::Sync),
     DmaBufSyncFile(dma_buf::SyncFile),
     /// A known ioctl whose argument this crate does not decode, or an unknown ioctl.
-    Opaque { len: usize },
+    Opaque {
+        len: usize,
+    },
 }
 
 impl fmt::Display for Arg {
@@ -111,7 +117,11 @@ pub enum Side {
 }
 
 /// The bytes of the payload of `kind` for `side`, falling back to the other side.
-pub(crate) fn payload_bytes<'a>(payloads: &'a [Payload], kind: &PayloadKind, side: Side) -> Option<&'a [u8]> {
+pub(crate) fn payload_bytes<'a>(
+    payloads: &'a [Payload],
+    kind: &PayloadKind,
+    side: Side,
+) -> Option<&'a [u8]> {
     let p = payloads.iter().find(|p| &p.kind == kind)?;
     let (first, second) = match side {
         Side::Before => (&p.before, &p.after),
@@ -145,7 +155,12 @@ fn int(bytes: &[u8]) -> Result<i32, DecodeError> {
     Ok(raw.i32(0))
 }
 
-fn decode_info(info: &IoctlInfo, bytes: &[u8], payloads: &[Payload], side: Side) -> Result<Arg, DecodeError> {
+fn decode_info(
+    info: &IoctlInfo,
+    bytes: &[u8],
+    payloads: &[Payload],
+    side: Side,
+) -> Result<Arg, DecodeError> {
     Ok(match info.arg {
         ArgType::None => Arg::None,
         ArgType::Int => Arg::Int(int(bytes)?),
@@ -182,7 +197,9 @@ fn decode_info(info: &IoctlInfo, bytes: &[u8], payloads: &[Payload], side: Side)
         ArgType::Selection => Arg::Selection(misc::Selection::decode(bytes)?),
         ArgType::MediaDeviceInfo => Arg::MediaDeviceInfo(media::DeviceInfo::decode(bytes)?),
         ArgType::MediaEntityDesc => Arg::MediaEntityDesc(media::EntityDesc::decode(bytes)?),
-        ArgType::MediaTopology => Arg::MediaTopology(media::Topology::decode(bytes, payloads, side)?),
+        ArgType::MediaTopology => {
+            Arg::MediaTopology(media::Topology::decode(bytes, payloads, side)?)
+        }
         ArgType::DmaBufSync => Arg::DmaBufSync(dma_buf::Sync::decode(bytes)?),
         ArgType::DmaBufSyncFile => Arg::DmaBufSyncFile(dma_buf::SyncFile::decode(bytes)?),
         ArgType::EncoderCmd
@@ -245,7 +262,10 @@ pub(crate) struct Fields {
 
 impl Fields {
     pub(crate) fn new() -> Self {
-        Fields { out: String::from("{"), any: false }
+        Fields {
+            out: String::from("{"),
+            any: false,
+        }
     }
     pub(crate) fn field(&mut self, name: &str, value: impl fmt::Display) -> &mut Self {
         use fmt::Write;
@@ -257,7 +277,12 @@ impl Fields {
         self
     }
     /// Adds the field only when `cond` holds.
-    pub(crate) fn field_if(&mut self, cond: bool, name: &str, value: impl fmt::Display) -> &mut Self {
+    pub(crate) fn field_if(
+        &mut self,
+        cond: bool,
+        name: &str,
+        value: impl fmt::Display,
+    ) -> &mut Self {
         if cond {
             self.field(name, value);
         }

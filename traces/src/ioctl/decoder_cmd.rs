@@ -17,10 +17,30 @@ pub const VIDIOC_DECODER_CMD: u32 = iowr(b'V', 96, D::SIZE);
 pub const VIDIOC_TRY_DECODER_CMD: u32 = iowr(b'V', 97, D::SIZE);
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
-    IoctlInfo::new("VIDIOC_ENCODER_CMD", VIDIOC_ENCODER_CMD, ArgType::EncoderCmd, Family::V4l2),
-    IoctlInfo::new("VIDIOC_TRY_ENCODER_CMD", VIDIOC_TRY_ENCODER_CMD, ArgType::EncoderCmd, Family::V4l2),
-    IoctlInfo::new("VIDIOC_DECODER_CMD", VIDIOC_DECODER_CMD, ArgType::DecoderCmd, Family::V4l2),
-    IoctlInfo::new("VIDIOC_TRY_DECODER_CMD", VIDIOC_TRY_DECODER_CMD, ArgType::DecoderCmd, Family::V4l2),
+    IoctlInfo::new(
+        "VIDIOC_ENCODER_CMD",
+        VIDIOC_ENCODER_CMD,
+        ArgType::EncoderCmd,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_TRY_ENCODER_CMD",
+        VIDIOC_TRY_ENCODER_CMD,
+        ArgType::EncoderCmd,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_DECODER_CMD",
+        VIDIOC_DECODER_CMD,
+        ArgType::DecoderCmd,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_TRY_DECODER_CMD",
+        VIDIOC_TRY_DECODER_CMD,
+        ArgType::DecoderCmd,
+        Family::V4l2,
+    ),
 ];
 
 /// `V4L2_DEC_CMD_START`.

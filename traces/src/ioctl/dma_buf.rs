@@ -18,11 +18,36 @@ pub const DMA_BUF_IOCTL_EXPORT_SYNC_FILE: u32 = iowr(b'b', 2, X::SIZE);
 pub const DMA_BUF_IOCTL_IMPORT_SYNC_FILE: u32 = iow(b'b', 3, X::SIZE);
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
-    IoctlInfo::new("DMA_BUF_IOCTL_SYNC", DMA_BUF_IOCTL_SYNC, ArgType::DmaBufSync, Family::DmaBuf),
-    IoctlInfo::new("DMA_BUF_SET_NAME_A", DMA_BUF_SET_NAME_A, ArgType::Opaque, Family::DmaBuf),
-    IoctlInfo::new("DMA_BUF_SET_NAME_B", DMA_BUF_SET_NAME_B, ArgType::Opaque, Family::DmaBuf),
-    IoctlInfo::new("DMA_BUF_IOCTL_EXPORT_SYNC_FILE", DMA_BUF_IOCTL_EXPORT_SYNC_FILE, ArgType::DmaBufSyncFile, Family::DmaBuf),
-    IoctlInfo::new("DMA_BUF_IOCTL_IMPORT_SYNC_FILE", DMA_BUF_IOCTL_IMPORT_SYNC_FILE, ArgType::DmaBufSyncFile, Family::DmaBuf),
+    IoctlInfo::new(
+        "DMA_BUF_IOCTL_SYNC",
+        DMA_BUF_IOCTL_SYNC,
+        ArgType::DmaBufSync,
+        Family::DmaBuf,
+    ),
+    IoctlInfo::new(
+        "DMA_BUF_SET_NAME_A",
+        DMA_BUF_SET_NAME_A,
+        ArgType::Opaque,
+        Family::DmaBuf,
+    ),
+    IoctlInfo::new(
+        "DMA_BUF_SET_NAME_B",
+        DMA_BUF_SET_NAME_B,
+        ArgType::Opaque,
+        Family::DmaBuf,
+    ),
+    IoctlInfo::new(
+        "DMA_BUF_IOCTL_EXPORT_SYNC_FILE",
+        DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
+        ArgType::DmaBufSyncFile,
+        Family::DmaBuf,
+    ),
+    IoctlInfo::new(
+        "DMA_BUF_IOCTL_IMPORT_SYNC_FILE",
+        DMA_BUF_IOCTL_IMPORT_SYNC_FILE,
+        ArgType::DmaBufSyncFile,
+        Family::DmaBuf,
+    ),
 ];
 
 /// `DMA_BUF_SYNC_END`.
@@ -37,7 +62,9 @@ pub struct Sync {
 impl Sync {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let r = Raw::new(bytes, S::SIZE, "dma_buf_sync")?;
-        Ok(Sync { flags: r.u64(S::FLAGS) })
+        Ok(Sync {
+            flags: r.u64(S::FLAGS),
+        })
     }
     /// Whether this opens (START) rather than closes (END) a CPU access.
     pub fn is_start(&self) -> bool {
@@ -47,7 +74,11 @@ impl Sync {
 
 impl fmt::Display for Sync {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&Fields::new().field("flags", names::dma_buf_sync_flags(self.flags)).finish())
+        f.write_str(
+            &Fields::new()
+                .field("flags", names::dma_buf_sync_flags(self.flags))
+                .finish(),
+        )
     }
 }
 
@@ -61,12 +92,20 @@ pub struct SyncFile {
 impl SyncFile {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let r = Raw::new(bytes, X::SIZE, "dma_buf_export_sync_file")?;
-        Ok(SyncFile { flags: r.u32(0), fd: r.i32(4) })
+        Ok(SyncFile {
+            flags: r.u32(0),
+            fd: r.i32(4),
+        })
     }
 }
 
 impl fmt::Display for SyncFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&Fields::new().field("flags", names::dma_buf_sync_flags(self.flags.into())).field("fd", self.fd).finish())
+        f.write_str(
+            &Fields::new()
+                .field("flags", names::dma_buf_sync_flags(self.flags.into()))
+                .field("fd", self.fd)
+                .finish(),
+        )
     }
 }

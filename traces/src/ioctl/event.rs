@@ -17,9 +17,24 @@ pub const VIDIOC_SUBSCRIBE_EVENT: u32 = iow(b'V', 90, S::SIZE);
 pub const VIDIOC_UNSUBSCRIBE_EVENT: u32 = iow(b'V', 91, S::SIZE);
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
-    IoctlInfo::new("VIDIOC_DQEVENT", VIDIOC_DQEVENT, ArgType::Event, Family::V4l2),
-    IoctlInfo::new("VIDIOC_SUBSCRIBE_EVENT", VIDIOC_SUBSCRIBE_EVENT, ArgType::EventSubscription, Family::V4l2),
-    IoctlInfo::new("VIDIOC_UNSUBSCRIBE_EVENT", VIDIOC_UNSUBSCRIBE_EVENT, ArgType::EventSubscription, Family::V4l2),
+    IoctlInfo::new(
+        "VIDIOC_DQEVENT",
+        VIDIOC_DQEVENT,
+        ArgType::Event,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_SUBSCRIBE_EVENT",
+        VIDIOC_SUBSCRIBE_EVENT,
+        ArgType::EventSubscription,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_UNSUBSCRIBE_EVENT",
+        VIDIOC_UNSUBSCRIBE_EVENT,
+        ArgType::EventSubscription,
+        Family::V4l2,
+    ),
 ];
 
 /// `struct v4l2_event_subscription`.
@@ -34,7 +49,11 @@ pub struct EventSubscription {
 impl EventSubscription {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let r = Raw::new(bytes, S::SIZE, "v4l2_event_subscription")?;
-        Ok(EventSubscription { event_type: r.u32(S::TYPE), id: r.u32(S::ID), flags: r.u32(S::FLAGS) })
+        Ok(EventSubscription {
+            event_type: r.u32(S::TYPE),
+            id: r.u32(S::ID),
+            flags: r.u32(S::FLAGS),
+        })
     }
 }
 
@@ -51,7 +70,11 @@ impl fmt::Display for EventSubscription {
         } else {
             w.field_if(self.id != 0, "id", self.id);
         }
-        w.field_if(self.flags != 0, "flags", names::flags(names::EVENT_SUB_FLAGS, self.flags));
+        w.field_if(
+            self.flags != 0,
+            "flags",
+            names::flags(names::EVENT_SUB_FLAGS, self.flags),
+        );
         f.write_str(&w.finish())
     }
 }
@@ -62,7 +85,16 @@ pub enum EventData {
     /// V4L2_EVENT_SOURCE_CHANGE: `changes` (RESOLUTION).
     SourceChange { changes: u32 },
     /// V4L2_EVENT_CTRL.
-    Ctrl { changes: u32, ctrl_type: u32, value64: i64, flags: u32, minimum: i32, maximum: i32, step: i32, default_value: i32 },
+    Ctrl {
+        changes: u32,
+        ctrl_type: u32,
+        value64: i64,
+        flags: u32,
+        minimum: i32,
+        maximum: i32,
+        step: i32,
+        default_value: i32,
+    },
     /// Anything else.
     Other,
 }
@@ -85,7 +117,9 @@ impl Event {
         let r = Raw::new(bytes, E::SIZE, "v4l2_event")?;
         let event_type = r.u32(E::TYPE);
         let data = match event_type {
-            names::EVENT_SOURCE_CHANGE => EventData::SourceChange { changes: r.u32(E::U_SRC_CHANGE_CHANGES) },
+            names::EVENT_SOURCE_CHANGE => EventData::SourceChange {
+                changes: r.u32(E::U_SRC_CHANGE_CHANGES),
+            },
             names::EVENT_CTRL => EventData::Ctrl {
                 changes: r.u32(E::U_CTRL_CHANGES),
                 ctrl_type: r.u32(E::U_CTRL_TYPE),
@@ -118,14 +152,17 @@ impl fmt::Display for Event {
             EventData::SourceChange { changes } => {
                 w.field("changes", names::flags(names::EVENT_SRC_CHANGES, *changes));
             }
-            EventData::Ctrl { changes, value64, .. } => {
+            EventData::Ctrl {
+                changes, value64, ..
+            } => {
                 w.field("id", control_label(self.id))
                     .field("changes", names::flags(names::EVENT_CTRL_CHANGES, *changes))
                     .field("value", value64);
             }
             EventData::Other => {}
         }
-        w.field("pending", self.pending).field("sequence", self.sequence);
+        w.field("pending", self.pending)
+            .field("sequence", self.sequence);
         f.write_str(&w.finish())
     }
 }

@@ -12,8 +12,12 @@ use super::{iowr, ArgType, Family, IoctlInfo};
 
 pub const VIDIOC_EXPBUF: u32 = iowr(b'V', 16, L::SIZE);
 
-pub(super) const IOCTLS: &[IoctlInfo] =
-    &[IoctlInfo::new("VIDIOC_EXPBUF", VIDIOC_EXPBUF, ArgType::ExportBuffer, Family::V4l2)];
+pub(super) const IOCTLS: &[IoctlInfo] = &[IoctlInfo::new(
+    "VIDIOC_EXPBUF",
+    VIDIOC_EXPBUF,
+    ArgType::ExportBuffer,
+    Family::V4l2,
+)];
 
 /// `struct v4l2_exportbuffer`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -21,11 +21,36 @@ pub const VIDIOC_S_EXT_CTRLS: u32 = iowr(b'V', 72, L::SIZE);
 pub const VIDIOC_TRY_EXT_CTRLS: u32 = iowr(b'V', 73, L::SIZE);
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
-    IoctlInfo::new("VIDIOC_G_CTRL", VIDIOC_G_CTRL, ArgType::Control, Family::V4l2),
-    IoctlInfo::new("VIDIOC_S_CTRL", VIDIOC_S_CTRL, ArgType::Control, Family::V4l2),
-    IoctlInfo::new("VIDIOC_G_EXT_CTRLS", VIDIOC_G_EXT_CTRLS, ArgType::ExtControls, Family::V4l2),
-    IoctlInfo::new("VIDIOC_S_EXT_CTRLS", VIDIOC_S_EXT_CTRLS, ArgType::ExtControls, Family::V4l2),
-    IoctlInfo::new("VIDIOC_TRY_EXT_CTRLS", VIDIOC_TRY_EXT_CTRLS, ArgType::ExtControls, Family::V4l2),
+    IoctlInfo::new(
+        "VIDIOC_G_CTRL",
+        VIDIOC_G_CTRL,
+        ArgType::Control,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_S_CTRL",
+        VIDIOC_S_CTRL,
+        ArgType::Control,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_G_EXT_CTRLS",
+        VIDIOC_G_EXT_CTRLS,
+        ArgType::ExtControls,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_S_EXT_CTRLS",
+        VIDIOC_S_EXT_CTRLS,
+        ArgType::ExtControls,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_TRY_EXT_CTRLS",
+        VIDIOC_TRY_EXT_CTRLS,
+        ArgType::ExtControls,
+        Family::V4l2,
+    ),
 ];
 
 /// `V4L2_CTRL_MAX_DIMS`-independent cap on controls per call (the kernel's `V4L2_CID_MAX_CTRLS`).
@@ -49,13 +74,21 @@ pub struct Control {
 impl Control {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let r = Raw::new(bytes, C::SIZE, "v4l2_control")?;
-        Ok(Control { id: r.u32(0), value: r.i32(4) })
+        Ok(Control {
+            id: r.u32(0),
+            value: r.i32(4),
+        })
     }
 }
 
 impl fmt::Display for Control {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&Fields::new().field("id", control_label(self.id)).field("value", self.value).finish())
+        f.write_str(
+            &Fields::new()
+                .field("id", control_label(self.id))
+                .field("value", self.value)
+                .finish(),
+        )
     }
 }
 
@@ -95,7 +128,11 @@ impl ExtControl {
             name: controls::control_name(id),
             size,
             value64,
-            payload_len: if size == 0 { None } else { payload.map(<[u8]>::len) },
+            payload_len: if size == 0 {
+                None
+            } else {
+                payload.map(<[u8]>::len)
+            },
             decoded,
         })
     }
@@ -186,7 +223,8 @@ pub fn which_name(which: u32) -> String {
 impl fmt::Display for ExtControls {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut w = Fields::new();
-        w.field("which", which_name(self.which)).field("count", self.count);
+        w.field("which", which_name(self.which))
+            .field("count", self.count);
         if self.is_request() {
             w.field("request_fd", self.request_fd);
         }

@@ -21,11 +21,26 @@ pub const VIDIOC_TRY_FMT: u32 = iowr(b'V', 64, F::SIZE);
 pub const VIDIOC_ENUM_FRAMESIZES: u32 = iowr(b'V', 74, Z::SIZE);
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
-    IoctlInfo::new("VIDIOC_ENUM_FMT", VIDIOC_ENUM_FMT, ArgType::FmtDesc, Family::V4l2),
+    IoctlInfo::new(
+        "VIDIOC_ENUM_FMT",
+        VIDIOC_ENUM_FMT,
+        ArgType::FmtDesc,
+        Family::V4l2,
+    ),
     IoctlInfo::new("VIDIOC_G_FMT", VIDIOC_G_FMT, ArgType::Format, Family::V4l2),
     IoctlInfo::new("VIDIOC_S_FMT", VIDIOC_S_FMT, ArgType::Format, Family::V4l2),
-    IoctlInfo::new("VIDIOC_TRY_FMT", VIDIOC_TRY_FMT, ArgType::Format, Family::V4l2),
-    IoctlInfo::new("VIDIOC_ENUM_FRAMESIZES", VIDIOC_ENUM_FRAMESIZES, ArgType::FrmSizeEnum, Family::V4l2),
+    IoctlInfo::new(
+        "VIDIOC_TRY_FMT",
+        VIDIOC_TRY_FMT,
+        ArgType::Format,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_ENUM_FRAMESIZES",
+        VIDIOC_ENUM_FRAMESIZES,
+        ArgType::FrmSizeEnum,
+        Family::V4l2,
+    ),
 ];
 
 /// `VIDEO_MAX_PLANES`.
@@ -66,7 +81,11 @@ impl fmt::Display for FmtDesc {
                 .field("flags", names::flags(names::FMT_FLAGS, self.flags))
                 .field("description", quoted(&self.description))
                 .field("pixelformat", self.pixelformat)
-                .field_if(self.mbus_code != 0, "mbus_code", format!("{:#x}", self.mbus_code))
+                .field_if(
+                    self.mbus_code != 0,
+                    "mbus_code",
+                    format!("{:#x}", self.mbus_code),
+                )
                 .finish(),
         )
     }
@@ -89,10 +108,25 @@ impl Colorimetry {
         if self.is_default() {
             return;
         }
-        w.field("colorspace", names::enum_name(names::COLORSPACES, self.colorspace));
-        w.field_if(self.ycbcr_enc != 0, "ycbcr_enc", names::enum_name(names::YCBCR_ENCS, self.ycbcr_enc.into()));
-        w.field_if(self.quantization != 0, "quantization", names::enum_name(names::QUANTIZATIONS, self.quantization.into()));
-        w.field_if(self.xfer_func != 0, "xfer_func", names::enum_name(names::XFER_FUNCS, self.xfer_func.into()));
+        w.field(
+            "colorspace",
+            names::enum_name(names::COLORSPACES, self.colorspace),
+        );
+        w.field_if(
+            self.ycbcr_enc != 0,
+            "ycbcr_enc",
+            names::enum_name(names::YCBCR_ENCS, self.ycbcr_enc.into()),
+        );
+        w.field_if(
+            self.quantization != 0,
+            "quantization",
+            names::enum_name(names::QUANTIZATIONS, self.quantization.into()),
+        );
+        w.field_if(
+            self.xfer_func != 0,
+            "xfer_func",
+            names::enum_name(names::XFER_FUNCS, self.xfer_func.into()),
+        );
     }
 }
 
@@ -119,7 +153,11 @@ pub struct PlanePixFormat {
 
 impl fmt::Display for PlanePixFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{{sizeimage={}, bytesperline={}}}", self.sizeimage, self.bytesperline)
+        write!(
+            f,
+            "{{sizeimage={}, bytesperline={}}}",
+            self.sizeimage, self.bytesperline
+        )
     }
 }
 
@@ -247,7 +285,11 @@ impl fmt::Display for Format {
                     .field("bytesperline", p.bytesperline)
                     .field("sizeimage", p.sizeimage);
                 p.colorimetry.write(&mut w);
-                w.field_if(p.flags != 0, "flags", names::flags(names::PIX_FMT_FLAGS, p.flags));
+                w.field_if(
+                    p.flags != 0,
+                    "flags",
+                    names::flags(names::PIX_FMT_FLAGS, p.flags),
+                );
             }
             FormatKind::PixMp(p) => {
                 w.field("width", p.width)
@@ -255,8 +297,13 @@ impl fmt::Display for Format {
                     .field("pixelformat", p.pixelformat)
                     .field("field", names::enum_name(names::FIELDS, p.field));
                 p.colorimetry.write(&mut w);
-                w.field("num_planes", p.num_planes).field("plane_fmt", list(&p.plane_fmt));
-                w.field_if(p.flags != 0, "flags", names::flags(names::PIX_FMT_FLAGS, p.flags.into()));
+                w.field("num_planes", p.num_planes)
+                    .field("plane_fmt", list(&p.plane_fmt));
+                w.field_if(
+                    p.flags != 0,
+                    "flags",
+                    names::flags(names::PIX_FMT_FLAGS, p.flags.into()),
+                );
             }
             FormatKind::Other => {}
         }
@@ -267,8 +314,18 @@ impl fmt::Display for Format {
 /// The size union of `struct v4l2_frmsizeenum`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum FrmSize {
-    Discrete { width: u32, height: u32 },
-    Stepwise { min_width: u32, max_width: u32, step_width: u32, min_height: u32, max_height: u32, step_height: u32 },
+    Discrete {
+        width: u32,
+        height: u32,
+    },
+    Stepwise {
+        min_width: u32,
+        max_width: u32,
+        step_width: u32,
+        min_height: u32,
+        max_height: u32,
+        step_height: u32,
+    },
 }
 
 /// `struct v4l2_frmsizeenum`.
@@ -286,7 +343,10 @@ impl FrmSizeEnum {
         let r = Raw::new(bytes, Z::SIZE, "v4l2_frmsizeenum")?;
         let size_type = r.u32(Z::TYPE);
         let size = if size_type == 1 {
-            FrmSize::Discrete { width: r.u32(Z::DISCRETE), height: r.u32(Z::DISCRETE + 4) }
+            FrmSize::Discrete {
+                width: r.u32(Z::DISCRETE),
+                height: r.u32(Z::DISCRETE + 4),
+            }
         } else {
             FrmSize::Stepwise {
                 min_width: r.u32(Z::STEPWISE),
@@ -297,7 +357,12 @@ impl FrmSizeEnum {
                 step_height: r.u32(Z::STEPWISE_STEP_HEIGHT),
             }
         };
-        Ok(FrmSizeEnum { index: r.u32(Z::INDEX), pixel_format: Fourcc(r.u32(Z::PIXEL_FORMAT)), size_type, size })
+        Ok(FrmSizeEnum {
+            index: r.u32(Z::INDEX),
+            pixel_format: Fourcc(r.u32(Z::PIXEL_FORMAT)),
+            size_type,
+            size,
+        })
     }
 }
 
@@ -306,14 +371,27 @@ impl fmt::Display for FrmSizeEnum {
         let mut w = Fields::new();
         w.field("index", self.index)
             .field("pixel_format", self.pixel_format)
-            .field("type", names::enum_name(names::FRMSIZE_TYPES, self.size_type));
+            .field(
+                "type",
+                names::enum_name(names::FRMSIZE_TYPES, self.size_type),
+            );
         match self.size {
             FrmSize::Discrete { width, height } => {
                 w.field("discrete", format!("{width}x{height}"));
             }
-            FrmSize::Stepwise { min_width, max_width, step_width, min_height, max_height, step_height } => {
+            FrmSize::Stepwise {
+                min_width,
+                max_width,
+                step_width,
+                min_height,
+                max_height,
+                step_height,
+            } => {
                 w.field("width", format!("{min_width}..{max_width}/{step_width}"))
-                    .field("height", format!("{min_height}..{max_height}/{step_height}"));
+                    .field(
+                        "height",
+                        format!("{min_height}..{max_height}/{step_height}"),
+                    );
             }
         }
         f.write_str(&w.finish())

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use super::decode::{payload_bytes, quoted, DecodeError, Fields, Side};
 use super::layout::{
-    media_device_info as DI, media_entity_desc as ED, media_link_desc as LD, media_links_enum as LE,
-    media_v2_entity as VE, media_v2_interface as VI, media_v2_link as VL, media_v2_pad as VP,
-    media_v2_topology as T,
+    media_device_info as DI, media_entity_desc as ED, media_link_desc as LD,
+    media_links_enum as LE, media_v2_entity as VE, media_v2_interface as VI, media_v2_link as VL,
+    media_v2_pad as VP, media_v2_topology as T,
 };
 use super::names;
 use super::raw::{elements, Raw};
@@ -25,12 +25,42 @@ pub const MEDIA_IOC_G_TOPOLOGY: u32 = iowr(b'|', 0x04, T::SIZE);
 pub const MEDIA_IOC_REQUEST_ALLOC: u32 = ior(b'|', 0x05, 4);
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
-    IoctlInfo::new("MEDIA_IOC_DEVICE_INFO", MEDIA_IOC_DEVICE_INFO, ArgType::MediaDeviceInfo, Family::Media),
-    IoctlInfo::new("MEDIA_IOC_ENUM_ENTITIES", MEDIA_IOC_ENUM_ENTITIES, ArgType::MediaEntityDesc, Family::Media),
-    IoctlInfo::new("MEDIA_IOC_ENUM_LINKS", MEDIA_IOC_ENUM_LINKS, ArgType::MediaLinksEnum, Family::Media),
-    IoctlInfo::new("MEDIA_IOC_SETUP_LINK", MEDIA_IOC_SETUP_LINK, ArgType::MediaLinkDesc, Family::Media),
-    IoctlInfo::new("MEDIA_IOC_G_TOPOLOGY", MEDIA_IOC_G_TOPOLOGY, ArgType::MediaTopology, Family::Media),
-    IoctlInfo::new("MEDIA_IOC_REQUEST_ALLOC", MEDIA_IOC_REQUEST_ALLOC, ArgType::Int, Family::Media),
+    IoctlInfo::new(
+        "MEDIA_IOC_DEVICE_INFO",
+        MEDIA_IOC_DEVICE_INFO,
+        ArgType::MediaDeviceInfo,
+        Family::Media,
+    ),
+    IoctlInfo::new(
+        "MEDIA_IOC_ENUM_ENTITIES",
+        MEDIA_IOC_ENUM_ENTITIES,
+        ArgType::MediaEntityDesc,
+        Family::Media,
+    ),
+    IoctlInfo::new(
+        "MEDIA_IOC_ENUM_LINKS",
+        MEDIA_IOC_ENUM_LINKS,
+        ArgType::MediaLinksEnum,
+        Family::Media,
+    ),
+    IoctlInfo::new(
+        "MEDIA_IOC_SETUP_LINK",
+        MEDIA_IOC_SETUP_LINK,
+        ArgType::MediaLinkDesc,
+        Family::Media,
+    ),
+    IoctlInfo::new(
+        "MEDIA_IOC_G_TOPOLOGY",
+        MEDIA_IOC_G_TOPOLOGY,
+        ArgType::MediaTopology,
+        Family::Media,
+    ),
+    IoctlInfo::new(
+        "MEDIA_IOC_REQUEST_ALLOC",
+        MEDIA_IOC_REQUEST_ALLOC,
+        ArgType::Int,
+        Family::Media,
+    ),
 ];
 
 /// Most topology elements decoded per array (hostile counts are clamped to this).
@@ -85,9 +115,19 @@ impl fmt::Display for DeviceInfo {
                 .field("model", quoted(&self.model))
                 .field_if(!self.serial.is_empty(), "serial", quoted(&self.serial))
                 .field("bus_info", quoted(&self.bus_info))
-                .field("media_version", super::querycap::kernel_version(self.media_version))
-                .field_if(self.hw_revision != 0, "hw_revision", format!("{:#x}", self.hw_revision))
-                .field("driver_version", super::querycap::kernel_version(self.driver_version))
+                .field(
+                    "media_version",
+                    super::querycap::kernel_version(self.media_version),
+                )
+                .field_if(
+                    self.hw_revision != 0,
+                    "hw_revision",
+                    format!("{:#x}", self.hw_revision),
+                )
+                .field(
+                    "driver_version",
+                    super::querycap::kernel_version(self.driver_version),
+                )
                 .finish(),
         )
     }
@@ -129,11 +169,22 @@ impl fmt::Display for EntityDesc {
             &Fields::new()
                 .field("id", format!("{:#x}", self.id))
                 .field("name", quoted(&self.name))
-                .field("type", names::enum_name(names::MEDIA_ENT_FUNCTIONS, self.entity_type))
-                .field_if(self.flags != 0, "flags", names::flags(names::MEDIA_ENT_FLAGS, self.flags))
+                .field(
+                    "type",
+                    names::enum_name(names::MEDIA_ENT_FUNCTIONS, self.entity_type),
+                )
+                .field_if(
+                    self.flags != 0,
+                    "flags",
+                    names::flags(names::MEDIA_ENT_FLAGS, self.flags),
+                )
                 .field("pads", self.pads)
                 .field("links", self.links)
-                .field_if(self.major != 0 || self.minor != 0, "dev", format!("{}:{}", self.major, self.minor))
+                .field_if(
+                    self.major != 0 || self.minor != 0,
+                    "dev",
+                    format!("{}:{}", self.major, self.minor),
+                )
                 .finish(),
         )
     }
@@ -194,17 +245,28 @@ pub struct Topology {
     pub links: Vec<Link>,
 }
 
-fn array<'a>(payloads: &'a [Payload], kind: PayloadKind, side: Side, size: usize, count: u32) -> impl Iterator<Item = Raw<'a>> {
+fn array<'a>(
+    payloads: &'a [Payload],
+    kind: PayloadKind,
+    side: Side,
+    size: usize,
+    count: u32,
+) -> impl Iterator<Item = Raw<'a>> {
     let bytes = payload_bytes(payloads, &kind, side).unwrap_or(&[]);
-    elements(bytes, size, count.min(MAX_TOPOLOGY_ELEMENTS) as usize).filter_map(move |b| Raw::new(b, size, "").ok())
+    elements(bytes, size, count.min(MAX_TOPOLOGY_ELEMENTS) as usize)
+        .filter_map(move |b| Raw::new(b, size, "").ok())
 }
 
 impl Topology {
     /// Decodes the struct and folds in the four arrays from `payloads`.
     pub fn decode(bytes: &[u8], payloads: &[Payload], side: Side) -> Result<Self, DecodeError> {
         let r = Raw::new(bytes, T::SIZE, "media_v2_topology")?;
-        let (ne, ni, np, nl) =
-            (r.u32(T::NUM_ENTITIES), r.u32(T::NUM_INTERFACES), r.u32(T::NUM_PADS), r.u32(T::NUM_LINKS));
+        let (ne, ni, np, nl) = (
+            r.u32(T::NUM_ENTITIES),
+            r.u32(T::NUM_INTERFACES),
+            r.u32(T::NUM_PADS),
+            r.u32(T::NUM_LINKS),
+        );
         Ok(Topology {
             topology_version: r.u64(T::TOPOLOGY_VERSION),
             num_entities: ne,
@@ -223,15 +285,21 @@ impl Topology {
                     flags: e.u32(VE::FLAGS),
                 })
                 .collect(),
-            interfaces: array(payloads, PayloadKind::TopologyInterfaces, side, VI::SIZE, ni)
-                .map(|i| Interface {
-                    id: i.u32(VI::ID),
-                    intf_type: i.u32(VI::INTF_TYPE),
-                    flags: i.u32(VI::FLAGS),
-                    major: i.u32(VI::DEVNODE),
-                    minor: i.u32(VI::DEVNODE + 4),
-                })
-                .collect(),
+            interfaces: array(
+                payloads,
+                PayloadKind::TopologyInterfaces,
+                side,
+                VI::SIZE,
+                ni,
+            )
+            .map(|i| Interface {
+                id: i.u32(VI::ID),
+                intf_type: i.u32(VI::INTF_TYPE),
+                flags: i.u32(VI::FLAGS),
+                major: i.u32(VI::DEVNODE),
+                minor: i.u32(VI::DEVNODE + 4),
+            })
+            .collect(),
             pads: array(payloads, PayloadKind::TopologyPads, side, VP::SIZE, np)
                 .map(|p| Pad {
                     id: p.u32(VP::ID),
@@ -253,7 +321,9 @@ impl Topology {
 
     /// The decoder entities (`MEDIA_ENT_F_PROC_VIDEO_DECODER`).
     pub fn decoders(&self) -> impl Iterator<Item = &Entity> {
-        self.entities.iter().filter(|e| e.function == names::MEDIA_ENT_F_PROC_VIDEO_DECODER)
+        self.entities
+            .iter()
+            .filter(|e| e.function == names::MEDIA_ENT_F_PROC_VIDEO_DECODER)
     }
 
     /// `(major, minor)` of every V4L video-node interface.
@@ -272,16 +342,36 @@ impl fmt::Display for Topology {
         let ents: Vec<String> = self
             .entities
             .iter()
-            .map(|e| format!("{{id={}, name={}, function={}}}", e.id, quoted(&e.name), names::enum_name(names::MEDIA_ENT_FUNCTIONS, e.function)))
+            .map(|e| {
+                format!(
+                    "{{id={}, name={}, function={}}}",
+                    e.id,
+                    quoted(&e.name),
+                    names::enum_name(names::MEDIA_ENT_FUNCTIONS, e.function)
+                )
+            })
             .collect();
         let intfs: Vec<String> = self
             .interfaces
             .iter()
-            .map(|i| format!("{{id={}, type={}, devnode={}:{}}}", i.id, names::enum_name(names::MEDIA_INTF_TYPES, i.intf_type), i.major, i.minor))
+            .map(|i| {
+                format!(
+                    "{{id={}, type={}, devnode={}:{}}}",
+                    i.id,
+                    names::enum_name(names::MEDIA_INTF_TYPES, i.intf_type),
+                    i.major,
+                    i.minor
+                )
+            })
             .collect();
         for (name, n, ptr, items) in [
             ("entities", self.num_entities, self.ptr_entities, ents),
-            ("interfaces", self.num_interfaces, self.ptr_interfaces, intfs),
+            (
+                "interfaces",
+                self.num_interfaces,
+                self.ptr_interfaces,
+                intfs,
+            ),
         ] {
             if !items.is_empty() {
                 w.field(name, format!("[{}]", items.join(", ")));
@@ -290,7 +380,8 @@ impl fmt::Display for Topology {
                 w.field_if(ptr != 0, &format!("ptr_{name}"), format!("{ptr:#x}"));
             }
         }
-        w.field("num_pads", self.num_pads).field("num_links", self.num_links);
+        w.field("num_pads", self.num_pads)
+            .field("num_links", self.num_links);
         f.write_str(&w.finish())
     }
 }

@@ -24,16 +24,56 @@ pub const VIDIOC_G_SELECTION: u32 = iowr(b'V', 94, S::SIZE);
 pub const VIDIOC_S_SELECTION: u32 = iowr(b'V', 95, S::SIZE);
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
-    IoctlInfo::new("VIDIOC_G_PARM", VIDIOC_G_PARM, ArgType::StreamParm, Family::V4l2),
-    IoctlInfo::new("VIDIOC_S_PARM", VIDIOC_S_PARM, ArgType::StreamParm, Family::V4l2),
+    IoctlInfo::new(
+        "VIDIOC_G_PARM",
+        VIDIOC_G_PARM,
+        ArgType::StreamParm,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_S_PARM",
+        VIDIOC_S_PARM,
+        ArgType::StreamParm,
+        Family::V4l2,
+    ),
     IoctlInfo::new("VIDIOC_G_INPUT", VIDIOC_G_INPUT, ArgType::Int, Family::V4l2),
     IoctlInfo::new("VIDIOC_S_INPUT", VIDIOC_S_INPUT, ArgType::Int, Family::V4l2),
-    IoctlInfo::new("VIDIOC_G_PRIORITY", VIDIOC_G_PRIORITY, ArgType::U32, Family::V4l2),
-    IoctlInfo::new("VIDIOC_S_PRIORITY", VIDIOC_S_PRIORITY, ArgType::U32, Family::V4l2),
-    IoctlInfo::new("VIDIOC_LOG_STATUS", VIDIOC_LOG_STATUS, ArgType::None, Family::V4l2),
-    IoctlInfo::new("VIDIOC_ENUM_FRAMEINTERVALS", VIDIOC_ENUM_FRAMEINTERVALS, ArgType::FrmIvalEnum, Family::V4l2),
-    IoctlInfo::new("VIDIOC_G_SELECTION", VIDIOC_G_SELECTION, ArgType::Selection, Family::V4l2),
-    IoctlInfo::new("VIDIOC_S_SELECTION", VIDIOC_S_SELECTION, ArgType::Selection, Family::V4l2),
+    IoctlInfo::new(
+        "VIDIOC_G_PRIORITY",
+        VIDIOC_G_PRIORITY,
+        ArgType::U32,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_S_PRIORITY",
+        VIDIOC_S_PRIORITY,
+        ArgType::U32,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_LOG_STATUS",
+        VIDIOC_LOG_STATUS,
+        ArgType::None,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_ENUM_FRAMEINTERVALS",
+        VIDIOC_ENUM_FRAMEINTERVALS,
+        ArgType::FrmIvalEnum,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_G_SELECTION",
+        VIDIOC_G_SELECTION,
+        ArgType::Selection,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_S_SELECTION",
+        VIDIOC_S_SELECTION,
+        ArgType::Selection,
+        Family::V4l2,
+    ),
 ];
 
 /// `struct v4l2_rect`.
@@ -80,7 +120,10 @@ impl fmt::Display for Selection {
                 .field("type", names::enum_name(names::BUF_TYPES, self.buf_type))
                 .field("target", names::enum_name(names::SEL_TARGETS, self.target))
                 .field_if(self.flags != 0, "flags", format!("{:#x}", self.flags))
-                .field("r", format!("{}x{}@{},{}", r.width, r.height, r.left, r.top))
+                .field(
+                    "r",
+                    format!("{}x{}@{},{}", r.width, r.height, r.left, r.top),
+                )
                 .finish(),
         )
     }

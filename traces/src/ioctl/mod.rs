@@ -231,7 +231,13 @@ impl stdfmt::Display for IocFields {
         } else {
             format!("{:#04x}", self.ty)
         };
-        write!(f, "dir={}, type={ty}, nr={:#04x}, size={}", self.dir.short(), self.nr, self.size)
+        write!(
+            f,
+            "dir={}, type={ty}, nr={:#04x}, size={}",
+            self.dir.short(),
+            self.nr,
+            self.size
+        )
     }
 }
 

@@ -12,7 +12,9 @@ pub fn lookup(table: Table, value: u32) -> Option<&'static str> {
 
 /// The name of `value` in `table`, or the number in decimal.
 pub fn enum_name(table: Table, value: u32) -> String {
-    lookup(table, value).map(str::to_string).unwrap_or_else(|| value.to_string())
+    lookup(table, value)
+        .map(str::to_string)
+        .unwrap_or_else(|| value.to_string())
 }
 
 /// Flag names joined with `|` (bits without a name as one hex remainder); `0` for none.
@@ -85,7 +87,10 @@ pub const BUF_TYPE_VIDEO_OUTPUT_MPLANE: u32 = 10;
 
 /// Whether a buffer type uses `v4l2_pix_format_mplane` and plane arrays.
 pub const fn is_mplane(buf_type: u32) -> bool {
-    matches!(buf_type, BUF_TYPE_VIDEO_CAPTURE_MPLANE | BUF_TYPE_VIDEO_OUTPUT_MPLANE)
+    matches!(
+        buf_type,
+        BUF_TYPE_VIDEO_CAPTURE_MPLANE | BUF_TYPE_VIDEO_OUTPUT_MPLANE
+    )
 }
 
 /// Whether a buffer type is an OUTPUT (user space → device) queue, as `V4L2_TYPE_IS_OUTPUT`.
@@ -256,7 +261,10 @@ pub const BUF_FLAG_TSTAMP_SRC_MASK: u32 = 0x0007_0000;
 
 /// Buffer flags with the timestamp type and source spelled out (`TIMESTAMP_COPY`, `TSTAMP_SRC_SOE`).
 pub fn buf_flags(value: u32) -> String {
-    let mut s = flags(BUF_FLAGS, value & !(BUF_FLAG_TIMESTAMP_MASK | BUF_FLAG_TSTAMP_SRC_MASK));
+    let mut s = flags(
+        BUF_FLAGS,
+        value & !(BUF_FLAG_TIMESTAMP_MASK | BUF_FLAG_TSTAMP_SRC_MASK),
+    );
     let ts = match value & BUF_FLAG_TIMESTAMP_MASK {
         0 => None,
         0x2000 => Some("TIMESTAMP_MONOTONIC".to_string()),
@@ -280,8 +288,11 @@ pub fn buf_flags(value: u32) -> String {
 }
 
 /// `V4L2_CTRL_WHICH_*` (v4l2_ext_controls.which); other values are a control class.
-pub const CTRL_WHICH: Table =
-    &[(0, "CUR_VAL"), (0x0f00_0000, "DEF_VAL"), (0x0f01_0000, "REQUEST_VAL")];
+pub const CTRL_WHICH: Table = &[
+    (0, "CUR_VAL"),
+    (0x0f00_0000, "DEF_VAL"),
+    (0x0f01_0000, "REQUEST_VAL"),
+];
 /// `V4L2_CTRL_WHICH_REQUEST_VAL`.
 pub const CTRL_WHICH_REQUEST_VAL: u32 = 0x0f01_0000;
 
@@ -368,8 +379,13 @@ pub const EVENT_CTRL_CHANGES: Table =
     &[(1, "VALUE"), (2, "FLAGS"), (4, "RANGE"), (8, "DIMENSIONS")];
 
 /// `V4L2_DEC_CMD_*`.
-pub const DEC_CMDS: Table =
-    &[(0, "START"), (1, "STOP"), (2, "PAUSE"), (3, "RESUME"), (4, "FLUSH")];
+pub const DEC_CMDS: Table = &[
+    (0, "START"),
+    (1, "STOP"),
+    (2, "PAUSE"),
+    (3, "RESUME"),
+    (4, "FLUSH"),
+];
 /// `V4L2_ENC_CMD_*`.
 pub const ENC_CMDS: Table = &[(0, "START"), (1, "STOP"), (2, "PAUSE"), (3, "RESUME")];
 
@@ -436,7 +452,11 @@ pub const MEDIA_PAD_FLAGS: Table = &[(1, "SINK"), (2, "SOURCE"), (4, "MUST_CONNE
 /// `MEDIA_LNK_FL_*` flag bits (the link type is in bits 28–31, see [`MEDIA_LNK_TYPES`]).
 pub const MEDIA_LNK_FLAGS: Table = &[(1, "ENABLED"), (2, "IMMUTABLE"), (4, "DYNAMIC")];
 /// `MEDIA_LNK_FL_*_LINK` link types (value of bits 28–31).
-pub const MEDIA_LNK_TYPES: Table = &[(0, "DATA_LINK"), (1, "INTERFACE_LINK"), (2, "ANCILLARY_LINK")];
+pub const MEDIA_LNK_TYPES: Table = &[
+    (0, "DATA_LINK"),
+    (1, "INTERFACE_LINK"),
+    (2, "ANCILLARY_LINK"),
+];
 
 /// `DMA_BUF_SYNC_*`: READ/WRITE bits, END (START is 0).
 pub fn dma_buf_sync_flags(value: u64) -> String {
@@ -469,7 +489,10 @@ mod tests {
     #[test]
     fn flag_words() {
         assert_eq!(flags(CAPS, 0), "0");
-        assert_eq!(flags(CAPS, 0x8420_4000), "VIDEO_M2M_MPLANE|EXT_PIX_FORMAT|STREAMING|DEVICE_CAPS");
+        assert_eq!(
+            flags(CAPS, 0x8420_4000),
+            "VIDEO_M2M_MPLANE|EXT_PIX_FORMAT|STREAMING|DEVICE_CAPS"
+        );
         assert_eq!(flags(MEDIA_PAD_FLAGS, 0x11), "SINK|0x10");
         assert_eq!(buf_flags(0x0080_4001), "MAPPED|REQUEST_FD|TIMESTAMP_COPY");
         assert_eq!(buf_flags(0x2000), "TIMESTAMP_MONOTONIC");

@@ -25,16 +25,27 @@ pub struct Capture {
     pub after: bool,
 }
 
-const BEFORE: Capture = Capture { before: true, after: false };
-const AFTER: Capture = Capture { before: false, after: true };
-const BOTH: Capture = Capture { before: true, after: true };
+const BEFORE: Capture = Capture {
+    before: true,
+    after: false,
+};
+const AFTER: Capture = Capture {
+    before: false,
+    after: true,
+};
+const BOTH: Capture = Capture {
+    before: true,
+    after: true,
+};
 
 /// A condition on the argument struct for a payload to exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Condition {
     Always,
     /// The `u32` at `type_offset` is a multi-planar buffer type (9 or 10).
-    MplaneBufType { type_offset: usize },
+    MplaneBufType {
+        type_offset: usize,
+    },
 }
 
 /// One array a struct points to.
@@ -71,7 +82,9 @@ const fn planes(capture: Capture) -> PayloadSpec {
         max_count: fmt::VIDEO_MAX_PLANES as u32,
         capture,
         count_after: false,
-        condition: Condition::MplaneBufType { type_offset: B::TYPE },
+        condition: Condition::MplaneBufType {
+            type_offset: B::TYPE,
+        },
         element_payloads: None,
     }
 }
@@ -90,7 +103,12 @@ const fn ext_controls(payloads: Capture) -> PayloadSpec {
     }
 }
 
-const fn topology(kind: PayloadKind, ptr_offset: usize, count_offset: usize, elem_size: usize) -> PayloadSpec {
+const fn topology(
+    kind: PayloadKind,
+    ptr_offset: usize,
+    count_offset: usize,
+    elem_size: usize,
+) -> PayloadSpec {
     PayloadSpec {
         kind,
         ptr_offset,
@@ -109,10 +127,30 @@ static DQBUF_LIKE: [PayloadSpec; 1] = [planes(AFTER)];
 static S_EXT_CTRLS: [PayloadSpec; 1] = [ext_controls(BEFORE)];
 static G_EXT_CTRLS: [PayloadSpec; 1] = [ext_controls(AFTER)];
 static G_TOPOLOGY: [PayloadSpec; 4] = [
-    topology(PayloadKind::TopologyEntities, T::PTR_ENTITIES, T::NUM_ENTITIES, media_v2_entity::SIZE),
-    topology(PayloadKind::TopologyInterfaces, T::PTR_INTERFACES, T::NUM_INTERFACES, media_v2_interface::SIZE),
-    topology(PayloadKind::TopologyPads, T::PTR_PADS, T::NUM_PADS, media_v2_pad::SIZE),
-    topology(PayloadKind::TopologyLinks, T::PTR_LINKS, T::NUM_LINKS, media_v2_link::SIZE),
+    topology(
+        PayloadKind::TopologyEntities,
+        T::PTR_ENTITIES,
+        T::NUM_ENTITIES,
+        media_v2_entity::SIZE,
+    ),
+    topology(
+        PayloadKind::TopologyInterfaces,
+        T::PTR_INTERFACES,
+        T::NUM_INTERFACES,
+        media_v2_interface::SIZE,
+    ),
+    topology(
+        PayloadKind::TopologyPads,
+        T::PTR_PADS,
+        T::NUM_PADS,
+        media_v2_pad::SIZE,
+    ),
+    topology(
+        PayloadKind::TopologyLinks,
+        T::PTR_LINKS,
+        T::NUM_LINKS,
+        media_v2_link::SIZE,
+    ),
 ];
 
 /// The nested arrays of `request` (empty for ioctls without any).
@@ -164,19 +202,32 @@ fn u64_at(bytes: &[u8], off: usize) -> Option<u64> {
 pub fn nested_reads(request: u32, before: &[u8], after: &[u8]) -> Vec<NestedRead> {
     let mut out = Vec::new();
     for spec in payload_specs(request) {
-        let arg = if (spec.count_after && !after.is_empty()) || before.is_empty() { after } else { before };
+        let arg = if (spec.count_after && !after.is_empty()) || before.is_empty() {
+            after
+        } else {
+            before
+        };
         let ok = match spec.condition {
             Condition::Always => true,
-            Condition::MplaneBufType { type_offset } => u32_at(arg, type_offset).is_some_and(names::is_mplane),
+            Condition::MplaneBufType { type_offset } => {
+                u32_at(arg, type_offset).is_some_and(names::is_mplane)
+            }
         };
-        let (Some(addr), Some(count)) = (u64_at(arg, spec.ptr_offset), u32_at(arg, spec.count_offset)) else {
+        let (Some(addr), Some(count)) =
+            (u64_at(arg, spec.ptr_offset), u32_at(arg, spec.count_offset))
+        else {
             continue;
         };
         if !ok || addr == 0 || count == 0 {
             continue;
         }
         let count = count.min(spec.max_count) as usize;
-        out.push(NestedRead { kind: spec.kind.clone(), addr, len: count * spec.elem_size, capture: spec.capture });
+        out.push(NestedRead {
+            kind: spec.kind.clone(),
+            addr,
+            len: count * spec.elem_size,
+            capture: spec.capture,
+        });
     }
     out
 }
@@ -184,7 +235,10 @@ pub fn nested_reads(request: u32, before: &[u8], after: &[u8]) -> Vec<NestedRead
 /// The control payloads to read given a captured `v4l2_ext_control` array: one per control whose
 /// `size` is non-zero, `size` bytes at its `ptr` (cut to [`CONTROL_PAYLOAD_MAX`]).
 pub fn control_reads(request: u32, controls: &[u8]) -> Vec<NestedRead> {
-    let Some(capture) = payload_specs(request).iter().find_map(|s| s.element_payloads) else {
+    let Some(capture) = payload_specs(request)
+        .iter()
+        .find_map(|s| s.element_payloads)
+    else {
         return Vec::new();
     };
     controls

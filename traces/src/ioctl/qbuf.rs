@@ -18,10 +18,20 @@ pub const VIDIOC_DQBUF: u32 = iowr(b'V', 17, L::SIZE);
 pub const VIDIOC_PREPARE_BUF: u32 = iowr(b'V', 93, L::SIZE);
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
-    IoctlInfo::new("VIDIOC_QUERYBUF", VIDIOC_QUERYBUF, ArgType::Buffer, Family::V4l2),
+    IoctlInfo::new(
+        "VIDIOC_QUERYBUF",
+        VIDIOC_QUERYBUF,
+        ArgType::Buffer,
+        Family::V4l2,
+    ),
     IoctlInfo::new("VIDIOC_QBUF", VIDIOC_QBUF, ArgType::Buffer, Family::V4l2),
     IoctlInfo::new("VIDIOC_DQBUF", VIDIOC_DQBUF, ArgType::Buffer, Family::V4l2),
-    IoctlInfo::new("VIDIOC_PREPARE_BUF", VIDIOC_PREPARE_BUF, ArgType::Buffer, Family::V4l2),
+    IoctlInfo::new(
+        "VIDIOC_PREPARE_BUF",
+        VIDIOC_PREPARE_BUF,
+        ArgType::Buffer,
+        Family::V4l2,
+    ),
 ];
 
 /// The `m` union of `v4l2_buffer` / `v4l2_plane`, read according to `memory`.
@@ -84,8 +94,14 @@ impl Plane {
 impl fmt::Display for Plane {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut w = Fields::new();
-        w.field("bytesused", self.bytesused).field("length", self.length);
-        self.m.write(&mut w);
+        w.field("bytesused", self.bytesused);
+        w.field_if(self.length != 0, "length", self.length);
+        if !matches!(
+            self.m,
+            Memory::Offset(0) | Memory::UserPtr(0) | Memory::Raw(0)
+        ) {
+            self.m.write(&mut w);
+        }
         w.field_if(self.data_offset != 0, "data_offset", self.data_offset);
         f.write_str(&w.finish())
     }
@@ -101,7 +117,8 @@ pub struct Timeval {
 impl Timeval {
     /// Nanoseconds, as the kernel's `v4l2_timeval_to_ns` (what reference_ts fields hold).
     pub fn ns(&self) -> u64 {
-        (self.sec as i128 * 1_000_000_000 + self.usec as i128 * 1000).clamp(0, u64::MAX as i128) as u64
+        (self.sec as i128 * 1_000_000_000 + self.usec as i128 * 1000).clamp(0, u64::MAX as i128)
+            as u64
     }
 }
 
@@ -135,12 +152,20 @@ impl Buffer {
         let memory = r.u32(L::MEMORY);
         let length = r.u32(L::LENGTH);
         let mplane = names::is_mplane(buf_type);
-        let m = if mplane { Memory::Planes(r.u64(L::M)) } else { Memory::read(&r, L::M, memory) };
+        let m = if mplane {
+            Memory::Planes(r.u64(L::M))
+        } else {
+            Memory::read(&r, L::M, memory)
+        };
         let planes = match planes {
             Some(p) if mplane => Some(
-                elements(p, PL::SIZE, (length as usize).min(super::fmt::VIDEO_MAX_PLANES))
-                    .filter_map(|b| Plane::decode(b, memory).ok())
-                    .collect(),
+                elements(
+                    p,
+                    PL::SIZE,
+                    (length as usize).min(super::fmt::VIDEO_MAX_PLANES),
+                )
+                .filter_map(|b| Plane::decode(b, memory).ok())
+                .collect(),
             ),
             _ => None,
         };
@@ -150,7 +175,10 @@ impl Buffer {
             bytesused: r.u32(L::BYTESUSED),
             flags: r.u32(L::FLAGS),
             field: r.u32(L::FIELD),
-            timestamp: Timeval { sec: r.i64(L::TIMESTAMP), usec: r.i64(L::TIMESTAMP_TV_USEC) },
+            timestamp: Timeval {
+                sec: r.i64(L::TIMESTAMP),
+                usec: r.i64(L::TIMESTAMP_TV_USEC),
+            },
             sequence: r.u32(L::SEQUENCE),
             memory,
             m,
@@ -186,7 +214,11 @@ impl fmt::Display for Buffer {
         if let Some(fd) = self.request() {
             w.field("request_fd", fd);
         }
-        w.field_if(self.field > 1, "field", names::enum_name(names::FIELDS, self.field));
+        w.field_if(
+            self.field > 1,
+            "field",
+            names::enum_name(names::FIELDS, self.field),
+        );
         w.field("timestamp", self.timestamp.ns());
         w.field_if(self.sequence != 0, "sequence", self.sequence);
         if self.is_mplane() {
@@ -199,7 +231,8 @@ impl fmt::Display for Buffer {
                 }
             }
         } else {
-            w.field("bytesused", self.bytesused).field("length", self.length);
+            w.field("bytesused", self.bytesused)
+                .field("length", self.length);
             self.m.write(&mut w);
         }
         f.write_str(&w.finish())

@@ -12,8 +12,12 @@ use super::{ior, ArgType, Family, IoctlInfo};
 
 pub const VIDIOC_QUERYCAP: u32 = ior(b'V', 0, L::SIZE);
 
-pub(super) const IOCTLS: &[IoctlInfo] =
-    &[IoctlInfo::new("VIDIOC_QUERYCAP", VIDIOC_QUERYCAP, ArgType::Capability, Family::V4l2)];
+pub(super) const IOCTLS: &[IoctlInfo] = &[IoctlInfo::new(
+    "VIDIOC_QUERYCAP",
+    VIDIOC_QUERYCAP,
+    ArgType::Capability,
+    Family::V4l2,
+)];
 
 /// `struct v4l2_capability`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

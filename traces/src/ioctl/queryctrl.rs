@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::decode::{quoted, DecodeError, Fields};
 use super::ext_ctrls::control_label;
-use super::layout::{v4l2_query_ext_ctrl as X, v4l2_querymenu as M, v4l2_queryctrl as Q};
+use super::layout::{v4l2_query_ext_ctrl as X, v4l2_queryctrl as Q, v4l2_querymenu as M};
 use super::names;
 use super::raw::Raw;
 use super::{iowr, ArgType, Family, IoctlInfo};
@@ -16,9 +16,24 @@ pub const VIDIOC_QUERYMENU: u32 = iowr(b'V', 37, M::SIZE);
 pub const VIDIOC_QUERY_EXT_CTRL: u32 = iowr(b'V', 103, X::SIZE);
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
-    IoctlInfo::new("VIDIOC_QUERYCTRL", VIDIOC_QUERYCTRL, ArgType::QueryCtrl, Family::V4l2),
-    IoctlInfo::new("VIDIOC_QUERYMENU", VIDIOC_QUERYMENU, ArgType::QueryMenu, Family::V4l2),
-    IoctlInfo::new("VIDIOC_QUERY_EXT_CTRL", VIDIOC_QUERY_EXT_CTRL, ArgType::QueryExtCtrl, Family::V4l2),
+    IoctlInfo::new(
+        "VIDIOC_QUERYCTRL",
+        VIDIOC_QUERYCTRL,
+        ArgType::QueryCtrl,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_QUERYMENU",
+        VIDIOC_QUERYMENU,
+        ArgType::QueryMenu,
+        Family::V4l2,
+    ),
+    IoctlInfo::new(
+        "VIDIOC_QUERY_EXT_CTRL",
+        VIDIOC_QUERY_EXT_CTRL,
+        ArgType::QueryExtCtrl,
+        Family::V4l2,
+    ),
 ];
 
 /// `V4L2_CTRL_FLAG_NEXT_CTRL | V4L2_CTRL_FLAG_NEXT_COMPOUND`: enumeration bits OR'd into ids.
@@ -83,7 +98,12 @@ impl QueryCtrl {
             elem_size: r.u32(X::ELEM_SIZE),
             elems: r.u32(X::ELEMS),
             nr_of_dims: r.u32(X::NR_OF_DIMS),
-            dims: [r.u32(X::DIMS), r.u32(X::DIMS + 4), r.u32(X::DIMS + 8), r.u32(X::DIMS + 12)],
+            dims: [
+                r.u32(X::DIMS),
+                r.u32(X::DIMS + 4),
+                r.u32(X::DIMS + 8),
+                r.u32(X::DIMS + 12),
+            ],
         })
     }
 }
@@ -110,7 +130,8 @@ impl fmt::Display for QueryCtrl {
             .field("default_value", self.default_value)
             .field("flags", names::flags(names::CTRL_FLAGS, self.flags));
         if self.extended {
-            w.field("elem_size", self.elem_size).field("elems", self.elems);
+            w.field("elem_size", self.elem_size)
+                .field("elems", self.elems);
             if self.nr_of_dims > 0 {
                 let n = (self.nr_of_dims as usize).min(4);
                 w.field("dims", format!("{:?}", &self.dims[..n]));
@@ -132,14 +153,20 @@ pub struct QueryMenu {
 impl QueryMenu {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let r = Raw::new(bytes, M::SIZE, "v4l2_querymenu")?;
-        Ok(QueryMenu { id: r.u32(M::ID), index: r.u32(M::INDEX), name: r.cstr(M::NAME, 32), value: r.i64(M::NAME) })
+        Ok(QueryMenu {
+            id: r.u32(M::ID),
+            index: r.u32(M::INDEX),
+            name: r.cstr(M::NAME, 32),
+            value: r.i64(M::NAME),
+        })
     }
 }
 
 impl fmt::Display for QueryMenu {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut w = Fields::new();
-        w.field("id", control_label(self.id)).field("index", self.index);
+        w.field("id", control_label(self.id))
+            .field("index", self.index);
         if !self.name.is_empty() && self.name.chars().all(|c| !c.is_control()) {
             w.field("name", quoted(&self.name));
         } else {

@@ -12,9 +12,17 @@ pub(crate) struct Raw<'a> {
 
 impl<'a> Raw<'a> {
     /// Wraps `bytes`, which must hold at least `need` bytes of the struct `what`.
-    pub(crate) fn new(bytes: &'a [u8], need: usize, what: &'static str) -> Result<Self, DecodeError> {
+    pub(crate) fn new(
+        bytes: &'a [u8],
+        need: usize,
+        what: &'static str,
+    ) -> Result<Self, DecodeError> {
         if bytes.len() < need {
-            return Err(DecodeError::Short { what, need, got: bytes.len() });
+            return Err(DecodeError::Short {
+                what,
+                need,
+                got: bytes.len(),
+            });
         }
         Ok(Raw { bytes })
     }

@@ -12,8 +12,12 @@ use super::{iowr, ArgType, Family, IoctlInfo};
 
 pub const VIDIOC_REQBUFS: u32 = iowr(b'V', 8, L::SIZE);
 
-pub(super) const IOCTLS: &[IoctlInfo] =
-    &[IoctlInfo::new("VIDIOC_REQBUFS", VIDIOC_REQBUFS, ArgType::RequestBuffers, Family::V4l2)];
+pub(super) const IOCTLS: &[IoctlInfo] = &[IoctlInfo::new(
+    "VIDIOC_REQBUFS",
+    VIDIOC_REQBUFS,
+    ArgType::RequestBuffers,
+    Family::V4l2,
+)];
 
 /// `struct v4l2_requestbuffers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,8 +50,16 @@ impl fmt::Display for RequestBuffers {
                 .field("count", self.count)
                 .field("type", names::enum_name(names::BUF_TYPES, self.buf_type))
                 .field("memory", names::enum_name(names::MEMORY, self.memory))
-                .field_if(self.capabilities != 0, "capabilities", names::flags(names::BUF_CAPS, self.capabilities))
-                .field_if(self.flags != 0, "flags", names::flags(names::MEMORY_FLAGS, self.flags.into()))
+                .field_if(
+                    self.capabilities != 0,
+                    "capabilities",
+                    names::flags(names::BUF_CAPS, self.capabilities),
+                )
+                .field_if(
+                    self.flags != 0,
+                    "flags",
+                    names::flags(names::MEMORY_FLAGS, self.flags.into()),
+                )
                 .finish(),
         )
     }

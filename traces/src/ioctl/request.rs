@@ -8,6 +8,16 @@ pub const MEDIA_REQUEST_IOC_QUEUE: u32 = io(b'|', 0x80);
 pub const MEDIA_REQUEST_IOC_REINIT: u32 = io(b'|', 0x81);
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
-    IoctlInfo::new("MEDIA_REQUEST_IOC_QUEUE", MEDIA_REQUEST_IOC_QUEUE, ArgType::None, Family::Request),
-    IoctlInfo::new("MEDIA_REQUEST_IOC_REINIT", MEDIA_REQUEST_IOC_REINIT, ArgType::None, Family::Request),
+    IoctlInfo::new(
+        "MEDIA_REQUEST_IOC_QUEUE",
+        MEDIA_REQUEST_IOC_QUEUE,
+        ArgType::None,
+        Family::Request,
+    ),
+    IoctlInfo::new(
+        "MEDIA_REQUEST_IOC_REINIT",
+        MEDIA_REQUEST_IOC_REINIT,
+        ArgType::None,
+        Family::Request,
+    ),
 ];

@@ -45,11 +45,19 @@ fn every_number_matches_gcc() {
         let (name, value) = (it.next().unwrap(), it.next().unwrap());
         let value = u32::from_str_radix(value.trim_start_matches("0x"), 16).unwrap();
         let info = by_name(name).unwrap_or_else(|| panic!("{name} missing from the catalogue"));
-        assert_eq!(info.request, value, "{name}: {:#010x} != gcc's {value:#010x}", info.request);
+        assert_eq!(
+            info.request, value,
+            "{name}: {:#010x} != gcc's {value:#010x}",
+            info.request
+        );
         assert_eq!(lookup(value).map(|i| i.name), Some(name));
         seen += 1;
     }
-    assert_eq!(seen, all().count(), "an ioctl in the catalogue is not checked against gcc");
+    assert_eq!(
+        seen,
+        all().count(),
+        "an ioctl in the catalogue is not checked against gcc"
+    );
 }
 
 #[test]
@@ -85,9 +93,15 @@ fn known_names_and_directions() {
     let s = lookup(dma_buf::DMA_BUF_IOCTL_SYNC).unwrap();
     assert_eq!(s.dir, Dir::Write);
     assert!(s.dir.reads_before() && !s.dir.reads_after());
-    assert_eq!(lookup(request::MEDIA_REQUEST_IOC_QUEUE).unwrap().dir, Dir::None);
+    assert_eq!(
+        lookup(request::MEDIA_REQUEST_IOC_QUEUE).unwrap().dir,
+        Dir::None
+    );
     assert_eq!(lookup(querycap::VIDIOC_QUERYCAP).unwrap().dir, Dir::Read);
-    assert_eq!(name(media::MEDIA_IOC_REQUEST_ALLOC), "MEDIA_IOC_REQUEST_ALLOC");
+    assert_eq!(
+        name(media::MEDIA_IOC_REQUEST_ALLOC),
+        "MEDIA_IOC_REQUEST_ALLOC"
+    );
 }
 
 #[test]
@@ -98,11 +112,24 @@ fn unknown_numbers_are_named_not_errors() {
     assert!(!is_v4l2_or_media(0x5401));
     let made_up = iowr(b'V', 0xee, 88);
     assert!(is_v4l2_or_media(made_up));
-    assert_eq!(describe(made_up), "UNKNOWN(0xc05856ee: dir=RW, type='V', nr=0xee, size=88)");
-    assert_eq!(describe(0x5401), "UNKNOWN(0x00005401: dir=-, type='T', nr=0x01, size=0)");
-    assert_eq!(describe(0x8000_0000 | 0x0100), "UNKNOWN(0x80000100: dir=R, type=0x01, nr=0x00, size=0)");
+    assert_eq!(
+        describe(made_up),
+        "UNKNOWN(0xc05856ee: dir=RW, type='V', nr=0xee, size=88)"
+    );
+    assert_eq!(
+        describe(0x5401),
+        "UNKNOWN(0x00005401: dir=-, type='T', nr=0x01, size=0)"
+    );
+    assert_eq!(
+        describe(0x8000_0000 | 0x0100),
+        "UNKNOWN(0x80000100: dir=R, type=0x01, nr=0x00, size=0)"
+    );
     assert_eq!(decode(made_up, &[1, 2, 3]), Ok(Arg::Opaque { len: 3 }));
-    let d = decode_ioctl(&Ioctl { request: made_up, before: vec![0; 88], ..Default::default() });
+    let d = decode_ioctl(&Ioctl {
+        request: made_up,
+        before: vec![0; 88],
+        ..Default::default()
+    });
     assert_eq!(d.name, "UNKNOWN(0xc05856ee)");
     assert!(d.info.is_none());
     assert_eq!(d.before, Some(Ok(Arg::Opaque { len: 88 })));
@@ -153,12 +180,28 @@ fn arbitrary_bytes_never_panic() {
             let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
             let mut payloads: Vec<Payload> = Vec::new();
             for s in payload_specs(info.request) {
-                payloads.push(Payload { kind: s.kind.clone(), addr: 1, before: rng.bytes(700), after: vec![] });
+                payloads.push(Payload {
+                    kind: s.kind.clone(),
+                    addr: 1,
+                    before: rng.bytes(700),
+                    after: vec![],
+                });
             }
             for i in 0..3 {
-                payloads.push(Payload { kind: PayloadKind::Control { index: i }, addr: 1, before: rng.bytes(300), after: vec![] });
+                payloads.push(Payload {
+                    kind: PayloadKind::Control { index: i },
+                    addr: 1,
+                    before: rng.bytes(300),
+                    after: vec![],
+                });
             }
-            let ioctl = Ioctl { request: info.request, before: bytes.clone(), after: bytes, payloads, ..Default::default() };
+            let ioctl = Ioctl {
+                request: info.request,
+                before: bytes.clone(),
+                after: bytes,
+                payloads,
+                ..Default::default()
+            };
             let d = decode_ioctl(&ioctl);
             if let Some(Ok(arg)) = d.best() {
                 let _ = arg.to_string();
@@ -179,7 +222,9 @@ fn capability() {
         .u32(v4l2_capability::VERSION, 0x060c00)
         .u32(v4l2_capability::CAPABILITIES, 0x8420_4000)
         .u32(v4l2_capability::DEVICE_CAPS, 0x0420_4000);
-    let Arg::Capability(c) = decode(querycap::VIDIOC_QUERYCAP, &b.0).unwrap() else { panic!() };
+    let Arg::Capability(c) = decode(querycap::VIDIOC_QUERYCAP, &b.0).unwrap() else {
+        panic!()
+    };
     assert_eq!(c.driver, "visl");
     assert_eq!(c.bus_info, "platform:visl");
     assert_eq!(
@@ -197,7 +242,9 @@ fn fmtdesc_and_format() {
         .u32(v4l2_fmtdesc::FLAGS, 0x0009)
         .str(v4l2_fmtdesc::DESCRIPTION, "H.264 Parsed Slice Data")
         .u32(v4l2_fmtdesc::PIXELFORMAT, names::fourcc_code(b"S264"));
-    let Arg::FmtDesc(d) = decode(fmt::VIDIOC_ENUM_FMT, &b.0).unwrap() else { panic!() };
+    let Arg::FmtDesc(d) = decode(fmt::VIDIOC_ENUM_FMT, &b.0).unwrap() else {
+        panic!()
+    };
     assert_eq!(d.pixelformat.to_string(), "S264");
     assert!(d.to_string().contains("flags=COMPRESSED|DYN_RESOLUTION"));
 
@@ -206,12 +253,23 @@ fn fmtdesc_and_format() {
         .u32(v4l2_format::TYPE, 9)
         .u32(u + v4l2_pix_format_mplane::WIDTH, 1920)
         .u32(u + v4l2_pix_format_mplane::HEIGHT, 1088)
-        .u32(u + v4l2_pix_format_mplane::PIXELFORMAT, names::fourcc_code(b"NV12"))
+        .u32(
+            u + v4l2_pix_format_mplane::PIXELFORMAT,
+            names::fourcc_code(b"NV12"),
+        )
         .u32(u + v4l2_pix_format_mplane::FIELD, 1)
-        .u32(u + v4l2_pix_format_mplane::PLANE_FMT + v4l2_plane_pix_format::SIZEIMAGE, 3_133_440)
-        .u32(u + v4l2_pix_format_mplane::PLANE_FMT + v4l2_plane_pix_format::BYTESPERLINE, 1920)
+        .u32(
+            u + v4l2_pix_format_mplane::PLANE_FMT + v4l2_plane_pix_format::SIZEIMAGE,
+            3_133_440,
+        )
+        .u32(
+            u + v4l2_pix_format_mplane::PLANE_FMT + v4l2_plane_pix_format::BYTESPERLINE,
+            1920,
+        )
         .u8(u + v4l2_pix_format_mplane::NUM_PLANES, 1);
-    let Arg::Format(f) = decode(fmt::VIDIOC_S_FMT, &b.0).unwrap() else { panic!() };
+    let Arg::Format(f) = decode(fmt::VIDIOC_S_FMT, &b.0).unwrap() else {
+        panic!()
+    };
     assert_eq!(f.size(), Some((1920, 1088)));
     assert_eq!(
         f.to_string(),
@@ -220,20 +278,32 @@ fn fmtdesc_and_format() {
     );
     // A hostile num_planes is clamped to VIDEO_MAX_PLANES.
     let b = Img(b.0).u8(u + v4l2_pix_format_mplane::NUM_PLANES, 200);
-    let Arg::Format(f) = decode(fmt::VIDIOC_S_FMT, &b.0).unwrap() else { panic!() };
-    let fmt::FormatKind::PixMp(p) = f.fmt else { panic!() };
+    let Arg::Format(f) = decode(fmt::VIDIOC_S_FMT, &b.0).unwrap() else {
+        panic!()
+    };
+    let fmt::FormatKind::PixMp(p) = f.fmt else {
+        panic!()
+    };
     assert_eq!(p.plane_fmt.len(), 8);
 
     let b = Img::new(v4l2_format::SIZE)
         .u32(v4l2_format::TYPE, 2)
         .u32(u + v4l2_pix_format::WIDTH, 320)
         .u32(u + v4l2_pix_format::HEIGHT, 240)
-        .u32(u + v4l2_pix_format::PIXELFORMAT, names::fourcc_code(b"MG2S"))
+        .u32(
+            u + v4l2_pix_format::PIXELFORMAT,
+            names::fourcc_code(b"MG2S"),
+        )
         .u32(u + v4l2_pix_format::SIZEIMAGE, 65536)
         .u32(u + v4l2_pix_format::COLORSPACE, 3);
-    let Arg::Format(f) = decode(fmt::VIDIOC_TRY_FMT, &b.0).unwrap() else { panic!() };
+    let Arg::Format(f) = decode(fmt::VIDIOC_TRY_FMT, &b.0).unwrap() else {
+        panic!()
+    };
     assert_eq!(f.pixelformat().unwrap().to_string(), "MG2S");
-    assert!(f.to_string().contains("sizeimage=65536, colorspace=REC709"), "{f}");
+    assert!(
+        f.to_string().contains("sizeimage=65536, colorspace=REC709"),
+        "{f}"
+    );
 }
 
 #[test]
@@ -243,7 +313,9 @@ fn reqbufs_and_expbuf() {
         .u32(v4l2_requestbuffers::TYPE, 9)
         .u32(v4l2_requestbuffers::MEMORY, 1)
         .u32(v4l2_requestbuffers::CAPABILITIES, 0x1 | 0x4 | 0x8);
-    let Arg::RequestBuffers(r) = decode(reqbufs::VIDIOC_REQBUFS, &b.0).unwrap() else { panic!() };
+    let Arg::RequestBuffers(r) = decode(reqbufs::VIDIOC_REQBUFS, &b.0).unwrap() else {
+        panic!()
+    };
     assert_eq!(
         r.to_string(),
         "{count=0, type=VIDEO_CAPTURE_MPLANE, memory=MMAP, capabilities=SUPPORTS_MMAP|SUPPORTS_DMABUF|SUPPORTS_REQUESTS}"
@@ -253,8 +325,13 @@ fn reqbufs_and_expbuf() {
         .u32(v4l2_exportbuffer::INDEX, 2)
         .u32(v4l2_exportbuffer::FLAGS, 0o2000002)
         .i32(v4l2_exportbuffer::FD, 17);
-    let Arg::ExportBuffer(e) = decode(expbuf::VIDIOC_EXPBUF, &b.0).unwrap() else { panic!() };
-    assert_eq!(e.to_string(), "{type=VIDEO_CAPTURE_MPLANE, index=2, plane=0, flags=O_RDWR|O_CLOEXEC, fd=17}");
+    let Arg::ExportBuffer(e) = decode(expbuf::VIDIOC_EXPBUF, &b.0).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        e.to_string(),
+        "{type=VIDEO_CAPTURE_MPLANE, index=2, plane=0, flags=O_RDWR|O_CLOEXEC, fd=17}"
+    );
 }
 
 fn output_qbuf() -> (Vec<u8>, Vec<u8>) {
@@ -278,7 +355,12 @@ fn output_qbuf() -> (Vec<u8>, Vec<u8>) {
 #[test]
 fn buffer_with_planes_and_request() {
     let (buf, plane) = output_qbuf();
-    let payloads = vec![Payload { kind: PayloadKind::Planes, addr: 0x7fff_0000, before: plane, after: vec![] }];
+    let payloads = vec![Payload {
+        kind: PayloadKind::Planes,
+        addr: 0x7fff_0000,
+        before: plane,
+        after: vec![],
+    }];
     let arg = decode_with_payloads(qbuf::VIDIOC_QBUF, &buf, &payloads, Side::Before).unwrap();
     let Arg::Buffer(b) = &arg else { panic!() };
     assert_eq!(b.request(), Some(12));
@@ -290,7 +372,9 @@ fn buffer_with_planes_and_request() {
          planes=[{bytesused=1234, length=1048576, m.offset=0x40000}]}"
     );
     // Without the plane array the pointer and count are shown.
-    let Arg::Buffer(b) = decode(qbuf::VIDIOC_QBUF, &buf).unwrap() else { panic!() };
+    let Arg::Buffer(b) = decode(qbuf::VIDIOC_QBUF, &buf).unwrap() else {
+        panic!()
+    };
     assert!(b.planes.is_none());
     assert!(b.to_string().ends_with("timestamp=1000, length=1}"), "{b}");
     // Single-planar DMABUF capture buffer.
@@ -302,7 +386,9 @@ fn buffer_with_planes_and_request() {
         .i32(v4l2_buffer::M, 33)
         .u32(v4l2_buffer::LENGTH, 115_200)
         .u32(v4l2_buffer::SEQUENCE, 7);
-    let Arg::Buffer(b) = decode(qbuf::VIDIOC_DQBUF, &sp.0).unwrap() else { panic!() };
+    let Arg::Buffer(b) = decode(qbuf::VIDIOC_DQBUF, &sp.0).unwrap() else {
+        panic!()
+    };
     assert_eq!(b.m, qbuf::Memory::Fd(33));
     assert_eq!(
         b.to_string(),
@@ -321,16 +407,28 @@ fn nested_reads_for_buffers() {
             kind: PayloadKind::Planes,
             addr: 0x7fff_0000,
             len: v4l2_plane::SIZE,
-            capture: Capture { before: true, after: true }
+            capture: Capture {
+                before: true,
+                after: true
+            }
         }]
     );
-    assert_eq!(nested_reads(qbuf::VIDIOC_DQBUF, &buf, &buf)[0].capture, Capture { before: false, after: true });
+    assert_eq!(
+        nested_reads(qbuf::VIDIOC_DQBUF, &buf, &buf)[0].capture,
+        Capture {
+            before: false,
+            after: true
+        }
+    );
     // Single-planar: no plane array.
     let sp = Img(buf.clone()).u32(v4l2_buffer::TYPE, 2).0;
     assert!(nested_reads(qbuf::VIDIOC_QBUF, &sp, &sp).is_empty());
     // Hostile length is clamped to 8 planes.
     let many = Img(buf.clone()).u32(v4l2_buffer::LENGTH, 1000).0;
-    assert_eq!(nested_reads(qbuf::VIDIOC_QBUF, &many, &many)[0].len, 8 * v4l2_plane::SIZE);
+    assert_eq!(
+        nested_reads(qbuf::VIDIOC_QBUF, &many, &many)[0].len,
+        8 * v4l2_plane::SIZE
+    );
     // Short input gives no read rather than a panic.
     assert!(nested_reads(qbuf::VIDIOC_QBUF, &buf[..70], &[]).is_empty());
     assert!(nested_reads(streamon::VIDIOC_STREAMON, &[10, 0, 0, 0], &[]).is_empty());
@@ -352,10 +450,20 @@ fn ext_controls_nested_reads_and_decode() {
     let arg = ext_ctrls_image(2, 0x5000);
     let reads = nested_reads(ext_ctrls::VIDIOC_S_EXT_CTRLS, &arg, &[]);
     assert_eq!(reads.len(), 1);
-    assert_eq!((reads[0].addr, reads[0].len), (0x5000, 2 * v4l2_ext_control::SIZE));
+    assert_eq!(
+        (reads[0].addr, reads[0].len),
+        (0x5000, 2 * v4l2_ext_control::SIZE)
+    );
     let array = [
-        Img::new(v4l2_ext_control::SIZE).u32(0, sps_id).u32(v4l2_ext_control::SIZE_, 1048).u64(v4l2_ext_control::VALUE, 0x6000).0,
-        Img::new(v4l2_ext_control::SIZE).u32(0, mode_id).u32(v4l2_ext_control::VALUE, 1).0,
+        Img::new(v4l2_ext_control::SIZE)
+            .u32(0, sps_id)
+            .u32(v4l2_ext_control::SIZE_, 1048)
+            .u64(v4l2_ext_control::VALUE, 0x6000)
+            .0,
+        Img::new(v4l2_ext_control::SIZE)
+            .u32(0, mode_id)
+            .u32(v4l2_ext_control::VALUE, 1)
+            .0,
     ]
     .concat();
     let creads = control_reads(ext_ctrls::VIDIOC_S_EXT_CTRLS, &array);
@@ -365,19 +473,45 @@ fn ext_controls_nested_reads_and_decode() {
             kind: PayloadKind::Control { index: 0 },
             addr: 0x6000,
             len: 1048,
-            capture: Capture { before: true, after: false }
+            capture: Capture {
+                before: true,
+                after: false
+            }
         }]
     );
-    assert_eq!(control_reads(ext_ctrls::VIDIOC_G_EXT_CTRLS, &array)[0].capture, Capture { before: false, after: true });
+    assert_eq!(
+        control_reads(ext_ctrls::VIDIOC_G_EXT_CTRLS, &array)[0].capture,
+        Capture {
+            before: false,
+            after: true
+        }
+    );
     assert!(control_reads(qbuf::VIDIOC_QBUF, &array).is_empty());
 
     let payloads = vec![
-        Payload { kind: PayloadKind::ExtControls, addr: 0x5000, before: array.clone(), after: vec![] },
-        Payload { kind: PayloadKind::Control { index: 0 }, addr: 0x6000, before: vec![0; 1048], after: vec![] },
+        Payload {
+            kind: PayloadKind::ExtControls,
+            addr: 0x5000,
+            before: array.clone(),
+            after: vec![],
+        },
+        Payload {
+            kind: PayloadKind::Control { index: 0 },
+            addr: 0x6000,
+            before: vec![0; 1048],
+            after: vec![],
+        },
     ];
-    let ioctl = Ioctl { request: ext_ctrls::VIDIOC_S_EXT_CTRLS, before: arg.clone(), payloads, ..Default::default() };
+    let ioctl = Ioctl {
+        request: ext_ctrls::VIDIOC_S_EXT_CTRLS,
+        before: arg.clone(),
+        payloads,
+        ..Default::default()
+    };
     let d = decode_ioctl(&ioctl);
-    let Some(Ok(Arg::ExtControls(x))) = d.best() else { panic!("{d:?}") };
+    let Some(Ok(Arg::ExtControls(x))) = d.best() else {
+        panic!("{d:?}")
+    };
     assert!(x.is_request());
     assert_eq!(x.controls.len(), 2);
     assert_eq!(x.controls[0].name, Some("V4L2_CID_STATELESS_H264_SPS"));
@@ -388,40 +522,84 @@ fn ext_controls_nested_reads_and_decode() {
     assert!(s.starts_with("{which=REQUEST_VAL, count=2, request_fd=12, controls=[{id=STATELESS_H264_SPS, size=1048, "), "{s}");
     assert!(s.contains("{id=STATELESS_H264_DECODE_MODE, value="), "{s}");
     // Without payloads: the pointer.
-    let Arg::ExtControls(x) = decode(ext_ctrls::VIDIOC_S_EXT_CTRLS, &arg).unwrap() else { panic!() };
-    assert_eq!(x.to_string(), "{which=REQUEST_VAL, count=2, request_fd=12, controls=0x5000}");
+    let Arg::ExtControls(x) = decode(ext_ctrls::VIDIOC_S_EXT_CTRLS, &arg).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        x.to_string(),
+        "{which=REQUEST_VAL, count=2, request_fd=12, controls=0x5000}"
+    );
     // A hostile count gives no more than MAX_CTRLS elements.
     let big = ext_ctrls_image(u32::MAX, 0x5000);
-    assert_eq!(nested_reads(ext_ctrls::VIDIOC_S_EXT_CTRLS, &big, &[])[0].len, 1024 * v4l2_ext_control::SIZE);
+    assert_eq!(
+        nested_reads(ext_ctrls::VIDIOC_S_EXT_CTRLS, &big, &[])[0].len,
+        1024 * v4l2_ext_control::SIZE
+    );
 }
 
 #[test]
 fn queryctrl_menu_event() {
     let b = Img::new(v4l2_query_ext_ctrl::SIZE)
-        .u32(v4l2_query_ext_ctrl::ID, crate::controls::ids::V4L2_CID_STATELESS_H264_SPS)
+        .u32(
+            v4l2_query_ext_ctrl::ID,
+            crate::controls::ids::V4L2_CID_STATELESS_H264_SPS,
+        )
         .u32(v4l2_query_ext_ctrl::TYPE, 0x200)
         .str(v4l2_query_ext_ctrl::NAME, "H264 Sequence Parameter Set")
         .u32(v4l2_query_ext_ctrl::FLAGS, 0x100)
         .u32(v4l2_query_ext_ctrl::ELEM_SIZE, 1048)
         .u32(v4l2_query_ext_ctrl::ELEMS, 1);
-    let Arg::QueryCtrl(q) = decode(queryctrl::VIDIOC_QUERY_EXT_CTRL, &b.0).unwrap() else { panic!() };
+    let Arg::QueryCtrl(q) = decode(queryctrl::VIDIOC_QUERY_EXT_CTRL, &b.0).unwrap() else {
+        panic!()
+    };
     assert_eq!(q.elem_size, 1048);
-    assert!(q.to_string().starts_with("{id=STATELESS_H264_SPS, type=H264_SPS, name=\"H264 Sequence Parameter Set\""), "{q}");
-    let b = Img::new(v4l2_queryctrl::SIZE).u32(0, 0x8000_0000).u32(v4l2_queryctrl::TYPE, 1).i32(v4l2_queryctrl::MINIMUM, -5);
-    let Arg::QueryCtrl(q) = decode(queryctrl::VIDIOC_QUERYCTRL, &b.0).unwrap() else { panic!() };
+    assert!(
+        q.to_string().starts_with(
+            "{id=STATELESS_H264_SPS, type=H264_SPS, name=\"H264 Sequence Parameter Set\""
+        ),
+        "{q}"
+    );
+    let b = Img::new(v4l2_queryctrl::SIZE)
+        .u32(0, 0x8000_0000)
+        .u32(v4l2_queryctrl::TYPE, 1)
+        .i32(v4l2_queryctrl::MINIMUM, -5);
+    let Arg::QueryCtrl(q) = decode(queryctrl::VIDIOC_QUERYCTRL, &b.0).unwrap() else {
+        panic!()
+    };
     assert_eq!(q.minimum, -5);
-    assert!(q.to_string().starts_with("{id=0x0|NEXT_CTRL, type=INTEGER"), "{q}");
+    assert!(
+        q.to_string().starts_with("{id=0x0|NEXT_CTRL, type=INTEGER"),
+        "{q}"
+    );
 
-    let b = Img::new(v4l2_querymenu::SIZE).u32(0, 0x00a4_0ac8).u32(4, 1).str(8, "Frame-Based");
-    let Arg::QueryMenu(m) = decode(queryctrl::VIDIOC_QUERYMENU, &b.0).unwrap() else { panic!() };
-    assert!(m.to_string().ends_with("index=1, name=\"Frame-Based\"}"), "{m}");
+    let b = Img::new(v4l2_querymenu::SIZE)
+        .u32(0, 0x00a4_0ac8)
+        .u32(4, 1)
+        .str(8, "Frame-Based");
+    let Arg::QueryMenu(m) = decode(queryctrl::VIDIOC_QUERYMENU, &b.0).unwrap() else {
+        panic!()
+    };
+    assert!(
+        m.to_string().ends_with("index=1, name=\"Frame-Based\"}"),
+        "{m}"
+    );
 
     let b = Img::new(v4l2_event_subscription::SIZE).u32(0, 5);
-    let Arg::EventSubscription(s) = decode(event::VIDIOC_SUBSCRIBE_EVENT, &b.0).unwrap() else { panic!() };
+    let Arg::EventSubscription(s) = decode(event::VIDIOC_SUBSCRIBE_EVENT, &b.0).unwrap() else {
+        panic!()
+    };
     assert_eq!(s.to_string(), "{type=SOURCE_CHANGE}");
-    let b = Img::new(v4l2_event::SIZE).u32(0, 5).u32(v4l2_event::U_SRC_CHANGE_CHANGES, 1).u32(v4l2_event::SEQUENCE, 4);
-    let Arg::Event(e) = decode(event::VIDIOC_DQEVENT, &b.0).unwrap() else { panic!() };
-    assert_eq!(e.to_string(), "{type=SOURCE_CHANGE, changes=RESOLUTION, pending=0, sequence=4}");
+    let b = Img::new(v4l2_event::SIZE)
+        .u32(0, 5)
+        .u32(v4l2_event::U_SRC_CHANGE_CHANGES, 1)
+        .u32(v4l2_event::SEQUENCE, 4);
+    let Arg::Event(e) = decode(event::VIDIOC_DQEVENT, &b.0).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        e.to_string(),
+        "{type=SOURCE_CHANGE, changes=RESOLUTION, pending=0, sequence=4}"
+    );
 }
 
 #[test]
@@ -434,18 +612,32 @@ fn create_remove_decoder_cmd_frmsize_selection() {
         .u32(f + v4l2_format::TYPE, 9)
         .u32(f + v4l2_format::FMT + v4l2_pix_format_mplane::WIDTH, 16)
         .u32(f + v4l2_format::FMT + v4l2_pix_format_mplane::HEIGHT, 16);
-    let Arg::CreateBuffers(c) = decode(create_bufs::VIDIOC_CREATE_BUFS, &b.0).unwrap() else { panic!() };
+    let Arg::CreateBuffers(c) = decode(create_bufs::VIDIOC_CREATE_BUFS, &b.0).unwrap() else {
+        panic!()
+    };
     assert_eq!(c.format.size(), Some((16, 16)));
     assert!(c.to_string().starts_with("{index=4, count=4, memory=MMAP, format={type=VIDEO_CAPTURE_MPLANE, width=16, height=16"), "{c}");
-    let b = Img::new(v4l2_remove_buffers::SIZE).u32(0, 4).u32(4, 4).u32(8, 9);
-    let Arg::RemoveBuffers(r) = decode(create_bufs::VIDIOC_REMOVE_BUFS, &b.0).unwrap() else { panic!() };
-    assert_eq!(r.to_string(), "{index=4, count=4, type=VIDEO_CAPTURE_MPLANE}");
+    let b = Img::new(v4l2_remove_buffers::SIZE)
+        .u32(0, 4)
+        .u32(4, 4)
+        .u32(8, 9);
+    let Arg::RemoveBuffers(r) = decode(create_bufs::VIDIOC_REMOVE_BUFS, &b.0).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        r.to_string(),
+        "{index=4, count=4, type=VIDEO_CAPTURE_MPLANE}"
+    );
 
     let b = Img::new(v4l2_decoder_cmd::SIZE).u32(0, 1).u32(4, 1);
-    let Arg::DecoderCmd(d) = decode(decoder_cmd::VIDIOC_DECODER_CMD, &b.0).unwrap() else { panic!() };
+    let Arg::DecoderCmd(d) = decode(decoder_cmd::VIDIOC_DECODER_CMD, &b.0).unwrap() else {
+        panic!()
+    };
     assert_eq!(d.to_string(), "{cmd=STOP, flags=0x1}");
     let b = Img::new(v4l2_decoder_cmd::SIZE).u32(0, 4);
-    let Arg::DecoderCmd(d) = decode(decoder_cmd::VIDIOC_TRY_DECODER_CMD, &b.0).unwrap() else { panic!() };
+    let Arg::DecoderCmd(d) = decode(decoder_cmd::VIDIOC_TRY_DECODER_CMD, &b.0).unwrap() else {
+        panic!()
+    };
     assert_eq!(d.to_string(), "{cmd=FLUSH}");
 
     let b = Img::new(v4l2_frmsizeenum::SIZE)
@@ -457,12 +649,26 @@ fn create_remove_decoder_cmd_frmsize_selection() {
         .u32(v4l2_frmsizeenum::STEPWISE_MIN_HEIGHT, 64)
         .u32(v4l2_frmsizeenum::STEPWISE_MAX_HEIGHT, 2304)
         .u32(v4l2_frmsizeenum::STEPWISE_STEP_HEIGHT, 16);
-    let Arg::FrmSizeEnum(z) = decode(fmt::VIDIOC_ENUM_FRAMESIZES, &b.0).unwrap() else { panic!() };
-    assert_eq!(z.to_string(), "{index=0, pixel_format=S264, type=STEPWISE, width=64..4096/16, height=64..2304/16}");
+    let Arg::FrmSizeEnum(z) = decode(fmt::VIDIOC_ENUM_FRAMESIZES, &b.0).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        z.to_string(),
+        "{index=0, pixel_format=S264, type=STEPWISE, width=64..4096/16, height=64..2304/16}"
+    );
 
-    let b = Img::new(v4l2_selection::SIZE).u32(0, 1).u32(4, 0x100).u32(v4l2_selection::R_WIDTH, 320).u32(v4l2_selection::R_HEIGHT, 240);
-    let Arg::Selection(s) = decode(misc::VIDIOC_G_SELECTION, &b.0).unwrap() else { panic!() };
-    assert_eq!(s.to_string(), "{type=VIDEO_CAPTURE, target=COMPOSE, r=320x240@0,0}");
+    let b = Img::new(v4l2_selection::SIZE)
+        .u32(0, 1)
+        .u32(4, 0x100)
+        .u32(v4l2_selection::R_WIDTH, 320)
+        .u32(v4l2_selection::R_HEIGHT, 240);
+    let Arg::Selection(s) = decode(misc::VIDIOC_G_SELECTION, &b.0).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        s.to_string(),
+        "{type=VIDEO_CAPTURE, target=COMPOSE, r=320x240@0,0}"
+    );
 }
 
 #[test]
@@ -473,7 +679,9 @@ fn media_device_info_topology_and_request_alloc() {
         .str(media_device_info::BUS_INFO, "platform:visl")
         .u32(media_device_info::MEDIA_VERSION, 0x060c00)
         .u32(media_device_info::DRIVER_VERSION, 0x060c00);
-    let Arg::MediaDeviceInfo(i) = decode(media::MEDIA_IOC_DEVICE_INFO, &b.0).unwrap() else { panic!() };
+    let Arg::MediaDeviceInfo(i) = decode(media::MEDIA_IOC_DEVICE_INFO, &b.0).unwrap() else {
+        panic!()
+    };
     let info: crate::record::MediaInfo = i.clone().into();
     assert_eq!(info.driver, "visl");
     assert_eq!(
@@ -491,22 +699,62 @@ fn media_device_info_topology_and_request_alloc() {
         .u32(media_v2_topology::NUM_LINKS, 3);
     let reads = nested_reads(media::MEDIA_IOC_G_TOPOLOGY, &[], &t.0);
     assert_eq!(reads.len(), 2, "{reads:?}");
-    assert_eq!((reads[0].kind.clone(), reads[0].len), (PayloadKind::TopologyEntities, 2 * media_v2_entity::SIZE));
-    assert_eq!((reads[1].kind.clone(), reads[1].len), (PayloadKind::TopologyInterfaces, media_v2_interface::SIZE));
+    assert_eq!(
+        (reads[0].kind.clone(), reads[0].len),
+        (PayloadKind::TopologyEntities, 2 * media_v2_entity::SIZE)
+    );
+    assert_eq!(
+        (reads[1].kind.clone(), reads[1].len),
+        (PayloadKind::TopologyInterfaces, media_v2_interface::SIZE)
+    );
     assert!(!reads[0].capture.before && reads[0].capture.after);
     let entities = [
-        Img::new(media_v2_entity::SIZE).u32(0, 1).str(media_v2_entity::NAME, "visl-source").u32(media_v2_entity::FUNCTION, 0x10001).0,
-        Img::new(media_v2_entity::SIZE).u32(0, 3).str(media_v2_entity::NAME, "visl-proc").u32(media_v2_entity::FUNCTION, 0x4008).0,
+        Img::new(media_v2_entity::SIZE)
+            .u32(0, 1)
+            .str(media_v2_entity::NAME, "visl-source")
+            .u32(media_v2_entity::FUNCTION, 0x10001)
+            .0,
+        Img::new(media_v2_entity::SIZE)
+            .u32(0, 3)
+            .str(media_v2_entity::NAME, "visl-proc")
+            .u32(media_v2_entity::FUNCTION, 0x4008)
+            .0,
     ]
     .concat();
-    let intf = Img::new(media_v2_interface::SIZE).u32(0, 12).u32(media_v2_interface::INTF_TYPE, 0x200).u32(media_v2_interface::DEVNODE, 81).u32(media_v2_interface::DEVNODE + 4, 2).0;
+    let intf = Img::new(media_v2_interface::SIZE)
+        .u32(0, 12)
+        .u32(media_v2_interface::INTF_TYPE, 0x200)
+        .u32(media_v2_interface::DEVNODE, 81)
+        .u32(media_v2_interface::DEVNODE + 4, 2)
+        .0;
     let payloads = vec![
-        Payload { kind: PayloadKind::TopologyEntities, addr: 0x1000, before: vec![], after: entities },
-        Payload { kind: PayloadKind::TopologyInterfaces, addr: 0x2000, before: vec![], after: intf },
+        Payload {
+            kind: PayloadKind::TopologyEntities,
+            addr: 0x1000,
+            before: vec![],
+            after: entities,
+        },
+        Payload {
+            kind: PayloadKind::TopologyInterfaces,
+            addr: 0x2000,
+            before: vec![],
+            after: intf,
+        },
     ];
-    let ioctl = Ioctl { request: media::MEDIA_IOC_G_TOPOLOGY, before: t.0.clone(), after: t.0.clone(), payloads, ..Default::default() };
-    let Some(Ok(Arg::MediaTopology(topo))) = decode_ioctl(&ioctl).after else { panic!() };
-    assert_eq!(topo.decoders().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["visl-proc"]);
+    let ioctl = Ioctl {
+        request: media::MEDIA_IOC_G_TOPOLOGY,
+        before: t.0.clone(),
+        after: t.0.clone(),
+        payloads,
+        ..Default::default()
+    };
+    let Some(Ok(Arg::MediaTopology(topo))) = decode_ioctl(&ioctl).after else {
+        panic!()
+    };
+    assert_eq!(
+        topo.decoders().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        ["visl-proc"]
+    );
     assert_eq!(topo.video_nodes().collect::<Vec<_>>(), [(81, 2)]);
     assert_eq!(
         topo.to_string(),
@@ -514,16 +762,26 @@ fn media_device_info_topology_and_request_alloc() {
          function=PROC_VIDEO_DECODER}], interfaces=[{id=12, type=V4L_VIDEO, devnode=81:2}], num_pads=2, num_links=3}"
     );
 
-    let d = decode_ioctl(&Ioctl { request: media::MEDIA_IOC_REQUEST_ALLOC, after: 12i32.to_le_bytes().to_vec(), ..Default::default() });
+    let d = decode_ioctl(&Ioctl {
+        request: media::MEDIA_IOC_REQUEST_ALLOC,
+        after: 12i32.to_le_bytes().to_vec(),
+        ..Default::default()
+    });
     assert_eq!(d.after, Some(Ok(Arg::Int(12))));
     assert_eq!(d.before, None);
-    let d = decode_ioctl(&Ioctl { request: request::MEDIA_REQUEST_IOC_QUEUE, ..Default::default() });
+    let d = decode_ioctl(&Ioctl {
+        request: request::MEDIA_REQUEST_IOC_QUEUE,
+        ..Default::default()
+    });
     assert_eq!(d.before, Some(Ok(Arg::None)));
 }
 
 #[test]
 fn dma_buf_sync_and_streamon() {
-    let Arg::DmaBufSync(s) = decode(dma_buf::DMA_BUF_IOCTL_SYNC, &5u64.to_le_bytes()).unwrap() else { panic!() };
+    let Arg::DmaBufSync(s) = decode(dma_buf::DMA_BUF_IOCTL_SYNC, &5u64.to_le_bytes()).unwrap()
+    else {
+        panic!()
+    };
     assert!(!s.is_start());
     assert_eq!(s.to_string(), "{flags=END|READ}");
     let a = decode(streamon::VIDIOC_STREAMON, &10u32.to_le_bytes()).unwrap();
@@ -534,7 +792,12 @@ fn dma_buf_sync_and_streamon() {
 #[test]
 fn decoded_values_serialize_to_json() {
     let (buf, plane) = output_qbuf();
-    let payloads = vec![Payload { kind: PayloadKind::Planes, addr: 0, before: plane, after: vec![] }];
+    let payloads = vec![Payload {
+        kind: PayloadKind::Planes,
+        addr: 0,
+        before: plane,
+        after: vec![],
+    }];
     let arg = decode_with_payloads(qbuf::VIDIOC_QBUF, &buf, &payloads, Side::Before).unwrap();
     let v: serde_json::Value = serde_json::to_value(&arg).unwrap();
     assert_eq!(v["Buffer"]["type"], 10);

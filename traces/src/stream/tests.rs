@@ -24,7 +24,11 @@ fn sample_header() -> Header {
         device_caps: 0x0420_4000,
         formats: vec![QueueFormats {
             buf_type: 10,
-            formats: vec![FormatDesc { fourcc: u32::from_le_bytes(*b"S264"), description: "H.264 Parsed Slice Data".into(), flags: 0x100 }],
+            formats: vec![FormatDesc {
+                fourcc: u32::from_le_bytes(*b"S264"),
+                description: "H.264 Parsed Slice Data".into(),
+                flags: 0x100,
+            }],
         }],
         media: None,
     });
@@ -33,7 +37,16 @@ fn sample_header() -> Header {
 
 fn sample_records() -> Vec<Record> {
     vec![
-        Record::Open(Open { ts: 1, pid: 42, tid: 42, dirfd: Some(-100), path: "/dev/video0".into(), flags: 2, mode: 0, ret: 5 }),
+        Record::Open(Open {
+            ts: 1,
+            pid: 42,
+            tid: 42,
+            dirfd: Some(-100),
+            path: "/dev/video0".into(),
+            flags: 2,
+            mode: 0,
+            ret: 5,
+        }),
         Record::Ioctl(Ioctl {
             seq: 0,
             ts_enter: 2,
@@ -45,29 +58,96 @@ fn sample_records() -> Vec<Record> {
             arg: 0x7fff_0000,
             before: vec![1; 88],
             after: vec![2; 88],
-            payloads: vec![Payload { kind: PayloadKind::Planes, addr: 0x7fff_1000, before: vec![3; 64], after: vec![] }],
+            payloads: vec![Payload {
+                kind: PayloadKind::Planes,
+                addr: 0x7fff_1000,
+                before: vec![3; 64],
+                after: vec![],
+            }],
             ret: 0,
         }),
-        Record::Ioctl(Ioctl { seq: 1, fd: 5, request: 0xc0145608, ret: -16, ..Default::default() }),
-        Record::Mmap(Mmap { ts: 4, pid: 42, tid: 42, fd: 5, addr: 0, len: 4096, prot: 3, flags: 1, offset: 0, ret: 0x7f00_0000 }),
+        Record::Ioctl(Ioctl {
+            seq: 1,
+            fd: 5,
+            request: 0xc0145608,
+            ret: -16,
+            ..Default::default()
+        }),
+        Record::Mmap(Mmap {
+            ts: 4,
+            pid: 42,
+            tid: 42,
+            fd: 5,
+            addr: 0,
+            len: 4096,
+            prot: 3,
+            flags: 1,
+            offset: 0,
+            ret: 0x7f00_0000,
+        }),
         Record::Poll(Poll {
             ts_enter: 5,
             ts_exit: 6,
             pid: 42,
             tid: 42,
             syscall: "ppoll".into(),
-            fds: vec![PollFd { fd: 12, events: 1, revents: 0x40 }],
+            fds: vec![PollFd {
+                fd: 12,
+                events: 1,
+                revents: 0x40,
+            }],
             timeout_ns: None,
             ret: 1,
         }),
-        Record::Fork(Fork { ts: 7, parent_pid: 42, parent_tid: 42, child: 44, is_thread: true }),
-        Record::Dup(Dup { ts: 8, pid: 42, tid: 42, old: 5, new: None, ret: 7 }),
-        Record::Close(Close { ts: 9, pid: 42, tid: 42, fd: 7, ret: 0 }),
-        Record::Munmap(Munmap { ts: 10, pid: 42, tid: 42, addr: 0x7f00_0000, len: 4096, ret: 0 }),
-        Record::Exec(Exec { ts: 11, pid: 42, tid: 42, path: "/usr/bin/true".into(), argv: vec!["true".into()] }),
-        Record::Lost(Lost { count: 3, at: 12, cpu: Some(1) }),
+        Record::Fork(Fork {
+            ts: 7,
+            parent_pid: 42,
+            parent_tid: 42,
+            child: 44,
+            is_thread: true,
+        }),
+        Record::Dup(Dup {
+            ts: 8,
+            pid: 42,
+            tid: 42,
+            old: 5,
+            new: None,
+            ret: 7,
+        }),
+        Record::Close(Close {
+            ts: 9,
+            pid: 42,
+            tid: 42,
+            fd: 7,
+            ret: 0,
+        }),
+        Record::Munmap(Munmap {
+            ts: 10,
+            pid: 42,
+            tid: 42,
+            addr: 0x7f00_0000,
+            len: 4096,
+            ret: 0,
+        }),
+        Record::Exec(Exec {
+            ts: 11,
+            pid: 42,
+            tid: 42,
+            path: "/usr/bin/true".into(),
+            argv: vec!["true".into()],
+        }),
+        Record::Lost(Lost {
+            count: 3,
+            at: 12,
+            cpu: Some(1),
+        }),
         Record::Device(sample_header().devices[0].clone()),
-        Record::Exit(Exit { ts: 13, pid: 42, tid: 42, code: 0 }),
+        Record::Exit(Exit {
+            ts: 13,
+            pid: 42,
+            tid: 42,
+            code: 0,
+        }),
     ]
 }
 
@@ -97,11 +177,34 @@ fn round_trip() {
     let rest = &records[expected.len()..];
     // Blob 0, Bitstream, Bitstream (deduplicated), Blob 1, Bitstream, End.
     assert!(matches!(&rest[0], Record::Blob(Blob { id: 0, data }) if data == b"\0\0\x01ab"));
-    assert!(matches!(&rest[1], Record::Bitstream(Bitstream { ioctl_seq: 0, blob: 0, .. })));
-    assert!(matches!(&rest[2], Record::Bitstream(Bitstream { ioctl_seq: 1, blob: 0, .. })));
+    assert!(matches!(
+        &rest[1],
+        Record::Bitstream(Bitstream {
+            ioctl_seq: 0,
+            blob: 0,
+            ..
+        })
+    ));
+    assert!(matches!(
+        &rest[2],
+        Record::Bitstream(Bitstream {
+            ioctl_seq: 1,
+            blob: 0,
+            ..
+        })
+    ));
     assert!(matches!(&rest[3], Record::Blob(Blob { id: 1, .. })));
-    assert!(matches!(&rest[4], Record::Bitstream(Bitstream { ioctl_seq: 2, blob: 1, .. })));
-    let Record::End(end) = &rest[5] else { panic!("no End: {:?}", rest[5]) };
+    assert!(matches!(
+        &rest[4],
+        Record::Bitstream(Bitstream {
+            ioctl_seq: 2,
+            blob: 1,
+            ..
+        })
+    ));
+    let Record::End(end) = &rest[5] else {
+        panic!("no End: {:?}", rest[5])
+    };
     assert_eq!(end.exit_code, Some(0));
     assert_eq!(end.totals.ioctls, 2);
     assert_eq!(end.totals.blobs, 2);
@@ -132,7 +235,10 @@ fn file_round_trip() {
     std::fs::write(&path, sample_trace()).unwrap();
     let r = TraceReader::open(&path).unwrap();
     assert_eq!(r.header().root_pid, 42);
-    assert!(r.map(|r| r.unwrap()).last().is_some_and(|r| matches!(r, Record::End(_))));
+    assert!(r
+        .map(|r| r.unwrap())
+        .last()
+        .is_some_and(|r| matches!(r, Record::End(_))));
     std::fs::remove_dir_all(&dir).unwrap();
     let err = TraceReader::open(dir.join("missing")).err().unwrap();
     assert!(err.to_string().contains("missing"), "{err}");
@@ -158,7 +264,11 @@ fn cut_at_every_byte() {
         let part = &bytes[..cut];
         match TraceReader::new(part) {
             Err(TraceError::BadMagic { .. }) => assert!(cut < 8),
-            Err(TraceError::Truncated { offset: 8, records: 0, .. }) => assert!(cut < header_end as usize),
+            Err(TraceError::Truncated {
+                offset: 8,
+                records: 0,
+                ..
+            }) => assert!(cut < header_end as usize),
             Err(e) => panic!("cut at {cut}: unexpected {e}"),
             Ok(reader) => {
                 assert!(cut >= header_end as usize);
@@ -167,7 +277,11 @@ fn cut_at_every_byte() {
                 assert_eq!(results.len(), whole + 1, "cut at {cut}");
                 assert!(results[..whole].iter().all(|r| r.is_ok()));
                 match results.last().unwrap() {
-                    Err(TraceError::Truncated { offset, records, dangling }) => {
+                    Err(TraceError::Truncated {
+                        offset,
+                        records,
+                        dangling,
+                    }) => {
                         assert_eq!(*records, whole as u64);
                         assert_eq!(*offset, offsets[whole]);
                         assert_eq!(*offset + *dangling, cut as u64);
@@ -188,7 +302,10 @@ fn truncated_message_says_cut() {
     let e = error.unwrap();
     assert!(e.is_truncated());
     let msg = e.to_string();
-    assert!(msg.contains("cut") && msg.contains(&offsets[3].to_string()), "{msg}");
+    assert!(
+        msg.contains("cut") && msg.contains(&offsets[3].to_string()),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -216,15 +333,24 @@ fn corrupt_record_gives_offset() {
     bad[pos + 2] = 0x60; // fd: "" (an empty text string instead of an integer)
     let (_, records, error) = read_all(&bad).unwrap();
     assert_eq!(records.len(), 2);
-    assert!(matches!(error, Some(TraceError::Corrupt { offset, .. }) if offset == offsets[2]), "{error:?}");
+    assert!(
+        matches!(error, Some(TraceError::Corrupt { offset, .. }) if offset == offsets[2]),
+        "{error:?}"
+    );
     // A reserved CBOR initial byte (0x1c) where the record should start.
     let mut bad = bytes.clone();
     bad[start] = 0x1c;
     let (_, records, error) = read_all(&bad).unwrap();
     assert_eq!(records.len(), 2);
     let e = error.unwrap();
-    assert!(matches!(e, TraceError::Corrupt { offset, .. } if offset == offsets[2]), "{e:?}");
-    assert!(e.to_string().contains(&format!("byte {}", offsets[2])), "{e}");
+    assert!(
+        matches!(e, TraceError::Corrupt { offset, .. } if offset == offsets[2]),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().contains(&format!("byte {}", offsets[2])),
+        "{e}"
+    );
 }
 
 #[test]
@@ -236,7 +362,12 @@ fn unknown_variant_is_reported_not_fatal() {
     ciborium::into_writer(&Record::End(End::new(1, EndReason::Detached)), &mut bytes).unwrap();
     let (_, records, error) = read_all(&bytes).unwrap();
     assert!(error.is_none());
-    assert_eq!(records[0], Record::Unknown { tag: "Future".into() });
+    assert_eq!(
+        records[0],
+        Record::Unknown {
+            tag: "Future".into()
+        }
+    );
     assert!(matches!(records[1], Record::End(_)));
 }
 
@@ -245,21 +376,32 @@ fn bad_magic_and_newer_version() {
     let e = TraceReader::new(&b"GIF89a.."[..]).err().unwrap();
     assert!(matches!(e, TraceError::BadMagic { .. }));
     assert!(e.to_string().contains("not a vatrace trace"));
-    assert!(matches!(TraceReader::new(&b""[..]), Err(TraceError::BadMagic { .. })));
+    assert!(matches!(
+        TraceReader::new(&b""[..]),
+        Err(TraceError::BadMagic { .. })
+    ));
 
     let mut h = sample_header();
     h.format_version = FORMAT_VERSION + 1;
     let mut bytes = MAGIC.to_vec();
     ciborium::into_writer(&h, &mut bytes).unwrap();
     let e = TraceReader::new(&bytes[..]).err().unwrap();
-    assert!(matches!(e, TraceError::UnsupportedVersion { found, .. } if found == FORMAT_VERSION + 1));
+    assert!(
+        matches!(e, TraceError::UnsupportedVersion { found, .. } if found == FORMAT_VERSION + 1)
+    );
     assert!(e.to_string().contains("upgrade vatrace"), "{e}");
 
     // A newer header that also changed shape is still refused by version, not as corrupt.
-    let v = Value::Map(vec![(Value::Text("format_version".into()), Value::Integer(7.into()))]);
+    let v = Value::Map(vec![(
+        Value::Text("format_version".into()),
+        Value::Integer(7.into()),
+    )]);
     let mut bytes = MAGIC.to_vec();
     ciborium::into_writer(&v, &mut bytes).unwrap();
-    assert!(matches!(TraceReader::new(&bytes[..]), Err(TraceError::UnsupportedVersion { found: 7, .. })));
+    assert!(matches!(
+        TraceReader::new(&bytes[..]),
+        Err(TraceError::UnsupportedVersion { found: 7, .. })
+    ));
 }
 
 #[test]
@@ -346,7 +488,9 @@ fn huge_declared_lengths_do_not_allocate() {
     let (_, _, e) = read_all(&a).unwrap();
     assert!(matches!(e, Some(TraceError::Truncated { .. })), "{e:?}");
     let mut b = bytes.clone();
-    b.extend_from_slice(&[0xa1, 0x65, b'I', b'o', b'c', b't', b'l', 0x9b, 0x40, 0, 0, 0, 0, 0, 0, 0]);
+    b.extend_from_slice(&[
+        0xa1, 0x65, b'I', b'o', b'c', b't', b'l', 0x9b, 0x40, 0, 0, 0, 0, 0, 0, 0,
+    ]);
     let (_, _, e) = read_all(&b).unwrap();
     assert!(matches!(e, Some(TraceError::Truncated { .. })), "{e:?}");
 }
@@ -378,7 +522,14 @@ fn flushes_without_finish() {
     let mut w = TraceWriter::new(Shared(buf.clone()), &sample_header()).unwrap();
     let n = TraceWriter::<Shared>::FLUSH_EVERY as usize;
     for i in 0..n {
-        w.write(&Record::Close(Close { ts: i as u64, pid: 1, tid: 1, fd: 3, ret: 0 })).unwrap();
+        w.write(&Record::Close(Close {
+            ts: i as u64,
+            pid: 1,
+            tid: 1,
+            fd: 3,
+            ret: 0,
+        }))
+        .unwrap();
     }
     std::mem::forget(w); // as if killed: no Drop flush
     let bytes = buf.borrow().clone();

@@ -1,0 +1,242 @@
+//! [`Context`]: what each fd of each traced process refers to, followed record by record
+//! (open, close, dup, fork, exit, MEDIA_IOC_REQUEST_ALLOC, VIDIOC_EXPBUF), so a dump can print
+//! `12<request:/dev/media0>` instead of `12`.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::ioctl::{self, names};
+use crate::record::{DeviceInfo, DeviceKind, Header, Record};
+
+/// What an fd refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum FdKind {
+    /// A V4L2 video node.
+    Video {
+        path: String,
+        driver: Option<String>,
+    },
+    /// A media controller node.
+    Media { path: String },
+    /// A media request allocated on `media` (the media node's path, or its fd if unknown).
+    Request { media: String },
+    /// A dma-buf exported with VIDIOC_EXPBUF.
+    DmaBuf {
+        from: String,
+        buf_type: u32,
+        index: u32,
+        plane: u32,
+    },
+    /// Any other opened path.
+    Other { path: String },
+}
+
+impl FdKind {
+    fn of_path(path: &str, driver: Option<String>) -> FdKind {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        if base.starts_with("video") {
+            FdKind::Video {
+                path: path.to_string(),
+                driver,
+            }
+        } else if base.starts_with("media") {
+            FdKind::Media {
+                path: path.to_string(),
+            }
+        } else {
+            FdKind::Other {
+                path: path.to_string(),
+            }
+        }
+    }
+
+    /// The device path, for device nodes and other opened paths.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            FdKind::Video { path, .. } | FdKind::Media { path } | FdKind::Other { path } => {
+                Some(path)
+            }
+            FdKind::Request { .. } | FdKind::DmaBuf { .. } => None,
+        }
+    }
+
+    /// Whether this is a media request fd.
+    pub fn is_request(&self) -> bool {
+        matches!(self, FdKind::Request { .. })
+    }
+}
+
+impl fmt::Display for FdKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FdKind::Video { path, .. } | FdKind::Media { path } | FdKind::Other { path } => {
+                f.write_str(path)
+            }
+            FdKind::Request { media } => write!(f, "request:{media}"),
+            FdKind::DmaBuf {
+                from,
+                buf_type,
+                index,
+                plane,
+            } => {
+                let q = if names::is_output(*buf_type) {
+                    "OUTPUT"
+                } else {
+                    "CAPTURE"
+                };
+                write!(f, "dmabuf:{from} {q}#{index}.{plane}")
+            }
+        }
+    }
+}
+
+/// The fd tables of the traced processes and what the trace says about devices.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// CLOCK_MONOTONIC at trace start; timestamps print relative to it.
+    pub start_ns: u64,
+    /// Devices known from the header and `Device` records, by path.
+    pub devices: HashMap<String, DeviceInfo>,
+    fds: HashMap<(u32, i32), FdKind>,
+}
+
+impl Context {
+    /// A context for a trace with this header.
+    pub fn new(header: &Header) -> Self {
+        let mut c = Context {
+            start_ns: header.start_monotonic_ns,
+            ..Default::default()
+        };
+        for d in &header.devices {
+            c.devices.insert(d.path.clone(), d.clone());
+        }
+        c
+    }
+
+    /// What `fd` of process `pid` refers to, if known.
+    pub fn fd(&self, pid: u32, fd: i32) -> Option<&FdKind> {
+        self.fds.get(&(pid, fd))
+    }
+
+    /// `5</dev/video0>`, or `5` when unknown.
+    pub fn fd_label(&self, pid: u32, fd: i32) -> String {
+        match self.fd(pid, fd) {
+            Some(k) => format!("{fd}<{k}>"),
+            None => fd.to_string(),
+        }
+    }
+
+    /// Records that `fd` of `pid` now refers to `kind`.
+    pub fn set_fd(&mut self, pid: u32, fd: i32, kind: FdKind) {
+        self.fds.insert((pid, fd), kind);
+    }
+
+    /// Every known fd of `pid`.
+    pub fn fds_of(&self, pid: u32) -> impl Iterator<Item = (i32, &FdKind)> {
+        self.fds
+            .iter()
+            .filter(move |((p, _), _)| *p == pid)
+            .map(|((_, fd), k)| (*fd, k))
+    }
+
+    /// Seconds since trace start of a monotonic timestamp, as `12.345678`.
+    pub fn rel_time(&self, ts: u64) -> String {
+        let d = ts as i128 - self.start_ns as i128;
+        let sign = if d < 0 { "-" } else { "" };
+        let d = d.unsigned_abs();
+        format!(
+            "{sign}{}.{:06}",
+            d / 1_000_000_000,
+            (d % 1_000_000_000) / 1000
+        )
+    }
+
+    fn device_kind(&self, path: &str) -> FdKind {
+        match self.devices.get(path) {
+            Some(d) => match d.kind {
+                DeviceKind::Video => FdKind::Video {
+                    path: path.to_string(),
+                    driver: Some(d.driver.clone()),
+                },
+                DeviceKind::Media => FdKind::Media {
+                    path: path.to_string(),
+                },
+                DeviceKind::Other => FdKind::Other {
+                    path: path.to_string(),
+                },
+            },
+            None => FdKind::of_path(path, None),
+        }
+    }
+
+    /// Follows one record (call after formatting it, so a close still shows what it closed).
+    pub fn update(&mut self, record: &Record) {
+        match record {
+            Record::Open(o) if o.ret >= 0 => {
+                let kind = self.device_kind(&o.path);
+                self.set_fd(o.pid, o.ret as i32, kind);
+            }
+            Record::Close(c) => {
+                self.fds.remove(&(c.pid, c.fd));
+            }
+            Record::Dup(d) if d.ret >= 0 => match self.fd(d.pid, d.old).cloned() {
+                Some(k) => self.set_fd(d.pid, d.ret as i32, k),
+                None => {
+                    self.fds.remove(&(d.pid, d.ret as i32));
+                }
+            },
+            Record::Fork(f) if !f.is_thread => {
+                let inherited: Vec<(i32, FdKind)> = self
+                    .fds_of(f.parent_pid)
+                    .map(|(fd, k)| (fd, k.clone()))
+                    .collect();
+                for (fd, k) in inherited {
+                    self.set_fd(f.child, fd, k);
+                }
+            }
+            Record::Exit(e) if e.pid == e.tid => {
+                self.fds.retain(|(p, _), _| *p != e.pid);
+            }
+            Record::Device(d) => {
+                self.devices.insert(d.path.clone(), d.clone());
+            }
+            Record::Ioctl(i) if i.ret >= 0 => self.follow_ioctl(i),
+            _ => {}
+        }
+    }
+
+    fn follow_ioctl(&mut self, i: &crate::record::Ioctl) {
+        match i.request {
+            ioctl::media::MEDIA_IOC_REQUEST_ALLOC => {
+                if let Ok(ioctl::Arg::Int(fd)) = ioctl::decode(i.request, &i.after) {
+                    let media = match self.fd(i.pid, i.fd) {
+                        Some(k) => k.to_string(),
+                        None => format!("fd {}", i.fd),
+                    };
+                    self.set_fd(i.pid, fd, FdKind::Request { media });
+                }
+            }
+            ioctl::expbuf::VIDIOC_EXPBUF => {
+                if let Ok(ioctl::Arg::ExportBuffer(e)) = ioctl::decode(i.request, &i.after) {
+                    let from = match self.fd(i.pid, i.fd) {
+                        Some(k) => k.to_string(),
+                        None => format!("fd {}", i.fd),
+                    };
+                    self.set_fd(
+                        i.pid,
+                        e.fd,
+                        FdKind::DmaBuf {
+                            from,
+                            buf_type: e.buf_type,
+                            index: e.index,
+                            plane: e.plane,
+                        },
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
