@@ -3,9 +3,15 @@
 //! against the kernel 6.12 uapi layouts.
 //!
 //! Entry points: [`control_name`], [`decode`] (payload bytes → [`ControlValue`]), its
-//! `Display` one-liners for `vatrace dump`, [`fields`] (flat `(path, value)` pairs) and
-//! [`visl_fields`] / [`h264_fields`] (the same, with the names and value formats visl's ftrace
-//! events print, to compare against [`visl_ftrace`]'s parse of those events).
+//! `Display` one-liners for `vatrace dump`, [`fields`] (flat `(path, value)` pairs), [`diff`]
+//! (fields that differ between two values) and [`visl_fields`] / [`h264_fields`] (the names
+//! and value formats visl's ftrace events print; [`visl_ftrace`] parses those events and
+//! compares them with decoded controls).
+//!
+//! How it is checked: `layout.rs` compares every struct size and field offset with numbers
+//! `layout_check.c` printed from the 6.12 headers; each codec file tests hand-built payloads;
+//! `visl_ftrace/real_tests.rs` rebuilds every value visl printed in real test-bed traces
+//! (`testdata/`), decodes it and compares it with the events.
 
 pub mod av1;
 pub mod fwht;
@@ -262,6 +268,48 @@ pub fn fields(value: &ControlValue) -> Vec<(String, String)> {
             vec![kv("malformed.expected", expected), kv("malformed.got", got)]
         }
     }
+}
+
+/// One field that differs between two decoded values of the same control.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldChange {
+    /// The field path, as [`fields`] names it.
+    pub field: String,
+    /// The value in the first control, `None` if it has no such field.
+    pub a: Option<String>,
+    /// The value in the second control, `None` if it has no such field.
+    pub b: Option<String>,
+}
+
+/// The fields that differ between two values (e.g. the DECODE_PARAMS two clients sent for
+/// the same frame, or one client's consecutive SPS), in `a`'s field order, then `b`'s extras.
+pub fn diff(a: &ControlValue, b: &ControlValue) -> Vec<FieldChange> {
+    let fa = fields(a);
+    let fb = fields(b);
+    let mb: std::collections::HashMap<&str, &str> =
+        fb.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let ma: std::collections::HashMap<&str, &str> =
+        fa.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut out = Vec::new();
+    for (k, v) in &fa {
+        if mb.get(k.as_str()) != Some(&v.as_str()) {
+            out.push(FieldChange {
+                field: k.clone(),
+                a: Some(v.clone()),
+                b: mb.get(k.as_str()).map(|s| s.to_string()),
+            });
+        }
+    }
+    for (k, v) in &fb {
+        if !ma.contains_key(k.as_str()) {
+            out.push(FieldChange {
+                field: k.clone(),
+                a: None,
+                b: Some(v.clone()),
+            });
+        }
+    }
+    out
 }
 
 /// Flattens the elements of a dynamic array as `[i].field`.
@@ -553,6 +601,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn diff_names_the_changed_fields() {
+        let mut p = vec![0u8; 560];
+        let a = decode(V4L2_CID_STATELESS_H264_DECODE_PARAMS, &p).unwrap();
+        p[514] = 3; // frame_num
+        p[32] = 1; // dpb[1].reference_ts
+        let b = decode(V4L2_CID_STATELESS_H264_DECODE_PARAMS, &p).unwrap();
+        let d = diff(&a, &b);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!(d[0].field, "dpb[1].reference_ts");
+        assert_eq!(
+            (d[1].a.as_deref(), d[1].b.as_deref()),
+            (Some("0"), Some("3"))
+        );
+        assert!(diff(&a, &a).is_empty());
+        let other = decode(V4L2_CID_STATELESS_H264_PPS, &[0; 12]).unwrap();
+        assert!(diff(&a, &other).iter().any(|c| c.a.is_none()));
     }
 
     #[test]
