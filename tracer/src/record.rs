@@ -187,6 +187,9 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
     let mut conv = Converter::new(writer, described);
 
     tracer.trace_pid(root)?;
+    if args.pid.is_some() {
+        eprintln!("vatrace: tracing pid {root} and its threads; Ctrl-C to stop");
+    }
     let child = match stopped {
         Some(c) => Some(c.release()?),
         None => None,

@@ -6,6 +6,8 @@
 //!   and a child process; prints a JSON description of what it did; exits 3.
 //! * `v4l2-ioctl-probe child` — what the child of `sequence` runs.
 //! * `v4l2-ioctl-probe loop N` — N × VIDIOC_DQBUF on /dev/null as fast as possible.
+//! * `v4l2-ioctl-probe delayed N` — prints its pid, waits for a line on stdin, then N ×
+//!   VIDIOC_DQBUF (for attaching with `vatrace record -p`).
 
 use std::{fs::File, os::fd::AsRawFd};
 
@@ -163,6 +165,12 @@ fn main() {
         Some("sequence") => sequence(),
         Some("child") => child(),
         Some("loop") => bench_loop(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000_000)),
+        Some("delayed") => {
+            println!("{}", std::process::id());
+            let mut line = String::new();
+            let _ = std::io::stdin().read_line(&mut line);
+            bench_loop(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10))
+        }
         _ => {
             eprintln!("usage: v4l2-ioctl-probe sequence | child | loop N");
             2

@@ -1,0 +1,251 @@
+//! `vatrace record` on the host, without V4L2: the probe program issues V4L2/media/dma-buf ioctl
+//! numbers with real argument structs on /dev/null, from a thread and a child process too; the
+//! trace must hold them with the right numbers, bytes, payloads and ret = -ENOTTY.
+//! Needs root (BPF); skipped with a message otherwise.
+
+use std::{
+    io::{BufRead as _, BufReader, Write as _},
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+use traces::{
+    record::{EndReason, PayloadKind},
+    Record, TraceReader,
+};
+
+const VATRACE: &str = env!("CARGO_BIN_EXE_vatrace");
+const PROBE: &str = env!("CARGO_BIN_EXE_v4l2-ioctl-probe");
+const ENOTTY: i64 = -25;
+
+fn pattern(seed: u8, len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i as u8).wrapping_mul(7).wrapping_add(seed)).collect()
+}
+
+fn can_trace() -> bool {
+    // SAFETY: geteuid has no arguments and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        eprintln!("skipped: tracing needs root (BPF)");
+    }
+    root
+}
+
+fn scratch_dir() -> PathBuf {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tempfile::tempdir_in(base).unwrap().keep()
+}
+
+fn read_trace(path: &Path) -> (traces::Header, Vec<Record>) {
+    let mut r = TraceReader::open(path).expect("open trace");
+    let mut recs = Vec::new();
+    while let Some(rec) = r.next_record() {
+        recs.push(rec.expect("record"));
+    }
+    (r.header().clone(), recs)
+}
+
+#[test]
+fn probe_sequence_is_traced() {
+    if !can_trace() {
+        return;
+    }
+    let dir = scratch_dir();
+    let trace = dir.join("seq.trace");
+    let out = Command::new(VATRACE)
+        .args(["record", "-o"])
+        .arg(&trace)
+        .args(["--", PROBE, "sequence"])
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "vatrace returns the command's exit code");
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).expect("probe output");
+    let pid = info["pid"].as_u64().unwrap() as u32;
+    let thread_tid = info["thread_tid"].as_u64().unwrap() as u32;
+    let child_pid = info["child_pid"].as_u64().unwrap() as u32;
+    let fd = info["fd"].as_i64().unwrap() as i32;
+
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&trace).unwrap().permissions().mode() & 0o777, 0o600);
+
+    let (header, recs) = read_trace(&trace);
+    assert_eq!(header.root_pid, pid);
+    let ioctls: Vec<_> = recs
+        .iter()
+        .filter_map(|r| match r {
+            Record::Ioctl(i) => Some(i),
+            _ => None,
+        })
+        .collect();
+    let main: Vec<_> = ioctls.iter().filter(|i| i.tid == pid).collect();
+    let requests: Vec<u32> = main.iter().map(|i| i.request).collect();
+    assert_eq!(
+        requests,
+        [0x8068_5600, 0xc0d0_5605, 0xc020_5648, 0xc058_560f, 0xc058_560f, 0x8004_7c05, 0x4008_6200],
+        "main thread's V4L2/media/dma-buf ioctls in order, TCGETS left out"
+    );
+    for i in &main {
+        assert_eq!(i.ret, ENOTTY);
+        assert_eq!(i.fd, fd);
+        assert_eq!(i.pid, pid);
+        assert!(i.ts_exit >= i.ts_enter && i.ts_enter > 0);
+    }
+    // _IOR: after only; _IOWR: both; _IOW: before only.
+    assert!(main[0].before.is_empty() && main[0].after == vec![0u8; 104]);
+    assert_eq!(main[1].before, pattern(1, 208));
+    assert_eq!(main[1].after, pattern(1, 208));
+    let ext = main[2];
+    let ctrls = ext.payload(&PayloadKind::ExtControls).expect("control array");
+    assert_eq!(ctrls.before.len(), 40);
+    let c0 = ext.payload(&PayloadKind::Control { index: 0 }).expect("control 0 payload");
+    assert_eq!(c0.before, pattern(2, 64));
+    assert_eq!(c0.addr, info["payload_addr"].as_u64().unwrap());
+    assert!(ext.payload(&PayloadKind::Control { index: 1 }).is_none(), "no payload for an int control");
+    let planes = main[3].payload(&PayloadKind::Planes).expect("plane array");
+    assert_eq!(planes.before, pattern(3, 64));
+    assert_eq!(main[6].before, pattern(5, 8));
+    assert!(main[6].after.is_empty());
+
+    // The USERPTR OUTPUT QBUF's bitstream, read in chunks and reassembled.
+    let blobs: std::collections::HashMap<u64, &Vec<u8>> = recs
+        .iter()
+        .filter_map(|r| match r {
+            Record::Blob(b) => Some((b.id, &b.data)),
+            _ => None,
+        })
+        .collect();
+    let bits: Vec<_> = recs
+        .iter()
+        .filter_map(|r| match r {
+            Record::Bitstream(b) => Some(b),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(bits.len(), 1);
+    assert_eq!(bits[0].ioctl_seq, main[4].seq);
+    assert_eq!(bits[0].len, 20_000);
+    assert_eq!(blobs[&bits[0].blob], &pattern(4, 20_000));
+
+    // The thread and the child process are followed.
+    let t: Vec<_> = ioctls.iter().filter(|i| i.tid == thread_tid).collect();
+    assert_eq!(t.len(), 1);
+    assert_eq!((t[0].pid, t[0].request, t[0].ret), (pid, 0x8068_5600, ENOTTY));
+    let c: Vec<_> = ioctls.iter().filter(|i| i.pid == child_pid).collect();
+    assert_eq!(c.len(), 1);
+    assert_eq!((c[0].request, c[0].ret), (0xc0d0_5604, ENOTTY));
+    assert_eq!(c[0].before, pattern(6, 208));
+    let forks: Vec<_> = recs
+        .iter()
+        .filter_map(|r| match r {
+            Record::Fork(f) => Some((f.child, f.is_thread)),
+            _ => None,
+        })
+        .collect();
+    assert!(forks.contains(&(thread_tid, true)), "{forks:?}");
+    assert!(forks.contains(&(child_pid, false)), "{forks:?}");
+    assert!(recs.iter().any(|r| matches!(r, Record::Open(o) if o.path == "/dev/null" && o.pid == pid)));
+
+    match recs.last() {
+        Some(Record::End(e)) => {
+            assert_eq!(e.reason, EndReason::Exited);
+            assert_eq!(e.exit_code, Some(3));
+            assert_eq!(e.totals.lost, 0);
+        }
+        other => panic!("trace does not end with End: {other:?}"),
+    }
+
+    // A cut trace: every whole record before the cut is read, then a clear error, no panic.
+    let bytes = std::fs::read(&trace).unwrap();
+    let cut = dir.join("cut.trace");
+    for len in [bytes.len() - 1, bytes.len() * 2 / 3, bytes.len() / 2, 9, 3] {
+        std::fs::write(&cut, &bytes[..len]).unwrap();
+        let dump = Command::new(VATRACE).arg("dump").arg(&cut).output().unwrap();
+        assert!(!dump.status.success(), "dump of a cut trace fails");
+        let err = String::from_utf8_lossy(&dump.stderr);
+        assert!(err.contains("cut at byte") || err.contains("not a vatrace trace") || err.contains("byte"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn attach_to_running_process() {
+    if !can_trace() {
+        return;
+    }
+    let dir = scratch_dir();
+    let trace = dir.join("attach.trace");
+    let mut probe = Command::new(PROBE)
+        .args(["delayed", "25"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = probe.id();
+    let mut rec = Command::new(VATRACE)
+        .args(["record", "-o"])
+        .arg(&trace)
+        .args(["-p", &pid.to_string()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Release the probe once vatrace says it is attached.
+    let mut err = BufReader::new(rec.stderr.take().unwrap());
+    let mut line = String::new();
+    while err.read_line(&mut line).unwrap() > 0 && !line.contains("tracing pid") {
+        line.clear();
+    }
+    assert!(line.contains("tracing pid"), "vatrace did not attach");
+    probe.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    assert!(probe.wait().unwrap().success());
+    let status = rec.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let (header, recs) = read_trace(&trace);
+    assert_eq!(header.root_pid, pid);
+    let n = recs.iter().filter(|r| matches!(r, Record::Ioctl(i) if i.pid == pid && i.request == 0xc058_5611)).count();
+    assert_eq!(n, 25);
+    assert!(matches!(recs.last(), Some(Record::End(_))));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sigint_closes_the_trace() {
+    if !can_trace() {
+        return;
+    }
+    let dir = scratch_dir();
+    let trace = dir.join("int.trace");
+    let mut rec = Command::new(VATRACE)
+        .args(["record", "-o"])
+        .arg(&trace)
+        .args(["--", "sleep", "30"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: plain kill(2) on our own child.
+    unsafe { libc::kill(rec.id() as i32, libc::SIGINT) };
+    let status = rec.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let (header, recs) = read_trace(&trace);
+    match recs.last() {
+        Some(Record::End(e)) => assert_eq!(e.reason, EndReason::Interrupted),
+        other => panic!("no End: {other:?}"),
+    }
+    // SAFETY: plain kill(2) of the sleep vatrace started.
+    unsafe { libc::kill(header.root_pid as i32, libc::SIGKILL) };
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn dump_explains_a_missing_or_foreign_file() {
+    let dir = scratch_dir();
+    let foreign = dir.join("foreign");
+    std::fs::write(&foreign, b"hello world, not a trace").unwrap();
+    let out = Command::new(VATRACE).arg("dump").arg(&foreign).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a vatrace trace"));
+    let out = Command::new(VATRACE).arg("dump").arg(dir.join("missing")).output().unwrap();
+    assert!(!out.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
