@@ -1,13 +1,36 @@
 //! `vatrace replay`: re-executes a recorded trace against V4L2 devices and judges every call;
 //! plus the synthetic buggy clients' building blocks.
 //!
-//! * [`sys`]: the syscall boundary (the crate's only `unsafe`);
-//! * [`v4l2`]: typed calls for the synthetic clients (`probe-ebusy`, `request-leak` in `src/bin/`);
-//! * [`synthetic`]: their MPEG-2 parameter set, bitstream chunk and call log.
+//! Entry points: [`run`] (a trace and [`ReplayOptions`] in, a [`Report`] out) and, for the
+//! `vatrace` binary, [`Args`] (clap) with [`cli::main_with`].
+//!
+//! * [`validate`]: the pre-pass that refuses out-of-range traces before any ioctl;
+//! * [`feed`]: streams records, keeps blobs and bitstreams aside;
+//! * [`args`]: rebuilds each argument (nested arrays, pointers, fds) for the replay process;
+//! * [`engine`]: the replay loop; [`report`]: verdicts, report, `--compare`;
+//! * [`options`]: options and the command line; [`cli`]: the command;
+//! * [`sys`]: the syscall boundary (the crate's only `unsafe`); [`bytes`]: field access;
+//! * [`v4l2`], [`synthetic`], [`selfrec`]: the synthetic clients (`probe-ebusy`, `request-leak`
+//!   in `src/bin/`) and their self-recorder.
 
+pub mod args;
+pub mod bytes;
+pub mod cli;
+pub mod engine;
 pub mod feed;
 pub mod options;
+pub mod report;
 pub mod selfrec;
 pub mod synthetic;
 pub mod sys;
 pub mod v4l2;
+pub mod validate;
+
+pub use options::{Args, Inject, Pace, ReplayOptions};
+pub use report::Report;
+
+/// Replays the trace at `path` with `opts`: refuses out-of-range traces and mismatched devices
+/// (an error, nothing issued), else re-issues every call and returns the verdict.
+pub fn run(path: impl AsRef<std::path::Path>, opts: &ReplayOptions) -> anyhow::Result<Report> {
+    engine::run(path.as_ref(), opts)
+}

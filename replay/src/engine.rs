@@ -1,0 +1,671 @@
+//! The replay engine: opens the devices the trace used (after checking their identity), then
+//! walks the trace once more and re-issues every call in recorded order — opens, dups, closes,
+//! ioctls with rebuilt arguments ([`crate::args`]), mmaps, munmaps, waits — writing each OUTPUT
+//! QBUF's recorded bitstream into the replay's buffer first, checksumming each dequeued CAPTURE
+//! buffer, injecting the requested faults, and judging every result against the recording.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+use traces::ioctl::layout::{v4l2_buffer as B, v4l2_exportbuffer as EB, v4l2_plane as PL};
+use traces::ioctl::{self, names};
+use traces::record::{DeviceInfo, DeviceKind, Ioctl, Record};
+use traces::TraceReader;
+
+use crate::args::{self, Prepared};
+use crate::bytes::{i32_at, u32_at};
+use crate::feed::{Feed, Next};
+use crate::options::{InjectAt, ReplayOptions};
+use crate::report::{self, Divergence, Failure, Frame, Injection, Report};
+use crate::sys::{self, Errno, Mapping};
+use crate::validate;
+
+/// What a replay fd refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A video node; the id names the open file (shared by dups).
+    Video(u32),
+    Media,
+    Request,
+    /// An exported buffer: (file, type, index, plane).
+    DmaBuf(BufKey),
+}
+
+/// A buffer plane of one open video file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct BufKey {
+    file: u32,
+    ty: u32,
+    index: u32,
+    plane: u32,
+}
+
+struct Entry {
+    fd: OwnedFd,
+    kind: Kind,
+}
+
+/// An injection still waiting for its call.
+struct Pending {
+    at: InjectAt,
+    errno: i32,
+    spec: String,
+}
+
+/// The engine's state during one replay.
+struct Engine<'a> {
+    opts: &'a ReplayOptions,
+    paths: BTreeMap<String, String>,
+    fds: HashMap<(u32, i32), Rc<Entry>>,
+    next_file: u32,
+    /// Recorded mem_offset of a plane → its key, per video file.
+    trace_offsets: HashMap<(u32, u64), BufKey>,
+    /// The replay's own (mem_offset, length) of each plane, from its QUERYBUFs.
+    replay_planes: HashMap<BufKey, (u64, u32)>,
+    /// Mappings by (pid, recorded address).
+    maps: HashMap<(u32, u64), (Option<BufKey>, Mapping)>,
+    by_key: HashMap<BufKey, (u32, u64)>,
+    counts: HashMap<String, u64>,
+    pending: Vec<Pending>,
+    /// Injections whose follow-up calls are still being collected.
+    following: Vec<Injection>,
+    report: Report,
+    first_ts: Option<u64>,
+    last_ts: u64,
+    start: Instant,
+}
+
+/// Replays the trace at `path`.
+pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
+    let reader = TraceReader::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let header = reader.header().clone();
+    let plan = validate::scan(reader);
+    if !plan.problems.is_empty() {
+        bail!(
+            "refusing to replay {}: the trace has out-of-range sizes or indices (nothing was issued):\n  {}",
+            path.display(),
+            plan.problems.join("\n  ")
+        );
+    }
+    let paths = check_devices(&plan.devices, opts)?;
+    let mut e = Engine {
+        opts,
+        paths: paths.clone(),
+        fds: HashMap::new(),
+        next_file: 0,
+        trace_offsets: HashMap::new(),
+        replay_planes: HashMap::new(),
+        maps: HashMap::new(),
+        by_key: HashMap::new(),
+        counts: HashMap::new(),
+        pending: opts.inject.iter().map(|i| Pending { at: i.at.clone(), errno: i.errno, spec: i.spec.clone() }).collect(),
+        following: Vec::new(),
+        report: Report {
+            trace: path.display().to_string(),
+            command: header.command.clone(),
+            recorded_kernel: header.kernel_release.clone(),
+            replay_kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().into(),
+            devices: paths,
+            ioctls_in_trace: plan.ioctls,
+            ..Default::default()
+        },
+        first_ts: None,
+        last_ts: 0,
+        start: Instant::now(),
+    };
+    let bar = (opts.progress && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new(plan.ioctls);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("replay {bar:40} {pos}/{len} ioctls {elapsed} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let mut feed = Feed::new(TraceReader::open(path)?);
+    loop {
+        match feed.next() {
+            Next::Done => break,
+            Next::Cut(msg) => {
+                e.report.cut = Some(msg);
+                break;
+            }
+            Next::Record(rec) => {
+                if let Record::Ioctl(io) = &rec {
+                    if opts.until.is_some_and(|u| io.seq > u) {
+                        e.report.stopped_after = opts.until;
+                        break;
+                    }
+                }
+                if let Some(ts) = rec.ts() {
+                    e.pace(ts);
+                }
+                match rec {
+                    Record::Ioctl(io) => {
+                        e.ioctl(&io, &mut feed);
+                        if let Some(b) = &bar {
+                            b.inc(1);
+                            b.set_message(format!("{} diverged", e.report.divergences));
+                        }
+                    }
+                    Record::Open(o) => e.open(o.pid, &o.path, o.ret),
+                    Record::Dup(d) if d.ret >= 0 => {
+                        if let Some(en) = e.fds.get(&(d.pid, d.old)).cloned() {
+                            e.fds.insert((d.pid, d.ret as i32), en);
+                        }
+                    }
+                    Record::Close(c) => {
+                        e.fds.remove(&(c.pid, c.fd));
+                    }
+                    Record::Fork(f) if !f.is_thread => {
+                        let inherited: Vec<_> = e
+                            .fds
+                            .iter()
+                            .filter(|((pid, _), _)| *pid == f.parent_pid)
+                            .map(|((_, fd), en)| (*fd, en.clone()))
+                            .collect();
+                        for (fd, en) in inherited {
+                            e.fds.insert((f.child, fd), en);
+                        }
+                    }
+                    Record::Mmap(m) if m.errno().is_none() => e.mmap(m.pid, m.fd, m.len, m.offset, m.ret),
+                    Record::Munmap(m) => {
+                        if let Some((_, (key, _))) = e.maps.remove_entry(&(m.pid, m.addr)) {
+                            if let Some(k) = key {
+                                e.by_key.remove(&k);
+                            }
+                        }
+                    }
+                    Record::Poll(p) => e.poll(&p),
+                    Record::End(end) => {
+                        e.report.complete = true;
+                        e.report.recorded_exit_code = end.exit_code;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    // Tear down: mappings first, then the fds (requests, then devices, as their last refs go).
+    e.maps.clear();
+    e.fds.clear();
+    e.report.injections.append(&mut e.following);
+    e.report.replay_ns = e.start.elapsed().as_nanos() as u64;
+    e.report.recorded_ns = e.last_ts.saturating_sub(e.first_ts.unwrap_or(e.last_ts));
+    Ok(e.report)
+}
+
+/// Resolves each recorded device node to the replay's (through `--device-map`) and checks the
+/// replay node is the same kind of device: same driver and capabilities.
+fn check_devices(devices: &BTreeMap<String, Option<DeviceInfo>>, opts: &ReplayOptions) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for m in &opts.device_map {
+        if !devices.contains_key(&m.old) {
+            bail!(
+                "--device-map {}={}: the trace never opens {} (it opens: {})",
+                m.old,
+                m.new,
+                m.old,
+                devices.keys().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+    for (old, info) in devices {
+        let new = opts.device_map.iter().find(|m| &m.old == old).map(|m| m.new.clone()).unwrap_or_else(|| old.clone());
+        let fd = sys::open_device(Path::new(&new)).map_err(|e| anyhow::anyhow!("cannot open {new} (for the trace's {old}): {e}"))?;
+        let is_media = info.as_ref().map(|i| i.kind == DeviceKind::Media).unwrap_or(old.starts_with("/dev/media"));
+        let found = if is_media { media_identity(&fd) } else { video_identity(&fd) };
+        let found = found.map_err(|e| {
+            anyhow::anyhow!(
+                "refusing {new} as the trace's {old}: it is not a {} device ({})",
+                if is_media { "media controller" } else { "V4L2" },
+                e
+            )
+        })?;
+        if let Some(want) = info {
+            let same = want.driver == found.0 && (is_media || (want.capabilities == found.1 && want.device_caps == found.2));
+            if !same {
+                bail!(
+                    "refusing {new} as the trace's {old}: the trace used driver {:?} (capabilities {:#x}, device caps {:#x}), \
+                     {new} is driver {:?} (capabilities {:#x}, device caps {:#x}); map the trace's device to a node of the \
+                     same driver with --device-map {old}=/dev/…",
+                    want.driver,
+                    want.capabilities,
+                    want.device_caps,
+                    found.0,
+                    found.1,
+                    found.2
+                );
+            }
+        }
+        out.insert(old.clone(), new);
+    }
+    Ok(out)
+}
+
+fn video_identity(fd: &OwnedFd) -> std::result::Result<(String, u32, u32), Errno> {
+    let mut buf = vec![0u8; ioctl::layout::v4l2_capability::SIZE];
+    // SAFETY: v4l2_capability holds no pointers; `buf` has its full size.
+    unsafe { sys::ioctl_bytes(fd.as_raw_fd(), ioctl::querycap::VIDIOC_QUERYCAP, &mut buf)? };
+    match ioctl::decode(ioctl::querycap::VIDIOC_QUERYCAP, &buf) {
+        Ok(ioctl::Arg::Capability(c)) => Ok((c.driver, c.capabilities, c.device_caps)),
+        _ => Err(Errno(libc::EINVAL)),
+    }
+}
+
+fn media_identity(fd: &OwnedFd) -> std::result::Result<(String, u32, u32), Errno> {
+    let mut buf = vec![0u8; ioctl::layout::media_device_info::SIZE];
+    // SAFETY: media_device_info holds no pointers; `buf` has its full size.
+    unsafe { sys::ioctl_bytes(fd.as_raw_fd(), ioctl::media::MEDIA_IOC_DEVICE_INFO, &mut buf)? };
+    match ioctl::decode(ioctl::media::MEDIA_IOC_DEVICE_INFO, &buf) {
+        Ok(ioctl::Arg::MediaDeviceInfo(i)) => Ok((i.driver, 0, 0)),
+        _ => Err(Errno(libc::EINVAL)),
+    }
+}
+
+fn ret_of(r: std::result::Result<i32, Errno>) -> i64 {
+    match r {
+        Ok(v) => i64::from(v),
+        Err(e) => -i64::from(e.0),
+    }
+}
+
+impl Engine<'_> {
+    fn pace(&mut self, ts: u64) {
+        let first = *self.first_ts.get_or_insert(ts);
+        self.last_ts = self.last_ts.max(ts);
+        if self.opts.pace == crate::options::Pace::Original {
+            let due = Duration::from_nanos(ts.saturating_sub(first));
+            let now = self.start.elapsed();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+        }
+    }
+
+    fn raw(&self, pid: u32, fd: i32) -> Option<RawFd> {
+        self.fds.get(&(pid, fd)).map(|e| e.fd.as_raw_fd())
+    }
+
+    fn open(&mut self, pid: u32, path: &str, ret: i64) {
+        if ret < 0 {
+            return;
+        }
+        let Some(new) = self.paths.get(path).cloned() else { return };
+        match sys::open_device(Path::new(&new)) {
+            Ok(fd) => {
+                let kind = if path.starts_with("/dev/media") || new.starts_with("/dev/media") {
+                    Kind::Media
+                } else {
+                    self.next_file += 1;
+                    Kind::Video(self.next_file)
+                };
+                self.fds.insert((pid, ret as i32), Rc::new(Entry { fd, kind }));
+            }
+            Err(e) => self.diverge_simple(0, &format!("open({path})"), ret.to_string(), format!("-{}", e.name())),
+        }
+    }
+
+    fn diverge_simple(&mut self, seq: u64, call: &str, recorded: String, replayed: String) {
+        self.report.divergences += 1;
+        *self.report.divergences_by_call.entry(call.to_string()).or_default() += 1;
+        if self.report.first_divergence.is_none() {
+            self.report.first_divergence = Some(Divergence {
+                seq,
+                call: call.to_string(),
+                fields: vec![report::FieldDiff { field: "result".into(), recorded: recorded.clone(), replayed: replayed.clone() }],
+                recorded,
+                replayed,
+            });
+        }
+    }
+
+    fn skip(&mut self, why: &str) {
+        *self.report.skipped.entry(why.to_string()).or_default() += 1;
+    }
+
+    fn mmap(&mut self, pid: u32, fd: i32, len: u64, offset: u64, addr: u64) {
+        let Some(entry) = self.fds.get(&(pid, fd)).cloned() else { return };
+        let (key, replay_offset) = match entry.kind {
+            Kind::Video(file) => {
+                let key = self.trace_offsets.get(&(file, offset)).copied();
+                let off = key.and_then(|k| self.replay_planes.get(&k)).map(|p| p.0).unwrap_or(offset);
+                (key, off)
+            }
+            Kind::DmaBuf(k) => (Some(k), offset),
+            _ => (None, offset),
+        };
+        self.report.mmaps += 1;
+        match Mapping::map(entry.fd.as_raw_fd(), len as usize, replay_offset) {
+            Ok(m) => {
+                if let Some(k) = key {
+                    self.by_key.insert(k, (pid, addr));
+                }
+                self.maps.insert((pid, addr), (key, m));
+            }
+            Err(e) => self.diverge_simple(0, "mmap", format!("{addr:#x}"), format!("-{}", e.name())),
+        }
+    }
+
+    fn poll(&mut self, p: &traces::record::Poll) {
+        self.report.polls += 1;
+        let mut wanted = Vec::new();
+        for f in &p.fds {
+            match self.raw(p.pid, f.fd) {
+                Some(raw) => wanted.push((raw, f.events as i16, f.revents as i16)),
+                None => {
+                    self.skip("poll on an fd the replay does not have");
+                    return;
+                }
+            }
+        }
+        if p.ret <= 0 {
+            return; // The recording timed out or failed: nothing to wait for.
+        }
+        let deadline = Instant::now() + Duration::from_millis(u64::from(self.opts.wait_timeout_ms));
+        for (raw, events, revents) in wanted {
+            if revents == 0 {
+                continue;
+            }
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now()).as_millis() as i32;
+                let got = sys::poll_one(raw, events, left).unwrap_or(0);
+                if got & revents == revents {
+                    break;
+                }
+                if Instant::now() >= deadline {
+                    self.diverge_simple(
+                        0,
+                        &format!("{}(fd {})", p.syscall, raw),
+                        format!("revents {revents:#x}"),
+                        format!("revents {got:#x} after {} ms", self.opts.wait_timeout_ms),
+                    );
+                    break;
+                }
+                if got == 0 {
+                    continue;
+                }
+                // Some but not all events: give the device a moment.
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+
+    fn injection_for(&mut self, io: &Ioctl, name: &str, nth: u64) -> Option<Pending> {
+        let i = self.pending.iter().position(|p| match &p.at {
+            InjectAt::Seq(s) => *s == io.seq,
+            InjectAt::Nth { name: n, nth: k } => n == name && *k == nth,
+        })?;
+        Some(self.pending.remove(i))
+    }
+
+    fn ioctl(&mut self, io: &Ioctl, feed: &mut Feed<std::fs::File>) {
+        let name = ioctl::name(io.request).into_owned();
+        let nth = {
+            let c = self.counts.entry(name.clone()).or_default();
+            *c += 1;
+            *c
+        };
+        let bitstreams = feed.take_bitstreams(io.seq);
+        let Some(entry) = self.fds.get(&(io.pid, io.fd)).cloned() else {
+            self.skip("ioctl on an fd the replay does not have");
+            return;
+        };
+        // A DQBUF that found nothing in the recording is a timing artefact: issuing it could
+        // take a buffer the recording only got later.
+        if io.request == ioctl::qbuf::VIDIOC_DQBUF && io.errno() == Some(libc::EAGAIN) {
+            self.skip("DQBUF that returned EAGAIN when recorded");
+            return;
+        }
+        let pid = io.pid;
+        let fd_map = |fd: i32| self.fds.get(&(pid, fd)).map(|e| e.fd.as_raw_fd());
+        let mut prep = match args::prepare(io, &fd_map) {
+            Ok(p) => p,
+            Err(args::NotReplayable(why)) => {
+                self.skip(&why);
+                return;
+            }
+        };
+        if io.request == ioctl::qbuf::VIDIOC_QBUF {
+            self.write_bitstream(&entry, io, &prep, &bitstreams, feed);
+        }
+        let before = prep.arg.clone();
+        let injected = self.injection_for(io, &name, nth);
+        let ret = match &injected {
+            Some(p) => -i64::from(p.errno),
+            None => ret_of(self.issue(&entry, io, &mut prep)),
+        };
+        self.report.ioctls_replayed += 1;
+        let replayed = prep.to_record(io, before, ret);
+        if ret >= 0 {
+            self.after_success(&entry, io, &replayed);
+        }
+        // Follow-ups of earlier injections.
+        for inj in &mut self.following {
+            inj.next.push((io.seq, name.clone(), report::result_str(io.ret), report::result_str(ret)));
+        }
+        let (done, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.following).into_iter().partition(|i| i.next.len() >= 5);
+        self.report.injections.extend(done);
+        self.following = keep;
+        if let Some(p) = injected {
+            self.following.push(Injection {
+                spec: p.spec,
+                seq: io.seq,
+                call: format!("{name}#{nth}"),
+                recorded: report::result_str(io.ret),
+                injected: report::result_str(ret),
+                next: Vec::new(),
+            });
+        }
+        if io.errno().is_some() && self.report.recorded_failures.len() < 64 {
+            let reproduced = io.ret == ret;
+            self.report.recorded_failures.push(Failure {
+                seq: io.seq,
+                call: name.clone(),
+                recorded: report::result_str(io.ret),
+                replayed: report::result_str(ret),
+                reproduced,
+            });
+        }
+        let diffs = report::compare(io, &replayed);
+        if diffs.is_empty() {
+            self.report.ioctls_matched += 1;
+        } else {
+            self.report.divergences += 1;
+            *self.report.divergences_by_call.entry(name.clone()).or_default() += 1;
+            if self.report.first_divergence.is_none() {
+                self.report.first_divergence = Some(Divergence {
+                    seq: io.seq,
+                    call: name,
+                    fields: diffs,
+                    recorded: report::describe(io),
+                    replayed: report::describe(&replayed),
+                });
+            }
+        }
+    }
+
+    /// Issues the call; a DQBUF the recording got is waited for (the replay's fds are non-blocking).
+    fn issue(&mut self, entry: &Entry, io: &Ioctl, prep: &mut Prepared) -> std::result::Result<i32, Errno> {
+        let raw = entry.fd.as_raw_fd();
+        let deadline = Instant::now() + Duration::from_millis(u64::from(self.opts.wait_timeout_ms));
+        let template = prep.arg.clone();
+        loop {
+            // SAFETY: `prepare` rewrote every pointer of the argument to replay-owned memory
+            // (`prep.nested`, `prep.controls`) of the recorded sizes, or to null, and refused
+            // arguments whose pointers it does not know.
+            let r = unsafe { sys::ioctl_bytes(raw, io.request, &mut prep.arg) };
+            let retry = io.request == ioctl::qbuf::VIDIOC_DQBUF && io.ret == 0 && r == Err(Errno(libc::EAGAIN));
+            if !retry || Instant::now() >= deadline {
+                return r;
+            }
+            let ty = u32_at(&template, B::TYPE).unwrap_or(0);
+            let ev = if names::is_output(ty) { libc::POLLOUT } else { libc::POLLIN };
+            let left = deadline.saturating_duration_since(Instant::now()).as_millis() as i32;
+            let _ = sys::poll_one(raw, ev, left.max(1));
+            prep.arg.copy_from_slice(&template);
+        }
+    }
+
+    /// Bookkeeping after a successful call: request and dma-buf fds, plane offsets, checksums.
+    fn after_success(&mut self, entry: &Entry, io: &Ioctl, replayed: &Ioctl) {
+        match io.request {
+            r if r == ioctl::media::MEDIA_IOC_REQUEST_ALLOC => {
+                if let (Some(trace_fd), Some(new_fd)) = (i32_at(&io.after, 0), i32_at(&replayed.after, 0)) {
+                    // SAFETY: the kernel just installed `new_fd` for us; nobody else owns it.
+                    let fd = unsafe { sys::own_fd(new_fd) };
+                    self.fds.insert((io.pid, trace_fd), Rc::new(Entry { fd, kind: Kind::Request }));
+                }
+            }
+            r if r == ioctl::expbuf::VIDIOC_EXPBUF => {
+                if let (Some(trace_fd), Some(new_fd), Kind::Video(file)) =
+                    (i32_at(&io.after, EB::FD), i32_at(&replayed.after, EB::FD), entry.kind)
+                {
+                    let key = BufKey {
+                        file,
+                        ty: u32_at(&replayed.after, EB::TYPE).unwrap_or(0),
+                        index: u32_at(&replayed.after, EB::INDEX).unwrap_or(0),
+                        plane: u32_at(&replayed.after, EB::PLANE).unwrap_or(0),
+                    };
+                    // SAFETY: the kernel just installed `new_fd` for us; nobody else owns it.
+                    let fd = unsafe { sys::own_fd(new_fd) };
+                    self.fds.insert((io.pid, trace_fd), Rc::new(Entry { fd, kind: Kind::DmaBuf(key) }));
+                }
+            }
+            r if r == ioctl::qbuf::VIDIOC_QUERYBUF => {
+                if let Kind::Video(file) = entry.kind {
+                    for (key, trace_off, off, len) in planes_of(file, io, replayed) {
+                        self.trace_offsets.insert((file, trace_off), key);
+                        self.replay_planes.insert(key, (off, len));
+                    }
+                }
+            }
+            r if r == ioctl::qbuf::VIDIOC_DQBUF => {
+                if let Kind::Video(file) = entry.kind {
+                    let ty = u32_at(&replayed.after, B::TYPE).unwrap_or(0);
+                    if !names::is_output(ty) {
+                        self.checksum(file, io, replayed);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A mapping of the plane `key`: the replay's copy of the client's, or a fresh one.
+    fn with_plane<T>(&mut self, key: BufKey, raw: RawFd, f: impl FnOnce(&mut Mapping) -> T) -> Option<T> {
+        if let Some(at) = self.by_key.get(&key) {
+            if let Some((_, m)) = self.maps.get_mut(at) {
+                return Some(f(m));
+            }
+        }
+        let &(off, len) = self.replay_planes.get(&key)?;
+        let mut m = Mapping::map(raw, len as usize, off).ok()?;
+        Some(f(&mut m))
+    }
+
+    fn write_bitstream(&mut self, entry: &Entry, io: &Ioctl, prep: &Prepared, bitstreams: &[traces::record::Bitstream], feed: &Feed<std::fs::File>) {
+        let Kind::Video(file) = entry.kind else { return };
+        let ty = u32_at(&prep.arg, B::TYPE).unwrap_or(0);
+        let index = u32_at(&prep.arg, B::INDEX).unwrap_or(0);
+        for bs in bitstreams {
+            let Some(data) = feed.blob(bs.blob) else {
+                self.skip("bitstream whose blob is missing");
+                continue;
+            };
+            let key = BufKey { file, ty, index, plane: bs.plane };
+            let offset = bs.offset as usize;
+            let wrote = self.with_plane(key, entry.fd.as_raw_fd(), |m| {
+                let dst = m.as_mut_slice();
+                match offset.checked_add(data.len()).filter(|&end| end <= dst.len()) {
+                    Some(end) => {
+                        dst[offset..end].copy_from_slice(data);
+                        true
+                    }
+                    None => false,
+                }
+            });
+            match wrote {
+                Some(true) => self.report.bitstream_bytes += data.len() as u64,
+                Some(false) => self.skip("bitstream larger than the replay's buffer"),
+                None => self.skip("bitstream for a buffer the replay cannot map"),
+            }
+        }
+        let _ = io;
+    }
+
+    fn checksum(&mut self, file: u32, io: &Ioctl, replayed: &Ioctl) {
+        let Ok(ioctl::Arg::Buffer(buf)) = ioctl::decode_ioctl(replayed).after.unwrap_or(Err(ioctl::DecodeError::Missing)) else {
+            return;
+        };
+        let Some(entry) = self.fds.get(&(io.pid, io.fd)).cloned() else { return };
+        let planes: Vec<(u32, u32)> = match &buf.planes {
+            Some(p) => p.iter().map(|p| (p.data_offset, p.bytesused)).collect(),
+            None => vec![(0, buf.bytesused)],
+        };
+        let mut h = Sha256::new();
+        let mut total = 0u64;
+        let mut ok = true;
+        for (i, (start, end)) in planes.into_iter().enumerate() {
+            let key = BufKey { file, ty: buf.buf_type, index: buf.index, plane: i as u32 };
+            let r = self.with_plane(key, entry.fd.as_raw_fd(), |m| {
+                let s = m.as_slice();
+                let end = (end as usize).min(s.len());
+                let start = (start as usize).min(end);
+                h.update(&s[start..end]);
+                (end - start) as u64
+            });
+            match r {
+                Some(n) => total += n,
+                None => ok = false,
+            }
+        }
+        self.report.frames.push(Frame {
+            seq: io.seq,
+            index: buf.index,
+            sequence: buf.sequence,
+            timestamp_ns: buf.timestamp.ns(),
+            bytes: total,
+            sha256: if ok { format!("{:x}", h.finalize()) } else { String::new() },
+        });
+    }
+}
+
+/// The planes a QUERYBUF described: (key, recorded mem_offset, replay mem_offset, replay length).
+fn planes_of(file: u32, rec: &Ioctl, rep: &Ioctl) -> Vec<(BufKey, u64, u64, u32)> {
+    let ty = u32_at(&rep.after, B::TYPE).unwrap_or(0);
+    let index = u32_at(&rep.after, B::INDEX).unwrap_or(0);
+    if u32_at(&rep.after, B::MEMORY) != Some(names::MEMORY_MMAP) {
+        return Vec::new();
+    }
+    if !names::is_mplane(ty) {
+        let key = BufKey { file, ty, index, plane: 0 };
+        let t = u32_at(&rec.after, B::M).unwrap_or(0);
+        let r = u32_at(&rep.after, B::M).unwrap_or(0);
+        return vec![(key, u64::from(t), u64::from(r), u32_at(&rep.after, B::LENGTH).unwrap_or(0))];
+    }
+    let planes = |io: &Ioctl| -> Vec<u8> {
+        io.payload(&ioctl::PayloadKind::Planes).map(|p| if p.after.is_empty() { p.before.clone() } else { p.after.clone() }).unwrap_or_default()
+    };
+    let (tp, rp) = (planes(rec), planes(rep));
+    tp.chunks_exact(PL::SIZE)
+        .zip(rp.chunks_exact(PL::SIZE))
+        .enumerate()
+        .map(|(i, (t, r))| {
+            (
+                BufKey { file, ty, index, plane: i as u32 },
+                u64::from(u32_at(t, PL::M).unwrap_or(0)),
+                u64::from(u32_at(r, PL::M).unwrap_or(0)),
+                u32_at(r, PL::LENGTH).unwrap_or(0),
+            )
+        })
+        .collect()
+}

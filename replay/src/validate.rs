@@ -1,0 +1,256 @@
+//! The pre-pass: reads the whole trace once (streaming, nothing kept but small tables) before any
+//! device is touched, and refuses a trace whose sizes or indices are out of range; collects the
+//! device nodes it opens with their recorded identity, and counts its ioctls for the progress bar.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read;
+
+use traces::ioctl::layout::{v4l2_buffer as B, v4l2_ext_controls as X, v4l2_plane as PL};
+use traces::ioctl::{self, names, ArgType, PayloadKind, CONTROL_PAYLOAD_MAX};
+use traces::record::{DeviceInfo, DeviceKind, Ioctl, Record};
+use traces::TraceReader;
+
+use crate::bytes::{u32_at, u64_at};
+
+/// Most buffers per queue any index may name (VB2's limit for CREATE_BUFS queues).
+pub const MAX_BUFFERS: u32 = 1024;
+/// Most planes per buffer.
+pub const MAX_PLANES: u32 = 8;
+/// Largest mapping or plane replay accepts.
+pub const MAX_MAP: u64 = 1 << 30;
+/// Largest control payload replay re-creates.
+pub const MAX_CONTROL: u32 = 16 << 20;
+
+/// What the pre-pass learnt.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Ioctl records in the trace.
+    pub ioctls: u64,
+    /// Device nodes the trace opened successfully, with what the recording knew of them.
+    pub devices: BTreeMap<String, Option<DeviceInfo>>,
+    /// Set when the trace is cut or damaged: the reader's message.
+    pub cut: Option<String>,
+    /// Out-of-range sizes and indices (the trace is refused when non-empty).
+    pub problems: Vec<String>,
+}
+
+fn is_device_path(p: &str) -> bool {
+    p.starts_with("/dev/video") || p.starts_with("/dev/media") || p.starts_with("/dev/v4l")
+}
+
+/// Reads `reader` to its end.
+pub fn scan<R: Read>(mut reader: TraceReader<R>) -> Plan {
+    let header_devices: HashMap<String, DeviceInfo> =
+        reader.header().devices.iter().map(|d| (d.path.clone(), d.clone())).collect();
+    let mut plan = Plan::default();
+    let mut fd_path: HashMap<(u32, i32), String> = HashMap::new();
+    let mut counts: HashMap<(u32, i32, u32), u32> = HashMap::new();
+    let mut lengths: HashMap<(u32, i32, u32, u32, u32), u32> = HashMap::new();
+    let mut qbuf_of: HashMap<u64, (u32, i32, u32, u32)> = HashMap::new();
+    let mut blobs: HashSet<u64> = HashSet::new();
+    let mut problem = |p: &mut Plan, s: String| {
+        if p.problems.len() < 20 {
+            p.problems.push(s);
+        }
+    };
+    loop {
+        let rec = match reader.next_record() {
+            None => break,
+            Some(Err(e)) => {
+                plan.cut = Some(e.to_string());
+                break;
+            }
+            Some(Ok(r)) => r,
+        };
+        match &rec {
+            Record::Open(o) if o.ret >= 0 => {
+                let known = header_devices.contains_key(&o.path);
+                if known || is_device_path(&o.path) {
+                    fd_path.insert((o.pid, o.ret as i32), o.path.clone());
+                    plan.devices.entry(o.path.clone()).or_insert_with(|| header_devices.get(&o.path).cloned());
+                }
+            }
+            Record::Dup(d) if d.ret >= 0 => {
+                if let Some(p) = fd_path.get(&(d.pid, d.old)).cloned() {
+                    fd_path.insert((d.pid, d.ret as i32), p);
+                }
+            }
+            Record::Close(c) => {
+                fd_path.remove(&(c.pid, c.fd));
+            }
+            Record::Fork(f) if !f.is_thread => {
+                let inherited: Vec<_> =
+                    fd_path.iter().filter(|((pid, _), _)| *pid == f.parent_pid).map(|((_, fd), p)| (*fd, p.clone())).collect();
+                for (fd, p) in inherited {
+                    fd_path.insert((f.child, fd), p);
+                }
+            }
+            Record::Ioctl(io) => {
+                plan.ioctls += 1;
+                check_ioctl(io, &mut plan, &mut counts, &mut lengths, &mut qbuf_of, &mut problem);
+                // The recorded identity of a device without a header entry: its first QUERYCAP.
+                if io.request == ioctl::querycap::VIDIOC_QUERYCAP && io.ret == 0 {
+                    if let (Some(path), Ok(ioctl::Arg::Capability(c))) =
+                        (fd_path.get(&(io.pid, io.fd)), ioctl::decode(io.request, &io.after))
+                    {
+                        let slot = plan.devices.entry(path.clone()).or_insert(None);
+                        if slot.is_none() {
+                            *slot = Some(DeviceInfo {
+                                path: path.clone(),
+                                kind: DeviceKind::Video,
+                                rdev: None,
+                                driver: c.driver.clone(),
+                                card: c.card.clone(),
+                                bus_info: c.bus_info.clone(),
+                                version: c.version,
+                                capabilities: c.capabilities,
+                                device_caps: c.device_caps,
+                                formats: Vec::new(),
+                                media: None,
+                            });
+                        }
+                    }
+                }
+            }
+            Record::Blob(b) => {
+                blobs.insert(b.id);
+            }
+            Record::Bitstream(bs) => {
+                if !blobs.contains(&bs.blob) {
+                    problem(&mut plan, format!("bitstream of ioctl {} names blob {} before it exists", bs.ioctl_seq, bs.blob));
+                }
+                if bs.plane >= MAX_PLANES {
+                    problem(&mut plan, format!("bitstream of ioctl {}: plane {} out of range", bs.ioctl_seq, bs.plane));
+                }
+                let end = bs.offset.checked_add(bs.len).unwrap_or(u64::MAX);
+                let limit = qbuf_of
+                    .get(&bs.ioctl_seq)
+                    .and_then(|&(pid, fd, ty, index)| lengths.get(&(pid, fd, ty, index, bs.plane)))
+                    .map(|&l| u64::from(l))
+                    .unwrap_or(MAX_MAP);
+                if end > limit {
+                    problem(
+                        &mut plan,
+                        format!(
+                            "bitstream of ioctl {}: bytes {}..{end} do not fit the {limit}-byte plane {}",
+                            bs.ioctl_seq, bs.offset, bs.plane
+                        ),
+                    );
+                }
+            }
+            Record::Mmap(m) if m.errno().is_none() => {
+                if m.len == 0 || m.len > MAX_MAP {
+                    problem(&mut plan, format!("mmap of {} bytes at ts {} is out of range", m.len, m.ts));
+                }
+            }
+            Record::Poll(p) if p.fds.len() > 1024 => {
+                problem(&mut plan, format!("poll at ts {} names {} fds", p.ts_enter, p.fds.len()));
+            }
+            _ => {}
+        }
+    }
+    plan
+}
+
+fn check_ioctl(
+    io: &Ioctl,
+    plan: &mut Plan,
+    counts: &mut HashMap<(u32, i32, u32), u32>,
+    lengths: &mut HashMap<(u32, i32, u32, u32, u32), u32>,
+    qbuf_of: &mut HashMap<u64, (u32, i32, u32, u32)>,
+    problem: &mut impl FnMut(&mut Plan, String),
+) {
+    let size = ioctl::IocFields::split(io.request).size;
+    let name = ioctl::name(io.request);
+    let at = format!("ioctl {} ({name})", io.seq);
+    for (side, bytes) in [("before", &io.before), ("after", &io.after)] {
+        if !bytes.is_empty() && bytes.len() != size {
+            problem(plan, format!("{at}: argument {side} the call is {} bytes, the ioctl's struct is {size}", bytes.len()));
+        }
+    }
+    let arg = if io.before.is_empty() { &io.after } else { &io.before };
+    let Some(info) = ioctl::lookup(io.request) else { return };
+    match info.arg {
+        ArgType::Buffer => {
+            let (Some(index), Some(ty), Some(len)) = (u32_at(arg, B::INDEX), u32_at(arg, B::TYPE), u32_at(arg, B::LENGTH))
+            else {
+                return;
+            };
+            let allocated = counts.get(&(io.pid, io.fd, ty)).copied();
+            if index >= MAX_BUFFERS || (io.ret == 0 && allocated.is_some_and(|n| index >= n)) {
+                problem(
+                    plan,
+                    format!("{at}: buffer index {index} out of range ({} buffers allocated)", allocated.unwrap_or(0)),
+                );
+            }
+            if names::is_mplane(ty) {
+                if len > MAX_PLANES {
+                    problem(plan, format!("{at}: {len} planes (at most {MAX_PLANES})"));
+                }
+                if let Some(p) = io.payload(&PayloadKind::Planes) {
+                    for bytes in [&p.before, &p.after] {
+                        if !bytes.is_empty() && bytes.len() != len as usize * PL::SIZE {
+                            problem(plan, format!("{at}: plane array of {} bytes for {len} planes", bytes.len()));
+                        }
+                    }
+                    // QUERYBUF's lengths bound the bitstream later written into the planes.
+                    if io.request == ioctl::qbuf::VIDIOC_QUERYBUF && io.ret == 0 {
+                        for (i, pl) in p.after.chunks_exact(PL::SIZE).enumerate() {
+                            if let Some(l) = u32_at(pl, PL::LENGTH) {
+                                lengths.insert((io.pid, io.fd, ty, index, i as u32), l);
+                            }
+                        }
+                    }
+                }
+            } else if io.request == ioctl::qbuf::VIDIOC_QUERYBUF && io.ret == 0 {
+                if let Some(l) = u32_at(&io.after, B::LENGTH) {
+                    lengths.insert((io.pid, io.fd, ty, index, 0), l);
+                }
+            }
+            if io.request == ioctl::qbuf::VIDIOC_QBUF {
+                qbuf_of.insert(io.seq, (io.pid, io.fd, ty, index));
+            }
+        }
+        ArgType::RequestBuffers if io.ret == 0 => {
+            if let (Some(ty), Some(n)) = (u32_at(&io.after, 4), u32_at(&io.after, 0)) {
+                counts.insert((io.pid, io.fd, ty), n);
+            }
+        }
+        ArgType::CreateBuffers if io.ret == 0 => {
+            use traces::ioctl::layout::v4l2_create_buffers as C;
+            if let (Some(index), Some(n), Some(ty)) =
+                (u32_at(&io.after, C::INDEX), u32_at(&io.after, C::COUNT), u32_at(&io.after, C::FORMAT))
+            {
+                let e = counts.entry((io.pid, io.fd, ty)).or_insert(0);
+                *e = (*e).max(index.saturating_add(n));
+            }
+        }
+        ArgType::ExtControls => {
+            let count = u32_at(arg, X::COUNT).unwrap_or(0);
+            if count > ioctl::ext_ctrls::MAX_CTRLS {
+                problem(plan, format!("{at}: {count} controls (at most {})", ioctl::ext_ctrls::MAX_CTRLS));
+                return;
+            }
+            let ptr = u64_at(arg, X::CONTROLS).unwrap_or(0);
+            if let Some(p) = io.payload(&PayloadKind::ExtControls) {
+                if ptr != 0 && !p.before.is_empty() && p.before.len() != count as usize * ioctl::layout::v4l2_ext_control::SIZE {
+                    problem(plan, format!("{at}: control array of {} bytes for {count} controls", p.before.len()));
+                }
+                for el in p.before.chunks_exact(ioctl::layout::v4l2_ext_control::SIZE) {
+                    let size = u32_at(el, ioctl::CONTROL_PAYLOAD_SIZE_OFFSET).unwrap_or(0);
+                    if size > MAX_CONTROL {
+                        problem(plan, format!("{at}: a control payload of {size} bytes"));
+                    }
+                }
+            }
+            for p in &io.payloads {
+                if let PayloadKind::Control { index } = p.kind {
+                    if index >= count || p.before.len() > CONTROL_PAYLOAD_MAX.max(MAX_CONTROL) as usize {
+                        problem(plan, format!("{at}: payload of control {index} out of range"));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
