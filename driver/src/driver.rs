@@ -257,19 +257,17 @@ impl State {
         }))
     }
 
-    /// An idle session with this configuration, an idle one reconfigured, or a new one.
+    /// An idle session with this configuration; else an idle one no live surface uses,
+    /// reconfigured (its CAPTURE pool drained first); else a new one. A session whose buffers
+    /// still hold frames of live surfaces is never reconfigured: the client may still read them
+    /// (FFmpeg downloads frames of the old size after creating the new context).
     fn session_for(&mut self, node: &DecoderNode, cfg: session::Config) -> VaResult<usize> {
         let idle = |s: &Option<Session>| s.as_ref().is_some_and(|s| !s.in_use && s.node.video_path == node.video_path);
         if let Some(i) = self.sessions.iter().position(|s| idle(s) && s.as_ref().unwrap().config == cfg) {
             return Ok(i);
         }
-        if let Some(i) = self.sessions.iter().position(idle) {
-            // Surfaces bound to the old buffers lose them.
-            for (_, s) in self.surfaces.iter_mut() {
-                if s.binding.is_some_and(|b| b.0 == i) {
-                    s.binding = None;
-                }
-            }
+        let unused = |i: usize| !self.surfaces.iter().any(|(_, s)| s.binding.is_some_and(|b| b.0 == i));
+        if let Some(i) = (0..self.sessions.len()).find(|&i| idle(&self.sessions[i]) && unused(i)) {
             let sess = self.sessions[i].as_mut().unwrap();
             match sess.reconfigure(cfg) {
                 Ok(()) => return Ok(i),

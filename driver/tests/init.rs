@@ -9,9 +9,10 @@ use std::path::PathBuf;
 use v4l2_request::va;
 
 fn driver_path() -> PathBuf {
-    // target/<profile>/deps/init-<hash> -> target/<profile>/libv4l2_request.so
+    // Cargo builds the cdylib for integration tests next to them, in target/<profile>/deps/
+    // (it only copies it up to target/<profile>/ for `cargo build`).
     let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().join("libv4l2_request.so")
+    exe.parent().unwrap().join("libv4l2_request.so")
 }
 
 type Init = unsafe extern "C" fn(va::VADriverContextP) -> va::VAStatus;

@@ -60,7 +60,10 @@ pub fn parse_params(p: &va::VAPictureParameterBufferH264, s: &va::VASliceParamet
 /// (profile_idc, constraint_set_flags) of a VA profile.
 pub fn profile_idc(profile: va::VAProfile) -> (u8, u8) {
     match profile {
-        va::VAProfileH264ConstrainedBaseline => (66, v4l2::V4L2_H264_SPS_CONSTRAINT_SET1_FLAG as u8),
+        // Constrained Baseline = Baseline with constraint_set1 (and, from most encoders, set0).
+        va::VAProfileH264ConstrainedBaseline => {
+            (66, (v4l2::V4L2_H264_SPS_CONSTRAINT_SET0_FLAG | v4l2::V4L2_H264_SPS_CONSTRAINT_SET1_FLAG) as u8)
+        }
         va::VAProfileH264Main => (77, 0),
         va::VAProfileH264High => (100, 0),
         _ => (100, 0),
@@ -152,16 +155,17 @@ pub fn is_flat(iq: &va::VAIQMatrixBufferH264) -> bool {
 }
 
 /// VA lists are in raster order like V4L2's. VA has the two luma 8x8 lists (intra, inter);
-/// V4L2's order is Intra Y, Inter Y, Intra Cb, Inter Cb, Intra Cr, Inter Cr. For 4:2:0 the
-/// chroma 8x8 lists are unused; they get the luma ones (the spec's fall-back rule).
+/// V4L2's order is Intra Y, Inter Y, Intra Cb, Inter Cb, Intra Cr, Inter Cr. The chroma 8x8
+/// lists only exist in 4:4:4 streams, which VA cannot describe: as GStreamer does, they are
+/// flat when no matrix is present and zero otherwise.
 pub fn scaling_matrix(iq: &va::VAIQMatrixBufferH264) -> v4l2::v4l2_ctrl_h264_scaling_matrix {
+    let flat = is_flat(iq);
     let mut m = v4l2::v4l2_ctrl_h264_scaling_matrix {
         scaling_list_4x4: iq.ScalingList4x4,
-        scaling_list_8x8: [[16; 64]; 6],
+        scaling_list_8x8: [[if flat { 16 } else { 0 }; 64]; 6],
     };
-    for i in 0..6 {
-        m.scaling_list_8x8[i] = iq.ScalingList8x8[i % 2];
-    }
+    m.scaling_list_8x8[0] = iq.ScalingList8x8[0];
+    m.scaling_list_8x8[1] = iq.ScalingList8x8[1];
     m
 }
 
@@ -440,7 +444,7 @@ mod tests {
             v4l2::V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY | v4l2::V4L2_H264_SPS_FLAG_DIRECT_8X8_INFERENCE
         );
         let cb = sps(va::VAProfileH264ConstrainedBaseline, &pp());
-        assert_eq!((cb.profile_idc, cb.constraint_set_flags), (66, 2));
+        assert_eq!((cb.profile_idc, cb.constraint_set_flags), (66, 3));
     }
 
     #[test]
@@ -565,12 +569,12 @@ mod tests {
         assert_eq!(m.scaling_list_4x4[5], [6; 16]);
         assert_eq!(m.scaling_list_8x8[0][1], 7); // raster order kept
         assert_eq!(m.scaling_list_8x8[1], [60; 64]);
-        assert_eq!(m.scaling_list_8x8[2], m.scaling_list_8x8[0]);
-        assert_eq!(m.scaling_list_8x8[3], m.scaling_list_8x8[1]);
+        assert_eq!(m.scaling_list_8x8[2], [0; 64]);
         assert!(!is_flat(&iq));
         iq.ScalingList4x4 = [[16; 16]; 6];
         iq.ScalingList8x8 = [[16; 64]; 2];
         assert!(is_flat(&iq));
+        assert_eq!(scaling_matrix(&iq).scaling_list_8x8, [[16; 64]; 6]);
     }
 
     #[test]
