@@ -651,16 +651,13 @@ fn dec(refs: &mut HashMap<u64, u32>, id: u64) -> bool {
     }
 }
 
-/// The C name of an ioctl request number, or its number in hex.
-/// TODO(traces-ioctl): replace with traces::ioctl::name.
+/// The C name of an ioctl request number (from the ioctl catalogue).
 pub fn ioctl_name(request: u32) -> String {
-    match args::known_name(request) {
-        Some(n) => n.to_string(),
-        None => format!("ioctl({request:#010x})"),
-    }
+    args::name(request).into_owned()
 }
 
 /// The symbolic name of an errno (`EBUSY`), or `errno N`.
+/// TODO(traces-dump): replace with traces::dump::errno_name once committed.
 pub fn errno_name(errno: i32) -> String {
     let n = match errno {
         1 => "EPERM",

@@ -118,7 +118,7 @@ impl Log {
         }
         for abs in from..end {
             if let Some(r) = abs.checked_sub(self.base).and_then(|i| self.records.get(i as usize)) {
-                if describe::describe(r).to_lowercase().contains(&f.needle) {
+                if contains_ignore_case(&describe::describe(r), &f.needle) {
                     f.matches.push_back(abs);
                 }
             }
@@ -127,6 +127,12 @@ impl Log {
         let n = f.matches.len();
         f.matches.iter().skip(n.saturating_sub(rows)).copied().collect()
     }
+}
+
+/// Whether `hay` contains `needle` (already lower-case), ASCII case-insensitively.
+fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b))
 }
 
 /// The log line of `r`: seconds since `t0`, then the record's description.

@@ -308,8 +308,7 @@ impl PoolModel {
     }
 }
 
-/// A fourcc code as its four characters (non-printable bytes as `.`).
-/// TODO(traces-ioctl): replace with traces::ioctl::names::fourcc.
+/// A fourcc code as its four characters (the catalogue's [`crate::ioctl::names::fourcc`]).
 pub fn fourcc(code: u32) -> String {
-    code.to_le_bytes().iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }).collect()
+    super::args::fourcc(code)
 }

@@ -3,7 +3,11 @@
 //! and [`leak_and_ebusy`], a complete sample trace with a request-slot leak and a CAPTURE
 //! REQBUFS(0) that fails with EBUSY.
 
-use super::args::{self, off};
+use super::args;
+use crate::ioctl::layout::{
+    v4l2_buffer as buf, v4l2_capability as cap, v4l2_exportbuffer as exp, v4l2_ext_controls as ext,
+    v4l2_format as fmt, v4l2_pix_format as pix, v4l2_plane as plane, v4l2_requestbuffers as rb,
+};
 use super::state::buf_type;
 use crate::record::{
     Close, DeviceInfo, DeviceKind, End, EndReason, Header, Ioctl, Mmap, Munmap, Open, Payload, PayloadKind, Poll,
@@ -29,60 +33,60 @@ fn put_u32(b: &mut [u8], off: usize, v: u32) {
 
 /// Bytes of a `struct v4l2_buffer`.
 pub fn v4l2_buffer(index: u32, buf_type: u32, flags: u32, request_fd: i32, mem_offset: u32) -> Vec<u8> {
-    let mut b = vec![0u8; off::BUF_SIZE];
-    put_u32(&mut b, off::BUF_INDEX, index);
-    put_u32(&mut b, off::BUF_TYPE, buf_type);
-    put_u32(&mut b, off::BUF_BYTESUSED, 1024);
-    put_u32(&mut b, off::BUF_FLAGS, flags);
-    put_u32(&mut b, off::BUF_MEMORY, MEMORY_MMAP);
-    put_u32(&mut b, off::BUF_M, mem_offset);
-    put_u32(&mut b, off::BUF_LENGTH, 1);
-    put_u32(&mut b, off::BUF_REQUEST_FD, request_fd as u32);
+    let mut b = vec![0u8; buf::SIZE];
+    put_u32(&mut b, buf::INDEX, index);
+    put_u32(&mut b, buf::TYPE, buf_type);
+    put_u32(&mut b, buf::BYTESUSED, 1024);
+    put_u32(&mut b, buf::FLAGS, flags);
+    put_u32(&mut b, buf::MEMORY, MEMORY_MMAP);
+    put_u32(&mut b, buf::M, mem_offset);
+    put_u32(&mut b, buf::LENGTH, 1);
+    put_u32(&mut b, buf::REQUEST_FD, request_fd as u32);
     b
 }
 
 /// Bytes of a `struct v4l2_requestbuffers`.
 pub fn v4l2_requestbuffers(count: u32, buf_type: u32, memory: u32) -> Vec<u8> {
-    let mut b = vec![0u8; off::RB_SIZE];
-    put_u32(&mut b, off::RB_COUNT, count);
-    put_u32(&mut b, off::RB_TYPE, buf_type);
-    put_u32(&mut b, off::RB_MEMORY, memory);
+    let mut b = vec![0u8; rb::SIZE];
+    put_u32(&mut b, rb::COUNT, count);
+    put_u32(&mut b, rb::TYPE, buf_type);
+    put_u32(&mut b, rb::MEMORY, memory);
     b
 }
 
 /// Bytes of a `struct v4l2_format` (pix and pix_mp start alike).
 pub fn v4l2_format(buf_type: u32, fourcc: u32, width: u32, height: u32) -> Vec<u8> {
-    let mut b = vec![0u8; off::FMT_SIZE];
-    put_u32(&mut b, off::FMT_TYPE, buf_type);
-    put_u32(&mut b, off::FMT_WIDTH, width);
-    put_u32(&mut b, off::FMT_HEIGHT, height);
-    put_u32(&mut b, off::FMT_PIXELFORMAT, fourcc);
+    let mut b = vec![0u8; fmt::SIZE];
+    put_u32(&mut b, fmt::TYPE, buf_type);
+    put_u32(&mut b, fmt::FMT + pix::WIDTH, width);
+    put_u32(&mut b, fmt::FMT + pix::HEIGHT, height);
+    put_u32(&mut b, fmt::FMT + pix::PIXELFORMAT, fourcc);
     b
 }
 
 /// Bytes of a `struct v4l2_exportbuffer`.
 pub fn v4l2_exportbuffer(buf_type: u32, index: u32, fd: i32) -> Vec<u8> {
-    let mut b = vec![0u8; off::EXP_SIZE];
-    put_u32(&mut b, off::EXP_TYPE, buf_type);
-    put_u32(&mut b, off::EXP_INDEX, index);
-    put_u32(&mut b, off::EXP_PLANE, 0);
-    put_u32(&mut b, off::EXP_FD, fd as u32);
+    let mut b = vec![0u8; exp::SIZE];
+    put_u32(&mut b, exp::TYPE, buf_type);
+    put_u32(&mut b, exp::INDEX, index);
+    put_u32(&mut b, exp::PLANE, 0);
+    put_u32(&mut b, exp::FD, fd as u32);
     b
 }
 
 /// Bytes of a `struct v4l2_ext_controls`.
 pub fn v4l2_ext_controls(which: u32, count: u32, request_fd: i32) -> Vec<u8> {
-    let mut b = vec![0u8; off::EXT_SIZE];
-    put_u32(&mut b, off::EXT_WHICH, which);
-    put_u32(&mut b, off::EXT_COUNT, count);
-    put_u32(&mut b, off::EXT_REQUEST_FD, request_fd as u32);
+    let mut b = vec![0u8; ext::SIZE];
+    put_u32(&mut b, ext::WHICH, which);
+    put_u32(&mut b, ext::COUNT, count);
+    put_u32(&mut b, ext::REQUEST_FD, request_fd as u32);
     b
 }
 
 /// Bytes of a `struct v4l2_capability`.
 pub fn v4l2_capability(driver: &str, card: &str) -> Vec<u8> {
-    let mut b = vec![0u8; 104];
-    for (off, len, s) in [(0usize, 16usize, driver), (16, 32, card)] {
+    let mut b = vec![0u8; cap::SIZE];
+    for (off, len, s) in [(cap::DRIVER, cap::CARD - cap::DRIVER, driver), (cap::CARD, cap::BUS_INFO - cap::CARD, card)] {
         let n = s.len().min(len - 1);
         b[off..off + n].copy_from_slice(&s.as_bytes()[..n]);
     }
@@ -174,8 +178,8 @@ impl Synth {
         );
         if super::state::is_mplane(t) {
             if let Record::Ioctl(io) = &mut r {
-                let mut plane = vec![0u8; off::PLANE_SIZE];
-                put_u32(&mut plane, off::PLANE_M, mem_offset);
+                let mut plane = vec![0u8; plane::SIZE];
+                put_u32(&mut plane, plane::M, mem_offset);
                 io.payloads.push(Payload { kind: PayloadKind::Planes, addr: 0x7ffe_0000, before: Vec::new(), after: plane });
             }
         }
