@@ -76,6 +76,8 @@ struct Engine<'a> {
     /// Injections whose follow-up calls are still being collected.
     following: Vec<Injection>,
     report: Report,
+    /// Request fds of the replay queued and not yet reinitialised: (pid, fd) → seq of the QUEUE.
+    queued: HashMap<(u32, i32), u64>,
     first_ts: Option<u64>,
     last_ts: u64,
     start: Instant,
@@ -115,6 +117,7 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
             ioctls_in_trace: plan.ioctls,
             ..Default::default()
         },
+        queued: HashMap::new(),
         first_ts: None,
         last_ts: 0,
         start: Instant::now(),
@@ -161,6 +164,9 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
                     }
                     Record::Close(c) => {
                         e.fds.remove(&(c.pid, c.fd));
+                        if let Some(seq) = e.queued.remove(&(c.pid, c.fd)) {
+                            e.report.requests_never_reinit.push(seq);
+                        }
                     }
                     Record::Fork(f) if !f.is_thread => {
                         let inherited: Vec<_> = e
@@ -194,6 +200,8 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    e.report.requests_never_reinit.extend(e.queued.values());
+    e.report.requests_never_reinit.sort_unstable();
     // Tear down: mappings first, then the fds (requests, then devices, as their last refs go).
     e.maps.clear();
     e.fds.clear();
@@ -518,6 +526,12 @@ impl Engine<'_> {
     /// Bookkeeping after a successful call: request and dma-buf fds, plane offsets, checksums.
     fn after_success(&mut self, entry: &Entry, io: &Ioctl, replayed: &Ioctl) {
         match io.request {
+            r if r == ioctl::request::MEDIA_REQUEST_IOC_QUEUE => {
+                self.queued.insert((io.pid, io.fd), io.seq);
+            }
+            r if r == ioctl::request::MEDIA_REQUEST_IOC_REINIT => {
+                self.queued.remove(&(io.pid, io.fd));
+            }
             r if r == ioctl::media::MEDIA_IOC_REQUEST_ALLOC => {
                 if let (Some(trace_fd), Some(new_fd)) = (i32_at(&io.after, 0), i32_at(&replayed.after, 0)) {
                     // SAFETY: the kernel just installed `new_fd` for us; nobody else owns it.

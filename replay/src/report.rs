@@ -71,6 +71,7 @@ pub struct Frame {
 
 /// The result of a replay.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Report {
     pub trace: String,
     pub command: Vec<String>,
@@ -95,6 +96,9 @@ pub struct Report {
     /// Calls that failed in the recording, in order (the first 64).
     pub recorded_failures: Vec<Failure>,
     pub injections: Vec<Injection>,
+    /// Requests the replay queued and never reinitialised before they were closed or the trace
+    /// ended (the request-slot leak): the sequence numbers of their last MEDIA_REQUEST_IOC_QUEUE.
+    pub requests_never_reinit: Vec<u64>,
     pub frames: Vec<Frame>,
     pub polls: u64,
     pub mmaps: u64,
@@ -153,6 +157,14 @@ impl Report {
                 f.recorded,
                 f.replayed,
                 if f.reproduced { "reproduced" } else { "NOT reproduced" }
+            );
+        }
+        if !self.requests_never_reinit.is_empty() {
+            let _ = writeln!(
+                s,
+                "  {} requests queued and never reinitialised (slots leaked), queued at ioctls {:?}",
+                self.requests_never_reinit.len(),
+                self.requests_never_reinit
             );
         }
         for i in &self.injections {

@@ -254,3 +254,97 @@ fn check_ioctl(
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bytes::put_u32;
+    use traces::ioctl::qbuf::VIDIOC_QBUF;
+    use traces::ioctl::reqbufs::VIDIOC_REQBUFS;
+    use traces::record::{End, EndReason, Header, Open, Payload};
+    use traces::TraceWriter;
+
+    fn trace(records: Vec<Record>, bitstream: Option<(u64, usize)>) -> Vec<u8> {
+        let mut w = TraceWriter::new(Vec::new(), &Header::new()).unwrap();
+        for r in &records {
+            w.write(r).unwrap();
+        }
+        if let Some((seq, len)) = bitstream {
+            w.write_bitstream(seq, 0, 0, len as u64, &vec![7u8; len]).unwrap();
+        }
+        w.finish(End::new(9, EndReason::Exited)).unwrap()
+    }
+
+    fn base(index: u32) -> Vec<Record> {
+        let open = Record::Open(Open {
+            ts: 0,
+            pid: 1,
+            tid: 1,
+            dirfd: None,
+            path: "/dev/video4".into(),
+            flags: 2,
+            mode: 0,
+            ret: 3,
+        });
+        let mut rb = vec![0u8; 20];
+        put_u32(&mut rb, 0, 4);
+        put_u32(&mut rb, 4, names::BUF_TYPE_VIDEO_OUTPUT_MPLANE);
+        let reqbufs = Record::Ioctl(Ioctl { seq: 0, pid: 1, fd: 3, request: VIDIOC_REQBUFS, before: rb.clone(), after: rb, ..Default::default() });
+        let mut b = vec![0u8; B::SIZE];
+        put_u32(&mut b, B::INDEX, index);
+        put_u32(&mut b, B::TYPE, names::BUF_TYPE_VIDEO_OUTPUT_MPLANE);
+        put_u32(&mut b, B::MEMORY, 1);
+        put_u32(&mut b, B::LENGTH, 1);
+        let planes = Payload { kind: PayloadKind::Planes, addr: 1, before: vec![0; PL::SIZE], after: vec![] };
+        let qbuf = Record::Ioctl(Ioctl {
+            seq: 1,
+            pid: 1,
+            fd: 3,
+            request: VIDIOC_QBUF,
+            before: b.clone(),
+            after: b,
+            payloads: vec![planes],
+            ..Default::default()
+        });
+        vec![open, reqbufs, qbuf]
+    }
+
+    #[test]
+    fn a_sane_trace_passes() {
+        let bytes = trace(base(3), Some((1, 100)));
+        let plan = scan(TraceReader::new(&bytes[..]).unwrap());
+        assert!(plan.problems.is_empty(), "{:?}", plan.problems);
+        assert_eq!(plan.ioctls, 2);
+        assert!(plan.devices.contains_key("/dev/video4"));
+        assert!(plan.cut.is_none());
+    }
+
+    #[test]
+    fn out_of_range_index_and_sizes_are_refused() {
+        let bytes = trace(base(4), None);
+        let plan = scan(TraceReader::new(&bytes[..]).unwrap());
+        assert!(plan.problems.iter().any(|p| p.contains("buffer index 4 out of range")), "{:?}", plan.problems);
+
+        let mut recs = base(0);
+        if let Record::Ioctl(io) = &mut recs[2] {
+            io.before.truncate(12);
+        }
+        let plan = scan(TraceReader::new(&trace(recs, None)[..]).unwrap());
+        assert!(plan.problems.iter().any(|p| p.contains("12 bytes")), "{:?}", plan.problems);
+
+        let mut recs = base(0);
+        if let Record::Ioctl(io) = &mut recs[2] {
+            put_u32(&mut io.before, B::LENGTH, 9);
+        }
+        let plan = scan(TraceReader::new(&trace(recs, None)[..]).unwrap());
+        assert!(plan.problems.iter().any(|p| p.contains("9 planes")), "{:?}", plan.problems);
+    }
+
+    #[test]
+    fn cut_traces_are_noticed() {
+        let bytes = trace(base(0), None);
+        let plan = scan(TraceReader::new(&bytes[..bytes.len() - 2]).unwrap());
+        assert!(plan.cut.is_some());
+        assert!(plan.problems.is_empty());
+    }
+}

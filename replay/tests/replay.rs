@@ -1,0 +1,200 @@
+//! The replay engine in the test-bed, on traces the synthetic clients record of themselves
+//! (`--trace`): ten replays of each sample give the same verdict every time (no divergence and
+//! identical CAPTURE checksums for the clean decode, the EBUSY at the same call for the probe
+//! pattern, the same leaked requests for the leak); a device swapped for another driver is refused;
+//! an out-of-range trace is refused before any device is opened; a truncated trace replays up to
+//! its end and says so; `--inject` fails exactly the chosen call.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use replay::report::Report;
+use testbed::{run_sh, RunOptions};
+use traces::ioctl::layout::v4l2_buffer as B;
+use traces::record::Record;
+use traces::{TraceReader, TraceWriter};
+
+const REPLAYS: usize = 10;
+
+fn opts() -> RunOptions {
+    RunOptions { timeout: Duration::from_secs(900), ..Default::default() }
+}
+
+/// A fresh folder under the repository (the guest sees it at the same path).
+fn work_dir(name: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let d = root.join("target/replay-tests").join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn load(p: &Path) -> Report {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Records the three samples in `d`: probe (EBUSY), leak (starves), clean (fixed leak client).
+fn record_script(d: &Path) -> String {
+    let probe = env!("CARGO_BIN_EXE_probe-ebusy");
+    let leak = env!("CARGO_BIN_EXE_request-leak");
+    format!(
+        "{probe} --trace {d}/probe.trace > {d}/probe.out; echo \"record probe $?\"
+         {leak} --trace {d}/leak.trace > {d}/leak.out; echo \"record leak $?\"
+         {leak} --fixed --trace {d}/clean.trace > {d}/clean.out; echo \"record clean $?\"
+        ",
+        d = d.display()
+    )
+}
+
+#[test]
+fn ten_replays_of_each_sample_give_the_same_verdict() {
+    let d = work_dir("ten");
+    let rp = env!("CARGO_BIN_EXE_vatrace-replay");
+    let script = format!(
+        "{rec}
+         for t in probe leak clean; do
+           for i in $(seq {REPLAYS}); do
+             {rp} --quiet --report {d}/$t-$i.json {d}/$t.trace > {d}/$t-$i.txt; echo \"replay $t $i $?\"
+           done
+         done
+         {rp} --compare {d}/clean-1.json {d}/clean-{REPLAYS}.json; echo \"compare $?\"
+        ",
+        rec = record_script(&d),
+        d = d.display()
+    );
+    let out = run_sh(&script, &opts()).unwrap().check().unwrap();
+    let text = out.stdout_str();
+    assert!(text.contains("record probe 2") && text.contains("record leak 3") && text.contains("record clean 0"), "{text}");
+    for t in ["probe", "leak", "clean"] {
+        for i in 1..=REPLAYS {
+            assert!(text.contains(&format!("replay {t} {i} 0")), "replay {t} {i} did not exit 0:\n{text}");
+        }
+    }
+    assert!(text.contains("compare 0"), "{text}");
+
+    // The clean decode: no divergence, 30 checksummed frames, identical every time.
+    let clean: Vec<Report> = (1..=REPLAYS).map(|i| load(&d.join(format!("clean-{i}.json")))).collect();
+    for r in &clean {
+        assert_eq!(r.divergences, 0, "{}", r.text());
+        assert!(r.complete);
+        assert_eq!(r.frames.len(), 30, "{}", r.text());
+        assert!(r.frames.iter().all(|f| f.sha256.len() == 64 && f.bytes > 0));
+        assert_eq!(r.frames, clean[0].frames, "CAPTURE checksums differ between replays");
+        assert!(r.requests_never_reinit.is_empty());
+        assert_eq!(r.bitstream_bytes, 30 * 60);
+    }
+
+    // The probe pattern: REQBUFS(0) answered EBUSY at the same call every time.
+    for i in 1..=REPLAYS {
+        let r = load(&d.join(format!("probe-{i}.json")));
+        assert_eq!(r.divergences, 0, "{}", r.text());
+        let f = &r.recorded_failures[0];
+        assert_eq!((f.seq, f.call.as_str(), f.replayed.as_str(), f.reproduced), (13, "VIDIOC_REQBUFS", "-EBUSY", true), "{}", r.text());
+        assert_eq!(r.recorded_failures.len(), 3);
+        assert_eq!(r.recorded_exit_code, Some(2));
+    }
+
+    // The leak: the same four requests never reinitialised, 12 frames, every time.
+    let leak: Vec<Report> = (1..=REPLAYS).map(|i| load(&d.join(format!("leak-{i}.json")))).collect();
+    for r in &leak {
+        assert_eq!(r.divergences, 0, "{}", r.text());
+        assert_eq!(r.requests_never_reinit.len(), 4, "{}", r.text());
+        assert_eq!(r.requests_never_reinit, leak[0].requests_never_reinit);
+        assert_eq!(r.frames.len(), 12);
+        assert_eq!(r.frames, leak[0].frames);
+        assert!(r.recorded_failures.iter().all(|f| f.reproduced && f.recorded == "-EINVAL"));
+        assert_eq!(r.recorded_exit_code, Some(3));
+    }
+}
+
+/// Rewrites `src` into `dst`, changing records with `f`.
+fn rewrite(src: &Path, dst: &Path, mut f: impl FnMut(&mut Record)) {
+    let mut r = TraceReader::open(src).unwrap();
+    let header = r.header().clone();
+    let mut w = TraceWriter::new(std::fs::File::create(dst).unwrap(), &header).unwrap();
+    let mut end = None;
+    for rec in &mut r {
+        let mut rec = rec.unwrap();
+        f(&mut rec);
+        match rec {
+            Record::End(e) => end = Some(e),
+            other => w.write(&other).unwrap(),
+        }
+    }
+    w.finish(end.unwrap()).unwrap();
+}
+
+#[test]
+fn refusals_truncation_and_injection() {
+    let d = work_dir("edge");
+    run_sh(&record_script(&d), &opts()).unwrap().check().unwrap();
+    let clean = d.join("clean.trace");
+
+    // An OUTPUT QBUF naming buffer 99 of 4.
+    let mut done = false;
+    rewrite(&clean, &d.join("bad-index.trace"), |rec| {
+        if let Record::Ioctl(io) = rec {
+            if !done && io.request == traces::ioctl::qbuf::VIDIOC_QBUF {
+                io.before[B::INDEX] = 99;
+                io.after[B::INDEX] = 99;
+                done = true;
+            }
+        }
+    });
+    // The trace cut at 60 % of its bytes.
+    let bytes = std::fs::read(&clean).unwrap();
+    std::fs::write(d.join("cut.trace"), &bytes[..bytes.len() * 6 / 10]).unwrap();
+    // The third REINIT's sequence number.
+    let reinit3 = TraceReader::open(&clean)
+        .unwrap()
+        .filter_map(|r| match r.unwrap() {
+            Record::Ioctl(io) if io.request == traces::ioctl::request::MEDIA_REQUEST_IOC_REINIT => Some(io.seq),
+            _ => None,
+        })
+        .nth(2)
+        .unwrap();
+
+    let rp = env!("CARGO_BIN_EXE_vatrace-replay");
+    let script = format!(
+        r#"V=$(for n in /sys/class/video4linux/*; do [ "$(cat $n/name)" = vim2m ] && echo /dev/$(basename $n); done | head -1)
+           {rp} --quiet --device-map /dev/video4=$V {d}/clean.trace 2> {d}/swap.err; echo "swap $?"
+           strace -f -e trace=openat,ioctl -o {d}/bad.strace {rp} --quiet {d}/bad-index.trace 2> {d}/bad.err; echo "bad $?"
+           {rp} --quiet --report {d}/cut.json {d}/cut.trace > {d}/cut.txt; echo "cut $?"
+           {rp} --quiet --report {d}/inject.json --inject 'MEDIA_REQUEST_IOC_REINIT#3=EBUSY' {d}/clean.trace > {d}/inject.txt; echo "inject $?"
+           {rp} --quiet --allow-divergence --inject '@{reinit3}=EIO' {d}/clean.trace > /dev/null; echo "allowed $?"
+        "#,
+        d = d.display()
+    );
+    let out = run_sh(&script, &opts()).unwrap().check().unwrap();
+    let text = out.stdout_str();
+    let read = |n: &str| std::fs::read_to_string(d.join(n)).unwrap_or_default();
+
+    assert!(text.contains("swap 2"), "{text}");
+    let swap = read("swap.err");
+    assert!(swap.contains("refusing") && swap.contains("\"visl\"") && swap.contains("\"vim2m\""), "{swap}");
+
+    assert!(text.contains("bad 2"), "{text}");
+    let bad = read("bad.err");
+    assert!(bad.contains("buffer index 99 out of range") && bad.contains("nothing was issued"), "{bad}");
+    let strace = read("bad.strace");
+    assert!(!strace.contains("/dev/video") && !strace.contains("/dev/media"), "a device was opened:\n{strace}");
+
+    assert!(text.contains("cut 0"), "{text}");
+    let cut = load(&d.join("cut.json"));
+    assert!(!cut.complete && cut.cut.is_some(), "{}", cut.text());
+    assert_eq!(cut.divergences, 0, "{}", cut.text());
+    assert!(cut.ioctls_replayed > 0 && cut.ioctls_replayed < 262);
+    assert!(read("cut.txt").contains("TRUNCATED TRACE"));
+
+    assert!(text.contains("inject 1"), "{text}");
+    let inj = load(&d.join("inject.json"));
+    assert_eq!(inj.injections.len(), 1);
+    assert_eq!(inj.injections[0].seq, reinit3);
+    assert_eq!(inj.injections[0].injected, "-EBUSY");
+    assert_eq!(inj.injections[0].recorded, "0");
+    let first = inj.first_divergence.as_ref().unwrap();
+    assert_eq!((first.seq, first.call.as_str()), (reinit3, "MEDIA_REQUEST_IOC_REINIT"));
+    assert!(!inj.injections[0].next.is_empty());
+    assert!(text.contains("allowed 0"), "{text}");
+}
