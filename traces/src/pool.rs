@@ -656,33 +656,12 @@ pub fn ioctl_name(request: u32) -> String {
     args::name(request).into_owned()
 }
 
-/// The symbolic name of an errno (`EBUSY`), or `errno N`.
-/// TODO(traces-dump): replace with traces::dump::errno_name once committed.
+/// The symbolic name of an errno (`EBUSY`, from [`crate::dump::errno_name`]), or `errno N`.
 pub fn errno_name(errno: i32) -> String {
-    let n = match errno {
-        1 => "EPERM",
-        2 => "ENOENT",
-        4 => "EINTR",
-        5 => "EIO",
-        6 => "ENXIO",
-        9 => "EBADF",
-        11 => "EAGAIN",
-        12 => "ENOMEM",
-        13 => "EACCES",
-        14 => "EFAULT",
-        16 => "EBUSY",
-        19 => "ENODEV",
-        22 => "EINVAL",
-        25 => "ENOTTY",
-        28 => "ENOSPC",
-        32 => "EPIPE",
-        34 => "ERANGE",
-        38 => "ENOSYS",
-        95 => "EOPNOTSUPP",
-        110 => "ETIMEDOUT",
-        _ => return format!("errno {errno}"),
-    };
-    n.to_string()
+    match crate::dump::errno_name(errno) {
+        Some(n) => n.to_string(),
+        None => format!("errno {errno}"),
+    }
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ fn run(label: &str, seconds: usize, w: u16, h: u16, filter: Option<&str>) {
     }
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("test backend");
     let mut frame = 0u32;
-    let mut fed = app.model.totals().records;
+    let mut fed = app.model().totals().records;
     let mut busy = Duration::ZERO;
     let mut frames = 0usize;
     for _ in 0..seconds {
@@ -77,7 +77,7 @@ fn run(label: &str, seconds: usize, w: u16, h: u16, filter: Option<&str>) {
         }
         busy += start.elapsed();
     }
-    let total = app.model.totals().records;
+    let total = app.model().totals().records;
     let per_sec = busy.as_secs_f64() / seconds as f64;
     println!(
         "{label:<28} {w}x{h}: {:.2}% of a core per second of {EVENTS_PER_SEC} events/s at {FPS} fps \

@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use traces::pool::{CtxId, PoolModel};
+
+use crate::player::State;
 use traces::{Header, Record};
 
 use crate::log::Log;
@@ -26,13 +28,16 @@ pub enum Mode {
 #[derive(Debug)]
 pub struct App {
     pub header: Header,
-    pub model: PoolModel,
+    /// The pool model and the dump formatter's fd names, moved forward together.
+    pub state: State,
     pub log: Log,
     pub mode: Mode,
     pub opts: Options,
     /// Live mode: the screen is frozen (records are still applied).
     pub frozen: bool,
     pub help: bool,
+    /// Log lines in the dump formatter's strace-like form instead of the compact one.
+    pub verbose: bool,
     /// The filter being typed after `/`.
     pub editing: Option<String>,
     /// A context picked with Tab (default: the model's most active one).
@@ -45,13 +50,14 @@ pub struct App {
 impl App {
     fn new(header: Header, log: Log, mode: Mode, opts: Options) -> Self {
         App {
-            model: PoolModel::with_header(&header),
+            state: State::new(&header),
             header,
             log,
             mode,
             opts,
             frozen: false,
             help: false,
+            verbose: false,
             editing: None,
             focus: None,
             status: String::new(),
@@ -67,14 +73,13 @@ impl App {
 
     /// An app playing `records` (nothing applied yet; see [`App::tick`] and [`App::seek`]).
     pub fn player(header: Header, records: Vec<Record>, opts: Options) -> Self {
-        let model = PoolModel::with_header(&header);
-        let player = Player::new(&records, model, opts.speed, opts.start_paused);
+        let player = Player::new(&records, State::new(&header), opts.speed, opts.start_paused);
         App::new(header, Log::from_records(records), Mode::File(player), opts)
     }
 
     /// Applies a live record to the model and keeps it for the log.
     pub fn ingest(&mut self, r: Record) {
-        self.model.apply(&r);
+        self.state.apply(&r);
         if matches!(r, Record::End(_)) {
             if let Mode::Live { ended } = &mut self.mode {
                 *ended = true;
@@ -87,14 +92,14 @@ impl App {
     pub fn tick(&mut self, elapsed: Duration) -> usize {
         let Mode::File(p) = &mut self.mode else { return 0 };
         let recs = self.log.as_slice();
-        p.advance(elapsed, recs, &mut self.model, 1_000_000)
+        p.advance(elapsed, recs, &mut self.state, 1_000_000)
     }
 
     /// File mode: moves to `pos` records applied.
     pub fn seek(&mut self, pos: usize) {
         if let Mode::File(p) = &mut self.mode {
             let recs = self.log.as_slice();
-            p.seek(pos, recs, &mut self.model);
+            p.seek(pos, recs, &mut self.state);
         }
     }
 
@@ -103,7 +108,7 @@ impl App {
         if let Mode::File(p) = &mut self.mode {
             p.paused = true;
             let recs = self.log.as_slice();
-            p.step(recs, &mut self.model);
+            p.step(recs, &mut self.state);
         }
     }
 
@@ -123,13 +128,18 @@ impl App {
         }
     }
 
+    /// The pool model.
+    pub fn model(&self) -> &PoolModel {
+        &self.state.model
+    }
+
     /// Moves focus to the next context the model knows.
     pub fn cycle_focus(&mut self) {
-        let ids: Vec<CtxId> = self.model.contexts().map(|c| c.id).collect();
+        let ids: Vec<CtxId> = self.state.model.contexts().map(|c| c.id).collect();
         if ids.is_empty() {
             return;
         }
-        let cur = self.focus.or_else(|| self.model.focus());
+        let cur = self.focus.or_else(|| self.state.model.focus());
         let i = cur.and_then(|c| ids.iter().position(|&x| x == c)).map_or(0, |i| (i + 1) % ids.len());
         self.focus = Some(ids[i]);
     }

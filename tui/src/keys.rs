@@ -43,6 +43,7 @@ pub fn handle(app: &mut App, key: KeyEvent) {
         KeyCode::Char('?') => app.help = true,
         KeyCode::Char('/') => app.editing = Some(app.log.filter().unwrap_or("").to_string()),
         KeyCode::Tab => app.cycle_focus(),
+        KeyCode::Char('v') => app.verbose = !app.verbose,
         KeyCode::Char(' ') => match &mut app.mode {
             Mode::File(p) => p.paused = !p.paused,
             Mode::Live { .. } => app.frozen = !app.frozen,
@@ -74,6 +75,64 @@ fn speed(app: &mut App, factor: f64) {
 fn seek_time(app: &mut App, delta_ns: i64) {
     if let Mode::File(p) = &mut app.mode {
         let recs = app.log.as_slice();
-        p.seek_time(delta_ns, recs, &mut app.model);
+        p.seek_time(delta_ns, recs, &mut app.state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Options;
+    use traces::pool::synth;
+
+    fn press(app: &mut App, code: KeyCode) {
+        handle(app, KeyEvent::new(code, KeyModifiers::NONE));
+    }
+
+    #[test]
+    fn player_keys() {
+        let (h, recs) = synth::leak_and_ebusy();
+        let n = recs.len();
+        let mut app = App::player(h, recs, Options::default());
+        let pos = |app: &App| match &app.mode {
+            Mode::File(p) => (p.pos, p.paused, p.speed),
+            Mode::Live { .. } => unreachable!(),
+        };
+        press(&mut app, KeyCode::Char('G'));
+        assert_eq!(pos(&app).0, n);
+        press(&mut app, KeyCode::Left);
+        assert_eq!(pos(&app).0, n - 1);
+        assert!(pos(&app).1);
+        press(&mut app, KeyCode::Char('n'));
+        assert_eq!(pos(&app).0, n);
+        press(&mut app, KeyCode::Char('g'));
+        assert_eq!(pos(&app).0, 0);
+        press(&mut app, KeyCode::Right);
+        assert_eq!(app.model().totals().records, 1);
+        press(&mut app, KeyCode::Char(']'));
+        assert!(pos(&app).0 > 1);
+        press(&mut app, KeyCode::Char('['));
+        press(&mut app, KeyCode::Char(' '));
+        assert!(!pos(&app).1);
+        press(&mut app, KeyCode::Char('+'));
+        assert_eq!(pos(&app).2, 2.0);
+        for _ in 0..20 {
+            press(&mut app, KeyCode::Char('-'));
+        }
+        assert_eq!(pos(&app).2, MIN_SPEED);
+        for c in "/reinit".chars() {
+            press(&mut app, KeyCode::Char(c));
+        }
+        assert_eq!(app.editing.as_deref(), Some("reinit"));
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(app.log.filter(), Some("reinit"));
+        press(&mut app, KeyCode::Char('?'));
+        assert!(app.help);
+        press(&mut app, KeyCode::Char('x'));
+        assert!(!app.help && !app.quit);
+        press(&mut app, KeyCode::Char('v'));
+        assert!(app.verbose);
+        press(&mut app, KeyCode::Char('q'));
+        assert!(app.quit);
     }
 }

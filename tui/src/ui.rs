@@ -234,10 +234,14 @@ fn draw_log(f: &mut Frame, area: Rect, app: &mut App, t0: u64) {
     f.render_widget(block, area);
     let end = app.view_end();
     let idx = app.log.visible(end, inner.height as usize);
+    let (verbose, names) = (app.verbose, &app.state.names);
     let lines: Vec<Line> = idx
         .iter()
         .filter_map(|&i| app.log.get(i))
-        .map(|r| Line::styled(log::line(r, t0), log_style(r)))
+        .map(|r| {
+            let text = if verbose { traces::dump::format_record(r, names) } else { log::line(r, t0) };
+            Line::styled(text, log_style(r))
+        })
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
 }
@@ -321,6 +325,7 @@ const HELP: &[&str] = &[
     "+ / -       speed x2 / x1/2      g / G   seek to start / end",
     "[ / ]       seek -1 s / +1 s     tab     next device context",
     "/           filter the log (Enter applies, empty clears, Esc cancels)",
+    "v           log lines: compact / strace-like (vatrace dump)",
     "?           this help",
     "",
     "OUTPUT cells: index, state, request fd. States: free, bind (QBUF into a",
@@ -342,7 +347,7 @@ fn draw_help(f: &mut Frame, area: Rect) {
 /// Draws the whole screen.
 pub fn draw(f: &mut Frame, app: &mut App) {
     let area = f.area();
-    let snap = app.model.snapshot(app.focus, area.width as usize, 32);
+    let snap = app.state.model.snapshot(app.focus, area.width as usize, 32);
     let t0 = snap.first_ts.unwrap_or(0);
     let threshold = app.opts.busy_threshold.as_nanos().min(u64::MAX as u128) as u64;
     let focus = snap.focus.as_ref();

@@ -124,9 +124,18 @@ fn live_app_ingests_every_record() {
     for r in recs {
         app.ingest(r);
     }
-    assert_eq!(app.model.totals().records, n);
+    assert_eq!(app.model().totals().records, n);
     assert_eq!(app.log.len(), 10);
     let screen = text(&render(&mut app, 80, 24));
     assert!(screen.contains("ended"), "{screen}");
     assert!(screen.contains("LEAK"));
+}
+
+#[test]
+fn verbose_log_uses_the_dump_formatter() {
+    let mut app = played(None);
+    app.verbose = true;
+    let screen = text(&render(&mut app, 160, 40));
+    assert!(screen.contains("ioctl(3</dev/video0"), "{screen}");
+    assert!(screen.contains("VIDIOC_REQBUFS"), "{screen}");
 }
