@@ -16,6 +16,9 @@ use traces::RecordSource;
 use crate::app::{App, Mode};
 use crate::{keys, ui};
 
+/// Set in the environment, the TUI panics after its first frame (to test terminal restoration).
+pub const PANIC_TEST_VAR: &str = "VATRACE_TUI_TEST_PANIC";
+
 /// Longest time spent draining a live source between two looks at the keyboard.
 const DRAIN_BUDGET: Duration = Duration::from_millis(20);
 
@@ -93,6 +96,10 @@ pub fn run(mut app: App, mut source: Option<Box<dyn RecordSource + '_>>) -> io::
         if last_draw.is_none() || (!app.frozen && last_draw.is_some_and(|t| t.elapsed() >= frame)) {
             terminal.draw(|f| ui::draw(f, &mut app))?;
             last_draw = Some(Instant::now());
+            // Lets tests check that a panic restores the terminal.
+            if std::env::var_os(PANIC_TEST_VAR).is_some() {
+                panic!("panic requested by {PANIC_TEST_VAR}");
+            }
         }
         let wait = frame.saturating_sub(last_draw.map_or(Duration::ZERO, |t| t.elapsed()));
         let wait = if source.is_some() { wait.min(Duration::from_millis(5)) } else { wait };

@@ -73,7 +73,7 @@ pub fn slot_cell(s: &SlotView, side: Side, threshold_ns: u64) -> (String, Style)
     (text, style)
 }
 
-fn queue_title(q: &QueueView, threshold_ns: u64) -> Line<'static> {
+fn queue_title(q: &QueueView, threshold_ns: u64, t0: u64) -> Line<'static> {
     let c = &q.census;
     let mut spans = vec![Span::styled(
         format!(" {} ", q.side.name()),
@@ -94,7 +94,11 @@ fn queue_title(q: &QueueView, threshold_ns: u64) -> Line<'static> {
         } else {
             Style::default().fg(Color::Yellow)
         };
-        spans.push(Span::styled(format!(" oldest #{} {} ", o.index, age(o.busy_ns)), style));
+        let since = o.busy_since.unwrap_or(t0).saturating_sub(t0);
+        spans.push(Span::styled(
+            format!(" oldest #{} {} @{}.{:03} ", o.index, age(o.busy_ns), since / 1_000_000_000, since % 1_000_000_000 / 1_000_000),
+            style,
+        ));
     }
     Line::from(spans)
 }
@@ -105,13 +109,13 @@ fn grid_height(n: usize, width: u16) -> u16 {
     2 + n.div_ceil(per_row).max(1) as u16
 }
 
-fn draw_grid(f: &mut Frame, area: Rect, q: Option<&QueueView>, side: Side, threshold_ns: u64) {
+fn draw_grid(f: &mut Frame, area: Rect, q: Option<&QueueView>, side: Side, threshold_ns: u64, t0: u64) {
     let Some(q) = q else {
         let b = Block::bordered().title(format!(" {} (no buffers) ", side.name()));
         f.render_widget(b, area);
         return;
     };
-    let block = Block::bordered().title(queue_title(q, threshold_ns));
+    let block = Block::bordered().title(queue_title(q, threshold_ns, t0));
     let inner = block.inner(area);
     f.render_widget(block, area);
     let per_row = (inner.width / CELL).max(1) as usize;
@@ -311,7 +315,7 @@ fn status_line(app: &App, alarm: Option<&NotableView>) -> Line<'static> {
         return Line::raw(app.status.clone());
     }
     let keys = match app.mode {
-        Mode::File(_) => "q quit  space pause  n/→ step  +/- speed  g/G [ ] seek  / filter  tab ctx  ? help",
+        Mode::File(_) => "q quit  spc pause  n/→ step  +/- speed  g/G [ ] seek  / filter  v  tab  ? help",
         Mode::Live { .. } => "q quit  space freeze  / filter  tab context  ? help",
     };
     Line::styled(keys, Style::default().fg(Color::DarkGray))
@@ -368,8 +372,8 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     ])
     .areas(area);
     f.render_widget(Paragraph::new(header_line(app, &snap)), head);
-    draw_grid(f, out_a, out, Side::Output, threshold);
-    draw_grid(f, cap_a, cap, Side::Capture, threshold);
+    draw_grid(f, out_a, out, Side::Output, threshold, t0);
+    draw_grid(f, cap_a, cap, Side::Capture, threshold, t0);
     let [rates_a, err_a] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(mid);
     draw_rates(f, rates_a, &snap.rates);
     draw_errors(f, err_a, &snap);
