@@ -2,7 +2,8 @@
 //!
 //! `V4L2_REQUEST_FAULTS` picks the calls that fail, as `op:every[:burst]` items separated by
 //! commas, e.g. `reinit:7,dqbuf:11:2` = every 7th MEDIA_REQUEST_IOC_REINIT fails, and every 11th
-//! VIDIOC_DQBUF fails together with the one after it. Failed calls never reach the kernel and
+//! VIDIOC_DQBUF fails together with the one after it. Ops: `reinit`, `dqbuf`, `poll` (of a
+//! request fd), `alloc` (MEDIA_IOC_REQUEST_ALLOC). Failed calls never reach the kernel and
 //! return EIO. Without the feature, [`should_fail`] is a constant `false` and compiles away.
 
 /// The ioctls that can be made to fail.
@@ -11,6 +12,7 @@ pub enum Op {
     Reinit = 0,
     Dqbuf = 1,
     Poll = 2,
+    Alloc = 3,
 }
 
 #[cfg(feature = "fault-injection")]
@@ -19,15 +21,15 @@ mod imp {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::OnceLock;
 
-    const OPS: usize = 3;
+    const OPS: usize = 4;
 
     struct Plan {
         every: [u64; OPS],
         burst: [u64; OPS],
     }
 
-    static CALLS: [AtomicU64; OPS] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
-    static INJECTED: [AtomicU64; OPS] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+    static CALLS: [AtomicU64; OPS] = [const { AtomicU64::new(0) }; OPS];
+    static INJECTED: [AtomicU64; OPS] = [const { AtomicU64::new(0) }; OPS];
     static PLAN: OnceLock<Plan> = OnceLock::new();
 
     fn plan() -> &'static Plan {
@@ -40,6 +42,7 @@ mod imp {
                     Some("reinit") => Op::Reinit,
                     Some("dqbuf") => Op::Dqbuf,
                     Some("poll") => Op::Poll,
+                    Some("alloc") => Op::Alloc,
                     _ => {
                         log::warn!("V4L2_REQUEST_FAULTS: unknown item {item:?}");
                         continue;

@@ -262,6 +262,9 @@ pub fn s_ext_ctrls(fd: &impl AsRawFd, request: Option<RawFd>, ctrls: &mut [Ctrl]
 
 /// MEDIA_IOC_REQUEST_ALLOC.
 pub fn request_alloc(media: &impl AsRawFd) -> Result<Request> {
+    if fault::should_fail(Op::Alloc) {
+        return Err(Errno::ENOMEM);
+    }
     Request::alloc(media).map_err(request_errno)
 }
 

@@ -74,9 +74,20 @@ pub extern "C" fn v4l2_request_slot_force_release(slot: u32, request_fd: i32, ou
     std::hint::black_box((slot, request_fd, outcome));
 }
 
+/// What the pool went through, for the session-close log line.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PoolStats {
+    pub acquired: u64,
+    pub force_reinit: u64,
+    pub force_realloc: u64,
+    pub force_dead: u64,
+    pub revived: u64,
+}
+
 pub struct RequestPool {
     pub slots: Vec<Slot>,
     next_seq: u64,
+    pub stats: PoolStats,
 }
 
 impl RequestPool {
@@ -107,7 +118,7 @@ impl RequestPool {
                 }
             })
             .collect();
-        RequestPool { slots, next_seq: 0 }
+        RequestPool { slots, next_seq: 0, stats: PoolStats::default() }
     }
 
     /// Gives the request fds back (for a reconfiguration that keeps them).
@@ -132,6 +143,7 @@ impl RequestPool {
         s.in_flight = false;
         self.next_seq += 1;
         s.seq = self.next_seq;
+        self.stats.acquired += 1;
         v4l2_request_slot_acquire(i as u32, s.request_fd());
         Some(i)
     }
@@ -141,6 +153,23 @@ impl RequestPool {
         (0..self.slots.len())
             .filter(|&i| self.slots[i].state == SlotState::Busy && self.slots[i].in_flight)
             .min_by_key(|&i| self.slots[i].seq)
+    }
+
+    /// Tries to give one dead slot a request fd again (when the pool runs dry).
+    pub fn revive_one(&mut self, media: &File) -> bool {
+        let Some(i) = self.slots.iter().position(|s| s.state == SlotState::Dead) else { return false };
+        match ioctl::request_alloc(media) {
+            Ok(r) => {
+                let s = &mut self.slots[i];
+                log::warn!("slot {i}: revived with request fd {}", r.as_raw_fd());
+                s.request = Some(r);
+                s.state = SlotState::Free;
+                self.stats.revived += 1;
+                v4l2_request_slot_force_release(i as u32, s.request_fd(), FORCE_REALLOCATED);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Normal release after the request completed: REINIT, or force-release if that fails.
@@ -175,6 +204,7 @@ impl RequestPool {
         if let Some(r) = &s.request {
             if ioctl::request_reinit(r).is_ok() {
                 s.state = SlotState::Free;
+                self.stats.force_reinit += 1;
                 v4l2_request_slot_force_release(i as u32, old_fd, FORCE_REINIT_OK);
                 return;
             }
@@ -186,11 +216,13 @@ impl RequestPool {
                 log::warn!("slot {i}: request fd {old_fd} closed, re-allocated as {}", r.as_raw_fd());
                 s.request = Some(r);
                 s.state = SlotState::Free;
+                self.stats.force_realloc += 1;
                 v4l2_request_slot_force_release(i as u32, s.request_fd(), FORCE_REALLOCATED);
             }
             Err(e) => {
                 log::error!("slot {i}: cannot re-allocate a request ({e}): slot is dead");
                 s.state = SlotState::Dead;
+                self.stats.force_dead += 1;
                 v4l2_request_slot_force_release(i as u32, -1, FORCE_DEAD);
             }
         }

@@ -244,6 +244,9 @@ impl Session {
             if let Some(i) = self.output.acquire() {
                 return Some(i);
             }
+            if self.output.busy_count() == 0 && self.output.revive_one(&self.media) {
+                continue;
+            }
             match self.output.oldest_in_flight() {
                 Some(i) => self.sync_slot(i),
                 None => {
@@ -341,7 +344,8 @@ impl Session {
     pub fn dequeue_ready(&mut self) -> ioctl::Result<()> {
         let mplane = self.node.mplane;
         let mut result = Ok(());
-        loop {
+        // DQBUF on a queue that is not streaming is EINVAL, not "nothing yet".
+        while self.output_streaming {
             match ioctl::dqbuf(&self.video, self.node.output_type(), mplane) {
                 Ok(b) => {
                     if let Some(s) = self.output.slots.get_mut(b.buf.index as usize) {
@@ -356,7 +360,7 @@ impl Session {
                 }
             }
         }
-        loop {
+        while self.capture_streaming {
             match ioctl::dqbuf(&self.video, self.node.capture_type(), mplane) {
                 Ok(b) => {
                     let error = b.buf.flags & v4l2::V4L2_BUF_FLAG_ERROR != 0;
@@ -457,10 +461,23 @@ impl Drop for Session {
         self.sync_all();
         let _ = ioctl::streamoff(&self.video, self.node.output_type());
         let _ = ioctl::streamoff(&self.video, self.node.capture_type());
+        let st = self.output.stats;
         log::info!(
-            "session closed: {} frames decoded, {} dead slot(s)",
+            "session closed: {} frames decoded, {} slot uses, force-released {} (REINIT {}, re-allocated {}, \
+             dead {}), revived {}, dead slots now {} of {}; faults injected: reinit {} dqbuf {} poll {} alloc {}",
             self.frames_decoded,
-            self.output.dead_count()
+            st.acquired,
+            st.force_reinit + st.force_realloc + st.force_dead,
+            st.force_reinit,
+            st.force_realloc,
+            st.force_dead,
+            st.revived,
+            self.output.dead_count(),
+            self.output.slots.len(),
+            crate::fault::injected(crate::fault::Op::Reinit),
+            crate::fault::injected(crate::fault::Op::Dqbuf),
+            crate::fault::injected(crate::fault::Op::Poll),
+            crate::fault::injected(crate::fault::Op::Alloc),
         );
     }
 }

@@ -218,3 +218,84 @@ fn size_change_mid_stream_decodes_every_frame() {
     assert!(stderr.matches("session 176x144").count() == 1, "{stderr}");
     assert!(!stderr.contains("EBUSY") && !stderr.contains("busy"), "{stderr}");
 }
+
+/// The example VA client (`examples/vaclient.rs`), built by `cargo test` next to the tests.
+fn vaclient() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let p = exe.parent().unwrap().parent().unwrap().join("examples/vaclient");
+    assert!(p.exists(), "{} not built", p.display());
+    p
+}
+
+/// An I/P clip (one reference, no B-frames), which `vaclient` can drive.
+fn ip_clip(frames: u32, w: u32, h: u32) -> PathBuf {
+    clip(frames, w, h, &["-profile:v", "high", "-bf", "0", "-refs", "1"]).generate().unwrap()
+}
+
+#[test]
+fn probe_pattern_then_1080p_decode_has_no_ebusy() {
+    // mpv/libplacebo's pattern: 4 small surfaces + a context, an image derived and mapped, a
+    // surface exported; all destroyed; then 1920x1080 surfaces, context, decode and read-back.
+    let c = ip_clip(10, 1920, 1080);
+    let script = format!(
+        "{} V4L2_REQUEST_LOG=info {} --probe --derive {}",
+        va_env(),
+        vaclient().display(),
+        c.display()
+    );
+    let out = run_sh(&script, &opts()).unwrap();
+    let (stdout, stderr) = (out.stdout_str(), out.stderr_str());
+    assert_eq!(out.exit_code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("probe done"), "{stdout}");
+    assert!(stdout.contains("frames ok=10 failed=0"), "{stdout}\n{stderr}");
+    // The idle 128x128 session was reconfigured: CAPTURE drained, REQBUFS(0) accepted.
+    assert!(stderr.contains("session reconfigure 128x128 -> 1920x1088"), "{stderr}");
+    assert!(!stderr.contains("EBUSY") && !stderr.contains("busy"), "{stderr}");
+    assert!(!stderr.contains("WARN") && !stderr.contains("ERROR"), "{stderr}");
+    let fds: Vec<&str> = stdout.lines().filter(|l| l.starts_with("fds start")).collect();
+    assert_eq!(fds.len(), 1);
+    let v: Vec<&str> = fds[0].split_whitespace().collect();
+    assert_eq!(v[2], v[4], "fds leaked: {}", fds[0]);
+}
+
+/// REINIT, DQBUF and request allocation fail on chosen calls, over 1000 times in a long decode:
+/// decoding carries on, no fd leaks, dead slots are reported. Needs
+/// `--features fault-injection`.
+#[cfg(feature = "fault-injection")]
+#[test]
+fn fault_injection_1000_failures_no_starvation_no_leaks() {
+    let c = ip_clip(50, 160, 120);
+    let loops = 16;
+    let script = format!(
+        "{} V4L2_REQUEST_LOG=info V4L2_REQUEST_FAULTS=reinit:5:2,dqbuf:5,alloc:60 {} --loops {loops} {}",
+        va_env(),
+        vaclient().display(),
+        c.display()
+    );
+    let out = run_sh(&script, &RunOptions { timeout: Duration::from_secs(1200), ..opts() }).unwrap();
+    let (stdout, stderr) = (out.stdout_str(), out.stderr_str());
+    assert_eq!(out.exit_code(), Some(0), "{stdout}\n{}", &stderr[stderr.len().saturating_sub(3000)..]);
+    let frames = 50 * loops;
+    assert!(stdout.contains(&format!("frames ok={frames} failed=0")), "{stdout}");
+    // Steady state: the fd count after each loop does not grow; all fds are back at the end.
+    let per_loop: Vec<usize> = stdout
+        .lines()
+        .filter(|l| l.starts_with("loop "))
+        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(per_loop.len(), loops);
+    assert!(per_loop.windows(2).all(|w| w[1] <= w[0]), "fds grew: {per_loop:?}");
+    let end: Vec<&str> = stdout.lines().find(|l| l.starts_with("fds start")).unwrap().split_whitespace().collect();
+    assert_eq!(end[2], end[4], "fds leaked: {end:?}");
+    // The pool's own account.
+    let closed = stderr.lines().find(|l| l.contains("session closed")).expect("session stats line");
+    let num = |key: &str| -> u64 {
+        let i = closed.find(key).unwrap_or_else(|| panic!("{key} in {closed}")) + key.len();
+        closed[i..].trim_start().split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    };
+    let injected = num("faults injected: reinit") + num(" dqbuf ") + num(" alloc ");
+    eprintln!("{closed}");
+    assert!(injected >= 1000, "only {injected} faults injected: {closed}");
+    assert!(num("force-released") > 0, "{closed}");
+    assert!(closed.contains("dead slots now"), "{closed}");
+}
