@@ -47,7 +47,7 @@ pub struct Player {
 
 /// The timestamp of `records[i]`, or of the nearest earlier record that has one.
 fn ts_at(records: &[Record], i: usize) -> Option<u64> {
-    records[..=i.min(records.len().saturating_sub(1))].iter().rev().take(64).find_map(Record::ts)
+    records.get(..=i).unwrap_or(records).iter().rev().take(64).find_map(Record::ts)
 }
 
 impl Player {

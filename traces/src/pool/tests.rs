@@ -312,3 +312,52 @@ fn snapshot_of_empty_model() {
     assert!(s.focus.is_none());
     assert_eq!(s.totals, Totals::default());
 }
+
+#[test]
+fn random_bytes_never_panic() {
+    // A small LCG: deterministic garbage for every ioctl the model reads.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x >> 33
+    };
+    let requests = [
+        args::VIDIOC_QBUF,
+        args::VIDIOC_DQBUF,
+        args::VIDIOC_QUERYBUF,
+        args::VIDIOC_REQBUFS,
+        args::VIDIOC_S_FMT,
+        args::VIDIOC_EXPBUF,
+        args::VIDIOC_STREAMON,
+        args::VIDIOC_STREAMOFF,
+        args::VIDIOC_S_EXT_CTRLS,
+        args::VIDIOC_CREATE_BUFS,
+        args::VIDIOC_REMOVE_BUFS,
+        args::MEDIA_IOC_REQUEST_ALLOC,
+        args::MEDIA_REQUEST_IOC_QUEUE,
+        args::MEDIA_REQUEST_IOC_REINIT,
+    ];
+    let mut s = Synth::new(1, 0);
+    let mut m = model_of(&setup(&mut s));
+    for _ in 0..20_000 {
+        let rq = requests[next() as usize % requests.len()];
+        let (lb, la) = (next() % 300, next() % 300);
+        let b: Vec<u8> = (0..lb).map(|_| (next() % 7) as u8).collect();
+        let a: Vec<u8> = (0..la).map(|_| (next() % 7) as u8).collect();
+        let ret = [0i64, -16, -22, 5][next() as usize % 4];
+        let fd = (next() % 16) as i32;
+        let r = s.ioctl(fd, rq, b, a, ret);
+        m.apply(&r);
+        if next() % 50 == 0 {
+            m.apply(&s.close((next() % 16) as i32));
+        }
+        if next() % 500 == 0 {
+            let _ = m.snapshot(None, 10, 10);
+        }
+    }
+    let snap = m.snapshot(None, 10, 10);
+    assert!(snap.totals.ioctls >= 20_000);
+    for r in m.requests() {
+        let _ = describe::describe(&s.request_queue(r.fd, 0));
+    }
+}
