@@ -11,7 +11,7 @@ use tracer_common::{
 
 use crate::{
     emit::{header, read_user, scratch, segments, submit},
-    maps::{count, fd_kind, FdKey, MapKey, FDS, MMAPS},
+    maps::{count, fd_kind, ExpKey, FdKey, MapKey, EXPBUFS, FDS, MMAPS},
 };
 
 const VIDIOC_QUERYBUF: u32 = 0xc058_5609;
@@ -113,7 +113,18 @@ pub fn on_exit(tgid: u32, fd: i32, cmd: u32, arg: u64, ret: i64) {
         if ret == 0 && cmd == MEDIA_IOC_REQUEST_ALLOC {
             note_fd(tgid, user::<i32>(arg, 0), fd_kind::REQUEST);
         } else if ret == 0 && cmd == VIDIOC_EXPBUF {
-            note_fd(tgid, user::<i32>(arg, 16), fd_kind::DMABUF);
+            // struct v4l2_exportbuffer { type, index, plane, flags, fd, ... }
+            let dmabuf: i32 = user(arg, 16);
+            note_fd(tgid, dmabuf, fd_kind::DMABUF);
+            let key = ExpKey {
+                tgid,
+                fd,
+                buf_type: user(arg, 0),
+                index: user(arg, 4),
+                plane: user(arg, 8),
+                _pad: 0,
+            };
+            let _ = EXPBUFS.insert(&key, &dmabuf, 0);
         }
     }
     emit_call(EventKind::IoctlExit, fd, cmd, arg, ret);
@@ -196,14 +207,33 @@ fn ext_ctrls(arg: u64, phase: u32, payloads: bool) -> bool {
     whole
 }
 
-/// Address of the mapping of buffer memory `m` (an mmap offset, a user pointer or a dma-buf fd).
+/// Where buffer `index`'s `plane` (memory `m`: an mmap offset, a user pointer or a dma-buf fd)
+/// is mapped in the process, and the mapping's length.
 #[inline(always)]
-fn buffer_address(tgid: u32, fd: i32, memory: u32, m: u64, length: u32) -> Option<(u64, u32)> {
+fn buffer_address(
+    tgid: u32,
+    fd: i32,
+    buf_type: u32,
+    index: u32,
+    plane: u32,
+    memory: u32,
+    m: u64,
+    length: u32,
+) -> Option<(u64, u32)> {
     if memory == MEMORY_USERPTR {
         return Some((m, length));
     }
     let key = if memory == MEMORY_MMAP {
-        MapKey { tgid, fd, offset: m & 0xffff_ffff }
+        let direct = MapKey { tgid, fd, offset: m & 0xffff_ffff };
+        // SAFETY: plain lookup; the value is copied out at once.
+        if let Some(v) = unsafe { MMAPS.get(&direct) } {
+            return Some((v.addr, v.len as u32));
+        }
+        // Not mapped through the video fd: maybe through the dma-buf it was exported as.
+        let exp = ExpKey { tgid, fd, buf_type, index, plane, _pad: 0 };
+        // SAFETY: plain lookup; the value is copied out at once.
+        let dmabuf = unsafe { EXPBUFS.get(&exp) }.copied()?;
+        MapKey { tgid, fd: dmabuf, offset: 0 }
     } else if memory == MEMORY_DMABUF {
         MapKey { tgid, fd: m as u32 as i32, offset: 0 }
     } else {
@@ -224,11 +254,12 @@ fn emit_bitstream(plane: u32, addr: u64, bytesused: u32, maplen: u32) -> bool {
 /// Bitstream of a single-planar OUTPUT buffer being queued.
 #[inline(always)]
 fn bitstream_single(tgid: u32, fd: i32, arg: u64) -> bool {
+    let index: u32 = user(arg, 0);
     let bytesused: u32 = user(arg, 8);
     let memory: u32 = user(arg, 60);
     let m: u64 = user(arg, 64);
     let length: u32 = user(arg, 72);
-    match buffer_address(tgid, fd, memory, m, length) {
+    match buffer_address(tgid, fd, BUF_TYPE_VIDEO_OUTPUT, index, 0, memory, m, length) {
         Some((addr, maplen)) => emit_bitstream(0, addr, bytesused, maplen),
         None => bytesused == 0,
     }
@@ -237,6 +268,7 @@ fn bitstream_single(tgid: u32, fd: i32, arg: u64) -> bool {
 /// Bitstream of each plane of a multi-planar OUTPUT buffer being queued.
 #[inline(always)]
 fn bitstream_mplane(tgid: u32, fd: i32, arg: u64) -> bool {
+    let index: u32 = user(arg, 0);
     let memory: u32 = user(arg, 60);
     let planes: u64 = user(arg, 64);
     let n: u32 = user(arg, 72);
@@ -253,7 +285,8 @@ fn bitstream_mplane(tgid: u32, fd: i32, arg: u64) -> bool {
         let bytesused: u32 = user(p, 0);
         let length: u32 = user(p, 4);
         let m: u64 = user(p, 8);
-        match buffer_address(tgid, fd, memory, m, length) {
+        let ty = BUF_TYPE_VIDEO_OUTPUT_MPLANE;
+        match buffer_address(tgid, fd, ty, index, i, memory, m, length) {
             Some((addr, maplen)) => whole &= emit_bitstream(i, addr, bytesused, maplen),
             None => whole &= bytesused == 0,
         }

@@ -65,6 +65,23 @@ pub struct MapVal {
 #[map(name = "MMAPS")]
 pub static MMAPS: LruHashMap<MapKey, MapVal> = LruHashMap::with_max_entries(16384, 0);
 
+/// A buffer exported with VIDIOC_EXPBUF: the video fd, queue type, buffer index and plane.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct ExpKey {
+    pub tgid: u32,
+    pub fd: i32,
+    pub buf_type: u32,
+    pub index: u32,
+    pub plane: u32,
+    pub _pad: u32,
+}
+
+/// The dma-buf fd each exported buffer got (clients such as GStreamer map that fd, not the
+/// video fd, so a QBUF's bitstream is found through it).
+#[map(name = "EXPBUFS")]
+pub static EXPBUFS: LruHashMap<ExpKey, i32> = LruHashMap::with_max_entries(4096, 0);
+
 /// Reverse index of `MMAPS` for munmap.
 #[repr(C)]
 #[derive(Clone, Copy)]

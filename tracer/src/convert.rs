@@ -19,6 +19,7 @@ use tracer_common::{PollEvent, SegmentKind};
 use crate::{devices, raw::RawEvent};
 
 const VIDIOC_QBUF: u32 = 0xc058_560f;
+const O_DIRECTORY: u32 = libc::O_DIRECTORY as u32;
 const BUF_TYPE_VIDEO_OUTPUT: u32 = 2;
 const BUF_TYPE_VIDEO_OUTPUT_MPLANE: u32 = 10;
 
@@ -179,7 +180,7 @@ impl<W: Write> Converter<W> {
                 };
                 if ev.ret >= 0 {
                     // Device opens go out at once; others only if the fd is used later.
-                    let unwritten_open = if path.starts_with("/dev/") {
+                    let unwritten_open = if path.starts_with("/dev/") && ev.flags & O_DIRECTORY == 0 {
                         self.describe(&path)?;
                         self.writer.write(&Record::Open(open))?;
                         None
@@ -187,7 +188,7 @@ impl<W: Write> Converter<W> {
                         Some(open)
                     };
                     self.fds.insert((hdr.pid, ev.ret as i32), FdInfo { unwritten_open });
-                } else if path.starts_with("/dev/") {
+                } else if path.starts_with("/dev/") && ev.flags & O_DIRECTORY == 0 {
                     self.writer.write(&Record::Open(open))?;
                 }
             }

@@ -122,16 +122,6 @@ impl Tracer {
         self.pids.insert(pid, 1, 0).with_context(|| format!("adding pid {pid} to the traced set"))
     }
 
-    /// Whether `pid` is still in the traced set (the kernel side drops it when it exits).
-    pub fn is_traced(&self, pid: u32) -> bool {
-        self.pids.get(&pid, 0).is_ok()
-    }
-
-    /// Number of processes being traced.
-    pub fn traced_count(&self) -> usize {
-        self.pids.keys().filter(|k| k.is_ok()).count()
-    }
-
     /// The kernel side's counters, summed over CPUs.
     pub fn stats(&self) -> Stats {
         let sum = |i: u32| -> u64 {

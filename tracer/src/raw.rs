@@ -91,21 +91,3 @@ pub fn decode(bytes: &[u8]) -> Result<RawEvent, BadRecord> {
         EventKind::Exit => RawEvent::Exit { hdr, ev: read(bytes)? },
     })
 }
-
-impl RawEvent {
-    /// The common header.
-    pub fn header(&self) -> &EventHeader {
-        match self {
-            RawEvent::Ioctl { hdr, .. }
-            | RawEvent::Segment { hdr, .. }
-            | RawEvent::Open { hdr, .. }
-            | RawEvent::Close { hdr, .. }
-            | RawEvent::Dup { hdr, .. }
-            | RawEvent::Mmap { hdr, .. }
-            | RawEvent::Munmap { hdr, .. }
-            | RawEvent::Poll { hdr, .. }
-            | RawEvent::Fork { hdr, .. }
-            | RawEvent::Exit { hdr, .. } => hdr,
-        }
-    }
-}

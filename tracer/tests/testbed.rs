@@ -1,0 +1,143 @@
+//! `vatrace record` against real V4L2 in the test-bed (QEMU, 6.12 kernel with visl): GStreamer's
+//! stateless decoders decode a generated clip through visl while vatrace traces them. The trace
+//! must hold as many V4L2/media/dma-buf ioctls as `strace -f` counts for the same pipeline, lose
+//! nothing, and carry every byte of bitstream the client queued.
+//!
+//! Each test boots the test-bed (minutes under TCG); they are `#[ignore]`d so `cargo test` stays
+//! quick: run them with `cargo test -p tracer --test testbed -- --ignored`.
+
+use std::{collections::HashMap, path::PathBuf, time::Duration};
+
+use testbed::{
+    clips::{Clip, Codec},
+    run_sh, RunOptions,
+};
+use traces::{
+    record::{EndReason, PayloadKind},
+    Record, TraceReader,
+};
+
+const VATRACE: &str = env!("CARGO_BIN_EXE_vatrace");
+const VIDIOC_QBUF: u32 = 0xc058_560f;
+
+/// Counts V4L2 ('V'), media ('|') and dma-buf ('b') ioctls in `strace -e raw=ioctl` output.
+fn strace_count(text: &str) -> u64 {
+    text.lines()
+        .filter(|l| !l.contains("resumed>"))
+        .filter_map(|l| {
+            let rest = &l[l.find("ioctl(")? + 6..];
+            let cmd = rest.split(", ").nth(1)?;
+            u32::from_str_radix(cmd.trim_start_matches("0x"), 16).ok()
+        })
+        .filter(|c| matches!((c >> 8) & 0xff, 0x56 | 0x7c | 0x62))
+        .count() as u64
+}
+
+fn u32_at(b: &[u8], off: usize) -> u32 {
+    b.get(off..off + 4).map(|x| u32::from_ne_bytes(x.try_into().unwrap())).unwrap_or(0)
+}
+
+fn record_decode(clip: Clip, parser: &str, decoder: &str) {
+    let clip_path = clip.generate().unwrap();
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = repo.join("target/testbed/tracer").join(decoder);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir = dir.canonicalize().unwrap();
+    let pipeline = format!(
+        "gst-launch-1.0 -q filesrc location={} ! {parser} ! {decoder} ! video/x-raw,format=NV12 ! fakesink",
+        clip_path.display()
+    );
+    let script = format!(
+        r#"set -e
+        gst-inspect-1.0 {decoder} > /dev/null
+        {vatrace} record -o {dir}/gst.trace -- {pipeline}
+        strace -f -e trace=ioctl -e raw=ioctl -o {dir}/strace.txt {pipeline}
+        "#,
+        vatrace = VATRACE,
+        dir = dir.display(),
+    );
+    let opts = RunOptions { timeout: Duration::from_secs(600), ..Default::default() };
+    let out = run_sh(&script, &opts).unwrap().check().unwrap();
+    eprintln!("{}", out.stderr_str());
+
+    let strace = std::fs::read_to_string(dir.join("strace.txt")).unwrap();
+    let expected = strace_count(&strace);
+
+    let mut reader = TraceReader::open(dir.join("gst.trace")).unwrap();
+    let mut ioctls = 0u64;
+    let mut queued = 0u64;
+    let mut frames = 0u64;
+    let mut seq_of_qbuf = HashMap::new();
+    let mut blob_len = HashMap::new();
+    let mut captured = 0u64;
+    let mut end = None;
+    while let Some(rec) = reader.next_record() {
+        match rec.unwrap() {
+            Record::Ioctl(i) => {
+                ioctls += 1;
+                let ty = u32_at(&i.before, 4);
+                if i.request == VIDIOC_QBUF && (ty == 2 || ty == 10) && i.ret == 0 {
+                    frames += 1;
+                    let bytes = if ty == 2 {
+                        u64::from(u32_at(&i.before, 8))
+                    } else {
+                        let planes = i.payload(&PayloadKind::Planes).expect("planes of an mplane QBUF");
+                        u64::from(u32_at(&planes.before, 0))
+                    };
+                    queued += bytes;
+                    seq_of_qbuf.insert(i.seq, bytes);
+                }
+            }
+            Record::Blob(b) => {
+                blob_len.insert(b.id, b.data.len() as u64);
+            }
+            Record::Bitstream(b) => {
+                let q = seq_of_qbuf.get(&b.ioctl_seq).copied();
+                assert_eq!(Some(b.len), q, "bitstream length = bytesused of its QBUF");
+                assert_eq!(blob_len[&b.blob], b.len, "whole bitstream captured");
+                captured += b.len;
+            }
+            Record::Lost(l) => panic!("lost events: {l:?}"),
+            Record::End(e) => end = Some(e),
+            _ => {}
+        }
+    }
+    let end = end.expect("trace has an End record");
+    assert_eq!(end.reason, EndReason::Exited);
+    assert_eq!(end.exit_code, Some(0));
+    assert_eq!(end.totals.lost, 0, "zero lost events");
+    assert_eq!(ioctls, expected, "V4L2/media/dma-buf ioctls: vatrace vs strace -f");
+    assert!(frames >= u64::from(clip.frames), "{frames} OUTPUT QBUFs for {} frames", clip.frames);
+    assert!(queued > 0);
+    assert_eq!(captured, queued, "bitstream bytes captured = bytes queued");
+    eprintln!("{decoder}: {ioctls} ioctls (strace {expected}), {frames} OUTPUT QBUFs, {captured} bitstream bytes");
+}
+
+#[test]
+#[ignore = "boots the test-bed (QEMU); run with --ignored"]
+fn gstreamer_h264_through_visl() {
+    record_decode(Clip::small(Codec::H264), "h264parse", "v4l2slh264dec");
+}
+
+#[test]
+#[ignore = "boots the test-bed (QEMU); run with --ignored"]
+fn gstreamer_mpeg2_through_visl() {
+    record_decode(Clip::small(Codec::Mpeg2), "mpegvideoparse", "v4l2slmpeg2dec");
+}
+
+#[test]
+#[ignore = "boots the test-bed (QEMU); run with --ignored"]
+fn gstreamer_vp8_through_visl() {
+    record_decode(Clip::small(Codec::Vp8), "ivfparse", "v4l2slvp8dec");
+}
+
+#[test]
+fn strace_counting() {
+    let text = "58    ioctl(0x3, 0x5401, 0x7ffc) = -1 ENOTTY\n\
+                59    ioctl(0x4, 0xc058560f, 0x7f58) = 0\n\
+                59    ioctl(0x4, 0x7c80 <unfinished ...>\n\
+                59    <... ioctl resumed>) = 0\n\
+                60    ioctl(0x9, 0x40086200, 0x7f00) = 0\n";
+    assert_eq!(strace_count(text), 3);
+}
