@@ -64,7 +64,7 @@ impl Player {
         if let Some(ts) = r.ts() {
             self.clock = self.clock.max(ts);
         }
-        if self.pos % CHECKPOINT_EVERY == 0 && self.checkpoints.last().is_some_and(|(p, _)| *p < self.pos) {
+        if self.checkpoints.last().is_some_and(|(p, _)| self.pos >= p + CHECKPOINT_EVERY) {
             self.checkpoints.push((self.pos, model.clone()));
         }
         true

@@ -72,7 +72,7 @@ fn drain(app: &mut App, source: &mut dyn RecordSource) -> bool {
             }
         }
         n += 1;
-        if n % 1024 == 0 && start.elapsed() >= DRAIN_BUDGET {
+        if n & 1023 == 0 && start.elapsed() >= DRAIN_BUDGET {
             return true;
         }
     }

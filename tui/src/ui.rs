@@ -142,11 +142,18 @@ fn draw_rates(f: &mut Frame, area: Rect, rates: &[SecondStats]) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     let label_w = 16u16;
-    let series: [(&str, Box<dyn Fn(&SecondStats) -> u64>, Color); 3] = [
-        ("frames/s", Box::new(|s: &SecondStats| s.capture_dqbufs.max(s.output_qbufs) as u64), Color::Green),
-        ("depth", Box::new(|s: &SecondStats| s.depth_max as u64), Color::LightBlue),
-        ("ioctl/s", Box::new(|s: &SecondStats| s.ioctls as u64), Color::Yellow),
-    ];
+    fn frames(s: &SecondStats) -> u64 {
+        s.capture_dqbufs.max(s.output_qbufs) as u64
+    }
+    fn depth(s: &SecondStats) -> u64 {
+        s.depth_max as u64
+    }
+    fn ioctls(s: &SecondStats) -> u64 {
+        s.ioctls as u64
+    }
+    type Series = (&'static str, fn(&SecondStats) -> u64, Color);
+    let series: [Series; 3] =
+        [("frames/s", frames, Color::Green), ("depth", depth, Color::LightBlue), ("ioctl/s", ioctls, Color::Yellow)];
     let rows = Layout::vertical([Constraint::Length(1); 3]).split(inner);
     let width = inner.width.saturating_sub(label_w) as usize;
     let skip = rates.len().saturating_sub(width);
@@ -155,8 +162,9 @@ fn draw_rates(f: &mut Frame, area: Rect, rates: &[SecondStats]) {
         if row.height == 0 {
             continue;
         }
-        let data: Vec<u64> = rates.iter().skip(skip).map(|s| get(s)).collect();
-        let last = rates.iter().rev().nth(1).or(rates.last()).map(|s| get(s)).unwrap_or(0);
+        let data: Vec<u64> = rates.iter().skip(skip).map(get).collect();
+        // The last complete second (the newest one is still filling).
+        let last = rates.iter().rev().nth(1).or(rates.last()).map(get).unwrap_or(0);
         let [l, r] = Layout::horizontal([Constraint::Length(label_w), Constraint::Min(0)]).areas(row);
         f.render_widget(Paragraph::new(format!("{name:<9}{last:>6} ")), l);
         f.render_widget(Sparkline::default().data(&data).style(Style::default().fg(*color)), r);
