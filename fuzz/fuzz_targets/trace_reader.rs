@@ -1,19 +1,26 @@
-//! Fuzz target: `TraceReader` must never panic, loop or over-allocate, whatever the input.
+//! Fuzz target: `TraceReader` must never panic, loop or over-allocate, whatever the input, and
+//! neither may the decoders and the dump of whatever records it yields.
 //!
 //! Run from /work/main/fuzz with `cargo +nightly fuzz run trace_reader`. Inputs are taken both
 //! as they are and behind a valid magic, so the fuzzer reaches the CBOR decoding quickly.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use traces::dump::Dumper;
 use traces::record::MAGIC;
 use traces::TraceReader;
 
 fn drain(bytes: &[u8]) {
     if let Ok(reader) = TraceReader::new(bytes) {
         let _ = reader.header().to_unix_ns(0);
+        let mut dumper = Dumper::new(reader.header());
         for record in reader {
-            if record.is_err() {
-                break;
+            match record {
+                Ok(r) => {
+                    let _ = dumper.json_line(&r);
+                    let _ = dumper.line(&r);
+                }
+                Err(_) => break,
             }
         }
     }

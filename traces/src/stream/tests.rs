@@ -559,3 +559,13 @@ fn ioctl_record_is_compact() {
     // 176 bytes of argument; ~45 bytes of values (timestamps, pointer, ids), ~40 of names.
     assert!(out.len() <= 176 + 90, "{} bytes", out.len());
 }
+
+/// Writes a sample trace for the fuzzer's seed corpus:
+/// `VATRACE_FUZZ_SEED=fuzz/corpus/trace_reader/sample cargo test -p traces -- --ignored write_fuzz_seed`.
+#[test]
+#[ignore]
+fn write_fuzz_seed() {
+    if let Some(path) = std::env::var_os("VATRACE_FUZZ_SEED") {
+        std::fs::write(path, sample_trace()).unwrap();
+    }
+}
