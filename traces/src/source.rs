@@ -1,8 +1,11 @@
-//! [`RecordSource`]: one interface over every place records come from (a trace file, a live
-//! tracer, records held in memory), so the TUI, replay and checks need not care which.
+//! [`RecordSource`]: one interface over every place records come from (a trace file, a file
+//! still being written, a live tracer, records held in memory), so the TUI, replay and checks
+//! need not care which.
 
 use std::collections::VecDeque;
+use std::fs::File;
 use std::io::Read;
+use std::path::Path;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::Duration;
 
@@ -151,6 +154,62 @@ impl RecordSource for ChannelSource {
     }
 }
 
+/// A trace file that is still being written, read as it grows (the TUI's "live from file").
+/// [`RecordSource::next_record`] waits (polling every `interval`) for the next whole record and
+/// ends after `End`; [`RecordSource::try_next_record`] never waits.
+pub struct FollowSource {
+    reader: TraceReader<File>,
+    interval: Duration,
+    failed: bool,
+}
+
+impl FollowSource {
+    /// Opens the trace at `path`; its header must already be written.
+    pub fn open(path: impl AsRef<Path>, interval: Duration) -> Result<Self, TraceError> {
+        Ok(FollowSource {
+            reader: TraceReader::open(path)?,
+            interval,
+            failed: false,
+        })
+    }
+
+    /// The underlying reader (offset, records read, `End`).
+    pub fn reader(&self) -> &TraceReader<File> {
+        &self.reader
+    }
+}
+
+impl RecordSource for FollowSource {
+    fn header(&self) -> &Header {
+        self.reader.header()
+    }
+    fn next_record(&mut self) -> Option<Result<Record, TraceError>> {
+        loop {
+            match self.try_next_record() {
+                Ok(Some(r)) => return Some(Ok(r)),
+                Ok(None) => std::thread::sleep(self.interval),
+                Err(SourceDone::Finished) => return None,
+                Err(SourceDone::Error(e)) => return Some(Err(e)),
+            }
+        }
+    }
+    fn try_next_record(&mut self) -> Result<Option<Record>, SourceDone> {
+        if self.failed || self.reader.end().is_some() {
+            return Err(SourceDone::Finished);
+        }
+        match self.reader.try_next_growing() {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                self.failed = true;
+                Err(SourceDone::Error(e))
+            }
+        }
+    }
+    fn is_live(&self) -> bool {
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +232,59 @@ mod tests {
         assert!(matches!(s.next_record(), Some(Ok(Record::End(_)))));
         assert!(s.next_record().is_none());
         assert!(s.is_live());
+    }
+
+    #[test]
+    fn follow_a_growing_file() {
+        use crate::record::Close;
+        use crate::stream::TraceWriter;
+        use std::io::Write;
+
+        let close = |fd| {
+            Record::Close(Close {
+                ts: 0,
+                pid: 1,
+                tid: 1,
+                fd,
+                ret: 0,
+            })
+        };
+        let mut w = TraceWriter::new(Vec::new(), &Header::new()).unwrap();
+        let header_len = w.bytes_written() as usize;
+        for fd in 0..3 {
+            w.write(&close(fd)).unwrap();
+        }
+        let bytes = w.finish(End::new(9, EndReason::Exited)).unwrap();
+        let mut rec_len = Vec::new();
+        ciborium::into_writer(&close(0), &mut rec_len).unwrap();
+        let rec = rec_len.len();
+
+        let dir = std::env::temp_dir().join(format!("vatrace-follow-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("live.vatrace");
+        let mut file = std::fs::File::create(&path).unwrap();
+        // Header, one record and half of the next.
+        let cut = header_len + rec + rec / 2;
+        file.write_all(&bytes[..cut]).unwrap();
+        file.flush().unwrap();
+
+        let mut s = FollowSource::open(&path, Duration::from_millis(1)).unwrap();
+        assert!(s.is_live());
+        assert_eq!(s.try_next_record().unwrap(), Some(close(0)));
+        assert_eq!(
+            s.try_next_record().unwrap(),
+            None,
+            "half a record is not delivered"
+        );
+        assert_eq!(s.try_next_record().unwrap(), None);
+        file.write_all(&bytes[cut..]).unwrap();
+        file.flush().unwrap();
+        assert_eq!(s.try_next_record().unwrap(), Some(close(1)));
+        assert_eq!(s.next_record().unwrap().unwrap(), close(2));
+        assert!(matches!(s.next_record(), Some(Ok(Record::End(_)))));
+        assert!(s.next_record().is_none());
+        assert!(matches!(s.try_next_record(), Err(SourceDone::Finished)));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -400,6 +400,30 @@ impl<R: Read> TraceReader<R> {
                 .fill_buf()
                 .map(|b| !b.is_empty())
                 .unwrap_or(false)
+    }
+}
+
+impl<R: Read + Seek> TraceReader<R> {
+    /// For a trace that is still being written (a live file): the next record if it is whole;
+    /// `Ok(None)` if the input currently ends before the next record does, in which case the
+    /// reader rewinds to that record's start so a later call picks it up once written, or if
+    /// the trace is complete ([`TraceReader::end`] is then `Some`). Corruption is still an error.
+    pub fn try_next_growing(&mut self) -> Result<Option<Record>, TraceError> {
+        let offset = self.input.count;
+        match self.next_record() {
+            Some(Ok(r)) => Ok(Some(r)),
+            Some(Err(TraceError::Truncated { .. })) => {
+                self.input
+                    .inner
+                    .seek(SeekFrom::Start(offset))
+                    .map_err(|source| TraceError::Io { offset, source })?;
+                self.input.count = offset;
+                self.state = State::Reading;
+                Ok(None)
+            }
+            Some(Err(e)) => Err(e),
+            None => Ok(None),
+        }
     }
 }
 
