@@ -1,7 +1,8 @@
 //! `vatrace record` against real V4L2 in the test-bed (QEMU, 6.12 kernel with visl): GStreamer's
 //! stateless decoders decode a generated clip through visl while vatrace traces them. The trace
 //! must hold as many V4L2/media/dma-buf ioctls as `strace -f` counts for the same pipeline, lose
-//! nothing, and carry every byte of bitstream the client queued.
+//! nothing, carry every byte of bitstream the client queued, and hold for every request the
+//! control values visl printed in its ftrace events.
 //!
 //! Each test boots the test-bed (minutes under TCG); they are `#[ignore]`d so `cargo test` stays
 //! quick: run them with `cargo test -p tracer --test testbed -- --ignored`.
@@ -37,7 +38,25 @@ fn u32_at(b: &[u8], off: usize) -> u32 {
     b.get(off..off + 4).map(|x| u32::from_ne_bytes(x.try_into().unwrap())).unwrap_or(0)
 }
 
-fn record_decode(clip: Clip, parser: &str, decoder: &str) {
+/// The controls of each successful request-bound S_EXT_CTRLS, decoded, in trace order.
+fn request_controls(ioctl: &traces::record::Ioctl) -> Option<Vec<traces::controls::ControlValue>> {
+    const VIDIOC_S_EXT_CTRLS: u32 = 0xc020_5648;
+    const WHICH_REQUEST_VAL: u32 = 0x0f01_0000;
+    if ioctl.request != VIDIOC_S_EXT_CTRLS || ioctl.ret != 0 || u32_at(&ioctl.before, 0) != WHICH_REQUEST_VAL {
+        return None;
+    }
+    let array = &ioctl.payload(&PayloadKind::ExtControls)?.before;
+    let mut values = Vec::new();
+    for (index, entry) in array.chunks_exact(20).enumerate() {
+        let id = u32_at(entry, 0);
+        if let Some(p) = ioctl.payload(&PayloadKind::Control { index: index as u32 }) {
+            values.extend(traces::controls::decode(id, &p.before));
+        }
+    }
+    Some(values)
+}
+
+fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
     let clip_path = clip.generate().unwrap();
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let dir = repo.join("target/testbed/tracer").join(decoder);
@@ -51,7 +70,12 @@ fn record_decode(clip: Clip, parser: &str, decoder: &str) {
     let script = format!(
         r#"set -e
         gst-inspect-1.0 {decoder} > /dev/null
+        T=/sys/kernel/tracing
+        echo 16384 > $T/buffer_size_kb
+        echo 1 > $T/events/{visl_events}/enable
         {vatrace} record -o {dir}/gst.trace -- {pipeline}
+        echo 0 > $T/tracing_on
+        cat $T/trace > {dir}/visl.txt
         strace -f -e trace=ioctl -e raw=ioctl -o {dir}/strace.txt {pipeline}
         "#,
         vatrace = VATRACE,
@@ -72,10 +96,12 @@ fn record_decode(clip: Clip, parser: &str, decoder: &str) {
     let mut blob_len = HashMap::new();
     let mut captured = 0u64;
     let mut end = None;
+    let mut requests = Vec::new();
     while let Some(rec) = reader.next_record() {
         match rec.unwrap() {
             Record::Ioctl(i) => {
                 ioctls += 1;
+                requests.extend(request_controls(&i));
                 let ty = u32_at(&i.before, 4);
                 if i.request == VIDIOC_QBUF && (ty == 2 || ty == 10) && i.ret == 0 {
                     frames += 1;
@@ -111,25 +137,41 @@ fn record_decode(clip: Clip, parser: &str, decoder: &str) {
     assert!(frames >= u64::from(clip.frames), "{frames} OUTPUT QBUFs for {} frames", clip.frames);
     assert!(queued > 0);
     assert_eq!(captured, queued, "bitstream bytes captured = bytes queued");
-    eprintln!("{decoder}: {ioctls} ioctls (strace {expected}), {frames} OUTPUT QBUFs, {captured} bitstream bytes");
+
+    // Every request's controls, decoded from the trace, equal what visl printed for it.
+    let visl = std::fs::read_to_string(dir.join("visl.txt")).unwrap();
+    let runs = traces::controls::visl_ftrace::split_runs(traces::controls::visl_ftrace::parse_text(&visl));
+    assert_eq!(runs.len(), requests.len(), "one visl run per request");
+    let mut fields = 0;
+    for (i, (values, run)) in requests.iter().zip(&runs).enumerate() {
+        assert!(!values.is_empty(), "request {i} has decoded controls");
+        let diffs = traces::controls::visl_ftrace::compare(values, run);
+        assert!(diffs.is_empty(), "request {i}: trace and visl differ: {diffs:#?}");
+        fields += values.iter().map(|v| traces::controls::visl_fields(v).len()).sum::<usize>();
+    }
+    eprintln!(
+        "{decoder}: {ioctls} ioctls (strace {expected}), {frames} OUTPUT QBUFs, {captured} bitstream bytes, \
+         {} requests / {fields} control fields equal to visl's ftrace",
+        requests.len()
+    );
 }
 
 #[test]
 #[ignore = "boots the test-bed (QEMU); run with --ignored"]
 fn gstreamer_h264_through_visl() {
-    record_decode(Clip::small(Codec::H264), "h264parse", "v4l2slh264dec");
+    record_decode(Clip::small(Codec::H264), "h264parse", "v4l2slh264dec", "visl_h264_controls");
 }
 
 #[test]
 #[ignore = "boots the test-bed (QEMU); run with --ignored"]
 fn gstreamer_mpeg2_through_visl() {
-    record_decode(Clip::small(Codec::Mpeg2), "mpegvideoparse", "v4l2slmpeg2dec");
+    record_decode(Clip::small(Codec::Mpeg2), "mpegvideoparse", "v4l2slmpeg2dec", "visl_mpeg2_controls");
 }
 
 #[test]
 #[ignore = "boots the test-bed (QEMU); run with --ignored"]
 fn gstreamer_vp8_through_visl() {
-    record_decode(Clip::small(Codec::Vp8), "ivfparse", "v4l2slvp8dec");
+    record_decode(Clip::small(Codec::Vp8), "ivfparse", "v4l2slvp8dec", "visl_vp8_controls");
 }
 
 #[test]
