@@ -27,7 +27,7 @@ fn strace_count(text: &str) -> u64 {
         .filter(|l| !l.contains("resumed>"))
         .filter_map(|l| {
             let rest = &l[l.find("ioctl(")? + 6..];
-            let cmd = rest.split(", ").nth(1)?;
+            let cmd = rest.split(", ").nth(1)?.split_whitespace().next()?;
             u32::from_str_radix(cmd.trim_start_matches("0x"), 16).ok()
         })
         .filter(|c| matches!((c >> 8) & 0xff, 0x56 | 0x7c | 0x62))
