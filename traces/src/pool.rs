@@ -29,7 +29,7 @@ use crate::record::{EndReason, Header, Record};
 
 pub use rates::{Rates, SecondStats};
 pub use snapshot::{ContextView, ErrorView, QueueView, RequestView, SlotView, Snapshot};
-pub use state::{BufState, Buffer, Context, CtxId, Queue, ReqId, ReqState, Request, Side};
+pub use state::{BufState, Buffer, Context, CtxId, LeakReason, Queue, ReqId, ReqState, Request, Side};
 
 /// How many [`Notable`] events the model keeps (oldest dropped first).
 pub const NOTABLE_KEEP: usize = 256;
@@ -104,8 +104,9 @@ pub enum NotableKind {
     SetFmtBusy { ctx: CtxId, buf_type: u32, census: QueueCensus },
     /// An operation on a request failed.
     RequestFailed { req: ReqId, fd: i32, op: &'static str, errno: i32 },
-    /// A request was still failed when its process or the trace ended.
-    RequestLeaked { req: ReqId, fd: i32 },
+    /// A request was still failed, or had dropped out of its pool, when it was closed or its
+    /// process or the trace ended.
+    RequestLeaked { req: ReqId, fd: i32, reason: LeakReason },
     /// The tracer lost events: the model may be wrong from here on.
     Lost { count: u64 },
 }
@@ -133,7 +134,12 @@ impl NotableKind {
             NotableKind::RequestFailed { fd, op, errno, .. } => {
                 format!("request fd {fd}: {op} failed with {}", errno_name(*errno))
             }
-            NotableKind::RequestLeaked { fd, .. } => format!("request fd {fd} LEAKED (failed, never released)"),
+            NotableKind::RequestLeaked { fd, reason: LeakReason::Failed, .. } => {
+                format!("request fd {fd} LEAKED (failed, never released)")
+            }
+            NotableKind::RequestLeaked { fd, reason: LeakReason::NeverRecycled, .. } => {
+                format!("request fd {fd} LEAKED (never reinitialised while its pool cycled)")
+            }
             NotableKind::Lost { count } => format!("{count} events lost"),
         }
     }
@@ -181,6 +187,8 @@ pub struct PoolModel {
     totals: Totals,
     /// Buffers busy (queued or in a request) over all contexts.
     depth: u32,
+    /// Successful MEDIA_REQUEST_IOC_QUEUEs so far (the clock [`Request::last_step`] counts in).
+    queues: u64,
     first_ts: Option<u64>,
     now: u64,
     ended: Option<EndReason>,
@@ -209,6 +217,7 @@ impl PoolModel {
             rates: Rates::new(RATE_SECONDS),
             totals: Totals::default(),
             depth: 0,
+            queues: 0,
             first_ts: None,
             now: 0,
             ended: None,
@@ -357,12 +366,15 @@ impl PoolModel {
             }
             FdRef::Request(q) => {
                 if dec(&mut self.req_refs, q) {
+                    if self.requests.get(&q).is_some_and(|r| self.never_recycled(r)) {
+                        self.declare_leaked(q, LeakReason::NeverRecycled, ts);
+                    }
                     if let Some(req) = self.requests.get_mut(&q) {
                         if req.state != ReqState::Leaked {
                             req.state = ReqState::Closed;
+                            req.since = ts;
                         }
                         req.failed = false;
-                        req.since = ts;
                     }
                 }
             }
@@ -397,6 +409,8 @@ impl PoolModel {
         }
     }
 
+    /// Marks a context closed. Its buffers keep the states they had (a post-mortem view); they
+    /// no longer count in the busy depth.
     fn close_context(&mut self, id: CtxId, ts: u64) {
         let mut freed = 0;
         if let Some(c) = self.contexts.get_mut(&id) {
@@ -404,13 +418,7 @@ impl PoolModel {
             c.last_active = ts;
             for q in c.queues.values_mut() {
                 q.streaming = false;
-                for b in &mut q.buffers {
-                    if b.state.is_busy() {
-                        freed += 1;
-                        b.state = BufState::Free;
-                        b.since = ts;
-                    }
-                }
+                freed += q.busy() as u32;
             }
         }
         self.depth = self.depth.saturating_sub(freed);
@@ -522,21 +530,52 @@ impl PoolModel {
         }
     }
 
-    /// Marks as leaked every open request (of `pid`, or of everyone) that is failed.
-    fn leak_check(&mut self, pid: Option<u32>, ts: u64) {
-        let mut leaked = Vec::new();
-        for r in self.requests.values_mut() {
-            if pid.is_some_and(|p| p != r.pid) {
-                continue;
-            }
-            if r.failed && !matches!(r.state, ReqState::Closed | ReqState::Leaked) {
-                r.state = ReqState::Leaked;
-                leaked.push((r.id, r.fd, r.pid));
-            }
+    /// Requests of `pid` not closed or leaked: the size of its request pool.
+    fn pool_size(&self, pid: u32) -> u64 {
+        self.requests.values().filter(|r| r.pid == pid && !matches!(r.state, ReqState::Closed | ReqState::Leaked)).count()
+            as u64
+    }
+
+    /// Whether `r` is in flight but its pool has been cycled through twice since it last moved
+    /// (twice, so a client that allocates per frame and closes late is not flagged): it dropped
+    /// out of the pool, a slot whose error path forgot to release it.
+    pub fn never_recycled(&self, r: &Request) -> bool {
+        matches!(r.state, ReqState::Bound | ReqState::Queued | ReqState::Complete)
+            && self.queues.saturating_sub(r.last_step) >= 2 * self.pool_size(r.pid).max(2)
+    }
+
+    fn declare_leaked(&mut self, id: ReqId, reason: LeakReason, ts: u64) {
+        let Some(r) = self.requests.get_mut(&id) else { return };
+        if r.state == ReqState::Leaked {
+            return;
         }
-        for (req, fd, pid) in leaked {
-            self.totals.requests_leaked += 1;
-            self.note(ts, pid, NotableKind::RequestLeaked { req, fd });
+        r.state = ReqState::Leaked;
+        r.leak = Some(reason);
+        let (fd, pid) = (r.fd, r.pid);
+        self.totals.requests_leaked += 1;
+        self.note(ts, pid, NotableKind::RequestLeaked { req: id, fd, reason });
+    }
+
+    /// Declares leaked every open request (of `pid`, or of everyone) that failed and was never
+    /// released, or dropped out of its pool.
+    fn leak_check(&mut self, pid: Option<u32>, ts: u64) {
+        let leaked: Vec<(ReqId, LeakReason)> = self
+            .requests
+            .values()
+            .filter(|r| pid.is_none_or(|p| p == r.pid))
+            .filter(|r| !matches!(r.state, ReqState::Closed | ReqState::Leaked))
+            .filter_map(|r| {
+                if r.failed {
+                    Some((r.id, LeakReason::Failed))
+                } else if self.never_recycled(r) {
+                    Some((r.id, LeakReason::NeverRecycled))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        for (id, reason) in leaked {
+            self.declare_leaked(id, reason, ts);
         }
     }
 

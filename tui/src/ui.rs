@@ -34,6 +34,7 @@ pub fn slot_cell(s: &SlotView, side: Side, threshold_ns: u64) -> (String, Style)
     let req = s.request.as_ref();
     let (label, color) = match (req.map(|r| (r.state, r.failed)), s.state) {
         (Some((ReqState::Leaked, _)), _) => ("LEAK", Color::LightRed),
+        _ if req.is_some_and(|r| r.stuck) => ("STCK", Color::Red),
         (Some((st, true)), _) if st != ReqState::Closed => ("FAIL", Color::Red),
         (_, BufState::Free) => ("free", Color::DarkGray),
         (_, BufState::InRequest) => ("bind", Color::Yellow),
@@ -67,7 +68,7 @@ pub fn slot_cell(s: &SlotView, side: Side, threshold_ns: u64) -> (String, Style)
     let mut style = Style::default().fg(color);
     if label == "LEAK" || over {
         style = Style::default().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD);
-    } else if label == "FAIL" {
+    } else if label == "FAIL" || label == "STCK" {
         style = style.add_modifier(Modifier::BOLD);
     }
     (text, style)
@@ -83,6 +84,13 @@ fn queue_title(q: &QueueView, threshold_ns: u64, t0: u64) -> Line<'static> {
         spans.push(Span::raw(format!("{} {}x{} ", fourcc(q.fourcc), q.width, q.height)));
     }
     spans.push(Span::raw(if q.streaming { "on " } else { "off " }));
+    if let Some(t) = q.freed_at {
+        let rel = t.saturating_sub(t0);
+        spans.push(Span::styled(
+            format!("as of @{}.{:03}: ", rel / 1_000_000_000, rel % 1_000_000_000 / 1_000_000),
+            Style::default().fg(Color::DarkGray),
+        ));
+    }
     let mut counts = format!("{} bufs {} busy", c.buffers, c.queued);
     if q.side == Side::Capture {
         counts.push_str(&format!(" {}held {}m {}x", c.held, c.mapped, c.exported));
@@ -127,7 +135,10 @@ fn draw_grid(f: &mut Frame, area: Rect, q: Option<&QueueView>, side: Side, thres
             Line::from(
                 row.iter()
                     .map(|s| {
-                        let (t, st) = slot_cell(s, side, threshold_ns);
+                        let (t, mut st) = slot_cell(s, side, threshold_ns);
+                        if q.freed_at.is_some() && st.bg != Some(Color::Red) {
+                            st = st.add_modifier(Modifier::DIM);
+                        }
                         Span::styled(format!("{t:<w$}", w = CELL as usize), st)
                     })
                     .collect::<Vec<_>>(),
@@ -214,10 +225,13 @@ fn draw_errors(f: &mut Frame, area: Rect, snap: &Snapshot) {
     if r.failed > 0 {
         req.push_str(&format!(" {} failed", r.failed));
     }
+    if r.stuck > 0 {
+        req.push_str(&format!(" {} stuck", r.stuck));
+    }
     if r.leaked > 0 {
         req.push_str(&format!(" {} LEAKED", r.leaked));
     }
-    let style = if r.leaked > 0 || r.failed > 0 { alarm_style } else { Style::default() };
+    let style = if r.leaked > 0 || r.failed > 0 || r.stuck > 0 { alarm_style } else { Style::default() };
     lines.push(Line::styled(req, style));
     f.render_widget(Paragraph::new(lines), inner);
 }
@@ -342,7 +356,8 @@ const HELP: &[&str] = &[
     "",
     "OUTPUT cells: index, state, request fd. States: free, bind (QBUF into a",
     "request), que (owned by the driver), cmpl (request done, awaiting REINIT),",
-    "done, FAIL (request op failed), LEAK (failed request never released).",
+    "done, FAIL (request op failed), STCK (not recycled while the pool cycled",
+    "twice), LEAK (failed or stuck request never released).",
     "CAPTURE cells: held = dequeued frame the app holds; m mapped, x exported,",
     "E dequeued with ERROR. '!' and red: busy longer than the threshold.",
 ];

@@ -131,6 +131,8 @@ impl PoolModel {
                 failed: false,
                 reinit_failed: false,
                 uses: 0,
+                last_step: self.queues,
+                leak: None,
             },
         );
         self.bind_fd(pid, fd, FdRef::Request(id), ts);
@@ -148,9 +150,11 @@ impl PoolModel {
     }
 
     fn request_bound(&mut self, id: ReqId, ts: u64, f: impl FnOnce(&mut Request)) {
+        let step = self.queues;
         if let Some(r) = self.requests.get_mut(&id) {
             f(r);
             r.failed = false;
+            r.last_step = step;
             if matches!(r.state, ReqState::Allocated | ReqState::Reinit | ReqState::Complete) {
                 r.state = ReqState::Bound;
                 r.since = ts;
@@ -256,6 +260,11 @@ impl PoolModel {
                 let Some(c) = self.contexts.get_mut(&ctx) else { return };
                 let q = queue_mut(c, t as u32);
                 q.streaming = io.request == args::VIDIOC_STREAMON;
+                q.freed_at_streamoff = false;
+                if !q.streaming && q.busy() > 0 {
+                    q.freed = Some((ts, q.buffers.clone()));
+                    q.freed_at_streamoff = true;
+                }
                 if !q.streaming {
                     for b in &mut q.buffers {
                         if b.state.is_busy() {
@@ -291,7 +300,11 @@ impl PoolModel {
                 let busy = q.busy() as u32;
                 self.depth = self.depth.saturating_sub(busy);
                 q.memory = memory;
-                q.buffers = (0..n).map(|i| Buffer::new(i, ts)).collect();
+                let old = std::mem::replace(&mut q.buffers, (0..n).map(|i| Buffer::new(i, ts)).collect());
+                if !old.is_empty() && !q.freed_at_streamoff {
+                    q.freed = Some((ts, old));
+                }
+                q.freed_at_streamoff = false;
                 if n == 0 {
                     q.streaming = false;
                 }
@@ -384,9 +397,14 @@ impl PoolModel {
             let op = if queue { "MEDIA_REQUEST_IOC_QUEUE" } else { "MEDIA_REQUEST_IOC_REINIT" };
             return self.request_failed(id, op, e, ts);
         }
+        if queue {
+            self.queues += 1;
+        }
+        let step = self.queues;
         let Some(r) = self.requests.get_mut(&id) else { return };
         r.failed = false;
         r.since = ts;
+        r.last_step = step;
         if queue {
             r.state = ReqState::Queued;
             r.uses += 1;

@@ -17,10 +17,12 @@ pub struct RequestView {
     pub since: u64,
     pub age_ns: u64,
     pub uses: u64,
+    /// In flight while the rest of its pool was queued again: dropped out of the pool.
+    pub stuck: bool,
 }
 
 impl RequestView {
-    fn of(r: &Request, now: u64) -> Self {
+    fn of(r: &Request, now: u64, stuck: bool) -> Self {
         RequestView {
             id: r.id,
             fd: r.fd,
@@ -30,6 +32,7 @@ impl RequestView {
             since: r.since,
             age_ns: now.saturating_sub(r.since),
             uses: r.uses,
+            stuck,
         }
     }
     /// In flight, waiting to be recycled, failed, or leaked.
@@ -60,7 +63,9 @@ pub struct SlotView {
 impl SlotView {
     /// Whether the slot's request leaked or failed and was not recovered.
     pub fn is_failed(&self) -> bool {
-        self.request.as_ref().is_some_and(|r| r.state == ReqState::Leaked || (r.failed && r.state != ReqState::Closed))
+        self.request
+            .as_ref()
+            .is_some_and(|r| r.state == ReqState::Leaked || r.stuck || (r.failed && r.state != ReqState::Closed))
     }
 }
 
@@ -79,15 +84,23 @@ pub struct QueueView {
     /// Index into `slots` of the slot busy the longest.
     pub oldest_busy: Option<usize>,
     pub census: QueueCensus,
+    /// Set when the queue is empty and `slots` show its buffers as they were then: at the
+    /// STREAMOFF that returned busy buffers, else at the REQBUFS that freed them.
+    pub freed_at: Option<u64>,
 }
 
 impl QueueView {
     fn of(q: &Queue, model: &PoolModel, now: u64) -> Self {
-        let slots: Vec<SlotView> = q
-            .buffers
+        // An emptied queue shows its buffers as they were freed.
+        let (buffers, freed_at) = match &q.freed {
+            Some((ts, old)) if q.buffers.is_empty() => (old, Some(*ts)),
+            _ => (&q.buffers, None),
+        };
+        let now = freed_at.unwrap_or(now);
+        let slots: Vec<SlotView> = buffers
             .iter()
             .map(|b| {
-                let request = b.request.and_then(|id| model.requests.get(&id)).map(|r| RequestView::of(r, now));
+                let request = b.request.and_then(|id| model.requests.get(&id)).map(|r| RequestView::of(r, now, model.never_recycled(r)));
                 let mut busy_since = b.state.is_busy().then_some(b.since);
                 if let Some(r) = request.as_ref().filter(|r| r.is_busy()) {
                     busy_since = Some(busy_since.map_or(r.since, |s| s.min(r.since)));
@@ -123,6 +136,7 @@ impl QueueView {
             slots,
             oldest_busy,
             census: census(q),
+            freed_at,
         }
     }
 
@@ -148,6 +162,8 @@ pub struct ContextView {
 
 impl ContextView {
     fn of(c: &Context, model: &PoolModel, now: u64) -> Self {
+        // A closed context's ages stop at its close.
+        let now = c.closed.unwrap_or(now);
         ContextView {
             id: c.id,
             pid: c.pid,
@@ -195,6 +211,8 @@ pub struct RequestCounts {
     pub busy: u32,
     /// Failed and not recovered (yet).
     pub failed: u32,
+    /// Dropped out of their pool (in flight while every other request was queued again).
+    pub stuck: u32,
     pub leaked: u32,
     pub closed: u32,
 }
@@ -257,6 +275,8 @@ impl PoolModel {
             }
             if r.failed && r.state != ReqState::Closed && r.state != ReqState::Leaked {
                 counts.failed += 1;
+            } else if self.never_recycled(r) {
+                counts.stuck += 1;
             }
             if r.is_busy() && oldest.is_none_or(|o| r.since < o.since) {
                 oldest = Some(r);
@@ -297,7 +317,7 @@ impl PoolModel {
             focus: focus.and_then(|id| self.contexts.get(&id)).map(|c| ContextView::of(c, self, now)),
             contexts: self.contexts.values().map(|c| (c.id, c.pid, c.path.clone(), c.closed.is_some())).collect(),
             requests: counts,
-            oldest_request: oldest.map(|r| RequestView::of(r, now)),
+            oldest_request: oldest.map(|r| RequestView::of(r, now, self.never_recycled(r))),
             errors,
             notable,
             rates: self.rates.last(seconds),

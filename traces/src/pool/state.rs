@@ -137,11 +137,27 @@ pub struct Queue {
     pub width: u32,
     pub height: u32,
     pub buffers: Vec<Buffer>,
+    /// The buffers as they were when a successful REQBUFS last freed them, and when: what a
+    /// post-mortem view shows once the queue is empty.
+    pub freed: Option<(u64, Vec<Buffer>)>,
+    /// `freed` was taken at a STREAMOFF that returned busy buffers (kept over the REQBUFS(0)
+    /// that usually follows, whose buffers would all show as free).
+    pub freed_at_streamoff: bool,
 }
 
 impl Queue {
     pub fn new(buf_type: u32) -> Self {
-        Queue { buf_type, memory: 0, streaming: false, fourcc: 0, width: 0, height: 0, buffers: Vec::new() }
+        Queue {
+            buf_type,
+            memory: 0,
+            streaming: false,
+            fourcc: 0,
+            width: 0,
+            height: 0,
+            buffers: Vec::new(),
+            freed: None,
+            freed_at_streamoff: false,
+        }
     }
     pub fn side(&self) -> Side {
         Side::of(self.buf_type)
@@ -245,6 +261,20 @@ pub struct Request {
     pub reinit_failed: bool,
     /// Times it was queued.
     pub uses: u64,
+    /// The model's count of request QUEUEs (all requests) when this one last moved forward.
+    pub last_step: u64,
+    /// Why it was declared leaked.
+    pub leak: Option<LeakReason>,
+}
+
+/// Why a request counts as leaked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LeakReason {
+    /// An operation on it failed (QUEUE, REINIT, S_EXT_CTRLS, QBUF) and it was never released.
+    Failed,
+    /// It was left in flight (bound, queued or completed, never REINIT'd) while every other
+    /// request of the pool was queued again: the slot dropped out of the pool.
+    NeverRecycled,
 }
 
 impl Request {

@@ -221,6 +221,12 @@ fn drained_capture_frees_without_ebusy() {
     m.apply(&s.reqbufs(3, CAP, 0, 0, 0));
     assert!(ctx(&m).queues[&CAP].buffers.is_empty());
     assert_eq!(m.totals().reqbufs_ebusy, 0);
+    // The snapshot shows the freed buffers as they were (post-mortem).
+    let snap = m.snapshot(None, 1, 1);
+    let cap = snap.focus.unwrap().capture.unwrap();
+    assert!(cap.freed_at.is_some());
+    assert_eq!(cap.slots.len(), 2);
+    assert_eq!(cap.census.buffers, 0);
 }
 
 #[test]
@@ -360,4 +366,60 @@ fn random_bytes_never_panic() {
     for r in m.requests() {
         let _ = describe::describe(&s.request_queue(r.fd, 0));
     }
+}
+
+/// A slot whose error path forgets the request (DQBUF fails, no REINIT, no error on the request
+/// itself): it is stuck once the other slots have cycled twice, and leaked at the end.
+#[test]
+fn slot_dropped_from_the_pool_is_stuck_then_leaked() {
+    let mut s = Synth::new(1, 0);
+    let mut recs = setup(&mut s);
+    recs.push(s.request_alloc(4, 12));
+    // Slot 0 / request 10 is queued and completes, but the client's DQBUF fails and it moves on.
+    recs.push(s.s_ext_ctrls(3, 10, 1, 0));
+    recs.push(s.qbuf(3, OUT, 0, Some(10), 0));
+    recs.push(s.request_queue(10, 0));
+    recs.push(s.poll_done(10));
+    recs.push(s.dqbuf(3, OUT, 0, 0, RET_EIO));
+    let mut m = model_of(&recs);
+    let rid = m.request_by_fd(1, 10).unwrap().id;
+    // Requests 11 and 12 keep going on slot 1.
+    for i in 0..6 {
+        let req = 11 + (i % 2);
+        for r in synth::decode_frame(&mut s, 3, req, 1, 0) {
+            m.apply(&r);
+        }
+        let stuck = m.never_recycled(m.request(rid).unwrap());
+        assert_eq!(stuck, i >= 5, "after {} frames", i + 1);
+    }
+    let snap = m.snapshot(None, 10, 10);
+    assert_eq!(snap.requests.stuck, 1);
+    let slot0 = &snap.focus.as_ref().unwrap().output.as_ref().unwrap().slots[0];
+    assert!(slot0.request.as_ref().unwrap().stuck && slot0.is_failed());
+    // Closing it at teardown does not hide the leak.
+    m.apply(&s.close(10));
+    assert_eq!(m.request(rid).unwrap().state, ReqState::Leaked);
+    assert_eq!(m.request(rid).unwrap().leak, Some(LeakReason::NeverRecycled));
+    assert_eq!(m.totals().requests_leaked, 1);
+}
+
+/// At a normal teardown the last requests are still in flight: not a leak.
+#[test]
+fn teardown_with_requests_in_flight_is_not_a_leak() {
+    let mut s = Synth::new(1, 0);
+    let mut recs = setup(&mut s);
+    for i in 0..10 {
+        recs.extend(synth::decode_frame(&mut s, 3, 10 + (i % 2), (i % 2) as u32, 0));
+    }
+    recs.push(s.s_ext_ctrls(3, 10, 1, 0));
+    recs.push(s.qbuf(3, OUT, 0, Some(10), 0));
+    recs.push(s.request_queue(10, 0));
+    recs.push(s.s_ext_ctrls(3, 11, 1, 0));
+    recs.push(s.qbuf(3, OUT, 1, Some(11), 0));
+    recs.push(s.request_queue(11, 0));
+    recs.push(s.close(10));
+    recs.push(s.close(11));
+    recs.push(s.end());
+    let m = model_of(&recs);
+    assert_eq!(m.totals().requests_leaked, 0);
 }
