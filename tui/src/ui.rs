@@ -148,7 +148,7 @@ fn draw_grid(f: &mut Frame, area: Rect, q: Option<&QueueView>, side: Side, thres
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-fn draw_rates(f: &mut Frame, area: Rect, rates: &[SecondStats]) {
+fn draw_rates(f: &mut Frame, area: Rect, rates: &[SecondStats], ended: bool) {
     let block = Block::bordered().title(" per second ");
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -174,8 +174,10 @@ fn draw_rates(f: &mut Frame, area: Rect, rates: &[SecondStats]) {
             continue;
         }
         let data: Vec<u64> = rates.iter().skip(skip).map(get).collect();
-        // The last complete second (the newest one is still filling).
-        let last = rates.iter().rev().nth(1).or(rates.last()).map(get).unwrap_or(0);
+        // The last complete second (the newest one is still filling), or the newest once the
+        // trace has ended.
+        let shown = if ended { rates.last() } else { rates.iter().rev().nth(1).or(rates.last()) };
+        let last = shown.map(get).unwrap_or(0);
         let [l, r] = Layout::horizontal([Constraint::Length(label_w), Constraint::Min(0)]).areas(row);
         f.render_widget(Paragraph::new(format!("{name:<9}{last:>6} ")), l);
         f.render_widget(Sparkline::default().data(&data).style(Style::default().fg(*color)), r);
@@ -398,7 +400,8 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     draw_grid(f, out_a, out, Side::Output, threshold, t0);
     draw_grid(f, cap_a, cap, Side::Capture, threshold, t0);
     let [rates_a, err_a] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(mid);
-    draw_rates(f, rates_a, &snap.rates);
+    let ended = snap.ended.is_some() || matches!(&app.mode, Mode::File(p) if p.pos >= app.log.len());
+    draw_rates(f, rates_a, &snap.rates, ended);
     draw_errors(f, err_a, &snap);
     draw_log(f, log_a, app, t0);
     let alarm = snap.notable.iter().rev().find(|n| n.alarm);
