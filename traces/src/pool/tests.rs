@@ -423,3 +423,47 @@ fn teardown_with_requests_in_flight_is_not_a_leak() {
     let m = model_of(&recs);
     assert_eq!(m.totals().requests_leaked, 0);
 }
+
+/// Reads a recorded fixture (see testdata/README.md).
+fn fixture(bytes: &[u8]) -> PoolModel {
+    let (header, records, err) = crate::stream::read_all(bytes).expect("fixture reads");
+    assert!(err.is_none(), "{err:?}");
+    let mut m = PoolModel::with_header(&header);
+    for r in &records {
+        m.apply(r);
+    }
+    assert_eq!(m.totals().malformed, 0);
+    m
+}
+
+#[test]
+fn recorded_probe_pattern_shows_the_ebusy() {
+    let m = fixture(include_bytes!("testdata/probe.trace"));
+    assert_eq!(m.totals().reqbufs_ebusy, 2);
+    assert_eq!(m.error_count("VIDIOC_REQBUFS", 16), 2);
+    assert_eq!(m.error_count("VIDIOC_S_FMT", 16), 1);
+    let c = m
+        .notable()
+        .find_map(|n| match n.kind {
+            NotableKind::ReqbufsBusy { buf_type, asked: 0, census, .. } => Some((buf_type, census)),
+            _ => None,
+        })
+        .expect("REQBUFS(0) EBUSY");
+    assert_eq!(c.0, CAP);
+    assert_eq!((c.1.buffers, c.1.queued, c.1.mapped), (4, 4, 4));
+    assert!(c.1.streaming);
+}
+
+#[test]
+fn recorded_leak_is_found_and_the_fixed_client_is_clean() {
+    let m = fixture(include_bytes!("testdata/leak.trace"));
+    let leaked: Vec<&Request> = m.requests().filter(|r| r.state == ReqState::Leaked).collect();
+    assert_eq!(leaked.len(), 3, "{leaked:?}");
+    assert!(leaked.iter().all(|r| r.leak == Some(LeakReason::NeverRecycled)));
+    assert_eq!(m.totals().requests_leaked, 3);
+    assert!(m.error_count("VIDIOC_DQBUF", 22) > 0);
+
+    let m = fixture(include_bytes!("testdata/clean.trace"));
+    assert_eq!(m.totals().requests_leaked, 0);
+    assert!(m.requests().all(|r| r.state == ReqState::Closed), "{:?}", m.requests().collect::<Vec<_>>());
+}
