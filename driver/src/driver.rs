@@ -89,7 +89,12 @@ pub struct State {
     pub images: Objects<Image>,
     pub sessions: Vec<Option<Session>>,
     next_timestamp_us: u64,
+    /// Data of destroyed images, reused by vaCreateImage (FFmpeg creates and destroys one
+    /// image per downloaded frame): no allocation and zeroing per frame.
+    image_data_pool: Vec<Vec<u8>>,
 }
+
+const IMAGE_DATA_POOL: usize = 4;
 
 pub struct Driver {
     pub state: Mutex<State>,
@@ -128,6 +133,7 @@ impl Driver {
                 images: Objects::new(IMAGE_BASE),
                 sessions: Vec::new(),
                 next_timestamp_us: 0,
+                image_data_pool: Vec::new(),
             }),
         }
     }
@@ -325,11 +331,12 @@ impl State {
 
     pub fn create_buffer(&mut self, type_: va::VABufferType, size: u32, num: u32, data: *const u8) -> VaResult<u32> {
         let len = size as usize * num as usize;
-        let mut v = vec![0u8; len];
-        if !data.is_null() {
+        let v = if data.is_null() {
+            vec![0u8; len]
+        } else {
             // SAFETY: libva passes `size * num_elements` readable bytes when `data` is non-null.
-            v.copy_from_slice(unsafe { std::slice::from_raw_parts(data, len) });
-        }
+            unsafe { std::slice::from_raw_parts(data, len) }.to_vec()
+        };
         Ok(self.buffers.insert(Buffer { type_, size, num_elements: num, data: BufferData::Owned(v) }))
     }
 
@@ -579,12 +586,11 @@ impl State {
         }
         let (w, h) = ((width + 1) & !1, (height + 1) & !1);
         let size = w * h * 3 / 2;
-        let buf = self.buffers.insert(Buffer {
-            type_: va::VAImageBufferType,
-            size,
-            num_elements: 1,
-            data: BufferData::Owned(vec![0; size as usize]),
-        });
+        let data = match self.image_data_pool.iter().position(|v| v.len() == size as usize) {
+            Some(i) => self.image_data_pool.swap_remove(i),
+            None => vec![0; size as usize],
+        };
+        let buf = self.buffers.insert(Buffer { type_: va::VAImageBufferType, size, num_elements: 1, data: BufferData::Owned(data) });
         let mut image: va::VAImage = ioctl::zeroed();
         image.format = *format;
         image.buf = buf;
@@ -634,7 +640,12 @@ impl State {
 
     pub fn destroy_image(&mut self, id: va::VAImageID) -> VaResult<()> {
         let img = self.images.remove(id).ok_or(VaError::VA_STATUS_ERROR_INVALID_IMAGE)?;
-        self.buffers.remove(img.image.buf);
+        if let Some(Buffer { data: BufferData::Owned(v), .. }) = self.buffers.remove(img.image.buf) {
+            if self.image_data_pool.len() == IMAGE_DATA_POOL {
+                self.image_data_pool.remove(0);
+            }
+            self.image_data_pool.push(v);
+        }
         Ok(())
     }
 
