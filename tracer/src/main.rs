@@ -1,6 +1,7 @@
 //! The `vatrace` binary: `record` traces a command's V4L2/media ioctl stream with eBPF, `dump`
 //! prints a trace, `bench` measures the tracer's overhead.
 
+mod bench;
 mod convert;
 mod devices;
 mod dump;
@@ -34,9 +35,23 @@ enum Command {
         /// Attach to this running process (and its threads and future children).
         #[arg(short, long, conflicts_with = "command")]
         pid: Option<u32>,
+        /// Drain the kernel's events without converting or writing them (benchmarking the
+        /// kernel side alone).
+        #[arg(long, hide = true)]
+        discard: bool,
         /// The command to run, after `--`.
         #[arg(last = true)]
         command: Vec<String>,
+    },
+    /// Measure the tracer's overhead on a tight loop of V4L2 ioctls (needs v4l2-ioctl-probe
+    /// next to vatrace, and strace for the comparison).
+    Bench {
+        /// Ioctls per configuration (strace gets a hundredth).
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+        /// Kernel ring-buffer size in bytes.
+        #[arg(long, default_value = "16M", value_parser = parse_size)]
+        ringbuf_size: u32,
     },
     /// Print a trace's records.
     Dump {
@@ -73,12 +88,13 @@ fn main() {
 
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Record { output, ringbuf_size, pid, command } => {
+        Command::Record { output, ringbuf_size, pid, discard, command } => {
             let args = record::RecordArgs {
                 output: output.clone(),
                 options: loader::Options { ringbuf_size, ..Default::default() },
                 pid,
                 command,
+                discard,
             };
             let out = record::run(&args)?;
             let s = out.summary;
@@ -94,6 +110,10 @@ fn run(cli: Cli) -> Result<i32> {
                 out.trace_bytes
             );
             Ok(out.exit_code)
+        }
+        Command::Bench { count, ringbuf_size } => {
+            bench::run_bench(count, ringbuf_size)?;
+            Ok(0)
         }
         Command::Dump { file, json } => {
             dump::run(&file, json)?;

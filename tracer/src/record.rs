@@ -43,6 +43,8 @@ pub struct RecordArgs {
     /// Attach to this running process instead of starting `command`.
     pub pid: Option<u32>,
     pub command: Vec<String>,
+    /// Drop the kernel's events unconverted (benchmarking the kernel side).
+    pub discard: bool,
 }
 
 /// How the trace ended.
@@ -215,7 +217,7 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
                 Err(e) => return Err(e).context("poll"),
             }
         }
-        drain(&mut tracer, &mut conv)?;
+        drain(&mut tracer, &mut conv, args.discard)?;
         while let Ok(Some(si)) = sigfd.read_signal() {
             match Signal::try_from(si.ssi_signo as i32) {
                 Ok(Signal::SIGCHLD) => {}
@@ -261,7 +263,7 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
         }
     }
     // Everything the command did happened before its exit was reported: one last drain.
-    drain(&mut tracer, &mut conv)?;
+    drain(&mut tracer, &mut conv, args.discard)?;
     let lost = tracer.stats().lost;
     if lost > reported_lost {
         conv.lost(lost - reported_lost, monotonic_ns())?;
@@ -283,8 +285,12 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
 }
 
 /// Converts everything pending in the ring buffer.
-fn drain<W: Write>(tracer: &mut Tracer, conv: &mut Converter<W>) -> Result<()> {
+fn drain<W: Write>(tracer: &mut Tracer, conv: &mut Converter<W>, discard: bool) -> Result<()> {
     while let Some(item) = tracer.events.next() {
+        if discard {
+            conv.summary.events += 1;
+            continue;
+        }
         match raw::decode(&item) {
             Ok(ev) => {
                 drop(item);
