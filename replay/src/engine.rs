@@ -19,7 +19,7 @@ use traces::record::{DeviceInfo, DeviceKind, Ioctl, Record};
 use traces::TraceReader;
 
 use crate::args::{self, Prepared};
-use crate::bytes::{i32_at, u32_at};
+use crate::bytes::{i32_at, put_u32, put_u64, u32_at};
 use crate::feed::{Feed, Next};
 use crate::options::{InjectAt, ReplayOptions};
 use crate::report::{self, Divergence, Failure, Frame, Injection, Report};
@@ -581,9 +581,44 @@ impl Engine<'_> {
                 return Some(f(m));
             }
         }
+        if !self.replay_planes.contains_key(&key) {
+            self.query_planes(key, raw);
+        }
         let &(off, len) = self.replay_planes.get(&key)?;
         let mut m = Mapping::map(raw, len as usize, off).ok()?;
         Some(f(&mut m))
+    }
+
+    /// Learns a buffer's plane offsets with a QUERYBUF of the replay's own (clients such as
+    /// GStreamer query one buffer and export the rest; QUERYBUF changes no state).
+    fn query_planes(&mut self, key: BufKey, raw: RawFd) {
+        let mplane = names::is_mplane(key.ty);
+        let mut planes = vec![0u8; PL::SIZE * 8];
+        let mut arg = vec![0u8; B::SIZE];
+        put_u32(&mut arg, B::INDEX, key.index);
+        put_u32(&mut arg, B::TYPE, key.ty);
+        put_u32(&mut arg, B::MEMORY, names::MEMORY_MMAP);
+        if mplane {
+            put_u32(&mut arg, B::LENGTH, 8);
+            put_u64(&mut arg, B::M, planes.as_mut_ptr() as u64);
+        }
+        // SAFETY: `arg` is a full v4l2_buffer whose only pointer (m.planes, multi-planar only)
+        // points to 8 live v4l2_plane entries in `planes`.
+        if unsafe { sys::ioctl_bytes(raw, ioctl::qbuf::VIDIOC_QUERYBUF, &mut arg) }.is_err() {
+            return;
+        }
+        self.report.extra_querybufs += 1;
+        if mplane {
+            let n = u32_at(&arg, B::LENGTH).unwrap_or(0).min(8) as usize;
+            for (i, pl) in planes.chunks_exact(PL::SIZE).take(n).enumerate() {
+                let k = BufKey { plane: i as u32, ..key };
+                let off = u64::from(u32_at(pl, PL::M).unwrap_or(0));
+                self.replay_planes.insert(k, (off, u32_at(pl, PL::LENGTH).unwrap_or(0)));
+            }
+        } else {
+            let off = u64::from(u32_at(&arg, B::M).unwrap_or(0));
+            self.replay_planes.insert(key, (off, u32_at(&arg, B::LENGTH).unwrap_or(0)));
+        }
     }
 
     fn write_bitstream(&mut self, entry: &Entry, io: &Ioctl, prep: &Prepared, bitstreams: &[traces::record::Bitstream], feed: &Feed<std::fs::File>) {

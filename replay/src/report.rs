@@ -102,6 +102,8 @@ pub struct Report {
     pub frames: Vec<Frame>,
     pub polls: u64,
     pub mmaps: u64,
+    /// QUERYBUFs the replay issued of its own to find buffers to checksum (they change no state).
+    pub extra_querybufs: u64,
     pub bitstream_bytes: u64,
     /// Wall time of the recorded span and of the replay, ns.
     pub recorded_ns: u64,
