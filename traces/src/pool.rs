@@ -37,6 +37,9 @@ pub const NOTABLE_KEEP: usize = 256;
 pub const RATE_SECONDS: usize = 600;
 /// How many closed contexts the model keeps for display (oldest dropped first).
 pub const CLOSED_CONTEXTS_KEEP: usize = 8;
+/// How many closed or leaked requests the model keeps (oldest dropped first), so a client that
+/// allocates a request per frame does not grow the model without bound.
+pub const ENDED_REQUESTS_KEEP: usize = 1024;
 
 /// What an fd of a traced process refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,6 +192,8 @@ pub struct PoolModel {
     depth: u32,
     /// Successful MEDIA_REQUEST_IOC_QUEUEs so far (the clock [`Request::last_step`] counts in).
     queues: u64,
+    /// Closed and leaked requests, oldest first, for pruning.
+    ended_requests: VecDeque<ReqId>,
     first_ts: Option<u64>,
     now: u64,
     ended: Option<EndReason>,
@@ -218,6 +223,7 @@ impl PoolModel {
             totals: Totals::default(),
             depth: 0,
             queues: 0,
+            ended_requests: VecDeque::new(),
             first_ts: None,
             now: 0,
             ended: None,
@@ -324,6 +330,16 @@ impl PoolModel {
         id
     }
 
+    /// Remembers that request `id` ended (closed or leaked), dropping the oldest ended ones.
+    fn request_ended(&mut self, id: ReqId) {
+        self.ended_requests.push_back(id);
+        while self.ended_requests.len() > ENDED_REQUESTS_KEEP {
+            if let Some(old) = self.ended_requests.pop_front() {
+                self.requests.remove(&old);
+            }
+        }
+    }
+
     fn note(&mut self, ts: u64, pid: u32, kind: NotableKind) {
         if self.notable.len() == NOTABLE_KEEP {
             self.notable.pop_front();
@@ -369,12 +385,17 @@ impl PoolModel {
                     if self.requests.get(&q).is_some_and(|r| self.never_recycled(r)) {
                         self.declare_leaked(q, LeakReason::NeverRecycled, ts);
                     }
+                    let mut closed = false;
                     if let Some(req) = self.requests.get_mut(&q) {
                         if req.state != ReqState::Leaked {
                             req.state = ReqState::Closed;
                             req.since = ts;
+                            closed = true;
                         }
                         req.failed = false;
+                    }
+                    if closed {
+                        self.request_ended(q);
                     }
                 }
             }
@@ -552,6 +573,7 @@ impl PoolModel {
         r.state = ReqState::Leaked;
         r.leak = Some(reason);
         let (fd, pid) = (r.fd, r.pid);
+        self.request_ended(id);
         self.totals.requests_leaked += 1;
         self.note(ts, pid, NotableKind::RequestLeaked { req: id, fd, reason });
     }

@@ -24,16 +24,43 @@ fn tmux(socket: &str, args: &[&str]) -> Option<String> {
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-#[test]
-fn play_in_tmux_shows_leak_and_ebusy() {
+/// Plays `trace` in a detached 80x24 tmux until every string of `want` is on screen (or 20 s
+/// pass), quits with `q`, and returns the screen and the exit status; `None` when skipped.
+fn play_in_tmux(trace: &std::path::Path, want: &[&str]) -> Option<(String, String)> {
     let Some(play) = play_binary() else {
         eprintln!("skipped: examples/play not built (cargo build -p tui --examples)");
-        return;
+        return None;
     };
     if Command::new("tmux").arg("-V").output().is_err() {
         eprintln!("skipped: no tmux");
-        return;
+        return None;
     }
+    let status = trace.with_extension("status");
+    let _ = std::fs::remove_file(&status);
+    let socket = format!("vatrace-test-{}-{}", std::process::id(), trace.file_stem()?.to_string_lossy());
+    let cmd = format!("{} {}; echo $? > {}", play.display(), trace.display(), status.display());
+    tmux(&socket, &["new-session", "-d", "-x", "80", "-y", "24", &cmd]).expect("tmux new-session");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut screen = String::new();
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(300));
+        screen = tmux(&socket, &["capture-pane", "-p"]).unwrap_or_default();
+        if want.iter().all(|w| screen.contains(w)) {
+            break;
+        }
+    }
+    tmux(&socket, &["send-keys", "q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !status.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let code = std::fs::read_to_string(&status).unwrap_or_default();
+    tmux(&socket, &["kill-server"]);
+    Some((screen, code.trim().to_string()))
+}
+
+#[test]
+fn play_in_tmux_shows_leak_and_ebusy() {
     let dir = std::env::temp_dir().join(format!("vatrace-tui-tmux-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let trace = dir.join("leak_and_ebusy.vatrace");
@@ -48,29 +75,25 @@ fn play_in_tmux_shows_leak_and_ebusy() {
             r => w.write(r).unwrap(),
         }
     }
-    let status = dir.join("status");
-    let socket = format!("vatrace-test-{}", std::process::id());
-    let cmd = format!("{} {}; echo $? > {}", play.display(), trace.display(), status.display());
-    tmux(&socket, &["new-session", "-d", "-x", "80", "-y", "24", &cmd]).expect("tmux new-session");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut screen = String::new();
-    while Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(300));
-        screen = tmux(&socket, &["capture-pane", "-p"]).unwrap_or_default();
-        if screen.contains("LEAK r12") && screen.contains("REQBUFS EBUSY x1") {
-            break;
-        }
-    }
-    tmux(&socket, &["send-keys", "q"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !status.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let code = std::fs::read_to_string(&status).unwrap_or_default();
-    tmux(&socket, &["kill-server"]);
+    let result = play_in_tmux(&trace, &["LEAK r12", "REQBUFS EBUSY x1"]);
     let _ = std::fs::remove_dir_all(&dir);
+    let Some((screen, code)) = result else { return };
     assert!(screen.contains("2!LEAK r12"), "{screen}");
     assert!(screen.contains("REQBUFS EBUSY x1"), "{screen}");
     assert!(screen.contains("1 LEAKED"), "{screen}");
-    assert_eq!(code.trim(), "0", "exit status; screen:\n{screen}");
+    assert_eq!(code, "0", "exit status; screen:\n{screen}");
+}
+
+#[test]
+fn play_in_tmux_recorded_leak() {
+    let dir = std::env::temp_dir().join(format!("vatrace-tui-tmux-rec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("leak.trace");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../traces/src/pool/testdata/leak.trace"), &trace).unwrap();
+    let result = play_in_tmux(&trace, &["3 LEAKED"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let Some((screen, code)) = result else { return };
+    assert!(screen.contains("0 LEAK r6"), "{screen}");
+    assert!(screen.contains("3 LEAKED"), "{screen}");
+    assert_eq!(code, "0", "exit status; screen:\n{screen}");
 }

@@ -467,3 +467,19 @@ fn recorded_leak_is_found_and_the_fixed_client_is_clean() {
     assert_eq!(m.totals().requests_leaked, 0);
     assert!(m.requests().all(|r| r.state == ReqState::Closed), "{:?}", m.requests().collect::<Vec<_>>());
 }
+
+#[test]
+fn a_request_per_frame_does_not_grow_the_model() {
+    let mut s = Synth::new(1, 0);
+    let mut m = model_of(&setup(&mut s));
+    for _ in 0..3 * ENDED_REQUESTS_KEEP {
+        m.apply(&s.request_alloc(4, 20));
+        for r in synth::decode_frame(&mut s, 3, 20, 0, 0) {
+            m.apply(&r);
+        }
+        m.apply(&s.close(20));
+    }
+    assert!(m.requests().count() <= ENDED_REQUESTS_KEEP + 2);
+    assert_eq!(m.totals().requests_leaked, 0);
+    assert_eq!(m.totals().requests_allocated, 2 + 3 * ENDED_REQUESTS_KEEP as u64);
+}
