@@ -198,3 +198,42 @@ fn refusals_truncation_and_injection() {
     assert!(!inj.injections[0].next.is_empty());
     assert!(text.contains("allowed 0"), "{text}");
 }
+
+/// The committed samples (replay/samples/, see regenerate.sh) still replay with their documented
+/// verdicts; `--until` and `--pace original` on the clean one.
+#[test]
+fn committed_samples_replay_with_their_documented_verdicts() {
+    let s = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let d = work_dir("samples");
+    let rp = env!("CARGO_BIN_EXE_vatrace-replay");
+    let script = format!(
+        "for t in probe-ebusy request-leak request-leak-fixed gst-v4l2slh264dec; do
+           {rp} --quiet --report {d}/$t.json {s}/$t.trace > {d}/$t.txt 2>&1; echo \"replay $t $?\"
+         done
+         {rp} --quiet --until 50 --report {d}/until.json {s}/request-leak-fixed.trace > /dev/null; echo \"until $?\"
+         {rp} --quiet --pace original --report {d}/orig.json {s}/request-leak-fixed.trace > /dev/null; echo \"orig $?\"",
+        d = d.display(),
+        s = s.display()
+    );
+    let out = run_sh(&script, &opts()).unwrap().check().unwrap();
+    let text = out.stdout_str();
+    for t in ["probe-ebusy", "request-leak", "request-leak-fixed", "gst-v4l2slh264dec", "until", "orig"] {
+        assert!(
+            text.contains(&format!("{t} 0")),
+            "{t}:\n{text}\n{}",
+            std::fs::read_to_string(d.join(format!("{t}.txt"))).unwrap_or_default()
+        );
+    }
+    let probe = load(&d.join("probe-ebusy.json"));
+    assert_eq!((probe.recorded_failures[0].seq, probe.recorded_failures[0].replayed.as_str()), (13, "-EBUSY"));
+    let leak = load(&d.join("request-leak.json"));
+    assert_eq!(leak.requests_never_reinit.len(), 4);
+    let fixed = load(&d.join("request-leak-fixed.json"));
+    assert_eq!((fixed.divergences, fixed.frames.len()), (0, 30));
+    let gst = load(&d.join("gst-v4l2slh264dec.json"));
+    assert_eq!((gst.divergences, gst.frames.len()), (0, 30), "{}", gst.text());
+    let until = load(&d.join("until.json"));
+    assert_eq!((until.stopped_after, until.ioctls_replayed), (Some(50), 51));
+    let orig = load(&d.join("orig.json"));
+    assert!(orig.replay_ns >= orig.recorded_ns, "original pace replayed in {} ns, recorded {} ns", orig.replay_ns, orig.recorded_ns);
+}

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Regenerates the sample traces of replay/samples/ in the test-bed. From the repository root:
+#
+#   replay/samples/regenerate.sh                 # self-recorded samples only
+#   VATRACE_BIN=/path/to/vatrace replay/samples/regenerate.sh   # + the eBPF-recorded GStreamer decode
+#
+# probe-ebusy.trace         the resolution-change probe done the wrong way (REQBUFS(0) -> EBUSY at ioctl 13)
+# request-leak.trace        MPEG-2 requests whose error path leaks the 4 slots (client starves at frame 16)
+# request-leak-fixed.trace  the same client with the proper error path: 30 frames, the clean decode
+# gst-v4l2slh264dec.trace   GStreamer v4l2slh264dec, 30 frames 320x240 H.264 with B-frames (vatrace record)
+set -eu
+cd "$(dirname "$0")/../.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/targets/replay}"
+cargo build -q -p replay --bins
+B="$CARGO_TARGET_DIR/debug"
+S=replay/samples
+cmds="$B/probe-ebusy --trace $S/probe-ebusy.trace >/dev/null; echo probe \$?
+$B/request-leak --trace $S/request-leak.trace >/dev/null; echo leak \$?
+$B/request-leak --fixed --trace $S/request-leak-fixed.trace >/dev/null; echo fixed \$?"
+if [ -n "${VATRACE_BIN:-}" ]; then
+    clip=target/replay-samples/h264-320x240-30f.h264
+    mkdir -p target/replay-samples
+    [ -f $clip ] || ffmpeg -loglevel error -y -f lavfi -i testsrc2=size=320x240:rate=30 -frames:v 30 \
+        -pix_fmt yuv420p -c:v libx264 -profile:v high -bf 2 -f h264 $clip
+    cmds="$cmds
+$VATRACE_BIN record -o $S/gst-v4l2slh264dec.trace -- gst-launch-1.0 -q filesrc location=$clip ! h264parse ! v4l2slh264dec ! video/x-raw,format=NV12 ! fakesink; echo gst \$?"
+fi
+cargo xtask testbed run --timeout 600 -- sh -c "$cmds"
+ls -l $S/*.trace
