@@ -39,5 +39,7 @@ fn main() {
         .expect("bindgen failed on va/va_backend.h + linux/media.h (is libva-dev installed?)");
 
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("bindings.rs");
-    bindings.write_to_file(out).expect("cannot write bindings.rs");
+    bindings
+        .write_to_file(out)
+        .expect("cannot write bindings.rs");
 }

@@ -43,7 +43,11 @@ extern "C" {
         attribs: *mut va::VASurfaceAttrib,
         num_attribs: c_uint,
     ) -> VAStatus;
-    fn vaDestroySurfaces(dpy: va::VADisplay, surfaces: *mut va::VASurfaceID, num: c_int) -> VAStatus;
+    fn vaDestroySurfaces(
+        dpy: va::VADisplay,
+        surfaces: *mut va::VASurfaceID,
+        num: c_int,
+    ) -> VAStatus;
     fn vaCreateContext(
         dpy: va::VADisplay,
         config: va::VAConfigID,
@@ -67,11 +71,24 @@ extern "C" {
     fn vaDestroyBuffer(dpy: va::VADisplay, buf: va::VABufferID) -> VAStatus;
     fn vaMapBuffer(dpy: va::VADisplay, buf: va::VABufferID, p: *mut *mut c_void) -> VAStatus;
     fn vaUnmapBuffer(dpy: va::VADisplay, buf: va::VABufferID) -> VAStatus;
-    fn vaBeginPicture(dpy: va::VADisplay, context: va::VAContextID, target: va::VASurfaceID) -> VAStatus;
-    fn vaRenderPicture(dpy: va::VADisplay, context: va::VAContextID, bufs: *mut va::VABufferID, num: c_int) -> VAStatus;
+    fn vaBeginPicture(
+        dpy: va::VADisplay,
+        context: va::VAContextID,
+        target: va::VASurfaceID,
+    ) -> VAStatus;
+    fn vaRenderPicture(
+        dpy: va::VADisplay,
+        context: va::VAContextID,
+        bufs: *mut va::VABufferID,
+        num: c_int,
+    ) -> VAStatus;
     fn vaEndPicture(dpy: va::VADisplay, context: va::VAContextID) -> VAStatus;
     fn vaSyncSurface(dpy: va::VADisplay, surface: va::VASurfaceID) -> VAStatus;
-    fn vaDeriveImage(dpy: va::VADisplay, surface: va::VASurfaceID, image: *mut va::VAImage) -> VAStatus;
+    fn vaDeriveImage(
+        dpy: va::VADisplay,
+        surface: va::VASurfaceID,
+        image: *mut va::VAImage,
+    ) -> VAStatus;
     fn vaDestroyImage(dpy: va::VADisplay, image: va::VAImageID) -> VAStatus;
     fn vaExportSurfaceHandle(
         dpy: va::VADisplay,
@@ -95,7 +112,9 @@ fn check(what: &str, st: VAStatus) {
 }
 
 fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// NAL units of an Annex-B stream (without start codes).
@@ -165,7 +184,10 @@ fn skip_scaling_list(r: &mut BitReader, size: usize) -> Option<()> {
 
 fn parse_sps(nal: &[u8]) -> Option<Sps> {
     let r = &mut BitReader::new(&nal[1..]);
-    let mut s = Sps { chroma_format_idc: 1, ..Default::default() };
+    let mut s = Sps {
+        chroma_format_idc: 1,
+        ..Default::default()
+    };
     s.profile_idc = r.bits(8).ok()?;
     r.bits(16).ok()?; // constraint flags, level
     r.ue().ok()?; // sps id
@@ -248,7 +270,14 @@ fn parse_pps(nal: &[u8]) -> Option<Pps> {
 }
 
 fn picture(id: va::VASurfaceID, frame_idx: u32, flags: u32, poc: i32) -> va::VAPictureH264 {
-    va::VAPictureH264 { picture_id: id, frame_idx, flags, TopFieldOrderCnt: poc, BottomFieldOrderCnt: poc, va_reserved: [0; 4] }
+    va::VAPictureH264 {
+        picture_id: id,
+        frame_idx,
+        flags,
+        TopFieldOrderCnt: poc,
+        BottomFieldOrderCnt: poc,
+        va_reserved: [0; 4],
+    }
 }
 
 const INVALID: u32 = 0x1;
@@ -270,13 +299,28 @@ impl Decoder {
         let mut b = 0;
         // SAFETY: `v` points to `size` readable bytes the driver copies.
         check("vaCreateBuffer", unsafe {
-            vaCreateBuffer(self.dpy, self.context, type_, size as c_uint, 1, v as *mut T as *mut c_void, &mut b)
+            vaCreateBuffer(
+                self.dpy,
+                self.context,
+                type_,
+                size as c_uint,
+                1,
+                v as *mut T as *mut c_void,
+                &mut b,
+            )
         });
         b
     }
 
     /// Decodes one frame (its slices) into `target`, with `reference` as the only reference.
-    fn frame(&mut self, sps: &Sps, pps: &Pps, slices: &[&[u8]], target: u32, reference: Option<(u32, u32, i32)>) {
+    fn frame(
+        &mut self,
+        sps: &Sps,
+        pps: &Pps,
+        slices: &[&[u8]],
+        target: u32,
+        reference: Option<(u32, u32, i32)>,
+    ) {
         // SAFETY: all-zero VA parameter buffers are valid values.
         let mut pp: va::VAPictureParameterBufferH264 = unsafe { std::mem::zeroed() };
         let mut seq = va::_VAPictureParameterBufferH264__bindgen_ty_1__bindgen_ty_1::default();
@@ -300,7 +344,8 @@ impl Decoder {
         pf.set_reference_pic_flag(1);
         pp.pic_fields.bits = pf;
         pp.picture_width_in_mbs_minus1 = (sps.width_mbs - 1) as u16;
-        pp.picture_height_in_mbs_minus1 = (sps.height_map_units * if sps.frame_mbs_only { 1 } else { 2 } - 1) as u16;
+        pp.picture_height_in_mbs_minus1 =
+            (sps.height_map_units * if sps.frame_mbs_only { 1 } else { 2 } - 1) as u16;
         pp.num_ref_frames = sps.num_ref_frames as u8;
         pp.pic_init_qp_minus26 = pps.pic_init_qp_minus26 as i8;
         pp.chroma_qp_index_offset = pps.chroma_qp_index_offset as i8;
@@ -366,14 +411,27 @@ impl Decoder {
             let mut b = 0;
             // SAFETY: `data` holds `len` readable bytes.
             check("vaCreateBuffer", unsafe {
-                vaCreateBuffer(self.dpy, self.context, va::VASliceDataBufferType, data.len() as c_uint, 1, data.as_mut_ptr() as *mut c_void, &mut b)
+                vaCreateBuffer(
+                    self.dpy,
+                    self.context,
+                    va::VASliceDataBufferType,
+                    data.len() as c_uint,
+                    1,
+                    data.as_mut_ptr() as *mut c_void,
+                    &mut b,
+                )
             });
             bufs.push(b);
         }
         // SAFETY (block): plain libva calls on live objects.
         let ok = unsafe {
             vaBeginPicture(self.dpy, self.context, target) == 0
-                && vaRenderPicture(self.dpy, self.context, bufs.as_mut_ptr(), bufs.len() as c_int) == 0
+                && vaRenderPicture(
+                    self.dpy,
+                    self.context,
+                    bufs.as_mut_ptr(),
+                    bufs.len() as c_int,
+                ) == 0
                 && vaEndPicture(self.dpy, self.context) == 0
                 && vaSyncSurface(self.dpy, target) == 0
         };
@@ -432,11 +490,26 @@ fn main() {
     };
     let data = std::fs::read(&clip).expect("reading the clip");
     let nals = nal_units(&data);
-    let sps = nals.iter().find(|n| n[0] & 0x1f == 7).and_then(|n| parse_sps(n)).expect("SPS");
-    let pps = nals.iter().find(|n| n[0] & 0x1f == 8).and_then(|n| parse_pps(n)).expect("PPS");
-    let (w, h) = (sps.width_mbs * 16, sps.height_map_units * 16 * if sps.frame_mbs_only { 1 } else { 2 });
+    let sps = nals
+        .iter()
+        .find(|n| n[0] & 0x1f == 7)
+        .and_then(|n| parse_sps(n))
+        .expect("SPS");
+    let pps = nals
+        .iter()
+        .find(|n| n[0] & 0x1f == 8)
+        .and_then(|n| parse_pps(n))
+        .expect("PPS");
+    let (w, h) = (
+        sps.width_mbs * 16,
+        sps.height_map_units * 16 * if sps.frame_mbs_only { 1 } else { 2 },
+    );
 
-    let drm = std::fs::OpenOptions::new().read(true).write(true).open(&device).expect("opening the DRM device");
+    let drm = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&device)
+        .expect("opening the DRM device");
     let fds_start = open_fds();
     // SAFETY (block): libva client calls with valid out-pointers.
     let (dpy, config) = unsafe {
@@ -444,7 +517,17 @@ fn main() {
         let (mut major, mut minor) = (0, 0);
         check("vaInitialize", vaInitialize(dpy, &mut major, &mut minor));
         let mut config = 0;
-        check("vaCreateConfig", vaCreateConfig(dpy, va::VAProfileH264High, va::VAEntrypointVLD, std::ptr::null_mut(), 0, &mut config));
+        check(
+            "vaCreateConfig",
+            vaCreateConfig(
+                dpy,
+                va::VAProfileH264High,
+                va::VAEntrypointVLD,
+                std::ptr::null_mut(),
+                0,
+                &mut config,
+            ),
+        );
         (dpy, config)
     };
     println!("fds after vaInitialize {}", open_fds());
@@ -453,9 +536,24 @@ fn main() {
         // SAFETY (block): libva client calls on objects created here.
         unsafe {
             let mut s = [0u32; 4];
-            check("probe vaCreateSurfaces", vaCreateSurfaces(dpy, va::VA_RT_FORMAT_YUV420, 128, 128, s.as_mut_ptr(), 4, std::ptr::null_mut(), 0));
+            check(
+                "probe vaCreateSurfaces",
+                vaCreateSurfaces(
+                    dpy,
+                    va::VA_RT_FORMAT_YUV420,
+                    128,
+                    128,
+                    s.as_mut_ptr(),
+                    4,
+                    std::ptr::null_mut(),
+                    0,
+                ),
+            );
             let mut ctx = 0;
-            check("probe vaCreateContext", vaCreateContext(dpy, config, 128, 128, 0, s.as_mut_ptr(), 4, &mut ctx));
+            check(
+                "probe vaCreateContext",
+                vaCreateContext(dpy, config, 128, 128, 0, s.as_mut_ptr(), 4, &mut ctx),
+            );
             let mut img: va::VAImage = std::mem::zeroed();
             check("probe vaDeriveImage", vaDeriveImage(dpy, s[0], &mut img));
             let mut p: *mut c_void = std::ptr::null_mut();
@@ -473,19 +571,57 @@ fn main() {
                     &mut desc as *mut _ as *mut c_void,
                 ),
             );
-            println!("probe exported fd {} ({} layers, pitch {})", desc.objects[0].fd, desc.num_layers, desc.layers[0].pitch[0]);
+            println!(
+                "probe exported fd {} ({} layers, pitch {})",
+                desc.objects[0].fd, desc.num_layers, desc.layers[0].pitch[0]
+            );
             libc::close(desc.objects[0].fd);
             check("probe vaDestroyContext", vaDestroyContext(dpy, ctx));
-            check("probe vaDestroySurfaces", vaDestroySurfaces(dpy, s.as_mut_ptr(), 4));
+            check(
+                "probe vaDestroySurfaces",
+                vaDestroySurfaces(dpy, s.as_mut_ptr(), 4),
+            );
         }
         println!("probe done");
     }
 
-    let mut dec = Decoder { dpy, config, context: 0, surfaces: vec![0; 8], derive, ok: 0, failed: 0 };
+    let mut dec = Decoder {
+        dpy,
+        config,
+        context: 0,
+        surfaces: vec![0; 8],
+        derive,
+        ok: 0,
+        failed: 0,
+    };
     // SAFETY (block): libva client calls with valid out-pointers.
     unsafe {
-        check("vaCreateSurfaces", vaCreateSurfaces(dpy, va::VA_RT_FORMAT_YUV420, w, h, dec.surfaces.as_mut_ptr(), 8, std::ptr::null_mut(), 0));
-        check("vaCreateContext", vaCreateContext(dpy, config, w as c_int, h as c_int, 0, dec.surfaces.as_mut_ptr(), 8, &mut dec.context));
+        check(
+            "vaCreateSurfaces",
+            vaCreateSurfaces(
+                dpy,
+                va::VA_RT_FORMAT_YUV420,
+                w,
+                h,
+                dec.surfaces.as_mut_ptr(),
+                8,
+                std::ptr::null_mut(),
+                0,
+            ),
+        );
+        check(
+            "vaCreateContext",
+            vaCreateContext(
+                dpy,
+                config,
+                w as c_int,
+                h as c_int,
+                0,
+                dec.surfaces.as_mut_ptr(),
+                8,
+                &mut dec.context,
+            ),
+        );
     }
     for l in 0..loops {
         let mut frame = 0usize;
@@ -499,7 +635,10 @@ fn main() {
             }
             // The frame's slices: this one and the following ones not starting a new picture.
             let mut j = i + 1;
-            while j < nals.len() && matches!(nals[j][0] & 0x1f, 1 | 5) && BitReader::new(&nals[j][1..]).ue() != Ok(0) {
+            while j < nals.len()
+                && matches!(nals[j][0] & 0x1f, 1 | 5)
+                && BitReader::new(&nals[j][1..]).ue() != Ok(0)
+            {
                 j += 1;
             }
             let target = dec.surfaces[frame % dec.surfaces.len()];
@@ -518,7 +657,12 @@ fn main() {
             frame += 1;
             i = j;
         }
-        println!("loop {l}: frames ok={} failed={} fds {}", dec.ok, dec.failed, open_fds());
+        println!(
+            "loop {l}: frames ok={} failed={} fds {}",
+            dec.ok,
+            dec.failed,
+            open_fds()
+        );
     }
     // SAFETY (block): destroying what was created above.
     unsafe {

@@ -61,7 +61,13 @@ pub struct CapturePool {
 impl CapturePool {
     pub fn new(format: v4l2::v4l2_format, mplane: bool) -> Self {
         let layout = layout_of(&format, mplane);
-        CapturePool { bufs: Vec::new(), type_: format.type_, format, layout, mplane }
+        CapturePool {
+            bufs: Vec::new(),
+            type_: format.type_,
+            format,
+            layout,
+            mplane,
+        }
     }
 
     /// The buffer bound to `surface`, binding a free one (or creating one) if needed.
@@ -69,7 +75,11 @@ impl CapturePool {
         if let Some(b) = self.bufs.iter().find(|b| b.surface == Some(surface)) {
             return Ok(b.index);
         }
-        if let Some(b) = self.bufs.iter_mut().find(|b| b.surface.is_none() && !b.queued) {
+        if let Some(b) = self
+            .bufs
+            .iter_mut()
+            .find(|b| b.surface.is_none() && !b.queued)
+        {
             b.surface = Some(surface);
             return Ok(b.index);
         }
@@ -92,7 +102,14 @@ impl CapturePool {
                     Mapping::new(video, off, len)
                 })
                 .collect::<ioctl::Result<Vec<_>>>()?;
-            self.bufs.push(CaptureBuf { index, maps, dmabuf: None, surface: None, queued: false, error: false });
+            self.bufs.push(CaptureBuf {
+                index,
+                maps,
+                dmabuf: None,
+                surface: None,
+                queued: false,
+                error: false,
+            });
         }
         Ok(())
     }
@@ -142,7 +159,12 @@ pub fn layout_of(f: &v4l2::v4l2_format, mplane: bool) -> Layout {
             bytesperline: bpl,
             uv_offset: if separate { 0 } else { bpl * p.height },
             separate_planes: separate,
-            size: p.plane_fmt[0].sizeimage + if separate { p.plane_fmt[1].sizeimage } else { 0 },
+            size: p.plane_fmt[0].sizeimage
+                + if separate {
+                    p.plane_fmt[1].sizeimage
+                } else {
+                    0
+                },
         }
     } else {
         // SAFETY: `pix` is the member G_FMT/S_FMT fill for single-planar queues.

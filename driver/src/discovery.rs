@@ -65,7 +65,11 @@ pub fn open_rw(path: &Path, nonblock: bool) -> std::io::Result<File> {
 pub fn probe_video(video_path: &Path, media_path: &Path) -> Option<DecoderNode> {
     let f = open_rw(video_path, true).ok()?;
     let cap = ioctl::querycap(&f).ok()?;
-    let caps = if cap.capabilities & v4l2::V4L2_CAP_DEVICE_CAPS != 0 { cap.device_caps } else { cap.capabilities };
+    let caps = if cap.capabilities & v4l2::V4L2_CAP_DEVICE_CAPS != 0 {
+        cap.device_caps
+    } else {
+        cap.capabilities
+    };
     if caps & v4l2::V4L2_CAP_STREAMING == 0 {
         return None;
     }
@@ -79,7 +83,9 @@ pub fn probe_video(video_path: &Path, media_path: &Path) -> Option<DecoderNode> 
     let mut node = DecoderNode {
         video_path: video_path.to_owned(),
         media_path: media_path.to_owned(),
-        driver: String::from_utf8_lossy(&cap.driver).trim_end_matches('\0').to_string(),
+        driver: String::from_utf8_lossy(&cap.driver)
+            .trim_end_matches('\0')
+            .to_string(),
         mplane,
         coded_formats: Vec::new(),
     };
@@ -107,7 +113,9 @@ fn devnode_path(major: u32, minor: u32) -> Option<PathBuf> {
 
 /// Video nodes of media device `media_path`, from its topology.
 fn video_nodes_of(media_path: &Path) -> Vec<PathBuf> {
-    let Ok(m) = open_rw(media_path, false) else { return Vec::new() };
+    let Ok(m) = open_rw(media_path, false) else {
+        return Vec::new();
+    };
     match ioctl::media_interfaces(&m) {
         Ok(intfs) => intfs
             .into_iter()
@@ -142,7 +150,11 @@ pub fn find_decoders() -> Vec<DecoderNode> {
         Ok(d) => d
             .filter_map(|e| e.ok())
             .map(|e| e.path())
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("media")))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("media"))
+            })
             .collect(),
         Err(_) => Vec::new(),
     };
@@ -162,7 +174,10 @@ pub fn find_decoders() -> Vec<DecoderNode> {
                     n.video_path.display(),
                     n.driver,
                     n.media_path.display(),
-                    n.coded_formats.iter().map(|f| fourcc_str(*f)).collect::<Vec<_>>()
+                    n.coded_formats
+                        .iter()
+                        .map(|f| fourcc_str(*f))
+                        .collect::<Vec<_>>()
                 );
                 found.push(n);
             }

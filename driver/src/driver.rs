@@ -16,8 +16,11 @@ use crate::va::{self, VaError, VaResult};
 
 use v4l2r::bindings as v4l2;
 
-pub const H264_PROFILES: [va::VAProfile; 3] =
-    [va::VAProfileH264ConstrainedBaseline, va::VAProfileH264Main, va::VAProfileH264High];
+pub const H264_PROFILES: [va::VAProfile; 3] = [
+    va::VAProfileH264ConstrainedBaseline,
+    va::VAProfileH264Main,
+    va::VAProfileH264High,
+];
 
 pub struct Config {
     pub profile: va::VAProfile,
@@ -109,7 +112,9 @@ impl SurfaceTimestamps for Timestamps<'_> {
 }
 
 fn coded_format(profile: va::VAProfile) -> Option<u32> {
-    H264_PROFILES.contains(&profile).then_some(discovery::PIX_FMT_H264_SLICE)
+    H264_PROFILES
+        .contains(&profile)
+        .then_some(discovery::PIX_FMT_H264_SLICE)
 }
 
 fn as_struct<T: Copy + Default>(data: &[u8], index: usize) -> Option<T> {
@@ -118,6 +123,12 @@ fn as_struct<T: Copy + Default>(data: &[u8], index: usize) -> Option<T> {
     let mut v = T::default();
     ioctl::payload(&mut v).copy_from_slice(bytes);
     Some(v)
+}
+
+impl Default for Driver {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Driver {
@@ -160,26 +171,41 @@ impl State {
 
     // ---- configs ----
 
-    pub fn create_config(&mut self, profile: va::VAProfile, entrypoint: va::VAEntrypoint) -> VaResult<u32> {
+    pub fn create_config(
+        &mut self,
+        profile: va::VAProfile,
+        entrypoint: va::VAEntrypoint,
+    ) -> VaResult<u32> {
         if !self.profiles().contains(&profile) {
             return Err(VaError::VA_STATUS_ERROR_UNSUPPORTED_PROFILE);
         }
         if entrypoint != va::VAEntrypointVLD {
             return Err(VaError::VA_STATUS_ERROR_UNSUPPORTED_ENTRYPOINT);
         }
-        Ok(self.configs.insert(Config { profile, entrypoint }))
+        Ok(self.configs.insert(Config {
+            profile,
+            entrypoint,
+        }))
     }
 
     // ---- surfaces ----
 
     pub fn create_surfaces(&mut self, width: u32, height: u32, out: &mut [va::VASurfaceID]) {
         for s in out.iter_mut() {
-            *s = self.surfaces.insert(Surface { width, height, binding: None, timestamp_us: None });
+            *s = self.surfaces.insert(Surface {
+                width,
+                height,
+                binding: None,
+                timestamp_us: None,
+            });
         }
     }
 
     pub fn destroy_surface(&mut self, id: va::VASurfaceID) -> VaResult<()> {
-        let s = self.surfaces.remove(id).ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+        let s = self
+            .surfaces
+            .remove(id)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
         if let Some((si, idx)) = s.binding {
             if let Some(sess) = self.sessions.get_mut(si).and_then(Option::as_mut) {
                 sess.wait_capture(idx);
@@ -191,9 +217,18 @@ impl State {
 
     /// Waits for the surface's pending decode. Err(DECODING_ERROR) if it failed.
     pub fn sync_surface(&mut self, id: va::VASurfaceID) -> VaResult<()> {
-        let s = self.surfaces.get(id).ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
-        let Some((si, idx)) = s.binding else { return Ok(()) };
-        let sess = self.sessions.get_mut(si).and_then(Option::as_mut).ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+        let s = self
+            .surfaces
+            .get(id)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+        let Some((si, idx)) = s.binding else {
+            return Ok(());
+        };
+        let sess = self
+            .sessions
+            .get_mut(si)
+            .and_then(Option::as_mut)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
         if !sess.wait_capture(idx) {
             log::error!("surface {id:#x}: decode did not complete");
             return Err(VaError::VA_STATUS_ERROR_DECODING_ERROR);
@@ -205,18 +240,32 @@ impl State {
     }
 
     pub fn surface_busy(&mut self, id: va::VASurfaceID) -> VaResult<bool> {
-        let s = self.surfaces.get(id).ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
-        let Some((si, idx)) = s.binding else { return Ok(false) };
-        let Some(sess) = self.sessions.get_mut(si).and_then(Option::as_mut) else { return Ok(false) };
+        let s = self
+            .surfaces
+            .get(id)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+        let Some((si, idx)) = s.binding else {
+            return Ok(false);
+        };
+        let Some(sess) = self.sessions.get_mut(si).and_then(Option::as_mut) else {
+            return Ok(false);
+        };
         let _ = sess.dequeue_ready();
         Ok(sess.capture.by_index(idx).is_some_and(|b| b.queued))
     }
 
     /// The surface's session and CAPTURE layout, if bound.
     fn bound(&mut self, id: va::VASurfaceID) -> VaResult<(usize, u32, Layout)> {
-        let s = self.surfaces.get(id).ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+        let s = self
+            .surfaces
+            .get(id)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
         let (si, idx) = s.binding.ok_or(VaError::VA_STATUS_ERROR_OPERATION_FAILED)?;
-        let sess = self.sessions.get(si).and_then(Option::as_ref).ok_or(VaError::VA_STATUS_ERROR_OPERATION_FAILED)?;
+        let sess = self
+            .sessions
+            .get(si)
+            .and_then(Option::as_ref)
+            .ok_or(VaError::VA_STATUS_ERROR_OPERATION_FAILED)?;
         Ok((si, idx, sess.capture.layout))
     }
 
@@ -229,10 +278,21 @@ impl State {
         height: u32,
         targets: &[va::VASurfaceID],
     ) -> VaResult<u32> {
-        let profile = self.configs.get(config).ok_or(VaError::VA_STATUS_ERROR_INVALID_CONFIG)?.profile;
+        let profile = self
+            .configs
+            .get(config)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_CONFIG)?
+            .profile;
         let fmt = coded_format(profile).ok_or(VaError::VA_STATUS_ERROR_UNSUPPORTED_PROFILE)?;
-        let node = self.node_for(fmt).ok_or(VaError::VA_STATUS_ERROR_UNSUPPORTED_PROFILE)?.clone();
-        let cfg = session::Config { coded_format: fmt, width, height };
+        let node = self
+            .node_for(fmt)
+            .ok_or(VaError::VA_STATUS_ERROR_UNSUPPORTED_PROFILE)?
+            .clone();
+        let cfg = session::Config {
+            coded_format: fmt,
+            width,
+            height,
+        };
         let si = self.session_for(&node, cfg)?;
         // Bind the render targets now (CAPTURE is allocated here, after the coded format is
         // set: visl/cedrus refuse OUTPUT S_FMT while CAPTURE has buffers).
@@ -240,14 +300,25 @@ impl State {
         let unbound: Vec<va::VASurfaceID> = targets
             .iter()
             .copied()
-            .filter(|t| self.surfaces.get(*t).is_some_and(|s| s.binding.map(|b| b.0) != Some(si)))
+            .filter(|t| {
+                self.surfaces
+                    .get(*t)
+                    .is_some_and(|s| s.binding.map(|b| b.0) != Some(si))
+            })
             .collect();
-        let free = sess.capture.bufs.iter().filter(|b| b.surface.is_none() && !b.queued).count();
+        let free = sess
+            .capture
+            .bufs
+            .iter()
+            .filter(|b| b.surface.is_none() && !b.queued)
+            .count();
         if unbound.len() > free {
-            sess.capture.grow(&sess.video, (unbound.len() - free) as u32).map_err(|e| {
-                log::error!("CREATE_BUFS(CAPTURE, {}): {e}", unbound.len() - free);
-                VaError::VA_STATUS_ERROR_ALLOCATION_FAILED
-            })?;
+            sess.capture
+                .grow(&sess.video, (unbound.len() - free) as u32)
+                .map_err(|e| {
+                    log::error!("CREATE_BUFS(CAPTURE, {}): {e}", unbound.len() - free);
+                    VaError::VA_STATUS_ERROR_ALLOCATION_FAILED
+                })?;
         }
         for t in unbound {
             self.bind_surface(t, si)?;
@@ -268,11 +339,23 @@ impl State {
     /// still hold frames of live surfaces is never reconfigured: the client may still read them
     /// (FFmpeg downloads frames of the old size after creating the new context).
     fn session_for(&mut self, node: &DecoderNode, cfg: session::Config) -> VaResult<usize> {
-        let idle = |s: &Option<Session>| s.as_ref().is_some_and(|s| !s.in_use && s.node.video_path == node.video_path);
-        if let Some(i) = self.sessions.iter().position(|s| idle(s) && s.as_ref().unwrap().config == cfg) {
+        let idle = |s: &Option<Session>| {
+            s.as_ref()
+                .is_some_and(|s| !s.in_use && s.node.video_path == node.video_path)
+        };
+        if let Some(i) = self
+            .sessions
+            .iter()
+            .position(|s| idle(s) && s.as_ref().unwrap().config == cfg)
+        {
             return Ok(i);
         }
-        let unused = |i: usize| !self.surfaces.iter().any(|(_, s)| s.binding.is_some_and(|b| b.0 == i));
+        let unused = |i: usize| {
+            !self
+                .surfaces
+                .iter()
+                .any(|(_, s)| s.binding.is_some_and(|b| b.0 == i))
+        };
         if let Some(i) = (0..self.sessions.len()).find(|&i| idle(&self.sessions[i]) && unused(i)) {
             let sess = self.sessions[i].as_mut().unwrap();
             match sess.reconfigure(cfg) {
@@ -294,7 +377,10 @@ impl State {
     }
 
     fn bind_surface(&mut self, id: va::VASurfaceID, si: usize) -> VaResult<u32> {
-        let s = self.surfaces.get_mut(id).ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+        let s = self
+            .surfaces
+            .get_mut(id)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
         if let Some((old, idx)) = s.binding {
             if old == si {
                 return Ok(idx);
@@ -304,7 +390,9 @@ impl State {
                 o.capture.unbind(id);
             }
         }
-        let sess = self.sessions[si].as_mut().ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
+        let sess = self.sessions[si]
+            .as_mut()
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
         let idx = sess.capture.bind(&sess.video, id).map_err(|e| {
             log::error!("binding surface {id:#x} to a CAPTURE buffer: {e}");
             VaError::VA_STATUS_ERROR_ALLOCATION_FAILED
@@ -316,7 +404,10 @@ impl State {
     }
 
     pub fn destroy_context(&mut self, id: va::VAContextID) -> VaResult<()> {
-        let c = self.contexts.remove(id).ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
+        let c = self
+            .contexts
+            .remove(id)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
         if let Some(sess) = self.sessions.get_mut(c.session).and_then(Option::as_mut) {
             if let Some(slot) = c.pic.slot {
                 sess.output.release(slot, &sess.media);
@@ -329,29 +420,51 @@ impl State {
 
     // ---- buffers ----
 
-    pub fn create_buffer(&mut self, type_: va::VABufferType, size: u32, num: u32, data: *const u8) -> VaResult<u32> {
+    /// `data`: the client's initial contents (`size * num` bytes), if any.
+    pub fn create_buffer(
+        &mut self,
+        type_: va::VABufferType,
+        size: u32,
+        num: u32,
+        data: Option<&[u8]>,
+    ) -> VaResult<u32> {
         let len = size as usize * num as usize;
-        let v = if data.is_null() {
-            vec![0u8; len]
-        } else {
-            // SAFETY: libva passes `size * num_elements` readable bytes when `data` is non-null.
-            unsafe { std::slice::from_raw_parts(data, len) }.to_vec()
+        let v = match data {
+            Some(d) => d.to_vec(),
+            None => vec![0u8; len],
         };
-        Ok(self.buffers.insert(Buffer { type_, size, num_elements: num, data: BufferData::Owned(v) }))
+        Ok(self.buffers.insert(Buffer {
+            type_,
+            size,
+            num_elements: num,
+            data: BufferData::Owned(v),
+        }))
     }
 
     pub fn map_buffer(&mut self, id: va::VABufferID) -> VaResult<*mut u8> {
-        let b = self.buffers.get(id).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
+        let b = self
+            .buffers
+            .get(id)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
         match &b.data {
             BufferData::Owned(_) => {
-                let Some(Buffer { data: BufferData::Owned(v), .. }) = self.buffers.get_mut(id) else { unreachable!() };
+                let Some(Buffer {
+                    data: BufferData::Owned(v),
+                    ..
+                }) = self.buffers.get_mut(id)
+                else {
+                    unreachable!()
+                };
                 Ok(v.as_mut_ptr())
             }
             &BufferData::Derived(surface) => {
                 self.sync_surface(surface)?;
                 let (si, idx, _) = self.bound(surface)?;
                 let sess = self.sessions[si].as_mut().unwrap();
-                let cb = sess.capture.by_index(idx).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
+                let cb = sess
+                    .capture
+                    .by_index(idx)
+                    .ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
                 if let Some(fd) = &cb.dmabuf {
                     let _ = ioctl::dma_buf_sync(fd, false);
                 }
@@ -361,7 +474,10 @@ impl State {
     }
 
     pub fn unmap_buffer(&mut self, id: va::VABufferID) -> VaResult<()> {
-        let b = self.buffers.get(id).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
+        let b = self
+            .buffers
+            .get(id)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
         if let BufferData::Derived(surface) = b.data {
             if let Ok((si, idx, _)) = self.bound(surface) {
                 if let Some(cb) = self.sessions[si].as_mut().unwrap().capture.by_index(idx) {
@@ -377,7 +493,11 @@ impl State {
     // ---- decoding ----
 
     pub fn begin_picture(&mut self, ctx: va::VAContextID, target: va::VASurfaceID) -> VaResult<()> {
-        let si = self.contexts.get(ctx).ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?.session;
+        let si = self
+            .contexts
+            .get(ctx)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?
+            .session;
         if self.surfaces.get(target).is_none() {
             return Err(VaError::VA_STATUS_ERROR_INVALID_SURFACE);
         }
@@ -394,26 +514,46 @@ impl State {
         }
         let mut slice_params = std::mem::take(&mut c.pic.slice_params);
         slice_params.clear();
-        c.pic = Picture { target: Some(target), timestamp_us: ts, slice_params, ..Default::default() };
+        c.pic = Picture {
+            target: Some(target),
+            timestamp_us: ts,
+            slice_params,
+            ..Default::default()
+        };
         Ok(())
     }
 
-    pub fn render_picture(&mut self, ctx: va::VAContextID, buffers: &[va::VABufferID]) -> VaResult<()> {
+    pub fn render_picture(
+        &mut self,
+        ctx: va::VAContextID,
+        buffers: &[va::VABufferID],
+    ) -> VaResult<()> {
         for &bid in buffers {
-            let b = self.buffers.get(bid).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
-            let BufferData::Owned(data) = &b.data else { return Err(VaError::VA_STATUS_ERROR_INVALID_BUFFER) };
-            let c = self.contexts.get_mut(ctx).ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
+            let b = self
+                .buffers
+                .get(bid)
+                .ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
+            let BufferData::Owned(data) = &b.data else {
+                return Err(VaError::VA_STATUS_ERROR_INVALID_BUFFER);
+            };
+            let c = self
+                .contexts
+                .get_mut(ctx)
+                .ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
             match b.type_ {
                 va::VAPictureParameterBufferType => {
-                    c.pic.pic_param = Some(as_struct(data, 0).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?);
+                    c.pic.pic_param =
+                        Some(as_struct(data, 0).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?);
                 }
                 va::VAIQMatrixBufferType => {
-                    c.pic.iq = Some(as_struct(data, 0).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?);
+                    c.pic.iq =
+                        Some(as_struct(data, 0).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?);
                 }
                 va::VASliceParameterBufferType => {
                     c.pic.slice_params.clear();
                     for i in 0..b.num_elements as usize {
-                        let sp = as_struct(data, i).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
+                        let sp =
+                            as_struct(data, i).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
                         c.pic.slice_params.push(sp);
                     }
                 }
@@ -444,9 +584,15 @@ impl State {
     }
 
     fn add_slice_data(&mut self, ctx: va::VAContextID, data: &[u8]) -> VaResult<()> {
-        let c = self.contexts.get_mut(ctx).ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
+        let c = self
+            .contexts
+            .get_mut(ctx)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
         let si = c.session;
-        let pp = c.pic.pic_param.ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
+        let pp = c
+            .pic
+            .pic_param
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
         let slices = std::mem::take(&mut c.pic.slice_params);
         let mut result = Ok(());
         for sp in &slices {
@@ -459,12 +605,17 @@ impl State {
                 Ok(h) => h,
                 Err(_) => {
                     log::warn!("slice header parse failed; using VA values only");
-                    SliceHeader { slice_type: sp.slice_type as u32 % 5, ..Default::default() }
+                    SliceHeader {
+                        slice_type: sp.slice_type as u32 % 5,
+                        ..Default::default()
+                    }
                 }
             };
             let c = self.contexts.get_mut(ctx).unwrap();
             let t = header.slice_type;
-            if (t == SLICE_P || t == SLICE_SP || t == SLICE_B) && !header.num_ref_idx_active_override {
+            if (t == SLICE_P || t == SLICE_SP || t == SLICE_B)
+                && !header.num_ref_idx_active_override
+            {
                 c.num_ref_idx_default.0 = sp.num_ref_idx_l0_active_minus1;
                 if t == SLICE_B {
                     c.num_ref_idx_default.1 = sp.num_ref_idx_l1_active_minus1;
@@ -503,7 +654,11 @@ impl State {
             let need = start.len() + nal.len();
             let buf = s.map.as_mut_slice();
             if s.used + need > buf.len() {
-                log::error!("bitstream of {} bytes does not fit the OUTPUT buffer ({})", s.used + need, buf.len());
+                log::error!(
+                    "bitstream of {} bytes does not fit the OUTPUT buffer ({})",
+                    s.used + need,
+                    buf.len()
+                );
                 result = Err(VaError::VA_STATUS_ERROR_NOT_ENOUGH_BUFFER);
                 break;
             }
@@ -518,15 +673,41 @@ impl State {
 
     /// Sends the context's current slot: controls, bitstream, request.
     fn submit(&mut self, ctx: va::VAContextID, hold_capture: bool) -> VaResult<()> {
-        let State { contexts, surfaces, sessions, .. } = self;
-        let c = contexts.get_mut(ctx).ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
-        let slot = c.pic.slot.take().ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
-        let (sp, sh) = c.pic.slot_slice.take().ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
-        let pp = c.pic.pic_param.ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
+        let State {
+            contexts,
+            surfaces,
+            sessions,
+            ..
+        } = self;
+        let c = contexts
+            .get_mut(ctx)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
+        let slot = c
+            .pic
+            .slot
+            .take()
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
+        let (sp, sh) = c
+            .pic
+            .slot_slice
+            .take()
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
+        let pp = c
+            .pic
+            .pic_param
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
         let first = c.pic.first_header.unwrap_or(sh);
-        let target = c.pic.target.ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
-        let (_, cap) = surfaces.get(target).and_then(|s| s.binding).ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
-        let sess = sessions[c.session].as_mut().ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
+        let target = c
+            .pic
+            .target
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+        let (_, cap) = surfaces
+            .get(target)
+            .and_then(|s| s.binding)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+        let sess = sessions[c.session]
+            .as_mut()
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
         let ts = Timestamps(surfaces);
 
         let iq_present = c.pic.iq.as_ref().is_some_and(|iq| !h264c::is_flat(iq));
@@ -536,32 +717,63 @@ impl State {
             c.poc_base = base;
         }
         let mut dp = h264c::decode_params(&pp, &first, &ts, c.poc_base);
-        let mut sm = c.pic.iq.as_ref().map(h264c::scaling_matrix).unwrap_or(v4l2::v4l2_ctrl_h264_scaling_matrix {
-            scaling_list_4x4: [[16; 16]; 6],
-            scaling_list_8x8: [[16; 64]; 6],
-        });
+        let mut sm = c.pic.iq.as_ref().map(h264c::scaling_matrix).unwrap_or(
+            v4l2::v4l2_ctrl_h264_scaling_matrix {
+                scaling_list_4x4: [[16; 16]; 6],
+                scaling_list_8x8: [[16; 64]; 6],
+            },
+        );
         let mut slp = h264c::slice_params(&sp, &sh, &dp.dpb, &ts);
-        let mut pw = h264c::pred_weights(&sp, h264c::needs_pred_weights(&pp, sh.slice_type), sh.slice_type);
+        let mut pw = h264c::pred_weights(
+            &sp,
+            h264c::needs_pred_weights(&pp, sh.slice_type),
+            sh.slice_type,
+        );
         let frame_based = sess.frame_based;
         let mut ctrls: [Ctrl; 6] = [
             Ctrl::Compound(v4l2::V4L2_CID_STATELESS_H264_SPS, ioctl::payload(&mut sps)),
             Ctrl::Compound(v4l2::V4L2_CID_STATELESS_H264_PPS, ioctl::payload(&mut pps)),
-            Ctrl::Compound(v4l2::V4L2_CID_STATELESS_H264_SCALING_MATRIX, ioctl::payload(&mut sm)),
-            Ctrl::Compound(v4l2::V4L2_CID_STATELESS_H264_DECODE_PARAMS, ioctl::payload(&mut dp)),
-            Ctrl::Compound(v4l2::V4L2_CID_STATELESS_H264_SLICE_PARAMS, ioctl::payload(&mut slp)),
-            Ctrl::Compound(v4l2::V4L2_CID_STATELESS_H264_PRED_WEIGHTS, ioctl::payload(&mut pw)),
+            Ctrl::Compound(
+                v4l2::V4L2_CID_STATELESS_H264_SCALING_MATRIX,
+                ioctl::payload(&mut sm),
+            ),
+            Ctrl::Compound(
+                v4l2::V4L2_CID_STATELESS_H264_DECODE_PARAMS,
+                ioctl::payload(&mut dp),
+            ),
+            Ctrl::Compound(
+                v4l2::V4L2_CID_STATELESS_H264_SLICE_PARAMS,
+                ioctl::payload(&mut slp),
+            ),
+            Ctrl::Compound(
+                v4l2::V4L2_CID_STATELESS_H264_PRED_WEIGHTS,
+                ioctl::payload(&mut pw),
+            ),
         ];
         // Frame-based devices parse slices themselves; slice-based ones get both per slice.
         let n = if frame_based { 4 } else { 6 };
         let queue_capture = !c.pic.capture_queued;
-        let r = sess.submit(slot, cap, queue_capture, c.pic.timestamp_us, hold_capture, &mut ctrls[..n]);
+        let r = sess.submit(
+            slot,
+            cap,
+            queue_capture,
+            c.pic.timestamp_us,
+            hold_capture,
+            &mut ctrls[..n],
+        );
         c.pic.capture_queued = true;
         r.map_err(|_| VaError::VA_STATUS_ERROR_OPERATION_FAILED)
     }
 
     pub fn end_picture(&mut self, ctx: va::VAContextID) -> VaResult<()> {
-        let c = self.contexts.get_mut(ctx).ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
-        let target = c.pic.target.ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+        let c = self
+            .contexts
+            .get_mut(ctx)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
+        let target = c
+            .pic
+            .target
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
         let ts = c.pic.timestamp_us;
         if c.pic.failed || c.pic.slot.is_none() {
             if let Some(slot) = c.pic.slot.take() {
@@ -580,17 +792,31 @@ impl State {
 
     // ---- images ----
 
-    pub fn create_image(&mut self, format: &va::VAImageFormat, width: u32, height: u32) -> VaResult<va::VAImage> {
+    pub fn create_image(
+        &mut self,
+        format: &va::VAImageFormat,
+        width: u32,
+        height: u32,
+    ) -> VaResult<va::VAImage> {
         if format.fourcc != va::FOURCC_NV12 {
             return Err(VaError::VA_STATUS_ERROR_INVALID_IMAGE_FORMAT);
         }
         let (w, h) = ((width + 1) & !1, (height + 1) & !1);
         let size = w * h * 3 / 2;
-        let data = match self.image_data_pool.iter().position(|v| v.len() == size as usize) {
+        let data = match self
+            .image_data_pool
+            .iter()
+            .position(|v| v.len() == size as usize)
+        {
             Some(i) => self.image_data_pool.swap_remove(i),
             None => vec![0; size as usize],
         };
-        let buf = self.buffers.insert(Buffer { type_: va::VAImageBufferType, size, num_elements: 1, data: BufferData::Owned(data) });
+        let buf = self.buffers.insert(Buffer {
+            type_: va::VAImageBufferType,
+            size,
+            num_elements: 1,
+            data: BufferData::Owned(data),
+        });
         let mut image: va::VAImage = ioctl::zeroed();
         image.format = *format;
         image.buf = buf;
@@ -601,7 +827,10 @@ impl State {
         image.pitches[0] = w;
         image.pitches[1] = w;
         image.offsets[1] = w * h;
-        let id = self.images.insert(Image { image, derived_from: None });
+        let id = self.images.insert(Image {
+            image,
+            derived_from: None,
+        });
         let img = &mut self.images.get_mut(id).unwrap().image;
         img.image_id = id;
         Ok(*img)
@@ -609,7 +838,10 @@ impl State {
 
     pub fn derive_image(&mut self, surface: va::VASurfaceID) -> VaResult<va::VAImage> {
         let (width, height) = {
-            let s = self.surfaces.get(surface).ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+            let s = self
+                .surfaces
+                .get(surface)
+                .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
             (s.width, s.height)
         };
         let (_, _, layout) = self.bound(surface)?;
@@ -632,15 +864,25 @@ impl State {
         image.pitches[0] = layout.bytesperline;
         image.pitches[1] = layout.bytesperline;
         image.offsets[1] = layout.uv_offset;
-        let id = self.images.insert(Image { image, derived_from: Some(surface) });
+        let id = self.images.insert(Image {
+            image,
+            derived_from: Some(surface),
+        });
         let img = &mut self.images.get_mut(id).unwrap().image;
         img.image_id = id;
         Ok(*img)
     }
 
     pub fn destroy_image(&mut self, id: va::VAImageID) -> VaResult<()> {
-        let img = self.images.remove(id).ok_or(VaError::VA_STATUS_ERROR_INVALID_IMAGE)?;
-        if let Some(Buffer { data: BufferData::Owned(v), .. }) = self.buffers.remove(img.image.buf) {
+        let img = self
+            .images
+            .remove(id)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_IMAGE)?;
+        if let Some(Buffer {
+            data: BufferData::Owned(v),
+            ..
+        }) = self.buffers.remove(img.image.buf)
+        {
             if self.image_data_pool.len() == IMAGE_DATA_POOL {
                 self.image_data_pool.remove(0);
             }
@@ -659,21 +901,38 @@ impl State {
     ) -> VaResult<()> {
         self.sync_surface(surface)?;
         let (si, idx, layout) = self.bound(surface)?;
-        let img = self.images.get(image).ok_or(VaError::VA_STATUS_ERROR_INVALID_IMAGE)?.image;
+        let img = self
+            .images
+            .get(image)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_IMAGE)?
+            .image;
         if img.format.fourcc != va::FOURCC_NV12 {
             return Err(VaError::VA_STATUS_ERROR_INVALID_IMAGE_FORMAT);
         }
-        let Some(Buffer { data: BufferData::Owned(dst), .. }) = self.buffers.get_mut(img.buf) else {
+        let Some(Buffer {
+            data: BufferData::Owned(dst),
+            ..
+        }) = self.buffers.get_mut(img.buf)
+        else {
             return Err(VaError::VA_STATUS_ERROR_INVALID_IMAGE);
         };
         let sess = self.sessions[si].as_mut().unwrap();
-        let cb = sess.capture.by_index(idx).ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+        let cb = sess
+            .capture
+            .by_index(idx)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
         let w = w.min(img.width as u32).min(layout.width.saturating_sub(x)) as usize;
-        let h = h.min(img.height as u32).min(layout.height.saturating_sub(y)) as usize;
+        let h = h
+            .min(img.height as u32)
+            .min(layout.height.saturating_sub(y)) as usize;
         if let Some(fd) = &cb.dmabuf {
             let _ = ioctl::dma_buf_sync(fd, false);
         }
-        let (x, y, bpl) = (x as usize & !1, y as usize & !1, layout.bytesperline as usize);
+        let (x, y, bpl) = (
+            x as usize & !1,
+            y as usize & !1,
+            layout.bytesperline as usize,
+        );
         for plane in 0..2usize {
             let rows = if plane == 0 { h } else { h / 2 };
             let (map, base) = match (plane, layout.separate_planes) {
@@ -681,13 +940,19 @@ impl State {
                 (_, true) => (1, 0),
                 (_, false) => (0, layout.uv_offset as usize),
             };
-            let Some(cap) = cb.maps.get_mut(map).map(|m| m.as_mut_slice()) else { break };
+            let Some(cap) = cb.maps.get_mut(map).map(|m| m.as_mut_slice()) else {
+                break;
+            };
             let (ioff, ipitch) = (img.offsets[plane] as usize, img.pitches[plane] as usize);
             let sy0 = if plane == 0 { y } else { y / 2 };
             for row in 0..rows {
                 let s_off = base + (sy0 + row) * bpl + x;
                 let d_off = ioff + row * ipitch;
-                let (Some(c), Some(d)) = (cap.get_mut(s_off..s_off + w), dst.get_mut(d_off..d_off + w)) else { break };
+                let (Some(c), Some(d)) =
+                    (cap.get_mut(s_off..s_off + w), dst.get_mut(d_off..d_off + w))
+                else {
+                    break;
+                };
                 if to_image {
                     d.copy_from_slice(c);
                 } else {
@@ -703,9 +968,16 @@ impl State {
 
     // ---- export ----
 
-    pub fn export_surface(&mut self, surface: va::VASurfaceID, flags: u32) -> VaResult<va::VADRMPRIMESurfaceDescriptor> {
+    pub fn export_surface(
+        &mut self,
+        surface: va::VASurfaceID,
+        flags: u32,
+    ) -> VaResult<va::VADRMPRIMESurfaceDescriptor> {
         let (width, height) = {
-            let s = self.surfaces.get(surface).ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+            let s = self
+                .surfaces
+                .get(surface)
+                .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
             (s.width, s.height)
         };
         let (si, idx, layout) = self.bound(surface)?;
@@ -714,14 +986,24 @@ impl State {
         }
         let sess = self.sessions[si].as_mut().unwrap();
         let (video_type, video) = (sess.capture.type_, &sess.video);
-        let cb = sess.capture.bufs.iter_mut().find(|b| b.index == idx).ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+        let cb = sess
+            .capture
+            .bufs
+            .iter_mut()
+            .find(|b| b.index == idx)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
         if cb.dmabuf.is_none() {
             cb.dmabuf = Some(ioctl::expbuf(video, video_type, idx, 0).map_err(|e| {
                 log::error!("EXPBUF(CAPTURE {idx}): {e}");
                 VaError::VA_STATUS_ERROR_OPERATION_FAILED
             })?);
         }
-        let fd = cb.dmabuf.as_ref().unwrap().try_clone().map_err(|_| VaError::VA_STATUS_ERROR_OPERATION_FAILED)?;
+        let fd = cb
+            .dmabuf
+            .as_ref()
+            .unwrap()
+            .try_clone()
+            .map_err(|_| VaError::VA_STATUS_ERROR_OPERATION_FAILED)?;
         let mut d: va::VADRMPRIMESurfaceDescriptor = ioctl::zeroed();
         d.fourcc = va::FOURCC_NV12;
         d.width = width;

@@ -14,7 +14,12 @@ const MAX_ENTRYPOINTS: usize = 2;
 const MAX_ATTRIBUTES: usize = 8;
 const NUM_SURFACE_ATTRIBUTES: usize = 6;
 
-static VENDOR: &[u8] = concat!("v4l2-request (vatrace Rust driver ", env!("CARGO_PKG_VERSION"), ")\0").as_bytes();
+static VENDOR: &[u8] = concat!(
+    "v4l2-request (vatrace Rust driver ",
+    env!("CARGO_PKG_VERSION"),
+    ")\0"
+)
+.as_bytes();
 
 /// Runs `f`, catching panics.
 fn guard(name: &str, f: impl FnOnce() -> VaResult<()>) -> VAStatus {
@@ -39,8 +44,11 @@ fn guard(name: &str, f: impl FnOnce() -> VaResult<()>) -> VAStatus {
 fn driver<'a>(ctx: va::VADriverContextP) -> VaResult<&'a Driver> {
     // SAFETY: libva passes the context it initialised us with; `pDriverData` is null or the
     // `Box<Driver>` leaked in init, alive until vaTerminate.
-    unsafe { ctx.as_ref().and_then(|c| (c.pDriverData as *const Driver).as_ref()) }
-        .ok_or(VaError::VA_STATUS_ERROR_OPERATION_FAILED)
+    unsafe {
+        ctx.as_ref()
+            .and_then(|c| (c.pDriverData as *const Driver).as_ref())
+    }
+    .ok_or(VaError::VA_STATUS_ERROR_OPERATION_FAILED)
 }
 
 /// Writes an out-parameter.
@@ -83,7 +91,11 @@ extern "C" fn terminate(ctx: va::VADriverContextP) -> VAStatus {
     })
 }
 
-extern "C" fn query_config_profiles(ctx: va::VADriverContextP, list: *mut va::VAProfile, num: *mut c_int) -> VAStatus {
+extern "C" fn query_config_profiles(
+    ctx: va::VADriverContextP,
+    list: *mut va::VAProfile,
+    num: *mut c_int,
+) -> VAStatus {
     guard("vaQueryConfigProfiles", || {
         let p = driver(ctx)?.lock().profiles();
         let n = p.len().min(MAX_PROFILES);
@@ -157,7 +169,12 @@ extern "C" fn create_config(
 
 extern "C" fn destroy_config(ctx: va::VADriverContextP, config: va::VAConfigID) -> VAStatus {
     guard("vaDestroyConfig", || {
-        driver(ctx)?.lock().configs.remove(config).map(drop).ok_or(VaError::VA_STATUS_ERROR_INVALID_CONFIG)
+        driver(ctx)?
+            .lock()
+            .configs
+            .remove(config)
+            .map(drop)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_CONFIG)
     })
 }
 
@@ -171,7 +188,10 @@ extern "C" fn query_config_attributes(
 ) -> VAStatus {
     guard("vaQueryConfigAttributes", || {
         let d = driver(ctx)?.lock();
-        let c = d.configs.get(config).ok_or(VaError::VA_STATUS_ERROR_INVALID_CONFIG)?;
+        let c = d
+            .configs
+            .get(config)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_CONFIG)?;
         out(profile, c.profile)?;
         out(entrypoint, c.entrypoint)?;
         if let Some(a) = slice_mut(list, 1).first_mut() {
@@ -195,8 +215,12 @@ fn create_surfaces_impl(
         return Err(VaError::VA_STATUS_ERROR_UNSUPPORTED_RT_FORMAT);
     }
     for a in attribs {
-        // SAFETY: `value.value` is the member matching `value.type_` (checked for integers).
-        let int = (a.value.type_ == va::VAGenericValueTypeInteger).then(|| unsafe { a.value.value.i } as u32);
+        let int = if a.value.type_ == va::VAGenericValueTypeInteger {
+            // SAFETY: `value.value.i` is the member `value.type_` says is set.
+            Some(unsafe { a.value.value.i } as u32)
+        } else {
+            None
+        };
         match (a.type_, int) {
             (va::VASurfaceAttribPixelFormat, Some(f)) if f != va::FOURCC_NV12 => {
                 return Err(VaError::VA_STATUS_ERROR_INVALID_IMAGE_FORMAT)
@@ -221,7 +245,15 @@ extern "C" fn create_surfaces(
     surfaces: *mut va::VASurfaceID,
 ) -> VAStatus {
     guard("vaCreateSurfaces", || {
-        create_surfaces_impl(ctx, format as c_uint, width as c_uint, height as c_uint, surfaces, num.max(0) as c_uint, &[])
+        create_surfaces_impl(
+            ctx,
+            format as c_uint,
+            width as c_uint,
+            height as c_uint,
+            surfaces,
+            num.max(0) as c_uint,
+            &[],
+        )
     })
 }
 
@@ -236,11 +268,23 @@ extern "C" fn create_surfaces2(
     num_attribs: c_uint,
 ) -> VAStatus {
     guard("vaCreateSurfaces2", || {
-        create_surfaces_impl(ctx, format, width, height, surfaces, num, slice(attribs, num_attribs as usize))
+        create_surfaces_impl(
+            ctx,
+            format,
+            width,
+            height,
+            surfaces,
+            num,
+            slice(attribs, num_attribs as usize),
+        )
     })
 }
 
-extern "C" fn destroy_surfaces(ctx: va::VADriverContextP, list: *mut va::VASurfaceID, num: c_int) -> VAStatus {
+extern "C" fn destroy_surfaces(
+    ctx: va::VADriverContextP,
+    list: *mut va::VASurfaceID,
+    num: c_int,
+) -> VAStatus {
     guard("vaDestroySurfaces", || {
         let mut d = driver(ctx)?.lock();
         let mut r = Ok(());
@@ -275,18 +319,37 @@ extern "C" fn query_surface_attributes(
         let gs = va::VA_SURFACE_ATTRIB_GETTABLE | va::VA_SURFACE_ATTRIB_SETTABLE;
         let attrs: [va::VASurfaceAttrib; NUM_SURFACE_ATTRIBUTES] = [
             int(va::VASurfaceAttribPixelFormat, gs, va::FOURCC_NV12 as i32),
-            int(va::VASurfaceAttribMinWidth, va::VA_SURFACE_ATTRIB_GETTABLE, 16),
-            int(va::VASurfaceAttribMaxWidth, va::VA_SURFACE_ATTRIB_GETTABLE, 4096),
-            int(va::VASurfaceAttribMinHeight, va::VA_SURFACE_ATTRIB_GETTABLE, 16),
-            int(va::VASurfaceAttribMaxHeight, va::VA_SURFACE_ATTRIB_GETTABLE, 4096),
+            int(
+                va::VASurfaceAttribMinWidth,
+                va::VA_SURFACE_ATTRIB_GETTABLE,
+                16,
+            ),
+            int(
+                va::VASurfaceAttribMaxWidth,
+                va::VA_SURFACE_ATTRIB_GETTABLE,
+                4096,
+            ),
+            int(
+                va::VASurfaceAttribMinHeight,
+                va::VA_SURFACE_ATTRIB_GETTABLE,
+                16,
+            ),
+            int(
+                va::VASurfaceAttribMaxHeight,
+                va::VA_SURFACE_ATTRIB_GETTABLE,
+                4096,
+            ),
             int(
                 va::VASurfaceAttribMemoryType,
                 gs,
-                (va::VA_SURFACE_ATTRIB_MEM_TYPE_VA | va::VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2) as i32,
+                (va::VA_SURFACE_ATTRIB_MEM_TYPE_VA | va::VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2)
+                    as i32,
             ),
         ];
         // SAFETY: `num` is the caller's capacity of `list`, read before writing it.
-        let cap = unsafe { num.as_ref() }.copied().ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)? as usize;
+        let cap = unsafe { num.as_ref() }
+            .copied()
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)? as usize;
         let n = cap.min(attrs.len());
         slice_mut(list, n).copy_from_slice(&attrs[..n]);
         out(num, n as c_uint)?;
@@ -309,13 +372,17 @@ extern "C" fn create_context(
 ) -> VAStatus {
     guard("vaCreateContext", || {
         let t = slice(targets, num_targets.max(0) as usize);
-        let id = driver(ctx)?.lock().create_context(config, width as u32, height as u32, t)?;
+        let id = driver(ctx)?
+            .lock()
+            .create_context(config, width as u32, height as u32, t)?;
         out(context, id)
     })
 }
 
 extern "C" fn destroy_context(ctx: va::VADriverContextP, context: va::VAContextID) -> VAStatus {
-    guard("vaDestroyContext", || driver(ctx)?.lock().destroy_context(context))
+    guard("vaDestroyContext", || {
+        driver(ctx)?.lock().destroy_context(context)
+    })
 }
 
 extern "C" fn create_buffer(
@@ -328,15 +395,24 @@ extern "C" fn create_buffer(
     buf: *mut va::VABufferID,
 ) -> VAStatus {
     guard("vaCreateBuffer", || {
-        let id = driver(ctx)?.lock().create_buffer(type_, size, num, data as *const u8)?;
+        let len = size as usize * num as usize;
+        let init = (!data.is_null()).then(|| slice(data as *const u8, len));
+        let id = driver(ctx)?.lock().create_buffer(type_, size, num, init)?;
         out(buf, id)
     })
 }
 
-extern "C" fn buffer_set_num_elements(ctx: va::VADriverContextP, buf: va::VABufferID, num: c_uint) -> VAStatus {
+extern "C" fn buffer_set_num_elements(
+    ctx: va::VADriverContextP,
+    buf: va::VABufferID,
+    num: c_uint,
+) -> VAStatus {
     guard("vaBufferSetNumElements", || {
         let mut d = driver(ctx)?.lock();
-        let b = d.buffers.get_mut(buf).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
+        let b = d
+            .buffers
+            .get_mut(buf)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
         if let driver::BufferData::Owned(v) = &mut b.data {
             v.resize(b.size as usize * num as usize, 0);
         }
@@ -345,7 +421,11 @@ extern "C" fn buffer_set_num_elements(ctx: va::VADriverContextP, buf: va::VABuff
     })
 }
 
-extern "C" fn map_buffer(ctx: va::VADriverContextP, buf: va::VABufferID, pbuf: *mut *mut c_void) -> VAStatus {
+extern "C" fn map_buffer(
+    ctx: va::VADriverContextP,
+    buf: va::VABufferID,
+    pbuf: *mut *mut c_void,
+) -> VAStatus {
     guard("vaMapBuffer", || {
         let p = driver(ctx)?.lock().map_buffer(buf)?;
         out(pbuf, p as *mut c_void)
@@ -358,7 +438,12 @@ extern "C" fn unmap_buffer(ctx: va::VADriverContextP, buf: va::VABufferID) -> VA
 
 extern "C" fn destroy_buffer(ctx: va::VADriverContextP, buf: va::VABufferID) -> VAStatus {
     guard("vaDestroyBuffer", || {
-        driver(ctx)?.lock().buffers.remove(buf).map(drop).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)
+        driver(ctx)?
+            .lock()
+            .buffers
+            .remove(buf)
+            .map(drop)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)
     })
 }
 
@@ -371,15 +456,24 @@ extern "C" fn buffer_info(
 ) -> VAStatus {
     guard("vaBufferInfo", || {
         let d = driver(ctx)?.lock();
-        let b = d.buffers.get(buf).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
+        let b = d
+            .buffers
+            .get(buf)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
         out(type_, b.type_)?;
         out(size, b.size)?;
         out(num, b.num_elements)
     })
 }
 
-extern "C" fn begin_picture(ctx: va::VADriverContextP, context: va::VAContextID, target: va::VASurfaceID) -> VAStatus {
-    guard("vaBeginPicture", || driver(ctx)?.lock().begin_picture(context, target))
+extern "C" fn begin_picture(
+    ctx: va::VADriverContextP,
+    context: va::VAContextID,
+    target: va::VASurfaceID,
+) -> VAStatus {
+    guard("vaBeginPicture", || {
+        driver(ctx)?.lock().begin_picture(context, target)
+    })
 }
 
 extern "C" fn render_picture(
@@ -389,7 +483,9 @@ extern "C" fn render_picture(
     num: c_int,
 ) -> VAStatus {
     guard("vaRenderPicture", || {
-        driver(ctx)?.lock().render_picture(context, slice(buffers, num.max(0) as usize))
+        driver(ctx)?
+            .lock()
+            .render_picture(context, slice(buffers, num.max(0) as usize))
     })
 }
 
@@ -398,7 +494,9 @@ extern "C" fn end_picture(ctx: va::VADriverContextP, context: va::VAContextID) -
 }
 
 extern "C" fn sync_surface(ctx: va::VADriverContextP, surface: va::VASurfaceID) -> VAStatus {
-    guard("vaSyncSurface", || driver(ctx)?.lock().sync_surface(surface))
+    guard("vaSyncSurface", || {
+        driver(ctx)?.lock().sync_surface(surface)
+    })
 }
 
 extern "C" fn query_surface_status(
@@ -408,7 +506,14 @@ extern "C" fn query_surface_status(
 ) -> VAStatus {
     guard("vaQuerySurfaceStatus", || {
         let busy = driver(ctx)?.lock().surface_busy(surface)?;
-        out(st, if busy { va::VASurfaceRendering } else { va::VASurfaceReady })
+        out(
+            st,
+            if busy {
+                va::VASurfaceRendering
+            } else {
+                va::VASurfaceReady
+            },
+        )
     })
 }
 
@@ -440,7 +545,11 @@ extern "C" fn put_surface(
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
-extern "C" fn query_image_formats(ctx: va::VADriverContextP, list: *mut va::VAImageFormat, num: *mut c_int) -> VAStatus {
+extern "C" fn query_image_formats(
+    ctx: va::VADriverContextP,
+    list: *mut va::VAImageFormat,
+    num: *mut c_int,
+) -> VAStatus {
     guard("vaQueryImageFormats", || {
         driver(ctx)?;
         if let Some(f) = slice_mut(list, 1).first_mut() {
@@ -458,13 +567,22 @@ extern "C" fn create_image(
     image: *mut va::VAImage,
 ) -> VAStatus {
     guard("vaCreateImage", || {
-        let f = slice(format, 1).first().copied().ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
-        let img = driver(ctx)?.lock().create_image(&f, width as u32, height as u32)?;
+        let f = slice(format, 1)
+            .first()
+            .copied()
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
+        let img = driver(ctx)?
+            .lock()
+            .create_image(&f, width as u32, height as u32)?;
         out(image, img)
     })
 }
 
-extern "C" fn derive_image(ctx: va::VADriverContextP, surface: va::VASurfaceID, image: *mut va::VAImage) -> VAStatus {
+extern "C" fn derive_image(
+    ctx: va::VADriverContextP,
+    surface: va::VASurfaceID,
+    image: *mut va::VAImage,
+) -> VAStatus {
     guard("vaDeriveImage", || {
         let img = driver(ctx)?.lock().derive_image(surface)?;
         out(image, img)
@@ -472,10 +590,16 @@ extern "C" fn derive_image(ctx: va::VADriverContextP, surface: va::VASurfaceID, 
 }
 
 extern "C" fn destroy_image(ctx: va::VADriverContextP, image: va::VAImageID) -> VAStatus {
-    guard("vaDestroyImage", || driver(ctx)?.lock().destroy_image(image))
+    guard("vaDestroyImage", || {
+        driver(ctx)?.lock().destroy_image(image)
+    })
 }
 
-extern "C" fn set_image_palette(_ctx: va::VADriverContextP, _image: va::VAImageID, _palette: *mut u8) -> VAStatus {
+extern "C" fn set_image_palette(
+    _ctx: va::VADriverContextP,
+    _image: va::VAImageID,
+    _palette: *mut u8,
+) -> VAStatus {
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
@@ -489,7 +613,12 @@ extern "C" fn get_image(
     image: va::VAImageID,
 ) -> VAStatus {
     guard("vaGetImage", || {
-        driver(ctx)?.lock().copy_image(surface, image, (x.max(0) as u32, y.max(0) as u32, width, height), true)
+        driver(ctx)?.lock().copy_image(
+            surface,
+            image,
+            (x.max(0) as u32, y.max(0) as u32, width, height),
+            true,
+        )
     })
 }
 
@@ -511,7 +640,12 @@ extern "C" fn put_image(
         if src_x != dst_x || src_y != dst_y || src_w != dst_w || src_h != dst_h {
             return Err(VaError::VA_STATUS_ERROR_UNIMPLEMENTED);
         }
-        driver(ctx)?.lock().copy_image(surface, image, (dst_x.max(0) as u32, dst_y.max(0) as u32, dst_w, dst_h), false)
+        driver(ctx)?.lock().copy_image(
+            surface,
+            image,
+            (dst_x.max(0) as u32, dst_y.max(0) as u32, dst_w, dst_h),
+            false,
+        )
     })
 }
 
@@ -524,7 +658,11 @@ extern "C" fn query_subpicture_formats(
     guard("vaQuerySubpictureFormats", || out(num, 0))
 }
 
-extern "C" fn create_subpicture(_ctx: va::VADriverContextP, _image: va::VAImageID, _sub: *mut va::VASubpictureID) -> VAStatus {
+extern "C" fn create_subpicture(
+    _ctx: va::VADriverContextP,
+    _image: va::VAImageID,
+    _sub: *mut va::VASubpictureID,
+) -> VAStatus {
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
@@ -532,7 +670,11 @@ extern "C" fn destroy_subpicture(_ctx: va::VADriverContextP, _sub: va::VASubpict
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
-extern "C" fn set_subpicture_image(_ctx: va::VADriverContextP, _sub: va::VASubpictureID, _image: va::VAImageID) -> VAStatus {
+extern "C" fn set_subpicture_image(
+    _ctx: va::VADriverContextP,
+    _sub: va::VASubpictureID,
+    _image: va::VAImageID,
+) -> VAStatus {
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
@@ -546,7 +688,11 @@ extern "C" fn set_subpicture_chromakey(
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
-extern "C" fn set_subpicture_global_alpha(_ctx: va::VADriverContextP, _sub: va::VASubpictureID, _alpha: f32) -> VAStatus {
+extern "C" fn set_subpicture_global_alpha(
+    _ctx: va::VADriverContextP,
+    _sub: va::VASubpictureID,
+    _alpha: f32,
+) -> VAStatus {
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
@@ -585,11 +731,19 @@ extern "C" fn query_display_attributes(
     guard("vaQueryDisplayAttributes", || out(num, 0))
 }
 
-extern "C" fn get_display_attributes(_ctx: va::VADriverContextP, _list: *mut va::VADisplayAttribute, _num: c_int) -> VAStatus {
+extern "C" fn get_display_attributes(
+    _ctx: va::VADriverContextP,
+    _list: *mut va::VADisplayAttribute,
+    _num: c_int,
+) -> VAStatus {
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
-extern "C" fn set_display_attributes(_ctx: va::VADriverContextP, _list: *mut va::VADisplayAttribute, _num: c_int) -> VAStatus {
+extern "C" fn set_display_attributes(
+    _ctx: va::VADriverContextP,
+    _list: *mut va::VADisplayAttribute,
+    _num: c_int,
+) -> VAStatus {
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 

@@ -34,7 +34,10 @@ mod imp {
 
     fn plan() -> &'static Plan {
         PLAN.get_or_init(|| {
-            let mut p = Plan { every: [0; OPS], burst: [1; OPS] };
+            let mut p = Plan {
+                every: [0; OPS],
+                burst: [1; OPS],
+            };
             let spec = std::env::var("V4L2_REQUEST_FAULTS").unwrap_or_default();
             for item in spec.split(',').filter(|s| !s.is_empty()) {
                 let mut f = item.split(':');

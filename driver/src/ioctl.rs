@@ -83,7 +83,11 @@ pub fn reqbufs(fd: &impl AsRawFd, type_: u32, count: u32) -> Result<(u32, u32)> 
 }
 
 /// CREATE_BUFS of `count` MMAP buffers in the queue's current format; returns the first index.
-pub fn create_bufs(fd: &impl AsRawFd, format: &v4l2::v4l2_format, count: u32) -> Result<(u32, u32)> {
+pub fn create_bufs(
+    fd: &impl AsRawFd,
+    format: &v4l2::v4l2_format,
+    count: u32,
+) -> Result<(u32, u32)> {
     let mut c: v4l2::v4l2_create_buffers = zeroed();
     c.count = count;
     c.memory = v4l2::v4l2_memory_V4L2_MEMORY_MMAP;
@@ -102,7 +106,10 @@ pub struct Buffer {
 
 impl Buffer {
     pub fn new(type_: u32, index: u32, mplane: bool) -> Self {
-        let mut b = Buffer { buf: zeroed(), planes: zeroed() };
+        let mut b = Buffer {
+            buf: zeroed(),
+            planes: zeroed(),
+        };
         b.buf.type_ = type_;
         b.buf.index = index;
         b.buf.memory = v4l2::v4l2_memory_V4L2_MEMORY_MMAP;
@@ -128,7 +135,10 @@ impl Buffer {
     pub fn plane_mapping(&self, p: usize) -> (u32, u32) {
         if self.mplane() {
             // SAFETY: `mem_offset` is the member QUERYBUF fills for MMAP buffers.
-            (unsafe { self.planes[p].m.mem_offset }, self.planes[p].length)
+            (
+                unsafe { self.planes[p].m.mem_offset },
+                self.planes[p].length,
+            )
         } else {
             // SAFETY: `offset` is the member QUERYBUF fills for MMAP buffers.
             (unsafe { self.buf.m.offset }, self.buf.length)
@@ -335,7 +345,10 @@ impl Mapping {
         if ptr == libc::MAP_FAILED {
             return Err(Errno::last());
         }
-        Ok(Mapping { ptr: ptr as *mut u8, len: len as usize })
+        Ok(Mapping {
+            ptr: ptr as *mut u8,
+            len: len as usize,
+        })
     }
 
     pub fn as_slice(&self) -> &[u8] {
@@ -354,6 +367,10 @@ impl Mapping {
 
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 

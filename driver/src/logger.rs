@@ -14,7 +14,12 @@ impl log::Log for StderrLogger {
 
     fn log(&self, r: &log::Record) {
         if self.enabled(r.metadata()) {
-            let _ = writeln!(std::io::stderr().lock(), "v4l2_request: {}: {}", r.level(), r.args());
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "v4l2_request: {}: {}",
+                r.level(),
+                r.args()
+            );
         }
     }
 

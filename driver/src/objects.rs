@@ -11,7 +11,11 @@ pub struct Objects<T> {
 
 impl<T> Objects<T> {
     pub fn new(base: u32) -> Self {
-        Objects { map: HashMap::new(), next: 0, base }
+        Objects {
+            map: HashMap::new(),
+            next: 0,
+            base,
+        }
     }
 
     pub fn insert(&mut self, v: T) -> u32 {
@@ -52,6 +56,10 @@ impl<T> Objects<T> {
 
     pub fn len(&self) -> usize {
         self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
     }
 }
 

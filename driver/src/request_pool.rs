@@ -94,31 +94,41 @@ impl RequestPool {
     /// Binds OUTPUT buffers `0..maps.len()` to request fds, reusing `requests` (kept across
     /// reconfigurations) and allocating the missing ones.
     pub fn new(media: &File, maps: Vec<Mapping>, mut requests: Vec<Option<Request>>) -> Self {
-        let slots = maps
-            .into_iter()
-            .enumerate()
-            .map(|(i, map)| {
-                let request = requests.get_mut(i).and_then(Option::take).or_else(|| match ioctl::request_alloc(media) {
-                    Ok(r) => Some(r),
-                    Err(e) => {
-                        log::error!("MEDIA_IOC_REQUEST_ALLOC for slot {i}: {e}");
-                        None
+        let slots =
+            maps.into_iter()
+                .enumerate()
+                .map(|(i, map)| {
+                    let request = requests.get_mut(i).and_then(Option::take).or_else(|| {
+                        match ioctl::request_alloc(media) {
+                            Ok(r) => Some(r),
+                            Err(e) => {
+                                log::error!("MEDIA_IOC_REQUEST_ALLOC for slot {i}: {e}");
+                                None
+                            }
+                        }
+                    });
+                    Slot {
+                        state: if request.is_some() {
+                            SlotState::Free
+                        } else {
+                            SlotState::Dead
+                        },
+                        request,
+                        buffer: i as u32,
+                        map,
+                        used: 0,
+                        out_queued: false,
+                        in_flight: false,
+                        capture: 0,
+                        seq: 0,
                     }
-                });
-                Slot {
-                    state: if request.is_some() { SlotState::Free } else { SlotState::Dead },
-                    request,
-                    buffer: i as u32,
-                    map,
-                    used: 0,
-                    out_queued: false,
-                    in_flight: false,
-                    capture: 0,
-                    seq: 0,
-                }
-            })
-            .collect();
-        RequestPool { slots, next_seq: 0, stats: PoolStats::default() }
+                })
+                .collect();
+        RequestPool {
+            slots,
+            next_seq: 0,
+            stats: PoolStats::default(),
+        }
     }
 
     /// Gives the request fds back (for a reconfiguration that keeps them).
@@ -127,16 +137,25 @@ impl RequestPool {
     }
 
     pub fn dead_count(&self) -> usize {
-        self.slots.iter().filter(|s| s.state == SlotState::Dead).count()
+        self.slots
+            .iter()
+            .filter(|s| s.state == SlotState::Dead)
+            .count()
     }
 
     pub fn busy_count(&self) -> usize {
-        self.slots.iter().filter(|s| s.state == SlotState::Busy).count()
+        self.slots
+            .iter()
+            .filter(|s| s.state == SlotState::Busy)
+            .count()
     }
 
     /// A free slot whose OUTPUT buffer is back, now Busy; None when all are taken.
     pub fn acquire(&mut self) -> Option<usize> {
-        let i = self.slots.iter().position(|s| s.state == SlotState::Free && !s.out_queued)?;
+        let i = self
+            .slots
+            .iter()
+            .position(|s| s.state == SlotState::Free && !s.out_queued)?;
         let s = &mut self.slots[i];
         s.state = SlotState::Busy;
         s.used = 0;
@@ -157,7 +176,9 @@ impl RequestPool {
 
     /// Tries to give one dead slot a request fd again (when the pool runs dry).
     pub fn revive_one(&mut self, media: &File) -> bool {
-        let Some(i) = self.slots.iter().position(|s| s.state == SlotState::Dead) else { return false };
+        let Some(i) = self.slots.iter().position(|s| s.state == SlotState::Dead) else {
+            return false;
+        };
         match ioctl::request_alloc(media) {
             Ok(r) => {
                 let s = &mut self.slots[i];
@@ -213,7 +234,10 @@ impl RequestPool {
         s.request = None;
         match ioctl::request_alloc(media) {
             Ok(r) => {
-                log::warn!("slot {i}: request fd {old_fd} closed, re-allocated as {}", r.as_raw_fd());
+                log::warn!(
+                    "slot {i}: request fd {old_fd} closed, re-allocated as {}",
+                    r.as_raw_fd()
+                );
                 s.request = Some(r);
                 s.state = SlotState::Free;
                 self.stats.force_realloc += 1;

@@ -44,7 +44,11 @@ pub struct Session {
 }
 
 fn slots_wanted() -> usize {
-    std::env::var("V4L2_REQUEST_SLOTS").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0 && n <= 32).unwrap_or(DEFAULT_SLOTS)
+    std::env::var("V4L2_REQUEST_SLOTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0 && n <= 32)
+        .unwrap_or(DEFAULT_SLOTS)
 }
 
 fn e(what: &str) -> impl Fn(Errno) -> Errno + '_ {
@@ -64,7 +68,8 @@ impl Session {
             log::error!("open {}: {err}", node.media_path.display());
             Errno::from_raw(err.raw_os_error().unwrap_or(libc::EIO))
         })?;
-        let (output, capture, frame_based, annex_b) = Self::configure(&video, &media, node, config, Vec::new())?;
+        let (output, capture, frame_based, annex_b) =
+            Self::configure(&video, &media, node, config, Vec::new())?;
         Ok(Session {
             node: node.clone(),
             video,
@@ -115,7 +120,9 @@ impl Session {
         let mut annex_b = false;
         if c.coded_format == discovery::PIX_FMT_H264_SLICE {
             let want = std::env::var("V4L2_REQUEST_H264_MODE").ok();
-            if let Some((min, max, _)) = ioctl::queryctrl(video, v4l2::V4L2_CID_STATELESS_H264_DECODE_MODE) {
+            if let Some((min, max, _)) =
+                ioctl::queryctrl(video, v4l2::V4L2_CID_STATELESS_H264_DECODE_MODE)
+            {
                 let frame = v4l2::v4l2_stateless_h264_decode_mode_V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED as i32;
                 let slice = v4l2::v4l2_stateless_h264_decode_mode_V4L2_STATELESS_H264_DECODE_MODE_SLICE_BASED as i32;
                 let can_frame = min <= frame && frame <= max;
@@ -126,10 +133,15 @@ impl Session {
                     _ => can_frame,
                 };
             }
-            if let Some((min, max, _)) = ioctl::queryctrl(video, v4l2::V4L2_CID_STATELESS_H264_START_CODE) {
-                let ab = v4l2::v4l2_stateless_h264_start_code_V4L2_STATELESS_H264_START_CODE_ANNEX_B as i32;
+            if let Some((min, max, _)) =
+                ioctl::queryctrl(video, v4l2::V4L2_CID_STATELESS_H264_START_CODE)
+            {
+                let ab = v4l2::v4l2_stateless_h264_start_code_V4L2_STATELESS_H264_START_CODE_ANNEX_B
+                    as i32;
                 annex_b = min <= ab && ab <= max;
-                if std::env::var("V4L2_REQUEST_H264_START_CODE").as_deref() == Ok("none") && min == 0 {
+                if std::env::var("V4L2_REQUEST_H264_START_CODE").as_deref() == Ok("none")
+                    && min == 0
+                {
                     annex_b = false;
                 }
             }
@@ -170,12 +182,16 @@ impl Session {
             unsafe { cf.fmt.pix.pixelformat }
         };
         if got != discovery::PIX_FMT_NV12 {
-            log::error!("decoder offers {} on CAPTURE, not NV12", discovery::fourcc_str(got));
+            log::error!(
+                "decoder offers {} on CAPTURE, not NV12",
+                discovery::fourcc_str(got)
+            );
             return Err(Errno::EINVAL);
         }
 
         // OUTPUT buffers, one per slot, mapped once.
-        let (n, _) = ioctl::reqbufs(video, out_t, slots_wanted() as u32).map_err(e("REQBUFS(OUTPUT)"))?;
+        let (n, _) =
+            ioctl::reqbufs(video, out_t, slots_wanted() as u32).map_err(e("REQBUFS(OUTPUT)"))?;
         let mut maps = Vec::with_capacity(n as usize);
         for i in 0..n {
             let mut b = ioctl::Buffer::new(out_t, i, node.mplane);
@@ -213,18 +229,28 @@ impl Session {
         );
         self.sync_all();
         let out_t = self.node.output_type();
-        self.capture.drain(&self.video).map_err(e("CAPTURE drain"))?;
+        self.capture
+            .drain(&self.video)
+            .map_err(e("CAPTURE drain"))?;
         self.capture_streaming = false;
         ioctl::streamoff(&self.video, out_t).map_err(e("STREAMOFF(OUTPUT)"))?;
         self.output_streaming = false;
-        let pool = std::mem::replace(&mut self.output, RequestPool::new(&self.media, Vec::new(), Vec::new()));
+        let pool = std::mem::replace(
+            &mut self.output,
+            RequestPool::new(&self.media, Vec::new(), Vec::new()),
+        );
         let mut requests = pool.into_requests(); // drops the OUTPUT mappings
         for r in requests.iter().flatten() {
             let _ = ioctl::request_reinit(r);
         }
         ioctl::reqbufs(&self.video, out_t, 0).map_err(e("REQBUFS(OUTPUT, 0)"))?;
-        let (output, capture, fb, ab) =
-            Self::configure(&self.video, &self.media, &self.node, config, std::mem::take(&mut requests))?;
+        let (output, capture, fb, ab) = Self::configure(
+            &self.video,
+            &self.media,
+            &self.node,
+            config,
+            std::mem::take(&mut requests),
+        )?;
         self.output = output;
         self.capture = capture;
         self.frame_based = fb;
@@ -334,7 +360,8 @@ impl Session {
             self.output_streaming = true;
         }
         if !self.capture_streaming {
-            ioctl::streamon(&self.video, self.node.capture_type()).map_err(e("STREAMON(CAPTURE)"))?;
+            ioctl::streamon(&self.video, self.node.capture_type())
+                .map_err(e("STREAMON(CAPTURE)"))?;
             self.capture_streaming = true;
         }
         Ok(())
@@ -393,7 +420,11 @@ impl Session {
             self.output.release(i, &self.media);
             return;
         }
-        let ok = match s.request.as_ref().map(|r| ioctl::poll_request(r, POLL_TIMEOUT_MS)) {
+        let ok = match s
+            .request
+            .as_ref()
+            .map(|r| ioctl::poll_request(r, POLL_TIMEOUT_MS))
+        {
             Some(Ok(true)) => true,
             Some(Ok(false)) => {
                 log::warn!("slot {i}: request {} timed out", s.request_fd());

@@ -17,7 +17,10 @@ use testbed::{run_sh, RunOptions};
 use traces::controls::visl_ftrace::{parse_text, split_runs, VislEvent};
 
 fn opts() -> RunOptions {
-    RunOptions { timeout: Duration::from_secs(600), ..Default::default() }
+    RunOptions {
+        timeout: Duration::from_secs(600),
+        ..Default::default()
+    }
 }
 
 /// `<target>/<profile>/test-dri` holding `v4l2_request_drv_video.so`, copied from the cdylib
@@ -35,27 +38,72 @@ fn install_driver() -> PathBuf {
     let tmp = dri.join(format!(".drv.{}", std::process::id()));
     std::fs::copy(deps.join("libv4l2_request.so"), &tmp).unwrap();
     std::fs::rename(&tmp, dri.join("v4l2_request_drv_video.so")).unwrap();
-    assert!(!dri.starts_with("/tmp"), "the guest cannot see the host's /tmp: set CARGO_TARGET_DIR elsewhere");
+    assert!(
+        !dri.starts_with("/tmp"),
+        "the guest cannot see the host's /tmp: set CARGO_TARGET_DIR elsewhere"
+    );
     dri
 }
 
 fn va_env() -> String {
-    format!("LIBVA_DRIVERS_PATH={} LIBVA_DRIVER_NAME=v4l2_request", driver_dir().display())
+    format!(
+        "LIBVA_DRIVERS_PATH={} LIBVA_DRIVER_NAME=v4l2_request",
+        driver_dir().display()
+    )
 }
 
 fn clip(frames: u32, w: u32, h: u32, args: &[&str]) -> Clip {
-    Clip { codec: Codec::H264, width: w, height: h, frames, encoder_args: args.iter().map(|s| s.to_string()).collect() }
+    Clip {
+        codec: Codec::H264,
+        width: w,
+        height: h,
+        frames,
+        encoder_args: args.iter().map(|s| s.to_string()).collect(),
+    }
 }
 
 /// The clips: CAVLC and CABAC, B-frames, 8x8 transform, a scaling matrix, two slices, two sizes.
 fn clips() -> Vec<(&'static str, Clip)> {
     vec![
-        ("baseline-cavlc", clip(30, 320, 240, &["-profile:v", "baseline"])),
-        ("main-cabac-b", clip(30, 320, 240, &["-profile:v", "main", "-bf", "2"])),
-        ("high-8x8-b", clip(30, 320, 240, &["-profile:v", "high", "-bf", "2"])),
-        ("high-cqm", clip(30, 320, 240, &["-profile:v", "high", "-bf", "2", "-x264-params", "cqm=jvt"])),
-        ("high-2-slices", clip(30, 320, 240, &["-profile:v", "high", "-bf", "2", "-x264-params", "slices=2"])),
-        ("high-176x144-refs4", clip(30, 176, 144, &["-profile:v", "high", "-bf", "3", "-refs", "4"])),
+        (
+            "baseline-cavlc",
+            clip(30, 320, 240, &["-profile:v", "baseline"]),
+        ),
+        (
+            "main-cabac-b",
+            clip(30, 320, 240, &["-profile:v", "main", "-bf", "2"]),
+        ),
+        (
+            "high-8x8-b",
+            clip(30, 320, 240, &["-profile:v", "high", "-bf", "2"]),
+        ),
+        (
+            "high-cqm",
+            clip(
+                30,
+                320,
+                240,
+                &["-profile:v", "high", "-bf", "2", "-x264-params", "cqm=jvt"],
+            ),
+        ),
+        (
+            "high-2-slices",
+            clip(
+                30,
+                320,
+                240,
+                &["-profile:v", "high", "-bf", "2", "-x264-params", "slices=2"],
+            ),
+        ),
+        (
+            "high-176x144-refs4",
+            clip(
+                30,
+                176,
+                144,
+                &["-profile:v", "high", "-bf", "3", "-refs", "4"],
+            ),
+        ),
     ]
 }
 
@@ -68,11 +116,21 @@ fn ffmpeg_cmd(env: &str, input: &str, out: &str) -> String {
 
 #[test]
 fn vainfo_lists_h264_profiles() {
-    let script = format!("{} vainfo --display drm --device /dev/dri/renderD128", va_env());
+    let script = format!(
+        "{} vainfo --display drm --device /dev/dri/renderD128",
+        va_env()
+    );
     let out = run_sh(&script, &opts()).unwrap().check().unwrap();
     let text = out.stdout_str();
-    for p in ["VAProfileH264ConstrainedBaseline", "VAProfileH264Main", "VAProfileH264High"] {
-        let line = text.lines().find(|l| l.contains(p)).unwrap_or_else(|| panic!("{p} missing:\n{text}"));
+    for p in [
+        "VAProfileH264ConstrainedBaseline",
+        "VAProfileH264Main",
+        "VAProfileH264High",
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.contains(p))
+            .unwrap_or_else(|| panic!("{p} missing:\n{text}"));
         assert!(line.contains("VAEntrypointVLD"), "{line}");
     }
 }
@@ -85,7 +143,11 @@ fn ffmpeg_and_gstreamer_decode_every_clip_in_both_modes() {
     for (name, c) in &clips {
         let path = c.generate().unwrap();
         for mode in ["frame", "slice"] {
-            let cmd = ffmpeg_cmd(&format!("{env} V4L2_REQUEST_H264_MODE={mode}"), &path.display().to_string(), "/tmp/out.yuv");
+            let cmd = ffmpeg_cmd(
+                &format!("{env} V4L2_REQUEST_H264_MODE={mode}"),
+                &path.display().to_string(),
+                "/tmp/out.yuv",
+            );
             script += &format!("rm -f /tmp/out.yuv; {cmd}; echo \"ffmpeg {name} {mode} rc=$? size=$(stat -c %s /tmp/out.yuv)\"\n");
         }
         script += &format!(
@@ -105,7 +167,11 @@ fn ffmpeg_and_gstreamer_decode_every_clip_in_both_modes() {
             }
         }
     }
-    assert!(failures.is_empty(), "expected lines missing: {failures:#?}\nstdout:\n{text}\nstderr:\n{}", out.stderr_str());
+    assert!(
+        failures.is_empty(),
+        "expected lines missing: {failures:#?}\nstdout:\n{text}\nstderr:\n{}",
+        out.stderr_str()
+    );
 }
 
 /// Fields that legitimately differ between this driver (fed by VA-API) and GStreamer (which
@@ -149,14 +215,18 @@ fn runs(text: &str) -> Vec<BTreeMap<String, String>> {
             joined.push('\n');
         }
     }
-    split_runs(parse_text(&joined)).iter().map(|r| fields(r)).collect()
+    split_runs(parse_text(&joined))
+        .iter()
+        .map(|r| fields(r))
+        .collect()
 }
 
 #[test]
 fn controls_equal_gstreamer_v4l2slh264dec_field_by_field() {
     let env = va_env();
     let clips = clips();
-    let mut script = String::from("T=/sys/kernel/tracing\necho 1 > $T/events/visl_h264_controls/enable\n");
+    let mut script =
+        String::from("T=/sys/kernel/tracing\necho 1 > $T/events/visl_h264_controls/enable\n");
     for (name, c) in &clips {
         let path = c.generate().unwrap().display().to_string();
         script += &format!(
@@ -179,24 +249,45 @@ fn controls_equal_gstreamer_v4l2slh264dec_field_by_field() {
         let gst = runs(sections[format!("{name} gst").as_str()]);
         let va = runs(sections[format!("{name} va").as_str()]);
         let slices = if name.contains("2-slices") { 2 } else { 1 };
-        assert_eq!(gst.len(), c.frames as usize * slices, "{name}: GStreamer's requests");
+        assert_eq!(
+            gst.len(),
+            c.frames as usize * slices,
+            "{name}: GStreamer's requests"
+        );
         assert_eq!(va.len(), gst.len(), "{name}: the driver's requests");
         for (i, (g, v)) in gst.iter().zip(&va).enumerate() {
-            for k in g.keys().chain(v.keys()).collect::<std::collections::BTreeSet<_>>() {
+            for k in g
+                .keys()
+                .chain(v.keys())
+                .collect::<std::collections::BTreeSet<_>>()
+            {
                 if g.get(k) != v.get(k) && !EXPLAINED.iter().any(|(f, _)| f == k) {
-                    report.push(format!("{name} request {i}: {k}: gst {:?} driver {:?}", g.get(k), v.get(k)));
+                    report.push(format!(
+                        "{name} request {i}: {k}: gst {:?} driver {:?}",
+                        g.get(k),
+                        v.get(k)
+                    ));
                 }
             }
         }
     }
-    assert!(report.is_empty(), "{} unexplained differences:\n{}", report.len(), report[..report.len().min(40)].join("\n"));
+    assert!(
+        report.is_empty(),
+        "{} unexplained differences:\n{}",
+        report.len(),
+        report[..report.len().min(40)].join("\n")
+    );
 }
 
 #[test]
 fn size_change_mid_stream_decodes_every_frame() {
     // 10 frames at 320x240 then 10 at 176x144 (and back), one elementary stream.
-    let a = clip(10, 320, 240, &["-profile:v", "high", "-bf", "2"]).generate().unwrap();
-    let b = clip(10, 176, 144, &["-profile:v", "high", "-bf", "2"]).generate().unwrap();
+    let a = clip(10, 320, 240, &["-profile:v", "high", "-bf", "2"])
+        .generate()
+        .unwrap();
+    let b = clip(10, 176, 144, &["-profile:v", "high", "-bf", "2"])
+        .generate()
+        .unwrap();
     let dir = a.parent().unwrap();
     let joined = dir.join("sizechange-320x240-176x144-320x240.h264");
     let mut bytes = std::fs::read(&a).unwrap();
@@ -216,20 +307,35 @@ fn size_change_mid_stream_decodes_every_frame() {
     // FFmpeg still reads frames of the old size after creating the new context: the driver
     // opens a second session rather than draining buffers that hold them.
     assert!(stderr.matches("session 176x144").count() == 1, "{stderr}");
-    assert!(!stderr.contains("EBUSY") && !stderr.contains("busy"), "{stderr}");
+    assert!(
+        !stderr.contains("EBUSY") && !stderr.contains("busy"),
+        "{stderr}"
+    );
 }
 
 /// The example VA client (`examples/vaclient.rs`), built by `cargo test` next to the tests.
 fn vaclient() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    let p = exe.parent().unwrap().parent().unwrap().join("examples/vaclient");
+    let p = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/vaclient");
     assert!(p.exists(), "{} not built", p.display());
     p
 }
 
 /// An I/P clip (one reference, no B-frames), which `vaclient` can drive.
 fn ip_clip(frames: u32, w: u32, h: u32) -> PathBuf {
-    clip(frames, w, h, &["-profile:v", "high", "-bf", "0", "-refs", "1"]).generate().unwrap()
+    clip(
+        frames,
+        w,
+        h,
+        &["-profile:v", "high", "-bf", "0", "-refs", "1"],
+    )
+    .generate()
+    .unwrap()
 }
 
 #[test]
@@ -247,12 +353,27 @@ fn probe_pattern_then_1080p_decode_has_no_ebusy() {
     let (stdout, stderr) = (out.stdout_str(), out.stderr_str());
     assert_eq!(out.exit_code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("probe done"), "{stdout}");
-    assert!(stdout.contains("frames ok=10 failed=0"), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("frames ok=10 failed=0"),
+        "{stdout}\n{stderr}"
+    );
     // The idle 128x128 session was reconfigured: CAPTURE drained, REQBUFS(0) accepted.
-    assert!(stderr.contains("session reconfigure 128x128 -> 1920x1088"), "{stderr}");
-    assert!(!stderr.contains("EBUSY") && !stderr.contains("busy"), "{stderr}");
-    assert!(!stderr.contains("WARN") && !stderr.contains("ERROR"), "{stderr}");
-    let fds: Vec<&str> = stdout.lines().filter(|l| l.starts_with("fds start")).collect();
+    assert!(
+        stderr.contains("session reconfigure 128x128 -> 1920x1088"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("EBUSY") && !stderr.contains("busy"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("WARN") && !stderr.contains("ERROR"),
+        "{stderr}"
+    );
+    let fds: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("fds start"))
+        .collect();
     assert_eq!(fds.len(), 1);
     let v: Vec<&str> = fds[0].split_whitespace().collect();
     assert_eq!(v[2], v[4], "fds leaked: {}", fds[0]);
@@ -272,11 +393,26 @@ fn fault_injection_1000_failures_no_starvation_no_leaks() {
         vaclient().display(),
         c.display()
     );
-    let out = run_sh(&script, &RunOptions { timeout: Duration::from_secs(1200), ..opts() }).unwrap();
+    let out = run_sh(
+        &script,
+        &RunOptions {
+            timeout: Duration::from_secs(1200),
+            ..opts()
+        },
+    )
+    .unwrap();
     let (stdout, stderr) = (out.stdout_str(), out.stderr_str());
-    assert_eq!(out.exit_code(), Some(0), "{stdout}\n{}", &stderr[stderr.len().saturating_sub(3000)..]);
+    assert_eq!(
+        out.exit_code(),
+        Some(0),
+        "{stdout}\n{}",
+        &stderr[stderr.len().saturating_sub(3000)..]
+    );
     let frames = 50 * loops;
-    assert!(stdout.contains(&format!("frames ok={frames} failed=0")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("frames ok={frames} failed=0")),
+        "{stdout}"
+    );
     // Steady state: the fd count after each loop does not grow; all fds are back at the end.
     let per_loop: Vec<usize> = stdout
         .lines()
@@ -284,18 +420,41 @@ fn fault_injection_1000_failures_no_starvation_no_leaks() {
         .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
         .collect();
     assert_eq!(per_loop.len(), loops);
-    assert!(per_loop.windows(2).all(|w| w[1] <= w[0]), "fds grew: {per_loop:?}");
-    let end: Vec<&str> = stdout.lines().find(|l| l.starts_with("fds start")).unwrap().split_whitespace().collect();
+    assert!(
+        per_loop.windows(2).all(|w| w[1] <= w[0]),
+        "fds grew: {per_loop:?}"
+    );
+    let end: Vec<&str> = stdout
+        .lines()
+        .find(|l| l.starts_with("fds start"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
     assert_eq!(end[2], end[4], "fds leaked: {end:?}");
     // The pool's own account.
-    let closed = stderr.lines().find(|l| l.contains("session closed")).expect("session stats line");
+    let closed = stderr
+        .lines()
+        .find(|l| l.contains("session closed"))
+        .expect("session stats line");
     let num = |key: &str| -> u64 {
-        let i = closed.find(key).unwrap_or_else(|| panic!("{key} in {closed}")) + key.len();
-        closed[i..].trim_start().split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+        let i = closed
+            .find(key)
+            .unwrap_or_else(|| panic!("{key} in {closed}"))
+            + key.len();
+        closed[i..]
+            .trim_start()
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
     };
     let injected = num("faults injected: reinit") + num(" dqbuf ") + num(" alloc ");
     eprintln!("{closed}");
-    assert!(injected >= 1000, "only {injected} faults injected: {closed}");
+    assert!(
+        injected >= 1000,
+        "only {injected} faults injected: {closed}"
+    );
     assert!(num("force-released") > 0, "{closed}");
     assert!(closed.contains("dead slots now"), "{closed}");
 }

@@ -18,7 +18,13 @@ pub struct BitReader<'a> {
 
 impl<'a> BitReader<'a> {
     pub fn new(data: &'a [u8]) -> Self {
-        BitReader { data, byte: 0, left: 0, cur: 0, zeros: 0 }
+        BitReader {
+            data,
+            byte: 0,
+            left: 0,
+            cur: 0,
+            zeros: 0,
+        }
     }
 
     /// Position in bits from the start of the data, emulation-prevention bytes included.
@@ -77,7 +83,11 @@ impl<'a> BitReader<'a> {
     /// `se(v)`.
     pub fn se(&mut self) -> Result<i32, EndOfData> {
         let k = self.ue()? as i64;
-        Ok(if k & 1 == 1 { ((k + 1) / 2) as i32 } else { -(k / 2) as i32 })
+        Ok(if k & 1 == 1 {
+            ((k + 1) / 2) as i32
+        } else {
+            -(k / 2) as i32
+        })
     }
 }
 

@@ -10,6 +10,8 @@
 //! - unknown and left 0: sps.level_idc, seq_parameter_set_id, POC type 1 cycle offsets,
 //!   qpprime_y_zero_transform_bypass.
 
+#![allow(clippy::field_reassign_with_default)]
+
 use v4l2r::bindings as v4l2;
 
 use super::slice_header::{ParseParams, SliceHeader, SLICE_B, SLICE_P, SLICE_SP};
@@ -31,12 +33,20 @@ impl PicFields {
     pub fn of(p: &va::VAPictureParameterBufferH264) -> Self {
         // SAFETY: both union members are plain integer bit-fields of the same size: any bit
         // pattern is a valid value of `bits`.
-        unsafe { PicFields { seq: p.seq_fields.bits, pic: p.pic_fields.bits } }
+        unsafe {
+            PicFields {
+                seq: p.seq_fields.bits,
+                pic: p.pic_fields.bits,
+            }
+        }
     }
 }
 
 /// Slice-header parse parameters from VA's picture and slice parameters.
-pub fn parse_params(p: &va::VAPictureParameterBufferH264, s: &va::VASliceParameterBufferH264) -> ParseParams {
+pub fn parse_params(
+    p: &va::VAPictureParameterBufferH264,
+    s: &va::VASliceParameterBufferH264,
+) -> ParseParams {
     let f = PicFields::of(p);
     ParseParams {
         separate_colour_plane: f.seq.residual_colour_transform_flag() != 0,
@@ -61,35 +71,62 @@ pub fn parse_params(p: &va::VAPictureParameterBufferH264, s: &va::VASliceParamet
 pub fn profile_idc(profile: va::VAProfile) -> (u8, u8) {
     match profile {
         // Constrained Baseline = Baseline with constraint_set1 (and, from most encoders, set0).
-        va::VAProfileH264ConstrainedBaseline => {
-            (66, (v4l2::V4L2_H264_SPS_CONSTRAINT_SET0_FLAG | v4l2::V4L2_H264_SPS_CONSTRAINT_SET1_FLAG) as u8)
-        }
+        va::VAProfileH264ConstrainedBaseline => (
+            66,
+            (v4l2::V4L2_H264_SPS_CONSTRAINT_SET0_FLAG | v4l2::V4L2_H264_SPS_CONSTRAINT_SET1_FLAG)
+                as u8,
+        ),
         va::VAProfileH264Main => (77, 0),
         va::VAProfileH264High => (100, 0),
         _ => (100, 0),
     }
 }
 
-pub fn sps(profile: va::VAProfile, p: &va::VAPictureParameterBufferH264) -> v4l2::v4l2_ctrl_h264_sps {
+pub fn sps(
+    profile: va::VAProfile,
+    p: &va::VAPictureParameterBufferH264,
+) -> v4l2::v4l2_ctrl_h264_sps {
     let f = PicFields::of(p);
     let (profile_idc, constraint_set_flags) = profile_idc(profile);
     let frame_mbs_only = f.seq.frame_mbs_only_flag() != 0;
     let field_pic = f.pic.field_pic_flag() != 0;
     // VA gives the height of the picture being decoded: a field's when decoding a field.
     let height_mbs = p.picture_height_in_mbs_minus1 as u32 + 1;
-    let map_units = if frame_mbs_only || field_pic { height_mbs } else { height_mbs / 2 };
+    let map_units = if frame_mbs_only || field_pic {
+        height_mbs
+    } else {
+        height_mbs / 2
+    };
     let mut flags = 0;
     let mut set = |on: u32, flag: u32| {
         if on != 0 {
             flags |= flag
         }
     };
-    set(f.seq.residual_colour_transform_flag(), v4l2::V4L2_H264_SPS_FLAG_SEPARATE_COLOUR_PLANE);
-    set(f.seq.delta_pic_order_always_zero_flag(), v4l2::V4L2_H264_SPS_FLAG_DELTA_PIC_ORDER_ALWAYS_ZERO);
-    set(f.seq.gaps_in_frame_num_value_allowed_flag(), v4l2::V4L2_H264_SPS_FLAG_GAPS_IN_FRAME_NUM_VALUE_ALLOWED);
-    set(f.seq.frame_mbs_only_flag(), v4l2::V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY);
-    set(f.seq.mb_adaptive_frame_field_flag(), v4l2::V4L2_H264_SPS_FLAG_MB_ADAPTIVE_FRAME_FIELD);
-    set(f.seq.direct_8x8_inference_flag(), v4l2::V4L2_H264_SPS_FLAG_DIRECT_8X8_INFERENCE);
+    set(
+        f.seq.residual_colour_transform_flag(),
+        v4l2::V4L2_H264_SPS_FLAG_SEPARATE_COLOUR_PLANE,
+    );
+    set(
+        f.seq.delta_pic_order_always_zero_flag(),
+        v4l2::V4L2_H264_SPS_FLAG_DELTA_PIC_ORDER_ALWAYS_ZERO,
+    );
+    set(
+        f.seq.gaps_in_frame_num_value_allowed_flag(),
+        v4l2::V4L2_H264_SPS_FLAG_GAPS_IN_FRAME_NUM_VALUE_ALLOWED,
+    );
+    set(
+        f.seq.frame_mbs_only_flag(),
+        v4l2::V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY,
+    );
+    set(
+        f.seq.mb_adaptive_frame_field_flag(),
+        v4l2::V4L2_H264_SPS_FLAG_MB_ADAPTIVE_FRAME_FIELD,
+    );
+    set(
+        f.seq.direct_8x8_inference_flag(),
+        v4l2::V4L2_H264_SPS_FLAG_DIRECT_8X8_INFERENCE,
+    );
     v4l2::v4l2_ctrl_h264_sps {
         profile_idc,
         constraint_set_flags,
@@ -126,14 +163,38 @@ pub fn pps(
             flags |= flag
         }
     };
-    set(f.pic.entropy_coding_mode_flag(), v4l2::V4L2_H264_PPS_FLAG_ENTROPY_CODING_MODE);
-    set(f.pic.pic_order_present_flag(), v4l2::V4L2_H264_PPS_FLAG_BOTTOM_FIELD_PIC_ORDER_IN_FRAME_PRESENT);
-    set(f.pic.weighted_pred_flag(), v4l2::V4L2_H264_PPS_FLAG_WEIGHTED_PRED);
-    set(f.pic.deblocking_filter_control_present_flag(), v4l2::V4L2_H264_PPS_FLAG_DEBLOCKING_FILTER_CONTROL_PRESENT);
-    set(f.pic.constrained_intra_pred_flag(), v4l2::V4L2_H264_PPS_FLAG_CONSTRAINED_INTRA_PRED);
-    set(f.pic.redundant_pic_cnt_present_flag(), v4l2::V4L2_H264_PPS_FLAG_REDUNDANT_PIC_CNT_PRESENT);
-    set(f.pic.transform_8x8_mode_flag(), v4l2::V4L2_H264_PPS_FLAG_TRANSFORM_8X8_MODE);
-    set(scaling_matrix_present as u32, v4l2::V4L2_H264_PPS_FLAG_SCALING_MATRIX_PRESENT);
+    set(
+        f.pic.entropy_coding_mode_flag(),
+        v4l2::V4L2_H264_PPS_FLAG_ENTROPY_CODING_MODE,
+    );
+    set(
+        f.pic.pic_order_present_flag(),
+        v4l2::V4L2_H264_PPS_FLAG_BOTTOM_FIELD_PIC_ORDER_IN_FRAME_PRESENT,
+    );
+    set(
+        f.pic.weighted_pred_flag(),
+        v4l2::V4L2_H264_PPS_FLAG_WEIGHTED_PRED,
+    );
+    set(
+        f.pic.deblocking_filter_control_present_flag(),
+        v4l2::V4L2_H264_PPS_FLAG_DEBLOCKING_FILTER_CONTROL_PRESENT,
+    );
+    set(
+        f.pic.constrained_intra_pred_flag(),
+        v4l2::V4L2_H264_PPS_FLAG_CONSTRAINED_INTRA_PRED,
+    );
+    set(
+        f.pic.redundant_pic_cnt_present_flag(),
+        v4l2::V4L2_H264_PPS_FLAG_REDUNDANT_PIC_CNT_PRESENT,
+    );
+    set(
+        f.pic.transform_8x8_mode_flag(),
+        v4l2::V4L2_H264_PPS_FLAG_TRANSFORM_8X8_MODE,
+    );
+    set(
+        scaling_matrix_present as u32,
+        v4l2::V4L2_H264_PPS_FLAG_SCALING_MATRIX_PRESENT,
+    );
     v4l2::v4l2_ctrl_h264_pps {
         pic_parameter_set_id: h.pic_parameter_set_id as u8,
         seq_parameter_set_id: 0,
@@ -151,7 +212,8 @@ pub fn pps(
 
 /// Whether an IQ matrix differs from the flat (all 16) default.
 pub fn is_flat(iq: &va::VAIQMatrixBufferH264) -> bool {
-    iq.ScalingList4x4.iter().flatten().all(|&v| v == 16) && iq.ScalingList8x8.iter().flatten().all(|&v| v == 16)
+    iq.ScalingList4x4.iter().flatten().all(|&v| v == 16)
+        && iq.ScalingList8x8.iter().flatten().all(|&v| v == 16)
 }
 
 /// VA lists are in raster order like V4L2's. VA has the two luma 8x8 lists (intra, inter);
@@ -185,7 +247,8 @@ fn ref_fields(flags: u32) -> u8 {
 fn is_reference(pic: &va::VAPictureH264) -> bool {
     pic.picture_id != va::VA_INVALID_SURFACE
         && pic.flags & VA_PICTURE_H264_INVALID == 0
-        && pic.flags & (VA_PICTURE_H264_SHORT_TERM_REFERENCE | VA_PICTURE_H264_LONG_TERM_REFERENCE) != 0
+        && pic.flags & (VA_PICTURE_H264_SHORT_TERM_REFERENCE | VA_PICTURE_H264_LONG_TERM_REFERENCE)
+            != 0
 }
 
 /// The offset a client adds to every POC (FFmpeg starts counting at 65536), from an IDR
@@ -200,8 +263,13 @@ pub fn poc_base(p: &va::VAPictureParameterBufferH264, h: &SliceHeader) -> Option
         1 => h.delta_pic_order_cnt[0],
         _ => 0,
     };
-    let bottom_only = p.CurrPic.flags & (VA_PICTURE_H264_TOP_FIELD | VA_PICTURE_H264_BOTTOM_FIELD) == VA_PICTURE_H264_BOTTOM_FIELD;
-    let poc = if bottom_only { p.CurrPic.BottomFieldOrderCnt } else { p.CurrPic.TopFieldOrderCnt };
+    let bottom_only = p.CurrPic.flags & (VA_PICTURE_H264_TOP_FIELD | VA_PICTURE_H264_BOTTOM_FIELD)
+        == VA_PICTURE_H264_BOTTOM_FIELD;
+    let poc = if bottom_only {
+        p.CurrPic.BottomFieldOrderCnt
+    } else {
+        p.CurrPic.TopFieldOrderCnt
+    };
     Some(poc - expected)
 }
 
@@ -220,7 +288,10 @@ pub fn decode_params(
     let mut n = 0;
     for r in p.ReferenceFrames.iter().filter(|r| is_reference(r)) {
         let Some(reference_ts) = ts.timestamp_ns(r.picture_id) else {
-            log::debug!("reference surface {:#x} has no decoded frame: left out of the DPB", r.picture_id);
+            log::debug!(
+                "reference surface {:#x} has no decoded frame: left out of the DPB",
+                r.picture_id
+            );
             continue;
         };
         let long_term = r.flags & VA_PICTURE_H264_LONG_TERM_REFERENCE != 0;
@@ -231,7 +302,8 @@ pub fn decode_params(
         } else {
             r.frame_idx as i64
         };
-        let mut flags = v4l2::V4L2_H264_DPB_ENTRY_FLAG_VALID | v4l2::V4L2_H264_DPB_ENTRY_FLAG_ACTIVE;
+        let mut flags =
+            v4l2::V4L2_H264_DPB_ENTRY_FLAG_VALID | v4l2::V4L2_H264_DPB_ENTRY_FLAG_ACTIVE;
         if long_term {
             flags |= v4l2::V4L2_H264_DPB_ENTRY_FLAG_LONG_TERM;
         }
@@ -240,7 +312,11 @@ pub fn decode_params(
         }
         d.dpb[n] = v4l2::v4l2_h264_dpb_entry {
             reference_ts,
-            pic_num: if long_term { r.frame_idx } else { frame_num_wrap as i32 as u32 },
+            pic_num: if long_term {
+                r.frame_idx
+            } else {
+                frame_num_wrap as i32 as u32
+            },
             frame_num: r.frame_idx as u16,
             fields,
             reserved: [0; 5],
@@ -293,7 +369,10 @@ pub fn slice_params(
     // Counted from the start of the NAL unit, its header byte included (as GStreamer does).
     sp.header_bit_size = h.header_bit_size + 8;
     // Unused reference list entries are all-ones (as GStreamer sends them).
-    let unused = v4l2::v4l2_h264_reference { fields: 0xff, index: 0xff };
+    let unused = v4l2::v4l2_h264_reference {
+        fields: 0xff,
+        index: 0xff,
+    };
     sp.ref_pic_list0 = [unused; 32];
     sp.ref_pic_list1 = [unused; 32];
     sp.first_mb_in_slice = s.first_mb_in_slice as u32;
@@ -314,23 +393,40 @@ pub fn slice_params(
     if h.sp_for_switch {
         sp.flags |= v4l2::V4L2_H264_SLICE_FLAG_SP_FOR_SWITCH;
     }
-    let fill = |list: &[va::VAPictureH264; 32], n: usize, out: &mut [v4l2::v4l2_h264_reference; 32]| {
+    let fill = |list: &[va::VAPictureH264; 32],
+                n: usize,
+                out: &mut [v4l2::v4l2_h264_reference; 32]| {
         for (i, r) in list.iter().take(n).enumerate() {
             if r.picture_id == va::VA_INVALID_SURFACE || r.flags & VA_PICTURE_H264_INVALID != 0 {
                 continue;
             }
-            let Some(t) = ts.timestamp_ns(r.picture_id) else { continue };
-            if let Some(idx) = dpb.iter().position(|e| e.flags & v4l2::V4L2_H264_DPB_ENTRY_FLAG_VALID != 0 && e.reference_ts == t) {
-                out[i] = v4l2::v4l2_h264_reference { fields: ref_fields(r.flags), index: idx as u8 };
+            let Some(t) = ts.timestamp_ns(r.picture_id) else {
+                continue;
+            };
+            if let Some(idx) = dpb.iter().position(|e| {
+                e.flags & v4l2::V4L2_H264_DPB_ENTRY_FLAG_VALID != 0 && e.reference_ts == t
+            }) {
+                out[i] = v4l2::v4l2_h264_reference {
+                    fields: ref_fields(r.flags),
+                    index: idx as u8,
+                };
             }
         }
     };
     let t = h.slice_type;
     if t == SLICE_P || t == SLICE_SP || t == SLICE_B {
-        fill(&s.RefPicList0, s.num_ref_idx_l0_active_minus1 as usize + 1, &mut sp.ref_pic_list0);
+        fill(
+            &s.RefPicList0,
+            s.num_ref_idx_l0_active_minus1 as usize + 1,
+            &mut sp.ref_pic_list0,
+        );
     }
     if t == SLICE_B {
-        fill(&s.RefPicList1, s.num_ref_idx_l1_active_minus1 as usize + 1, &mut sp.ref_pic_list1);
+        fill(
+            &s.RefPicList1,
+            s.num_ref_idx_l1_active_minus1 as usize + 1,
+            &mut sp.ref_pic_list1,
+        );
     }
     sp
 }
@@ -438,7 +534,10 @@ mod tests {
         assert_eq!(s.log2_max_frame_num_minus4, 0);
         assert_eq!(s.log2_max_pic_order_cnt_lsb_minus4, 3);
         assert_eq!(s.max_num_ref_frames, 4);
-        assert_eq!((s.pic_width_in_mbs_minus1, s.pic_height_in_map_units_minus1), (19, 14));
+        assert_eq!(
+            (s.pic_width_in_mbs_minus1, s.pic_height_in_map_units_minus1),
+            (19, 14)
+        );
         assert_eq!(
             s.flags,
             v4l2::V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY | v4l2::V4L2_H264_SPS_FLAG_DIRECT_8X8_INFERENCE
@@ -458,18 +557,37 @@ mod tests {
         p.picture_height_in_mbs_minus1 = 33; // 34 MB rows in the frame = 17 map units
         let s = sps(va::VAProfileH264High, &p);
         assert_eq!(s.pic_height_in_map_units_minus1, 16);
-        assert_ne!(s.flags & v4l2::V4L2_H264_SPS_FLAG_MB_ADAPTIVE_FRAME_FIELD, 0);
+        assert_ne!(
+            s.flags & v4l2::V4L2_H264_SPS_FLAG_MB_ADAPTIVE_FRAME_FIELD,
+            0
+        );
         assert_eq!(s.flags & v4l2::V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY, 0);
     }
 
     #[test]
     fn pps_from_picture_parameters_and_slice_header() {
-        let h = SliceHeader { pic_parameter_set_id: 1, ..Default::default() };
+        let h = SliceHeader {
+            pic_parameter_set_id: 1,
+            ..Default::default()
+        };
         let p = pps(&pp(), &h, (2, 1), true);
         assert_eq!(p.pic_parameter_set_id, 1);
-        assert_eq!((p.num_ref_idx_l0_default_active_minus1, p.num_ref_idx_l1_default_active_minus1), (2, 1));
+        assert_eq!(
+            (
+                p.num_ref_idx_l0_default_active_minus1,
+                p.num_ref_idx_l1_default_active_minus1
+            ),
+            (2, 1)
+        );
         assert_eq!(p.weighted_bipred_idc, 2);
-        assert_eq!((p.pic_init_qp_minus26, p.chroma_qp_index_offset, p.second_chroma_qp_index_offset), (-3, -2, 1));
+        assert_eq!(
+            (
+                p.pic_init_qp_minus26,
+                p.chroma_qp_index_offset,
+                p.second_chroma_qp_index_offset
+            ),
+            (-3, -2, 1)
+        );
         let want = v4l2::V4L2_H264_PPS_FLAG_ENTROPY_CODING_MODE
             | v4l2::V4L2_H264_PPS_FLAG_TRANSFORM_8X8_MODE
             | v4l2::V4L2_H264_PPS_FLAG_WEIGHTED_PRED
@@ -486,8 +604,15 @@ mod tests {
         p.ReferenceFrames[1] = pic(11, 1, VA_PICTURE_H264_LONG_TERM_REFERENCE, 2);
         p.ReferenceFrames[2] = pic(12, 1, 0, 4); // not a reference
         p.ReferenceFrames[3] = pic(13, 1, VA_PICTURE_H264_SHORT_TERM_REFERENCE, 4); // never decoded
-        p.ReferenceFrames[4] = pic(14, 1, VA_PICTURE_H264_SHORT_TERM_REFERENCE | VA_PICTURE_H264_TOP_FIELD, 0);
-        let ts = Ts([(10, 1000), (11, 2000), (12, 3000), (14, 4000)].into_iter().collect());
+        p.ReferenceFrames[4] = pic(
+            14,
+            1,
+            VA_PICTURE_H264_SHORT_TERM_REFERENCE | VA_PICTURE_H264_TOP_FIELD,
+            0,
+        );
+        let ts = Ts([(10, 1000), (11, 2000), (12, 3000), (14, 4000)]
+            .into_iter()
+            .collect());
         let h = SliceHeader {
             nal_ref_idc: 2,
             nal_unit_type: 1,
@@ -498,13 +623,23 @@ mod tests {
             ..Default::default()
         };
         let d = decode_params(&p, &h, &ts, 0);
-        let valid: Vec<_> = d.dpb.iter().filter(|e| e.flags & v4l2::V4L2_H264_DPB_ENTRY_FLAG_VALID != 0).collect();
+        let valid: Vec<_> = d
+            .dpb
+            .iter()
+            .filter(|e| e.flags & v4l2::V4L2_H264_DPB_ENTRY_FLAG_VALID != 0)
+            .collect();
         assert_eq!(valid.len(), 3);
         // Short-term, frame_num 3 > current 2: wraps (MaxFrameNum 16).
         assert_eq!(valid[0].reference_ts, 1000);
         assert_eq!(valid[0].pic_num as i32, 3 - 16);
         assert_eq!(valid[0].fields, v4l2::V4L2_H264_FRAME_REF as u8);
-        assert_eq!((valid[0].top_field_order_cnt, valid[0].bottom_field_order_cnt), (6, 7));
+        assert_eq!(
+            (
+                valid[0].top_field_order_cnt,
+                valid[0].bottom_field_order_cnt
+            ),
+            (6, 7)
+        );
         // Long-term: LongTermPicNum = LongTermFrameIdx.
         assert_eq!(valid[1].reference_ts, 2000);
         assert_eq!(valid[1].pic_num, 1);
@@ -513,13 +648,24 @@ mod tests {
         assert_eq!(valid[2].fields, v4l2::V4L2_H264_TOP_FIELD_REF as u8);
         assert_ne!(valid[2].flags & v4l2::V4L2_H264_DPB_ENTRY_FLAG_FIELD, 0);
         // Unused entries stay zero.
-        assert!(d.dpb[3..].iter().all(|e| *e == v4l2::v4l2_h264_dpb_entry::default()));
+        assert!(d.dpb[3..]
+            .iter()
+            .all(|e| *e == v4l2::v4l2_h264_dpb_entry::default()));
         assert_eq!((d.nal_ref_idc, d.frame_num, d.pic_order_cnt_lsb), (2, 2, 8));
         assert_eq!((d.top_field_order_cnt, d.bottom_field_order_cnt), (8, 9));
-        assert_eq!((d.dec_ref_pic_marking_bit_size, d.pic_order_cnt_bit_size), (1, 7));
+        assert_eq!(
+            (d.dec_ref_pic_marking_bit_size, d.pic_order_cnt_bit_size),
+            (1, 7)
+        );
         assert_eq!(d.flags, v4l2::V4L2_H264_DECODE_PARAM_FLAG_BFRAME);
 
-        let idr = SliceHeader { nal_unit_type: 5, nal_ref_idc: 3, idr_pic_id: 7, slice_type: 2, ..Default::default() };
+        let idr = SliceHeader {
+            nal_unit_type: 5,
+            nal_ref_idc: 3,
+            idr_pic_id: 7,
+            slice_type: 2,
+            ..Default::default()
+        };
         let d = decode_params(&pp(), &idr, &ts, 0);
         assert_eq!(d.flags, v4l2::V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC);
         assert_eq!(d.idr_pic_id, 7);
@@ -531,7 +677,11 @@ mod tests {
         p.ReferenceFrames[0] = pic(10, 1, VA_PICTURE_H264_SHORT_TERM_REFERENCE, 6);
         p.ReferenceFrames[1] = pic(11, 0, VA_PICTURE_H264_SHORT_TERM_REFERENCE, 2);
         let ts = Ts([(10, 1000), (11, 2000)].into_iter().collect());
-        let h = SliceHeader { slice_type: SLICE_B, header_bit_size: 42, ..Default::default() };
+        let h = SliceHeader {
+            slice_type: SLICE_B,
+            header_bit_size: 42,
+            ..Default::default()
+        };
         let d = decode_params(&p, &h, &ts, 0);
         // SAFETY: an all-zero VA slice parameter buffer is a valid value.
         let mut s: va::VASliceParameterBufferH264 = unsafe { std::mem::zeroed() };
@@ -546,10 +696,19 @@ mod tests {
         s.slice_qp_delta = -4;
         s.direct_spatial_mv_pred_flag = 1;
         let sp = slice_params(&s, &h, &d.dpb, &ts);
-        assert_eq!((sp.header_bit_size, sp.first_mb_in_slice, sp.slice_type), (50, 40, SLICE_B as u8));
-        assert_eq!((sp.ref_pic_list0[2].fields, sp.ref_pic_list0[2].index), (0xff, 0xff));
+        assert_eq!(
+            (sp.header_bit_size, sp.first_mb_in_slice, sp.slice_type),
+            (50, 40, SLICE_B as u8)
+        );
+        assert_eq!(
+            (sp.ref_pic_list0[2].fields, sp.ref_pic_list0[2].index),
+            (0xff, 0xff)
+        );
         assert_eq!(sp.slice_qp_delta, -4);
-        assert_eq!((sp.ref_pic_list0[0].index, sp.ref_pic_list0[1].index), (1, 0));
+        assert_eq!(
+            (sp.ref_pic_list0[0].index, sp.ref_pic_list0[1].index),
+            (1, 0)
+        );
         assert_eq!(sp.ref_pic_list0[0].fields, v4l2::V4L2_H264_FRAME_REF as u8);
         assert_eq!(sp.ref_pic_list1[0].index, 0);
         assert_eq!(sp.flags, v4l2::V4L2_H264_SLICE_FLAG_DIRECT_SPATIAL_MV_PRED);
@@ -587,8 +746,14 @@ mod tests {
         s.chroma_offset_l1[1] = [-3, 4];
         let w = pred_weights(&s, true, SLICE_B);
         assert_eq!(pred_weights(&s, false, SLICE_B), Default::default());
-        assert_eq!(pred_weights(&s, true, SLICE_P).weight_factors[1], Default::default());
-        assert_eq!((w.luma_log2_weight_denom, w.chroma_log2_weight_denom), (5, 3));
+        assert_eq!(
+            pred_weights(&s, true, SLICE_P).weight_factors[1],
+            Default::default()
+        );
+        assert_eq!(
+            (w.luma_log2_weight_denom, w.chroma_log2_weight_denom),
+            (5, 3)
+        );
         assert_eq!(w.weight_factors[0].luma_weight[2], 40);
         assert_eq!(w.weight_factors[1].chroma_offset[1], [-3, 4]);
         assert!(needs_pred_weights(&pp(), SLICE_P));

@@ -137,15 +137,25 @@ pub fn parse(nal: &[u8], p: &ParseParams) -> Result<SliceHeader, EndOfData> {
     if t == SLICE_B {
         skip_ref_pic_list_modification(r)?;
     }
-    if (p.weighted_pred && (t == SLICE_P || t == SLICE_SP)) || (p.weighted_bipred_idc == 1 && t == SLICE_B) {
-        let chroma_array_type = if p.separate_colour_plane { 0 } else { p.chroma_format_idc };
+    if (p.weighted_pred && (t == SLICE_P || t == SLICE_SP))
+        || (p.weighted_bipred_idc == 1 && t == SLICE_B)
+    {
+        let chroma_array_type = if p.separate_colour_plane {
+            0
+        } else {
+            p.chroma_format_idc
+        };
         r.ue()?; // luma_log2_weight_denom
         if chroma_array_type != 0 {
             r.ue()?; // chroma_log2_weight_denom
         }
         let lists = if t == SLICE_B { 2 } else { 1 };
         for l in 0..lists {
-            let n = if l == 0 { h.num_ref_idx_l0_active_minus1 } else { h.num_ref_idx_l1_active_minus1 };
+            let n = if l == 0 {
+                h.num_ref_idx_l0_active_minus1
+            } else {
+                h.num_ref_idx_l1_active_minus1
+            };
             for _ in 0..=n {
                 if r.flag()? {
                     r.se()?;
@@ -246,7 +256,11 @@ mod tests {
             self.u(len - 1, 0).u(len, x)
         }
         fn se(&mut self, v: i32) -> &mut Self {
-            self.ue(if v > 0 { 2 * v as u32 - 1 } else { (-2 * v) as u32 })
+            self.ue(if v > 0 {
+                2 * v as u32 - 1
+            } else {
+                (-2 * v) as u32
+            })
         }
         fn bytes(&self) -> Vec<u8> {
             let mut out = vec![0u8; self.0.len().div_ceil(8)];
@@ -275,13 +289,18 @@ mod tests {
     #[test]
     fn idr_slice() {
         let mut w = W(Vec::new());
-        w.ue(0).ue(7).ue(0) // first_mb, slice_type I (7), pps 0
+        w.ue(0)
+            .ue(7)
+            .ue(0) // first_mb, slice_type I (7), pps 0
             .u(4, 0) // frame_num
             .ue(3) // idr_pic_id
             .u(6, 0) // poc lsb
-            .u(1, 0).u(1, 0) // dec_ref_pic_marking: 2 bits
+            .u(1, 0)
+            .u(1, 0) // dec_ref_pic_marking: 2 bits
             .se(-2) // slice_qp_delta
-            .ue(0).se(1).se(-1); // deblocking
+            .ue(0)
+            .se(1)
+            .se(-1); // deblocking
         let mut nal = vec![0x65];
         nal.extend(w.bytes());
         let h = parse(&nal, &params()).unwrap();
@@ -300,14 +319,24 @@ mod tests {
     #[test]
     fn b_slice_with_mmco_and_override() {
         let mut w = W(Vec::new());
-        w.ue(10).ue(1).ue(0) // first_mb 10, B, pps 0
+        w.ue(10)
+            .ue(1)
+            .ue(0) // first_mb 10, B, pps 0
             .u(4, 5) // frame_num
             .u(6, 12) // poc lsb
             .u(1, 1) // direct_spatial_mv_pred
-            .u(1, 1).ue(2).ue(1) // override: l0 = 2, l1 = 1
-            .u(1, 1).ue(0).ue(4).ue(3) // l0 modification
+            .u(1, 1)
+            .ue(2)
+            .ue(1) // override: l0 = 2, l1 = 1
+            .u(1, 1)
+            .ue(0)
+            .ue(4)
+            .ue(3) // l0 modification
             .u(1, 0) // l1: none
-            .u(1, 1).ue(1).ue(0).ue(0) // adaptive marking: mmco 1 (diff 0), end
+            .u(1, 1)
+            .ue(1)
+            .ue(0)
+            .ue(0) // adaptive marking: mmco 1 (diff 0), end
             .ue(2) // cabac_init_idc
             .se(3)
             .ue(1); // deblocking off
@@ -318,7 +347,13 @@ mod tests {
         assert_eq!(h.frame_num, 5);
         assert_eq!(h.pic_order_cnt_lsb, 12);
         assert!(h.direct_spatial_mv_pred);
-        assert_eq!((h.num_ref_idx_l0_active_minus1, h.num_ref_idx_l1_active_minus1), (2, 1));
+        assert_eq!(
+            (
+                h.num_ref_idx_l0_active_minus1,
+                h.num_ref_idx_l1_active_minus1
+            ),
+            (2, 1)
+        );
         assert_eq!(h.dec_ref_pic_marking_bit_size, 1 + 3 + 1 + 1);
         assert_eq!(h.cabac_init_idc, 2);
         assert_eq!(h.slice_qp_delta, 3);
@@ -329,9 +364,23 @@ mod tests {
     #[test]
     fn epb_counts_in_bit_sizes() {
         // P slice whose frame_num/poc bits are zero: yields 00 00 03 in the raw bytes.
-        let p = ParseParams { log2_max_frame_num: 8, log2_max_pic_order_cnt_lsb: 16, ..params() };
+        let p = ParseParams {
+            log2_max_frame_num: 8,
+            log2_max_pic_order_cnt_lsb: 16,
+            ..params()
+        };
         let mut w = W(Vec::new());
-        w.ue(0).ue(0).ue(0).u(8, 0).u(16, 0).u(1, 0).u(1, 0).u(1, 0).ue(0).se(0).ue(1);
+        w.ue(0)
+            .ue(0)
+            .ue(0)
+            .u(8, 0)
+            .u(16, 0)
+            .u(1, 0)
+            .u(1, 0)
+            .u(1, 0)
+            .ue(0)
+            .se(0)
+            .ue(1);
         let raw = w.bytes();
         // Insert an emulation-prevention byte after the first two zero bytes.
         let z = raw.iter().position(|&b| b == 0).unwrap();
