@@ -4,6 +4,7 @@
 //! saw every event. Run with `cargo bench -p tui --bench feed`.
 //!
 //! Records are generated before each timed second (their cost belongs to the tracer).
+//! `VATRACE_BENCH_LOG_CAP=N` sets the live log's capacity; `VATRACE_BENCH_QUICK=1` runs 1 s.
 
 use std::time::{Duration, Instant};
 
@@ -70,7 +71,7 @@ fn second(s: &mut Synth, frame: &mut u32) -> Vec<Record> {
 
 fn run(label: &str, seconds: usize, w: u16, h: u16, filter: Option<&str>) {
     let mut s = Synth::new(1, 1_000_000_000);
-    let mut app = App::live(synth::sample_header(), Options::default());
+    let mut app = App::live(synth::sample_header(), Options { log_capacity: std::env::var("VATRACE_BENCH_LOG_CAP").ok().and_then(|v| v.parse().ok()).unwrap_or(Options::default().log_capacity), ..Options::default() });
     for r in setup(&mut s) {
         app.ingest(r);
     }
@@ -116,7 +117,7 @@ fn parts(seconds: usize) {
     let mut s = Synth::new(1, 1_000_000_000);
     let mut frame = 0u32;
     let mut model = traces::pool::PoolModel::new();
-    let mut app = App::live(synth::sample_header(), Options::default());
+    let mut app = App::live(synth::sample_header(), Options { log_capacity: std::env::var("VATRACE_BENCH_LOG_CAP").ok().and_then(|v| v.parse().ok()).unwrap_or(Options::default().log_capacity), ..Options::default() });
     for r in setup(&mut s) {
         model.apply(&r);
         app.ingest(r);

@@ -116,9 +116,12 @@ impl Log {
             // Records before `from` were never tested: forget older matches to stay ordered.
             f.matches.retain(|&m| m < f.scanned);
         }
+        let mut line = String::with_capacity(160);
         for abs in from..end {
             if let Some(r) = abs.checked_sub(self.base).and_then(|i| self.records.get(i as usize)) {
-                if contains_ignore_case(&describe::describe(r), &f.needle) {
+                line.clear();
+                describe::write_describe(&mut line, r);
+                if contains_ignore_case(&line, &f.needle) {
                     f.matches.push_back(abs);
                 }
             }

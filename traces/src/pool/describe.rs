@@ -1,13 +1,12 @@
-//! One-line descriptions of records for event logs (the TUI's scrolling log).
-//!
-//! TODO(traces-dump): replace with the traces dump formatter once it exists; until then this
-//! reads argument fields only through [`super::args`].
+//! Compact one-line descriptions of records for narrow event logs (the TUI's scrolling log at
+//! 80 columns); `vatrace dump`'s strace-like lines are [`crate::dump::format_record`]. Arguments
+//! are read through the ioctl catalogue's decoders ([`super::args`]). [`write_describe`] appends
+//! to a caller's buffer without allocating, for filters that test every record.
 
 use std::fmt::Write;
 
 use super::args;
 use super::state::Side;
-use super::{errno_name, ioctl_name};
 use crate::record::{errno_of, Ioctl, Record};
 
 fn buf_type_name(t: u32) -> &'static str {
@@ -20,21 +19,24 @@ fn buf_type_name(t: u32) -> &'static str {
     }
 }
 
-fn result(ret: i64) -> String {
-    match errno_of(ret) {
-        Some(e) => format!("-1 {}", errno_name(e)),
-        None => ret.to_string(),
-    }
+fn write_result(out: &mut String, ret: i64) {
+    let _ = match errno_of(ret) {
+        Some(e) => match crate::dump::errno_name(e) {
+            Some(n) => write!(out, "-1 {n}"),
+            None => write!(out, "-1 errno {e}"),
+        },
+        None => write!(out, "{ret}"),
+    };
 }
 
-/// The argument summary of an ioctl (`OUTPUT_MPLANE index=2 request_fd=12`), empty if none.
-pub fn ioctl_args(io: &Ioctl) -> String {
-    let mut s = String::new();
-    match io.request {
+/// Appends the argument summary of an ioctl (`OUTPUT_MPLANE index=2 request_fd=12`) to `s`,
+/// preceded by a space; nothing if there is none.
+fn write_ioctl_args(s: &mut String, io: &Ioctl) {
+    let _ = match io.request {
         args::VIDIOC_QBUF | args::VIDIOC_DQBUF | args::VIDIOC_QUERYBUF => {
             let b = if io.request == args::VIDIOC_QBUF { args::buffer_before(io) } else { args::buffer_after(io) };
             if let Some(b) = b {
-                let _ = write!(s, "{} index={}", buf_type_name(b.buf_type), b.index);
+                let _ = write!(s, " {} index={}", buf_type_name(b.buf_type), b.index);
                 if b.flags & args::BUF_FLAG_REQUEST_FD != 0 {
                     let _ = write!(s, " request_fd={}", b.request_fd);
                 }
@@ -42,91 +44,125 @@ pub fn ioctl_args(io: &Ioctl) -> String {
                     s.push_str(" ERROR");
                 }
             }
+            Ok(())
         }
         args::VIDIOC_REQBUFS => {
             if let Some(((count, t, _), got)) = args::reqbufs(io) {
-                let _ = write!(s, "{} count={count}", buf_type_name(t));
+                let _ = write!(s, " {} count={count}", buf_type_name(t));
                 if let Some(g) = got.filter(|_| io.ret == 0) {
                     let _ = write!(s, "->{g}");
                 }
             }
+            Ok(())
         }
-        args::VIDIOC_S_FMT | args::VIDIOC_G_FMT => {
-            if let Some((t, w, h, fourcc)) = args::format(io) {
-                let _ = write!(s, "{} {} {w}x{h}", buf_type_name(t), super::snapshot::fourcc(fourcc));
+        args::VIDIOC_S_FMT | args::VIDIOC_G_FMT => match args::format(io) {
+            Some((t, w, h, fourcc)) => write!(s, " {} {} {w}x{h}", buf_type_name(t), args::fourcc(fourcc)),
+            None => Ok(()),
+        },
+        args::VIDIOC_EXPBUF => match args::expbuf(io) {
+            Some((t, i, _, fd)) => write!(s, " {} index={i} fd={fd}", buf_type_name(t)),
+            None => Ok(()),
+        },
+        args::VIDIOC_STREAMON | args::VIDIOC_STREAMOFF => match args::int_before(io) {
+            Some(t) => write!(s, " {}", buf_type_name(t as u32)),
+            None => Ok(()),
+        },
+        args::VIDIOC_S_EXT_CTRLS => match args::ext_ctrls(io) {
+            Some((which, count, rfd)) if which == args::CTRL_WHICH_REQUEST_VAL => {
+                write!(s, " count={count} request_fd={rfd}")
             }
+            Some((_, count, _)) => write!(s, " count={count}"),
+            None => Ok(()),
+        },
+        args::MEDIA_IOC_REQUEST_ALLOC => match args::int_after(io).filter(|_| io.ret == 0) {
+            Some(fd) => write!(s, " -> request_fd={fd}"),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    };
+}
+
+/// The argument summary of an ioctl (`OUTPUT_MPLANE index=2 request_fd=12`), empty if none.
+pub fn ioctl_args(io: &Ioctl) -> String {
+    let mut s = String::new();
+    write_ioctl_args(&mut s, io);
+    s.trim_start().to_string()
+}
+
+/// Appends the one-line description of `r` (without timestamp) to `out`.
+pub fn write_describe(out: &mut String, r: &Record) {
+    let _ = match r {
+        Record::Ioctl(io) => {
+            let _ = write!(out, "{} {} fd={}", io.pid, args::name(io.request), io.fd);
+            write_ioctl_args(out, io);
+            out.push_str(" = ");
+            write_result(out, io.ret);
+            Ok(())
         }
-        args::VIDIOC_EXPBUF => {
-            if let Some((t, i, _, fd)) = args::expbuf(io) {
-                let _ = write!(s, "{} index={i} fd={fd}", buf_type_name(t));
-            }
+        Record::Open(o) => {
+            let _ = write!(out, "{} open {} = ", o.pid, o.path);
+            write_result(out, o.ret);
+            Ok(())
         }
-        args::VIDIOC_STREAMON | args::VIDIOC_STREAMOFF => {
-            if let Some(t) = args::int_before(io) {
-                s.push_str(buf_type_name(t as u32));
-            }
+        Record::Close(c) => {
+            let _ = write!(out, "{} close fd={} = ", c.pid, c.fd);
+            write_result(out, c.ret);
+            Ok(())
         }
-        args::VIDIOC_S_EXT_CTRLS => {
-            if let Some((which, count, rfd)) = args::ext_ctrls(io) {
-                if which == args::CTRL_WHICH_REQUEST_VAL {
-                    let _ = write!(s, "count={count} request_fd={rfd}");
-                } else {
-                    let _ = write!(s, "count={count}");
+        Record::Dup(d) => {
+            let _ = write!(out, "{} dup fd={} = ", d.pid, d.old);
+            write_result(out, d.ret);
+            Ok(())
+        }
+        Record::Mmap(m) => {
+            let _ = write!(out, "{} mmap fd={} offset={:#x} len={} = ", m.pid, m.fd, m.offset, m.len);
+            match m.errno() {
+                Some(_) => write_result(out, m.ret as i64),
+                None => {
+                    let _ = write!(out, "{:#x}", m.ret);
                 }
             }
+            Ok(())
         }
-        args::MEDIA_IOC_REQUEST_ALLOC => {
-            if let Some(fd) = args::int_after(io).filter(|_| io.ret == 0) {
-                let _ = write!(s, "-> request_fd={fd}");
+        Record::Munmap(m) => {
+            let _ = write!(out, "{} munmap {:#x} len={} = ", m.pid, m.addr, m.len);
+            write_result(out, m.ret);
+            Ok(())
+        }
+        Record::Poll(p) => {
+            let _ = write!(out, "{} {} [", p.pid, p.syscall);
+            for (i, f) in p.fds.iter().enumerate() {
+                let _ = write!(out, "{}{}:{:#x}", if i > 0 { " " } else { "" }, f.fd, f.revents);
+            }
+            out.push_str("] = ");
+            write_result(out, p.ret);
+            Ok(())
+        }
+        Record::Fork(f) => {
+            write!(out, "{} {} {}", f.parent_pid, if f.is_thread { "thread" } else { "fork" }, f.child)
+        }
+        Record::Exec(e) => write!(out, "{} exec {}", e.pid, e.path),
+        Record::Exit(e) => write!(out, "{} exit code={}", e.pid, e.code),
+        Record::Lost(l) => write!(out, "LOST {} events", l.count),
+        Record::Device(d) => write!(out, "device {} ({})", d.path, d.driver),
+        Record::End(e) => {
+            let _ = write!(out, "END {:?}", e.reason);
+            match e.exit_code {
+                Some(c) => write!(out, " exit={c}"),
+                None => Ok(()),
             }
         }
-        _ => {}
-    }
-    s
+        Record::Bitstream(b) => write!(out, "bitstream of #{} plane {} {} bytes", b.ioctl_seq, b.plane, b.len),
+        Record::Blob(b) => write!(out, "blob {} ({} bytes)", b.id, b.data.len()),
+        Record::Unknown { tag } => write!(out, "unknown record {tag}"),
+    };
 }
 
 /// A one-line description of `r` without its timestamp.
 pub fn describe(r: &Record) -> String {
-    match r {
-        Record::Ioctl(io) => {
-            let a = ioctl_args(io);
-            let sep = if a.is_empty() { "" } else { " " };
-            format!("{} {} fd={}{sep}{a} = {}", io.pid, ioctl_name(io.request), io.fd, result(io.ret))
-        }
-        Record::Open(o) => format!("{} open {} = {}", o.pid, o.path, result(o.ret)),
-        Record::Close(c) => format!("{} close fd={} = {}", c.pid, c.fd, result(c.ret)),
-        Record::Dup(d) => format!("{} dup fd={} = {}", d.pid, d.old, result(d.ret)),
-        Record::Mmap(m) => format!(
-            "{} mmap fd={} offset={:#x} len={} = {}",
-            m.pid,
-            m.fd,
-            m.offset,
-            m.len,
-            match m.errno() {
-                Some(e) => errno_name(e),
-                None => format!("{:#x}", m.ret),
-            }
-        ),
-        Record::Munmap(m) => format!("{} munmap {:#x} len={} = {}", m.pid, m.addr, m.len, result(m.ret)),
-        Record::Poll(p) => {
-            let fds: Vec<String> = p.fds.iter().map(|f| format!("{}:{:#x}", f.fd, f.revents)).collect();
-            format!("{} {} [{}] = {}", p.pid, p.syscall, fds.join(" "), result(p.ret))
-        }
-        Record::Fork(f) => format!(
-            "{} {} {}",
-            f.parent_pid,
-            if f.is_thread { "thread" } else { "fork" },
-            f.child
-        ),
-        Record::Exec(e) => format!("{} exec {}", e.pid, e.path),
-        Record::Exit(e) => format!("{} exit code={}", e.pid, e.code),
-        Record::Lost(l) => format!("LOST {} events", l.count),
-        Record::Device(d) => format!("device {} ({})", d.path, d.driver),
-        Record::End(e) => format!("END {:?}{}", e.reason, e.exit_code.map(|c| format!(" exit={c}")).unwrap_or_default()),
-        Record::Bitstream(b) => format!("bitstream of #{} plane {} {} bytes", b.ioctl_seq, b.plane, b.len),
-        Record::Blob(b) => format!("blob {} ({} bytes)", b.id, b.data.len()),
-        Record::Unknown { tag } => format!("unknown record {tag}"),
-    }
+    let mut s = String::new();
+    write_describe(&mut s, r);
+    s
 }
 
 /// Whether `r` is a REQBUFS or S_FMT that failed with EBUSY (the line to highlight).
