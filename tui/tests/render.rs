@@ -110,7 +110,7 @@ fn small_and_large_terminals_and_empty_traces() {
     let mut app = played(Some(0));
     let screen = text(&render(&mut app, 80, 24));
     assert!(screen.contains("OUTPUT (no buffers)"));
-    for (w, h) in [(20, 5), (80, 24), (200, 60)] {
+    for (w, h) in [(1, 1), (3, 2), (20, 5), (80, 24), (200, 60)] {
         let mut app = played(None);
         render(&mut app, w, h);
     }
