@@ -282,6 +282,8 @@ pub struct TraceReader<R: Read> {
     records: u64,
     state: State,
     end: Option<End>,
+    /// Bytes of the record being decoded, kept for the fallback decode.
+    seen: Vec<u8>,
 }
 
 impl TraceReader<File> {
@@ -337,6 +339,7 @@ impl<R: Read> TraceReader<R> {
             records: 0,
             state: State::Reading,
             end: None,
+            seen: Vec::new(),
         })
     }
 
@@ -366,15 +369,7 @@ impl<R: Read> TraceReader<R> {
             return None;
         }
         let offset = self.input.count;
-        let result = match read_item(&mut self.input, self.records) {
-            Ok(Item::Value(v)) => record_from_value(v, offset),
-            Ok(Item::Eof) => Err(TraceError::Truncated {
-                offset,
-                records: self.records,
-                dangling: 0,
-            }),
-            Err(e) => Err(e),
-        };
+        let result = self.read_record(offset);
         match result {
             Ok(record) => {
                 self.records += 1;
@@ -388,6 +383,48 @@ impl<R: Read> TraceReader<R> {
                 self.state = State::Done;
                 Some(Err(e))
             }
+        }
+    }
+
+    /// Decodes the record at `offset` straight into [`Record`] (the fast path), falling back to a
+    /// generic decode of the same item when that fails, to tell a record kind from a newer
+    /// vatrace ([`Record::Unknown`]) from a damaged record.
+    fn read_record(&mut self, offset: u64) -> Result<Record, TraceError> {
+        match self.input.inner.fill_buf() {
+            Ok([]) => {
+                return Err(TraceError::Truncated {
+                    offset,
+                    records: self.records,
+                    dangling: 0,
+                })
+            }
+            Ok(_) => {}
+            Err(source) => return Err(TraceError::Io { offset, source }),
+        }
+        self.seen.clear();
+        let mut tee = Tee {
+            inner: &mut self.input,
+            seen: &mut self.seen,
+        };
+        let direct =
+            ciborium::de::from_reader_with_recursion_limit::<Record, _>(&mut tee, RECURSION_LIMIT);
+        match direct {
+            Ok(record) => Ok(record),
+            Err(ciborium::de::Error::Semantic(..)) => {
+                // Replay the bytes already consumed, then the rest of the item, as a generic value.
+                let seen = std::mem::take(&mut self.seen);
+                let chained = (&seen[..]).chain(&mut self.input);
+                let generic = ciborium::de::from_reader_with_recursion_limit::<Value, _>(
+                    chained,
+                    RECURSION_LIMIT,
+                );
+                self.seen = seen;
+                match generic {
+                    Ok(value) => record_from_value(value, offset),
+                    Err(e) => Err(item_error(e, offset, self.input.count, self.records)),
+                }
+            }
+            Err(e) => Err(item_error(e, offset, self.input.count, self.records)),
         }
     }
 
@@ -447,32 +484,59 @@ fn read_item<R: Read>(
     }
     match ciborium::de::from_reader_with_recursion_limit::<Value, _>(&mut *input, RECURSION_LIMIT) {
         Ok(v) => Ok(Item::Value(v)),
-        Err(ciborium::de::Error::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
-            Err(TraceError::Truncated {
+        Err(e) => Err(item_error(e, offset, input.count, records)),
+    }
+}
+
+/// Copies every byte read into `seen`.
+struct Tee<'a, R> {
+    inner: &'a mut R,
+    seen: &'a mut Vec<u8>,
+}
+
+impl<R: Read> Read for Tee<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.seen.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// The [`TraceError`] for a decode error of the item that starts at `offset`, the input being
+/// at `now`.
+fn item_error(
+    e: ciborium::de::Error<io::Error>,
+    offset: u64,
+    now: u64,
+    records: u64,
+) -> TraceError {
+    match e {
+        ciborium::de::Error::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            TraceError::Truncated {
                 offset,
                 records,
-                dangling: input.count - offset,
-            })
+                dangling: now - offset,
+            }
         }
-        Err(ciborium::de::Error::Io(source)) => Err(TraceError::Io {
-            offset: input.count,
+        ciborium::de::Error::Io(source) => TraceError::Io {
+            offset: now,
             source,
-        }),
-        Err(ciborium::de::Error::Syntax(at)) => Err(TraceError::Corrupt {
+        },
+        ciborium::de::Error::Syntax(at) => TraceError::Corrupt {
             offset,
             detail: format!("invalid CBOR at byte {}", offset + at as u64),
-        }),
-        Err(ciborium::de::Error::Semantic(at, msg)) => Err(TraceError::Corrupt {
+        },
+        ciborium::de::Error::Semantic(at, msg) => TraceError::Corrupt {
             offset,
             detail: match at {
                 Some(at) => format!("{msg} at byte {}", offset + at as u64),
                 None => msg,
             },
-        }),
-        Err(ciborium::de::Error::RecursionLimitExceeded) => Err(TraceError::Corrupt {
+        },
+        ciborium::de::Error::RecursionLimitExceeded => TraceError::Corrupt {
             offset,
             detail: format!("nested deeper than {RECURSION_LIMIT} levels"),
-        }),
+        },
     }
 }
 

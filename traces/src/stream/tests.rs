@@ -569,3 +569,49 @@ fn write_fuzz_seed() {
         std::fs::write(path, sample_trace()).unwrap();
     }
 }
+
+/// Rough read/write throughput on QBUF-sized ioctl records (run with `--ignored --nocapture`,
+/// in release mode for meaningful numbers).
+#[test]
+#[ignore]
+fn throughput() {
+    let n = 200_000u64;
+    let t = std::time::Instant::now();
+    let mut w = TraceWriter::new(Vec::new(), &sample_header()).unwrap();
+    for seq in 0..n {
+        w.write(&Record::Ioctl(Ioctl {
+            seq,
+            ts_enter: seq * 1000,
+            ts_exit: seq * 1000 + 500,
+            pid: 42,
+            tid: 43,
+            fd: 5,
+            request: 0xc058_560f,
+            arg: 0x7fff_0000,
+            before: vec![seq as u8; 88],
+            after: vec![seq as u8; 88],
+            payloads: vec![Payload {
+                kind: PayloadKind::Planes,
+                addr: 0x7fff_1000,
+                before: vec![3; 64],
+                after: vec![4; 64],
+            }],
+            ret: 0,
+        }))
+        .unwrap();
+    }
+    let bytes = w.finish(End::new(0, EndReason::Exited)).unwrap();
+    let write = t.elapsed();
+    let t = std::time::Instant::now();
+    let (_, records, e) = read_all(&bytes).unwrap();
+    let read = t.elapsed();
+    assert!(e.is_none());
+    assert_eq!(records.len() as u64, n + 1);
+    println!(
+        "{n} ioctl records, {} bytes ({} per record): write {:.0} ns/record, read {:.0} ns/record",
+        bytes.len(),
+        bytes.len() as u64 / n,
+        write.as_nanos() as f64 / n as f64,
+        read.as_nanos() as f64 / n as f64
+    );
+}
