@@ -44,7 +44,7 @@ fn main() -> std::io::Result<()> {
             send(r);
         }
         let mut frame = 0u32;
-        let leak_at = 120;
+        let leak_at = 60;
         let mut leaked = false;
         while start.elapsed() < Duration::from_secs(secs) {
             thread::sleep(Duration::from_millis(33));
@@ -72,7 +72,7 @@ fn main() -> std::io::Result<()> {
                     return;
                 }
             }
-            if frame == leak_at + 60 {
+            if frame == leak_at + 40 {
                 let r = s.qbuf(3, CAP, 0, None, 0);
                 send(r);
                 let r = s.reqbufs(3, CAP, 0, 0, RET_EBUSY);

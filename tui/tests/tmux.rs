@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use traces::pool::synth;
 use traces::{Record, TraceWriter};
 
-fn play_binary() -> Option<PathBuf> {
+fn example(name: &str) -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?.parent()?;
-    let p = dir.join("examples").join("play");
+    let p = dir.join("examples").join(name);
     p.exists().then_some(p)
 }
 
@@ -27,20 +27,25 @@ fn tmux(socket: &str, args: &[&str]) -> Option<String> {
 /// Plays `trace` in a detached 80x24 tmux until every string of `want` is on screen (or 20 s
 /// pass), quits with `q`, and returns the screen and the exit status; `None` when skipped.
 fn play_in_tmux(trace: &std::path::Path, want: &[&str]) -> Option<(String, String)> {
-    let Some(play) = play_binary() else {
-        eprintln!("skipped: examples/play not built (cargo build -p tui --examples)");
+    let status = trace.with_extension("status");
+    run_in_tmux("play", &trace.display().to_string(), &status, want)
+}
+
+/// Runs example `name` with `args` in a detached 80x24 tmux (see [`play_in_tmux`]).
+fn run_in_tmux(name: &str, args: &str, status: &std::path::Path, want: &[&str]) -> Option<(String, String)> {
+    let Some(bin) = example(name) else {
+        eprintln!("skipped: examples/{name} not built (cargo build -p tui --examples)");
         return None;
     };
     if Command::new("tmux").arg("-V").output().is_err() {
         eprintln!("skipped: no tmux");
         return None;
     }
-    let status = trace.with_extension("status");
-    let _ = std::fs::remove_file(&status);
-    let socket = format!("vatrace-test-{}-{}", std::process::id(), trace.file_stem()?.to_string_lossy());
-    let cmd = format!("{} {}; echo $? > {}", play.display(), trace.display(), status.display());
+    let _ = std::fs::remove_file(status);
+    let socket = format!("vatrace-test-{}-{name}", std::process::id());
+    let cmd = format!("{} {args}; echo $? > {}", bin.display(), status.display());
     tmux(&socket, &["new-session", "-d", "-x", "80", "-y", "24", &cmd]).expect("tmux new-session");
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(30);
     let mut screen = String::new();
     while Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(300));
@@ -54,7 +59,7 @@ fn play_in_tmux(trace: &std::path::Path, want: &[&str]) -> Option<(String, Strin
     while !status.exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    let code = std::fs::read_to_string(&status).unwrap_or_default();
+    let code = std::fs::read_to_string(status).unwrap_or_default();
     tmux(&socket, &["kill-server"]);
     Some((screen, code.trim().to_string()))
 }
@@ -95,5 +100,19 @@ fn play_in_tmux_recorded_leak() {
     let Some((screen, code)) = result else { return };
     assert!(screen.contains("0 LEAK r6"), "{screen}");
     assert!(screen.contains("3 LEAKED"), "{screen}");
+    assert_eq!(code, "0", "exit status; screen:\n{screen}");
+}
+
+#[test]
+fn live_demo_in_tmux_ends_with_the_leak() {
+    let status = std::env::temp_dir().join(format!("vatrace-tui-live-{}.status", std::process::id()));
+    let Some((screen, code)) = run_in_tmux("live_demo", "7", &status, &["ended", "1 LEAKED", "REQBUFS EBUSY"])
+    else {
+        return;
+    };
+    let _ = std::fs::remove_file(&status);
+    assert!(screen.contains("| ended"), "{screen}");
+    assert!(screen.contains("5!LEAK r15"), "{screen}");
+    assert!(screen.contains("REQBUFS EBUSY x1"), "{screen}");
     assert_eq!(code, "0", "exit status; screen:\n{screen}");
 }
