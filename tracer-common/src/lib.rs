@@ -11,19 +11,22 @@
 
 /// Size of the data area that follows a header in one ring-buffer record (argument bytes,
 /// segment bytes, path strings). Larger payloads are split into several [`SegmentEvent`]s.
-pub const DATA_MAX: usize = 8192;
+pub const DATA_MAX: usize = 16384;
 /// Largest ioctl argument struct copied (the `_IOC_SIZE` field is 14 bits, so at most 16383).
 pub const ARG_MAX: usize = 4096;
 /// Largest path copied from `openat`.
 pub const PATH_MAX: usize = 256;
-/// Most controls read from one `v4l2_ext_controls` array.
-pub const MAX_CTRLS: u32 = 32;
+/// Most controls read from one `v4l2_ext_controls` array (stateless codecs set at most ~8 a
+/// request; loop bounds cost verification time).
+pub const MAX_CTRLS: u32 = 16;
 /// Largest payload read for one control (bigger ones are cut and flagged).
-pub const CTRL_PAYLOAD_MAX: u32 = 8192;
+pub const CTRL_PAYLOAD_MAX: u32 = 2 * DATA_MAX as u32;
 /// Most planes read from one multi-planar `v4l2_buffer`.
 pub const MAX_PLANES: u32 = 8;
-/// Most bitstream chunks of `DATA_MAX` bytes read for one OUTPUT QBUF (1 MiB at 8 KiB a chunk).
-pub const MAX_BITSTREAM_CHUNKS: u32 = 128;
+/// Most bitstream chunks of `DATA_MAX` bytes read for one OUTPUT QBUF (1 MiB at 16 KiB a chunk).
+pub const MAX_BITSTREAM_CHUNKS: u32 = 64;
+/// Most chunks read for one MEDIA_IOC_G_TOPOLOGY array.
+pub const MAX_TOPOLOGY_CHUNKS: u32 = 4;
 /// Most `pollfd`s inspected in one poll/ppoll.
 pub const MAX_POLLFDS: u32 = 16;
 

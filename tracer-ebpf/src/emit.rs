@@ -40,9 +40,12 @@ pub fn submit(base: *mut u8, len: usize) {
     if len > size_of::<Scratch>() {
         return;
     }
-    // Wake the reader only once enough is pending: a wake-up per record costs more than the
-    // record. The reader also polls with a short timeout, so nothing waits long.
-    let flags = if EVENTS.query(BPF_RB_AVAIL_DATA) >= global(&WAKEUP_BYTES) {
+    // Wake the reader only when the pending bytes cross the threshold: a wake-up per record (an
+    // IPI) costs more than the record. The reader also polls with a short timeout and never
+    // sleeps while data is pending, so nothing waits long.
+    let pending = EVENTS.query(BPF_RB_AVAIL_DATA);
+    let threshold = global(&WAKEUP_BYTES);
+    let flags = if pending < threshold && pending + len as u64 + 8 >= threshold {
         BPF_RB_FORCE_WAKEUP
     } else {
         BPF_RB_NO_WAKEUP

@@ -6,7 +6,7 @@ use core::mem::size_of;
 use aya_ebpf::helpers::bpf_probe_read_user;
 use tracer_common::{
     ioctl_flags, stats, EventKind, IoctlEvent, SegmentKind, ARG_MAX, CTRL_PAYLOAD_MAX, DATA_MAX,
-    MAX_BITSTREAM_CHUNKS, MAX_CTRLS, MAX_PLANES,
+    MAX_BITSTREAM_CHUNKS, MAX_CTRLS, MAX_PLANES, MAX_TOPOLOGY_CHUNKS,
 };
 
 use crate::{
@@ -167,7 +167,7 @@ fn nested(tgid: u32, fd: i32, cmd: u32, arg: u64, phase: u32) {
             let ptr: u64 = user(arg, 16 + 16 * i as u64);
             if ptr != 0 && num > 0 && num < 4096 {
                 let kind = SegmentKind::Topology as u32;
-                cut |= !segments(kind, phase, i as u32, ptr, num * elem, 16);
+                cut |= !segments(kind, phase, i as u32, ptr, num * elem, MAX_TOPOLOGY_CHUNKS);
             }
         }
     }
@@ -265,32 +265,24 @@ fn bitstream_single(tgid: u32, fd: i32, arg: u64) -> bool {
     }
 }
 
-/// Bitstream of each plane of a multi-planar OUTPUT buffer being queued.
+/// Bitstream of a multi-planar OUTPUT buffer being queued: plane 0 (compressed formats have one
+/// plane; each further plane would add a full chunk loop to verify).
 #[inline(always)]
 fn bitstream_mplane(tgid: u32, fd: i32, arg: u64) -> bool {
     let index: u32 = user(arg, 0);
     let memory: u32 = user(arg, 60);
     let planes: u64 = user(arg, 64);
     let n: u32 = user(arg, 72);
-    if planes == 0 {
+    if planes == 0 || n == 0 {
         return true;
     }
-    let mut whole = true;
-    let mut i: u32 = 0;
-    while i < 2 {
-        if i >= n {
-            break;
-        }
-        let p = planes + (i * PLANE_SIZE) as u64;
-        let bytesused: u32 = user(p, 0);
-        let length: u32 = user(p, 4);
-        let m: u64 = user(p, 8);
-        let ty = BUF_TYPE_VIDEO_OUTPUT_MPLANE;
-        match buffer_address(tgid, fd, ty, index, i, memory, m, length) {
-            Some((addr, maplen)) => whole &= emit_bitstream(i, addr, bytesused, maplen),
-            None => whole &= bytesused == 0,
-        }
-        i += 1;
-    }
-    whole
+    let bytesused: u32 = user(planes, 0);
+    let length: u32 = user(planes, 4);
+    let m: u64 = user(planes, 8);
+    let ty = BUF_TYPE_VIDEO_OUTPUT_MPLANE;
+    let whole = match buffer_address(tgid, fd, ty, index, 0, memory, m, length) {
+        Some((addr, maplen)) => emit_bitstream(0, addr, bytesused, maplen),
+        None => bytesused == 0,
+    };
+    whole && n == 1
 }

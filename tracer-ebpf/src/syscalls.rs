@@ -21,8 +21,11 @@ mod arch {
     pub const CLONE: i64 = 56;
     pub const CLONE3: i64 = 435;
     pub const EXIT_GROUP: i64 = 231;
-    /// Byte offsets of the six argument registers (di, si, dx, r10, r8, r9) in `pt_regs`.
-    pub const ARG_OFFSETS: [usize; 6] = [112, 104, 96, 56, 72, 64];
+    /// `pt_regs` words read at once (r10, r9, r8, ax, cx, dx, si, di), from byte offset 56...
+    pub const REGS_START: usize = 56;
+    pub const REGS_WORDS: usize = 8;
+    /// ...and where the six argument registers (di, si, dx, r10, r8, r9) are among them.
+    pub const ARG_INDEX: [usize; 6] = [7, 6, 5, 0, 2, 1];
 }
 
 #[cfg(bpf_target_arch = "aarch64")]
@@ -43,8 +46,10 @@ mod arch {
     pub const CLONE: i64 = 220;
     pub const CLONE3: i64 = 435;
     pub const EXIT_GROUP: i64 = 94;
-    /// Byte offsets of x0..x5 in `pt_regs` (at syscall entry x0 still holds the first argument).
-    pub const ARG_OFFSETS: [usize; 6] = [0, 8, 16, 24, 32, 40];
+    /// `pt_regs` words read at once: x0..x5 (at syscall entry x0 still holds the first argument).
+    pub const REGS_START: usize = 0;
+    pub const REGS_WORDS: usize = 6;
+    pub const ARG_INDEX: [usize; 6] = [0, 1, 2, 3, 4, 5];
 }
 
 pub use arch::*;
@@ -76,14 +81,24 @@ pub fn is_interesting(nr: i64) -> bool {
         || nr == EXIT_GROUP
 }
 
-/// Reads the six syscall arguments from the `pt_regs` the raw tracepoint passed.
+/// Reads the six syscall arguments from the `pt_regs` the raw tracepoint passed (one helper call).
 #[inline(always)]
 pub fn read_args(regs: u64) -> [u64; 6] {
+    let mut words = [0u64; REGS_WORDS];
+    // SAFETY: `regs` is the kernel `pt_regs` pointer given to `raw_syscalls/sys_enter`;
+    // bpf_probe_read_kernel checks the access and leaves zeros if it faults.
+    unsafe {
+        bpf_probe_read_kernel(
+            words.as_mut_ptr().cast(),
+            (REGS_WORDS * 8) as u32,
+            (regs as *const u8).add(REGS_START).cast(),
+        )
+    };
     let mut out = [0u64; 6];
-    for (slot, off) in out.iter_mut().zip(ARG_OFFSETS) {
-        // SAFETY: `regs` is the kernel `pt_regs` pointer given to `raw_syscalls/sys_enter`;
-        // bpf_probe_read_kernel checks the access and leaves the slot at 0 if it faults.
-        unsafe { bpf_probe_read_kernel((slot as *mut u64).cast(), 8, (regs as *const u8).add(off).cast()) };
+    for (slot, i) in out.iter_mut().zip(ARG_INDEX) {
+        if let Some(w) = words.get(i) {
+            *slot = *w;
+        }
     }
     out
 }

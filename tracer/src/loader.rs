@@ -96,7 +96,10 @@ impl Tracer {
                 .program_mut(prog)
                 .with_context(|| format!("program {prog} missing from the eBPF object"))?
                 .try_into()?;
+            let t0 = std::time::Instant::now();
             p.load().map_err(|e| explain(e, &format!("verifying program {prog}")))?;
+            let verified = p.info().ok().and_then(|i| i.verified_instruction_count());
+            log::info!("{prog}: verified in {:?}, {verified:?} instructions processed", t0.elapsed());
             p.attach(tp).map_err(|e| explain(e, &format!("attaching raw tracepoint {tp}")))?;
         }
         for (prog, cat, tp) in [
