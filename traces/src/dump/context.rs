@@ -100,6 +100,18 @@ pub struct Context {
     /// Devices known from the header and `Device` records, by path.
     pub devices: HashMap<String, DeviceInfo>,
     fds: HashMap<(u32, i32), FdKind>,
+    /// Live mappings of device fds: (pid, address) -> what was mapped.
+    maps: HashMap<(u32, u64), Mapping>,
+}
+
+/// A live mmap of a device fd.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mapping {
+    /// What the fd referred to (`/dev/video0`, or the fd number if unknown).
+    pub what: String,
+    /// The mmap offset (for V4L2 MMAP buffers, the plane's `m.mem_offset`).
+    pub offset: u64,
+    pub len: u64,
 }
 
 impl Context {
@@ -131,6 +143,11 @@ impl Context {
     /// Records that `fd` of `pid` now refers to `kind`.
     pub fn set_fd(&mut self, pid: u32, fd: i32, kind: FdKind) {
         self.fds.insert((pid, fd), kind);
+    }
+
+    /// The live mapping at `addr` in `pid`, if it maps a traced fd.
+    pub fn mapping(&self, pid: u32, addr: u64) -> Option<&Mapping> {
+        self.maps.get(&(pid, addr))
     }
 
     /// Every known fd of `pid`.
@@ -198,6 +215,24 @@ impl Context {
             }
             Record::Exit(e) if e.pid == e.tid => {
                 self.fds.retain(|(p, _), _| *p != e.pid);
+                self.maps.retain(|(p, _), _| *p != e.pid);
+            }
+            Record::Mmap(m) if m.errno().is_none() => {
+                let what = match self.fd(m.pid, m.fd) {
+                    Some(k) => k.to_string(),
+                    None => format!("fd {}", m.fd),
+                };
+                self.maps.insert(
+                    (m.pid, m.ret),
+                    Mapping {
+                        what,
+                        offset: m.offset,
+                        len: m.len,
+                    },
+                );
+            }
+            Record::Munmap(m) if m.ret == 0 => {
+                self.maps.remove(&(m.pid, m.addr));
             }
             Record::Device(d) => {
                 self.devices.insert(d.path.clone(), d.clone());

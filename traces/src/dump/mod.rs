@@ -9,7 +9,7 @@ mod syscalls;
 
 use serde_json::{json, Map, Value};
 
-pub use context::{Context, FdKind};
+pub use context::{Context, FdKind, Mapping};
 pub use errno::{describe as describe_errno, errno_by_name, errno_message, errno_name, format_ret};
 pub use syscalls::{map_flags, open_flags, poll_events, prot, signal_name};
 
@@ -147,8 +147,12 @@ pub fn format_record(record: &Record, ctx: &Context) -> String {
             )
         }
         Record::Munmap(m) => {
+            let what = match ctx.mapping(m.pid, m.addr) {
+                Some(map) => format!(" /* {} offset {:#x} */", map.what, map.offset),
+                None => String::new(),
+            };
             format!(
-                "{}munmap({:#x}, {}) = {}",
+                "{}munmap({:#x}, {}{what}) = {}",
                 prefix(ctx, m.ts, m.pid, m.tid),
                 m.addr,
                 m.len,

@@ -416,3 +416,61 @@ fn failed_read_ioctl_shows_pointer() {
         format_record(&r, &ctx)
     );
 }
+
+#[test]
+fn munmap_names_the_mapping() {
+    let mut d = Dumper::new(&header());
+    d.line(&open("/dev/video0", 5));
+    let mm = Record::Mmap(Mmap {
+        ts: T0,
+        pid: PID,
+        tid: PID,
+        fd: 5,
+        addr: 0,
+        len: 4096,
+        prot: 3,
+        flags: 1,
+        offset: 0x40000,
+        ret: 0x7f00_0000,
+    });
+    assert!(d
+        .line(&mm)
+        .contains(", 5</dev/video0>, 0x40000) = 0x7f000000"));
+    let un = Record::Munmap(Munmap {
+        ts: T0,
+        pid: PID,
+        tid: PID,
+        addr: 0x7f00_0000,
+        len: 4096,
+        ret: 0,
+    });
+    assert_eq!(
+        d.line(&un),
+        "0.000000 [pid 1234/1234] munmap(0x7f000000, 4096 /* /dev/video0 offset 0x40000 */) = 0"
+    );
+    assert!(d.ctx.mapping(PID, 0x7f00_0000).is_none());
+}
+
+#[test]
+fn dump_of_a_written_and_read_trace_matches() {
+    let h = header();
+    let mut w = crate::stream::TraceWriter::new(Vec::new(), &h).unwrap();
+    for r in session() {
+        w.write(&r).unwrap();
+    }
+    let bytes = w
+        .finish(End::new(T0 + 6_000_000_000, EndReason::Exited))
+        .unwrap();
+    let (h2, records, err) = crate::stream::read_all(&bytes).unwrap();
+    assert!(err.is_none());
+    let mut direct = Dumper::new(&h);
+    let mut read = Dumper::new(&h2);
+    for (a, b) in session().iter().zip(&records) {
+        assert_eq!(direct.line(a), read.line(b));
+    }
+    let end = read.line(records.last().unwrap());
+    assert!(
+        end.contains("trace ends: command exited with ?; 16 records, 9 ioctls"),
+        "{end}"
+    );
+}
