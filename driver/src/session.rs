@@ -145,6 +145,15 @@ impl Session {
                     annex_b = false;
                 }
             }
+            if frame_based && !annex_b && want.as_deref() != Some("frame") {
+                // Without start codes the slices of a frame cannot be told apart.
+                let slice = v4l2::v4l2_stateless_h264_decode_mode_V4L2_STATELESS_H264_DECODE_MODE_SLICE_BASED as i32;
+                if ioctl::queryctrl(video, v4l2::V4L2_CID_STATELESS_H264_DECODE_MODE)
+                    .is_some_and(|(min, max, _)| min <= slice && slice <= max)
+                {
+                    frame_based = false;
+                }
+            }
             let mode = if frame_based { 1 } else { 0 };
             let sc = if annex_b { 1 } else { 0 };
             ioctl::s_ext_ctrls(

@@ -458,3 +458,34 @@ fn fault_injection_1000_failures_no_starvation_no_leaks() {
     assert!(num("force-released") > 0, "{closed}");
     assert!(closed.contains("dead slots now"), "{closed}");
 }
+
+#[test]
+fn two_decoders_in_one_process_run_concurrently() {
+    // One GStreamer process, two vah264dec on their own threads: two VA contexts at once, two
+    // sessions (two opens of the decoder), one driver.
+    let a = clip(30, 320, 240, &["-profile:v", "main", "-bf", "2"]);
+    let b = clip(
+        30,
+        176,
+        144,
+        &["-profile:v", "high", "-bf", "3", "-refs", "4"],
+    );
+    let (pa, pb) = (a.generate().unwrap(), b.generate().unwrap());
+    let branch = |p: &PathBuf, out: &str| {
+        format!("filesrc location={} ! h264parse ! vah264dec ! video/x-raw,format=NV12 ! filesink location={out}", p.display())
+    };
+    let script = format!(
+        "GST_VA_ALL_DRIVERS=1 {} gst-launch-1.0 -q {} {}; echo rc=$?; echo a=$(stat -c %s /tmp/a.yuv) b=$(stat -c %s /tmp/b.yuv)",
+        va_env(),
+        branch(&pa, "/tmp/a.yuv"),
+        branch(&pb, "/tmp/b.yuv")
+    );
+    let out = run_sh(&script, &opts()).unwrap();
+    let want = format!("a={} b={}", a.nv12_bytes(), b.nv12_bytes());
+    assert!(
+        out.stdout_str().contains("rc=0") && out.stdout_str().contains(&want),
+        "{}\n{}",
+        out.stdout_str(),
+        out.stderr_str()
+    );
+}
