@@ -67,6 +67,7 @@ impl Tracer {
         if !opts.ringbuf_size.is_power_of_two() || opts.ringbuf_size < 4096 {
             bail!("ring-buffer size {} is not a power of two of at least 4096 bytes", opts.ringbuf_size);
         }
+        check_privileges()?;
         raise_memlock();
         let tracefs = tracefs::locate()?;
         let fork_child = tracefs::field_offset(&tracefs, "sched", "sched_process_fork", "child_pid")?
@@ -137,6 +138,31 @@ impl Tracer {
             truncated: sum(stats::TRUNCATED),
         }
     }
+}
+
+/// Fails early, with what to do, unless we are root or hold CAP_BPF and CAP_PERFMON.
+fn check_privileges() -> Result<()> {
+    // SAFETY: geteuid has no arguments and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        return Ok(());
+    }
+    const CAP_SYS_ADMIN: u32 = 21;
+    const CAP_PERFMON: u32 = 38;
+    const CAP_BPF: u32 = 39;
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let eff = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .unwrap_or(0);
+    let has = |cap: u32| eff & (1u64 << cap) != 0;
+    if has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON)) {
+        return Ok(());
+    }
+    bail!(
+        "tracing needs root, or the capabilities CAP_BPF and CAP_PERFMON (this process has neither): \
+         run it with sudo, or `sudo setcap cap_bpf,cap_perfmon,cap_sys_resource+ep $(which vatrace)`"
+    )
 }
 
 /// Lifts RLIMIT_MEMLOCK for kernels that still charge BPF maps to it (before 5.11).

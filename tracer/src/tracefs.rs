@@ -13,8 +13,13 @@ const CANDIDATES: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing
 /// The tracefs mount point, mounting it at /sys/kernel/tracing if nothing is mounted.
 pub fn locate() -> Result<PathBuf> {
     for c in CANDIDATES {
-        if Path::new(c).join("events").is_dir() {
-            return Ok(PathBuf::from(c));
+        let events = Path::new(c).join("events");
+        match fs::metadata(&events) {
+            Ok(m) if m.is_dir() => return Ok(PathBuf::from(c)),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                bail!("tracefs at {c} is not readable ({e}): run vatrace as root")
+            }
+            _ => {}
         }
     }
     let target = CANDIDATES[0];

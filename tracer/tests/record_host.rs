@@ -249,3 +249,52 @@ fn dump_explains_a_missing_or_foreign_file() {
     assert!(!out.status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_full_ring_buffer_is_counted_as_lost() {
+    if !can_trace() {
+        return;
+    }
+    let dir = scratch_dir();
+    let trace = dir.join("lost.trace");
+    let out = Command::new(VATRACE)
+        .args(["record", "--ringbuf-size", "8K", "-o"])
+        .arg(&trace)
+        .args(["--", PROBE, "loop", "200000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let summary = String::from_utf8_lossy(&out.stderr);
+    let (_, recs) = read_trace(&trace);
+    let lost: u64 = recs
+        .iter()
+        .filter_map(|r| match r {
+            Record::Lost(l) => Some(l.count),
+            _ => None,
+        })
+        .sum();
+    assert!(lost > 0, "an 8 KiB ring buffer cannot hold 200000 ioctls: {summary}");
+    match recs.last() {
+        Some(Record::End(e)) => assert_eq!(e.totals.lost, lost),
+        other => panic!("no End: {other:?}"),
+    }
+    assert!(summary.contains(&format!("{lost} lost events")), "{summary}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn without_privileges_the_error_says_what_to_do() {
+    if !can_trace() {
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let out = Command::new(VATRACE)
+        .args(["record", "-o", "/dev/null", "--", "true"])
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("CAP_BPF") && err.contains("root"), "{err}");
+}
