@@ -148,6 +148,9 @@ fn main() {
     // `cargo test --benches` runs this too: keep that quick.
     let quick = std::env::args().any(|a| a == "--test") || std::env::var_os("VATRACE_BENCH_QUICK").is_some();
     let secs = if quick { 1 } else { 5 };
+    if cfg!(debug_assertions) {
+        println!("(unoptimised build: the CPU shares below are not the benchmark's; use `cargo bench`)");
+    }
     parts(secs);
     run("model+log+render", secs, 80, 24, None);
     run("model+log+render", secs, 200, 60, None);
