@@ -38,6 +38,8 @@ pub struct App {
     pub help: bool,
     /// Log lines in the dump formatter's strace-like form instead of the compact one.
     pub verbose: bool,
+    /// Lines the log view is scrolled back from its newest line.
+    pub log_scroll: usize,
     /// The filter being typed after `/`.
     pub editing: Option<String>,
     /// A context picked with Tab (default: the model's most active one).
@@ -58,6 +60,7 @@ impl App {
             frozen: false,
             help: false,
             verbose: false,
+            log_scroll: 0,
             editing: None,
             focus: None,
             status: String::new(),

@@ -7,6 +7,8 @@ use crate::app::{App, Mode};
 /// Fastest and slowest playback speeds.
 const MAX_SPEED: f64 = 1024.0;
 const MIN_SPEED: f64 = 1.0 / 64.0;
+/// Lines PgUp/PgDn scroll the log by.
+const LOG_PAGE: usize = 10;
 
 /// Applies one key press.
 pub fn handle(app: &mut App, key: KeyEvent) {
@@ -44,6 +46,8 @@ pub fn handle(app: &mut App, key: KeyEvent) {
         KeyCode::Char('/') => app.editing = Some(app.log.filter().unwrap_or("").to_string()),
         KeyCode::Tab => app.cycle_focus(),
         KeyCode::Char('v') => app.verbose = !app.verbose,
+        KeyCode::PageUp => app.log_scroll += LOG_PAGE,
+        KeyCode::PageDown => app.log_scroll = app.log_scroll.saturating_sub(LOG_PAGE),
         KeyCode::Char(' ') => match &mut app.mode {
             Mode::File(p) => p.paused = !p.paused,
             Mode::Live { .. } => app.frozen = !app.frozen,

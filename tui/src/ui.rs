@@ -253,17 +253,25 @@ fn log_style(r: &traces::Record) -> Style {
 }
 
 fn draw_log(f: &mut Frame, area: Rect, app: &mut App, t0: u64) {
-    let title = match app.log.filter() {
+    let rows = area.height.saturating_sub(2) as usize;
+    let end = app.view_end();
+    let idx = app.log.visible(end, rows + app.log_scroll);
+    // Scrolled back: the window ends `log_scroll` lines before the newest.
+    let scroll = app.log_scroll.min(idx.len().saturating_sub(rows));
+    app.log_scroll = scroll;
+    let shown = &idx[idx.len().saturating_sub(rows + scroll)..idx.len() - scroll];
+    let mut title = match app.log.filter() {
         Some(flt) => format!(" events /{flt} "),
         None => " events ".to_string(),
     };
+    if scroll > 0 {
+        title.push_str(&format!("(-{scroll} lines, PgDn) "));
+    }
     let block = Block::bordered().title(title);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let end = app.view_end();
-    let idx = app.log.visible(end, inner.height as usize);
     let (verbose, names) = (app.verbose, &app.state.names);
-    let lines: Vec<Line> = idx
+    let lines: Vec<Line> = shown
         .iter()
         .filter_map(|&i| app.log.get(i))
         .map(|r| {
@@ -353,6 +361,7 @@ const HELP: &[&str] = &[
     "+ / -       speed x2 / x1/2      g / G   seek to start / end",
     "[ / ]       seek -1 s / +1 s     tab     next device context",
     "/           filter the log (Enter applies, empty clears, Esc cancels)",
+    "PgUp/PgDn   scroll the log back / forward",
     "v           log lines: compact / strace-like (vatrace dump)",
     "?           this help",
     "",

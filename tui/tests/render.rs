@@ -150,3 +150,18 @@ fn recorded_leak_trace_shows_the_leaked_slots() {
     assert!(screen.contains("0 LEAK r6") && screen.contains("2 LEAK r8"), "{screen}");
     assert!(screen.contains("3 LEAKED"), "{screen}");
 }
+
+#[test]
+fn log_scrolls_back() {
+    let mut app = played(None);
+    app.log_scroll = 5;
+    let screen = text(&render(&mut app, 80, 24));
+    assert!(screen.contains("(-5 lines, PgDn)"), "{screen}");
+    assert!(!screen.contains("END Exited"), "{screen}");
+    app.log_scroll = 1_000_000;
+    let screen = text(&render(&mut app, 80, 24));
+    assert!(screen.contains("open /dev/video0"), "scrolled to the top:\n{screen}");
+    app.log_scroll = 0;
+    let screen = text(&render(&mut app, 80, 24));
+    assert!(screen.contains("END Exited"), "{screen}");
+}
