@@ -62,7 +62,8 @@ fn clip(frames: u32, w: u32, h: u32, args: &[&str]) -> Clip {
     }
 }
 
-/// The clips: CAVLC and CABAC, B-frames, 8x8 transform, a scaling matrix, two slices, two sizes.
+/// The clips: CAVLC and CABAC, B-frames, 8x8 transform, a scaling matrix, two slices, two sizes,
+/// interlaced (MBAFF).
 fn clips() -> Vec<(&'static str, Clip)> {
     vec![
         (
