@@ -130,6 +130,12 @@ fn uname() -> (String, String, String) {
     }
 }
 
+/// The process (thread group) a thread id belongs to, from /proc.
+fn thread_group_of(tid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("Tgid:")).and_then(|v| v.trim().parse().ok())
+}
+
 /// Creates the trace file, readable by its owner only (it holds another process's data).
 fn create_output(path: &PathBuf) -> Result<File> {
     OpenOptions::new()
@@ -163,7 +169,8 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
     };
     let root = match (&stopped, args.pid) {
         (Some(c), _) => c.pid.as_raw() as u32,
-        (None, Some(p)) => p,
+        // Tracing is per process: a thread id given to -p stands for its process.
+        (None, Some(p)) => thread_group_of(p).unwrap_or(p),
         _ => unreachable!(),
     };
     if args.pid.is_some() && nix::sys::signal::kill(Pid::from_raw(root as i32), None).is_err() {

@@ -59,7 +59,8 @@ fn request_controls(ioctl: &traces::record::Ioctl) -> Option<Vec<traces::control
 fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
     let clip_path = clip.generate().unwrap();
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dir = repo.join("target/testbed/tracer").join(decoder);
+    let stem = clip_path.file_stem().unwrap().to_string_lossy().into_owned();
+    let dir = repo.join("target/testbed/tracer").join(format!("{decoder}-{stem}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let dir = dir.canonicalize().unwrap();
@@ -160,6 +161,15 @@ fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
 #[ignore = "boots the test-bed (QEMU); run with --ignored"]
 fn gstreamer_h264_through_visl() {
     record_decode(Clip::small(Codec::H264), "h264parse", "v4l2slh264dec", "visl_h264_controls");
+}
+
+#[test]
+#[ignore = "boots the test-bed (QEMU); run with --ignored"]
+fn gstreamer_h264_two_slices_through_visl() {
+    // Two slices a frame: two requests per frame, the first holding the CAPTURE buffer.
+    let mut clip = Clip::small(Codec::H264);
+    clip.encoder_args.extend(["-x264-params".to_string(), "slices=2".to_string()]);
+    record_decode(clip, "h264parse", "v4l2slh264dec", "visl_h264_controls");
 }
 
 #[test]
