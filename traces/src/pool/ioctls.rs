@@ -101,17 +101,15 @@ impl PoolModel {
         }
     }
 
-    /// The request `fd` of `pid` is, created on first sight for requests allocated before tracing.
-    fn request_id(&mut self, pid: u32, fd: i32, ts: u64) -> Option<ReqId> {
+    /// The request `fd` of `pid` is. An unknown fd becomes a request (one allocated before tracing
+    /// started) only when the call on it succeeded (`ok`), so a bad fd passed to a failing call
+    /// does not make a phantom request that would later look leaked.
+    fn request_id(&mut self, pid: u32, fd: i32, ts: u64, ok: bool) -> Option<ReqId> {
         match self.fd_ref(pid, fd) {
             Some(FdRef::Request(id)) => Some(id),
             Some(_) => None,
-            None => {
-                if fd < 0 {
-                    return None;
-                }
-                Some(self.new_request(pid, fd, ts))
-            }
+            None if ok && fd >= 0 => Some(self.new_request(pid, fd, ts)),
+            None => None,
         }
     }
 
@@ -280,7 +278,7 @@ impl PoolModel {
                 if which != args::CTRL_WHICH_REQUEST_VAL {
                     return;
                 }
-                let Some(id) = self.request_id(io.pid, request_fd, ts) else { return };
+                let Some(id) = self.request_id(io.pid, request_fd, ts, errno.is_none()) else { return };
                 match errno {
                     None => self.request_bound(id, ts, |r| r.has_controls = true),
                     Some(e) => self.request_failed(id, "VIDIOC_S_EXT_CTRLS", e, ts),
@@ -321,7 +319,7 @@ impl PoolModel {
     fn qbuf(&mut self, io: &Ioctl, ctx: CtxId, errno: Option<i32>, ts: u64) {
         let Some(b) = args::buffer_before(io) else { return self.totals.malformed += 1 };
         let with_request = b.flags & args::BUF_FLAG_REQUEST_FD != 0;
-        let req = if with_request { self.request_id(io.pid, b.request_fd, ts) } else { None };
+        let req = if with_request { self.request_id(io.pid, b.request_fd, ts, errno.is_none()) } else { None };
         if let Some(e) = errno {
             if let Some(id) = req {
                 self.request_failed(id, "VIDIOC_QBUF", e, ts);
@@ -392,7 +390,7 @@ impl PoolModel {
         if !queue && !reinit {
             return;
         }
-        let Some(id) = self.request_id(io.pid, io.fd, ts) else { return };
+        let Some(id) = self.request_id(io.pid, io.fd, ts, errno.is_none()) else { return };
         if let Some(e) = errno {
             let op = if queue { "MEDIA_REQUEST_IOC_QUEUE" } else { "MEDIA_REQUEST_IOC_REINIT" };
             return self.request_failed(id, op, e, ts);

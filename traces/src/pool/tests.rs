@@ -483,3 +483,17 @@ fn a_request_per_frame_does_not_grow_the_model() {
     assert_eq!(m.totals().requests_leaked, 0);
     assert_eq!(m.totals().requests_allocated, 2 + 3 * ENDED_REQUESTS_KEEP as u64);
 }
+
+#[test]
+fn a_bad_request_fd_in_a_failing_call_is_not_a_phantom_leak() {
+    let mut s = Synth::new(1, 0);
+    let mut recs = setup(&mut s);
+    recs.push(s.qbuf(3, OUT, 0, Some(99), RET_EINVAL));
+    recs.push(s.s_ext_ctrls(3, 98, 1, RET_EINVAL));
+    recs.push(s.request_queue(97, -9));
+    recs.push(s.end());
+    let m = model_of(&recs);
+    assert!(m.request_by_fd(1, 99).is_none() && m.request_by_fd(1, 98).is_none() && m.request_by_fd(1, 97).is_none());
+    assert_eq!(m.totals().requests_leaked, 0);
+    assert_eq!(m.totals().errors, 3);
+}
