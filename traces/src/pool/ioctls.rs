@@ -9,8 +9,10 @@ use crate::record::Ioctl;
 /// Buffer indices above this are taken as garbage rather than grown into.
 const MAX_BUFFERS: u32 = 1024;
 
-/// `EBUSY`.
+/// `EBUSY`, `ENOTTY`, `EBADF`.
 const EBUSY: i32 = 16;
+const ENOTTY: i32 = 25;
+const EBADF: i32 = 9;
 
 /// Moves `b` to `state` at `ts`, keeping the global busy count `depth` in step.
 fn set_state(depth: &mut u32, b: &mut Buffer, state: BufState, ts: u64) {
@@ -88,11 +90,13 @@ impl PoolModel {
         s.depth_max = s.depth_max.max(depth);
     }
 
-    /// The context `fd` of `pid` is, created on first sight for fds opened before tracing.
-    fn video_ctx(&mut self, pid: u32, fd: i32, ts: u64) -> Option<CtxId> {
+    /// The context `fd` of `pid` is, created on first sight for fds opened before tracing (unless
+    /// the call says the fd is no V4L2 device at all: ENOTTY, EBADF).
+    fn video_ctx(&mut self, pid: u32, fd: i32, ts: u64, errno: Option<i32>) -> Option<CtxId> {
         match self.fd_ref(pid, fd) {
             Some(FdRef::Video(id)) => Some(id),
             Some(_) => None,
+            None if matches!(errno, Some(ENOTTY) | Some(EBADF)) || fd < 0 => None,
             None => {
                 let id = self.new_context(pid, fd, format!("fd {fd}"), ts);
                 self.bind_fd(pid, fd, FdRef::Video(id), ts);
@@ -161,7 +165,7 @@ impl PoolModel {
     }
 
     fn video_ioctl(&mut self, io: &Ioctl, errno: Option<i32>, ts: u64) {
-        let Some(ctx) = self.video_ctx(io.pid, io.fd, ts) else { return };
+        let Some(ctx) = self.video_ctx(io.pid, io.fd, ts, errno) else { return };
         if let Some(c) = self.contexts.get_mut(&ctx) {
             c.last_active = ts;
         }
