@@ -288,7 +288,7 @@ pub struct Payload {
     pub after: Vec<u8>,
 }
 
-/// What a [`Payload`] holds. [`crate::ioctl::payloads`] says which ioctl has which.
+/// What a [`Payload`] holds. [`crate::ioctl::payload_specs`] says which ioctl has which.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PayloadKind {
     /// `v4l2_ext_controls.controls`: `count` × `struct v4l2_ext_control`.
