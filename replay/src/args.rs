@@ -4,7 +4,9 @@
 //! memory with the pointers rewritten to it, and every fd inside (request fds, DMABUF plane fds)
 //! remapped. An argument whose pointers replay cannot account for is never issued.
 
-use traces::ioctl::layout::{media_links_enum as LE, v4l2_buffer as B, v4l2_ext_controls as X, v4l2_plane as PL};
+use traces::ioctl::layout::{
+    media_links_enum as LE, v4l2_buffer as B, v4l2_ext_controls as X, v4l2_plane as PL,
+};
 use traces::ioctl::{self, names, ArgType, Condition, IoctlInfo, PayloadKind};
 use traces::record::{Ioctl, Payload};
 
@@ -35,7 +37,11 @@ impl Prepared {
         let dir = ioctl::Dir::of(recorded.request);
         Ioctl {
             before,
-            after: if dir.reads_after() { self.arg.clone() } else { Vec::new() },
+            after: if dir.reads_after() {
+                self.arg.clone()
+            } else {
+                Vec::new()
+            },
             payloads: self
                 .nested
                 .iter()
@@ -79,29 +85,46 @@ pub fn prepare(io: &Ioctl, fd_map: &dyn Fn(i32) -> Option<i32>) -> Result<Prepar
         Some(i) if size == 0 => {
             let _ = i;
         }
-        Some(i) => return Err(NotReplayable(format!("{}: argument not replayed (it may hold pointers or fds)", i.name))),
+        Some(i) => {
+            return Err(NotReplayable(format!(
+                "{}: argument not replayed (it may hold pointers or fds)",
+                i.name
+            )))
+        }
         None if size == 0 => {}
-        None => return Err(NotReplayable(format!("{}: unknown ioctl with a {size}-byte argument", ioctl::describe(io.request)))),
+        None => {
+            return Err(NotReplayable(format!(
+                "{}: unknown ioctl with a {size}-byte argument",
+                ioctl::describe(io.request)
+            )))
+        }
     }
     let mut arg = if io.before.len() == size {
         io.before.clone()
     } else if io.before.is_empty() {
         vec![0; size]
     } else {
-        return Err(NotReplayable(format!("argument is {} bytes, expected {size}", io.before.len())));
+        return Err(NotReplayable(format!(
+            "argument is {} bytes, expected {size}",
+            io.before.len()
+        )));
     };
     let mut nested = Vec::new();
     let mut controls = Vec::new();
     for spec in ioctl::payload_specs(io.request) {
         let applies = match spec.condition {
             Condition::Always => true,
-            Condition::MplaneBufType { type_offset } => u32_at(&arg, type_offset).is_some_and(names::is_mplane),
+            Condition::MplaneBufType { type_offset } => {
+                u32_at(&arg, type_offset).is_some_and(names::is_mplane)
+            }
         };
         let ptr = u64_at(&arg, spec.ptr_offset).unwrap_or(0);
         if !applies || ptr == 0 {
             continue;
         }
-        let count = u32_at(&arg, spec.count_offset).unwrap_or(0).min(spec.max_count) as usize;
+        let count = u32_at(&arg, spec.count_offset)
+            .unwrap_or(0)
+            .min(spec.max_count) as usize;
         let mut bytes = vec![0u8; count * spec.elem_size];
         let rec = payload_bytes(io, &spec.kind);
         let n = rec.len().min(bytes.len());
@@ -114,20 +137,33 @@ pub fn prepare(io: &Ioctl, fd_map: &dyn Fn(i32) -> Option<i32>) -> Result<Prepar
                     continue;
                 }
                 if size > MAX_CONTROL {
-                    return Err(NotReplayable(format!("control {i}: payload of {size} bytes")));
+                    return Err(NotReplayable(format!(
+                        "control {i}: payload of {size} bytes"
+                    )));
                 }
                 let mut payload = vec![0u8; size as usize];
                 let rec = payload_bytes(io, &PayloadKind::Control { index: i as u32 });
                 let n = rec.len().min(payload.len());
                 payload[..n].copy_from_slice(&rec[..n]);
-                put_u64(el, ioctl::CONTROL_PAYLOAD_PTR_OFFSET, payload.as_ptr() as u64);
+                put_u64(
+                    el,
+                    ioctl::CONTROL_PAYLOAD_PTR_OFFSET,
+                    payload.as_ptr() as u64,
+                );
                 controls.push(payload);
             }
         }
-        nested.push(Nested { kind: spec.kind.clone(), bytes, after: spec.capture.after });
+        nested.push(Nested {
+            kind: spec.kind.clone(),
+            bytes,
+            after: spec.capture.after,
+        });
     }
     // Point the struct at the re-created arrays (their heap buffers do not move from here on).
-    for (spec, n) in ioctl::payload_specs(io.request).iter().filter(|s| nested.iter().any(|n| n.kind == s.kind)).zip(&nested)
+    for (spec, n) in ioctl::payload_specs(io.request)
+        .iter()
+        .filter(|s| nested.iter().any(|n| n.kind == s.kind))
+        .zip(&nested)
     {
         put_u64(&mut arg, spec.ptr_offset, n.bytes.as_ptr() as u64);
     }
@@ -143,7 +179,9 @@ pub fn prepare(io: &Ioctl, fd_map: &dyn Fn(i32) -> Option<i32>) -> Result<Prepar
                 let ty = u32_at(&arg, B::TYPE).unwrap_or(0);
                 match u32_at(&arg, B::MEMORY).unwrap_or(0) {
                     names::MEMORY_DMABUF if names::is_mplane(ty) => {
-                        if let Some(planes) = nested.iter_mut().find(|n| n.kind == PayloadKind::Planes) {
+                        if let Some(planes) =
+                            nested.iter_mut().find(|n| n.kind == PayloadKind::Planes)
+                        {
                             for pl in planes.bytes.chunks_exact_mut(PL::SIZE) {
                                 let fd = i32_at(pl, PL::M).unwrap_or(-1);
                                 put_i32(pl, PL::M, remap(fd));
@@ -160,7 +198,9 @@ pub fn prepare(io: &Ioctl, fd_map: &dyn Fn(i32) -> Option<i32>) -> Result<Prepar
                     _ => {
                         // MMAP: a single-planar buffer's m.offset is a plain value; a multi-planar
                         // one's m.planes was rewritten above, or is null when no array was given.
-                        if names::is_mplane(ty) && !nested.iter().any(|n| n.kind == PayloadKind::Planes) {
+                        if names::is_mplane(ty)
+                            && !nested.iter().any(|n| n.kind == PayloadKind::Planes)
+                        {
                             put_u64(&mut arg, B::M, 0);
                         }
                     }
@@ -196,7 +236,11 @@ pub fn prepare(io: &Ioctl, fd_map: &dyn Fn(i32) -> Option<i32>) -> Result<Prepar
             _ => {}
         }
     }
-    Ok(Prepared { arg, nested, controls })
+    Ok(Prepared {
+        arg,
+        nested,
+        controls,
+    })
 }
 
 #[cfg(test)]
@@ -220,8 +264,18 @@ mod tests {
             before: arg.clone(),
             after: arg,
             payloads: vec![
-                Payload { kind: PayloadKind::ExtControls, addr: 0xdead_0000, before: ctrl, after: vec![] },
-                Payload { kind: PayloadKind::Control { index: 0 }, addr: 0xbeef_0000, before: vec![1, 2, 3, 4], after: vec![] },
+                Payload {
+                    kind: PayloadKind::ExtControls,
+                    addr: 0xdead_0000,
+                    before: ctrl,
+                    after: vec![],
+                },
+                Payload {
+                    kind: PayloadKind::Control { index: 0 },
+                    addr: 0xbeef_0000,
+                    before: vec![1, 2, 3, 4],
+                    after: vec![],
+                },
             ],
             ..Default::default()
         }
@@ -234,7 +288,10 @@ mod tests {
         assert_eq!(i32_at(&p.arg, X::REQUEST_FD), Some(42));
         let arr = &p.nested[0].bytes;
         assert_eq!(u64_at(&p.arg, X::CONTROLS), Some(arr.as_ptr() as u64));
-        assert_eq!(u64_at(arr, ioctl::CONTROL_PAYLOAD_PTR_OFFSET), Some(p.controls[0].as_ptr() as u64));
+        assert_eq!(
+            u64_at(arr, ioctl::CONTROL_PAYLOAD_PTR_OFFSET),
+            Some(p.controls[0].as_ptr() as u64)
+        );
         assert_eq!(p.controls[0], vec![1, 2, 3, 4]);
     }
 
@@ -243,7 +300,11 @@ mod tests {
         let io = ext_ctrls_record();
         let p = prepare(&io, &|_| None).unwrap();
         assert_eq!(i32_at(&p.arg, X::REQUEST_FD), Some(-1));
-        let opaque = Ioctl { request: ioctl::iowr(b'V', 0xee, 16), before: vec![0; 16], ..Default::default() };
+        let opaque = Ioctl {
+            request: ioctl::iowr(b'V', 0xee, 16),
+            before: vec![0; 16],
+            ..Default::default()
+        };
         assert!(prepare(&opaque, &|_| None).is_err());
     }
 
@@ -254,9 +315,16 @@ mod tests {
         crate::bytes::put_u32(&mut arg, B::MEMORY, names::MEMORY_MMAP);
         crate::bytes::put_u32(&mut arg, B::LENGTH, 1);
         put_u64(&mut arg, B::M, 0x1234);
-        let io = Ioctl { request: VIDIOC_QBUF, before: arg, ..Default::default() };
+        let io = Ioctl {
+            request: VIDIOC_QBUF,
+            before: arg,
+            ..Default::default()
+        };
         let p = prepare(&io, &|_| None).unwrap();
         assert_eq!(p.nested[0].bytes.len(), PL::SIZE);
-        assert_eq!(u64_at(&p.arg, B::M), Some(p.nested[0].bytes.as_ptr() as u64));
+        assert_eq!(
+            u64_at(&p.arg, B::M),
+            Some(p.nested[0].bytes.as_ptr() as u64)
+        );
     }
 }

@@ -23,8 +23,14 @@ pub fn main_with(args: &Args) -> ExitCode {
 }
 
 fn load(path: &std::path::Path) -> anyhow::Result<Report> {
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not a replay report (--json output): {e}", path.display()))
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: not a replay report (--json output): {e}",
+            path.display()
+        )
+    })
 }
 
 fn run(args: &Args) -> anyhow::Result<u8> {
@@ -34,7 +40,9 @@ fn run(args: &Args) -> anyhow::Result<u8> {
         print!("{text}");
         return Ok(if same { 0 } else { EXIT_DIVERGED });
     }
-    let Some(trace) = &args.trace else { anyhow::bail!("no trace given") };
+    let Some(trace) = &args.trace else {
+        anyhow::bail!("no trace given")
+    };
     let report = crate::run(trace, &args.options())?;
     let json = serde_json::to_string_pretty(&report)?;
     if let Some(p) = &args.report {
@@ -45,5 +53,9 @@ fn run(args: &Args) -> anyhow::Result<u8> {
     } else {
         print!("{}", report.text());
     }
-    Ok(if report.diverged() && !args.allow_divergence { EXIT_DIVERGED } else { 0 })
+    Ok(if report.diverged() && !args.allow_divergence {
+        EXIT_DIVERGED
+    } else {
+        0
+    })
 }

@@ -106,13 +106,24 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
         maps: HashMap::new(),
         by_key: HashMap::new(),
         counts: HashMap::new(),
-        pending: opts.inject.iter().map(|i| Pending { at: i.at.clone(), errno: i.errno, spec: i.spec.clone() }).collect(),
+        pending: opts
+            .inject
+            .iter()
+            .map(|i| Pending {
+                at: i.at.clone(),
+                errno: i.errno,
+                spec: i.spec.clone(),
+            })
+            .collect(),
         following: Vec::new(),
         report: Report {
             trace: path.display().to_string(),
             command: header.command.clone(),
             recorded_kernel: header.kernel_release.clone(),
-            replay_kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().into(),
+            replay_kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+                .unwrap_or_default()
+                .trim()
+                .into(),
             devices: paths,
             ioctls_in_trace: plan.ioctls,
             ..Default::default()
@@ -125,20 +136,23 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
     let bar = (opts.progress && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(plan.ioctls);
         b.set_style(
-            indicatif::ProgressStyle::with_template("replay {bar:40} {pos}/{len} ioctls {elapsed} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "replay {bar:40} {pos}/{len} ioctls {elapsed} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         b
     });
     let mut feed = Feed::new(TraceReader::open(path)?);
     loop {
-        match feed.next() {
+        match feed.next_action() {
             Next::Done => break,
             Next::Cut(msg) => {
                 e.report.cut = Some(msg);
                 break;
             }
             Next::Record(rec) => {
+                let rec = *rec;
                 if let Record::Ioctl(io) = &rec {
                     if opts.until.is_some_and(|u| io.seq > u) {
                         e.report.stopped_after = opts.until;
@@ -179,12 +193,12 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
                             e.fds.insert((f.child, fd), en);
                         }
                     }
-                    Record::Mmap(m) if m.errno().is_none() => e.mmap(m.pid, m.fd, m.len, m.offset, m.ret),
+                    Record::Mmap(m) if m.errno().is_none() => {
+                        e.mmap(m.pid, m.fd, m.len, m.offset, m.ret)
+                    }
                     Record::Munmap(m) => {
-                        if let Some((_, (key, _))) = e.maps.remove_entry(&(m.pid, m.addr)) {
-                            if let Some(k) = key {
-                                e.by_key.remove(&k);
-                            }
+                        if let Some((_, (Some(k), _))) = e.maps.remove_entry(&(m.pid, m.addr)) {
+                            e.by_key.remove(&k);
                         }
                     }
                     Record::Poll(p) => e.poll(&p),
@@ -213,7 +227,10 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
 
 /// Resolves each recorded device node to the replay's (through `--device-map`) and checks the
 /// replay node is the same kind of device: same driver and capabilities.
-fn check_devices(devices: &BTreeMap<String, Option<DeviceInfo>>, opts: &ReplayOptions) -> Result<BTreeMap<String, String>> {
+fn check_devices(
+    devices: &BTreeMap<String, Option<DeviceInfo>>,
+    opts: &ReplayOptions,
+) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for m in &opts.device_map {
         if !devices.contains_key(&m.old) {
@@ -227,10 +244,23 @@ fn check_devices(devices: &BTreeMap<String, Option<DeviceInfo>>, opts: &ReplayOp
         }
     }
     for (old, info) in devices {
-        let new = opts.device_map.iter().find(|m| &m.old == old).map(|m| m.new.clone()).unwrap_or_else(|| old.clone());
-        let fd = sys::open_device(Path::new(&new)).map_err(|e| anyhow::anyhow!("cannot open {new} (for the trace's {old}): {e}"))?;
-        let is_media = info.as_ref().map(|i| i.kind == DeviceKind::Media).unwrap_or(old.starts_with("/dev/media"));
-        let found = if is_media { media_identity(&fd) } else { video_identity(&fd) };
+        let new = opts
+            .device_map
+            .iter()
+            .find(|m| &m.old == old)
+            .map(|m| m.new.clone())
+            .unwrap_or_else(|| old.clone());
+        let fd = sys::open_device(Path::new(&new))
+            .map_err(|e| anyhow::anyhow!("cannot open {new} (for the trace's {old}): {e}"))?;
+        let is_media = info
+            .as_ref()
+            .map(|i| i.kind == DeviceKind::Media)
+            .unwrap_or(old.starts_with("/dev/media"));
+        let found = if is_media {
+            media_identity(&fd)
+        } else {
+            video_identity(&fd)
+        };
         let found = found.map_err(|e| {
             anyhow::anyhow!(
                 "refusing {new} as the trace's {old}: it is not a {} device ({})",
@@ -239,7 +269,8 @@ fn check_devices(devices: &BTreeMap<String, Option<DeviceInfo>>, opts: &ReplayOp
             )
         })?;
         if let Some(want) = info {
-            let same = want.driver == found.0 && (is_media || (want.capabilities == found.1 && want.device_caps == found.2));
+            let same = want.driver == found.0
+                && (is_media || (want.capabilities == found.1 && want.device_caps == found.2));
             if !same {
                 bail!(
                     "refusing {new} as the trace's {old}: the trace used driver {:?} (capabilities {:#x}, device caps {:#x}), \
@@ -272,7 +303,13 @@ fn video_identity(fd: &OwnedFd) -> std::result::Result<(String, u32, u32), Errno
 fn media_identity(fd: &OwnedFd) -> std::result::Result<(String, u32, u32), Errno> {
     let mut buf = vec![0u8; ioctl::layout::media_device_info::SIZE];
     // SAFETY: media_device_info holds no pointers; `buf` has its full size.
-    unsafe { sys::ioctl_bytes(fd.as_raw_fd(), ioctl::media::MEDIA_IOC_DEVICE_INFO, &mut buf)? };
+    unsafe {
+        sys::ioctl_bytes(
+            fd.as_raw_fd(),
+            ioctl::media::MEDIA_IOC_DEVICE_INFO,
+            &mut buf,
+        )?
+    };
     match ioctl::decode(ioctl::media::MEDIA_IOC_DEVICE_INFO, &buf) {
         Ok(ioctl::Arg::MediaDeviceInfo(i)) => Ok((i.driver, 0, 0)),
         _ => Err(Errno(libc::EINVAL)),
@@ -307,7 +344,9 @@ impl Engine<'_> {
         if ret < 0 {
             return;
         }
-        let Some(new) = self.paths.get(path).cloned() else { return };
+        let Some(new) = self.paths.get(path).cloned() else {
+            return;
+        };
         match sys::open_device(Path::new(&new)) {
             Ok(fd) => {
                 let kind = if path.starts_with("/dev/media") || new.starts_with("/dev/media") {
@@ -316,20 +355,34 @@ impl Engine<'_> {
                     self.next_file += 1;
                     Kind::Video(self.next_file)
                 };
-                self.fds.insert((pid, ret as i32), Rc::new(Entry { fd, kind }));
+                self.fds
+                    .insert((pid, ret as i32), Rc::new(Entry { fd, kind }));
             }
-            Err(e) => self.diverge_simple(0, &format!("open({path})"), ret.to_string(), format!("-{}", e.name())),
+            Err(e) => self.diverge_simple(
+                0,
+                &format!("open({path})"),
+                ret.to_string(),
+                format!("-{}", e.name()),
+            ),
         }
     }
 
     fn diverge_simple(&mut self, seq: u64, call: &str, recorded: String, replayed: String) {
         self.report.divergences += 1;
-        *self.report.divergences_by_call.entry(call.to_string()).or_default() += 1;
+        *self
+            .report
+            .divergences_by_call
+            .entry(call.to_string())
+            .or_default() += 1;
         if self.report.first_divergence.is_none() {
             self.report.first_divergence = Some(Divergence {
                 seq,
                 call: call.to_string(),
-                fields: vec![report::FieldDiff { field: "result".into(), recorded: recorded.clone(), replayed: replayed.clone() }],
+                fields: vec![report::FieldDiff {
+                    field: "result".into(),
+                    recorded: recorded.clone(),
+                    replayed: replayed.clone(),
+                }],
                 recorded,
                 replayed,
             });
@@ -341,11 +394,16 @@ impl Engine<'_> {
     }
 
     fn mmap(&mut self, pid: u32, fd: i32, len: u64, offset: u64, addr: u64) {
-        let Some(entry) = self.fds.get(&(pid, fd)).cloned() else { return };
+        let Some(entry) = self.fds.get(&(pid, fd)).cloned() else {
+            return;
+        };
         let (key, replay_offset) = match entry.kind {
             Kind::Video(file) => {
                 let key = self.trace_offsets.get(&(file, offset)).copied();
-                let off = key.and_then(|k| self.replay_planes.get(&k)).map(|p| p.0).unwrap_or(offset);
+                let off = key
+                    .and_then(|k| self.replay_planes.get(&k))
+                    .map(|p| p.0)
+                    .unwrap_or(offset);
                 (key, off)
             }
             Kind::DmaBuf(k) => (Some(k), offset),
@@ -359,7 +417,9 @@ impl Engine<'_> {
                 }
                 self.maps.insert((pid, addr), (key, m));
             }
-            Err(e) => self.diverge_simple(0, "mmap", format!("{addr:#x}"), format!("-{}", e.name())),
+            Err(e) => {
+                self.diverge_simple(0, "mmap", format!("{addr:#x}"), format!("-{}", e.name()))
+            }
         }
     }
 
@@ -369,7 +429,10 @@ impl Engine<'_> {
         let wanted: Vec<_> = p
             .fds
             .iter()
-            .filter_map(|f| self.raw(p.pid, f.fd).map(|raw| (raw, f.events as i16, f.revents as i16)))
+            .filter_map(|f| {
+                self.raw(p.pid, f.fd)
+                    .map(|raw| (raw, f.events as i16, f.revents as i16))
+            })
             .collect();
         if wanted.is_empty() {
             self.skip("poll on fds the replay does not have");
@@ -384,7 +447,9 @@ impl Engine<'_> {
                 continue;
             }
             loop {
-                let left = deadline.saturating_duration_since(Instant::now()).as_millis() as i32;
+                let left = deadline
+                    .saturating_duration_since(Instant::now())
+                    .as_millis() as i32;
                 let got = sys::poll_one(raw, events, left).unwrap_or(0);
                 if got & revents == revents {
                     break;
@@ -458,9 +523,16 @@ impl Engine<'_> {
         }
         // Follow-ups of earlier injections.
         for inj in &mut self.following {
-            inj.next.push((io.seq, name.clone(), report::result_str(io.ret), report::result_str(ret)));
+            inj.next.push((
+                io.seq,
+                name.clone(),
+                report::result_str(io.ret),
+                report::result_str(ret),
+            ));
         }
-        let (done, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.following).into_iter().partition(|i| i.next.len() >= 5);
+        let (done, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.following)
+            .into_iter()
+            .partition(|i| i.next.len() >= 5);
         self.report.injections.extend(done);
         self.following = keep;
         if let Some(p) = injected {
@@ -488,7 +560,11 @@ impl Engine<'_> {
             self.report.ioctls_matched += 1;
         } else {
             self.report.divergences += 1;
-            *self.report.divergences_by_call.entry(name.clone()).or_default() += 1;
+            *self
+                .report
+                .divergences_by_call
+                .entry(name.clone())
+                .or_default() += 1;
             if self.report.first_divergence.is_none() {
                 self.report.first_divergence = Some(Divergence {
                     seq: io.seq,
@@ -502,7 +578,12 @@ impl Engine<'_> {
     }
 
     /// Issues the call; a DQBUF the recording got is waited for (the replay's fds are non-blocking).
-    fn issue(&mut self, entry: &Entry, io: &Ioctl, prep: &mut Prepared) -> std::result::Result<i32, Errno> {
+    fn issue(
+        &mut self,
+        entry: &Entry,
+        io: &Ioctl,
+        prep: &mut Prepared,
+    ) -> std::result::Result<i32, Errno> {
         let raw = entry.fd.as_raw_fd();
         let deadline = Instant::now() + Duration::from_millis(u64::from(self.opts.wait_timeout_ms));
         let template = prep.arg.clone();
@@ -511,13 +592,21 @@ impl Engine<'_> {
             // (`prep.nested`, `prep.controls`) of the recorded sizes, or to null, and refused
             // arguments whose pointers it does not know.
             let r = unsafe { sys::ioctl_bytes(raw, io.request, &mut prep.arg) };
-            let retry = io.request == ioctl::qbuf::VIDIOC_DQBUF && io.ret == 0 && r == Err(Errno(libc::EAGAIN));
+            let retry = io.request == ioctl::qbuf::VIDIOC_DQBUF
+                && io.ret == 0
+                && r == Err(Errno(libc::EAGAIN));
             if !retry || Instant::now() >= deadline {
                 return r;
             }
             let ty = u32_at(&template, B::TYPE).unwrap_or(0);
-            let ev = if names::is_output(ty) { libc::POLLOUT } else { libc::POLLIN };
-            let left = deadline.saturating_duration_since(Instant::now()).as_millis() as i32;
+            let ev = if names::is_output(ty) {
+                libc::POLLOUT
+            } else {
+                libc::POLLIN
+            };
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .as_millis() as i32;
             let _ = sys::poll_one(raw, ev, left.max(1));
             prep.arg.copy_from_slice(&template);
         }
@@ -533,16 +622,26 @@ impl Engine<'_> {
                 self.queued.remove(&(io.pid, io.fd));
             }
             r if r == ioctl::media::MEDIA_IOC_REQUEST_ALLOC => {
-                if let (Some(trace_fd), Some(new_fd)) = (i32_at(&io.after, 0), i32_at(&replayed.after, 0)) {
+                if let (Some(trace_fd), Some(new_fd)) =
+                    (i32_at(&io.after, 0), i32_at(&replayed.after, 0))
+                {
                     // SAFETY: the kernel just installed `new_fd` for us; nobody else owns it.
                     let fd = unsafe { sys::own_fd(new_fd) };
-                    self.fds.insert((io.pid, trace_fd), Rc::new(Entry { fd, kind: Kind::Request }));
+                    self.fds.insert(
+                        (io.pid, trace_fd),
+                        Rc::new(Entry {
+                            fd,
+                            kind: Kind::Request,
+                        }),
+                    );
                 }
             }
             r if r == ioctl::expbuf::VIDIOC_EXPBUF => {
-                if let (Some(trace_fd), Some(new_fd), Kind::Video(file)) =
-                    (i32_at(&io.after, EB::FD), i32_at(&replayed.after, EB::FD), entry.kind)
-                {
+                if let (Some(trace_fd), Some(new_fd), Kind::Video(file)) = (
+                    i32_at(&io.after, EB::FD),
+                    i32_at(&replayed.after, EB::FD),
+                    entry.kind,
+                ) {
                     let key = BufKey {
                         file,
                         ty: u32_at(&replayed.after, EB::TYPE).unwrap_or(0),
@@ -551,7 +650,13 @@ impl Engine<'_> {
                     };
                     // SAFETY: the kernel just installed `new_fd` for us; nobody else owns it.
                     let fd = unsafe { sys::own_fd(new_fd) };
-                    self.fds.insert((io.pid, trace_fd), Rc::new(Entry { fd, kind: Kind::DmaBuf(key) }));
+                    self.fds.insert(
+                        (io.pid, trace_fd),
+                        Rc::new(Entry {
+                            fd,
+                            kind: Kind::DmaBuf(key),
+                        }),
+                    );
                 }
             }
             r if r == ioctl::qbuf::VIDIOC_QUERYBUF => {
@@ -575,7 +680,12 @@ impl Engine<'_> {
     }
 
     /// A mapping of the plane `key`: the replay's copy of the client's, or a fresh one.
-    fn with_plane<T>(&mut self, key: BufKey, raw: RawFd, f: impl FnOnce(&mut Mapping) -> T) -> Option<T> {
+    fn with_plane<T>(
+        &mut self,
+        key: BufKey,
+        raw: RawFd,
+        f: impl FnOnce(&mut Mapping) -> T,
+    ) -> Option<T> {
         if let Some(at) = self.by_key.get(&key) {
             if let Some((_, m)) = self.maps.get_mut(at) {
                 return Some(f(m));
@@ -611,18 +721,32 @@ impl Engine<'_> {
         if mplane {
             let n = u32_at(&arg, B::LENGTH).unwrap_or(0).min(8) as usize;
             for (i, pl) in planes.chunks_exact(PL::SIZE).take(n).enumerate() {
-                let k = BufKey { plane: i as u32, ..key };
+                let k = BufKey {
+                    plane: i as u32,
+                    ..key
+                };
                 let off = u64::from(u32_at(pl, PL::M).unwrap_or(0));
-                self.replay_planes.insert(k, (off, u32_at(pl, PL::LENGTH).unwrap_or(0)));
+                self.replay_planes
+                    .insert(k, (off, u32_at(pl, PL::LENGTH).unwrap_or(0)));
             }
         } else {
             let off = u64::from(u32_at(&arg, B::M).unwrap_or(0));
-            self.replay_planes.insert(key, (off, u32_at(&arg, B::LENGTH).unwrap_or(0)));
+            self.replay_planes
+                .insert(key, (off, u32_at(&arg, B::LENGTH).unwrap_or(0)));
         }
     }
 
-    fn write_bitstream(&mut self, entry: &Entry, io: &Ioctl, prep: &Prepared, bitstreams: &[traces::record::Bitstream], feed: &Feed<std::fs::File>) {
-        let Kind::Video(file) = entry.kind else { return };
+    fn write_bitstream(
+        &mut self,
+        entry: &Entry,
+        io: &Ioctl,
+        prep: &Prepared,
+        bitstreams: &[traces::record::Bitstream],
+        feed: &Feed<std::fs::File>,
+    ) {
+        let Kind::Video(file) = entry.kind else {
+            return;
+        };
         let ty = u32_at(&prep.arg, B::TYPE).unwrap_or(0);
         let index = u32_at(&prep.arg, B::INDEX).unwrap_or(0);
         for bs in bitstreams {
@@ -630,11 +754,19 @@ impl Engine<'_> {
                 self.skip("bitstream whose blob is missing");
                 continue;
             };
-            let key = BufKey { file, ty, index, plane: bs.plane };
+            let key = BufKey {
+                file,
+                ty,
+                index,
+                plane: bs.plane,
+            };
             let offset = bs.offset as usize;
             let wrote = self.with_plane(key, entry.fd.as_raw_fd(), |m| {
                 let dst = m.as_mut_slice();
-                match offset.checked_add(data.len()).filter(|&end| end <= dst.len()) {
+                match offset
+                    .checked_add(data.len())
+                    .filter(|&end| end <= dst.len())
+                {
                     Some(end) => {
                         dst[offset..end].copy_from_slice(data);
                         true
@@ -652,10 +784,15 @@ impl Engine<'_> {
     }
 
     fn checksum(&mut self, file: u32, io: &Ioctl, replayed: &Ioctl) {
-        let Ok(ioctl::Arg::Buffer(buf)) = ioctl::decode_ioctl(replayed).after.unwrap_or(Err(ioctl::DecodeError::Missing)) else {
+        let Ok(ioctl::Arg::Buffer(buf)) = ioctl::decode_ioctl(replayed)
+            .after
+            .unwrap_or(Err(ioctl::DecodeError::Missing))
+        else {
             return;
         };
-        let Some(entry) = self.fds.get(&(io.pid, io.fd)).cloned() else { return };
+        let Some(entry) = self.fds.get(&(io.pid, io.fd)).cloned() else {
+            return;
+        };
         let planes: Vec<(u32, u32)> = match &buf.planes {
             Some(p) => p.iter().map(|p| (p.data_offset, p.bytesused)).collect(),
             None => vec![(0, buf.bytesused)],
@@ -664,7 +801,12 @@ impl Engine<'_> {
         let mut total = 0u64;
         let mut ok = true;
         for (i, (start, end)) in planes.into_iter().enumerate() {
-            let key = BufKey { file, ty: buf.buf_type, index: buf.index, plane: i as u32 };
+            let key = BufKey {
+                file,
+                ty: buf.buf_type,
+                index: buf.index,
+                plane: i as u32,
+            };
             let r = self.with_plane(key, entry.fd.as_raw_fd(), |m| {
                 let s = m.as_slice();
                 let end = (end as usize).min(s.len());
@@ -683,7 +825,11 @@ impl Engine<'_> {
             sequence: buf.sequence,
             timestamp_ns: buf.timestamp.ns(),
             bytes: total,
-            sha256: if ok { format!("{:x}", h.finalize()) } else { String::new() },
+            sha256: if ok {
+                format!("{:x}", h.finalize())
+            } else {
+                String::new()
+            },
         });
     }
 }
@@ -696,13 +842,31 @@ fn planes_of(file: u32, rec: &Ioctl, rep: &Ioctl) -> Vec<(BufKey, u64, u64, u32)
         return Vec::new();
     }
     if !names::is_mplane(ty) {
-        let key = BufKey { file, ty, index, plane: 0 };
+        let key = BufKey {
+            file,
+            ty,
+            index,
+            plane: 0,
+        };
         let t = u32_at(&rec.after, B::M).unwrap_or(0);
         let r = u32_at(&rep.after, B::M).unwrap_or(0);
-        return vec![(key, u64::from(t), u64::from(r), u32_at(&rep.after, B::LENGTH).unwrap_or(0))];
+        return vec![(
+            key,
+            u64::from(t),
+            u64::from(r),
+            u32_at(&rep.after, B::LENGTH).unwrap_or(0),
+        )];
     }
     let planes = |io: &Ioctl| -> Vec<u8> {
-        io.payload(&ioctl::PayloadKind::Planes).map(|p| if p.after.is_empty() { p.before.clone() } else { p.after.clone() }).unwrap_or_default()
+        io.payload(&ioctl::PayloadKind::Planes)
+            .map(|p| {
+                if p.after.is_empty() {
+                    p.before.clone()
+                } else {
+                    p.after.clone()
+                }
+            })
+            .unwrap_or_default()
     };
     let (tp, rp) = (planes(rec), planes(rep));
     tp.chunks_exact(PL::SIZE)
@@ -710,7 +874,12 @@ fn planes_of(file: u32, rec: &Ioctl, rep: &Ioctl) -> Vec<(BufKey, u64, u64, u32)
         .enumerate()
         .map(|(i, (t, r))| {
             (
-                BufKey { file, ty, index, plane: i as u32 },
+                BufKey {
+                    file,
+                    ty,
+                    index,
+                    plane: i as u32,
+                },
                 u64::from(u32_at(t, PL::M).unwrap_or(0)),
                 u64::from(u32_at(r, PL::M).unwrap_or(0)),
                 u32_at(r, PL::LENGTH).unwrap_or(0),

@@ -12,7 +12,7 @@ use traces::{TraceError, TraceReader};
 #[derive(Debug)]
 pub enum Next {
     /// A record to act on (never a Blob or a Bitstream).
-    Record(Record),
+    Record(Box<Record>),
     /// The trace ends here, cut or damaged: the message says how.
     Cut(String),
     /// The trace ended normally (after `End`) or the source is exhausted.
@@ -32,7 +32,13 @@ pub struct Feed<R: Read> {
 impl<R: Read> Feed<R> {
     /// A feed over `reader` (its header already read).
     pub fn new(reader: TraceReader<R>) -> Self {
-        Feed { reader, lookahead: None, blobs: HashMap::new(), bitstreams: HashMap::new(), records: 0 }
+        Feed {
+            reader,
+            lookahead: None,
+            blobs: HashMap::new(),
+            bitstreams: HashMap::new(),
+            records: 0,
+        }
     }
 
     /// The underlying reader.
@@ -64,7 +70,7 @@ impl<R: Read> Feed<R> {
 
     /// The next action record. After it, every Blob/Bitstream that directly follows has been
     /// stashed too, so a QBUF's bitstream is available when the QBUF is acted on.
-    pub fn next(&mut self) -> Next {
+    pub fn next_action(&mut self) -> Next {
         let action = loop {
             match self.pull() {
                 None => return Next::Done,
@@ -94,7 +100,7 @@ impl<R: Read> Feed<R> {
                 }
             }
         }
-        Next::Record(action)
+        Next::Record(Box::new(action))
     }
 
     /// Takes the bitstream records of the QBUF with sequence number `seq`.
@@ -117,30 +123,45 @@ mod tests {
     #[test]
     fn bitstreams_after_their_qbuf_are_ready_when_it_is_acted_on() {
         let mut w = TraceWriter::new(Vec::new(), &Header::new()).unwrap();
-        w.write(&Record::Ioctl(Ioctl { seq: 7, ..Default::default() })).unwrap();
+        w.write(&Record::Ioctl(Ioctl {
+            seq: 7,
+            ..Default::default()
+        }))
+        .unwrap();
         w.write_bitstream(7, 0, 0, 3, b"abc").unwrap();
-        w.write(&Record::Ioctl(Ioctl { seq: 8, ..Default::default() })).unwrap();
+        w.write(&Record::Ioctl(Ioctl {
+            seq: 8,
+            ..Default::default()
+        }))
+        .unwrap();
         let bytes = w.finish(End::new(1, EndReason::Exited)).unwrap();
         let mut f = Feed::new(TraceReader::new(&bytes[..]).unwrap());
-        let Next::Record(Record::Ioctl(io)) = f.next() else { panic!() };
+        let Next::Record(r) = f.next_action() else {
+            panic!()
+        };
+        let Record::Ioctl(io) = *r else { panic!() };
         assert_eq!(io.seq, 7);
         let bs = f.take_bitstreams(7);
         assert_eq!(bs.len(), 1);
         assert_eq!(f.blob(bs[0].blob), Some(&b"abc"[..]));
-        assert!(matches!(f.next(), Next::Record(Record::Ioctl(_))));
-        assert!(matches!(f.next(), Next::Record(Record::End(_))));
-        assert!(matches!(f.next(), Next::Done));
+        assert!(matches!(f.next_action(), Next::Record(r) if matches!(*r, Record::Ioctl(_))));
+        assert!(matches!(f.next_action(), Next::Record(r) if matches!(*r, Record::End(_))));
+        assert!(matches!(f.next_action(), Next::Done));
     }
 
     #[test]
     fn a_cut_trace_says_so_after_its_records() {
         let mut w = TraceWriter::new(Vec::new(), &Header::new()).unwrap();
-        w.write(&Record::Ioctl(Ioctl { seq: 0, ..Default::default() })).unwrap();
+        w.write(&Record::Ioctl(Ioctl {
+            seq: 0,
+            ..Default::default()
+        }))
+        .unwrap();
         w.flush().unwrap();
         let bytes = w.finish(End::new(1, EndReason::Exited)).unwrap();
         let cut = &bytes[..bytes.len() - 3];
         let mut f = Feed::new(TraceReader::new(cut).unwrap());
-        assert!(matches!(f.next(), Next::Record(Record::Ioctl(_))));
-        assert!(matches!(f.next(), Next::Cut(_)));
+        assert!(matches!(f.next_action(), Next::Record(r) if matches!(*r, Record::Ioctl(_))));
+        assert!(matches!(f.next_action(), Next::Cut(_)));
     }
 }

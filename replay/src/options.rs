@@ -29,10 +29,13 @@ impl FromStr for DeviceMap {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s.split_once('=') {
-            Some((old, new)) if !old.is_empty() && !new.is_empty() => {
-                Ok(DeviceMap { old: old.to_string(), new: new.to_string() })
-            }
-            _ => Err(format!("--device-map wants OLD=NEW (e.g. /dev/video0=/dev/video4), got {s:?}")),
+            Some((old, new)) if !old.is_empty() && !new.is_empty() => Ok(DeviceMap {
+                old: old.to_string(),
+                new: new.to_string(),
+            }),
+            _ => Err(format!(
+                "--device-map wants OLD=NEW (e.g. /dev/video0=/dev/video4), got {s:?}"
+            )),
         }
     }
 }
@@ -65,8 +68,9 @@ impl FromStr for Inject {
             )
         };
         let (what, errno) = s.split_once('=').ok_or_else(bad)?;
-        let errno = sys::errno_by_name(errno.trim())
-            .ok_or_else(|| format!("--inject {s:?}: unknown errno {errno:?} (a name such as EBUSY, or a number)"))?;
+        let errno = sys::errno_by_name(errno.trim()).ok_or_else(|| {
+            format!("--inject {s:?}: unknown errno {errno:?} (a name such as EBUSY, or a number)")
+        })?;
         let at = if let Some(seq) = what.strip_prefix('@') {
             InjectAt::Seq(seq.parse().map_err(|_| bad())?)
         } else {
@@ -77,11 +81,17 @@ impl FromStr for Inject {
             }
             let name = name.trim().to_ascii_uppercase();
             if traces::ioctl::by_name(&name).is_none() {
-                return Err(format!("--inject {s:?}: {name} is not an ioctl vatrace knows"));
+                return Err(format!(
+                    "--inject {s:?}: {name} is not an ioctl vatrace knows"
+                ));
             }
             InjectAt::Nth { name, nth }
         };
-        Ok(Inject { at, errno, spec: s.to_string() })
+        Ok(Inject {
+            at,
+            errno,
+            spec: s.to_string(),
+        })
     }
 }
 
@@ -105,7 +115,11 @@ pub struct ReplayOptions {
 impl ReplayOptions {
     /// Defaults: no maps, fast pace, 5 s waits.
     pub fn new() -> Self {
-        ReplayOptions { wait_timeout_ms: 5000, progress: true, ..Default::default() }
+        ReplayOptions {
+            wait_timeout_ms: 5000,
+            progress: true,
+            ..Default::default()
+        }
     }
 }
 
@@ -172,7 +186,13 @@ mod tests {
     #[test]
     fn parses_injections() {
         let i: Inject = "MEDIA_REQUEST_IOC_REINIT#17=EBUSY".parse().unwrap();
-        assert_eq!(i.at, InjectAt::Nth { name: "MEDIA_REQUEST_IOC_REINIT".into(), nth: 17 });
+        assert_eq!(
+            i.at,
+            InjectAt::Nth {
+                name: "MEDIA_REQUEST_IOC_REINIT".into(),
+                nth: 17
+            }
+        );
         assert_eq!(i.errno, libc::EBUSY);
         let i: Inject = "@42=22".parse().unwrap();
         assert_eq!(i.at, InjectAt::Seq(42));
@@ -186,7 +206,10 @@ mod tests {
     #[test]
     fn parses_device_maps() {
         let m: DeviceMap = "/dev/video0=/dev/video4".parse().unwrap();
-        assert_eq!((m.old.as_str(), m.new.as_str()), ("/dev/video0", "/dev/video4"));
+        assert_eq!(
+            (m.old.as_str(), m.new.as_str()),
+            ("/dev/video0", "/dev/video4")
+        );
         assert!("/dev/video0".parse::<DeviceMap>().is_err());
     }
 
@@ -194,7 +217,15 @@ mod tests {
     fn clap_args() {
         use clap::CommandFactory;
         Args::command().debug_assert();
-        let a = Args::try_parse_from(["replay", "t.trace", "--inject", "VIDIOC_QBUF#3=EIO", "--pace", "original"]).unwrap();
+        let a = Args::try_parse_from([
+            "replay",
+            "t.trace",
+            "--inject",
+            "VIDIOC_QBUF#3=EIO",
+            "--pace",
+            "original",
+        ])
+        .unwrap();
         assert_eq!(a.pace, Pace::Original);
         assert_eq!(a.inject.len(), 1);
         let a = Args::try_parse_from(["replay", "--compare", "a.json", "b.json"]).unwrap();

@@ -132,7 +132,11 @@ impl Report {
             self.ioctls_in_trace,
             self.ioctls_matched,
             self.divergences,
-            if self.skipped.is_empty() { String::new() } else { format!(", skipped {:?}", self.skipped) }
+            if self.skipped.is_empty() {
+                String::new()
+            } else {
+                format!(", skipped {:?}", self.skipped)
+            }
         );
         let _ = writeln!(
             s,
@@ -158,7 +162,11 @@ impl Report {
                 f.call,
                 f.recorded,
                 f.replayed,
-                if f.reproduced { "reproduced" } else { "NOT reproduced" }
+                if f.reproduced {
+                    "reproduced"
+                } else {
+                    "NOT reproduced"
+                }
             );
         }
         if !self.requests_never_reinit.is_empty() {
@@ -170,21 +178,37 @@ impl Report {
             );
         }
         for i in &self.injections {
-            let _ = writeln!(s, "  injected {} at ioctl {} {}: recorded {}, injected {}", i.spec, i.seq, i.call, i.recorded, i.injected);
+            let _ = writeln!(
+                s,
+                "  injected {} at ioctl {} {}: recorded {}, injected {}",
+                i.spec, i.seq, i.call, i.recorded, i.injected
+            );
             for (seq, call, rec, rep) in &i.next {
-                let _ = writeln!(s, "    then ioctl {seq} {call}: recorded {rec}, replay {rep}");
+                let _ = writeln!(
+                    s,
+                    "    then ioctl {seq} {call}: recorded {rec}, replay {rep}"
+                );
             }
         }
         match &self.first_divergence {
             Some(d) => {
                 let _ = writeln!(s, "  FIRST DIVERGENCE at ioctl {} {}:", d.seq, d.call);
                 for f in &d.fields {
-                    let _ = writeln!(s, "    {}: recorded {}, replayed {}", f.field, f.recorded, f.replayed);
+                    let _ = writeln!(
+                        s,
+                        "    {}: recorded {}, replayed {}",
+                        f.field, f.recorded, f.replayed
+                    );
                 }
                 let _ = writeln!(s, "    recorded: {}", d.recorded);
                 let _ = writeln!(s, "    replayed: {}", d.replayed);
                 if self.divergences > 1 {
-                    let _ = writeln!(s, "  {} more divergences: {:?}", self.divergences - 1, self.divergences_by_call);
+                    let _ = writeln!(
+                        s,
+                        "  {} more divergences: {:?}",
+                        self.divergences - 1,
+                        self.divergences_by_call
+                    );
                 }
             }
             None => {
@@ -224,10 +248,17 @@ pub fn compare(recorded: &Ioctl, replayed: &Ioctl) -> Vec<FieldDiff> {
     let mut diffs = Vec::new();
     let mut diff = |field: &str, a: String, b: String| {
         if a != b {
-            diffs.push(FieldDiff { field: field.into(), recorded: a, replayed: b });
+            diffs.push(FieldDiff {
+                field: field.into(),
+                recorded: a,
+                replayed: b,
+            });
         }
     };
-    let (re, rp) = (traces::record::errno_of(recorded.ret), traces::record::errno_of(replayed.ret));
+    let (re, rp) = (
+        traces::record::errno_of(recorded.ret),
+        traces::record::errno_of(replayed.ret),
+    );
     if re != rp || (re.is_none() && recorded.ret != replayed.ret) {
         diff("result", result_str(recorded.ret), result_str(replayed.ret));
         return diffs;
@@ -235,29 +266,55 @@ pub fn compare(recorded: &Ioctl, replayed: &Ioctl) -> Vec<FieldDiff> {
     if re.is_some() {
         return diffs;
     }
-    let Some(info) = ioctl::lookup(recorded.request) else { return diffs };
-    let (Some(a), Some(b)) = (after_arg(recorded), after_arg(replayed)) else { return diffs };
+    let Some(info) = ioctl::lookup(recorded.request) else {
+        return diffs;
+    };
+    let (Some(a), Some(b)) = (after_arg(recorded), after_arg(replayed)) else {
+        return diffs;
+    };
     match (info.arg, a, b) {
         (ArgType::Buffer, Arg::Buffer(a), Arg::Buffer(b)) => {
             let dq = recorded.request == ioctl::qbuf::VIDIOC_DQBUF;
             if dq {
                 diff("index", a.index.to_string(), b.index.to_string());
-                diff("flags", ioctl::names::buf_flags(a.flags), ioctl::names::buf_flags(b.flags));
+                diff(
+                    "flags",
+                    ioctl::names::buf_flags(a.flags),
+                    ioctl::names::buf_flags(b.flags),
+                );
                 diff("sequence", a.sequence.to_string(), b.sequence.to_string());
-                diff("timestamp", a.timestamp.ns().to_string(), b.timestamp.ns().to_string());
-                diff("bytesused", a.bytesused.to_string(), b.bytesused.to_string());
+                diff(
+                    "timestamp",
+                    a.timestamp.ns().to_string(),
+                    b.timestamp.ns().to_string(),
+                );
+                diff(
+                    "bytesused",
+                    a.bytesused.to_string(),
+                    b.bytesused.to_string(),
+                );
             }
             let planes = |p: &Option<Vec<ioctl::qbuf::Plane>>, dq: bool| -> String {
                 p.as_ref()
                     .map(|v| {
                         v.iter()
-                            .map(|p| if dq { format!("{}", p.bytesused) } else { format!("{}", p.length) })
+                            .map(|p| {
+                                if dq {
+                                    format!("{}", p.bytesused)
+                                } else {
+                                    format!("{}", p.length)
+                                }
+                            })
                             .collect::<Vec<_>>()
                             .join(",")
                     })
                     .unwrap_or_default()
             };
-            let what = if dq { "planes.bytesused" } else { "planes.length" };
+            let what = if dq {
+                "planes.bytesused"
+            } else {
+                "planes.length"
+            };
             if recorded.request != ioctl::qbuf::VIDIOC_QBUF {
                 diff(what, planes(&a.planes, dq), planes(&b.planes, dq));
             }
@@ -269,8 +326,16 @@ pub fn compare(recorded: &Ioctl, replayed: &Ioctl) -> Vec<FieldDiff> {
             diff("request buffers", a.to_string(), b.to_string());
         }
         (
-            ArgType::Format | ArgType::Capability | ArgType::FmtDesc | ArgType::FrmSizeEnum | ArgType::CreateBuffers
-            | ArgType::QueryCtrl | ArgType::QueryExtCtrl | ArgType::QueryMenu | ArgType::Selection | ArgType::MediaDeviceInfo
+            ArgType::Format
+            | ArgType::Capability
+            | ArgType::FmtDesc
+            | ArgType::FrmSizeEnum
+            | ArgType::CreateBuffers
+            | ArgType::QueryCtrl
+            | ArgType::QueryExtCtrl
+            | ArgType::QueryMenu
+            | ArgType::Selection
+            | ArgType::MediaDeviceInfo
             | ArgType::DecoderCmd,
             a,
             b,
@@ -285,8 +350,20 @@ pub fn compare(recorded: &Ioctl, replayed: &Ioctl) -> Vec<FieldDiff> {
 pub fn compare_reports(a: &Report, b: &Report) -> (String, bool) {
     let mut s = String::new();
     let mut same = true;
-    let _ = writeln!(s, "A: {} ({} frames, {} divergences)", a.trace, a.frames.len(), a.divergences);
-    let _ = writeln!(s, "B: {} ({} frames, {} divergences)", b.trace, b.frames.len(), b.divergences);
+    let _ = writeln!(
+        s,
+        "A: {} ({} frames, {} divergences)",
+        a.trace,
+        a.frames.len(),
+        a.divergences
+    );
+    let _ = writeln!(
+        s,
+        "B: {} ({} frames, {} divergences)",
+        b.trace,
+        b.frames.len(),
+        b.divergences
+    );
     let mut differing = 0;
     for (i, (fa, fb)) in a.frames.iter().zip(&b.frames).enumerate() {
         if fa.sha256 != fb.sha256 || fa.timestamp_ns != fb.timestamp_ns {
@@ -294,14 +371,26 @@ pub fn compare_reports(a: &Report, b: &Report) -> (String, bool) {
                 let _ = writeln!(
                     s,
                     "frame {i}: A ioctl {} index {} ts {} {} | B ioctl {} index {} ts {} {}",
-                    fa.seq, fa.index, fa.timestamp_ns, short(&fa.sha256), fb.seq, fb.index, fb.timestamp_ns, short(&fb.sha256)
+                    fa.seq,
+                    fa.index,
+                    fa.timestamp_ns,
+                    short(&fa.sha256),
+                    fb.seq,
+                    fb.index,
+                    fb.timestamp_ns,
+                    short(&fb.sha256)
                 );
             }
             differing += 1;
         }
     }
     if a.frames.len() != b.frames.len() {
-        let _ = writeln!(s, "frame counts differ: A {} B {}", a.frames.len(), b.frames.len());
+        let _ = writeln!(
+            s,
+            "frame counts differ: A {} B {}",
+            a.frames.len(),
+            b.frames.len()
+        );
         same = false;
     }
     if differing > 0 {
@@ -314,7 +403,11 @@ pub fn compare_reports(a: &Report, b: &Report) -> (String, bool) {
         same = false;
     }
     if same {
-        let _ = writeln!(s, "identical: {} frames with the same checksums, same verdict", a.frames.len());
+        let _ = writeln!(
+            s,
+            "identical: {} frames with the same checksums, same verdict",
+            a.frames.len()
+        );
     }
     (s, same)
 }
@@ -333,8 +426,17 @@ mod tests {
         let mut after = vec![0u8; 20];
         after[0] = 4;
         after[4] = 9;
-        let rec = Ioctl { request: VIDIOC_REQBUFS, before: after.clone(), after: after.clone(), ret: -16, ..Default::default() };
-        let rep = Ioctl { ret: 0, ..rec.clone() };
+        let rec = Ioctl {
+            request: VIDIOC_REQBUFS,
+            before: after.clone(),
+            after: after.clone(),
+            ret: -16,
+            ..Default::default()
+        };
+        let rep = Ioctl {
+            ret: 0,
+            ..rec.clone()
+        };
         let d = compare(&rec, &rep);
         assert_eq!(d[0].field, "result");
         assert_eq!(d[0].recorded, "-EBUSY");
@@ -348,8 +450,18 @@ mod tests {
 
     #[test]
     fn compare_reports_finds_differing_frames() {
-        let f = |h: &str| Frame { seq: 1, index: 0, sequence: 0, timestamp_ns: 5, bytes: 1, sha256: h.into() };
-        let a = Report { frames: vec![f("aa"), f("bb")], ..Default::default() };
+        let f = |h: &str| Frame {
+            seq: 1,
+            index: 0,
+            sequence: 0,
+            timestamp_ns: 5,
+            bytes: 1,
+            sha256: h.into(),
+        };
+        let a = Report {
+            frames: vec![f("aa"), f("bb")],
+            ..Default::default()
+        };
         let mut b = a.clone();
         assert!(compare_reports(&a, &b).1);
         b.frames[1] = f("cc");

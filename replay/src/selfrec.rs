@@ -10,7 +10,8 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use traces::record::{
-    Close, DeviceInfo, End, EndReason, Header, Ioctl, Mmap, Munmap, Open, Payload, Poll, PollFd, Record,
+    Close, DeviceInfo, End, EndReason, Header, Ioctl, Mmap, Munmap, Open, Payload, Poll, PollFd,
+    Record,
 };
 use traces::TraceWriter;
 
@@ -37,14 +38,21 @@ pub fn start(path: &Path, devices: Vec<DeviceInfo>) -> Result<(), String> {
     h.machine = uts.1;
     h.command = std::env::args().collect();
     h.start_monotonic_ns = sys::monotonic_ns();
-    h.start_unix_ns =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    h.start_unix_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
     h.root_pid = std::process::id();
     h.devices = devices;
-    h.options.insert("recorder".into(), "replay::selfrec".into());
+    h.options
+        .insert("recorder".into(), "replay::selfrec".into());
     let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let w = TraceWriter::new(BufWriter::new(file), &h).map_err(|e| e.to_string())?;
-    *REC.lock().unwrap_or_else(|e| e.into_inner()) = Some(Recorder { w, seq: 0, pid: std::process::id() });
+    *REC.lock().unwrap_or_else(|e| e.into_inner()) = Some(Recorder {
+        w,
+        seq: 0,
+        pid: std::process::id(),
+    });
     Ok(())
 }
 
@@ -54,7 +62,10 @@ pub fn active() -> bool {
 }
 
 fn uname() -> (String, String) {
-    let rel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string();
+    let rel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
     (rel, std::env::consts::ARCH.to_string())
 }
 
@@ -66,7 +77,16 @@ fn put(r: &mut Recorder, rec: Record) {
 
 /// An ioctl; returns its sequence number (for [`bitstream`]).
 #[allow(clippy::too_many_arguments)]
-pub fn ioctl(fd: i32, request: u32, t0: u64, before: &[u8], after: &[u8], payloads: Vec<Payload>, arg: u64, ret: i64) -> Option<u64> {
+pub fn ioctl(
+    fd: i32,
+    request: u32,
+    t0: u64,
+    before: &[u8],
+    after: &[u8],
+    payloads: Vec<Payload>,
+    arg: u64,
+    ret: i64,
+) -> Option<u64> {
     let t1 = sys::monotonic_ns();
     with(|r| {
         let seq = r.seq;
@@ -120,7 +140,18 @@ pub fn open(path: &Path, flags: i32, ret: i64) {
 /// A close.
 pub fn close(fd: i32) {
     let ts = sys::monotonic_ns();
-    with(|r| put(r, Record::Close(Close { ts, pid: r.pid, tid: r.pid, fd, ret: 0 })));
+    with(|r| {
+        put(
+            r,
+            Record::Close(Close {
+                ts,
+                pid: r.pid,
+                tid: r.pid,
+                fd,
+                ret: 0,
+            }),
+        )
+    });
 }
 
 /// An mmap of `len` bytes at `offset` of `fd`, mapped at `addr`.
@@ -146,7 +177,19 @@ pub fn mmap(fd: i32, len: u64, offset: u64, addr: u64) {
 /// A munmap.
 pub fn munmap(addr: u64, len: u64) {
     let ts = sys::monotonic_ns();
-    with(|r| put(r, Record::Munmap(Munmap { ts, pid: r.pid, tid: r.pid, addr, len, ret: 0 })));
+    with(|r| {
+        put(
+            r,
+            Record::Munmap(Munmap {
+                ts,
+                pid: r.pid,
+                tid: r.pid,
+                addr,
+                len,
+                ret: 0,
+            }),
+        )
+    });
 }
 
 /// A poll of one fd.
@@ -159,7 +202,11 @@ pub fn poll(t0: u64, fd: i32, events: i16, revents: i16, timeout_ms: i32, ret: i
             pid: r.pid,
             tid: r.pid,
             syscall: "poll".into(),
-            fds: vec![PollFd { fd, events: events as u16, revents: revents as u16 }],
+            fds: vec![PollFd {
+                fd,
+                events: events as u16,
+                revents: revents as u16,
+            }],
             timeout_ns: (timeout_ms >= 0).then_some(timeout_ms as i64 * 1_000_000),
             ret,
         };

@@ -49,16 +49,19 @@ pub fn mpeg2_picture_intra() -> Vec<u8> {
 /// MPEG-2 default; the others flat 16).
 pub fn mpeg2_quantisation() -> Vec<u8> {
     const INTRA: [u8; 64] = [
-        8, 16, 16, 19, 16, 19, 22, 22, 22, 22, 22, 22, 26, 24, 26, 27, 27, 27, 26, 26, 26, 26, 27, 27, 27, 29, 29,
-        29, 34, 34, 34, 29, 29, 29, 27, 27, 29, 29, 32, 32, 34, 34, 37, 38, 37, 35, 35, 34, 35, 38, 38, 40, 40, 40,
-        48, 48, 46, 46, 56, 56, 58, 69, 69, 83,
+        8, 16, 16, 19, 16, 19, 22, 22, 22, 22, 22, 22, 26, 24, 26, 27, 27, 27, 26, 26, 26, 26, 27,
+        27, 27, 29, 29, 29, 34, 34, 34, 29, 29, 29, 27, 27, 29, 29, 32, 32, 34, 34, 37, 38, 37, 35,
+        35, 34, 35, 38, 38, 40, 40, 40, 48, 48, 46, 46, 56, 56, 58, 69, 69, 83,
     ];
     let mut v = Vec::with_capacity(256);
     v.extend_from_slice(&INTRA); // intra_quantiser_matrix
     v.extend_from_slice(&[16; 64]); // non_intra_quantiser_matrix
     v.extend_from_slice(&INTRA); // chroma_intra_quantiser_matrix
     v.extend_from_slice(&[16; 64]); // chroma_non_intra_quantiser_matrix
-    debug_assert_eq!(v.len(), std::mem::size_of::<b::v4l2_ctrl_mpeg2_quantisation>());
+    debug_assert_eq!(
+        v.len(),
+        std::mem::size_of::<b::v4l2_ctrl_mpeg2_quantisation>()
+    );
     v
 }
 
@@ -66,9 +69,15 @@ pub fn mpeg2_quantisation() -> Vec<u8> {
 /// [`v4l2::VideoDevice::s_ext_ctrls_request`].
 pub fn mpeg2_controls(width: u16, height: u16) -> Vec<(u32, Vec<u8>)> {
     vec![
-        (b::V4L2_CID_STATELESS_MPEG2_SEQUENCE, mpeg2_sequence(width, height)),
+        (
+            b::V4L2_CID_STATELESS_MPEG2_SEQUENCE,
+            mpeg2_sequence(width, height),
+        ),
         (b::V4L2_CID_STATELESS_MPEG2_PICTURE, mpeg2_picture_intra()),
-        (b::V4L2_CID_STATELESS_MPEG2_QUANTISATION, mpeg2_quantisation()),
+        (
+            b::V4L2_CID_STATELESS_MPEG2_QUANTISATION,
+            mpeg2_quantisation(),
+        ),
     ]
 }
 
@@ -84,7 +93,10 @@ pub fn mpeg2_chunk(n: u32) -> Vec<u8> {
 
 /// Where the client runs: the visl video node and its media node, found through sysfs and
 /// MEDIA_IOC_DEVICE_INFO unless given.
-pub fn visl_nodes(video: Option<PathBuf>, media: Option<PathBuf>) -> Result<(PathBuf, PathBuf), String> {
+pub fn visl_nodes(
+    video: Option<PathBuf>,
+    media: Option<PathBuf>,
+) -> Result<(PathBuf, PathBuf), String> {
     match (video, media) {
         (Some(v), Some(m)) => Ok((v, m)),
         (v, m) => {

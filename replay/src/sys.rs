@@ -14,7 +14,11 @@ pub struct Errno(pub i32);
 impl Errno {
     /// The errno of the last failed libc call on this thread.
     pub fn last() -> Self {
-        Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO))
+        Errno(
+            std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO),
+        )
     }
 
     /// The symbolic name (`EBUSY`, `EINVAL`, …), or `E<number>` for unnamed values.
@@ -25,7 +29,12 @@ impl Errno {
 
 impl fmt::Display for Errno {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.name(), std::io::Error::from_raw_os_error(self.0))
+        write!(
+            f,
+            "{} ({})",
+            self.name(),
+            std::io::Error::from_raw_os_error(self.0)
+        )
     }
 }
 
@@ -83,7 +92,12 @@ pub fn open_device(path: &Path) -> Result<OwnedFd, Errno> {
     let c = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| Errno(libc::EINVAL))?;
     // SAFETY: `c` is a valid NUL-terminated string that outlives the call; open has no other
     // memory effects.
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDWR | libc::O_NONBLOCK | libc::O_CLOEXEC) };
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_RDWR | libc::O_NONBLOCK | libc::O_CLOEXEC,
+        )
+    };
     if fd < 0 {
         return Err(Errno::last());
     }
@@ -129,7 +143,11 @@ pub unsafe fn ioctl_bytes(fd: RawFd, request: u32, buf: &mut [u8]) -> Result<i32
         return Err(Errno(libc::EINVAL));
     }
     // An `_IO` ioctl takes no pointer; pass a null argument as C callers do.
-    let ptr = if size == 0 { std::ptr::null_mut() } else { buf.as_mut_ptr() };
+    let ptr = if size == 0 {
+        std::ptr::null_mut()
+    } else {
+        buf.as_mut_ptr()
+    };
     // SAFETY: `ptr` is null or points to `buf.len() >= size` writable bytes; nested pointers are
     // the caller's contract.
     let r = unsafe { libc::ioctl(fd, request as libc::c_ulong, ptr) };
@@ -193,7 +211,9 @@ impl<T: Zeroable> Pod<T> {
     pub fn zeroed(n: usize) -> Self {
         let b = Box::<[T]>::new_zeroed_slice(n.max(1));
         // SAFETY: `T: Zeroable`, so all-zero bytes are a valid `T`.
-        Pod { items: unsafe { b.assume_init() } }
+        Pod {
+            items: unsafe { b.assume_init() },
+        }
     }
 
     /// The raw bytes of all elements, padding included.
@@ -201,7 +221,12 @@ impl<T: Zeroable> Pod<T> {
         // SAFETY: the allocation was zero-filled as a whole and is only written through field
         // stores and by the kernel, so every byte (padding too) is initialised; the length is
         // the allocation's size.
-        unsafe { std::slice::from_raw_parts(self.items.as_ptr() as *const u8, std::mem::size_of_val(&*self.items)) }
+        unsafe {
+            std::slice::from_raw_parts(
+                self.items.as_ptr() as *const u8,
+                std::mem::size_of_val(&*self.items),
+            )
+        }
     }
 
     /// Address of the first element, to store in another struct's pointer field.
@@ -227,14 +252,21 @@ impl<T: Zeroable> std::ops::DerefMut for Pod<T> {
 ///
 /// # Safety
 /// As [`ioctl_typed`]: `T` is `request`'s argument type and every pointer inside is live.
-pub unsafe fn ioctl_pod<T: Zeroable>(fd: RawFd, request: u32, arg: &mut Pod<T>) -> Result<i32, Errno> {
+pub unsafe fn ioctl_pod<T: Zeroable>(
+    fd: RawFd,
+    request: u32,
+    arg: &mut Pod<T>,
+) -> Result<i32, Errno> {
     // SAFETY: forwarded contract; `arg[0]` exists (`Pod` has at least one element).
     unsafe { ioctl_typed(fd, request, &mut arg[0]) }
 }
 
 /// CLOCK_MONOTONIC in nanoseconds.
 pub fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid out-pointer.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -263,12 +295,22 @@ impl Mapping {
         }
         // SAFETY: a fresh mapping chosen by the kernel (addr NULL) cannot alias Rust memory.
         let p = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED, fd, offset as libc::off_t)
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                prot,
+                libc::MAP_SHARED,
+                fd,
+                offset as libc::off_t,
+            )
         };
         if p == libc::MAP_FAILED {
             return Err(Errno::last());
         }
-        Ok(Mapping { ptr: p as *mut u8, len })
+        Ok(Mapping {
+            ptr: p as *mut u8,
+            len,
+        })
     }
 
     /// Length in bytes.
@@ -311,7 +353,11 @@ impl Drop for Mapping {
 
 /// `poll(2)` on one fd; returns `revents` (0 on timeout). `timeout_ms < 0` waits forever.
 pub fn poll_one(fd: RawFd, events: i16, timeout_ms: i32) -> Result<i16, Errno> {
-    let mut p = libc::pollfd { fd, events, revents: 0 };
+    let mut p = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
     loop {
         // SAFETY: `p` is one valid pollfd for the duration of the call.
         let r = unsafe { libc::poll(&mut p, 1, timeout_ms) };

@@ -56,7 +56,10 @@ pub struct CallError {
 pub type CallResult<T> = Result<T, CallError>;
 
 fn call<T>(what: impl FnOnce() -> String, r: Result<T, Errno>) -> CallResult<T> {
-    r.map_err(|errno| CallError { call: what(), errno })
+    r.map_err(|errno| CallError {
+        call: what(),
+        errno,
+    })
 }
 
 fn queue_name(ty: u32) -> &'static str {
@@ -84,11 +87,19 @@ unsafe fn traced<T: Zeroable>(
     }
     let t0 = sys::monotonic_ns();
     let dir = traces::ioctl::Dir::of(request);
-    let before = if dir.reads_before() { arg.bytes().to_vec() } else { Vec::new() };
+    let before = if dir.reads_before() {
+        arg.bytes().to_vec()
+    } else {
+        Vec::new()
+    };
     let mut payloads = nested(true);
     // SAFETY: forwarded contract.
     let r = unsafe { sys::ioctl_pod(fd, request, arg) };
-    let after = if dir.reads_after() { arg.bytes().to_vec() } else { Vec::new() };
+    let after = if dir.reads_after() {
+        arg.bytes().to_vec()
+    } else {
+        Vec::new()
+    };
     for p in nested(false) {
         match payloads.iter_mut().find(|q| q.kind == p.kind) {
             Some(q) => q.after = p.after,
@@ -99,14 +110,32 @@ unsafe fn traced<T: Zeroable>(
         Ok(v) => i64::from(v),
         Err(e) => -i64::from(e.0),
     };
-    let seq = selfrec::ioctl(fd, request, t0, &before, &after, payloads, arg.as_mut_ptr() as u64, ret);
+    let seq = selfrec::ioctl(
+        fd,
+        request,
+        t0,
+        &before,
+        &after,
+        payloads,
+        arg.as_mut_ptr() as u64,
+        ret,
+    );
     (r, seq)
 }
 
 /// A payload record of `bytes` at `addr`, on the entry (`before`) or exit side.
 fn payload(kind: PayloadKind, addr: u64, bytes: &[u8], before: bool) -> Payload {
-    let (b, a) = if before { (bytes.to_vec(), Vec::new()) } else { (Vec::new(), bytes.to_vec()) };
-    Payload { kind, addr, before: b, after: a }
+    let (b, a) = if before {
+        (bytes.to_vec(), Vec::new())
+    } else {
+        (Vec::new(), bytes.to_vec())
+    };
+    Payload {
+        kind,
+        addr,
+        before: b,
+        after: a,
+    }
 }
 
 fn none(_: bool) -> Vec<Payload> {
@@ -187,7 +216,10 @@ fn open_node(path: &Path) -> CallResult<OwnedFd> {
 impl VideoDevice {
     /// Opens `path`.
     pub fn open(path: &Path) -> CallResult<Self> {
-        Ok(VideoDevice { fd: open_node(path)?, path: path.to_path_buf() })
+        Ok(VideoDevice {
+            fd: open_node(path)?,
+            path: path.to_path_buf(),
+        })
     }
 
     fn raw(&self) -> RawFd {
@@ -210,7 +242,14 @@ impl VideoDevice {
     }
 
     /// `VIDIOC_S_FMT` of a single-plane multi-planar format; returns (width, height, sizeimage).
-    pub fn s_fmt(&self, ty: u32, fourcc: u32, width: u32, height: u32, sizeimage: u32) -> CallResult<(u32, u32, u32)> {
+    pub fn s_fmt(
+        &self,
+        ty: u32,
+        fourcc: u32,
+        width: u32,
+        height: u32,
+        sizeimage: u32,
+    ) -> CallResult<(u32, u32, u32)> {
         let mut f = Pod::<b::v4l2_format>::zeroed(1);
         f[0].type_ = ty;
         // SAFETY: writing fields of the `pix_mp` member of a zeroed union: plain integers.
@@ -223,7 +262,10 @@ impl VideoDevice {
         }
         // SAFETY: v4l2_format is S_FMT's argument and holds no pointers.
         let (r, _) = unsafe { traced(self.raw(), nr::VIDIOC_S_FMT, &mut f, &none) };
-        call(|| format!("VIDIOC_S_FMT({}, {width}x{height})", queue_name(ty)), r)?;
+        call(
+            || format!("VIDIOC_S_FMT({}, {width}x{height})", queue_name(ty)),
+            r,
+        )?;
         // SAFETY: the kernel filled `pix_mp` for a multi-planar type.
         let pix = unsafe { f[0].fmt.pix_mp };
         Ok((pix.width, pix.height, pix.plane_fmt[0].sizeimage))
@@ -237,12 +279,20 @@ impl VideoDevice {
         r[0].memory = MEMORY_MMAP;
         // SAFETY: v4l2_requestbuffers holds no pointers.
         let (res, _) = unsafe { traced(self.raw(), nr::VIDIOC_REQBUFS, &mut r, &none) };
-        call(|| format!("VIDIOC_REQBUFS({}, {count})", queue_name(ty)), res)?;
+        call(
+            || format!("VIDIOC_REQBUFS({}, {count})", queue_name(ty)),
+            res,
+        )?;
         Ok(r[0].count)
     }
 
     /// A one-plane `v4l2_buffer` pointing at `planes`.
-    fn buffer(ty: u32, index: u32, memory: u32, planes: &mut Pod<b::v4l2_plane>) -> Pod<b::v4l2_buffer> {
+    fn buffer(
+        ty: u32,
+        index: u32,
+        memory: u32,
+        planes: &mut Pod<b::v4l2_plane>,
+    ) -> Pod<b::v4l2_buffer> {
         let mut buf = Pod::<b::v4l2_buffer>::zeroed(1);
         buf[0].index = index;
         buf[0].type_ = ty;
@@ -260,28 +310,60 @@ impl VideoDevice {
         let nested = |entry: bool| {
             // SAFETY: `pl` points to `planes`, alive and not mutably borrowed during this read.
             let p = unsafe { &*pl };
-            if entry { Vec::new() } else { vec![payload(PayloadKind::Planes, p.as_ptr() as u64, p.bytes(), false)] }
+            if entry {
+                Vec::new()
+            } else {
+                vec![payload(
+                    PayloadKind::Planes,
+                    p.as_ptr() as u64,
+                    p.bytes(),
+                    false,
+                )]
+            }
         };
         // SAFETY: `buf.m.planes` points to `length` (1) live planes for the call.
         let (r, _) = unsafe { traced(self.raw(), nr::VIDIOC_QUERYBUF, &mut buf, &nested) };
-        call(|| format!("VIDIOC_QUERYBUF({}, {index})", queue_name(ty)), r)?;
+        call(
+            || format!("VIDIOC_QUERYBUF({}, {index})", queue_name(ty)),
+            r,
+        )?;
         // SAFETY: for MMAP planes the kernel fills `m.mem_offset`.
-        Ok(PlaneInfo { length: planes[0].length, mem_offset: unsafe { planes[0].m.mem_offset } })
+        Ok(PlaneInfo {
+            length: planes[0].length,
+            mem_offset: unsafe { planes[0].m.mem_offset },
+        })
     }
 
     /// Maps plane 0 of a buffer.
     pub fn mmap(&self, plane: PlaneInfo) -> CallResult<BufferMap> {
         let map = call(
-            || format!("mmap(offset {:#x}, {} bytes)", plane.mem_offset, plane.length),
+            || {
+                format!(
+                    "mmap(offset {:#x}, {} bytes)",
+                    plane.mem_offset, plane.length
+                )
+            },
             sys::Mapping::map(self.raw(), plane.length as usize, plane.mem_offset as u64),
         )?;
-        selfrec::mmap(self.raw(), plane.length as u64, plane.mem_offset as u64, map.addr() as u64);
+        selfrec::mmap(
+            self.raw(),
+            plane.length as u64,
+            plane.mem_offset as u64,
+            map.addr() as u64,
+        );
         Ok(BufferMap { map })
     }
 
     /// `VIDIOC_QBUF` of a one-plane MMAP buffer, optionally bound to a request; `bitstream` is
     /// what the buffer holds (recorded for OUTPUT buffers).
-    pub fn qbuf(&self, ty: u32, index: u32, bitstream: &[u8], timestamp_us: u64, request: Option<RawFd>) -> CallResult<()> {
+    pub fn qbuf(
+        &self,
+        ty: u32,
+        index: u32,
+        bitstream: &[u8],
+        timestamp_us: u64,
+        request: Option<RawFd>,
+    ) -> CallResult<()> {
         let mut planes = Pod::<b::v4l2_plane>::zeroed(1);
         planes[0].bytesused = bitstream.len() as u32;
         let mut buf = Self::buffer(ty, index, MEMORY_MMAP, &mut planes);
@@ -295,7 +377,12 @@ impl VideoDevice {
         let nested = |entry: bool| {
             // SAFETY: `pl` points to `planes`, alive and not mutably borrowed during this read.
             let p = unsafe { &*pl };
-            vec![payload(PayloadKind::Planes, p.as_ptr() as u64, p.bytes(), entry)]
+            vec![payload(
+                PayloadKind::Planes,
+                p.as_ptr() as u64,
+                p.bytes(),
+                entry,
+            )]
         };
         // SAFETY: `buf.m.planes` points to `length` (1) live planes for the call.
         let (r, seq) = unsafe { traced(self.raw(), nr::VIDIOC_QBUF, &mut buf, &nested) };
@@ -313,7 +400,16 @@ impl VideoDevice {
         let nested = |entry: bool| {
             // SAFETY: `pl` points to `planes`, alive and not mutably borrowed during this read.
             let p = unsafe { &*pl };
-            if entry { Vec::new() } else { vec![payload(PayloadKind::Planes, p.as_ptr() as u64, p.bytes(), false)] }
+            if entry {
+                Vec::new()
+            } else {
+                vec![payload(
+                    PayloadKind::Planes,
+                    p.as_ptr() as u64,
+                    p.bytes(),
+                    false,
+                )]
+            }
         };
         // SAFETY: `buf.m.planes` points to `length` (1) live planes for the call.
         let (r, _) = unsafe { traced(self.raw(), nr::VIDIOC_DQBUF, &mut buf, &nested) };
@@ -352,7 +448,11 @@ impl VideoDevice {
     }
 
     /// `VIDIOC_S_EXT_CTRLS` of compound controls `(id, payload bytes)` into `request`.
-    pub fn s_ext_ctrls_request(&self, request: RawFd, controls: &[(u32, Vec<u8>)]) -> CallResult<()> {
+    pub fn s_ext_ctrls_request(
+        &self,
+        request: RawFd,
+        controls: &[(u32, Vec<u8>)],
+    ) -> CallResult<()> {
         let mut payloads: Vec<Pod<u8>> = controls
             .iter()
             .map(|(_, bytes)| {
@@ -380,9 +480,19 @@ impl VideoDevice {
             }
             // SAFETY: `cp`/`pp` point to `ctrls`/`payloads`, alive and not mutably borrowed here.
             let (c, ps) = unsafe { (&*cp, &*pp) };
-            let mut v = vec![payload(PayloadKind::ExtControls, c.as_ptr() as u64, c.bytes(), true)];
+            let mut v = vec![payload(
+                PayloadKind::ExtControls,
+                c.as_ptr() as u64,
+                c.bytes(),
+                true,
+            )];
             for (i, p) in ps.iter().enumerate() {
-                v.push(payload(PayloadKind::Control { index: i as u32 }, p.as_ptr() as u64, p.bytes(), true));
+                v.push(payload(
+                    PayloadKind::Control { index: i as u32 },
+                    p.as_ptr() as u64,
+                    p.bytes(),
+                    true,
+                ));
             }
             v
         };
@@ -409,14 +519,24 @@ impl Drop for MediaDevice {
 impl MediaDevice {
     /// Opens `path`.
     pub fn open(path: &Path) -> CallResult<Self> {
-        Ok(MediaDevice { fd: open_node(path)?, path: path.to_path_buf() })
+        Ok(MediaDevice {
+            fd: open_node(path)?,
+            path: path.to_path_buf(),
+        })
     }
 
     /// `MEDIA_IOC_DEVICE_INFO`: the raw 256-byte `media_device_info`.
     pub fn device_info(&self) -> CallResult<Vec<u8>> {
         let mut info = Pod::<u8>::zeroed(256);
         // SAFETY: media_device_info is 256 bytes without pointers.
-        let (r, _) = unsafe { traced(self.fd.as_raw_fd(), nr::MEDIA_IOC_DEVICE_INFO, &mut info, &none) };
+        let (r, _) = unsafe {
+            traced(
+                self.fd.as_raw_fd(),
+                nr::MEDIA_IOC_DEVICE_INFO,
+                &mut info,
+                &none,
+            )
+        };
         call(|| "MEDIA_IOC_DEVICE_INFO".into(), r)?;
         Ok(info.bytes().to_vec())
     }
@@ -431,10 +551,19 @@ impl MediaDevice {
         let mut fd = Pod::<i32>::zeroed(1);
         fd[0] = -1;
         // SAFETY: REQUEST_ALLOC writes one int.
-        let (r, _) = unsafe { traced(self.fd.as_raw_fd(), nr::MEDIA_IOC_REQUEST_ALLOC, &mut fd, &none) };
+        let (r, _) = unsafe {
+            traced(
+                self.fd.as_raw_fd(),
+                nr::MEDIA_IOC_REQUEST_ALLOC,
+                &mut fd,
+                &none,
+            )
+        };
         call(|| "MEDIA_IOC_REQUEST_ALLOC".into(), r)?;
         // SAFETY: on success the kernel installed a new request fd that we now own.
-        Ok(MediaRequest { fd: unsafe { sys::own_fd(fd[0]) } })
+        Ok(MediaRequest {
+            fd: unsafe { sys::own_fd(fd[0]) },
+        })
     }
 }
 
@@ -484,7 +613,14 @@ impl MediaRequest {
             Ok(v) => (v, 1),
             Err(e) => (0, -i64::from(e.0)),
         };
-        selfrec::poll(t0, self.as_raw_fd(), libc::POLLPRI, revents, timeout_ms, ret);
+        selfrec::poll(
+            t0,
+            self.as_raw_fd(),
+            libc::POLLPRI,
+            revents,
+            timeout_ms,
+            ret,
+        );
         let r = call(|| "poll(request)".into(), r)?;
         Ok(r & libc::POLLPRI != 0)
     }
@@ -515,7 +651,12 @@ pub fn media_device_info(path: &Path) -> CallResult<DeviceInfo> {
     let raw = dev.device_info()?;
     let info = match traces::ioctl::decode(nr::MEDIA_IOC_DEVICE_INFO, &raw) {
         Ok(traces::ioctl::Arg::MediaDeviceInfo(i)) => i,
-        _ => return Err(CallError { call: "MEDIA_IOC_DEVICE_INFO".into(), errno: Errno(libc::EINVAL) }),
+        _ => {
+            return Err(CallError {
+                call: "MEDIA_IOC_DEVICE_INFO".into(),
+                errno: Errno(libc::EINVAL),
+            })
+        }
     };
     Ok(DeviceInfo {
         path: path.display().to_string(),
@@ -559,12 +700,16 @@ pub fn find_nodes(name: &str, driver: &str) -> Result<(PathBuf, PathBuf), String
         .collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
-        if fs::read_to_string(e.path().join("name")).map(|n| n.trim() == name).unwrap_or(false) {
+        if fs::read_to_string(e.path().join("name"))
+            .map(|n| n.trim() == name)
+            .unwrap_or(false)
+        {
             video = Some(Path::new("/dev").join(e.file_name()));
             break;
         }
     }
-    let video = video.ok_or_else(|| format!("no video node named {name:?} in /sys/class/video4linux"))?;
+    let video =
+        video.ok_or_else(|| format!("no video node named {name:?} in /sys/class/video4linux"))?;
     let mut media_nodes: Vec<_> = fs::read_dir("/dev")
         .map_err(|e| e.to_string())?
         .filter_map(|e| e.ok())

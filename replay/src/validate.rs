@@ -40,8 +40,12 @@ fn is_device_path(p: &str) -> bool {
 
 /// Reads `reader` to its end.
 pub fn scan<R: Read>(mut reader: TraceReader<R>) -> Plan {
-    let header_devices: HashMap<String, DeviceInfo> =
-        reader.header().devices.iter().map(|d| (d.path.clone(), d.clone())).collect();
+    let header_devices: HashMap<String, DeviceInfo> = reader
+        .header()
+        .devices
+        .iter()
+        .map(|d| (d.path.clone(), d.clone()))
+        .collect();
     let mut plan = Plan::default();
     let mut fd_path: HashMap<(u32, i32), String> = HashMap::new();
     let mut counts: HashMap<(u32, i32, u32), u32> = HashMap::new();
@@ -67,7 +71,9 @@ pub fn scan<R: Read>(mut reader: TraceReader<R>) -> Plan {
                 let known = header_devices.contains_key(&o.path);
                 if known || is_device_path(&o.path) {
                     fd_path.insert((o.pid, o.ret as i32), o.path.clone());
-                    plan.devices.entry(o.path.clone()).or_insert_with(|| header_devices.get(&o.path).cloned());
+                    plan.devices
+                        .entry(o.path.clone())
+                        .or_insert_with(|| header_devices.get(&o.path).cloned());
                 }
             }
             Record::Dup(d) if d.ret >= 0 => {
@@ -79,20 +85,31 @@ pub fn scan<R: Read>(mut reader: TraceReader<R>) -> Plan {
                 fd_path.remove(&(c.pid, c.fd));
             }
             Record::Fork(f) if !f.is_thread => {
-                let inherited: Vec<_> =
-                    fd_path.iter().filter(|((pid, _), _)| *pid == f.parent_pid).map(|((_, fd), p)| (*fd, p.clone())).collect();
+                let inherited: Vec<_> = fd_path
+                    .iter()
+                    .filter(|((pid, _), _)| *pid == f.parent_pid)
+                    .map(|((_, fd), p)| (*fd, p.clone()))
+                    .collect();
                 for (fd, p) in inherited {
                     fd_path.insert((f.child, fd), p);
                 }
             }
             Record::Ioctl(io) => {
                 plan.ioctls += 1;
-                check_ioctl(io, &mut plan, &mut counts, &mut lengths, &mut qbuf_of, &mut problem);
+                check_ioctl(
+                    io,
+                    &mut plan,
+                    &mut counts,
+                    &mut lengths,
+                    &mut qbuf_of,
+                    &mut problem,
+                );
                 // The recorded identity of a device without a header entry: its first QUERYCAP.
                 if io.request == ioctl::querycap::VIDIOC_QUERYCAP && io.ret == 0 {
-                    if let (Some(path), Ok(ioctl::Arg::Capability(c))) =
-                        (fd_path.get(&(io.pid, io.fd)), ioctl::decode(io.request, &io.after))
-                    {
+                    if let (Some(path), Ok(ioctl::Arg::Capability(c))) = (
+                        fd_path.get(&(io.pid, io.fd)),
+                        ioctl::decode(io.request, &io.after),
+                    ) {
                         let slot = plan.devices.entry(path.clone()).or_insert(None);
                         if slot.is_none() {
                             *slot = Some(DeviceInfo {
@@ -117,12 +134,24 @@ pub fn scan<R: Read>(mut reader: TraceReader<R>) -> Plan {
             }
             Record::Bitstream(bs) => {
                 if !blobs.contains(&bs.blob) {
-                    problem(&mut plan, format!("bitstream of ioctl {} names blob {} before it exists", bs.ioctl_seq, bs.blob));
+                    problem(
+                        &mut plan,
+                        format!(
+                            "bitstream of ioctl {} names blob {} before it exists",
+                            bs.ioctl_seq, bs.blob
+                        ),
+                    );
                 }
                 if bs.plane >= MAX_PLANES {
-                    problem(&mut plan, format!("bitstream of ioctl {}: plane {} out of range", bs.ioctl_seq, bs.plane));
+                    problem(
+                        &mut plan,
+                        format!(
+                            "bitstream of ioctl {}: plane {} out of range",
+                            bs.ioctl_seq, bs.plane
+                        ),
+                    );
                 }
-                let end = bs.offset.checked_add(bs.len).unwrap_or(u64::MAX);
+                let end = bs.offset.saturating_add(bs.len);
                 let limit = qbuf_of
                     .get(&bs.ioctl_seq)
                     .and_then(|&(pid, fd, ty, index)| lengths.get(&(pid, fd, ty, index, bs.plane)))
@@ -138,13 +167,17 @@ pub fn scan<R: Read>(mut reader: TraceReader<R>) -> Plan {
                     );
                 }
             }
-            Record::Mmap(m) if m.errno().is_none() => {
-                if m.len == 0 || m.len > MAX_MAP {
-                    problem(&mut plan, format!("mmap of {} bytes at ts {} is out of range", m.len, m.ts));
-                }
+            Record::Mmap(m) if m.errno().is_none() && (m.len == 0 || m.len > MAX_MAP) => {
+                problem(
+                    &mut plan,
+                    format!("mmap of {} bytes at ts {} is out of range", m.len, m.ts),
+                );
             }
             Record::Poll(p) if p.fds.len() > 1024 => {
-                problem(&mut plan, format!("poll at ts {} names {} fds", p.ts_enter, p.fds.len()));
+                problem(
+                    &mut plan,
+                    format!("poll at ts {} names {} fds", p.ts_enter, p.fds.len()),
+                );
             }
             _ => {}
         }
@@ -165,22 +198,40 @@ fn check_ioctl(
     let at = format!("ioctl {} ({name})", io.seq);
     for (side, bytes) in [("before", &io.before), ("after", &io.after)] {
         if !bytes.is_empty() && bytes.len() != size {
-            problem(plan, format!("{at}: argument {side} the call is {} bytes, the ioctl's struct is {size}", bytes.len()));
+            problem(
+                plan,
+                format!(
+                    "{at}: argument {side} the call is {} bytes, the ioctl's struct is {size}",
+                    bytes.len()
+                ),
+            );
         }
     }
-    let arg = if io.before.is_empty() { &io.after } else { &io.before };
-    let Some(info) = ioctl::lookup(io.request) else { return };
+    let arg = if io.before.is_empty() {
+        &io.after
+    } else {
+        &io.before
+    };
+    let Some(info) = ioctl::lookup(io.request) else {
+        return;
+    };
     match info.arg {
         ArgType::Buffer => {
-            let (Some(index), Some(ty), Some(len)) = (u32_at(arg, B::INDEX), u32_at(arg, B::TYPE), u32_at(arg, B::LENGTH))
-            else {
+            let (Some(index), Some(ty), Some(len)) = (
+                u32_at(arg, B::INDEX),
+                u32_at(arg, B::TYPE),
+                u32_at(arg, B::LENGTH),
+            ) else {
                 return;
             };
             let allocated = counts.get(&(io.pid, io.fd, ty)).copied();
             if index >= MAX_BUFFERS || (io.ret == 0 && allocated.is_some_and(|n| index >= n)) {
                 problem(
                     plan,
-                    format!("{at}: buffer index {index} out of range ({} buffers allocated)", allocated.unwrap_or(0)),
+                    format!(
+                        "{at}: buffer index {index} out of range ({} buffers allocated)",
+                        allocated.unwrap_or(0)
+                    ),
                 );
             }
             if names::is_mplane(ty) {
@@ -192,7 +243,13 @@ fn check_ioctl(
                     // call may be shorter than the `length` the client passed, never longer.
                     for bytes in [&p.before, &p.after] {
                         if bytes.len() > len as usize * PL::SIZE || bytes.len() % PL::SIZE != 0 {
-                            problem(plan, format!("{at}: plane array of {} bytes for {len} planes", bytes.len()));
+                            problem(
+                                plan,
+                                format!(
+                                    "{at}: plane array of {} bytes for {len} planes",
+                                    bytes.len()
+                                ),
+                            );
                         }
                     }
                     // QUERYBUF's lengths bound the bitstream later written into the planes.
@@ -220,9 +277,11 @@ fn check_ioctl(
         }
         ArgType::CreateBuffers if io.ret == 0 => {
             use traces::ioctl::layout::v4l2_create_buffers as C;
-            if let (Some(index), Some(n), Some(ty)) =
-                (u32_at(&io.after, C::INDEX), u32_at(&io.after, C::COUNT), u32_at(&io.after, C::FORMAT))
-            {
+            if let (Some(index), Some(n), Some(ty)) = (
+                u32_at(&io.after, C::INDEX),
+                u32_at(&io.after, C::COUNT),
+                u32_at(&io.after, C::FORMAT),
+            ) {
                 let e = counts.entry((io.pid, io.fd, ty)).or_insert(0);
                 *e = (*e).max(index.saturating_add(n));
             }
@@ -230,13 +289,28 @@ fn check_ioctl(
         ArgType::ExtControls => {
             let count = u32_at(arg, X::COUNT).unwrap_or(0);
             if count > ioctl::ext_ctrls::MAX_CTRLS {
-                problem(plan, format!("{at}: {count} controls (at most {})", ioctl::ext_ctrls::MAX_CTRLS));
+                problem(
+                    plan,
+                    format!(
+                        "{at}: {count} controls (at most {})",
+                        ioctl::ext_ctrls::MAX_CTRLS
+                    ),
+                );
                 return;
             }
             let ptr = u64_at(arg, X::CONTROLS).unwrap_or(0);
             if let Some(p) = io.payload(&PayloadKind::ExtControls) {
-                if ptr != 0 && !p.before.is_empty() && p.before.len() != count as usize * ioctl::layout::v4l2_ext_control::SIZE {
-                    problem(plan, format!("{at}: control array of {} bytes for {count} controls", p.before.len()));
+                if ptr != 0
+                    && !p.before.is_empty()
+                    && p.before.len() != count as usize * ioctl::layout::v4l2_ext_control::SIZE
+                {
+                    problem(
+                        plan,
+                        format!(
+                            "{at}: control array of {} bytes for {count} controls",
+                            p.before.len()
+                        ),
+                    );
                 }
                 for el in p.before.chunks_exact(ioctl::layout::v4l2_ext_control::SIZE) {
                     let size = u32_at(el, ioctl::CONTROL_PAYLOAD_SIZE_OFFSET).unwrap_or(0);
@@ -247,8 +321,13 @@ fn check_ioctl(
             }
             for p in &io.payloads {
                 if let PayloadKind::Control { index } = p.kind {
-                    if index >= count || p.before.len() > CONTROL_PAYLOAD_MAX.max(MAX_CONTROL) as usize {
-                        problem(plan, format!("{at}: payload of control {index} out of range"));
+                    if index >= count
+                        || p.before.len() > CONTROL_PAYLOAD_MAX.max(MAX_CONTROL) as usize
+                    {
+                        problem(
+                            plan,
+                            format!("{at}: payload of control {index} out of range"),
+                        );
                     }
                 }
             }
@@ -272,7 +351,8 @@ mod tests {
             w.write(r).unwrap();
         }
         if let Some((seq, len)) = bitstream {
-            w.write_bitstream(seq, 0, 0, len as u64, &vec![7u8; len]).unwrap();
+            w.write_bitstream(seq, 0, 0, len as u64, &vec![7u8; len])
+                .unwrap();
         }
         w.finish(End::new(9, EndReason::Exited)).unwrap()
     }
@@ -291,13 +371,26 @@ mod tests {
         let mut rb = vec![0u8; 20];
         put_u32(&mut rb, 0, 4);
         put_u32(&mut rb, 4, names::BUF_TYPE_VIDEO_OUTPUT_MPLANE);
-        let reqbufs = Record::Ioctl(Ioctl { seq: 0, pid: 1, fd: 3, request: VIDIOC_REQBUFS, before: rb.clone(), after: rb, ..Default::default() });
+        let reqbufs = Record::Ioctl(Ioctl {
+            seq: 0,
+            pid: 1,
+            fd: 3,
+            request: VIDIOC_REQBUFS,
+            before: rb.clone(),
+            after: rb,
+            ..Default::default()
+        });
         let mut b = vec![0u8; B::SIZE];
         put_u32(&mut b, B::INDEX, index);
         put_u32(&mut b, B::TYPE, names::BUF_TYPE_VIDEO_OUTPUT_MPLANE);
         put_u32(&mut b, B::MEMORY, 1);
         put_u32(&mut b, B::LENGTH, 1);
-        let planes = Payload { kind: PayloadKind::Planes, addr: 1, before: vec![0; PL::SIZE], after: vec![] };
+        let planes = Payload {
+            kind: PayloadKind::Planes,
+            addr: 1,
+            before: vec![0; PL::SIZE],
+            after: vec![],
+        };
         let qbuf = Record::Ioctl(Ioctl {
             seq: 1,
             pid: 1,
@@ -325,21 +418,35 @@ mod tests {
     fn out_of_range_index_and_sizes_are_refused() {
         let bytes = trace(base(4), None);
         let plan = scan(TraceReader::new(&bytes[..]).unwrap());
-        assert!(plan.problems.iter().any(|p| p.contains("buffer index 4 out of range")), "{:?}", plan.problems);
+        assert!(
+            plan.problems
+                .iter()
+                .any(|p| p.contains("buffer index 4 out of range")),
+            "{:?}",
+            plan.problems
+        );
 
         let mut recs = base(0);
         if let Record::Ioctl(io) = &mut recs[2] {
             io.before.truncate(12);
         }
         let plan = scan(TraceReader::new(&trace(recs, None)[..]).unwrap());
-        assert!(plan.problems.iter().any(|p| p.contains("12 bytes")), "{:?}", plan.problems);
+        assert!(
+            plan.problems.iter().any(|p| p.contains("12 bytes")),
+            "{:?}",
+            plan.problems
+        );
 
         let mut recs = base(0);
         if let Record::Ioctl(io) = &mut recs[2] {
             put_u32(&mut io.before, B::LENGTH, 9);
         }
         let plan = scan(TraceReader::new(&trace(recs, None)[..]).unwrap());
-        assert!(plan.problems.iter().any(|p| p.contains("9 planes")), "{:?}", plan.problems);
+        assert!(
+            plan.problems.iter().any(|p| p.contains("9 planes")),
+            "{:?}",
+            plan.problems
+        );
     }
 
     #[test]

@@ -9,7 +9,10 @@ use testbed::{run_sh, RunOptions};
 const RUNS: usize = 3;
 
 fn opts() -> RunOptions {
-    RunOptions { timeout: Duration::from_secs(300), ..Default::default() }
+    RunOptions {
+        timeout: Duration::from_secs(300),
+        ..Default::default()
+    }
 }
 
 /// Runs `cmd` `RUNS` times in one guest; returns each run's (exit code, stdout).
@@ -47,12 +50,21 @@ fn probe_ebusy_is_deterministic_and_fixed_variant_applies_the_new_size() {
     for (rc, out) in &runs {
         // The buggy run exits 2; the shell sees the last command's code (the fixed one: 0).
         assert_eq!(*rc, 0, "{out}");
-        assert!(out.contains("EBUSY at call 14: VIDIOC_REQBUFS(CAPTURE, 0)"), "{out}");
-        assert!(out.contains("new size never applied: S_FMT EBUSY, REQBUFS EBUSY"), "{out}");
-        assert!(out.contains("new size applied: 4 CAPTURE buffers of 1920x1080"), "{out}");
+        assert!(
+            out.contains("EBUSY at call 14: VIDIOC_REQBUFS(CAPTURE, 0)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("new size never applied: S_FMT EBUSY, REQBUFS EBUSY"),
+            "{out}"
+        );
+        assert!(
+            out.contains("new size applied: 4 CAPTURE buffers of 1920x1080"),
+            "{out}"
+        );
         assert_eq!(out, first, "runs differ");
     }
-    let wrong = repeat(&format!("{bin}"));
+    let wrong = repeat(bin);
     assert!(wrong.iter().all(|(rc, _)| *rc == 2), "{wrong:?}");
 }
 
@@ -62,15 +74,23 @@ fn request_leak_starves_at_the_same_frame_and_fixed_variant_decodes_all() {
     let runs = repeat(&format!("{bin} --slots 4 --frames 30 --leak-every 4"));
     for (rc, out) in &runs {
         assert_eq!(*rc, 3, "{out}");
-        assert!(out.contains("STARVED at frame 16: all 4 request slots leaked; 12 frames decoded"), "{out}");
+        assert!(
+            out.contains("STARVED at frame 16: all 4 request slots leaked; 12 frames decoded"),
+            "{out}"
+        );
         assert_eq!(out, &runs[0].1, "runs differ");
     }
     let runs = repeat(&format!("{bin} --slots 3 --frames 20 --leak-at 2,5,9"));
     for (rc, out) in &runs {
         assert_eq!(*rc, 3, "{out}");
-        assert!(out.contains("STARVED at frame 10: all 3 request slots leaked; 7 frames decoded"), "{out}");
+        assert!(
+            out.contains("STARVED at frame 10: all 3 request slots leaked; 7 frames decoded"),
+            "{out}"
+        );
     }
-    let fixed = repeat(&format!("{bin} --slots 4 --frames 30 --leak-every 4 --fixed"));
+    let fixed = repeat(&format!(
+        "{bin} --slots 4 --frames 30 --leak-every 4 --fixed"
+    ));
     for (rc, out) in &fixed {
         assert_eq!(*rc, 0, "{out}");
         assert!(out.contains("decoded 30 of 30 frames"), "{out}");

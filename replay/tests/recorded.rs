@@ -25,14 +25,19 @@ fn vatrace() -> Option<String> {
 
 fn work_dir(name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let d = root.join("target/replay-tests").join(format!("{name}-{}", std::process::id()));
+    let d = root
+        .join("target/replay-tests")
+        .join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
 }
 
 fn load(p: &Path) -> Report {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -56,31 +61,67 @@ fn gstreamer_h264_and_buggy_clients_recorded_with_ebpf_replay_ten_times_identica
         d = d.display(),
         clip = clip.display()
     );
-    let out = run_sh(&script, &RunOptions { timeout: Duration::from_secs(1200), ..Default::default() }).unwrap().check().unwrap();
+    let out = run_sh(
+        &script,
+        &RunOptions {
+            timeout: Duration::from_secs(1200),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .check()
+    .unwrap();
     let text = out.stdout_str();
     assert!(text.contains("record gst 0"), "{text}");
     for t in ["gst", "probe", "leak"] {
         for i in 1..=REPLAYS {
             let txt = std::fs::read_to_string(d.join(format!("{t}-{i}.txt"))).unwrap_or_default();
-            assert!(text.contains(&format!("replay {t} {i} 0")), "replay {t} {i}:\n{txt}");
+            assert!(
+                text.contains(&format!("replay {t} {i} 0")),
+                "replay {t} {i}:\n{txt}"
+            );
         }
     }
-    let gst: Vec<Report> = (1..=REPLAYS).map(|i| load(&d.join(format!("gst-{i}.json")))).collect();
+    let gst: Vec<Report> = (1..=REPLAYS)
+        .map(|i| load(&d.join(format!("gst-{i}.json"))))
+        .collect();
     for r in &gst {
         assert_eq!(r.divergences, 0, "{}", r.text());
         assert_eq!(r.frames.len(), 30, "{}", r.text());
         assert!(r.frames.iter().all(|f| !f.sha256.is_empty()));
-        assert_eq!(r.frames, gst[0].frames, "CAPTURE checksums differ between replays");
+        assert_eq!(
+            r.frames, gst[0].frames,
+            "CAPTURE checksums differ between replays"
+        );
     }
     for i in 1..=REPLAYS {
         let r = load(&d.join(format!("probe-{i}.json")));
-        let ebusy: Vec<_> = r.recorded_failures.iter().filter(|f| f.recorded == "-EBUSY").collect();
-        assert!(!ebusy.is_empty() && ebusy[0].call == "VIDIOC_REQBUFS" && ebusy[0].reproduced, "{}", r.text());
+        let ebusy: Vec<_> = r
+            .recorded_failures
+            .iter()
+            .filter(|f| f.recorded == "-EBUSY")
+            .collect();
+        assert!(
+            !ebusy.is_empty() && ebusy[0].call == "VIDIOC_REQBUFS" && ebusy[0].reproduced,
+            "{}",
+            r.text()
+        );
         let first = load(&d.join("probe-1.json"));
-        assert_eq!(ebusy[0].seq, first.recorded_failures.iter().find(|f| f.recorded == "-EBUSY").unwrap().seq);
+        assert_eq!(
+            ebusy[0].seq,
+            first
+                .recorded_failures
+                .iter()
+                .find(|f| f.recorded == "-EBUSY")
+                .unwrap()
+                .seq
+        );
         let l = load(&d.join(format!("leak-{i}.json")));
         assert_eq!(l.requests_never_reinit.len(), 4, "{}", l.text());
-        assert_eq!(l.requests_never_reinit, load(&d.join("leak-1.json")).requests_never_reinit);
+        assert_eq!(
+            l.requests_never_reinit,
+            load(&d.join("leak-1.json")).requests_never_reinit
+        );
         assert_eq!(l.frames.len(), 12);
     }
 }

@@ -17,21 +17,28 @@ use traces::{TraceReader, TraceWriter};
 const REPLAYS: usize = 10;
 
 fn opts() -> RunOptions {
-    RunOptions { timeout: Duration::from_secs(900), ..Default::default() }
+    RunOptions {
+        timeout: Duration::from_secs(900),
+        ..Default::default()
+    }
 }
 
 /// A fresh folder under the repository (the guest sees it at the same path).
 fn work_dir(name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let d = root.join("target/replay-tests").join(format!("{name}-{}", std::process::id()));
+    let d = root
+        .join("target/replay-tests")
+        .join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
 }
 
 fn load(p: &Path) -> Report {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
-        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    serde_json::from_str(
+        &std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 /// Records the three samples in `d`: probe (EBUSY), leak (starves), clean (fixed leak client).
@@ -65,22 +72,35 @@ fn ten_replays_of_each_sample_give_the_same_verdict() {
     );
     let out = run_sh(&script, &opts()).unwrap().check().unwrap();
     let text = out.stdout_str();
-    assert!(text.contains("record probe 2") && text.contains("record leak 3") && text.contains("record clean 0"), "{text}");
+    assert!(
+        text.contains("record probe 2")
+            && text.contains("record leak 3")
+            && text.contains("record clean 0"),
+        "{text}"
+    );
     for t in ["probe", "leak", "clean"] {
         for i in 1..=REPLAYS {
-            assert!(text.contains(&format!("replay {t} {i} 0")), "replay {t} {i} did not exit 0:\n{text}");
+            assert!(
+                text.contains(&format!("replay {t} {i} 0")),
+                "replay {t} {i} did not exit 0:\n{text}"
+            );
         }
     }
     assert!(text.contains("compare 0"), "{text}");
 
     // The clean decode: no divergence, 30 checksummed frames, identical every time.
-    let clean: Vec<Report> = (1..=REPLAYS).map(|i| load(&d.join(format!("clean-{i}.json")))).collect();
+    let clean: Vec<Report> = (1..=REPLAYS)
+        .map(|i| load(&d.join(format!("clean-{i}.json"))))
+        .collect();
     for r in &clean {
         assert_eq!(r.divergences, 0, "{}", r.text());
         assert!(r.complete);
         assert_eq!(r.frames.len(), 30, "{}", r.text());
         assert!(r.frames.iter().all(|f| f.sha256.len() == 64 && f.bytes > 0));
-        assert_eq!(r.frames, clean[0].frames, "CAPTURE checksums differ between replays");
+        assert_eq!(
+            r.frames, clean[0].frames,
+            "CAPTURE checksums differ between replays"
+        );
         assert!(r.requests_never_reinit.is_empty());
         assert_eq!(r.bitstream_bytes, 30 * 60);
     }
@@ -90,20 +110,30 @@ fn ten_replays_of_each_sample_give_the_same_verdict() {
         let r = load(&d.join(format!("probe-{i}.json")));
         assert_eq!(r.divergences, 0, "{}", r.text());
         let f = &r.recorded_failures[0];
-        assert_eq!((f.seq, f.call.as_str(), f.replayed.as_str(), f.reproduced), (13, "VIDIOC_REQBUFS", "-EBUSY", true), "{}", r.text());
+        assert_eq!(
+            (f.seq, f.call.as_str(), f.replayed.as_str(), f.reproduced),
+            (13, "VIDIOC_REQBUFS", "-EBUSY", true),
+            "{}",
+            r.text()
+        );
         assert_eq!(r.recorded_failures.len(), 3);
         assert_eq!(r.recorded_exit_code, Some(2));
     }
 
     // The leak: the same four requests never reinitialised, 12 frames, every time.
-    let leak: Vec<Report> = (1..=REPLAYS).map(|i| load(&d.join(format!("leak-{i}.json")))).collect();
+    let leak: Vec<Report> = (1..=REPLAYS)
+        .map(|i| load(&d.join(format!("leak-{i}.json"))))
+        .collect();
     for r in &leak {
         assert_eq!(r.divergences, 0, "{}", r.text());
         assert_eq!(r.requests_never_reinit.len(), 4, "{}", r.text());
         assert_eq!(r.requests_never_reinit, leak[0].requests_never_reinit);
         assert_eq!(r.frames.len(), 12);
         assert_eq!(r.frames, leak[0].frames);
-        assert!(r.recorded_failures.iter().all(|f| f.reproduced && f.recorded == "-EINVAL"));
+        assert!(r
+            .recorded_failures
+            .iter()
+            .all(|f| f.reproduced && f.recorded == "-EINVAL"));
         assert_eq!(r.recorded_exit_code, Some(3));
     }
 }
@@ -128,7 +158,10 @@ fn rewrite(src: &Path, dst: &Path, mut f: impl FnMut(&mut Record)) {
 #[test]
 fn refusals_truncation_and_injection() {
     let d = work_dir("edge");
-    run_sh(&record_script(&d), &opts()).unwrap().check().unwrap();
+    run_sh(&record_script(&d), &opts())
+        .unwrap()
+        .check()
+        .unwrap();
     let clean = d.join("clean.trace");
 
     // An OUTPUT QBUF naming buffer 99 of 4.
@@ -149,7 +182,9 @@ fn refusals_truncation_and_injection() {
     let reinit3 = TraceReader::open(&clean)
         .unwrap()
         .filter_map(|r| match r.unwrap() {
-            Record::Ioctl(io) if io.request == traces::ioctl::request::MEDIA_REQUEST_IOC_REINIT => Some(io.seq),
+            Record::Ioctl(io) if io.request == traces::ioctl::request::MEDIA_REQUEST_IOC_REINIT => {
+                Some(io.seq)
+            }
             _ => None,
         })
         .nth(2)
@@ -172,13 +207,22 @@ fn refusals_truncation_and_injection() {
 
     assert!(text.contains("swap 2"), "{text}");
     let swap = read("swap.err");
-    assert!(swap.contains("refusing") && swap.contains("\"visl\"") && swap.contains("\"vim2m\""), "{swap}");
+    assert!(
+        swap.contains("refusing") && swap.contains("\"visl\"") && swap.contains("\"vim2m\""),
+        "{swap}"
+    );
 
     assert!(text.contains("bad 2"), "{text}");
     let bad = read("bad.err");
-    assert!(bad.contains("buffer index 99 out of range") && bad.contains("nothing was issued"), "{bad}");
+    assert!(
+        bad.contains("buffer index 99 out of range") && bad.contains("nothing was issued"),
+        "{bad}"
+    );
     let strace = read("bad.strace");
-    assert!(!strace.contains("/dev/video") && !strace.contains("/dev/media"), "a device was opened:\n{strace}");
+    assert!(
+        !strace.contains("/dev/video") && !strace.contains("/dev/media"),
+        "a device was opened:\n{strace}"
+    );
 
     assert!(text.contains("cut 0"), "{text}");
     let cut = load(&d.join("cut.json"));
@@ -194,7 +238,10 @@ fn refusals_truncation_and_injection() {
     assert_eq!(inj.injections[0].injected, "-EBUSY");
     assert_eq!(inj.injections[0].recorded, "0");
     let first = inj.first_divergence.as_ref().unwrap();
-    assert_eq!((first.seq, first.call.as_str()), (reinit3, "MEDIA_REQUEST_IOC_REINIT"));
+    assert_eq!(
+        (first.seq, first.call.as_str()),
+        (reinit3, "MEDIA_REQUEST_IOC_REINIT")
+    );
     assert!(!inj.injections[0].next.is_empty());
     assert!(text.contains("allowed 0"), "{text}");
 }
@@ -217,7 +264,14 @@ fn committed_samples_replay_with_their_documented_verdicts() {
     );
     let out = run_sh(&script, &opts()).unwrap().check().unwrap();
     let text = out.stdout_str();
-    for t in ["probe-ebusy", "request-leak", "request-leak-fixed", "gst-v4l2slh264dec", "until", "orig"] {
+    for t in [
+        "probe-ebusy",
+        "request-leak",
+        "request-leak-fixed",
+        "gst-v4l2slh264dec",
+        "until",
+        "orig",
+    ] {
         assert!(
             text.contains(&format!("{t} 0")),
             "{t}:\n{text}\n{}",
@@ -225,15 +279,31 @@ fn committed_samples_replay_with_their_documented_verdicts() {
         );
     }
     let probe = load(&d.join("probe-ebusy.json"));
-    assert_eq!((probe.recorded_failures[0].seq, probe.recorded_failures[0].replayed.as_str()), (13, "-EBUSY"));
+    assert_eq!(
+        (
+            probe.recorded_failures[0].seq,
+            probe.recorded_failures[0].replayed.as_str()
+        ),
+        (13, "-EBUSY")
+    );
     let leak = load(&d.join("request-leak.json"));
     assert_eq!(leak.requests_never_reinit.len(), 4);
     let fixed = load(&d.join("request-leak-fixed.json"));
     assert_eq!((fixed.divergences, fixed.frames.len()), (0, 30));
     let gst = load(&d.join("gst-v4l2slh264dec.json"));
-    assert_eq!((gst.divergences, gst.frames.len()), (0, 30), "{}", gst.text());
+    assert_eq!(
+        (gst.divergences, gst.frames.len()),
+        (0, 30),
+        "{}",
+        gst.text()
+    );
     let until = load(&d.join("until.json"));
     assert_eq!((until.stopped_after, until.ioctls_replayed), (Some(50), 51));
     let orig = load(&d.join("orig.json"));
-    assert!(orig.replay_ns >= orig.recorded_ns, "original pace replayed in {} ns, recorded {} ns", orig.replay_ns, orig.recorded_ns);
+    assert!(
+        orig.replay_ns >= orig.recorded_ns,
+        "original pace replayed in {} ns, recorded {} ns",
+        orig.replay_ns,
+        orig.recorded_ns
+    );
 }

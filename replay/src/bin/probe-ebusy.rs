@@ -19,7 +19,9 @@ use replay::synthetic::{visl_nodes, CallLog, H264_SLICE, MPEG2_SLICE, NV12};
 use replay::v4l2::{VideoDevice, CAPTURE_MPLANE, OUTPUT_MPLANE};
 
 #[derive(Parser, Debug)]
-#[command(about = "Resolution-change probe pattern on visl: REQBUFS(0) on a live CAPTURE queue (EBUSY), or --fixed")]
+#[command(
+    about = "Resolution-change probe pattern on visl: REQBUFS(0) on a live CAPTURE queue (EBUSY), or --fixed"
+)]
 struct Args {
     /// Drain CAPTURE (STREAMOFF, munmap) before REQBUFS(0): the right way.
     #[arg(long)]
@@ -73,23 +75,50 @@ fn run(args: &Args) -> Result<u8, String> {
     println!("device {} driver {driver}", video.display());
 
     // The probe surfaces.
-    log.call("VIDIOC_S_FMT(OUTPUT, 128x128)", dev.s_fmt(OUTPUT_MPLANE, coded, PROBE.0, PROBE.1, 0)).map_err(e)?;
-    log.call("VIDIOC_S_FMT(CAPTURE, 128x128)", dev.s_fmt(CAPTURE_MPLANE, NV12, PROBE.0, PROBE.1, 0)).map_err(e)?;
-    let n = log.call("VIDIOC_REQBUFS(CAPTURE, 4)", dev.reqbufs(CAPTURE_MPLANE, COUNT)).map_err(e)?;
+    log.call(
+        "VIDIOC_S_FMT(OUTPUT, 128x128)",
+        dev.s_fmt(OUTPUT_MPLANE, coded, PROBE.0, PROBE.1, 0),
+    )
+    .map_err(e)?;
+    log.call(
+        "VIDIOC_S_FMT(CAPTURE, 128x128)",
+        dev.s_fmt(CAPTURE_MPLANE, NV12, PROBE.0, PROBE.1, 0),
+    )
+    .map_err(e)?;
+    let n = log
+        .call(
+            "VIDIOC_REQBUFS(CAPTURE, 4)",
+            dev.reqbufs(CAPTURE_MPLANE, COUNT),
+        )
+        .map_err(e)?;
     let mut maps = Vec::new();
     for i in 0..n {
-        let p = log.call(&format!("VIDIOC_QUERYBUF(CAPTURE, {i})"), dev.querybuf(CAPTURE_MPLANE, i)).map_err(e)?;
+        let p = log
+            .call(
+                &format!("VIDIOC_QUERYBUF(CAPTURE, {i})"),
+                dev.querybuf(CAPTURE_MPLANE, i),
+            )
+            .map_err(e)?;
         maps.push(dev.mmap(p).map_err(e)?);
     }
     for i in 0..n {
-        log.call(&format!("VIDIOC_QBUF(CAPTURE, {i})"), dev.qbuf(CAPTURE_MPLANE, i, &[], 0, None)).map_err(e)?;
+        log.call(
+            &format!("VIDIOC_QBUF(CAPTURE, {i})"),
+            dev.qbuf(CAPTURE_MPLANE, i, &[], 0, None),
+        )
+        .map_err(e)?;
     }
-    log.call("VIDIOC_STREAMON(CAPTURE)", dev.streamon(CAPTURE_MPLANE)).map_err(e)?;
-    println!("probe: {n} CAPTURE buffers of {}x{} mapped, queued, streaming", PROBE.0, PROBE.1);
+    log.call("VIDIOC_STREAMON(CAPTURE)", dev.streamon(CAPTURE_MPLANE))
+        .map_err(e)?;
+    println!(
+        "probe: {n} CAPTURE buffers of {}x{} mapped, queued, streaming",
+        PROBE.0, PROBE.1
+    );
 
     // The resolution change.
     if args.fixed {
-        log.call("VIDIOC_STREAMOFF(CAPTURE)", dev.streamoff(CAPTURE_MPLANE)).map_err(e)?;
+        log.call("VIDIOC_STREAMOFF(CAPTURE)", dev.streamoff(CAPTURE_MPLANE))
+            .map_err(e)?;
         maps.clear(); // munmap
     }
     let freed = log.call("VIDIOC_REQBUFS(CAPTURE, 0)", dev.reqbufs(CAPTURE_MPLANE, 0));
@@ -97,38 +126,74 @@ fn run(args: &Args) -> Result<u8, String> {
         Err(err) if err.errno.0 == libc::EBUSY => {
             let at = log.last();
             println!("EBUSY at call {at}: VIDIOC_REQBUFS(CAPTURE, 0) while CAPTURE is streaming with {n} buffers mapped");
-            let f = log.call("VIDIOC_S_FMT(OUTPUT, 1920x1080)", dev.s_fmt(OUTPUT_MPLANE, coded, REAL.0, REAL.1, 0));
-            let r = log.call("VIDIOC_REQBUFS(CAPTURE, 4)", dev.reqbufs(CAPTURE_MPLANE, COUNT));
-            let size = log.call("VIDIOC_QUERYBUF(CAPTURE, 0)", dev.querybuf(CAPTURE_MPLANE, 0)).map_err(e)?;
+            let f = log.call(
+                "VIDIOC_S_FMT(OUTPUT, 1920x1080)",
+                dev.s_fmt(OUTPUT_MPLANE, coded, REAL.0, REAL.1, 0),
+            );
+            let r = log.call(
+                "VIDIOC_REQBUFS(CAPTURE, 4)",
+                dev.reqbufs(CAPTURE_MPLANE, COUNT),
+            );
+            let size = log
+                .call(
+                    "VIDIOC_QUERYBUF(CAPTURE, 0)",
+                    dev.querybuf(CAPTURE_MPLANE, 0),
+                )
+                .map_err(e)?;
             println!(
                 "new size never applied: S_FMT {}, REQBUFS {}, CAPTURE buffer 0 still {} bytes",
-                f.map(|_| "ok".to_string()).unwrap_or_else(|e| e.errno.name()),
-                r.map(|_| "ok".to_string()).unwrap_or_else(|e| e.errno.name()),
+                f.map(|_| "ok".to_string())
+                    .unwrap_or_else(|e| e.errno.name()),
+                r.map(|_| "ok".to_string())
+                    .unwrap_or_else(|e| e.errno.name()),
                 size.length
             );
             // Tear down the right way so the process exits cleanly.
-            log.call("VIDIOC_STREAMOFF(CAPTURE)", dev.streamoff(CAPTURE_MPLANE)).map_err(e)?;
+            log.call("VIDIOC_STREAMOFF(CAPTURE)", dev.streamoff(CAPTURE_MPLANE))
+                .map_err(e)?;
             maps.clear();
-            log.call("VIDIOC_REQBUFS(CAPTURE, 0)", dev.reqbufs(CAPTURE_MPLANE, 0)).map_err(e)?;
+            log.call("VIDIOC_REQBUFS(CAPTURE, 0)", dev.reqbufs(CAPTURE_MPLANE, 0))
+                .map_err(e)?;
             2
         }
         Err(err) => return Err(err.to_string()),
         Ok(_) => {
-            log.call("VIDIOC_S_FMT(OUTPUT, 1920x1080)", dev.s_fmt(OUTPUT_MPLANE, coded, REAL.0, REAL.1, 0)).map_err(e)?;
+            log.call(
+                "VIDIOC_S_FMT(OUTPUT, 1920x1080)",
+                dev.s_fmt(OUTPUT_MPLANE, coded, REAL.0, REAL.1, 0),
+            )
+            .map_err(e)?;
             let (w, h, size) = log
-                .call("VIDIOC_S_FMT(CAPTURE, 1920x1080)", dev.s_fmt(CAPTURE_MPLANE, NV12, REAL.0, REAL.1, 0))
+                .call(
+                    "VIDIOC_S_FMT(CAPTURE, 1920x1080)",
+                    dev.s_fmt(CAPTURE_MPLANE, NV12, REAL.0, REAL.1, 0),
+                )
                 .map_err(e)?;
-            let n = log.call("VIDIOC_REQBUFS(CAPTURE, 4)", dev.reqbufs(CAPTURE_MPLANE, COUNT)).map_err(e)?;
+            let n = log
+                .call(
+                    "VIDIOC_REQBUFS(CAPTURE, 4)",
+                    dev.reqbufs(CAPTURE_MPLANE, COUNT),
+                )
+                .map_err(e)?;
             for i in 0..n {
-                let p = log.call(&format!("VIDIOC_QUERYBUF(CAPTURE, {i})"), dev.querybuf(CAPTURE_MPLANE, i)).map_err(e)?;
+                let p = log
+                    .call(
+                        &format!("VIDIOC_QUERYBUF(CAPTURE, {i})"),
+                        dev.querybuf(CAPTURE_MPLANE, i),
+                    )
+                    .map_err(e)?;
                 if p.length < REAL.0 * REAL.1 * 3 / 2 {
-                    return Err(format!("CAPTURE buffer {i} is {} bytes, too small for {}x{}", p.length, REAL.0, REAL.1));
+                    return Err(format!(
+                        "CAPTURE buffer {i} is {} bytes, too small for {}x{}",
+                        p.length, REAL.0, REAL.1
+                    ));
                 }
                 maps.push(dev.mmap(p).map_err(e)?);
             }
             println!("new size applied: {n} CAPTURE buffers of {w}x{h} ({size} bytes)");
             maps.clear();
-            log.call("VIDIOC_REQBUFS(CAPTURE, 0)", dev.reqbufs(CAPTURE_MPLANE, 0)).map_err(e)?;
+            log.call("VIDIOC_REQBUFS(CAPTURE, 0)", dev.reqbufs(CAPTURE_MPLANE, 0))
+                .map_err(e)?;
             0
         }
     };
