@@ -135,10 +135,8 @@ pub fn on_exit(tgid: u32, fd: i32, cmd: u32, arg: u64, ret: i64) {
 fn nested(tgid: u32, fd: i32, cmd: u32, arg: u64, phase: u32) {
     let mut cut = false;
     if cmd == VIDIOC_S_EXT_CTRLS || cmd == VIDIOC_G_EXT_CTRLS || cmd == VIDIOC_TRY_EXT_CTRLS {
-        // Payloads go in for S, come out of G, and may be adjusted by TRY.
-        let payloads = (cmd == VIDIOC_S_EXT_CTRLS && phase == PHASE_ENTER)
-            || (cmd == VIDIOC_G_EXT_CTRLS && phase == PHASE_EXIT)
-            || cmd == VIDIOC_TRY_EXT_CTRLS;
+        // Payloads go in for S and TRY and come out of G (as traces::ioctl::payload_specs says).
+        let payloads = if cmd == VIDIOC_G_EXT_CTRLS { phase == PHASE_EXIT } else { phase == PHASE_ENTER };
         cut = !ext_ctrls(arg, phase, payloads);
     } else if cmd == VIDIOC_QBUF
         || cmd == VIDIOC_DQBUF
@@ -146,7 +144,9 @@ fn nested(tgid: u32, fd: i32, cmd: u32, arg: u64, phase: u32) {
         || cmd == VIDIOC_PREPARE_BUF
     {
         let ty: u32 = user(arg, 4);
-        if ty == BUF_TYPE_VIDEO_CAPTURE_MPLANE || ty == BUF_TYPE_VIDEO_OUTPUT_MPLANE {
+        // Plane arrays go in for QBUF/PREPARE_BUF (and come back), come out of DQBUF/QUERYBUF.
+        let planes_now = phase == PHASE_EXIT || cmd == VIDIOC_QBUF || cmd == VIDIOC_PREPARE_BUF;
+        if planes_now && (ty == BUF_TYPE_VIDEO_CAPTURE_MPLANE || ty == BUF_TYPE_VIDEO_OUTPUT_MPLANE) {
             let planes: u64 = user(arg, 64);
             let n: u32 = user(arg, 72);
             if planes != 0 && n > 0 {
