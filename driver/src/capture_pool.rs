@@ -15,13 +15,13 @@ use crate::va;
 #[no_mangle]
 #[inline(never)]
 pub extern "C" fn v4l2_request_capture_drain(buffers: u32, queued: u32) {
-    std::hint::black_box((buffers, queued));
+    std::hint::black_box((0xb1u32, buffers, queued));
 }
 
 #[no_mangle]
 #[inline(never)]
 pub extern "C" fn v4l2_request_capture_alloc(first: u32, count: u32, width: u32, height: u32) {
-    std::hint::black_box((first, count, width, height));
+    std::hint::black_box((0xb2u32, first, count, width, height));
 }
 
 pub struct CaptureBuf {

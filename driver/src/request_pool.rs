@@ -59,19 +59,21 @@ pub const FORCE_DEAD: i32 = 2;
 #[no_mangle]
 #[inline(never)]
 pub extern "C" fn v4l2_request_slot_acquire(slot: u32, request_fd: i32) {
-    std::hint::black_box((slot, request_fd));
+    // A distinct tag per function: identical bodies would be folded into one address, and a
+    // uprobe on one would fire for the other.
+    std::hint::black_box((0xa1u32, slot, request_fd));
 }
 
 #[no_mangle]
 #[inline(never)]
 pub extern "C" fn v4l2_request_slot_release(slot: u32, request_fd: i32) {
-    std::hint::black_box((slot, request_fd));
+    std::hint::black_box((0xa2u32, slot, request_fd));
 }
 
 #[no_mangle]
 #[inline(never)]
 pub extern "C" fn v4l2_request_slot_force_release(slot: u32, request_fd: i32, outcome: i32) {
-    std::hint::black_box((slot, request_fd, outcome));
+    std::hint::black_box((0xa3u32, slot, request_fd, outcome));
 }
 
 /// What the pool went through, for the session-close log line.

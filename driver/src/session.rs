@@ -473,19 +473,22 @@ impl Session {
                 Some(cb) if cb.queued => {}
                 _ => return true,
             }
-            let slots: Vec<usize> = (0..self.output.slots.len())
+            // Sync the slots decoding into it, oldest first (no allocation: one at a time).
+            let mut synced = false;
+            while let Some(i) = (0..self.output.slots.len())
                 .filter(|&i| {
                     let s = &self.output.slots[i];
                     s.state == SlotState::Busy && s.in_flight && s.capture == index
                 })
-                .collect();
-            if slots.is_empty() {
+                .min_by_key(|&i| self.output.slots[i].seq)
+            {
+                self.sync_slot(i);
+                synced = true;
+            }
+            if !synced {
                 // Its request was force-released: the buffer may still come back.
                 let _ = ioctl::poll_device(&self.video, POLL_TIMEOUT_MS);
                 let _ = self.dequeue_ready();
-            }
-            for i in slots {
-                self.sync_slot(i);
             }
         }
         !self.capture.by_index(index).is_some_and(|cb| cb.queued)

@@ -490,3 +490,45 @@ fn two_decoders_in_one_process_run_concurrently() {
         out.stderr_str()
     );
 }
+
+#[test]
+fn pool_transition_symbols_take_uprobes() {
+    // The tracer's hook points: uprobes on the exported pool-transition functions count one
+    // acquire and one release per frame in frame-based mode, no force-release, one CAPTURE
+    // allocation.
+    let so = driver_dir().join("v4l2_request_drv_video.so");
+    let c = clip(30, 320, 240, &["-profile:v", "high", "-bf", "2"])
+        .generate()
+        .unwrap();
+    let mut script = String::new();
+    for f in [
+        "slot_acquire",
+        "slot_release",
+        "slot_force_release",
+        "capture_alloc",
+        "capture_drain",
+    ] {
+        script += &format!(
+            "perf probe -q -x {} --add v4l2_request_{f} || exit 3\n",
+            so.display()
+        );
+    }
+    script += &format!(
+        "{} perf stat -x, -e 'probe_v4l2_request_drv_video:*' {} 2>&1 | grep probe_",
+        va_env(),
+        ffmpeg_cmd("", &c.display().to_string(), "/dev/null")
+    );
+    let out = run_sh(&script, &opts()).unwrap();
+    let text = out.stdout_str();
+    let count = |f: &str| -> u64 {
+        let l = text
+            .lines()
+            .find(|l| l.contains(&format!(":v4l2_request_{f},")))
+            .unwrap_or_else(|| panic!("{f}:\n{text}\n{}", out.stderr_str()));
+        l.split(',').next().unwrap().parse().unwrap()
+    };
+    assert_eq!(count("slot_acquire"), 30, "{text}");
+    assert_eq!(count("slot_release"), 30, "{text}");
+    assert_eq!(count("slot_force_release"), 0, "{text}");
+    assert_eq!(count("capture_alloc"), 1, "{text}");
+}
