@@ -13,7 +13,10 @@
 //!   [`Rates`].
 //!
 //! [`PoolModel::snapshot`] gives a self-contained view for display. Malformed records are
-//! counted, never a panic.
+//! counted, never a panic. Arguments are read through the ioctl catalogue's decoders.
+//!
+//! Also here: [`describe`], compact one-line record descriptions for narrow logs, and [`synth`],
+//! hand-built records (and a sample trace with a leak and an EBUSY) for tests and benchmarks.
 
 mod args;
 pub mod describe;
