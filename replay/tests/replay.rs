@@ -254,7 +254,7 @@ fn committed_samples_replay_with_their_documented_verdicts() {
     let d = work_dir("samples");
     let rp = env!("CARGO_BIN_EXE_vatrace-replay");
     let script = format!(
-        "for t in probe-ebusy request-leak request-leak-fixed gst-v4l2slh264dec; do
+        "for t in probe-ebusy request-leak request-leak-fixed gst-v4l2slh264dec ffmpeg-vaapi; do
            {rp} --quiet --report {d}/$t.json {s}/$t.trace > {d}/$t.txt 2>&1; echo \"replay $t $?\"
          done
          {rp} --quiet --until 50 --report {d}/until.json {s}/request-leak-fixed.trace > /dev/null; echo \"until $?\"
@@ -297,6 +297,9 @@ fn committed_samples_replay_with_their_documented_verdicts() {
         "{}",
         gst.text()
     );
+    let ff = load(&d.join("ffmpeg-vaapi.json"));
+    assert_eq!((ff.divergences, ff.frames.len()), (0, 30), "{}", ff.text());
+    assert!(ff.bitstream_bytes > 0, "{}", ff.text());
     let until = load(&d.join("until.json"));
     assert_eq!((until.stopped_after, until.ioctls_replayed), (Some(50), 51));
     let orig = load(&d.join("orig.json"));
