@@ -502,12 +502,16 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         self.sync_all();
+        // What the kernel still holds after syncing everything: buffers lost to failures.
+        let out_held = self.output.slots.iter().filter(|s| s.out_queued).count();
+        let cap_held = self.capture.bufs.iter().filter(|b| b.queued).count();
         let _ = ioctl::streamoff(&self.video, self.node.output_type());
         let _ = ioctl::streamoff(&self.video, self.node.capture_type());
         let st = self.output.stats;
         log::info!(
             "session closed: {} frames decoded, {} slot uses, force-released {} (REINIT {}, re-allocated {}, \
-             dead {}), revived {}, dead slots now {} of {}; faults injected: reinit {} dqbuf {} poll {} alloc {}",
+             dead {}), revived {}, dead slots now {} of {}, buffers still queued: OUTPUT {} CAPTURE {}; \
+             faults injected: reinit {} dqbuf {} poll {} alloc {}",
             self.frames_decoded,
             st.acquired,
             st.force_reinit + st.force_realloc + st.force_dead,
@@ -517,6 +521,8 @@ impl Drop for Session {
             st.revived,
             self.output.dead_count(),
             self.output.slots.len(),
+            out_held,
+            cap_held,
             crate::fault::injected(crate::fault::Op::Reinit),
             crate::fault::injected(crate::fault::Op::Dqbuf),
             crate::fault::injected(crate::fault::Op::Poll),

@@ -457,6 +457,12 @@ fn fault_injection_1000_failures_no_starvation_no_leaks() {
         "only {injected} faults injected: {closed}"
     );
     assert!(num("force-released") > 0, "{closed}");
+    // No buffer is left with the kernel once everything is synced.
+    assert_eq!(
+        (num("queued: OUTPUT"), num(" CAPTURE ")),
+        (0, 0),
+        "{closed}"
+    );
     assert!(closed.contains("dead slots now"), "{closed}");
 }
 
