@@ -389,7 +389,7 @@ fn fault_injection_1000_failures_no_starvation_no_leaks() {
     let c = ip_clip(50, 160, 120);
     let loops = 16;
     let script = format!(
-        "{} V4L2_REQUEST_LOG=info V4L2_REQUEST_FAULTS=reinit:5:2,dqbuf:5,alloc:60 {} --loops {loops} {}",
+        "{} V4L2_REQUEST_LOG=info V4L2_REQUEST_FAULTS=reinit:5:2,dqbuf:5,poll:13,alloc:60 {} --loops {loops} {}",
         va_env(),
         vaclient().display(),
         c.display()
@@ -450,7 +450,8 @@ fn fault_injection_1000_failures_no_starvation_no_leaks() {
             .parse()
             .unwrap()
     };
-    let injected = num("faults injected: reinit") + num(" dqbuf ") + num(" alloc ");
+    let injected = num("faults injected: reinit") + num(" dqbuf ") + num(" poll ") + num(" alloc ");
+    assert!(num(" poll ") > 0, "{closed}");
     eprintln!("{closed}");
     assert!(
         injected >= 1000,
