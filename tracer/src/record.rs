@@ -57,6 +57,9 @@ pub struct Outcome {
     pub trace_bytes: u64,
 }
 
+/// How long a first SIGINT/SIGTERM keeps tracing the command's own shutdown.
+const INTERRUPT_GRACE: Duration = Duration::from_secs(2);
+
 fn monotonic_ns() -> u64 {
     nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
         .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
@@ -210,7 +213,11 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
     let mut reported_lost = 0u64;
     let mut last_stats = Instant::now();
     let mut done = false;
+    let mut interrupted_at: Option<Instant> = None;
     while !done {
+        if interrupted_at.is_some_and(|t| t.elapsed() >= INTERRUPT_GRACE) {
+            done = true;
+        }
         {
             let ring_fd = tracer.events.as_raw_fd();
             // SAFETY: the ring buffer's fd stays open for the whole borrow (owned by `tracer`).
@@ -229,9 +236,16 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
             match Signal::try_from(si.ssi_signo as i32) {
                 Ok(Signal::SIGCHLD) => {}
                 Ok(sig) => {
+                    // Ctrl-C reaches the command too (same process group) and clients such as
+                    // gst-launch tear down on it: keep tracing that for a moment, unless asked
+                    // twice or there is no command of ours to wait for.
+                    if interrupted_at.is_some() || child.is_none() {
+                        done = true;
+                    } else {
+                        interrupted_at = Some(Instant::now());
+                    }
                     end_reason = EndReason::Interrupted;
                     signal = Some(sig as i32);
-                    done = true;
                 }
                 Err(_) => {}
             }
@@ -240,6 +254,7 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
             loop {
                 match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
                     Ok(WaitStatus::Exited(pid, code)) if pid == child => {
+                        end_reason = EndReason::Exited;
                         exit_code = Some(code);
                         done = true;
                     }
@@ -278,12 +293,13 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
     conv.flush_pending()?;
     let mut end = End::new(monotonic_ns(), end_reason);
     end.exit_code = exit_code.filter(|_| end_reason == EndReason::Exited);
-    end.signal = signal;
+    end.signal = signal.filter(|_| end_reason != EndReason::Exited);
     let summary = conv.summary;
     let trace_bytes = conv.writer.bytes_written();
     let mut file = conv.writer.finish(end)?;
     file.flush()?;
     let code = match (exit_code, signal) {
+        // The command's own status wins: it exited (or died) while we were still tracing.
         (Some(c), _) => c,
         (None, Some(s)) => 128 + s,
         (None, None) => 0,

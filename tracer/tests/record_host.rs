@@ -238,6 +238,38 @@ fn sigint_closes_the_trace() {
 }
 
 #[test]
+fn ctrl_c_to_the_group_traces_the_command_to_its_end() {
+    if !can_trace() {
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let dir = scratch_dir();
+    let trace = dir.join("group.trace");
+    // As a terminal's Ctrl-C does: SIGINT to vatrace and the command alike.
+    let mut rec = Command::new(VATRACE)
+        .args(["record", "-o"])
+        .arg(&trace)
+        .args(["--", "sleep", "30"])
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: plain killpg(2) of the group we just created.
+    unsafe { libc::killpg(rec.id() as i32, libc::SIGINT) };
+    let status = rec.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "128 + SIGINT, from the command");
+    let (_, recs) = read_trace(&trace);
+    match recs.last() {
+        Some(Record::End(e)) => {
+            assert_eq!(e.reason, EndReason::Signaled);
+            assert_eq!(e.signal, Some(libc::SIGINT));
+        }
+        other => panic!("no End: {other:?}"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn dump_explains_a_missing_or_foreign_file() {
     let dir = scratch_dir();
     let foreign = dir.join("foreign");
