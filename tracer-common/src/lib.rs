@@ -70,6 +70,10 @@ pub enum EventKind {
     Fork = 11,
     /// [`ExitEvent`]: a traced thread exited.
     Exit = 12,
+    /// [`OpenEvent`] layout: `execve`/`execveat` entry with the program's path (`ret` 0).
+    ExecEnter = 13,
+    /// [`FdEvent`] layout: `execve`/`execveat` returned `ret` (seen in the new program).
+    ExecExit = 14,
 }
 
 impl EventKind {
@@ -88,6 +92,8 @@ impl EventKind {
             10 => Self::PollExit,
             11 => Self::Fork,
             12 => Self::Exit,
+            13 => Self::ExecEnter,
+            14 => Self::ExecExit,
             _ => return None,
         })
     }

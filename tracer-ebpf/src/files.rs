@@ -13,10 +13,11 @@ use crate::{
     maps::{fd_kind, AddrKey, FdKey, MapKey, MapVal, FDS, MMAPS, MMAP_ADDRS},
 };
 
-/// `open`/`openat`/`openat2` returned `ret` for the path at user address `path`.
+/// Emits an `OpenEvent`-shaped record of `kind` with the path at user address `path`; returns
+/// whether the path starts with /dev/.
 #[inline(always)]
-pub fn on_open(tgid: u32, path: u64, flags: u32, ret: i64) {
-    let Some(base) = scratch() else { return };
+fn emit_path(kind: EventKind, path: u64, flags: u32, ret: i64) -> bool {
+    let Some(base) = scratch() else { return false };
     let hdr_len = size_of::<OpenEvent>();
     // SAFETY: the data area follows the header inside the scratch value, PATH_MAX bytes fit.
     let data = unsafe { base.add(hdr_len) };
@@ -27,17 +28,37 @@ pub fn on_open(tgid: u32, path: u64, flags: u32, ret: i64) {
     if len > PATH_MAX {
         len = PATH_MAX;
     }
-    if ret >= 0 && len >= 5 {
+    let mut device = false;
+    if len >= 5 {
         // SAFETY: at least 5 bytes were written just above.
         let prefix = unsafe { core::ptr::read_unaligned(data.cast::<[u8; 5]>()) };
-        if &prefix == b"/dev/" {
-            let _ = FDS.insert(&FdKey { tgid, fd: ret as i32 }, &fd_kind::DEVICE, 0);
-        }
+        device = &prefix == b"/dev/";
     }
-    let ev = OpenEvent { hdr: header(EventKind::Open, hdr_len + len), ret, flags, path_len: len as u32 };
+    let ev = OpenEvent { hdr: header(kind, hdr_len + len), ret, flags, path_len: len as u32 };
     // SAFETY: the scratch value is 8-byte aligned and larger than an OpenEvent.
     unsafe { base.cast::<OpenEvent>().write(ev) };
     submit(base, hdr_len + len);
+    device
+}
+
+/// `open`/`openat`/`openat2` returned `ret` for the path at user address `path`.
+#[inline(always)]
+pub fn on_open(tgid: u32, path: u64, flags: u32, ret: i64) {
+    if emit_path(EventKind::Open, path, flags, ret) && ret >= 0 {
+        let _ = FDS.insert(&FdKey { tgid, fd: ret as i32 }, &fd_kind::DEVICE, 0);
+    }
+}
+
+/// `execve`/`execveat` entry: the program's path (the old image's memory is gone at exit).
+#[inline(always)]
+pub fn on_exec_enter(path: u64) {
+    emit_path(EventKind::ExecEnter, path, 0, 0);
+}
+
+/// `execve`/`execveat` returned `ret` (0 in the new program).
+#[inline(always)]
+pub fn on_exec_exit(ret: i64) {
+    emit_fd(EventKind::ExecExit, 0, ret);
 }
 
 #[inline(always)]

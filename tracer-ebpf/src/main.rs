@@ -76,6 +76,10 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
         // clone3(struct clone_args *, size): flags are the first field.
         // SAFETY: the helper checks the user address.
         args[0] = unsafe { bpf_probe_read_user(args[0] as *const u64) }.unwrap_or(0);
+    } else if nr == EXECVE {
+        files::on_exec_enter(args[0]);
+    } else if nr == EXECVEAT {
+        files::on_exec_enter(args[1]);
     } else if nr == EXIT_GROUP {
         let _ = EXIT_CODES.insert(&tgid, &(args[0] as i32), 0);
         return 0;
@@ -113,6 +117,8 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
         files::on_mmap(tgid, a, ret);
     } else if f.nr == MUNMAP {
         files::on_munmap(tgid, a[0], a[1], ret);
+    } else if f.nr == EXECVE || f.nr == EXECVEAT {
+        files::on_exec_exit(ret);
     } else if f.nr == POLL || f.nr == PPOLL {
         files::on_poll_exit(tgid, a[0], a[1], ret, f.nr == PPOLL);
     }

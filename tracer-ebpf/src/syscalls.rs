@@ -21,6 +21,8 @@ mod arch {
     pub const CLONE: i64 = 56;
     pub const CLONE3: i64 = 435;
     pub const EXIT_GROUP: i64 = 231;
+    pub const EXECVE: i64 = 59;
+    pub const EXECVEAT: i64 = 322;
     /// `pt_regs` words read at once (r10, r9, r8, ax, cx, dx, si, di), from byte offset 56...
     pub const REGS_START: usize = 56;
     pub const REGS_WORDS: usize = 8;
@@ -46,6 +48,8 @@ mod arch {
     pub const CLONE: i64 = 220;
     pub const CLONE3: i64 = 435;
     pub const EXIT_GROUP: i64 = 94;
+    pub const EXECVE: i64 = 221;
+    pub const EXECVEAT: i64 = 281;
     /// `pt_regs` words read at once: x0..x5 (at syscall entry x0 still holds the first argument).
     pub const REGS_START: usize = 0;
     pub const REGS_WORDS: usize = 6;
@@ -79,6 +83,8 @@ pub fn is_interesting(nr: i64) -> bool {
         || nr == CLONE
         || nr == CLONE3
         || nr == EXIT_GROUP
+        || nr == EXECVE
+        || nr == EXECVEAT
 }
 
 /// Reads the six syscall arguments from the `pt_regs` the raw tracepoint passed (one helper call).

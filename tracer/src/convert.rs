@@ -10,7 +10,8 @@ use std::{
 use anyhow::Result;
 use traces::{
     record::{
-        Close, Dup, Exit, Fork, Ioctl, Lost, Mmap, Munmap, Open, Payload, PayloadKind, Poll, PollFd,
+        Close, Dup, Exec, Exit, Fork, Ioctl, Lost, Mmap, Munmap, Open, Payload, PayloadKind, Poll,
+        PollFd,
     },
     Record, TraceWriter,
 };
@@ -62,6 +63,8 @@ pub struct Converter<W: Write> {
     pub writer: TraceWriter<W>,
     pending: HashMap<u32, PendingIoctl>,
     polls: HashMap<u32, PollEvent>,
+    /// execve entries (ts, path) waiting for their result, per thread.
+    execs: HashMap<u32, (u64, String)>,
     fds: HashMap<(u32, i32), FdInfo>,
     described: HashSet<String>,
     seq: u64,
@@ -94,6 +97,7 @@ impl<W: Write> Converter<W> {
             writer,
             pending: HashMap::new(),
             polls: HashMap::new(),
+            execs: HashMap::new(),
             fds: HashMap::new(),
             described: described.into_iter().collect(),
             seq: 0,
@@ -266,6 +270,24 @@ impl<W: Write> Converter<W> {
                     ret: ev.value,
                 }))?;
             }
+            RawEvent::ExecEnter { hdr, path } => {
+                self.execs.insert(hdr.tid, (hdr.ts_ns, path));
+            }
+            RawEvent::ExecExit { hdr, ret } => {
+                if let Some((ts, path)) = self.execs.remove(&hdr.tid) {
+                    if ret == 0 {
+                        // The new program keeps only the fds without close-on-exec; we cannot
+                        // tell which, so the table stays and later opens overwrite entries.
+                        self.writer.write(&Record::Exec(Exec {
+                            ts,
+                            pid: hdr.pid,
+                            tid: hdr.tid,
+                            path,
+                            argv: Vec::new(),
+                        }))?;
+                    }
+                }
+            }
             RawEvent::Fork { hdr, ev } => {
                 if ev.is_thread == 0 {
                     // The child inherits the parent's fds.
@@ -326,8 +348,12 @@ impl<W: Write> Converter<W> {
     }
 
     fn describe(&mut self, path: &str) -> Result<()> {
-        if devices::kind_of_path(path).is_some() && self.described.insert(path.to_string()) {
-            if let Some(info) = devices::describe(path) {
+        // /dev/v4l/by-path/… and other links name the same nodes as the header.
+        let real = std::fs::canonicalize(path)
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| path.to_string());
+        if devices::kind_of_path(&real).is_some() && self.described.insert(real.clone()) {
+            if let Some(info) = devices::describe(&real) {
                 self.writer.write(&Record::Device(info))?;
             }
         }

@@ -20,6 +20,8 @@ pub enum RawEvent {
     Poll { hdr: EventHeader, exit: bool, ev: PollEvent, fds: Vec<PollFd> },
     Fork { hdr: EventHeader, ev: ForkEvent },
     Exit { hdr: EventHeader, ev: ExitEvent },
+    ExecEnter { hdr: EventHeader, path: String },
+    ExecExit { hdr: EventHeader, ret: i64 },
 }
 
 /// Why a raw record could not be decoded (a version mismatch between the two sides, or a bug).
@@ -89,5 +91,14 @@ pub fn decode(bytes: &[u8]) -> Result<RawEvent, BadRecord> {
         }
         EventKind::Fork => RawEvent::Fork { hdr, ev: read(bytes)? },
         EventKind::Exit => RawEvent::Exit { hdr, ev: read(bytes)? },
+        EventKind::ExecEnter => {
+            let ev: OpenEvent = read(bytes)?;
+            let path = tail::<OpenEvent>(bytes, ev.path_len as usize)?;
+            RawEvent::ExecEnter { hdr, path: String::from_utf8_lossy(&path).into_owned() }
+        }
+        EventKind::ExecExit => {
+            let ev: FdEvent = read(bytes)?;
+            RawEvent::ExecExit { hdr, ret: ev.ret }
+        }
     })
 }

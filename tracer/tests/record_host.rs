@@ -146,6 +146,12 @@ fn probe_sequence_is_traced() {
     assert!(forks.contains(&(thread_tid, true)), "{forks:?}");
     assert!(forks.contains(&(child_pid, false)), "{forks:?}");
     assert!(recs.iter().any(|r| matches!(r, Record::Open(o) if o.path == "/dev/null" && o.pid == pid)));
+    for p in [pid, child_pid] {
+        assert!(
+            recs.iter().any(|r| matches!(r, Record::Exec(e) if e.pid == p && e.path.ends_with("v4l2-ioctl-probe"))),
+            "exec of the probe in {p}"
+        );
+    }
 
     match recs.last() {
         Some(Record::End(e)) => {
