@@ -41,7 +41,7 @@ pub struct Stats {
 pub struct Tracer {
     // Keeps programs and links alive.
     _ebpf: Ebpf,
-    pub events: RingBuf<MapData>,
+    events: Option<RingBuf<MapData>>,
     pids: HashMap<MapData, u32, u32>,
     stats: PerCpuArray<MapData, u64>,
 }
@@ -118,7 +118,12 @@ impl Tracer {
         let events = RingBuf::try_from(ebpf.take_map("EVENTS").context("map EVENTS missing")?)?;
         let pids = HashMap::try_from(ebpf.take_map("PIDS").context("map PIDS missing")?)?;
         let stats = PerCpuArray::try_from(ebpf.take_map("STATS").context("map STATS missing")?)?;
-        Ok(Tracer { _ebpf: ebpf, events, pids, stats })
+        Ok(Tracer { _ebpf: ebpf, events: Some(events), pids, stats })
+    }
+
+    /// The event ring buffer (once: its reader owns it).
+    pub fn take_events(&mut self) -> Option<RingBuf<MapData>> {
+        self.events.take()
     }
 
     /// Starts tracing process `pid` (all its threads, and the children it creates from now on).

@@ -7,6 +7,7 @@ mod devices;
 mod dump;
 mod loader;
 mod raw;
+mod reader;
 mod record;
 mod tracefs;
 

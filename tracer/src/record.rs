@@ -6,7 +6,7 @@ use std::{
     fs::{File, OpenOptions},
     io::Write,
     os::{
-        fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd},
+        fd::{AsRawFd, OwnedFd},
         unix::fs::OpenOptionsExt,
     },
     path::PathBuf,
@@ -15,7 +15,6 @@ use std::{
 
 use anyhow::{bail, Context as _, Result};
 use nix::{
-    poll::{poll, PollFd, PollFlags, PollTimeout},
     sys::{
         signal::{SigSet, Signal},
         signalfd::{SfdFlags, SignalFd},
@@ -33,6 +32,7 @@ use crate::{
     devices,
     loader::{Options, Tracer},
     raw,
+    reader::Reader,
 };
 
 /// What to trace and where to write it.
@@ -202,6 +202,7 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
     if args.pid.is_some() {
         eprintln!("vatrace: tracing pid {root} and its threads; Ctrl-C to stop");
     }
+    let reader = Reader::spawn(tracer.take_events().context("ring buffer already taken")?)?;
     let child = match stopped {
         Some(c) => Some(c.release()?),
         None => None,
@@ -218,20 +219,17 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
         if interrupted_at.is_some_and(|t| t.elapsed() >= INTERRUPT_GRACE) {
             done = true;
         }
-        {
-            let ring_fd = tracer.events.as_raw_fd();
-            // SAFETY: the ring buffer's fd stays open for the whole borrow (owned by `tracer`).
-            let ring = unsafe { BorrowedFd::borrow_raw(ring_fd) };
-            let mut fds = [
-                PollFd::new(ring, PollFlags::POLLIN),
-                PollFd::new(sigfd.as_fd(), PollFlags::POLLIN),
-            ];
-            match poll(&mut fds, PollTimeout::from(50u16)) {
-                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-                Err(e) => return Err(e).context("poll"),
+        // Converting is paced by the reader thread's batches; signals and the child's exit are
+        // looked at between them (at least every 50 ms).
+        if let Some(batch) = reader.recv(Duration::from_millis(50)) {
+            convert_batch(batch, &mut conv, args.discard)?;
+            while let Some(batch) = reader.recv(Duration::ZERO) {
+                convert_batch(batch, &mut conv, args.discard)?;
+                if last_stats.elapsed() >= Duration::from_millis(200) {
+                    break;
+                }
             }
         }
-        drain(&mut tracer, &mut conv, args.discard)?;
         while let Ok(Some(si)) = sigfd.read_signal() {
             match Signal::try_from(si.ssi_signo as i32) {
                 Ok(Signal::SIGCHLD) => {}
@@ -274,7 +272,7 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
         }
         if done || last_stats.elapsed() >= Duration::from_millis(200) {
             last_stats = Instant::now();
-            let lost = tracer.stats().lost;
+            let lost = tracer.stats().lost + reader.dropped();
             if lost > reported_lost {
                 conv.lost(lost - reported_lost, monotonic_ns())?;
                 reported_lost = lost;
@@ -285,8 +283,11 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
         }
     }
     // Everything the command did happened before its exit was reported: one last drain.
-    drain(&mut tracer, &mut conv, args.discard)?;
-    let lost = tracer.stats().lost;
+    let (batches, dropped) = reader.finish();
+    for batch in batches {
+        convert_batch(batch, &mut conv, args.discard)?;
+    }
+    let lost = tracer.stats().lost + dropped;
     if lost > reported_lost {
         conv.lost(lost - reported_lost, monotonic_ns())?;
     }
@@ -307,18 +308,15 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
     Ok(Outcome { summary, exit_code: code, trace_bytes })
 }
 
-/// Converts everything pending in the ring buffer.
-fn drain<W: Write>(tracer: &mut Tracer, conv: &mut Converter<W>, discard: bool) -> Result<()> {
-    while let Some(item) = tracer.events.next() {
+/// Converts one batch of raw records.
+fn convert_batch<W: Write>(batch: Vec<Vec<u8>>, conv: &mut Converter<W>, discard: bool) -> Result<()> {
+    for bytes in batch {
         if discard {
             conv.summary.events += 1;
             continue;
         }
-        match raw::decode(&item) {
-            Ok(ev) => {
-                drop(item);
-                conv.push(ev)?;
-            }
+        match raw::decode(&bytes) {
+            Ok(ev) => conv.push(ev)?,
             Err(e) => {
                 conv.summary.bad += 1;
                 log::warn!("undecodable ring-buffer record: {e}");
