@@ -15,6 +15,7 @@ use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use traces::ioctl::layout::{v4l2_buffer as B, v4l2_exportbuffer as EB, v4l2_plane as PL};
 use traces::ioctl::{self, names};
+use traces::pool::PoolModel;
 use traces::record::{DeviceInfo, DeviceKind, Ioctl, Record};
 use traces::TraceReader;
 
@@ -22,7 +23,7 @@ use crate::args::{self, Prepared};
 use crate::bytes::{i32_at, put_u32, put_u64, u32_at};
 use crate::feed::{Feed, Next};
 use crate::options::{InjectAt, ReplayOptions};
-use crate::report::{self, Divergence, Failure, Frame, Injection, Report};
+use crate::report::{self, Divergence, Failure, Frame, Injection, PoolSummary, Report};
 use crate::sys::{self, Errno, Mapping};
 use crate::validate;
 
@@ -76,6 +77,8 @@ struct Engine<'a> {
     /// Injections whose follow-up calls are still being collected.
     following: Vec<Injection>,
     report: Report,
+    /// The pool-state model fed with the replay's side of every call (recorded fds, replay results).
+    pool: PoolModel,
     /// Request fds of the replay queued and not yet reinitialised: (pid, fd) → seq of the QUEUE.
     queued: HashMap<(u32, i32), u64>,
     first_ts: Option<u64>,
@@ -129,6 +132,7 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
             ..Default::default()
         },
         queued: HashMap::new(),
+        pool: PoolModel::with_header(&header),
         first_ts: None,
         last_ts: 0,
         start: Instant::now(),
@@ -161,6 +165,9 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
                 }
                 if let Some(ts) = rec.ts() {
                     e.pace(ts);
+                }
+                if !matches!(rec, Record::Ioctl(_)) {
+                    e.pool.apply(&rec);
                 }
                 match rec {
                     Record::Ioctl(io) => {
@@ -215,6 +222,20 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
         b.finish_and_clear();
     }
     e.report.requests_never_reinit.extend(e.queued.values());
+    let t = e.pool.totals();
+    e.report.pool = PoolSummary {
+        requests_allocated: t.requests_allocated,
+        requests_leaked: t.requests_leaked,
+        reqbufs_ebusy: t.reqbufs_ebusy,
+        errors: t.errors,
+        capture_dqbufs: t.capture_dqbufs,
+        notable: e
+            .pool
+            .notable()
+            .take(32)
+            .map(|n| n.kind.describe())
+            .collect(),
+    };
     e.report.requests_never_reinit.sort_unstable();
     // Tear down: mappings first, then the fds (requests, then devices, as their last refs go).
     e.maps.clear();
@@ -518,6 +539,7 @@ impl Engine<'_> {
         };
         self.report.ioctls_replayed += 1;
         let replayed = prep.to_record(io, before, ret);
+        self.pool.apply(&Record::Ioctl(replayed.clone()));
         if ret >= 0 {
             self.after_success(&entry, io, &replayed);
         }

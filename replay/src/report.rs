@@ -69,6 +69,19 @@ pub struct Frame {
     pub sha256: String,
 }
 
+/// What `traces::pool::PoolModel` made of the replay's side of the calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PoolSummary {
+    pub requests_allocated: u64,
+    pub requests_leaked: u64,
+    pub reqbufs_ebusy: u64,
+    pub errors: u64,
+    pub capture_dqbufs: u64,
+    /// The model's notable events (EBUSY with the queue's census, failed and leaked requests).
+    pub notable: Vec<String>,
+}
+
 /// The result of a replay.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -99,6 +112,8 @@ pub struct Report {
     /// Requests the replay queued and never reinitialised before they were closed or the trace
     /// ended (the request-slot leak): the sequence numbers of their last MEDIA_REQUEST_IOC_QUEUE.
     pub requests_never_reinit: Vec<u64>,
+    /// The pool model's view of the replay.
+    pub pool: PoolSummary,
     pub frames: Vec<Frame>,
     pub polls: u64,
     pub mmaps: u64,
@@ -176,6 +191,15 @@ impl Report {
                 self.requests_never_reinit.len(),
                 self.requests_never_reinit
             );
+        }
+        let p = &self.pool;
+        let _ = writeln!(
+            s,
+            "  pool model: {} requests allocated, {} leaked, {} REQBUFS EBUSY, {} failed calls, {} CAPTURE dequeues",
+            p.requests_allocated, p.requests_leaked, p.reqbufs_ebusy, p.errors, p.capture_dqbufs
+        );
+        for n in p.notable.iter().take(8) {
+            let _ = writeln!(s, "    {n}");
         }
         for i in &self.injections {
             let _ = writeln!(
