@@ -67,6 +67,9 @@ impl Tracer {
         if !opts.ringbuf_size.is_power_of_two() || opts.ringbuf_size < 4096 {
             bail!("ring-buffer size {} is not a power of two of at least 4096 bytes", opts.ringbuf_size);
         }
+        if OBJECT.is_empty() {
+            bail!("this vatrace was built with AYA_BUILD_SKIP set: it holds no eBPF programs; rebuild it without");
+        }
         check_privileges()?;
         raise_memlock();
         let tracefs = tracefs::locate()?;
