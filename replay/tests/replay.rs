@@ -175,6 +175,18 @@ fn refusals_truncation_and_injection() {
             }
         }
     });
+    // The first CAPTURE DQBUF recorded with sequence 999.
+    let mut done = false;
+    rewrite(&clean, &d.join("bad-seq.trace"), |rec| {
+        if let Record::Ioctl(io) = rec {
+            let capture = io.after.get(B::TYPE)
+                == Some(&(traces::ioctl::names::BUF_TYPE_VIDEO_CAPTURE_MPLANE as u8));
+            if !done && io.request == traces::ioctl::qbuf::VIDIOC_DQBUF && io.ret == 0 && capture {
+                io.after[B::SEQUENCE..B::SEQUENCE + 4].copy_from_slice(&999u32.to_le_bytes());
+                done = true;
+            }
+        }
+    });
     // The trace cut at 60 % of its bytes.
     let bytes = std::fs::read(&clean).unwrap();
     std::fs::write(d.join("cut.trace"), &bytes[..bytes.len() * 6 / 10]).unwrap();
@@ -197,6 +209,7 @@ fn refusals_truncation_and_injection() {
            strace -f -e trace=openat,ioctl -o {d}/bad.strace {rp} --quiet {d}/bad-index.trace 2> {d}/bad.err; echo "bad $?"
            {rp} --quiet --report {d}/cut.json {d}/cut.trace > {d}/cut.txt; echo "cut $?"
            {rp} --quiet --report {d}/inject.json --inject 'MEDIA_REQUEST_IOC_REINIT#3=EBUSY' {d}/clean.trace > {d}/inject.txt; echo "inject $?"
+           {rp} --quiet --json {d}/bad-seq.trace > {d}/bad-seq.json; echo "seq $?"
            {rp} --quiet --allow-divergence --inject '@{reinit3}=EIO' {d}/clean.trace > /dev/null; echo "allowed $?"
         "#,
         d = d.display()
@@ -244,6 +257,25 @@ fn refusals_truncation_and_injection() {
     );
     assert!(!inj.injections[0].next.is_empty());
     assert!(text.contains("allowed 0"), "{text}");
+
+    // A kernel-written field that differs: the first divergence names it, both sides decoded.
+    assert!(text.contains("seq 1"), "{text}");
+    let seq = load(&d.join("bad-seq.json"));
+    let first = seq.first_divergence.as_ref().unwrap();
+    assert_eq!(first.call, "VIDIOC_DQBUF");
+    assert_eq!(first.fields.len(), 1, "{:?}", first.fields);
+    assert_eq!(
+        (
+            first.fields[0].field.as_str(),
+            first.fields[0].recorded.as_str()
+        ),
+        ("sequence", "999")
+    );
+    assert!(
+        first.recorded.contains("sequence=999") && first.replayed.contains("CAPTURE"),
+        "{first:?}"
+    );
+    assert_eq!(seq.divergences, 1);
 }
 
 /// The committed samples (replay/samples/, see regenerate.sh) still replay with their documented
