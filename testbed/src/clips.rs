@@ -76,7 +76,10 @@ impl Clip {
         if path.exists() {
             return Ok(path);
         }
-        let tmp = path.with_extension(format!("{}.tmp-{}", self.codec.extension(), std::process::id()));
+        // Unique per process and call: tests in one binary generate the same clip from several threads.
+        static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = path.with_extension(format!("{}.tmp-{}-{call}", self.codec.extension(), std::process::id()));
         let codec = match self.codec {
             Codec::H264 => "libx264",
             Codec::Mpeg2 => "mpeg2video",
@@ -99,7 +102,8 @@ impl Clip {
         if !out.status.success() {
             bail!("ffmpeg failed to generate {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
         }
-        std::fs::rename(&tmp, &path)?;
+        // rename(2) replaces atomically: a clip generated meanwhile by someone else is the same clip.
+        std::fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
         Ok(path)
     }
 }

@@ -1,5 +1,7 @@
 //! The `vatrace` binary: `record` traces a command's V4L2/media ioctl stream with eBPF, `dump`
-//! prints a trace, `bench` measures the tracer's overhead.
+//! prints a trace, `replay` re-executes one against the device (the `replay` crate), `tui` shows
+//! the request and buffer pools live or from a file (the `tui` crate), `bench` measures the
+//! tracer's overhead.
 
 mod bench;
 mod convert;
@@ -10,6 +12,7 @@ mod raw;
 mod reader;
 mod record;
 mod tracefs;
+mod tui_cmd;
 
 use std::path::PathBuf;
 
@@ -54,6 +57,26 @@ enum Command {
         #[arg(long, default_value = "16M", value_parser = parse_size)]
         ringbuf_size: u32,
     },
+    /// Re-execute a trace against the device and judge every call (see `vatrace replay --help`).
+    Replay(replay::Args),
+    /// Watch the request and buffer pools: play a trace FILE, or trace `-- CMD` / `-p PID` live.
+    Tui {
+        /// A trace file to play (pause: space, step: n, speed: + -, seek: g G [ ], help: ?).
+        #[arg(conflicts_with_all = ["pid", "command"])]
+        file: Option<PathBuf>,
+        /// Live mode: the trace file to write (the recorder's and command's output go to FILE.log).
+        #[arg(short, long, default_value = "vatrace.trace")]
+        output: PathBuf,
+        /// Live mode: attach to this running process.
+        #[arg(short, long, conflicts_with = "command")]
+        pid: Option<u32>,
+        /// Highlight slots busy for longer than this many milliseconds.
+        #[arg(long, default_value_t = 500)]
+        busy_ms: u64,
+        /// Live mode: the command to run, after `--`.
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
     /// Print a trace's records.
     Dump {
         file: PathBuf,
@@ -77,6 +100,14 @@ fn parse_size(s: &str) -> Result<u32, String> {
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
+    if let Command::Replay(args) = &cli.command {
+        // The replay crate owns its exit codes (0 same, 1 diverged, 2 refused or failed).
+        std::process::exit(match replay::cli::main_with(args) {
+            c if c == std::process::ExitCode::SUCCESS => 0,
+            c if c == std::process::ExitCode::from(replay::cli::EXIT_DIVERGED) => 1,
+            _ => i32::from(replay::cli::EXIT_ERROR),
+        });
+    }
     let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -116,6 +147,14 @@ fn run(cli: Cli) -> Result<i32> {
             bench::run_bench(count, ringbuf_size)?;
             Ok(0)
         }
+        Command::Replay(_) => unreachable!("dispatched in main"),
+        Command::Tui { file, output, pid, busy_ms, command } => tui_cmd::run(tui_cmd::TuiArgs {
+            file,
+            output,
+            pid,
+            command,
+            busy_threshold: std::time::Duration::from_millis(busy_ms),
+        }),
         Command::Dump { file, json } => {
             dump::run(&file, json)?;
             Ok(0)

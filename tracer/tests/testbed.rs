@@ -4,8 +4,8 @@
 //! nothing, carry every byte of bitstream the client queued, and hold for every request the
 //! control values visl printed in its ftrace events.
 //!
-//! Each test boots the test-bed (minutes under TCG); they are `#[ignore]`d so `cargo test` stays
-//! quick: run them with `cargo test -p tracer --test testbed -- --ignored`.
+//! Each test boots the test-bed (QEMU under TCG, tens of seconds); they run with the rest of
+//! `cargo xtask test`.
 
 use std::{collections::HashMap, path::PathBuf, time::Duration};
 
@@ -158,13 +158,11 @@ fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
 }
 
 #[test]
-#[ignore = "boots the test-bed (QEMU); run with --ignored"]
 fn gstreamer_h264_through_visl() {
     record_decode(Clip::small(Codec::H264), "h264parse", "v4l2slh264dec", "visl_h264_controls");
 }
 
 #[test]
-#[ignore = "boots the test-bed (QEMU); run with --ignored"]
 fn gstreamer_h264_two_slices_through_visl() {
     // Two slices a frame: two requests per frame, the first holding the CAPTURE buffer.
     let mut clip = Clip::small(Codec::H264);
@@ -173,13 +171,11 @@ fn gstreamer_h264_two_slices_through_visl() {
 }
 
 #[test]
-#[ignore = "boots the test-bed (QEMU); run with --ignored"]
 fn gstreamer_mpeg2_through_visl() {
     record_decode(Clip::small(Codec::Mpeg2), "mpegvideoparse", "v4l2slmpeg2dec", "visl_mpeg2_controls");
 }
 
 #[test]
-#[ignore = "boots the test-bed (QEMU); run with --ignored"]
 fn gstreamer_vp8_through_visl() {
     record_decode(Clip::small(Codec::Vp8), "ivfparse", "v4l2slvp8dec", "visl_vp8_controls");
 }
