@@ -148,6 +148,7 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
         b
     });
     let mut feed = Feed::new(TraceReader::open(path)?);
+    feed.set_blob_uses(plan.blob_uses.clone());
     loop {
         match feed.next_action() {
             Next::Done => break,
@@ -502,13 +503,25 @@ impl Engine<'_> {
     }
 
     fn ioctl(&mut self, io: &Ioctl, feed: &mut Feed<std::fs::File>) {
+        let bitstreams = feed.take_bitstreams(io.seq);
+        self.ioctl_with(io, feed, &bitstreams);
+        for bs in &bitstreams {
+            feed.release(bs.blob);
+        }
+    }
+
+    fn ioctl_with(
+        &mut self,
+        io: &Ioctl,
+        feed: &Feed<std::fs::File>,
+        bitstreams: &[traces::record::Bitstream],
+    ) {
         let name = ioctl::name(io.request).into_owned();
         let nth = {
             let c = self.counts.entry(name.clone()).or_default();
             *c += 1;
             *c
         };
-        let bitstreams = feed.take_bitstreams(io.seq);
         let Some(entry) = self.fds.get(&(io.pid, io.fd)).cloned() else {
             self.skip("ioctl on an fd the replay does not have");
             return;
@@ -529,7 +542,7 @@ impl Engine<'_> {
             }
         };
         if io.request == ioctl::qbuf::VIDIOC_QBUF {
-            self.write_bitstream(&entry, io, &prep, &bitstreams, feed);
+            self.write_bitstream(&entry, io, &prep, bitstreams, feed);
         }
         let before = prep.arg.clone();
         let injected = self.injection_for(io, &name, nth);
@@ -796,8 +809,9 @@ impl Engine<'_> {
                     None => false,
                 }
             });
+            let len = data.len() as u64;
             match wrote {
-                Some(true) => self.report.bitstream_bytes += data.len() as u64,
+                Some(true) => self.report.bitstream_bytes += len,
                 Some(false) => self.skip("bitstream larger than the replay's buffer"),
                 None => self.skip("bitstream for a buffer the replay cannot map"),
             }

@@ -24,6 +24,8 @@ pub struct Feed<R: Read> {
     reader: TraceReader<R>,
     lookahead: Option<Result<Record, TraceError>>,
     blobs: HashMap<u64, Vec<u8>>,
+    /// Uses left per blob (from the pre-pass); a blob is dropped after its last use.
+    uses: HashMap<u64, u32>,
     bitstreams: HashMap<u64, Vec<Bitstream>>,
     /// Records read so far (all kinds).
     pub records: u64,
@@ -36,6 +38,7 @@ impl<R: Read> Feed<R> {
             reader,
             lookahead: None,
             blobs: HashMap::new(),
+            uses: HashMap::new(),
             bitstreams: HashMap::new(),
             records: 0,
         }
@@ -108,6 +111,28 @@ impl<R: Read> Feed<R> {
         self.bitstreams.remove(&seq).unwrap_or_default()
     }
 
+    /// Tells the feed how many times each blob will be used, so that [`Feed::release`] can
+    /// drop it after its last use (memory stays bounded by the blobs in flight).
+    pub fn set_blob_uses(&mut self, uses: HashMap<u64, u32>) {
+        self.uses = uses;
+    }
+
+    /// One use of blob `id` is done; drops it after the last one.
+    pub fn release(&mut self, id: u64) {
+        if let Some(n) = self.uses.get_mut(&id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.uses.remove(&id);
+                self.blobs.remove(&id);
+            }
+        }
+    }
+
+    /// Blobs held right now.
+    pub fn blobs_held(&self) -> usize {
+        self.blobs.len()
+    }
+
     /// The bytes of blob `id`.
     pub fn blob(&self, id: u64) -> Option<&[u8]> {
         self.blobs.get(&id).map(Vec::as_slice)
@@ -144,6 +169,9 @@ mod tests {
         let bs = f.take_bitstreams(7);
         assert_eq!(bs.len(), 1);
         assert_eq!(f.blob(bs[0].blob), Some(&b"abc"[..]));
+        f.set_blob_uses([(bs[0].blob, 1)].into_iter().collect());
+        f.release(bs[0].blob);
+        assert_eq!((f.blob(bs[0].blob), f.blobs_held()), (None, 0));
         assert!(matches!(f.next_action(), Next::Record(r) if matches!(*r, Record::Ioctl(_))));
         assert!(matches!(f.next_action(), Next::Record(r) if matches!(*r, Record::End(_))));
         assert!(matches!(f.next_action(), Next::Done));

@@ -32,6 +32,8 @@ pub struct Plan {
     pub cut: Option<String>,
     /// Out-of-range sizes and indices (the trace is refused when non-empty).
     pub problems: Vec<String>,
+    /// How many Bitstream records use each blob, so replay can drop a blob after its last use.
+    pub blob_uses: HashMap<u64, u32>,
 }
 
 fn is_device_path(p: &str) -> bool {
@@ -133,6 +135,7 @@ pub fn scan<R: Read>(mut reader: TraceReader<R>) -> Plan {
                 blobs.insert(b.id);
             }
             Record::Bitstream(bs) => {
+                *plan.blob_uses.entry(bs.blob).or_default() += 1;
                 if !blobs.contains(&bs.blob) {
                     problem(
                         &mut plan,
