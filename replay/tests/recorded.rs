@@ -1,8 +1,8 @@
 //! Replays of traces recorded by the eBPF recorder (`vatrace record`) in the test-bed: a GStreamer
 //! `v4l2slh264dec` decode (B-frames) and the two synthetic buggy clients, each replayed ten times.
 //!
-//! The recorder is another crate's binary: set `VATRACE_BIN` to a built `vatrace` under /work
-//! (e.g. `/work/targets/tracer/debug/vatrace`); without it these tests say so and pass.
+//! The recorder is another crate's binary: the `vatrace` built next to this crate's binaries
+//! (`cargo xtask test` builds the whole workspace first), or `$VATRACE_BIN`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,14 +13,20 @@ use testbed::{run_sh, RunOptions};
 
 const REPLAYS: usize = 10;
 
-fn vatrace() -> Option<String> {
-    match std::env::var("VATRACE_BIN") {
-        Ok(p) if Path::new(&p).exists() => Some(p),
-        _ => {
-            eprintln!("VATRACE_BIN is not set to a built vatrace binary: skipping the eBPF-recorded replays");
-            None
-        }
+/// The `vatrace` binary: `$VATRACE_BIN`, else the one next to this crate's binaries (the same
+/// target folder; `cargo xtask test` builds the whole workspace before testing).
+fn vatrace() -> String {
+    if let Ok(p) = std::env::var("VATRACE_BIN") {
+        assert!(Path::new(&p).exists(), "VATRACE_BIN={p} does not exist");
+        return p;
     }
+    let sibling = Path::new(env!("CARGO_BIN_EXE_vatrace-replay")).with_file_name("vatrace");
+    assert!(
+        sibling.exists(),
+        "{} is not built: run `cargo build -p tracer` first (or set VATRACE_BIN)",
+        sibling.display()
+    );
+    sibling.display().to_string()
 }
 
 fn work_dir(name: &str) -> PathBuf {
@@ -42,7 +48,7 @@ fn load(p: &Path) -> Report {
 
 #[test]
 fn gstreamer_h264_and_buggy_clients_recorded_with_ebpf_replay_ten_times_identically() {
-    let Some(vt) = vatrace() else { return };
+    let vt = vatrace();
     let clip = Clip::small(Codec::H264).generate().unwrap();
     let d = work_dir("ebpf");
     let rp = env!("CARGO_BIN_EXE_vatrace-replay");

@@ -201,8 +201,14 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
     fs::write(run_dir.join("cmd"), script)?;
 
     let mut env = String::new();
-    // GStreamer's registry is per-guest (v4l2codecs registers elements for the devices it finds).
-    let registry = repo.join("target/testbed/gst-registry.bin");
+    // GStreamer's registry: each run gets its own copy, seeded from a shared one. A registry shared
+    // live between concurrent guests is rewritten under a running client, which then rescans its
+    // plugins (v4l2codecs probes every device: hundreds of extra ioctls in a traced run).
+    let shared_registry = repo.join("target/testbed/gst-registry.bin");
+    let registry = run_dir.join("gst-registry.bin");
+    if shared_registry.exists() {
+        let _ = fs::copy(&shared_registry, &registry);
+    }
     env += &format!("export GST_REGISTRY={}\n", shell_quote(registry.as_os_str().as_bytes()));
     for (k, v) in &opts.env {
         env += &format!("export {k}={}\n", shell_quote(v.as_bytes()));
@@ -210,9 +216,12 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
     fs::write(run_dir.join("env"), env)?;
 
     let console_path = run_dir.join("console.log");
+    // tsc=reliable: under a loaded host the clocksource watchdog would demote the emulated TSC
+    // to jiffies (4 ms steps in every timestamp). no_timer_check: the IO-APIC timer check can
+    // fail under TCG on a busy host and panic the boot.
     let mut append = format!(
         "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro \
-         init={} panic=-1 oops=panic loglevel=4 random.trust_cpu=on vatrace.repo={} vatrace.run={}",
+         init={} panic=-1 oops=panic loglevel=4 random.trust_cpu=on tsc=reliable no_timer_check vatrace.repo={} vatrace.run={}",
         paths::init_script().display(),
         repo.display(),
         run_dir.display()
@@ -275,6 +284,12 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
         }
     }
 
+    if !shared_registry.exists() && registry.exists() {
+        let tmp = shared_registry.with_extension(format!("tmp-{}", std::process::id()));
+        if fs::copy(&registry, &tmp).is_ok() {
+            let _ = fs::rename(&tmp, &shared_registry);
+        }
+    }
     let console = String::from_utf8_lossy(&fs::read(&console_path).unwrap_or_default()).into_owned();
     let outcome = if timed_out {
         Outcome::TimedOut
