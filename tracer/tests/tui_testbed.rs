@@ -1,0 +1,45 @@
+//! `vatrace tui FILE` in the test-bed, in an 80x24 tmux: the sample traces recorded there show
+//! the leaked request slots and the REQBUFS EBUSY, and `q` ends the program.
+
+use std::time::Duration;
+
+use testbed::{run_sh, RunOptions};
+
+const VATRACE: &str = env!("CARGO_BIN_EXE_vatrace");
+
+/// Plays `trace` in tmux inside the test-bed, seeks to the end, and returns the screen text.
+fn screen_at_end(trace: &str) -> String {
+    let script = format!(
+        r#"set -e
+        export TERM=xterm-256color
+        tmux new-session -d -x 80 -y 24 -s tui "{VATRACE} tui {trace}; echo exited-$? > /tmp/tui-exit; sleep 60"
+        for i in $(seq 50); do tmux capture-pane -p -t tui | grep -q 'vatrace' && break; sleep 0.2; done
+        tmux send-keys -t tui G
+        sleep 2
+        tmux capture-pane -p -t tui
+        tmux send-keys -t tui q
+        for i in $(seq 50); do [ -f /tmp/tui-exit ] && break; sleep 0.2; done
+        cat /tmp/tui-exit
+        "#
+    );
+    let opts = RunOptions { timeout: Duration::from_secs(300), ..Default::default() };
+    run_sh(&script, &opts).unwrap().check().unwrap().stdout_str()
+}
+
+#[test]
+fn tui_shows_the_leaked_request_slots() {
+    let screen = screen_at_end("replay/samples/request-leak.trace");
+    assert!(screen.contains("OUTPUT MG2S 320x240"), "{screen}");
+    assert!(screen.matches("LEAK").count() >= 3, "leaked slots in the OUTPUT grid:\n{screen}");
+    assert!(screen.contains("LEAKED"), "{screen}");
+    assert!(screen.contains("DQBUF EINVAL"), "{screen}");
+    assert!(screen.contains("exited-0"), "q ends vatrace tui with 0:\n{screen}");
+}
+
+#[test]
+fn tui_shows_the_reqbufs_ebusy() {
+    let screen = screen_at_end("replay/samples/probe-ebusy.trace");
+    assert!(screen.contains("REQBUFS EBUSY"), "{screen}");
+    assert!(screen.contains("CAPTURE EBUSY: 4 bufs, 4 queued"), "{screen}");
+    assert!(screen.contains("exited-0"), "q ends vatrace tui with 0:\n{screen}");
+}
