@@ -43,3 +43,45 @@ fn tui_shows_the_reqbufs_ebusy() {
     assert!(screen.contains("CAPTURE EBUSY: 4 bufs, 4 queued"), "{screen}");
     assert!(screen.contains("exited-0"), "q ends vatrace tui with 0:\n{screen}");
 }
+
+#[test]
+fn tui_live_mode_follows_a_gstreamer_decode() {
+    let clip = testbed::clips::Clip::small(testbed::clips::Codec::H264).generate().unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/testbed/tui-live");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir = dir.canonicalize().unwrap();
+    let script = format!(
+        r#"set -e
+        export TERM=xterm-256color
+        gst-inspect-1.0 v4l2slh264dec > /dev/null
+        tmux new-session -d -x 80 -y 24 -s tui "{VATRACE} tui -o {dir}/live.trace -- gst-launch-1.0 -q filesrc location={clip} ! h264parse ! v4l2slh264dec ! video/x-raw,format=NV12 ! fakesink; echo exited-\$? > /tmp/tui-exit; sleep 60"
+        for i in $(seq 300); do grep -q 'Exited' {dir}/live.trace 2>/dev/null && break; sleep 0.2; done
+        sleep 2
+        tmux capture-pane -p -t tui
+        tmux send-keys -t tui q
+        for i in $(seq 50); do [ -f /tmp/tui-exit ] && break; sleep 0.2; done
+        cat /tmp/tui-exit
+        "#,
+        dir = dir.display(),
+        clip = clip.display(),
+    );
+    let opts = RunOptions { timeout: Duration::from_secs(300), ..Default::default() };
+    let screen = run_sh(&script, &opts).unwrap().check().unwrap().stdout_str();
+    assert!(screen.contains("OUTPUT S264 320x240"), "{screen}");
+    assert!(screen.contains("CAPTURE NV12 320x240"), "{screen}");
+    assert!(screen.contains("exited-0"), "vatrace tui returns the command's exit code 0:\n{screen}");
+    // The trace written in live mode is complete and holds the decode.
+    let mut reader = traces::TraceReader::open(dir.join("live.trace")).unwrap();
+    let mut qbufs = 0;
+    let mut ended = false;
+    while let Some(r) = reader.next_record() {
+        match r.unwrap() {
+            traces::Record::Ioctl(i) if i.request == 0xc058_560f => qbufs += 1,
+            traces::Record::End(_) => ended = true,
+            _ => {}
+        }
+    }
+    assert!(ended, "live trace has its End record");
+    assert!(qbufs >= 60, "{qbufs} QBUFs in the live trace (30 frames, OUTPUT + CAPTURE)");
+}
