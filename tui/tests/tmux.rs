@@ -25,21 +25,19 @@ fn tmux(socket: &str, args: &[&str]) -> Option<String> {
 }
 
 /// Plays `trace` in a detached 80x24 tmux until every string of `want` is on screen (or 20 s
-/// pass), quits with `q`, and returns the screen and the exit status; `None` when skipped.
-fn play_in_tmux(trace: &std::path::Path, want: &[&str]) -> Option<(String, String)> {
+/// pass), quits with `q`, and returns the screen and the exit status.
+fn play_in_tmux(trace: &std::path::Path, want: &[&str]) -> (String, String) {
     let status = trace.with_extension("status");
     run_in_tmux("play", &trace.display().to_string(), &status, want)
 }
 
 /// Runs example `name` with `args` in a detached 80x24 tmux (see [`play_in_tmux`]).
-fn run_in_tmux(name: &str, args: &str, status: &std::path::Path, want: &[&str]) -> Option<(String, String)> {
+fn run_in_tmux(name: &str, args: &str, status: &std::path::Path, want: &[&str]) -> (String, String) {
     let Some(bin) = example(name) else {
-        eprintln!("skipped: examples/{name} not built (cargo build -p tui --examples)");
-        return None;
+        panic!("examples/{name} is not built: run `cargo build -p tui --examples` (cargo xtask test builds all targets)");
     };
     if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipped: no tmux");
-        return None;
+        panic!("tmux is not installed: run `cargo xtask setup` (or apt-get install tmux)");
     }
     let _ = std::fs::remove_file(status);
     let socket = format!("vatrace-test-{}-{name}", std::process::id());
@@ -61,7 +59,7 @@ fn run_in_tmux(name: &str, args: &str, status: &std::path::Path, want: &[&str]) 
     }
     let code = std::fs::read_to_string(status).unwrap_or_default();
     tmux(&socket, &["kill-server"]);
-    Some((screen, code.trim().to_string()))
+    (screen, code.trim().to_string())
 }
 
 #[test]
@@ -82,7 +80,7 @@ fn play_in_tmux_shows_leak_and_ebusy() {
     }
     let result = play_in_tmux(&trace, &["LEAK r12", "REQBUFS EBUSY x1"]);
     let _ = std::fs::remove_dir_all(&dir);
-    let Some((screen, code)) = result else { return };
+    let (screen, code) = result;
     assert!(screen.contains("2!LEAK r12"), "{screen}");
     assert!(screen.contains("REQBUFS EBUSY x1"), "{screen}");
     assert!(screen.contains("1 LEAKED"), "{screen}");
@@ -97,7 +95,7 @@ fn play_in_tmux_recorded_leak() {
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../traces/src/pool/testdata/leak.trace"), &trace).unwrap();
     let result = play_in_tmux(&trace, &["3 LEAKED"]);
     let _ = std::fs::remove_dir_all(&dir);
-    let Some((screen, code)) = result else { return };
+    let (screen, code) = result;
     assert!(screen.contains("0 LEAK r6"), "{screen}");
     assert!(screen.contains("3 LEAKED"), "{screen}");
     assert_eq!(code, "0", "exit status; screen:\n{screen}");
@@ -106,10 +104,7 @@ fn play_in_tmux_recorded_leak() {
 #[test]
 fn live_demo_in_tmux_ends_with_the_leak() {
     let status = std::env::temp_dir().join(format!("vatrace-tui-live-{}.status", std::process::id()));
-    let Some((screen, code)) = run_in_tmux("live_demo", "7", &status, &["ended", "1 LEAKED", "REQBUFS EBUSY"])
-    else {
-        return;
-    };
+    let (screen, code) = run_in_tmux("live_demo", "7", &status, &["ended", "1 LEAKED", "REQBUFS EBUSY"]);
     let _ = std::fs::remove_file(&status);
     assert!(screen.contains("| ended"), "{screen}");
     assert!(screen.contains("5!LEAK r15"), "{screen}");
