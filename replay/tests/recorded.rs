@@ -4,7 +4,7 @@
 //! The recorder is another crate's binary: the `vatrace` built next to this crate's binaries
 //! (`cargo xtask test` builds the whole workspace first), or `$VATRACE_BIN`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use replay::report::Report;
@@ -29,16 +29,6 @@ fn vatrace() -> String {
     sibling.display().to_string()
 }
 
-fn work_dir(name: &str) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let d = root
-        .join("target/replay-tests")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 fn load(p: &Path) -> Report {
     serde_json::from_str(
         &std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
@@ -50,7 +40,7 @@ fn load(p: &Path) -> Report {
 fn gstreamer_h264_and_buggy_clients_recorded_with_ebpf_replay_ten_times_identically() {
     let vt = vatrace();
     let clip = Clip::small(Codec::H264).generate().unwrap();
-    let d = work_dir("ebpf");
+    let d = testbed::paths::work_dir("ebpf");
     let rp = env!("CARGO_BIN_EXE_vatrace-replay");
     let probe = env!("CARGO_BIN_EXE_probe-ebusy");
     let leak = env!("CARGO_BIN_EXE_request-leak");

@@ -5,7 +5,7 @@
 //! an out-of-range trace is refused before any device is opened; a truncated trace replays up to
 //! its end and says so; `--inject` fails exactly the chosen call.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use replay::report::Report;
@@ -21,17 +21,6 @@ fn opts() -> RunOptions {
         timeout: Duration::from_secs(900),
         ..Default::default()
     }
-}
-
-/// A fresh folder under the repository (the guest sees it at the same path).
-fn work_dir(name: &str) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let d = root
-        .join("target/replay-tests")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 fn load(p: &Path) -> Report {
@@ -56,7 +45,7 @@ fn record_script(d: &Path) -> String {
 
 #[test]
 fn ten_replays_of_each_sample_give_the_same_verdict() {
-    let d = work_dir("ten");
+    let d = testbed::paths::work_dir("ten");
     let rp = env!("CARGO_BIN_EXE_vatrace-replay");
     let script = format!(
         "{rec}
@@ -157,7 +146,7 @@ fn rewrite(src: &Path, dst: &Path, mut f: impl FnMut(&mut Record)) {
 
 #[test]
 fn refusals_truncation_and_injection() {
-    let d = work_dir("edge");
+    let d = testbed::paths::work_dir("edge");
     run_sh(&record_script(&d), &opts())
         .unwrap()
         .check()
@@ -283,7 +272,7 @@ fn refusals_truncation_and_injection() {
 #[test]
 fn committed_samples_replay_with_their_documented_verdicts() {
     let s = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-    let d = work_dir("samples");
+    let d = testbed::paths::work_dir("samples");
     let rp = env!("CARGO_BIN_EXE_vatrace-replay");
     let script = format!(
         "for t in probe-ebusy request-leak request-leak-fixed gst-v4l2slh264dec ffmpeg-vaapi; do

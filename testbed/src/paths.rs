@@ -31,6 +31,15 @@ pub fn init_script() -> PathBuf {
     repo_root().join("testbed").join("init.sh")
 }
 
+/// A fresh, empty folder for a test's files, `target/testbed/work/<name>-<pid>` inside the
+/// repository, so the guest sees it at the same path (the guest's `/tmp` is its own).
+pub fn work_dir(name: &str) -> PathBuf {
+    let dir = repo_root().join("target/testbed/work").join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    dir
+}
+
 /// Per-run folders (command, stdout, stderr, exit code, console log) live here, inside the
 /// repository share so the guest can write them.
 pub fn runs_dir() -> PathBuf {

@@ -7,7 +7,7 @@
 //! Each test boots the test-bed (QEMU under TCG, tens of seconds); they run with the rest of
 //! `cargo xtask test`.
 
-use std::{collections::HashMap, path::PathBuf, time::Duration};
+use std::{collections::HashMap, time::Duration};
 
 use testbed::{
     clips::{Clip, Codec},
@@ -58,12 +58,8 @@ fn request_controls(ioctl: &traces::record::Ioctl) -> Option<Vec<traces::control
 
 fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
     let clip_path = clip.generate().unwrap();
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let stem = clip_path.file_stem().unwrap().to_string_lossy().into_owned();
-    let dir = repo.join("target/testbed/tracer").join(format!("{decoder}-{stem}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let dir = dir.canonicalize().unwrap();
+    let dir = testbed::paths::work_dir(&format!("tracer-{decoder}-{stem}"));
     let pipeline = format!(
         "gst-launch-1.0 -q filesrc location={} ! {parser} ! {decoder} ! video/x-raw,format=NV12 ! fakesink",
         clip_path.display()

@@ -47,10 +47,7 @@ fn tui_shows_the_reqbufs_ebusy() {
 #[test]
 fn tui_live_mode_follows_a_gstreamer_decode() {
     let clip = testbed::clips::Clip::small(testbed::clips::Codec::H264).generate().unwrap();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/testbed/tui-live");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let dir = dir.canonicalize().unwrap();
+    let dir = testbed::paths::work_dir("tui-live");
     let script = format!(
         r#"set -e
         export TERM=xterm-256color
