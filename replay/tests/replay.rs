@@ -127,6 +127,19 @@ fn ten_replays_of_each_sample_give_the_same_verdict() {
     }
 }
 
+/// The sequence number of the trace's first ioctl that failed with EBUSY, a REQBUFS.
+fn first_ebusy(trace: &Path) -> u64 {
+    let io = TraceReader::open(trace)
+        .unwrap()
+        .find_map(|r| match r.unwrap() {
+            Record::Ioctl(io) if io.ret == -i64::from(libc::EBUSY) => Some(io),
+            _ => None,
+        })
+        .expect("an EBUSY in the trace");
+    assert_eq!(io.request, traces::ioctl::reqbufs::VIDIOC_REQBUFS);
+    io.seq
+}
+
 /// Rewrites `src` into `dst`, changing records with `f`.
 fn rewrite(src: &Path, dst: &Path, mut f: impl FnMut(&mut Record)) {
     let mut r = TraceReader::open(src).unwrap();
@@ -267,11 +280,11 @@ fn refusals_truncation_and_injection() {
     assert_eq!(seq.divergences, 1);
 }
 
-/// The committed samples (replay/samples/, see regenerate.sh) still replay with their documented
-/// verdicts; `--until` and `--pace original` on the clean one.
+/// The committed samples (traces/samples/, `cargo xtask samples`) still replay with their
+/// documented verdicts; `--until` and `--pace original` on the clean one.
 #[test]
 fn committed_samples_replay_with_their_documented_verdicts() {
-    let s = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let s = Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/samples");
     let d = testbed::paths::work_dir("samples");
     let rp = env!("CARGO_BIN_EXE_vatrace-replay");
     let script = format!(
@@ -305,7 +318,7 @@ fn committed_samples_replay_with_their_documented_verdicts() {
             probe.recorded_failures[0].seq,
             probe.recorded_failures[0].replayed.as_str()
         ),
-        (13, "-EBUSY")
+        (first_ebusy(&s.join("probe-ebusy.trace")), "-EBUSY")
     );
     let leak = load(&d.join("request-leak.json"));
     assert_eq!(leak.requests_never_reinit.len(), 4);

@@ -28,7 +28,7 @@ fn screen_at_end(trace: &str) -> String {
 
 #[test]
 fn tui_shows_the_leaked_request_slots() {
-    let screen = screen_at_end("replay/samples/request-leak.trace");
+    let screen = screen_at_end("traces/samples/request-leak.trace");
     assert!(screen.contains("OUTPUT MG2S 320x240"), "{screen}");
     assert!(screen.matches("LEAK").count() >= 3, "leaked slots in the OUTPUT grid:\n{screen}");
     assert!(screen.contains("LEAKED"), "{screen}");
@@ -38,7 +38,7 @@ fn tui_shows_the_leaked_request_slots() {
 
 #[test]
 fn tui_shows_the_reqbufs_ebusy() {
-    let screen = screen_at_end("replay/samples/probe-ebusy.trace");
+    let screen = screen_at_end("traces/samples/probe-ebusy.trace");
     assert!(screen.contains("REQBUFS EBUSY"), "{screen}");
     assert!(screen.contains("CAPTURE EBUSY: 4 bufs, 4 queued"), "{screen}");
     assert!(screen.contains("exited-0"), "q ends vatrace tui with 0:\n{screen}");

@@ -142,12 +142,12 @@ fn verbose_log_uses_the_dump_formatter() {
 
 #[test]
 fn recorded_leak_trace_shows_the_leaked_slots() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../traces/src/pool/testdata/leak.trace");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../traces/samples/request-leak.trace");
     let (h, recs, _) = traces::stream::read_all(&std::fs::read(path).unwrap()).unwrap();
     let mut app = App::player(h, recs, Options::default());
     app.seek(usize::MAX);
     let screen = text(&render(&mut app, 80, 24));
-    assert!(screen.contains("0 LEAK r6") && screen.contains("2 LEAK r8"), "{screen}");
+    assert!(screen.contains("0 LEAK r5") && screen.contains("2 LEAK r7"), "{screen}");
     assert!(screen.contains("3 LEAKED"), "{screen}");
 }
 

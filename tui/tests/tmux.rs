@@ -92,11 +92,11 @@ fn play_in_tmux_recorded_leak() {
     let dir = std::env::temp_dir().join(format!("vatrace-tui-tmux-rec-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let trace = dir.join("leak.trace");
-    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../traces/src/pool/testdata/leak.trace"), &trace).unwrap();
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../traces/samples/request-leak.trace"), &trace).unwrap();
     let result = play_in_tmux(&trace, &["3 LEAKED"]);
     let _ = std::fs::remove_dir_all(&dir);
     let (screen, code) = result;
-    assert!(screen.contains("0 LEAK r6"), "{screen}");
+    assert!(screen.contains("0 LEAK r5"), "{screen}");
     assert!(screen.contains("3 LEAKED"), "{screen}");
     assert_eq!(code, "0", "exit status; screen:\n{screen}");
 }

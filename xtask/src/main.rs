@@ -5,8 +5,10 @@
 //! - `testbed build` / `testbed run`: the QEMU test-bed with a real 6.12 kernel (see the `testbed` crate).
 //! - `test`: setup + test-bed kernel + every test of the workspace (what `.ci/run` runs).
 //! - `demo`: setup + test-bed kernel + the main job: a traced decode in the test-bed.
+//! - `samples`: regenerates `traces/samples/` (all recorded with `vatrace record` in the test-bed).
 
 mod demo;
+mod samples;
 mod setup;
 
 use std::process::{Command, ExitCode};
@@ -43,6 +45,12 @@ enum Cmd {
         /// Extra arguments passed to `cargo test` (after `--`).
         #[arg(last = true)]
         args: Vec<String>,
+    },
+    /// Regenerate traces/samples/ with `vatrace record` in the test-bed (see xtask/src/samples.rs).
+    Samples {
+        /// Only check and install the recordings already in this folder (no build, no test-bed).
+        #[arg(long, value_name = "DIR")]
+        recorded: Option<std::path::PathBuf>,
     },
     /// Set up, build the test-bed kernel, and run the main job in the test-bed.
     Demo {
@@ -119,6 +127,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             return cargo(&["build", "--workspace", "--all-targets"], &[])
                 .and_then(|()| cargo_status(&["test", "--workspace", "--no-fail-fast"], &args));
         }
+        Cmd::Samples { recorded } => return samples::regenerate(recorded),
         Cmd::Demo { no_setup } => {
             if !no_setup {
                 setup::run(false)?;

@@ -424,7 +424,7 @@ fn teardown_with_requests_in_flight_is_not_a_leak() {
     assert_eq!(m.totals().requests_leaked, 0);
 }
 
-/// Reads a recorded fixture (see testdata/README.md).
+/// Reads a recorded sample (traces/samples/, see its README.md).
 fn fixture(bytes: &[u8]) -> PoolModel {
     let (header, records, err) = crate::stream::read_all(bytes).expect("fixture reads");
     assert!(err.is_none(), "{err:?}");
@@ -438,7 +438,7 @@ fn fixture(bytes: &[u8]) -> PoolModel {
 
 #[test]
 fn recorded_probe_pattern_shows_the_ebusy() {
-    let m = fixture(include_bytes!("testdata/probe.trace"));
+    let m = fixture(include_bytes!("../../samples/probe-ebusy.trace"));
     assert_eq!(m.totals().reqbufs_ebusy, 2);
     assert_eq!(m.error_count("VIDIOC_REQBUFS", 16), 2);
     assert_eq!(m.error_count("VIDIOC_S_FMT", 16), 1);
@@ -456,14 +456,14 @@ fn recorded_probe_pattern_shows_the_ebusy() {
 
 #[test]
 fn recorded_leak_is_found_and_the_fixed_client_is_clean() {
-    let m = fixture(include_bytes!("testdata/leak.trace"));
+    let m = fixture(include_bytes!("../../samples/request-leak.trace"));
     let leaked: Vec<&Request> = m.requests().filter(|r| r.state == ReqState::Leaked).collect();
     assert_eq!(leaked.len(), 3, "{leaked:?}");
     assert!(leaked.iter().all(|r| r.leak == Some(LeakReason::NeverRecycled)));
     assert_eq!(m.totals().requests_leaked, 3);
     assert!(m.error_count("VIDIOC_DQBUF", 22) > 0);
 
-    let m = fixture(include_bytes!("testdata/clean.trace"));
+    let m = fixture(include_bytes!("../../samples/request-leak-fixed.trace"));
     assert_eq!(m.totals().requests_leaked, 0);
     assert!(m.requests().all(|r| r.state == ReqState::Closed), "{:?}", m.requests().collect::<Vec<_>>());
 }
