@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 pub const MAGIC: [u8; 8] = *b"VATRACE\0";
 
 /// Major format version: a reader refuses a trace whose major version is newer than its own.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Minor format version: additions a reader of the same major version can skip.
 pub const FORMAT_MINOR: u32 = 0;

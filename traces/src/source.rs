@@ -250,21 +250,24 @@ mod tests {
             })
         };
         let mut w = TraceWriter::new(Vec::new(), &Header::new()).unwrap();
-        let header_len = w.bytes_written() as usize;
         for fd in 0..3 {
             w.write(&close(fd)).unwrap();
         }
         let bytes = w.finish(End::new(9, EndReason::Exited)).unwrap();
-        let mut rec_len = Vec::new();
-        ciborium::into_writer(&close(0), &mut rec_len).unwrap();
-        let rec = rec_len.len();
+        // Where the first two records end, as a reader of the whole file sees it.
+        let mut whole = TraceReader::new(&bytes[..]).unwrap();
+        whole.next_record().unwrap().unwrap();
+        let first_end = whole.offset() as usize;
+        whole.next_record().unwrap().unwrap();
+        let second_end = whole.offset() as usize;
 
         let dir = std::env::temp_dir().join(format!("vatrace-follow-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("live.vatrace");
         let mut file = std::fs::File::create(&path).unwrap();
         // Header, one record and half of the next.
-        let cut = header_len + rec + rec / 2;
+        let cut = (first_end + second_end) / 2;
+        assert!(cut > first_end && cut < second_end);
         file.write_all(&bytes[..cut]).unwrap();
         file.flush().unwrap();
 

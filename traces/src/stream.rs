@@ -2,6 +2,9 @@
 //! [`TraceReader`] streams them back in, one record at a time, and never panics on bad input.
 //!
 //! Layout: [`MAGIC`], one CBOR [`Header`], CBOR [`Record`]s, last a [`Record::End`].
+//! Version 2 (written now) stores the per-frame records compactly ([`compact`]: differences,
+//! patches against remembered values); the reader resolves them, so every consumer gets the same
+//! whole [`Record`]s as from a version-1 trace, which it still reads.
 //! A reader tells apart four ways a file can be wrong: not a trace ([`TraceError::BadMagic`]),
 //! too new ([`TraceError::UnsupportedVersion`]), cut short ([`TraceError::Truncated`]: no `End`,
 //! possibly half a record at the end) and damaged ([`TraceError::Corrupt`]: a record that does not
@@ -17,8 +20,16 @@ use ciborium::Value;
 use sha2::{Digest, Sha256};
 
 use crate::record::{
-    Bitstream, Blob, End, Header, Record, Totals, FORMAT_VERSION, MAGIC, RECORD_TAGS,
+    Bitstream, Blob, End, Header, Record, Totals, FORMAT_MINOR, FORMAT_VERSION, MAGIC, RECORD_TAGS,
 };
+
+mod compact;
+mod delta;
+mod header;
+mod history;
+
+pub use compact::Codec;
+pub use history::{MAX_BYTES as HISTORY_MAX_BYTES, MAX_REQUESTS as HISTORY_MAX_REQUESTS};
 
 /// Deepest CBOR nesting a reader accepts; records nest far less, and the limit keeps hostile
 /// input from exhausting the stack.
@@ -111,9 +122,10 @@ impl<W: Write> Write for Counting<W> {
 /// Output is buffered and flushed every [`TraceWriter::FLUSH_EVERY`] records or
 /// [`TraceWriter::FLUSH_INTERVAL`], whichever comes first, so a killed tracer loses little; call
 /// [`TraceWriter::flush`] when idle. Identical bitstream chunks are stored once
-/// ([`TraceWriter::write_bitstream`]).
+/// ([`TraceWriter::write_bitstream`]); per-frame records are stored compactly (format version 2).
 pub struct TraceWriter<W: Write> {
     out: Counting<BufWriter<W>>,
+    codec: Codec,
     totals: Totals,
     unflushed: u32,
     last_flush: Instant,
@@ -127,9 +139,15 @@ impl<W: Write> TraceWriter<W> {
     /// Time between flushes at most (checked when a record is written).
     pub const FLUSH_INTERVAL: Duration = Duration::from_millis(200);
 
-    /// Starts a trace on `out`: writes the magic and `header`, and flushes.
+    /// Starts a trace on `out`: writes the magic and `header` (with this crate's format version,
+    /// whatever `header` says), and flushes.
     pub fn new(out: W, header: &Header) -> Result<Self, TraceError> {
+        let mut header = header.clone();
+        header.format_version = FORMAT_VERSION;
+        header.format_minor = FORMAT_MINOR;
+        let header = &header;
         let mut w = TraceWriter {
+            codec: Codec::new(header),
             out: Counting {
                 inner: BufWriter::with_capacity(256 * 1024, out),
                 count: 0,
@@ -144,7 +162,12 @@ impl<W: Write> TraceWriter<W> {
         w.out
             .write_all(&MAGIC)
             .map_err(|source| TraceError::Io { offset, source })?;
-        ciborium::into_writer(header, &mut w.out).map_err(|e| w.encode_error(e))?;
+        let value = Value::serialized(header).map_err(|e| TraceError::Encode {
+            record: 0,
+            detail: format!("header: {e}"),
+        })?;
+        ciborium::into_writer(&header::compact(value), &mut w.out)
+            .map_err(|e| w.encode_error(e))?;
         w.flush()?;
         Ok(w)
     }
@@ -166,7 +189,11 @@ impl<W: Write> TraceWriter<W> {
     /// [`TraceWriter::write_bitstream`] for bitstream bytes (writing `Blob`/`Bitstream` directly
     /// works but bypasses deduplication).
     pub fn write(&mut self, record: &Record) -> Result<(), TraceError> {
-        ciborium::into_writer(record, &mut self.out).map_err(|e| self.encode_error(e))?;
+        match self.codec.encode(record) {
+            Some(compact) => ciborium::into_writer(&compact, &mut self.out),
+            None => ciborium::into_writer(record, &mut self.out),
+        }
+        .map_err(|e| self.encode_error(e))?;
         let t = &mut self.totals;
         t.records += 1;
         match record {
@@ -284,6 +311,8 @@ pub struct TraceReader<R: Read> {
     end: Option<End>,
     /// Bytes of the record being decoded, kept for the fallback decode.
     seen: Vec<u8>,
+    /// The version-2 state (`None` for a version-1 trace).
+    codec: Option<Codec>,
 }
 
 impl TraceReader<File> {
@@ -333,7 +362,9 @@ impl<R: Read> TraceReader<R> {
             }
         };
         let header = header_from_value(value)?;
+        let codec = (header.format_version >= 2).then(|| Codec::new(&header));
         Ok(TraceReader {
+            codec,
             input,
             header,
             records: 0,
@@ -390,6 +421,9 @@ impl<R: Read> TraceReader<R> {
     /// generic decode of the same item when that fails, to tell a record kind from a newer
     /// vatrace ([`Record::Unknown`]) from a damaged record.
     fn read_record(&mut self, offset: u64) -> Result<Record, TraceError> {
+        if self.codec.is_some() {
+            return self.read_record_v2(offset);
+        }
         match self.input.inner.fill_buf() {
             Ok([]) => {
                 return Err(TraceError::Truncated {
@@ -425,6 +459,31 @@ impl<R: Read> TraceReader<R> {
                 }
             }
             Err(e) => Err(item_error(e, offset, self.input.count, self.records)),
+        }
+    }
+
+    /// Decodes the version-2 item at `offset`: a compact record (resolved against the state the
+    /// records before it built) or a record stored as in version 1.
+    fn read_record_v2(&mut self, offset: u64) -> Result<Record, TraceError> {
+        let value = match read_item(&mut self.input, self.records)? {
+            Item::Value(v) => v,
+            Item::Eof => {
+                return Err(TraceError::Truncated {
+                    offset,
+                    records: self.records,
+                    dangling: 0,
+                })
+            }
+        };
+        match value {
+            Value::Array(items) => {
+                let codec = self.codec.as_mut().expect("version 2");
+                codec.decode(items).map_err(|detail| TraceError::Corrupt {
+                    offset,
+                    detail: format!("record {}: {detail}", self.records),
+                })
+            }
+            other => record_from_value(other, offset),
         }
     }
 
@@ -560,6 +619,11 @@ fn header_from_value(value: Value) -> Result<Header, TraceError> {
     if version == 0 {
         return Err(corrupt("format_version 0 is not a valid version".into()));
     }
+    let value = if version >= 2 {
+        header::expand(value).map_err(|e| corrupt(format!("bad header: {e}")))?
+    } else {
+        value
+    };
     value
         .deserialized::<Header>()
         .map_err(|e| corrupt(format!("bad header: {e}")))

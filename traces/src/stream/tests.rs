@@ -312,29 +312,44 @@ fn truncated_message_says_cut() {
 fn corrupt_record_gives_offset() {
     let bytes = sample_trace();
     let offsets = record_offsets(&bytes);
-    // Record 2 is an Ioctl: `{"Ioctl": {...}}`. Turn its variant name's first letter into a digit
-    // character that no variant has, then into a byte that is not valid CBOR at all.
-    let start = offsets[2] as usize;
-    assert_eq!(&bytes[start + 2..start + 7], b"Ioctl");
+    // Record 5 is a Fork, stored as in version 1: `{"Fork": {...}}`. Turn its variant name's
+    // first letter into a character that no variant has.
+    let start = offsets[5] as usize;
+    assert_eq!(&bytes[start + 2..start + 6], b"Fork");
     let mut bad = bytes.clone();
     bad[start + 2] = b'?';
     let (_, records, error) = read_all(&bad).unwrap();
-    assert_eq!(records.len(), 2);
+    assert_eq!(records.len(), 5);
     match error {
         Some(TraceError::Corrupt { offset, ref detail }) => {
-            assert_eq!(offset, offsets[2]);
+            assert_eq!(offset, offsets[5]);
             assert!(detail.contains("invalid record kind"), "{detail}");
         }
         other => panic!("{other:?}"),
     }
     // A field of the wrong type.
     let mut bad = bytes.clone();
-    let pos = start + bytes[start..].windows(2).position(|w| w == b"fd").unwrap();
-    bad[pos + 2] = 0x60; // fd: "" (an empty text string instead of an integer)
+    let pos = start
+        + bytes[start..]
+            .windows(9)
+            .position(|w| w == b"is_thread")
+            .unwrap();
+    bad[pos + 9] = 0x60; // is_thread: "" (an empty text string instead of a bool)
+    let (_, records, error) = read_all(&bad).unwrap();
+    assert_eq!(records.len(), 5);
+    assert!(
+        matches!(error, Some(TraceError::Corrupt { offset, ref detail }) if offset == offsets[5] && detail.contains("Fork")),
+        "{error:?}"
+    );
+    // Record 2 is a compact Ioctl: `[0, …]`. A kind that is not a number.
+    let start = offsets[2] as usize;
+    assert_eq!(bytes[start] & 0xe0, 0x80, "an array");
+    let mut bad = bytes.clone();
+    bad[start + 1] = 0x60;
     let (_, records, error) = read_all(&bad).unwrap();
     assert_eq!(records.len(), 2);
     assert!(
-        matches!(error, Some(TraceError::Corrupt { offset, .. }) if offset == offsets[2]),
+        matches!(error, Some(TraceError::Corrupt { offset, ref detail }) if offset == offsets[2] && detail.contains("`kind`")),
         "{error:?}"
     );
     // A reserved CBOR initial byte (0x1c) where the record should start.
@@ -355,8 +370,13 @@ fn corrupt_record_gives_offset() {
 
 #[test]
 fn unknown_variant_is_reported_not_fatal() {
-    let mut bytes = MAGIC.to_vec();
-    ciborium::into_writer(&sample_header(), &mut bytes).unwrap();
+    // Written by a newer minor version: a version-2 header as the writer makes it.
+    let mut bytes = TraceWriter::new(Vec::new(), &sample_header())
+        .unwrap()
+        .finish(End::new(0, EndReason::Exited))
+        .unwrap();
+    let offsets = record_offsets(&bytes);
+    bytes.truncate(offsets[0] as usize);
     let future = Value::Map(vec![(Value::Text("Future".into()), Value::Map(vec![]))]);
     ciborium::into_writer(&future, &mut bytes).unwrap();
     ciborium::into_writer(&Record::End(End::new(1, EndReason::Detached)), &mut bytes).unwrap();
@@ -613,5 +633,119 @@ fn throughput() {
         bytes.len() as u64 / n,
         write.as_nanos() as f64 / n as f64,
         read.as_nanos() as f64 / n as f64
+    );
+}
+
+/// A version-1 trace as version 1's writer made it: serde maps for the header and every record.
+fn v1_trace(records: &[Record]) -> Vec<u8> {
+    let mut h = sample_header();
+    h.format_version = 1;
+    let mut bytes = MAGIC.to_vec();
+    ciborium::into_writer(&h, &mut bytes).unwrap();
+    for r in records {
+        ciborium::into_writer(r, &mut bytes).unwrap();
+    }
+    bytes
+}
+
+#[test]
+fn reads_version_1_traces() {
+    let mut records = sample_records();
+    records.push(Record::Blob(Blob {
+        id: 0,
+        data: b"\0\0\x01ab".to_vec(),
+    }));
+    records.push(Record::Bitstream(Bitstream {
+        ioctl_seq: 0,
+        plane: 0,
+        offset: 0,
+        len: 5,
+        blob: 0,
+    }));
+    records.push(Record::End(End::new(99, EndReason::Exited)));
+    let (header, read, error) = read_all(&v1_trace(&records)).unwrap();
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(header.format_version, 1);
+    assert_eq!(read, records);
+    // The same records in version 2: identical once read, and smaller.
+    let v2 = sample_trace();
+    let (header2, read2, _) = read_all(&v2).unwrap();
+    assert_eq!(header2.format_version, FORMAT_VERSION);
+    assert_eq!(
+        read2[..sample_records().len()],
+        read[..sample_records().len()]
+    );
+    assert!(v2.len() < v1_trace(&records).len());
+}
+
+/// Real version-1 recordings (made by vatrace record before format version 2; the GStreamer one
+/// keeps the first three frames of `traces/samples/gst-v4l2slh264dec.trace` minus the
+/// format/control enumeration, and is cut there) read in full, and rewrite to version 2 exactly.
+#[test]
+fn recorded_version_1_traces_read_and_rewrite_exactly() {
+    let samples: [(&str, &[u8]); 2] = [
+        (
+            "v1-probe-ebusy.trace",
+            include_bytes!("testdata/v1-probe-ebusy.trace"),
+        ),
+        (
+            "v1-gst-h264-cut.trace",
+            include_bytes!("testdata/v1-gst-h264-cut.trace"),
+        ),
+    ];
+    for (name, v1) in samples {
+        let (header, records, error) = read_all(v1).unwrap();
+        assert_eq!(header.format_version, 1, "{name}");
+        let complete = matches!(records.last(), Some(Record::End(_)));
+        match &error {
+            None => assert!(complete, "{name}"),
+            Some(TraceError::Truncated { dangling: 0, .. }) => assert!(!complete, "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+        let ioctls = records
+            .iter()
+            .filter(|r| matches!(r, Record::Ioctl(_)))
+            .count();
+        assert!(ioctls > 20, "{name}: {ioctls} ioctls");
+        let mut w = TraceWriter::new(Vec::new(), &header).unwrap();
+        for r in records.iter().filter(|r| !matches!(r, Record::End(_))) {
+            w.write(r).unwrap();
+        }
+        let v2 = w.finish(End::new(0, EndReason::Exited)).unwrap();
+        let (header2, records2, error2) = read_all(&v2).unwrap();
+        assert!(error2.is_none(), "{name}: {error2:?}");
+        assert_eq!(
+            Header {
+                format_version: 1,
+                ..header2
+            },
+            header,
+            "{name}"
+        );
+        let n = records.len() - usize::from(complete);
+        assert_eq!(records2[..n], records[..n], "{name}");
+        assert!(
+            v2.len() * 2 < v1.len(),
+            "{name}: {} bytes in version 2, {} in version 1",
+            v2.len(),
+            v1.len()
+        );
+        eprintln!(
+            "{name}: {} bytes in version 1, {} in version 2",
+            v1.len(),
+            v2.len()
+        );
+    }
+    let (_, gst, _) = read_all(include_bytes!("testdata/v1-gst-h264-cut.trace")).unwrap();
+    assert_eq!(
+        gst.iter()
+            .filter(|r| matches!(r, Record::Bitstream(_)))
+            .count(),
+        3
+    );
+    assert!(
+        gst.iter()
+            .any(|r| matches!(r, Record::Ioctl(i) if i.payloads.len() > 3)),
+        "control payloads"
     );
 }

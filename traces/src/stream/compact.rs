@@ -1,0 +1,458 @@
+//! Format version 2's compact records: the per-frame record kinds (`Ioctl`, `Poll`, `Bitstream`,
+//! `Blob`) as CBOR arrays of numbers led by a kind number, each value stored as the difference
+//! from what the previous records make expected (sequence numbers, timestamps, pid/tid, argument
+//! pointers), request numbers as indexes into a table, and captured bytes as patches
+//! ([`super::delta`]) against remembered values ([`super::history`]).
+//!
+//! [`Codec`] holds that state; the writer and the reader each run one and feed it the same
+//! records in the same order, so both always agree on it. Any other record kind is written as in
+//! version 1 (serde's externally tagged map) and does not touch the state.
+//!
+//! Layouts (`d…` = signed difference, wrapping in 64 bits; `bytes` = a [`super::delta`] field):
+//!
+//! | kind | array |
+//! | --- | --- |
+//! | 0 `Ioctl` | `[0, dts_enter, dpid, dtid, dseq, duration, fd, request, darg, ret, before, after, payloads?]` |
+//! | 1 `Bitstream` | `[1, dseq, plane, offset, len, dblob]` |
+//! | 2 `Blob` | `[2, did, data]` |
+//! | 3–8 | poll, open, close, dup, mmap, munmap: see [`calls`] |
+//!
+//! * `dts_enter` (`dts`): from the last compact record's (entry) time, the header's
+//!   `start_monotonic_ns` at first; `dpid`/`dtid`: from the last compact record's (the header's
+//!   `root_pid` at first); `duration` = exit − entry.
+//! * `dseq`: from the last ioctl's seq + 1 (Ioctl) or from it (Bitstream); `dblob`/`did`: from
+//!   the last Blob's id (+ 1 for `did`).
+//! * `request`: `n ≥ 0` is the table index of an earlier request number; `-1 - r` is the request
+//!   number `r` itself, which then gets the next table index (up to
+//!   [`super::history::MAX_REQUESTS`]). `darg`: from the last argument pointer of the same
+//!   request (0 if it had no table entry before).
+//! * `payloads`: `[kind, daddr, before, after]` each; kind `0` ExtControls, `1` Planes, `2..=5`
+//!   Topology entities/interfaces/pads/links, `6`/`7` LinksEnum pads/links, `-1 - i`
+//!   `Control { index: i }`, `16 + n` `Other(n)`; `daddr` from the last address of that kind for
+//!   the same request.
+//! * Patch modes of `bytes` fields: `1` against zeros, `2` against the same call's `before` (an
+//!   `after` field only; for a payload, that payload's `before`), `3 + k` against the `k`-th most
+//!   recent distinct value of the same field of the same request.
+
+mod calls;
+mod fields;
+
+use ciborium::Value;
+
+use super::delta;
+use super::history::{Field, History, Slot, DEPTH};
+use crate::record::{Bitstream, Blob, Header, Ioctl, Payload, PayloadKind, Record};
+use fields::{arr, diff, uint, undiff, undiff_u32, Fields};
+
+/// Kind numbers of the compact records (3–8: [`calls`]).
+const IOCTL: u64 = 0;
+const BITSTREAM: u64 = 1;
+const BLOB: u64 = 2;
+
+/// Patch modes (see the module doc).
+const MODE_ZEROS: u8 = 1;
+const MODE_BEFORE: u8 = 2;
+const MODE_HISTORY: u8 = 3;
+
+/// The state both sides keep while going through a version-2 trace.
+#[derive(Debug)]
+pub struct Codec {
+    history: History,
+    last_seq: u64,
+    last_ts: u64,
+    last_pid: u32,
+    last_tid: u32,
+    last_blob: u64,
+}
+
+impl Codec {
+    /// The state at the start of the trace with this header.
+    pub fn new(header: &Header) -> Self {
+        Codec {
+            history: History::default(),
+            last_seq: u64::MAX,
+            last_ts: header.start_monotonic_ns,
+            last_pid: header.root_pid,
+            last_tid: header.root_pid,
+            last_blob: u64::MAX,
+        }
+    }
+
+    /// Bytes of field values remembered now (bounded by [`super::history::MAX_BYTES`]).
+    pub fn remembered_bytes(&self) -> usize {
+        self.history.bytes()
+    }
+
+    /// The compact form of `record`, or `None` if it is written as in version 1.
+    pub fn encode(&mut self, record: &Record) -> Option<Value> {
+        Some(match record {
+            Record::Ioctl(i) => self.encode_ioctl(i),
+            Record::Bitstream(b) => arr(vec![
+                uint(BITSTREAM),
+                diff(b.ioctl_seq, self.last_seq),
+                uint(b.plane.into()),
+                uint(b.offset),
+                uint(b.len),
+                diff(b.blob, self.last_blob),
+            ]),
+            Record::Blob(b) => {
+                let v = arr(vec![
+                    uint(BLOB),
+                    diff(b.id, self.last_blob.wrapping_add(1)),
+                    Value::Bytes(b.data.clone()),
+                ]);
+                self.last_blob = b.id;
+                v
+            }
+            other => return self.encode_call(other),
+        })
+    }
+
+    /// `[dts, dpid, dtid]` of an event at `ts` on `pid`/`tid`, which becomes the reference.
+    fn stamp(&mut self, ts: u64, pid: u32, tid: u32) -> [Value; 3] {
+        let v = [
+            diff(ts, self.last_ts),
+            diff(pid.into(), self.last_pid.into()),
+            diff(tid.into(), self.last_tid.into()),
+        ];
+        (self.last_ts, self.last_pid, self.last_tid) = (ts, pid, tid);
+        v
+    }
+
+    /// Reads what [`Codec::stamp`] wrote, which becomes the reference.
+    fn unstamp(&mut self, it: &mut Fields) -> Result<(u64, u32, u32), String> {
+        let ts = undiff(it, "dts", self.last_ts)?;
+        let pid = undiff_u32(it, "dpid", self.last_pid)?;
+        let tid = undiff_u32(it, "dtid", self.last_tid)?;
+        (self.last_ts, self.last_pid, self.last_tid) = (ts, pid, tid);
+        Ok((ts, pid, tid))
+    }
+
+    /// The record a compact item stands for; the error says what is wrong with it.
+    pub fn decode(&mut self, items: Vec<Value>) -> Result<Record, String> {
+        let mut it = Fields::new(items);
+        let kind = it.uint("kind")?;
+        let record = match kind {
+            IOCTL => Record::Ioctl(self.decode_ioctl(&mut it)?),
+            BITSTREAM => {
+                let b = Bitstream {
+                    ioctl_seq: undiff(&mut it, "dseq", self.last_seq)?,
+                    plane: it.u32("plane")?,
+                    offset: it.uint("offset")?,
+                    len: it.uint("len")?,
+                    blob: undiff(&mut it, "dblob", self.last_blob)?,
+                };
+                Record::Bitstream(b)
+            }
+            BLOB => {
+                let id = undiff(&mut it, "did", self.last_blob.wrapping_add(1))?;
+                let data = it.bytes("data")?;
+                self.last_blob = id;
+                Record::Blob(Blob { id, data })
+            }
+            other => match self.decode_call(other, &mut it)? {
+                Some(r) => r,
+                None => {
+                    return Ok(Record::Unknown {
+                        tag: format!("Compact{other}"),
+                    })
+                }
+            },
+        };
+        it.end()?;
+        Ok(record)
+    }
+
+    fn encode_ioctl(&mut self, i: &Ioctl) -> Value {
+        let known = self.history.index_of(i.request);
+        let request = match known {
+            Some(ix) => uint(ix as u64),
+            None => Value::Integer((-1 - i128::from(i.request)).try_into().expect("fits")),
+        };
+        let ref_arg = known.map_or(0, |ix| self.history.state(ix).last_arg);
+        let before = self.encode_field(
+            known,
+            &Slot {
+                field: Field::Arg,
+                after: false,
+            },
+            &i.before,
+            None,
+        );
+        let after = self.encode_field(
+            known,
+            &Slot {
+                field: Field::Arg,
+                after: true,
+            },
+            &i.after,
+            Some(&i.before),
+        );
+        let mut fields = vec![uint(IOCTL)];
+        fields.extend(self.stamp(i.ts_enter, i.pid, i.tid));
+        fields.extend([
+            diff(i.seq, self.last_seq.wrapping_add(1)),
+            diff(i.ts_exit, i.ts_enter),
+            Value::Integer(i.fd.into()),
+            request,
+            diff(i.arg, ref_arg),
+            Value::Integer(i.ret.into()),
+            Value::Bytes(before),
+            Value::Bytes(after),
+        ]);
+        if !i.payloads.is_empty() {
+            let payloads = i
+                .payloads
+                .iter()
+                .map(|p| {
+                    let ref_addr =
+                        known.and_then(|ix| self.history.state(ix).addrs.get(&p.kind).copied());
+                    let slot = |after| Slot {
+                        field: Field::Payload(p.kind.clone()),
+                        after,
+                    };
+                    arr(vec![
+                        kind_code(&p.kind),
+                        diff(p.addr, ref_addr.unwrap_or(0)),
+                        Value::Bytes(self.encode_field(known, &slot(false), &p.before, None)),
+                        Value::Bytes(self.encode_field(
+                            known,
+                            &slot(true),
+                            &p.after,
+                            Some(&p.before),
+                        )),
+                    ])
+                })
+                .collect();
+            fields.push(arr(payloads));
+        }
+        self.after_ioctl(i);
+        arr(fields)
+    }
+
+    /// The smallest encoding of `value` among the references available.
+    fn encode_field(
+        &self,
+        known: Option<usize>,
+        slot: &Slot,
+        value: &[u8],
+        before: Option<&[u8]>,
+    ) -> Vec<u8> {
+        if value.is_empty() {
+            return Vec::new();
+        }
+        let mut best = delta::encode_literal(value);
+        let mut consider = |mode: u8, reference: &[u8]| {
+            // A patch is at least 2 bytes plus its changes; skip the work when it cannot win.
+            if best.len() > 2 {
+                let enc = delta::encode_patch(mode, value, reference);
+                if enc.len() < best.len() {
+                    best = enc;
+                }
+            }
+        };
+        if let Some(ix) = known {
+            for (k, old) in self.history.state(ix).values(slot).enumerate().take(DEPTH) {
+                consider(MODE_HISTORY + k as u8, old);
+            }
+        }
+        if let Some(b) = before.filter(|b| !b.is_empty()) {
+            consider(MODE_BEFORE, b);
+        }
+        consider(MODE_ZEROS, &[]);
+        best
+    }
+
+    /// Updates the state with an ioctl both sides now know in full.
+    fn after_ioctl(&mut self, i: &Ioctl) {
+        self.last_seq = i.seq;
+        let Some(ix) = self.history.add_request(i.request) else {
+            return;
+        };
+        self.history.set_arg(ix, i.arg);
+        self.history.remember(
+            ix,
+            &Slot {
+                field: Field::Arg,
+                after: false,
+            },
+            &i.before,
+        );
+        self.history.remember(
+            ix,
+            &Slot {
+                field: Field::Arg,
+                after: true,
+            },
+            &i.after,
+        );
+        for p in &i.payloads {
+            self.history.set_addr(ix, &p.kind, p.addr);
+            for (after, bytes) in [(false, &p.before), (true, &p.after)] {
+                self.history.remember(
+                    ix,
+                    &Slot {
+                        field: Field::Payload(p.kind.clone()),
+                        after,
+                    },
+                    bytes,
+                );
+            }
+        }
+    }
+
+    fn decode_ioctl(&mut self, it: &mut Fields) -> Result<Ioctl, String> {
+        let (ts_enter, pid, tid) = self.unstamp(it)?;
+        let seq = undiff(it, "dseq", self.last_seq.wrapping_add(1))?;
+        let ts_exit = undiff(it, "duration", ts_enter)?;
+        let fd = it.i32("fd")?;
+        let rq = it.int("request")?;
+        let (request, known) =
+            if rq >= 0 {
+                let ix = usize::try_from(rq).ok();
+                let request = ix.and_then(|ix| self.history.request_at(ix)).ok_or_else(|| {
+                format!("ioctl {seq} names request table entry {rq}, which the trace never defined")
+            })?;
+                (request, ix)
+            } else {
+                let r = u32::try_from(-1 - rq)
+                    .map_err(|_| format!("ioctl {seq}: request {rq} is out of range"))?;
+                (r, None)
+            };
+        let what = || format!("ioctl {seq} ({})", crate::ioctl::describe(request));
+        let ref_arg = known.map_or(0, |ix| self.history.state(ix).last_arg);
+        let arg = undiff(it, "darg", ref_arg)?;
+        let ret = it.i64("ret")?;
+        let before = self
+            .decode_field(
+                known,
+                &Slot {
+                    field: Field::Arg,
+                    after: false,
+                },
+                &it.bytes("before")?,
+                None,
+            )
+            .map_err(|e| format!("{}: `before`: {e}", what()))?;
+        let after = self
+            .decode_field(
+                known,
+                &Slot {
+                    field: Field::Arg,
+                    after: true,
+                },
+                &it.bytes("after")?,
+                Some(&before),
+            )
+            .map_err(|e| format!("{}: `after`: {e}", what()))?;
+        let mut payloads = Vec::new();
+        if let Some(list) = it.optional_array("payloads")? {
+            for (n, p) in list.into_iter().enumerate() {
+                let Value::Array(p) = p else {
+                    return Err(format!("{}: payload {n} is not an array", what()));
+                };
+                let mut pf = Fields::new(p);
+                let kind = kind_of(pf.int("payload kind")?)
+                    .map_err(|e| format!("{}: payload {n}: {e}", what()))?;
+                let ref_addr =
+                    known.and_then(|ix| self.history.state(ix).addrs.get(&kind).copied());
+                let addr = undiff(&mut pf, "daddr", ref_addr.unwrap_or(0))?;
+                let slot = |after| Slot {
+                    field: Field::Payload(kind.clone()),
+                    after,
+                };
+                let pb = self
+                    .decode_field(known, &slot(false), &pf.bytes("before")?, None)
+                    .map_err(|e| format!("{}: payload {n} `before`: {e}", what()))?;
+                let pa = self
+                    .decode_field(known, &slot(true), &pf.bytes("after")?, Some(&pb))
+                    .map_err(|e| format!("{}: payload {n} `after`: {e}", what()))?;
+                pf.end()?;
+                payloads.push(Payload {
+                    kind,
+                    addr,
+                    before: pb,
+                    after: pa,
+                });
+            }
+        }
+        let ioctl = Ioctl {
+            seq,
+            ts_enter,
+            ts_exit,
+            pid,
+            tid,
+            fd,
+            request,
+            arg,
+            before,
+            after,
+            payloads,
+            ret,
+        };
+        self.after_ioctl(&ioctl);
+        Ok(ioctl)
+    }
+
+    fn decode_field(
+        &self,
+        known: Option<usize>,
+        slot: &Slot,
+        field: &[u8],
+        before: Option<&[u8]>,
+    ) -> Result<Vec<u8>, String> {
+        delta::decode(field, |mode| match mode {
+            MODE_ZEROS => Ok(&[]),
+            MODE_BEFORE => before.ok_or_else(|| {
+                "patched against `before`, which a `before` field cannot be".to_string()
+            }),
+            m if m >= MODE_HISTORY && usize::from(m - MODE_HISTORY) < DEPTH => {
+                let k = usize::from(m - MODE_HISTORY);
+                known
+                    .and_then(|ix| self.history.state(ix).value(slot, k))
+                    .ok_or_else(|| format!("refers to the value {k} calls back of that field, which the trace never defined"))
+            }
+            m => Err(format!("unknown patch mode {m}")),
+        })
+    }
+}
+
+fn kind_code(kind: &PayloadKind) -> Value {
+    let code: i64 = match kind {
+        PayloadKind::ExtControls => 0,
+        PayloadKind::Planes => 1,
+        PayloadKind::TopologyEntities => 2,
+        PayloadKind::TopologyInterfaces => 3,
+        PayloadKind::TopologyPads => 4,
+        PayloadKind::TopologyLinks => 5,
+        PayloadKind::LinksEnumPads => 6,
+        PayloadKind::LinksEnumLinks => 7,
+        PayloadKind::Control { index } => -1 - i64::from(*index),
+        PayloadKind::Other(n) => 16 + i64::from(*n),
+    };
+    Value::Integer(code.into())
+}
+
+fn kind_of(code: i128) -> Result<PayloadKind, String> {
+    Ok(match code {
+        0 => PayloadKind::ExtControls,
+        1 => PayloadKind::Planes,
+        2 => PayloadKind::TopologyEntities,
+        3 => PayloadKind::TopologyInterfaces,
+        4 => PayloadKind::TopologyPads,
+        5 => PayloadKind::TopologyLinks,
+        6 => PayloadKind::LinksEnumPads,
+        7 => PayloadKind::LinksEnumLinks,
+        c if c < 0 => PayloadKind::Control {
+            index: u32::try_from(-1 - c)
+                .map_err(|_| format!("control index {} out of range", -1 - c))?,
+        },
+        c if c >= 16 => PayloadKind::Other(
+            u32::try_from(c - 16).map_err(|_| format!("payload kind {c} out of range"))?,
+        ),
+        c => return Err(format!("unknown payload kind {c}")),
+    })
+}
+
+#[cfg(test)]
+mod tests;

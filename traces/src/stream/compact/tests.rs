@@ -1,0 +1,461 @@
+//! Tests of the compact records: exact round trips through a writer and a reader, that repeated
+//! and slightly changed values shrink to a few bytes, and that bad references are clear errors.
+
+use super::*;
+use crate::record::{Close, Dup, End, EndReason, Mmap, Munmap, Open, Poll, PollFd};
+use crate::stream::{read_all, TraceError, TraceWriter};
+
+const S_EXT_CTRLS: u32 = 0xc020_5648;
+const QBUF: u32 = 0xc058_560f;
+const DQBUF: u32 = 0xc058_5611;
+
+/// Pseudo-random bytes (xorshift), so payloads do not compress by accident.
+fn noise(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// A frame's S_EXT_CTRLS: the SPS-like payload repeats, the decode-params-like one changes.
+fn ext_ctrls(seq: u64, frame: u64, sps: &[u8]) -> Ioctl {
+    let mut params = noise(7, 200);
+    params[8..16].copy_from_slice(&frame.to_le_bytes());
+    let mut array = noise(3, 40);
+    array[0] = 1;
+    Ioctl {
+        seq,
+        ts_enter: 1_000_000 + frame * 33_000_000,
+        ts_exit: 1_000_000 + frame * 33_000_000 + 41_234,
+        pid: 100,
+        tid: 101,
+        fd: 7,
+        request: S_EXT_CTRLS,
+        arg: 0x7ffd_0000_1000,
+        before: noise(1, 32),
+        after: noise(1, 32),
+        payloads: vec![
+            Payload {
+                kind: PayloadKind::ExtControls,
+                addr: 0x5555_0000_0000 + frame * 64,
+                before: array.clone(),
+                after: array,
+            },
+            Payload {
+                kind: PayloadKind::Control { index: 0 },
+                addr: 0x5555_1000_0000,
+                before: sps.to_vec(),
+                after: vec![],
+            },
+            Payload {
+                kind: PayloadKind::Control { index: 1 },
+                addr: 0x5555_2000_0000,
+                before: params,
+                after: vec![],
+            },
+        ],
+        ret: 0,
+    }
+}
+
+/// A QBUF whose struct changes in a few bytes per frame, with the kernel's changes after.
+fn qbuf(seq: u64, frame: u64, request: u32) -> Ioctl {
+    let mut before = vec![0u8; 88];
+    before[0] = (frame % 4) as u8;
+    before[4] = 10;
+    before[8..12].copy_from_slice(&(1000 + frame as u32).to_le_bytes());
+    let mut after = before.clone();
+    after[12] |= 0x3;
+    Ioctl {
+        seq,
+        ts_enter: 2_000_000 + frame * 33_000_000,
+        ts_exit: 2_000_000 + frame * 33_000_000 + 9_000,
+        pid: 100,
+        tid: 102,
+        fd: 7,
+        request,
+        arg: 0x7ffd_0000_2000,
+        before,
+        after,
+        payloads: vec![],
+        ret: if frame == 5 { -11 } else { 0 },
+    }
+}
+
+fn other_records() -> Vec<Record> {
+    vec![
+        Record::Open(Open {
+            ts: 5,
+            pid: 100,
+            tid: 100,
+            dirfd: Some(-100),
+            path: "/dev/video0".into(),
+            flags: 2,
+            mode: 0,
+            ret: 7,
+        }),
+        Record::Open(Open {
+            ts: 6,
+            pid: 100,
+            tid: 100,
+            dirfd: None,
+            path: "/dev/media0".into(),
+            flags: 2,
+            mode: 0o644,
+            ret: -2,
+        }),
+        Record::Dup(Dup {
+            ts: 7,
+            pid: 100,
+            tid: 100,
+            old: 7,
+            new: Some(9),
+            ret: 9,
+        }),
+        Record::Dup(Dup {
+            ts: 8,
+            pid: 100,
+            tid: 100,
+            old: 7,
+            new: None,
+            ret: -9,
+        }),
+        Record::Mmap(Mmap {
+            ts: 9,
+            pid: 100,
+            tid: 100,
+            fd: 7,
+            addr: 0,
+            len: 4096,
+            prot: 3,
+            flags: 1,
+            offset: 0x4000_0000,
+            ret: u64::MAX - 8,
+        }),
+        Record::Munmap(Munmap {
+            ts: 10,
+            pid: 100,
+            tid: 100,
+            addr: 0x7f00_0000_0000,
+            len: 4096,
+            ret: 0,
+        }),
+        Record::Poll(Poll {
+            ts_enter: 11,
+            ts_exit: 5_000_011,
+            pid: 100,
+            tid: 103,
+            syscall: "ppoll".into(),
+            fds: vec![
+                PollFd {
+                    fd: 12,
+                    events: 4,
+                    revents: 4,
+                },
+                PollFd {
+                    fd: -1,
+                    events: 0,
+                    revents: 0,
+                },
+            ],
+            timeout_ns: Some(200_000_000),
+            ret: 1,
+        }),
+        Record::Poll(Poll {
+            ts_enter: 12,
+            ts_exit: 0,
+            pid: 1,
+            tid: u32::MAX,
+            syscall: "epoll_pwait".into(),
+            fds: vec![],
+            timeout_ns: None,
+            ret: -4,
+        }),
+        Record::Close(Close {
+            ts: 3,
+            pid: 100,
+            tid: 100,
+            fd: 9,
+            ret: 0,
+        }),
+        Record::Blob(Blob {
+            id: 0,
+            data: b"\0\0\x01\x65".to_vec(),
+        }),
+        Record::Bitstream(Bitstream {
+            ioctl_seq: 0,
+            plane: 0,
+            offset: 0,
+            len: 4,
+            blob: 0,
+        }),
+        Record::Blob(Blob {
+            id: 7,
+            data: vec![],
+        }),
+        Record::Bitstream(Bitstream {
+            ioctl_seq: u64::MAX,
+            plane: 3,
+            offset: 16,
+            len: 1 << 40,
+            blob: 0,
+        }),
+    ]
+}
+
+fn write(records: &[Record]) -> Vec<u8> {
+    let mut w = TraceWriter::new(Vec::new(), &Header::new()).unwrap();
+    for r in records {
+        w.write(r).unwrap();
+    }
+    w.finish(End::new(1, EndReason::Exited)).unwrap()
+}
+
+fn read_back(bytes: &[u8]) -> Vec<Record> {
+    let (_, mut records, err) = read_all(bytes).unwrap();
+    assert!(err.is_none(), "{err:?}");
+    assert!(matches!(records.pop(), Some(Record::End(_))));
+    records
+}
+
+#[test]
+fn every_compact_kind_round_trips() {
+    let sps = noise(9, 1000);
+    let mut records = other_records();
+    for f in 0..10 {
+        records.push(Record::Ioctl(ext_ctrls(3 * f, f, &sps)));
+        records.push(Record::Ioctl(qbuf(3 * f + 1, f, QBUF)));
+        records.push(Record::Ioctl(qbuf(3 * f + 2, f, DQBUF)));
+    }
+    // Lost exits, odd numbers, an unknown request number, a request with no argument.
+    records.push(Record::Ioctl(Ioctl {
+        seq: 5,
+        ts_enter: 3,
+        ts_exit: 0,
+        pid: 0,
+        tid: 0,
+        fd: -1,
+        request: 0x1234,
+        ..Default::default()
+    }));
+    records.push(Record::Ioctl(Ioctl {
+        seq: u64::MAX,
+        ts_enter: u64::MAX,
+        request: u32::MAX,
+        arg: u64::MAX,
+        ret: i64::MIN,
+        payloads: vec![Payload {
+            kind: PayloadKind::Other(u32::MAX),
+            addr: 1,
+            before: vec![],
+            after: vec![0; 3],
+        }],
+        ..Default::default()
+    }));
+    let bytes = write(&records);
+    assert_eq!(read_back(&bytes), records);
+}
+
+#[test]
+fn repeated_and_slightly_changed_values_are_small() {
+    let sps = noise(9, 1000);
+    let trace = |frames: u64| {
+        let records: Vec<Record> = (0..frames)
+            .flat_map(|f| {
+                [
+                    Record::Ioctl(ext_ctrls(2 * f, f, &sps)),
+                    Record::Ioctl(qbuf(2 * f + 1, f, QBUF)),
+                ]
+            })
+            .collect();
+        let bytes = write(&records);
+        assert_eq!(read_back(&bytes), records);
+        bytes.len()
+    };
+    let one = trace(1);
+    let per_frame = (trace(31) - one) / 30;
+    // Version 1 stored ~1,600 bytes a frame here (1,000 of them the repeated payload).
+    assert!(per_frame < 100, "{per_frame} bytes a frame after the first");
+    assert!(
+        one > 1000 + 200,
+        "the first frame stores the payloads in full ({one} bytes)"
+    );
+}
+
+#[test]
+fn unchanged_after_costs_almost_nothing() {
+    let mut i = qbuf(0, 0, QBUF);
+    i.before = noise(5, 88);
+    i.after = i.before.clone();
+    let same = write(&[Record::Ioctl(i.clone())]).len();
+    i.after.clear();
+    let without = write(&[Record::Ioctl(i)]).len();
+    assert!(
+        same <= without + 3,
+        "an after equal to before: {same} vs {without} bytes without it"
+    );
+}
+
+/// Bytes of a trace with the given compact items after the header.
+fn raw_trace(items: &[Value]) -> Vec<u8> {
+    let mut bytes = write(&[]);
+    let (_, records, _) = read_all(&bytes).unwrap();
+    assert_eq!(records.len(), 1);
+    // Drop the End record (a one-entry map at the end), then append the items.
+    let end_len = {
+        let mut b = Vec::new();
+        ciborium::into_writer(&records[0], &mut b).unwrap();
+        b.len()
+    };
+    bytes.truncate(bytes.len() - end_len);
+    for item in items {
+        ciborium::into_writer(item, &mut bytes).unwrap();
+    }
+    bytes
+}
+
+fn ioctl_item(request: Value, before: Vec<u8>) -> Value {
+    let i = |v: i64| Value::Integer(v.into());
+    Value::Array(vec![
+        i(0),
+        i(0),
+        i(0),
+        i(0),
+        i(0),
+        i(10),
+        i(3),
+        request,
+        i(0),
+        i(0),
+        Value::Bytes(before),
+        Value::Bytes(vec![]),
+    ])
+}
+
+fn corrupt_detail(items: &[Value]) -> String {
+    let (_, records, err) = read_all(&raw_trace(items)).unwrap();
+    match err {
+        Some(TraceError::Corrupt { detail, .. }) => {
+            eprintln!("{records:?} then {detail}");
+            detail
+        }
+        other => panic!("expected a Corrupt error, got {other:?} after {records:?}"),
+    }
+}
+
+#[test]
+fn references_never_defined_are_errors() {
+    let full = Value::Integer((-1 - i64::from(QBUF)).into());
+    // The first QBUF refers to the most recent earlier QBUF's `before`: there is none.
+    let d = corrupt_detail(&[ioctl_item(full.clone(), vec![MODE_HISTORY, 4])]);
+    assert!(
+        d.contains("ioctl 0 (VIDIOC_QBUF)") && d.contains("never defined"),
+        "{d}"
+    );
+    // Request table entry 3 was never defined.
+    let d = corrupt_detail(&[ioctl_item(Value::Integer(3.into()), vec![])]);
+    assert!(d.contains("request table entry 3"), "{d}");
+    // The second QBUF may refer to the first one's, but not to the one before it.
+    let ok = ioctl_item(full.clone(), vec![0, 1, 2, 3, 4]);
+    let d = corrupt_detail(&[
+        ok.clone(),
+        ioctl_item(Value::Integer(0.into()), vec![MODE_HISTORY + 1, 4]),
+    ]);
+    assert!(
+        d.contains("ioctl 1 (VIDIOC_QBUF)") && d.contains("1 calls back"),
+        "{d}"
+    );
+    let (_, records, err) = read_all(&raw_trace(&[
+        ok,
+        ioctl_item(Value::Integer(0.into()), vec![MODE_HISTORY, 6, 4, 2, 9, 9]),
+    ]))
+    .unwrap();
+    assert!(matches!(err, Some(TraceError::Truncated { .. })), "{err:?}");
+    let Record::Ioctl(second) = &records[1] else {
+        panic!("{records:?}")
+    };
+    assert_eq!(second.before, [1, 2, 3, 4, 9, 9]);
+    // `after` against `before` is allowed, `before` against `before` is not.
+    let d = corrupt_detail(&[ioctl_item(full, vec![MODE_BEFORE, 4])]);
+    assert!(d.contains("`before`"), "{d}");
+}
+
+#[test]
+fn malformed_items_are_errors_naming_the_field() {
+    let i = |v: i64| Value::Integer(v.into());
+    let cases = [
+        (
+            Value::Array(vec![i(0), i(0)]),
+            "ends before its field `dpid`",
+        ),
+        (
+            Value::Array(vec![i(5), i(0), i(0), i(0), Value::Text("x".into()), i(0)]),
+            "field `fd` is not an integer",
+        ),
+        (Value::Array(vec![i(0), i(0), i(-200), i(0)]), "dpid"),
+        (
+            Value::Array(vec![i(1), i(0), i(0), i(0), i(0), i(0), i(9)]),
+            "unexpected fields",
+        ),
+        (
+            Value::Array(vec![
+                i(3),
+                i(0),
+                i(0),
+                i(0),
+                i(0),
+                i(0),
+                Value::Array(vec![i(1)]),
+            ]),
+            "multiple of 3",
+        ),
+    ];
+    for (item, expected) in cases {
+        let d = corrupt_detail(&[item]);
+        assert!(d.contains(expected), "{d:?} should say {expected:?}");
+    }
+    // A kind number from a newer minor version is reported, not fatal.
+    let (_, records, err) = read_all(&raw_trace(&[Value::Array(vec![i(99), i(1)])])).unwrap();
+    assert!(
+        matches!(&records[..], [Record::Unknown { tag }] if tag == "Compact99"),
+        "{records:?}"
+    );
+    assert!(matches!(err, Some(TraceError::Truncated { .. })));
+}
+
+#[test]
+fn memory_stays_bounded_on_a_flood_of_distinct_values() {
+    // 2,000 request numbers × 4 payloads of 8 KiB, all distinct: far more than the limits.
+    let mut w = Codec::new(&Header::new());
+    let mut r = Codec::new(&Header::new());
+    for n in 0..2000u32 {
+        let i = Ioctl {
+            seq: u64::from(n),
+            request: 0xc000_0000 | n,
+            payloads: (0..4)
+                .map(|k| Payload {
+                    kind: PayloadKind::Control { index: k },
+                    addr: 0,
+                    before: noise(u64::from(n * 4 + k), 8192),
+                    after: vec![],
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let Some(Value::Array(items)) = w.encode(&Record::Ioctl(i.clone())) else {
+            panic!()
+        };
+        assert_eq!(r.decode(items).unwrap(), Record::Ioctl(i));
+    }
+    assert!(
+        r.remembered_bytes() <= crate::stream::HISTORY_MAX_BYTES,
+        "{} bytes",
+        r.remembered_bytes()
+    );
+    assert_eq!(r.remembered_bytes(), w.remembered_bytes());
+}

@@ -1,0 +1,247 @@
+//! Byte-level deltas for format version 2: a captured byte string is stored either as it is or as
+//! a patch against a *reference* both sides of the format know (all zeros, the same call's
+//! `before`, or an earlier value of the same field; [`super::history`] keeps those).
+//!
+//! Encoding of one field (the contents of a CBOR byte string):
+//! * empty: the value is empty;
+//! * `[0, bytes…]`: the value is `bytes` (literal);
+//! * `[mode ≥ 1, varint len, ops…]`: the value has `len` bytes, equal to the reference (cut or
+//!   zero-extended to `len`) except where an op says otherwise; an op is `varint skip, varint n,
+//!   n bytes` (skip `skip` bytes, then replace `n` ≥ 1 bytes). Varints are unsigned LEB128.
+//!
+//! What `mode` names is up to the caller ([`Reference`]); this module only patches bytes.
+
+/// The first byte of an encoded field that holds its value literally.
+pub const LITERAL: u8 = 0;
+
+/// Longest value a patch may declare: a hostile `len` must not make the reader allocate more.
+pub const MAX_LEN: u64 = 16 << 20;
+
+/// Runs of equal bytes shorter than this are folded into the surrounding replacement (a new op
+/// costs at least two bytes of header).
+const MIN_GAP: usize = 3;
+
+/// Appends `v` as unsigned LEB128.
+pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// Reads an unsigned LEB128 at `*pos`, advancing it.
+pub fn get_varint(bytes: &[u8], pos: &mut usize) -> Result<u64, String> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let Some(&b) = bytes.get(*pos) else {
+            return Err("a varint runs past the end of the field".into());
+        };
+        *pos += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err("a varint is longer than 64 bits".into())
+}
+
+fn ref_byte(reference: &[u8], i: usize) -> u8 {
+    reference.get(i).copied().unwrap_or(0)
+}
+
+/// The ops turning `reference` into `target` (without the mode byte and length).
+fn ops(target: &[u8], reference: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut done = 0; // bytes of target covered so far
+    let mut i = 0;
+    while i < target.len() {
+        if target[i] == ref_byte(reference, i) {
+            i += 1;
+            continue;
+        }
+        // A run of differences, extended over short gaps of equal bytes.
+        let start = i;
+        let mut end = i + 1;
+        let mut j = end;
+        while j < target.len() {
+            if target[j] != ref_byte(reference, j) {
+                end = j + 1;
+            } else if j - end + 1 >= MIN_GAP {
+                break;
+            }
+            j += 1;
+        }
+        put_varint(&mut out, (start - done) as u64);
+        put_varint(&mut out, (end - start) as u64);
+        out.extend_from_slice(&target[start..end]);
+        done = end;
+        i = end;
+    }
+    out
+}
+
+/// `target` as a patch against `reference`, with `mode` as its first byte.
+pub fn encode_patch(mode: u8, target: &[u8], reference: &[u8]) -> Vec<u8> {
+    debug_assert_ne!(mode, LITERAL);
+    let mut out = vec![mode];
+    put_varint(&mut out, target.len() as u64);
+    out.extend(ops(target, reference));
+    out
+}
+
+/// `target` stored literally.
+pub fn encode_literal(target: &[u8]) -> Vec<u8> {
+    if target.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(target.len() + 1);
+    out.push(LITERAL);
+    out.extend_from_slice(target);
+    out
+}
+
+/// Decodes an encoded field; `reference` is called with the mode when the field is a patch and
+/// must give that reference's bytes (or an error saying why there is none).
+pub fn decode<'r>(
+    field: &[u8],
+    reference: impl FnOnce(u8) -> Result<&'r [u8], String>,
+) -> Result<Vec<u8>, String> {
+    let Some(&mode) = field.first() else {
+        return Ok(Vec::new());
+    };
+    if mode == LITERAL {
+        return Ok(field[1..].to_vec());
+    }
+    let mut pos = 1;
+    let len = get_varint(field, &mut pos)?;
+    if len > MAX_LEN {
+        return Err(format!(
+            "a field claims {len} bytes, more than the {MAX_LEN} allowed"
+        ));
+    }
+    let reference = reference(mode)?;
+    let len = len as usize;
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(&reference[..reference.len().min(len)]);
+    out.resize(len, 0);
+    let mut at = 0usize;
+    while pos < field.len() {
+        let skip = get_varint(field, &mut pos)?;
+        let n = get_varint(field, &mut pos)?;
+        let start = at as u64 + skip;
+        let end = start + n;
+        if n == 0 || end > len as u64 {
+            return Err(format!(
+                "a patch op (skip {skip}, {n} bytes at byte {at}) does not fit the {len}-byte field"
+            ));
+        }
+        let (start, end) = (start as usize, end as usize);
+        let Some(bytes) = field.get(pos..pos + (end - start)) else {
+            return Err("a patch op's bytes run past the end of the field".into());
+        };
+        out[start..end].copy_from_slice(bytes);
+        pos += end - start;
+        at = end;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(target: &[u8], reference: &[u8]) -> Vec<u8> {
+        let enc = encode_patch(5, target, reference);
+        let dec = decode(&enc, |m| {
+            assert_eq!(m, 5);
+            Ok(reference)
+        })
+        .unwrap();
+        assert_eq!(dec, target, "reference {reference:?}");
+        enc
+    }
+
+    #[test]
+    fn patches_round_trip() {
+        let a: Vec<u8> = (0..88).collect();
+        let mut b = a.clone();
+        b[3] = 99;
+        b[4] = 98;
+        b[60] = 0;
+        assert_eq!(round(&b, &a).len(), 1 + 1 + (2 + 2) + (2 + 1));
+        assert_eq!(
+            round(&a, &a).len(),
+            2,
+            "equal to the reference: mode and length only"
+        );
+        round(&a, &[]);
+        round(&a, &a[..10]);
+        round(&a[..10], &a);
+        round(&[], &a);
+        round(&[0; 300], &[]);
+        // Gaps shorter than MIN_GAP are folded into one op.
+        let mut c = a.clone();
+        c[10] = 0;
+        c[12] = 0;
+        assert_eq!(round(&c, &a).len(), 1 + 1 + 2 + 3);
+    }
+
+    #[test]
+    fn zero_reference_keeps_only_nonzero_runs() {
+        let mut v = vec![0u8; 1000];
+        v[500..504].copy_from_slice(b"abcd");
+        let enc = round(&v, &[]);
+        assert!(enc.len() < 12, "{} bytes", enc.len());
+    }
+
+    #[test]
+    fn literal_and_empty() {
+        assert!(encode_literal(&[]).is_empty());
+        assert_eq!(decode(&[], |_| unreachable!()).unwrap(), Vec::<u8>::new());
+        let enc = encode_literal(b"xyz");
+        assert_eq!(decode(&enc, |_| unreachable!()).unwrap(), b"xyz");
+        assert_eq!(enc[0], LITERAL);
+    }
+
+    #[test]
+    fn bad_patches_are_errors() {
+        let none = |_| -> Result<&'static [u8], String> { Ok(&[]) };
+        // Length beyond the limit.
+        let mut huge = vec![1];
+        put_varint(&mut huge, MAX_LEN + 1);
+        assert!(decode(&huge, none).unwrap_err().contains("claims"));
+        // An op past the declared length.
+        assert!(decode(&[1, 4, 3, 2, 1, 1], none)
+            .unwrap_err()
+            .contains("does not fit"));
+        // An op whose bytes are missing.
+        assert!(decode(&[1, 4, 0, 3, 1], none)
+            .unwrap_err()
+            .contains("past the end"));
+        // A zero-length op.
+        assert!(decode(&[1, 4, 0, 0], none).is_err());
+        // A cut varint.
+        assert!(decode(&[1, 0x80], none).unwrap_err().contains("varint"));
+        // The reference is refused.
+        assert_eq!(
+            decode(&[2, 1], |_| Err("no such".to_string())).unwrap_err(),
+            "no such"
+        );
+    }
+
+    #[test]
+    fn varints() {
+        for v in [0, 1, 127, 128, 300, u32::MAX as u64, u64::MAX] {
+            let mut b = Vec::new();
+            put_varint(&mut b, v);
+            let mut pos = 0;
+            assert_eq!(get_varint(&b, &mut pos).unwrap(), v);
+            assert_eq!(pos, b.len());
+        }
+    }
+}
