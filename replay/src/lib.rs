@@ -10,8 +10,8 @@
 //! * [`engine`]: the replay loop; [`report`]: verdicts, report, `--compare`;
 //! * [`options`]: options and the command line; [`cli`]: the command;
 //! * [`sys`]: the syscall boundary (the crate's only `unsafe`); [`bytes`]: field access;
-//! * [`v4l2`], [`synthetic`], [`selfrec`]: the synthetic clients (`probe-ebusy`, `request-leak`
-//!   in `src/bin/`) and their self-recorder.
+//! * [`v4l2`], [`synthetic`]: the synthetic clients (`probe-ebusy`, `request-leak` in
+//!   `src/bin/`; traces of them are made with `vatrace record`).
 
 pub mod args;
 pub mod bytes;
@@ -20,7 +20,6 @@ pub mod engine;
 pub mod feed;
 pub mod options;
 pub mod report;
-pub mod selfrec;
 pub mod synthetic;
 pub mod sys;
 pub mod v4l2;

@@ -3,7 +3,7 @@
 //! out), a small bitstream chunk, device discovery, and a numbered call log so that the client's
 //! output names "call N" the same way on every run.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use v4l2r::bindings as b;
 
@@ -104,15 +104,6 @@ pub fn visl_nodes(
             Ok((v.unwrap_or(fv), m.unwrap_or(fm)))
         }
     }
-}
-
-/// Starts the self-recorder into `trace` with the client's devices in the header.
-pub fn start_trace(trace: &Path, video: &Path, media: Option<&Path>) -> Result<(), String> {
-    let mut devices = vec![v4l2::video_device_info(video).map_err(|e| e.to_string())?];
-    if let Some(m) = media {
-        devices.push(v4l2::media_device_info(m).map_err(|e| e.to_string())?);
-    }
-    crate::selfrec::start(trace, devices)
 }
 
 /// Numbers the client's calls and prints one line per call: `call N: WHAT -> RESULT`.

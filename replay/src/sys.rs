@@ -4,7 +4,7 @@
 
 use std::ffi::CString;
 use std::fmt;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
 /// An `errno` value returned by a failed call.
@@ -201,7 +201,7 @@ unsafe impl Zeroable for i32 {}
 unsafe impl Zeroable for u8 {}
 
 /// A heap array of C structs that starts all-zero (padding included) and is only ever written
-/// field by field or by the kernel, so its raw bytes can be read back for a trace.
+/// field by field or by the kernel, so its raw bytes are always initialised.
 pub struct Pod<T: Zeroable> {
     items: Box<[T]>,
 }
@@ -259,17 +259,6 @@ pub unsafe fn ioctl_pod<T: Zeroable>(
 ) -> Result<i32, Errno> {
     // SAFETY: forwarded contract; `arg[0]` exists (`Pod` has at least one element).
     unsafe { ioctl_typed(fd, request, &mut arg[0]) }
-}
-
-/// CLOCK_MONOTONIC in nanoseconds.
-pub fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid out-pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 /// A shared mapping of a buffer plane, unmapped on drop.
@@ -370,18 +359,6 @@ pub fn poll_one(fd: RawFd, events: i16, timeout_ms: i32) -> Result<i16, Errno> {
         }
         return Ok(if r == 0 { 0 } else { p.revents });
     }
-}
-
-/// `fstat(fd).st_rdev`: which device node an fd refers to.
-pub fn rdev_of(fd: &impl AsRawFd) -> Result<u64, Errno> {
-    // SAFETY: `st` is a plain-old-data struct fully written by fstat on success.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `st` is a valid out-pointer for the call.
-    let r = unsafe { libc::fstat(fd.as_raw_fd(), &mut st) };
-    if r < 0 {
-        return Err(Errno::last());
-    }
-    Ok(st.st_rdev)
 }
 
 #[cfg(test)]

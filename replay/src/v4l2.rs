@@ -2,8 +2,8 @@
 //! multi-planar formats, buffers, streaming, extended controls and requests, on top of
 //! [`crate::sys`] and v4l2r's bindgen structs (generated from the 6.12 uapi headers).
 //!
-//! With [`crate::selfrec`] on, every call is also written to a trace, bytes and payloads included.
-//! The replay engine does not use this module: it re-issues recorded argument bytes.
+//! Traces of the clients are made by `vatrace record` like any other program's. The replay engine
+//! does not use this module: it re-issues recorded argument bytes.
 
 use std::fs;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -11,10 +11,7 @@ use std::path::{Path, PathBuf};
 
 use v4l2r::bindings as b;
 
-use traces::record::{DeviceInfo, DeviceKind, MediaInfo, Payload, PayloadKind};
-
-use crate::selfrec;
-use crate::sys::{self, Errno, Pod, Zeroable};
+use crate::sys::{self, Errno, Pod};
 
 pub use v4l2r::bindings;
 
@@ -70,78 +67,6 @@ fn queue_name(ty: u32) -> &'static str {
     }
 }
 
-/// Issues one recorded ioctl on a typed argument: the argument bytes before and after, and the
-/// nested arrays `nested(before_or_after)` returns, go to the self-recorder when it is on.
-///
-/// # Safety
-/// As [`sys::ioctl_pod`].
-unsafe fn traced<T: Zeroable>(
-    fd: RawFd,
-    request: u32,
-    arg: &mut Pod<T>,
-    nested: &dyn Fn(bool) -> Vec<Payload>,
-) -> (Result<i32, Errno>, Option<u64>) {
-    if !selfrec::active() {
-        // SAFETY: forwarded contract.
-        return (unsafe { sys::ioctl_pod(fd, request, arg) }, None);
-    }
-    let t0 = sys::monotonic_ns();
-    let dir = traces::ioctl::Dir::of(request);
-    let before = if dir.reads_before() {
-        arg.bytes().to_vec()
-    } else {
-        Vec::new()
-    };
-    let mut payloads = nested(true);
-    // SAFETY: forwarded contract.
-    let r = unsafe { sys::ioctl_pod(fd, request, arg) };
-    let after = if dir.reads_after() {
-        arg.bytes().to_vec()
-    } else {
-        Vec::new()
-    };
-    for p in nested(false) {
-        match payloads.iter_mut().find(|q| q.kind == p.kind) {
-            Some(q) => q.after = p.after,
-            None => payloads.push(p),
-        }
-    }
-    let ret = match r {
-        Ok(v) => i64::from(v),
-        Err(e) => -i64::from(e.0),
-    };
-    let seq = selfrec::ioctl(
-        fd,
-        request,
-        t0,
-        &before,
-        &after,
-        payloads,
-        arg.as_mut_ptr() as u64,
-        ret,
-    );
-    (r, seq)
-}
-
-/// A payload record of `bytes` at `addr`, on the entry (`before`) or exit side.
-fn payload(kind: PayloadKind, addr: u64, bytes: &[u8], before: bool) -> Payload {
-    let (b, a) = if before {
-        (bytes.to_vec(), Vec::new())
-    } else {
-        (Vec::new(), bytes.to_vec())
-    };
-    Payload {
-        kind,
-        addr,
-        before: b,
-        after: a,
-    }
-}
-
-fn none(_: bool) -> Vec<Payload> {
-    Vec::new()
-}
-
 /// A V4L2 video node opened by a client.
 #[derive(Debug)]
 pub struct VideoDevice {
@@ -153,12 +78,6 @@ pub struct VideoDevice {
 impl AsRawFd for VideoDevice {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
-    }
-}
-
-impl Drop for VideoDevice {
-    fn drop(&mut self) {
-        selfrec::close(self.fd.as_raw_fd());
     }
 }
 
@@ -181,7 +100,7 @@ pub struct Dequeued {
     pub timestamp_us: u64,
 }
 
-/// A mapping of a buffer plane made by a client (its munmap is recorded on drop).
+/// A mapping of a buffer plane made by a client (unmapped on drop).
 pub struct BufferMap {
     map: sys::Mapping,
 }
@@ -197,20 +116,8 @@ impl BufferMap {
     }
 }
 
-impl Drop for BufferMap {
-    fn drop(&mut self) {
-        selfrec::munmap(self.map.addr() as u64, self.map.len() as u64);
-    }
-}
-
 fn open_node(path: &Path) -> CallResult<OwnedFd> {
-    let r = sys::open_device(path);
-    let ret = match &r {
-        Ok(fd) => i64::from(fd.as_raw_fd()),
-        Err(e) => -i64::from(e.0),
-    };
-    selfrec::open(path, libc::O_RDWR | libc::O_NONBLOCK | libc::O_CLOEXEC, ret);
-    call(|| format!("open({})", path.display()), r)
+    call(|| format!("open({})", path.display()), sys::open_device(path))
 }
 
 impl VideoDevice {
@@ -230,7 +137,7 @@ impl VideoDevice {
     pub fn querycap_full(&self) -> CallResult<b::v4l2_capability> {
         let mut cap = Pod::<b::v4l2_capability>::zeroed(1);
         // SAFETY: v4l2_capability is QUERYCAP's argument and holds no pointers.
-        let (r, _) = unsafe { traced(self.raw(), nr::VIDIOC_QUERYCAP, &mut cap, &none) };
+        let r = unsafe { sys::ioctl_pod(self.raw(), nr::VIDIOC_QUERYCAP, &mut cap) };
         call(|| "VIDIOC_QUERYCAP".into(), r)?;
         Ok(cap[0])
     }
@@ -261,7 +168,7 @@ impl VideoDevice {
             f[0].fmt.pix_mp.plane_fmt[0].sizeimage = sizeimage;
         }
         // SAFETY: v4l2_format is S_FMT's argument and holds no pointers.
-        let (r, _) = unsafe { traced(self.raw(), nr::VIDIOC_S_FMT, &mut f, &none) };
+        let r = unsafe { sys::ioctl_pod(self.raw(), nr::VIDIOC_S_FMT, &mut f) };
         call(
             || format!("VIDIOC_S_FMT({}, {width}x{height})", queue_name(ty)),
             r,
@@ -278,7 +185,7 @@ impl VideoDevice {
         r[0].type_ = ty;
         r[0].memory = MEMORY_MMAP;
         // SAFETY: v4l2_requestbuffers holds no pointers.
-        let (res, _) = unsafe { traced(self.raw(), nr::VIDIOC_REQBUFS, &mut r, &none) };
+        let res = unsafe { sys::ioctl_pod(self.raw(), nr::VIDIOC_REQBUFS, &mut r) };
         call(
             || format!("VIDIOC_REQBUFS({}, {count})", queue_name(ty)),
             res,
@@ -306,23 +213,8 @@ impl VideoDevice {
     pub fn querybuf(&self, ty: u32, index: u32) -> CallResult<PlaneInfo> {
         let mut planes = Pod::<b::v4l2_plane>::zeroed(1);
         let mut buf = Self::buffer(ty, index, MEMORY_MMAP, &mut planes);
-        let pl = &planes as *const Pod<b::v4l2_plane>;
-        let nested = |entry: bool| {
-            // SAFETY: `pl` points to `planes`, alive and not mutably borrowed during this read.
-            let p = unsafe { &*pl };
-            if entry {
-                Vec::new()
-            } else {
-                vec![payload(
-                    PayloadKind::Planes,
-                    p.as_ptr() as u64,
-                    p.bytes(),
-                    false,
-                )]
-            }
-        };
         // SAFETY: `buf.m.planes` points to `length` (1) live planes for the call.
-        let (r, _) = unsafe { traced(self.raw(), nr::VIDIOC_QUERYBUF, &mut buf, &nested) };
+        let r = unsafe { sys::ioctl_pod(self.raw(), nr::VIDIOC_QUERYBUF, &mut buf) };
         call(
             || format!("VIDIOC_QUERYBUF({}, {index})", queue_name(ty)),
             r,
@@ -345,17 +237,11 @@ impl VideoDevice {
             },
             sys::Mapping::map(self.raw(), plane.length as usize, plane.mem_offset as u64),
         )?;
-        selfrec::mmap(
-            self.raw(),
-            plane.length as u64,
-            plane.mem_offset as u64,
-            map.addr() as u64,
-        );
         Ok(BufferMap { map })
     }
 
     /// `VIDIOC_QBUF` of a one-plane MMAP buffer, optionally bound to a request; `bitstream` is
-    /// what the buffer holds (recorded for OUTPUT buffers).
+    /// what the buffer holds (its length is the plane's `bytesused`).
     pub fn qbuf(
         &self,
         ty: u32,
@@ -373,22 +259,8 @@ impl VideoDevice {
             buf[0].flags |= b::V4L2_BUF_FLAG_REQUEST_FD;
             buf[0].__bindgen_anon_1.request_fd = fd;
         }
-        let pl = &planes as *const Pod<b::v4l2_plane>;
-        let nested = |entry: bool| {
-            // SAFETY: `pl` points to `planes`, alive and not mutably borrowed during this read.
-            let p = unsafe { &*pl };
-            vec![payload(
-                PayloadKind::Planes,
-                p.as_ptr() as u64,
-                p.bytes(),
-                entry,
-            )]
-        };
         // SAFETY: `buf.m.planes` points to `length` (1) live planes for the call.
-        let (r, seq) = unsafe { traced(self.raw(), nr::VIDIOC_QBUF, &mut buf, &nested) };
-        if let (Some(seq), true) = (seq, ty == OUTPUT_MPLANE && !bitstream.is_empty()) {
-            selfrec::bitstream(seq, bitstream);
-        }
+        let r = unsafe { sys::ioctl_pod(self.raw(), nr::VIDIOC_QBUF, &mut buf) };
         call(|| format!("VIDIOC_QBUF({}, {index})", queue_name(ty)), r).map(drop)
     }
 
@@ -396,23 +268,8 @@ impl VideoDevice {
     pub fn dqbuf_memory(&self, ty: u32, memory: u32) -> CallResult<Dequeued> {
         let mut planes = Pod::<b::v4l2_plane>::zeroed(1);
         let mut buf = Self::buffer(ty, 0, memory, &mut planes);
-        let pl = &planes as *const Pod<b::v4l2_plane>;
-        let nested = |entry: bool| {
-            // SAFETY: `pl` points to `planes`, alive and not mutably borrowed during this read.
-            let p = unsafe { &*pl };
-            if entry {
-                Vec::new()
-            } else {
-                vec![payload(
-                    PayloadKind::Planes,
-                    p.as_ptr() as u64,
-                    p.bytes(),
-                    false,
-                )]
-            }
-        };
         // SAFETY: `buf.m.planes` points to `length` (1) live planes for the call.
-        let (r, _) = unsafe { traced(self.raw(), nr::VIDIOC_DQBUF, &mut buf, &nested) };
+        let r = unsafe { sys::ioctl_pod(self.raw(), nr::VIDIOC_DQBUF, &mut buf) };
         call(|| format!("VIDIOC_DQBUF({})", queue_name(ty)), r)?;
         let t = buf[0].timestamp;
         Ok(Dequeued {
@@ -433,7 +290,7 @@ impl VideoDevice {
         let mut t = Pod::<i32>::zeroed(1);
         t[0] = ty as i32;
         // SAFETY: STREAMON/STREAMOFF take a pointer to an int.
-        let (r, _) = unsafe { traced(self.raw(), request, &mut t, &none) };
+        let r = unsafe { sys::ioctl_pod(self.raw(), request, &mut t) };
         call(|| format!("{what}({})", queue_name(ty)), r).map(drop)
     }
 
@@ -472,32 +329,8 @@ impl VideoDevice {
         ext[0].request_fd = request;
         ext[0].controls = ctrls.as_mut_ptr();
         ext[0].__bindgen_anon_1.which = b::V4L2_CTRL_WHICH_REQUEST_VAL;
-        let cp = &ctrls as *const Pod<b::v4l2_ext_control>;
-        let pp = &payloads as *const Vec<Pod<u8>>;
-        let nested = |entry: bool| {
-            if !entry {
-                return Vec::new();
-            }
-            // SAFETY: `cp`/`pp` point to `ctrls`/`payloads`, alive and not mutably borrowed here.
-            let (c, ps) = unsafe { (&*cp, &*pp) };
-            let mut v = vec![payload(
-                PayloadKind::ExtControls,
-                c.as_ptr() as u64,
-                c.bytes(),
-                true,
-            )];
-            for (i, p) in ps.iter().enumerate() {
-                v.push(payload(
-                    PayloadKind::Control { index: i as u32 },
-                    p.as_ptr() as u64,
-                    p.bytes(),
-                    true,
-                ));
-            }
-            v
-        };
         // SAFETY: `controls` points to `count` live controls, each `ptr` to `size` live bytes.
-        let (r, _) = unsafe { traced(self.raw(), nr::VIDIOC_S_EXT_CTRLS, &mut ext, &nested) };
+        let r = unsafe { sys::ioctl_pod(self.raw(), nr::VIDIOC_S_EXT_CTRLS, &mut ext) };
         call(|| "VIDIOC_S_EXT_CTRLS(request)".into(), r).map(drop)
     }
 }
@@ -508,12 +341,6 @@ pub struct MediaDevice {
     fd: OwnedFd,
     /// Its path.
     pub path: PathBuf,
-}
-
-impl Drop for MediaDevice {
-    fn drop(&mut self) {
-        selfrec::close(self.fd.as_raw_fd());
-    }
 }
 
 impl MediaDevice {
@@ -529,14 +356,7 @@ impl MediaDevice {
     pub fn device_info(&self) -> CallResult<Vec<u8>> {
         let mut info = Pod::<u8>::zeroed(256);
         // SAFETY: media_device_info is 256 bytes without pointers.
-        let (r, _) = unsafe {
-            traced(
-                self.fd.as_raw_fd(),
-                nr::MEDIA_IOC_DEVICE_INFO,
-                &mut info,
-                &none,
-            )
-        };
+        let r = unsafe { sys::ioctl_pod(self.fd.as_raw_fd(), nr::MEDIA_IOC_DEVICE_INFO, &mut info) };
         call(|| "MEDIA_IOC_DEVICE_INFO".into(), r)?;
         Ok(info.bytes().to_vec())
     }
@@ -551,14 +371,7 @@ impl MediaDevice {
         let mut fd = Pod::<i32>::zeroed(1);
         fd[0] = -1;
         // SAFETY: REQUEST_ALLOC writes one int.
-        let (r, _) = unsafe {
-            traced(
-                self.fd.as_raw_fd(),
-                nr::MEDIA_IOC_REQUEST_ALLOC,
-                &mut fd,
-                &none,
-            )
-        };
+        let r = unsafe { sys::ioctl_pod(self.fd.as_raw_fd(), nr::MEDIA_IOC_REQUEST_ALLOC, &mut fd) };
         call(|| "MEDIA_IOC_REQUEST_ALLOC".into(), r)?;
         // SAFETY: on success the kernel installed a new request fd that we now own.
         Ok(MediaRequest {
@@ -579,22 +392,9 @@ impl AsRawFd for MediaRequest {
     }
 }
 
-impl Drop for MediaRequest {
-    fn drop(&mut self) {
-        selfrec::close(self.fd.as_raw_fd());
-    }
-}
-
 impl MediaRequest {
     fn none_ioctl(&self, request: u32, what: &str) -> CallResult<()> {
-        let t0 = sys::monotonic_ns();
-        let r = sys::ioctl_none(self.as_raw_fd(), request);
-        let ret = match r {
-            Ok(v) => i64::from(v),
-            Err(e) => -i64::from(e.0),
-        };
-        selfrec::ioctl(self.as_raw_fd(), request, t0, &[], &[], Vec::new(), 0, ret);
-        call(|| what.into(), r).map(drop)
+        call(|| what.into(), sys::ioctl_none(self.as_raw_fd(), request)).map(drop)
     }
     /// `MEDIA_REQUEST_IOC_QUEUE`.
     pub fn queue(&self) -> CallResult<()> {
@@ -606,79 +406,10 @@ impl MediaRequest {
     }
     /// Waits for completion (POLLPRI); `false` on timeout.
     pub fn wait(&self, timeout_ms: i32) -> CallResult<bool> {
-        let t0 = sys::monotonic_ns();
         let r = sys::poll_one(self.as_raw_fd(), libc::POLLPRI, timeout_ms);
-        let (revents, ret) = match r {
-            Ok(0) => (0, 0),
-            Ok(v) => (v, 1),
-            Err(e) => (0, -i64::from(e.0)),
-        };
-        selfrec::poll(
-            t0,
-            self.as_raw_fd(),
-            libc::POLLPRI,
-            revents,
-            timeout_ms,
-            ret,
-        );
         let r = call(|| "poll(request)".into(), r)?;
         Ok(r & libc::POLLPRI != 0)
     }
-}
-
-/// The header entry of a video node: QUERYCAP's identity (issued before recording starts).
-pub fn video_device_info(path: &Path) -> CallResult<DeviceInfo> {
-    let dev = VideoDevice::open(path)?;
-    let cap = dev.querycap_full()?;
-    Ok(DeviceInfo {
-        path: path.display().to_string(),
-        kind: DeviceKind::Video,
-        rdev: sys::rdev_of(&dev).ok(),
-        driver: cstr(&cap.driver),
-        card: cstr(&cap.card),
-        bus_info: cstr(&cap.bus_info),
-        version: cap.version,
-        capabilities: cap.capabilities,
-        device_caps: cap.device_caps,
-        formats: Vec::new(),
-        media: None,
-    })
-}
-
-/// The header entry of a media node: MEDIA_IOC_DEVICE_INFO (issued before recording starts).
-pub fn media_device_info(path: &Path) -> CallResult<DeviceInfo> {
-    let dev = MediaDevice::open(path)?;
-    let raw = dev.device_info()?;
-    let info = match traces::ioctl::decode(nr::MEDIA_IOC_DEVICE_INFO, &raw) {
-        Ok(traces::ioctl::Arg::MediaDeviceInfo(i)) => i,
-        _ => {
-            return Err(CallError {
-                call: "MEDIA_IOC_DEVICE_INFO".into(),
-                errno: Errno(libc::EINVAL),
-            })
-        }
-    };
-    Ok(DeviceInfo {
-        path: path.display().to_string(),
-        kind: DeviceKind::Media,
-        rdev: sys::rdev_of(&dev.fd).ok(),
-        driver: info.driver.clone(),
-        card: info.model.clone(),
-        bus_info: info.bus_info.clone(),
-        version: info.driver_version,
-        capabilities: 0,
-        device_caps: 0,
-        formats: Vec::new(),
-        media: Some(MediaInfo {
-            driver: info.driver,
-            model: info.model,
-            serial: info.serial,
-            bus_info: info.bus_info,
-            media_version: info.media_version,
-            hw_revision: info.hw_revision,
-            driver_version: info.driver_version,
-        }),
-    })
 }
 
 fn cstr(chars: &[u8]) -> String {

@@ -35,9 +35,6 @@ struct Args {
     /// Print every call, not only failures.
     #[arg(short, long)]
     verbose: bool,
-    /// Record every call into this trace file (the self-recorder, for replay tests).
-    #[arg(long)]
-    trace: Option<PathBuf>,
 }
 
 const PROBE: (u32, u32) = (128, 128);
@@ -53,7 +50,6 @@ fn main() -> ExitCode {
             1
         }
     };
-    replay::selfrec::finish(i32::from(code));
     ExitCode::from(code)
 }
 
@@ -64,9 +60,6 @@ fn run(args: &Args) -> Result<u8, String> {
         other => return Err(format!("unknown codec {other:?} (mpeg2, h264)")),
     };
     let (video, _) = visl_nodes(args.video.clone(), Some(PathBuf::new()))?;
-    if let Some(t) = &args.trace {
-        replay::synthetic::start_trace(t, &video, None)?;
-    }
     let mut log = CallLog::new(args.verbose);
     let e = |e: replay::v4l2::CallError| e.to_string();
 

@@ -58,9 +58,6 @@ struct Args {
     /// Print every call, not only failures.
     #[arg(short, long)]
     verbose: bool,
-    /// Record every call into this trace file (the self-recorder, for replay tests).
-    #[arg(long)]
-    trace: Option<PathBuf>,
 }
 
 struct Slot {
@@ -78,7 +75,6 @@ fn main() -> ExitCode {
             1
         }
     };
-    replay::selfrec::finish(i32::from(code));
     ExitCode::from(code)
 }
 
@@ -96,9 +92,6 @@ fn run(args: &Args) -> Result<u8, String> {
     };
     let (video, media) = visl_nodes(args.video.clone(), args.media.clone())?;
     let e = |e: replay::v4l2::CallError| e.to_string();
-    if let Some(t) = &args.trace {
-        replay::synthetic::start_trace(t, &video, Some(&media))?;
-    }
     let mut log = CallLog::new(args.verbose);
     let (w, h) = (u32::from(args.width), u32::from(args.height));
 
