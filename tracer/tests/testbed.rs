@@ -2,7 +2,8 @@
 //! stateless decoders decode a generated clip through visl while vatrace traces them. The trace
 //! must hold as many V4L2/media/dma-buf ioctls as `strace -f` counts for the same pipeline, lose
 //! nothing, carry every byte of bitstream the client queued, and hold for every request the
-//! control values visl printed in its ftrace events.
+//! control values visl printed in its ftrace events. The trace's size must meet issue 3's goal:
+//! at most 1.05 × the bitstream it captured + 1 KiB per frame of the clip.
 //!
 //! Each test boots the test-bed (QEMU under TCG, tens of seconds); they run with the rest of
 //! `cargo xtask test`.
@@ -14,12 +15,12 @@ use testbed::{
     run_sh, RunOptions,
 };
 use traces::{
-    record::{EndReason, PayloadKind},
+    ioctl::{decode_ioctl, Arg},
+    record::{EndReason, Ioctl},
     Record, TraceReader,
 };
 
 const VATRACE: &str = env!("CARGO_BIN_EXE_vatrace");
-const VIDIOC_QBUF: u32 = 0xc058_560f;
 
 /// Counts V4L2 ('V'), media ('|') and dma-buf ('b') ioctls in `strace -e raw=ioctl` output.
 fn strace_count(text: &str) -> u64 {
@@ -34,26 +35,39 @@ fn strace_count(text: &str) -> u64 {
         .count() as u64
 }
 
-fn u32_at(b: &[u8], off: usize) -> u32 {
-    b.get(off..off + 4).map(|x| u32::from_ne_bytes(x.try_into().unwrap())).unwrap_or(0)
-}
-
-/// The controls of each successful request-bound S_EXT_CTRLS, decoded, in trace order.
-fn request_controls(ioctl: &traces::record::Ioctl) -> Option<Vec<traces::controls::ControlValue>> {
-    const VIDIOC_S_EXT_CTRLS: u32 = 0xc020_5648;
-    const WHICH_REQUEST_VAL: u32 = 0x0f01_0000;
-    if ioctl.request != VIDIOC_S_EXT_CTRLS || ioctl.ret != 0 || u32_at(&ioctl.before, 0) != WHICH_REQUEST_VAL {
+/// The argument a successful ioctl named `name` was called with, decoded by `traces::ioctl`.
+fn argument(ioctl: &Ioctl, name: &str) -> Option<Arg> {
+    let d = decode_ioctl(ioctl);
+    if d.name != name || ioctl.ret != 0 {
         return None;
     }
-    let array = &ioctl.payload(&PayloadKind::ExtControls)?.before;
-    let mut values = Vec::new();
-    for (index, entry) in array.chunks_exact(20).enumerate() {
-        let id = u32_at(entry, 0);
-        if let Some(p) = ioctl.payload(&PayloadKind::Control { index: index as u32 }) {
-            values.extend(traces::controls::decode(id, &p.before));
-        }
+    Some(d.before?.unwrap_or_else(|e| panic!("ioctl {} ({name}) does not decode: {e}", ioctl.seq)))
+}
+
+/// The controls of a successful request-bound S_EXT_CTRLS (those with a payload), decoded.
+fn request_controls(ioctl: &Ioctl) -> Option<Vec<traces::controls::ControlValue>> {
+    let Arg::ExtControls(x) = argument(ioctl, "VIDIOC_S_EXT_CTRLS")? else {
+        panic!("S_EXT_CTRLS decodes to v4l2_ext_controls");
+    };
+    if !x.is_request() {
+        return None;
     }
-    Some(values)
+    Some(x.controls.into_iter().filter(|c| c.size != 0).filter_map(|c| c.decoded).collect())
+}
+
+/// The bytes an OUTPUT QBUF queued (single-planar `bytesused`, else plane 0's).
+fn queued_bytes(ioctl: &Ioctl) -> Option<u64> {
+    let Arg::Buffer(b) = argument(ioctl, "VIDIOC_QBUF")? else {
+        panic!("QBUF decodes to v4l2_buffer");
+    };
+    if !traces::ioctl::names::is_output(b.buf_type) {
+        return None;
+    }
+    Some(u64::from(match (b.is_mplane(), &b.planes) {
+        (false, _) => b.bytesused,
+        (true, Some(planes)) => planes.first().expect("an mplane QBUF has planes").bytesused,
+        (true, None) => panic!("ioctl {}: the plane array of an mplane QBUF was not captured", ioctl.seq),
+    }))
 }
 
 fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
@@ -99,15 +113,8 @@ fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
             Record::Ioctl(i) => {
                 ioctls += 1;
                 requests.extend(request_controls(&i));
-                let ty = u32_at(&i.before, 4);
-                if i.request == VIDIOC_QBUF && (ty == 2 || ty == 10) && i.ret == 0 {
+                if let Some(bytes) = queued_bytes(&i) {
                     frames += 1;
-                    let bytes = if ty == 2 {
-                        u64::from(u32_at(&i.before, 8))
-                    } else {
-                        let planes = i.payload(&PayloadKind::Planes).expect("planes of an mplane QBUF");
-                        u64::from(u32_at(&planes.before, 0))
-                    };
                     queued += bytes;
                     seq_of_qbuf.insert(i.seq, bytes);
                 }
@@ -151,6 +158,18 @@ fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
          {} requests / {fields} control fields equal to visl's ftrace",
         requests.len()
     );
+
+    // Issue 3's size goal: trace ≤ 1.05 × captured bitstream + 1 KiB per frame of the clip.
+    let trace_bytes = std::fs::metadata(dir.join("gst.trace")).unwrap().len();
+    let blob_bytes: u64 = blob_len.values().sum();
+    let goal = captured * 105 / 100 + 1024 * u64::from(clip.frames);
+    eprintln!(
+        "{decoder}: trace {trace_bytes} bytes for {blob_bytes} bytes of distinct bitstream ({captured} captured), \
+         {} frames: goal {goal} bytes ({:.2} of it)",
+        clip.frames,
+        trace_bytes as f64 / goal as f64
+    );
+    assert!(trace_bytes <= goal, "trace of {trace_bytes} bytes is over the size goal of {goal} bytes");
 }
 
 #[test]
