@@ -88,9 +88,11 @@ struct Engine<'a> {
 
 /// Replays the trace at `path`.
 pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
+    let t0 = Instant::now();
     let reader = TraceReader::open(path).with_context(|| format!("opening {}", path.display()))?;
     let header = reader.header().clone();
-    let plan = validate::scan(reader);
+    let targets: Vec<InjectAt> = opts.inject.iter().map(|i| i.at.clone()).collect();
+    let plan = validate::scan(reader, &targets);
     if !plan.problems.is_empty() {
         bail!(
             "refusing to replay {}: the trace has out-of-range sizes or indices (nothing was issued):\n  {}",
@@ -98,7 +100,27 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
             plan.problems.join("\n  ")
         );
     }
+    let mut pending = Vec::new();
+    for (i, inj) in opts.inject.iter().enumerate() {
+        let at = match (&inj.at, plan.targets.get(i).copied().flatten()) {
+            (InjectAt::Frame { .. } | InjectAt::Buffer { .. }, Some(seq)) => InjectAt::Seq(seq),
+            (InjectAt::Frame { .. } | InjectAt::Buffer { .. }, None) => bail!(
+                "refusing to replay {}: --inject {}: the trace has no such call ({} frames; nothing was issued)",
+                path.display(),
+                inj.spec,
+                plan.frames
+            ),
+            (at, _) => at.clone(),
+        };
+        pending.push(Pending {
+            at,
+            errno: inj.errno,
+            spec: inj.spec.clone(),
+        });
+    }
+    let prepass_ns = t0.elapsed().as_nanos() as u64;
     let paths = check_devices(&plan.devices, opts)?;
+    let devices_ns = t0.elapsed().as_nanos() as u64 - prepass_ns;
     let mut e = Engine {
         opts,
         paths: paths.clone(),
@@ -109,15 +131,7 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
         maps: HashMap::new(),
         by_key: HashMap::new(),
         counts: HashMap::new(),
-        pending: opts
-            .inject
-            .iter()
-            .map(|i| Pending {
-                at: i.at.clone(),
-                errno: i.errno,
-                spec: i.spec.clone(),
-            })
-            .collect(),
+        pending,
         following: Vec::new(),
         report: Report {
             trace: path.display().to_string(),
@@ -129,6 +143,8 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
                 .into(),
             devices: paths,
             ioctls_in_trace: plan.ioctls,
+            prepass_ns,
+            devices_ns,
             ..Default::default()
         },
         queued: HashMap::new(),
@@ -498,6 +514,8 @@ impl Engine<'_> {
         let i = self.pending.iter().position(|p| match &p.at {
             InjectAt::Seq(s) => *s == io.seq,
             InjectAt::Nth { name: n, nth: k } => n == name && *k == nth,
+            // Resolved to `Seq` by the pre-pass before the replay starts.
+            InjectAt::Frame { .. } | InjectAt::Buffer { .. } => false,
         })?;
         Some(self.pending.remove(i))
     }

@@ -9,6 +9,7 @@
 //! * [`args`]: rebuilds each argument (nested arrays, pointers, fds) for the replay process;
 //! * [`engine`]: the replay loop; [`report`]: verdicts, report, `--compare`;
 //! * [`options`]: options and the command line; [`cli`]: the command;
+//! * [`target`]: frame and buffer-index injections resolved to calls;
 //! * [`sys`]: the syscall boundary (the crate's only `unsafe`); [`bytes`]: field access;
 //! * [`v4l2`], [`synthetic`]: the synthetic clients (`probe-ebusy`, `request-leak` in
 //!   `src/bin/`; traces of them are made with `vatrace record`).
@@ -22,6 +23,7 @@ pub mod options;
 pub mod report;
 pub mod synthetic;
 pub mod sys;
+pub mod target;
 pub mod v4l2;
 pub mod validate;
 

@@ -1,5 +1,6 @@
 //! What a replay is asked to do: [`ReplayOptions`] (the library's input), the clap [`Args`] of
-//! `vatrace replay`, and the parsers of `--device-map OLD=NEW` and `--inject NAME#K=ERRNO`.
+//! `vatrace replay`, and the parsers of `--device-map OLD=NEW` and `--inject SPEC` (`NAME#K`,
+//! `@SEQ`, `NAME@frameF`, `NAME@bufI[#K]`, each `=ERRNO`; see [`crate::target`] for frames).
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -47,6 +48,29 @@ pub enum InjectAt {
     Nth { name: String, nth: u64 },
     /// The ioctl record with this sequence number (`@123`).
     Seq(u64),
+    /// The call of `name` belonging to frame `frame` (1-based; `VIDIOC_DQBUF@frame5`), see
+    /// [`crate::target`]: resolved to a sequence number by the pre-pass.
+    Frame { name: String, frame: u64 },
+    /// The `nth` call of `name` on buffer index `index` (`VIDIOC_QBUF@buf3#2`).
+    Buffer { name: String, index: u32, nth: u64 },
+}
+
+/// An ioctl name vatrace knows, upper-cased.
+fn ioctl_name(spec: &str, name: &str) -> Result<String, String> {
+    let name = name.trim().to_ascii_uppercase();
+    if traces::ioctl::by_name(&name).is_none() {
+        return Err(format!("--inject {spec:?}: {name} is not an ioctl vatrace knows"));
+    }
+    Ok(name)
+}
+
+/// A 1-based count.
+fn count(spec: &str, what: &str, n: &str) -> Result<u64, String> {
+    match n.trim().parse::<u64>() {
+        Ok(0) => Err(format!("--inject {spec:?}: {what} are counted from 1")),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("--inject {spec:?}: {n:?} is not a {what} number")),
+    }
 }
 
 /// `--inject SPEC`: a recorded call that is not issued and fails with `errno` instead.
@@ -63,8 +87,10 @@ impl FromStr for Inject {
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || {
             format!(
-                "--inject wants NAME#K=ERRNO (the K-th NAME call, 1-based) or @SEQ=ERRNO (the ioctl with that \
-                 sequence number), e.g. 'MEDIA_REQUEST_IOC_REINIT#17=EBUSY'; got {s:?}"
+                "--inject wants NAME#K=ERRNO (the K-th NAME call, 1-based), @SEQ=ERRNO (the ioctl with that \
+                 sequence number), NAME@frameF=ERRNO (NAME's call of frame F: the F-th OUTPUT QBUF) or \
+                 NAME@bufI[#K]=ERRNO (the K-th NAME call on buffer index I), e.g. \
+                 'MEDIA_REQUEST_IOC_REINIT#17=EBUSY'; got {s:?}"
             )
         };
         let (what, errno) = s.split_once('=').ok_or_else(bad)?;
@@ -73,19 +99,27 @@ impl FromStr for Inject {
         })?;
         let at = if let Some(seq) = what.strip_prefix('@') {
             InjectAt::Seq(seq.parse().map_err(|_| bad())?)
+        } else if let Some((name, place)) = what.split_once('@') {
+            let name = ioctl_name(s, name)?;
+            if let Some(f) = place.strip_prefix("frame") {
+                InjectAt::Frame { frame: count(s, "frames", f)?, name }
+            } else if let Some(b) = place.strip_prefix("buf") {
+                if !crate::target::takes_buffer(&name) {
+                    return Err(format!("--inject {s:?}: {name} does not take a buffer index"));
+                }
+                let (index, nth) = match b.split_once('#') {
+                    Some((i, k)) => (i, count(s, "calls", k)?),
+                    None => (b, 1),
+                };
+                let index = index.trim().parse().map_err(|_| bad())?;
+                InjectAt::Buffer { name, index, nth }
+            } else {
+                return Err(bad());
+            }
         } else {
             let (name, nth) = what.split_once('#').ok_or_else(bad)?;
-            let nth: u64 = nth.parse().map_err(|_| bad())?;
-            if nth == 0 {
-                return Err(format!("--inject {s:?}: calls are counted from 1"));
-            }
-            let name = name.trim().to_ascii_uppercase();
-            if traces::ioctl::by_name(&name).is_none() {
-                return Err(format!(
-                    "--inject {s:?}: {name} is not an ioctl vatrace knows"
-                ));
-            }
-            InjectAt::Nth { name, nth }
+            let nth = count(s, "calls", nth)?;
+            InjectAt::Nth { name: ioctl_name(s, name)?, nth }
         };
         Ok(Inject {
             at,
@@ -142,7 +176,8 @@ pub struct Args {
     /// Stop after the ioctl with this sequence number.
     #[arg(long, value_name = "SEQ")]
     pub until: Option<u64>,
-    /// Make a recorded call fail instead of issuing it: NAME#K=ERRNO or @SEQ=ERRNO. Repeatable.
+    /// Make a recorded call fail instead of issuing it: NAME#K=ERRNO, @SEQ=ERRNO,
+    /// NAME@frameF=ERRNO (frame F = the F-th OUTPUT QBUF) or NAME@bufI[#K]=ERRNO. Repeatable.
     #[arg(long, value_name = "SPEC")]
     pub inject: Vec<Inject>,
     /// Exit 0 even if the replay diverged from the recording.
@@ -201,6 +236,29 @@ mod tests {
         assert!("VIDIOC_QBUF#0=EBUSY".parse::<Inject>().is_err());
         assert!("VIDIOC_QBUF#1=EWHAT".parse::<Inject>().is_err());
         assert!("VIDIOC_QBUF".parse::<Inject>().is_err());
+        let i: Inject = "vidioc_dqbuf@frame5=EIO".parse().unwrap();
+        assert_eq!(
+            i.at,
+            InjectAt::Frame {
+                name: "VIDIOC_DQBUF".into(),
+                frame: 5
+            }
+        );
+        let i: Inject = "VIDIOC_QBUF@buf3#2=EINVAL".parse().unwrap();
+        assert_eq!(
+            i.at,
+            InjectAt::Buffer {
+                name: "VIDIOC_QBUF".into(),
+                index: 3,
+                nth: 2
+            }
+        );
+        let i: Inject = "VIDIOC_QBUF@buf3=EINVAL".parse().unwrap();
+        assert!(matches!(i.at, InjectAt::Buffer { nth: 1, .. }));
+        assert!("VIDIOC_QBUF@frame0=EIO".parse::<Inject>().is_err());
+        assert!("VIDIOC_QBUF@framex=EIO".parse::<Inject>().is_err());
+        assert!("MEDIA_REQUEST_IOC_QUEUE@buf1=EIO".parse::<Inject>().is_err());
+        assert!("VIDIOC_QBUF@slot1=EIO".parse::<Inject>().is_err());
     }
 
     #[test]

@@ -123,6 +123,10 @@ pub struct Report {
     /// Wall time of the recorded span and of the replay, ns.
     pub recorded_ns: u64,
     pub replay_ns: u64,
+    /// Wall time of the pre-pass (reading the whole trace once) and of opening and checking
+    /// the devices, before the replay proper, ns.
+    pub prepass_ns: u64,
+    pub devices_ns: u64,
     /// The recorded process's exit code.
     pub recorded_exit_code: Option<i32>,
 }

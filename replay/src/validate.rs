@@ -1,6 +1,7 @@
 //! The pre-pass: reads the whole trace once (streaming, nothing kept but small tables) before any
 //! device is touched, and refuses a trace whose sizes or indices are out of range; collects the
-//! device nodes it opens with their recorded identity, and counts its ioctls for the progress bar.
+//! device nodes it opens with their recorded identity, counts its ioctls for the progress bar,
+//! and resolves frame and buffer injections to sequence numbers ([`crate::target`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
@@ -11,6 +12,8 @@ use traces::record::{DeviceInfo, DeviceKind, Ioctl, Record};
 use traces::TraceReader;
 
 use crate::bytes::{u32_at, u64_at};
+use crate::options::InjectAt;
+use crate::target::Resolver;
 
 /// Most buffers per queue any index may name (VB2's limit for CREATE_BUFS queues).
 pub const MAX_BUFFERS: u32 = 1024;
@@ -34,14 +37,20 @@ pub struct Plan {
     pub problems: Vec<String>,
     /// How many Bitstream records use each blob, so replay can drop a blob after its last use.
     pub blob_uses: HashMap<u64, u32>,
+    /// Frames in the trace (successful OUTPUT QBUFs).
+    pub frames: u64,
+    /// Per injection target given to [`scan`]: the sequence number a frame or buffer target
+    /// resolved to (`None` for the other forms, or when the trace has no such call).
+    pub targets: Vec<Option<u64>>,
 }
 
 fn is_device_path(p: &str) -> bool {
     p.starts_with("/dev/video") || p.starts_with("/dev/media") || p.starts_with("/dev/v4l")
 }
 
-/// Reads `reader` to its end.
-pub fn scan<R: Read>(mut reader: TraceReader<R>) -> Plan {
+/// Reads `reader` to its end, resolving the frame and buffer forms among `targets`.
+pub fn scan<R: Read>(mut reader: TraceReader<R>, targets: &[InjectAt]) -> Plan {
+    let mut resolver = Resolver::new(targets);
     let header_devices: HashMap<String, DeviceInfo> = reader
         .header()
         .devices
@@ -98,6 +107,7 @@ pub fn scan<R: Read>(mut reader: TraceReader<R>) -> Plan {
             }
             Record::Ioctl(io) => {
                 plan.ioctls += 1;
+                resolver.ioctl(io);
                 check_ioctl(
                     io,
                     &mut plan,
@@ -185,6 +195,8 @@ pub fn scan<R: Read>(mut reader: TraceReader<R>) -> Plan {
             _ => {}
         }
     }
+    plan.frames = resolver.frames();
+    plan.targets = (0..targets.len()).map(|i| resolver.resolved(i)).collect();
     plan
 }
 
@@ -410,7 +422,7 @@ mod tests {
     #[test]
     fn a_sane_trace_passes() {
         let bytes = trace(base(3), Some((1, 100)));
-        let plan = scan(TraceReader::new(&bytes[..]).unwrap());
+        let plan = scan(TraceReader::new(&bytes[..]).unwrap(), &[]);
         assert!(plan.problems.is_empty(), "{:?}", plan.problems);
         assert_eq!(plan.ioctls, 2);
         assert!(plan.devices.contains_key("/dev/video4"));
@@ -420,7 +432,7 @@ mod tests {
     #[test]
     fn out_of_range_index_and_sizes_are_refused() {
         let bytes = trace(base(4), None);
-        let plan = scan(TraceReader::new(&bytes[..]).unwrap());
+        let plan = scan(TraceReader::new(&bytes[..]).unwrap(), &[]);
         assert!(
             plan.problems
                 .iter()
@@ -433,7 +445,7 @@ mod tests {
         if let Record::Ioctl(io) = &mut recs[2] {
             io.before.truncate(12);
         }
-        let plan = scan(TraceReader::new(&trace(recs, None)[..]).unwrap());
+        let plan = scan(TraceReader::new(&trace(recs, None)[..]).unwrap(), &[]);
         assert!(
             plan.problems.iter().any(|p| p.contains("12 bytes")),
             "{:?}",
@@ -444,7 +456,7 @@ mod tests {
         if let Record::Ioctl(io) = &mut recs[2] {
             put_u32(&mut io.before, B::LENGTH, 9);
         }
-        let plan = scan(TraceReader::new(&trace(recs, None)[..]).unwrap());
+        let plan = scan(TraceReader::new(&trace(recs, None)[..]).unwrap(), &[]);
         assert!(
             plan.problems.iter().any(|p| p.contains("9 planes")),
             "{:?}",
@@ -455,7 +467,7 @@ mod tests {
     #[test]
     fn cut_traces_are_noticed() {
         let bytes = trace(base(0), None);
-        let plan = scan(TraceReader::new(&bytes[..bytes.len() - 2]).unwrap());
+        let plan = scan(TraceReader::new(&bytes[..bytes.len() - 2]).unwrap(), &[]);
         assert!(plan.cut.is_some());
         assert!(plan.problems.is_empty());
     }

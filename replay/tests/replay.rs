@@ -407,3 +407,99 @@ fn committed_samples_replay_with_their_documented_verdicts() {
         orig.recorded_ns
     );
 }
+
+/// `--inject` by frame and by buffer index on the clean committed sample: each lands on exactly
+/// the call the trace says belongs to that frame (found here by walking the trace: the client
+/// handles one frame at a time) or is that buffer's K-th call; the report shows what the
+/// recording did next; a frame the trace does not have is refused before any ioctl.
+#[test]
+fn injection_by_frame_and_by_buffer_index_hits_the_chosen_call() {
+    use traces::ioctl::{ext_ctrls, names, qbuf, request};
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/samples/request-leak-fixed.trace");
+    let ioctls: Vec<traces::record::Ioctl> = TraceReader::open(&trace)
+        .unwrap()
+        .filter_map(|r| match r.unwrap() {
+            Record::Ioctl(io) => Some(io),
+            _ => None,
+        })
+        .collect();
+    let ty = |b: &[u8]| u32::from_le_bytes(b[B::TYPE..B::TYPE + 4].try_into().unwrap());
+    let index = |b: &[u8]| u32::from_le_bytes(b[B::INDEX..B::INDEX + 4].try_into().unwrap());
+    // Frame 5: the 5th successful OUTPUT QBUF.
+    let q5 = ioctls
+        .iter()
+        .filter(|io| io.request == qbuf::VIDIOC_QBUF && io.ret == 0 && names::is_output(ty(&io.before)))
+        .nth(4)
+        .unwrap();
+    let after_q5 = ioctls.iter().skip_while(|io| io.seq <= q5.seq);
+    let dq5 = after_q5
+        .clone()
+        .find(|io| io.request == qbuf::VIDIOC_DQBUF && io.ret == 0 && names::is_output(ty(&io.after)))
+        .unwrap();
+    assert_eq!(index(&dq5.after), index(&q5.before));
+    let reinit5 = after_q5
+        .clone()
+        .find(|io| io.request == request::MEDIA_REQUEST_IOC_REINIT)
+        .unwrap();
+    let ctrls5 = ioctls
+        .iter()
+        .rev()
+        .find(|io| io.seq < q5.seq && io.request == ext_ctrls::VIDIOC_S_EXT_CTRLS)
+        .unwrap();
+    // The 3rd QBUF naming buffer index 2 (either queue).
+    let qbuf_2_3 = ioctls
+        .iter()
+        .filter(|io| io.request == qbuf::VIDIOC_QBUF && index(&io.before) == 2)
+        .nth(2)
+        .unwrap();
+
+    let cases = [
+        ("VIDIOC_DQBUF@frame5=EIO", dq5.seq, "VIDIOC_DQBUF", "-EIO"),
+        ("VIDIOC_S_EXT_CTRLS@frame5=EINVAL", ctrls5.seq, "VIDIOC_S_EXT_CTRLS", "-EINVAL"),
+        ("MEDIA_REQUEST_IOC_REINIT@frame5=EBUSY", reinit5.seq, "MEDIA_REQUEST_IOC_REINIT", "-EBUSY"),
+        ("VIDIOC_QBUF@frame5=ENOMEM", q5.seq, "VIDIOC_QBUF", "-ENOMEM"),
+        ("VIDIOC_QBUF@buf2#3=EINVAL", qbuf_2_3.seq, "VIDIOC_QBUF", "-EINVAL"),
+    ];
+    let d = testbed::paths::work_dir("inject-frame");
+    let rp = env!("CARGO_BIN_EXE_vatrace-replay");
+    let mut script = String::new();
+    for (i, (spec, ..)) in cases.iter().enumerate() {
+        script += &format!(
+            "{rp} --quiet --wait-timeout-ms 300 --report {d}/{i}.json --inject '{spec}' {t} > {d}/{i}.txt 2>&1; echo \"case {i} $?\"\n",
+            d = d.display(),
+            t = trace.display()
+        );
+    }
+    script += &format!(
+        "strace -f -e trace=openat -o {d}/far.strace {rp} --quiet --inject 'VIDIOC_QBUF@frame99=EIO' {t} 2> {d}/far.err; echo \"far $?\"\n",
+        d = d.display(),
+        t = trace.display()
+    );
+    let out = run_sh(&script, &opts()).unwrap().check().unwrap();
+    let text = out.stdout_str();
+    let read = |n: &str| std::fs::read_to_string(d.join(n)).unwrap_or_default();
+    for (i, (spec, seq, call, errno)) in cases.iter().enumerate() {
+        assert!(text.contains(&format!("case {i} 1")), "{spec}:\n{text}\n{}", read(&format!("{i}.txt")));
+        let r = load(&d.join(format!("{i}.json")));
+        assert_eq!(r.injections.len(), 1, "{spec}: {}", r.text());
+        let inj = &r.injections[0];
+        // The call is named with its count, e.g. `VIDIOC_DQBUF#10`.
+        let name = inj.call.split('#').next().unwrap();
+        assert_eq!(
+            (inj.seq, name, inj.injected.as_str(), inj.recorded.as_str()),
+            (*seq, *call, *errno, "0"),
+            "{spec}: {}",
+            r.text()
+        );
+        let first = r.first_divergence.as_ref().unwrap();
+        assert_eq!((first.seq, first.call.as_str()), (*seq, *call), "{spec}");
+        // What the recording did next, with the replay's side.
+        assert!(!inj.next.is_empty() && inj.next.iter().all(|n| n.0 > *seq), "{spec}: {:?}", inj.next);
+        assert!(r.text().contains(spec), "{spec}: {}", r.text());
+    }
+    assert!(text.contains("far 2"), "{text}");
+    let far = read("far.err");
+    assert!(far.contains("VIDIOC_QBUF@frame99=EIO") && far.contains("30 frames") && far.contains("nothing was issued"), "{far}");
+    let strace = read("far.strace");
+    assert!(!strace.contains("/dev/video") && !strace.contains("/dev/media"), "a device was opened:\n{strace}");
+}
