@@ -12,9 +12,10 @@
 //!   whose major version is newer than theirs.
 //!
 //! The records that occur once per ioctl ([`Ioctl`], [`Payload`], [`Bitstream`]) use one- to
-//! three-letter field names because CBOR stores every field name in every record; the rare ones keep
-//! readable names. All timestamps are CLOCK_MONOTONIC nanoseconds; [`Header`] relates them to
-//! wall-clock time.
+//! three-letter field names because version 1 stored every field name in every record; the rare
+//! ones keep readable names. Version 2 writes the frequent kinds in a compact form instead
+//! ([`crate::stream`], `traces/FORMAT.md`) and reads back these same types. All timestamps are
+//! CLOCK_MONOTONIC nanoseconds; [`Header`] relates them to wall-clock time.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 pub const MAGIC: [u8; 8] = *b"VATRACE\0";
 
 /// Major format version: a reader refuses a trace whose major version is newer than its own.
+/// Version 2 (compact per-frame records) is written; versions 1 and 2 are read.
 pub const FORMAT_VERSION: u32 = 2;
 
 /// Minor format version: additions a reader of the same major version can skip.
