@@ -27,6 +27,8 @@ pub const MAX_PLANES: u32 = 8;
 pub const MAX_BITSTREAM_CHUNKS: u32 = 64;
 /// Most chunks read for one MEDIA_IOC_G_TOPOLOGY array.
 pub const MAX_TOPOLOGY_CHUNKS: u32 = 4;
+/// Most `execve` arguments read (each at most [`PATH_MAX`] bytes).
+pub const MAX_ARGV: u32 = 16;
 /// Most `pollfd`s inspected in one poll/ppoll.
 pub const MAX_POLLFDS: u32 = 16;
 
@@ -138,6 +140,17 @@ pub mod ioctl_flags {
     pub const ARG_UNREADABLE: u32 = 1;
     /// Some nested payload was cut to its bound.
     pub const TRUNCATED: u32 = 2;
+    /// Exit only: the call failed before the kernel looked at its argument (ENOTTY: no driver
+    /// takes this request on that fd; EBADF: no such fd), so the argument and its payloads are
+    /// what they were at entry and were not read again.
+    pub const ARG_UNCHANGED: u32 = 4;
+}
+
+/// Return values after which the argument is known to be untouched (see
+/// [`ioctl_flags::ARG_UNCHANGED`]): -ENOTTY and -EBADF.
+#[inline(always)]
+pub fn arg_untouched(ret: i64) -> bool {
+    ret == -25 || ret == -9
 }
 
 /// What a [`SegmentEvent`] holds.
@@ -154,6 +167,8 @@ pub enum SegmentKind {
     Bitstream = 4,
     /// A `MEDIA_IOC_G_TOPOLOGY` array: `index` 0 entities, 1 interfaces, 2 pads, 3 links.
     Topology = 5,
+    /// `execve` arguments, each followed by a NUL (at most [`MAX_ARGV`] of [`PATH_MAX`] bytes).
+    Argv = 6,
 }
 
 impl SegmentKind {
@@ -165,6 +180,7 @@ impl SegmentKind {
             3 => Self::Planes,
             4 => Self::Bitstream,
             5 => Self::Topology,
+            6 => Self::Argv,
             _ => return None,
         })
     }
@@ -200,7 +216,14 @@ pub struct OpenEvent {
     pub ret: i64,
     pub flags: u32,
     pub path_len: u32,
+    /// openat/openat2's directory fd; [`NO_FD`] for open and execve.
+    pub dirfd: i32,
+    /// The mode argument (used with O_CREAT).
+    pub mode: u32,
 }
+
+/// "No fd" in [`OpenEvent::dirfd`] and [`FdEvent::arg`].
+pub const NO_FD: i32 = i32::MIN;
 
 /// Body of `Close` (fd, ret) and `Dup` (old fd `fd`, new fd `ret`).
 #[repr(C)]
@@ -209,6 +232,9 @@ pub struct FdEvent {
     pub hdr: EventHeader,
     pub fd: i64,
     pub ret: i64,
+    /// Dup: the target fd asked for (dup2/dup3) or the lower bound (fcntl F_DUPFD*);
+    /// [`NO_FD`] for dup and the other kinds.
+    pub arg: i64,
 }
 
 /// Body of `Mmap` / `Munmap`.

@@ -5,7 +5,8 @@ use core::mem::size_of;
 
 use aya_ebpf::helpers::generated::bpf_probe_read_user_str;
 use tracer_common::{
-    EventKind, FdEvent, MmapEvent, OpenEvent, PollEvent, PollFd, MAX_POLLFDS, PATH_MAX,
+    EventKind, FdEvent, MmapEvent, OpenEvent, PollEvent, PollFd, SegmentEvent, SegmentKind,
+    MAX_ARGV, MAX_POLLFDS, NO_FD, PATH_MAX,
 };
 
 use crate::{
@@ -16,7 +17,7 @@ use crate::{
 /// Emits an `OpenEvent`-shaped record of `kind` with the path at user address `path`; returns
 /// whether the path starts with /dev/.
 #[inline(always)]
-fn emit_path(kind: EventKind, path: u64, flags: u32, ret: i64) -> bool {
+fn emit_path(kind: EventKind, dirfd: i32, path: u64, flags: u32, mode: u32, ret: i64) -> bool {
     let Some(base) = scratch() else { return false };
     let hdr_len = size_of::<OpenEvent>();
     // SAFETY: the data area follows the header inside the scratch value, PATH_MAX bytes fit.
@@ -34,7 +35,7 @@ fn emit_path(kind: EventKind, path: u64, flags: u32, ret: i64) -> bool {
         let prefix = unsafe { core::ptr::read_unaligned(data.cast::<[u8; 5]>()) };
         device = &prefix == b"/dev/";
     }
-    let ev = OpenEvent { hdr: header(kind, hdr_len + len), ret, flags, path_len: len as u32 };
+    let ev = OpenEvent { hdr: header(kind, hdr_len + len), ret, flags, path_len: len as u32, dirfd, mode };
     // SAFETY: the scratch value is 8-byte aligned and larger than an OpenEvent.
     unsafe { base.cast::<OpenEvent>().write(ev) };
     submit(base, hdr_len + len);
@@ -43,28 +44,70 @@ fn emit_path(kind: EventKind, path: u64, flags: u32, ret: i64) -> bool {
 
 /// `open`/`openat`/`openat2` returned `ret` for the path at user address `path`.
 #[inline(always)]
-pub fn on_open(tgid: u32, path: u64, flags: u32, ret: i64) {
-    if emit_path(EventKind::Open, path, flags, ret) && ret >= 0 {
+pub fn on_open(tgid: u32, dirfd: i32, path: u64, flags: u32, mode: u32, ret: i64) {
+    if emit_path(EventKind::Open, dirfd, path, flags, mode, ret) && ret >= 0 {
         let _ = FDS.insert(&FdKey { tgid, fd: ret as i32 }, &fd_kind::DEVICE, 0);
     }
 }
 
-/// `execve`/`execveat` entry: the program's path (the old image's memory is gone at exit).
+/// `execve`/`execveat` entry: the program's path, then its arguments as an `Argv` segment
+/// (the old image's memory is gone at exit).
 #[inline(always)]
-pub fn on_exec_enter(path: u64) {
-    emit_path(EventKind::ExecEnter, path, 0, 0);
+pub fn on_exec_enter(path: u64, argv: u64) {
+    emit_path(EventKind::ExecEnter, NO_FD, path, 0, 0, 0);
+    if argv == 0 {
+        return;
+    }
+    let Some(base) = scratch() else { return };
+    let mut ptrs = [0u64; MAX_ARGV as usize];
+    if !read_user(ptrs.as_mut_ptr().cast(), 8 * MAX_ARGV as usize, 8 * MAX_ARGV as usize, argv) {
+        return;
+    }
+    let hdr_len = size_of::<SegmentEvent>();
+    let mut off: usize = 0;
+    let mut count: u32 = 0;
+    for p in ptrs {
+        if p == 0 {
+            break;
+        }
+        if off > (MAX_ARGV as usize - 1) * PATH_MAX {
+            break;
+        }
+        // SAFETY: `off` ≤ (MAX_ARGV - 1) × PATH_MAX, so PATH_MAX bytes from there stay inside the
+        // scratch value's data area (DATA_MAX + PATH_MAX bytes); the helper checks `p`.
+        let n = unsafe { bpf_probe_read_user_str(base.add(hdr_len + off).cast(), PATH_MAX as u32, p as *const _) };
+        if n <= 0 {
+            break;
+        }
+        // n counts the NUL, which separates the arguments.
+        off += (n as usize) & (PATH_MAX * 2 - 1);
+        count += 1;
+    }
+    let seg = SegmentEvent {
+        hdr: header(EventKind::Segment, hdr_len + off),
+        kind: SegmentKind::Argv as u32,
+        phase: 0,
+        index: count,
+        len: off as u32,
+        offset: 0,
+        total: off as u32,
+        addr: argv,
+    };
+    // SAFETY: the scratch value is 8-byte aligned and larger than a SegmentEvent.
+    unsafe { base.cast::<SegmentEvent>().write(seg) };
+    submit(base, hdr_len + off);
 }
 
 /// `execve`/`execveat` returned `ret` (0 in the new program).
 #[inline(always)]
 pub fn on_exec_exit(ret: i64) {
-    emit_fd(EventKind::ExecExit, 0, ret);
+    emit_fd(EventKind::ExecExit, 0, NO_FD as i64, ret);
 }
 
 #[inline(always)]
-fn emit_fd(kind: EventKind, fd: i64, ret: i64) {
+fn emit_fd(kind: EventKind, fd: i64, arg: i64, ret: i64) {
     let Some(base) = scratch() else { return };
-    let ev = FdEvent { hdr: header(kind, size_of::<FdEvent>()), fd, ret };
+    let ev = FdEvent { hdr: header(kind, size_of::<FdEvent>()), fd, ret, arg };
     // SAFETY: the scratch value is 8-byte aligned and larger than an FdEvent.
     unsafe { base.cast::<FdEvent>().write(ev) };
     submit(base, size_of::<FdEvent>());
@@ -76,13 +119,14 @@ pub fn on_close(tgid: u32, fd: i32, ret: i64) {
     let key = FdKey { tgid, fd };
     if FDS.get_ptr(&key).is_some() {
         let _ = FDS.remove(&key);
-        emit_fd(EventKind::Close, fd as i64, ret);
+        emit_fd(EventKind::Close, fd as i64, NO_FD as i64, ret);
     }
 }
 
-/// A dup of `old` returned `ret` (the new fd or -errno).
+/// A dup of `old` (to `new`, the fd asked for or the lower bound, or [`NO_FD`]) returned `ret`
+/// (the new fd or -errno).
 #[inline(always)]
-pub fn on_dup(tgid: u32, old: i32, ret: i64) {
+pub fn on_dup(tgid: u32, old: i32, new: i64, ret: i64) {
     let old_key = FdKey { tgid, fd: old };
     // SAFETY: plain lookup, value copied out.
     let kind = unsafe { FDS.get(&old_key) }.copied();
@@ -96,7 +140,7 @@ pub fn on_dup(tgid: u32, old: i32, ret: i64) {
         let _ = FDS.remove(&new_key);
     }
     if kind.is_some() || replaced {
-        emit_fd(EventKind::Dup, old as i64, ret);
+        emit_fd(EventKind::Dup, old as i64, new, ret);
     }
 }
 

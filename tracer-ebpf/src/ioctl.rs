@@ -5,7 +5,7 @@ use core::mem::size_of;
 
 use aya_ebpf::helpers::bpf_probe_read_user;
 use tracer_common::{
-    ioctl_flags, stats, EventKind, IoctlEvent, SegmentKind, ARG_MAX, CTRL_PAYLOAD_MAX, DATA_MAX,
+    arg_untouched, ioctl_flags, stats, EventKind, IoctlEvent, SegmentKind, ARG_MAX, CTRL_PAYLOAD_MAX, DATA_MAX,
     MAX_BITSTREAM_CHUNKS, MAX_CTRLS, MAX_PLANES, MAX_TOPOLOGY_CHUNKS,
 };
 
@@ -66,7 +66,8 @@ fn emit_call(kind: EventKind, fd: i32, cmd: u32, arg: u64, ret: i64) {
     let dir = cmd >> 30;
     let wanted = if kind == EventKind::IoctlEnter { 1 } else { 2 };
     let mut size = ((cmd >> 16) & 0x3fff) as usize;
-    if dir & wanted == 0 || arg == 0 {
+    let untouched = kind == EventKind::IoctlExit && arg_untouched(ret);
+    if dir & wanted == 0 || arg == 0 || untouched {
         size = 0;
     }
     if size > ARG_MAX {
@@ -74,6 +75,9 @@ fn emit_call(kind: EventKind, fd: i32, cmd: u32, arg: u64, ret: i64) {
     }
     let hdr_len = size_of::<IoctlEvent>();
     let mut flags = 0;
+    if untouched {
+        flags |= ioctl_flags::ARG_UNCHANGED;
+    }
     // SAFETY: the data area follows the header inside the scratch value.
     let data = unsafe { base.add(hdr_len) };
     if size > 0 && !read_user(data, size, ARG_MAX, arg) {
@@ -98,7 +102,6 @@ fn emit_call(kind: EventKind, fd: i32, cmd: u32, arg: u64, ret: i64) {
 #[inline(always)]
 pub fn on_enter(tgid: u32, fd: i32, cmd: u32, arg: u64) {
     count(stats::IOCTLS, 1);
-    note_fd(tgid, fd, fd_kind::SEEN);
     emit_call(EventKind::IoctlEnter, fd, cmd, arg, 0);
     if arg != 0 {
         nested(tgid, fd, cmd, arg, PHASE_ENTER);
@@ -108,6 +111,15 @@ pub fn on_enter(tgid: u32, fd: i32, cmd: u32, arg: u64) {
 /// Syscall exit of a captured ioctl.
 #[inline(always)]
 pub fn on_exit(tgid: u32, fd: i32, cmd: u32, arg: u64, ret: i64) {
+    // An fd that answers a V4L2/media ioctl is one (poll and mmap filtering use this); one that
+    // fails them (ENOTTY on an ordinary file) is not worth a map update per call.
+    if ret >= 0 {
+        note_fd(tgid, fd, fd_kind::SEEN);
+    }
+    if arg_untouched(ret) {
+        emit_call(EventKind::IoctlExit, fd, cmd, arg, ret);
+        return;
+    }
     if arg != 0 {
         nested(tgid, fd, cmd, arg, PHASE_EXIT);
         if ret == 0 && cmd == MEDIA_IOC_REQUEST_ALLOC {
@@ -143,10 +155,13 @@ fn nested(tgid: u32, fd: i32, cmd: u32, arg: u64, phase: u32) {
         || cmd == VIDIOC_QUERYBUF
         || cmd == VIDIOC_PREPARE_BUF
     {
-        let ty: u32 = user(arg, 4);
         // Plane arrays go in for QBUF/PREPARE_BUF (and come back), come out of DQBUF/QUERYBUF.
         let planes_now = phase == PHASE_EXIT || cmd == VIDIOC_QBUF || cmd == VIDIOC_PREPARE_BUF;
-        if planes_now && (ty == BUF_TYPE_VIDEO_CAPTURE_MPLANE || ty == BUF_TYPE_VIDEO_OUTPUT_MPLANE) {
+        if !planes_now {
+            return;
+        }
+        let ty: u32 = user(arg, 4);
+        if ty == BUF_TYPE_VIDEO_CAPTURE_MPLANE || ty == BUF_TYPE_VIDEO_OUTPUT_MPLANE {
             let planes: u64 = user(arg, 64);
             let n: u32 = user(arg, 72);
             if planes != 0 && n > 0 {

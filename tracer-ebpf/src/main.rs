@@ -16,7 +16,7 @@ use aya_ebpf::{
     macros::{raw_tracepoint, tracepoint},
     programs::{RawTracePointContext, TracePointContext},
 };
-use tracer_common::is_traced_ioctl;
+use tracer_common::{is_traced_ioctl, NO_FD};
 
 use maps::{InFlight, EXIT_CODES, INFLIGHT, PIDS};
 use syscalls::*;
@@ -34,24 +34,26 @@ fn timespec_ns(ptr: u64) -> i64 {
 
 #[raw_tracepoint(tracepoint = "sys_enter")]
 pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
+    // Cheapest test first: most syscalls of every process on the machine stop here.
+    let nr: i64 = ctx.arg(1);
+    if !is_interesting(nr) {
+        return 0;
+    }
     let pid_tgid = bpf_get_current_pid_tgid();
     let tgid = (pid_tgid >> 32) as u32;
     if PIDS.get_ptr(&tgid).is_none() {
         return 0;
     }
-    let nr: i64 = ctx.arg(1);
-    if !is_interesting(nr) {
-        return 0;
-    }
     let regs: u64 = ctx.arg(0);
-    let mut args = read_args(regs);
+    let mut args = read_regs(regs, false).args;
     let tid = pid_tgid as u32;
     if nr == IOCTL {
         let cmd = args[1] as u32;
-        if !is_traced_ioctl(cmd) {
-            return 0;
+        if is_traced_ioctl(cmd) {
+            ioctl::on_enter(tgid, args[0] as i32, cmd, args[2]);
         }
-        ioctl::on_enter(tgid, args[0] as i32, cmd, args[2]);
+        // The exit reads the arguments back from the registers: nothing to stash.
+        return 0;
     } else if nr == MMAP {
         if !files::is_device_fd(tgid, args[4] as i32) {
             return 0;
@@ -77,13 +79,22 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
         // SAFETY: the helper checks the user address.
         args[0] = unsafe { bpf_probe_read_user(args[0] as *const u64) }.unwrap_or(0);
     } else if nr == EXECVE {
-        files::on_exec_enter(args[0]);
+        files::on_exec_enter(args[0], args[1]);
     } else if nr == EXECVEAT {
-        files::on_exec_enter(args[1]);
+        files::on_exec_enter(args[1], args[2]);
+    } else if nr == OPENAT2 {
+        // openat2(dirfd, path, struct open_how { u64 flags, mode, resolve } *, size): keep
+        // flags and mode in the stashed arguments' unused slots.
+        // SAFETY: the helper checks the user address.
+        let how: [u64; 2] = unsafe { bpf_probe_read_user(args[2] as *const [u64; 2]) }.unwrap_or([0, 0]);
+        args[4] = how[0];
+        args[5] = how[1];
     } else if nr == EXIT_GROUP {
         let _ = EXIT_CODES.insert(&tgid, &(args[0] as i32), 0);
         return 0;
     }
+    // The rarer syscalls stash their arguments: an exec replaces the registers, a clone's child
+    // must be told apart from its parent, and the exit handlers want the entry's view.
     // SAFETY: helper without memory arguments.
     let ts = unsafe { bpf_ktime_get_ns() };
     let _ = INFLIGHT.insert(&tid, &InFlight { nr, args, ts }, 0);
@@ -92,27 +103,41 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
 
 #[raw_tracepoint(tracepoint = "sys_exit")]
 pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
+    let regs = read_regs(ctx.arg(0), true);
+    if !is_interesting(regs.nr) {
+        return 0;
+    }
     let pid_tgid = bpf_get_current_pid_tgid();
+    let tgid = (pid_tgid >> 32) as u32;
+    let ret: i64 = ctx.arg(1);
+    if regs.nr == IOCTL {
+        let cmd = regs.args[1] as u32;
+        if is_traced_ioctl(cmd) && PIDS.get_ptr(&tgid).is_some() {
+            ioctl::on_exit(tgid, regs.args[0] as i32, cmd, regs.args[2], ret);
+        }
+        return 0;
+    }
     let tid = pid_tgid as u32;
     // SAFETY: plain lookup, value copied out before the entry is removed.
     let Some(f) = (unsafe { INFLIGHT.get(&tid) }).copied() else {
         return 0;
     };
     let _ = INFLIGHT.remove(&tid);
-    let tgid = (pid_tgid >> 32) as u32;
-    let ret: i64 = ctx.arg(1);
     let a = &f.args;
-    if f.nr == IOCTL {
-        ioctl::on_exit(tgid, a[0] as i32, a[1] as u32, a[2], ret);
-    } else if f.nr == OPENAT || f.nr == OPENAT2 {
-        let flags = if f.nr == OPENAT { a[2] as u32 } else { 0 };
-        files::on_open(tgid, a[1], flags, ret);
+    if f.nr == OPENAT {
+        files::on_open(tgid, a[0] as i32, a[1], a[2] as u32, a[3] as u32, ret);
+    } else if f.nr == OPENAT2 {
+        files::on_open(tgid, a[0] as i32, a[1], a[4] as u32, a[5] as u32, ret);
     } else if f.nr == OPEN {
-        files::on_open(tgid, a[0], a[1] as u32, ret);
+        files::on_open(tgid, NO_FD, a[0], a[1] as u32, a[2] as u32, ret);
     } else if f.nr == CLOSE {
         files::on_close(tgid, a[0] as i32, ret);
-    } else if f.nr == DUP || f.nr == DUP2 || f.nr == DUP3 || f.nr == FCNTL {
-        files::on_dup(tgid, a[0] as i32, ret);
+    } else if f.nr == DUP {
+        files::on_dup(tgid, a[0] as i32, NO_FD as i64, ret);
+    } else if f.nr == DUP2 || f.nr == DUP3 {
+        files::on_dup(tgid, a[0] as i32, a[1] as i32 as i64, ret);
+    } else if f.nr == FCNTL {
+        files::on_dup(tgid, a[0] as i32, a[2] as i32 as i64, ret);
     } else if f.nr == MMAP {
         files::on_mmap(tgid, a, ret);
     } else if f.nr == MUNMAP {

@@ -23,11 +23,15 @@ mod arch {
     pub const EXIT_GROUP: i64 = 231;
     pub const EXECVE: i64 = 59;
     pub const EXECVEAT: i64 = 322;
-    /// `pt_regs` words read at once (r10, r9, r8, ax, cx, dx, si, di), from byte offset 56...
+    /// `pt_regs` words read at once (r10, r9, r8, ax, cx, dx, si, di, orig_ax), from byte offset 56...
     pub const REGS_START: usize = 56;
-    pub const REGS_WORDS: usize = 8;
-    /// ...and where the six argument registers (di, si, dx, r10, r8, r9) are among them.
+    pub const REGS_WORDS: usize = 9;
+    /// ...where the six argument registers (di, si, dx, r10, r8, r9) are among them...
     pub const ARG_INDEX: [usize; 6] = [7, 6, 5, 0, 2, 1];
+    /// ...and at syscall exit (`ax` holds the return value by then, the arguments are intact).
+    pub const EXIT_ARG_INDEX: [usize; 6] = ARG_INDEX;
+    /// Where the syscall number (`orig_ax`) is among them.
+    pub const NR_INDEX: usize = 8;
 }
 
 #[cfg(bpf_target_arch = "aarch64")]
@@ -50,10 +54,14 @@ mod arch {
     pub const EXIT_GROUP: i64 = 94;
     pub const EXECVE: i64 = 221;
     pub const EXECVEAT: i64 = 281;
-    /// `pt_regs` words read at once: x0..x5 (at syscall entry x0 still holds the first argument).
+    /// `pt_regs` words read at once: x0..x31, sp, pc, pstate, orig_x0, syscallno (at syscall
+    /// entry x0 still holds the first argument; at exit it holds the return value and orig_x0
+    /// the argument).
     pub const REGS_START: usize = 0;
-    pub const REGS_WORDS: usize = 6;
+    pub const REGS_WORDS: usize = 36;
     pub const ARG_INDEX: [usize; 6] = [0, 1, 2, 3, 4, 5];
+    pub const EXIT_ARG_INDEX: [usize; 6] = [34, 1, 2, 3, 4, 5];
+    pub const NR_INDEX: usize = 35;
 }
 
 pub use arch::*;
@@ -87,11 +95,19 @@ pub fn is_interesting(nr: i64) -> bool {
         || nr == EXECVEAT
 }
 
-/// Reads the six syscall arguments from the `pt_regs` the raw tracepoint passed (one helper call).
+/// The six syscall arguments and the syscall number, as the registers held them.
+pub struct Regs {
+    pub nr: i64,
+    pub args: [u64; 6],
+}
+
+/// Reads the syscall's arguments and number from the `pt_regs` a raw `sys_enter`/`sys_exit`
+/// tracepoint passed (one helper call). At exit the arguments come from the registers the
+/// kernel keeps intact, so nothing needs stashing between entry and exit.
 #[inline(always)]
-pub fn read_args(regs: u64) -> [u64; 6] {
+pub fn read_regs(regs: u64, exit: bool) -> Regs {
     let mut words = [0u64; REGS_WORDS];
-    // SAFETY: `regs` is the kernel `pt_regs` pointer given to `raw_syscalls/sys_enter`;
+    // SAFETY: `regs` is the kernel `pt_regs` pointer given to `raw_syscalls/sys_enter`/`sys_exit`;
     // bpf_probe_read_kernel checks the access and leaves zeros if it faults.
     unsafe {
         bpf_probe_read_kernel(
@@ -100,11 +116,14 @@ pub fn read_args(regs: u64) -> [u64; 6] {
             (regs as *const u8).add(REGS_START).cast(),
         )
     };
-    let mut out = [0u64; 6];
-    for (slot, i) in out.iter_mut().zip(ARG_INDEX) {
+    let mut args = [0u64; 6];
+    let index = if exit { EXIT_ARG_INDEX } else { ARG_INDEX };
+    for (slot, i) in args.iter_mut().zip(index) {
         if let Some(w) = words.get(i) {
             *slot = *w;
         }
     }
-    out
+    // aarch64 keeps a 32-bit `syscallno` (padding above it); x86_64's `orig_ax` fits as well.
+    let nr = words.get(NR_INDEX).copied().unwrap_or(u64::MAX) as i32 as i64;
+    Regs { nr, args }
 }

@@ -15,7 +15,7 @@ use traces::{
     },
     Record, TraceWriter,
 };
-use tracer_common::{PollEvent, SegmentKind};
+use tracer_common::{ioctl_flags, PollEvent, SegmentKind, NO_FD};
 
 use crate::{devices, raw::RawEvent};
 
@@ -64,7 +64,8 @@ pub struct Converter<W: Write> {
     pending: HashMap<u32, PendingIoctl>,
     polls: HashMap<u32, PollEvent>,
     /// execve entries (ts, path) waiting for their result, per thread.
-    execs: HashMap<u32, (u64, String)>,
+    /// execve entries waiting for their exit, per thread: time, path, arguments.
+    execs: HashMap<u32, (u64, String, Vec<String>)>,
     fds: HashMap<(u32, i32), FdInfo>,
     described: HashSet<String>,
     seq: u64,
@@ -83,6 +84,8 @@ fn payload_kind(kind: SegmentKind, index: u32) -> PayloadKind {
             _ => PayloadKind::TopologyLinks,
         },
         SegmentKind::Bitstream => PayloadKind::Other(0xb17),
+        // Handled before any payload is made (it belongs to an execve, not an ioctl).
+        SegmentKind::Argv => PayloadKind::Other(0xa7),
     }
 }
 
@@ -139,10 +142,23 @@ impl<W: Write> Converter<W> {
                     payloads: Vec::new(),
                     bitstream: Vec::new(),
                 });
-                self.finish_ioctl(hdr.tid, p, hdr.ts_ns, ev.ret, arg)?;
+                // Untouched by a failed call: the argument is what it was at entry.
+                let reads_back = (ev.cmd >> 30) & 2 != 0;
+                let after = match ev.flags & ioctl_flags::ARG_UNCHANGED != 0 {
+                    true if reads_back => p.before.clone(),
+                    true => Vec::new(),
+                    false => arg,
+                };
+                self.finish_ioctl(hdr.tid, p, hdr.ts_ns, ev.ret, after)?;
             }
             RawEvent::Segment { hdr, ev, kind, data } => {
                 let Some(kind) = kind else { return Ok(()) };
+                if kind == SegmentKind::Argv {
+                    if let Some((_, _, argv)) = self.execs.get_mut(&hdr.tid) {
+                        *argv = split_argv(&data);
+                    }
+                    return Ok(());
+                }
                 let Some(p) = self.pending.get_mut(&hdr.tid) else { return Ok(()) };
                 if kind == SegmentKind::Bitstream {
                     match p.bitstream.iter_mut().find(|(plane, _, _)| *plane == ev.index) {
@@ -176,10 +192,10 @@ impl<W: Write> Converter<W> {
                     ts: hdr.ts_ns,
                     pid: hdr.pid,
                     tid: hdr.tid,
-                    dirfd: None,
+                    dirfd: (ev.dirfd != NO_FD).then_some(ev.dirfd),
                     path: path.clone(),
                     flags: ev.flags,
-                    mode: 0,
+                    mode: ev.mode,
                     ret: ev.ret,
                 };
                 if ev.ret >= 0 {
@@ -218,7 +234,7 @@ impl<W: Write> Converter<W> {
                     pid: hdr.pid,
                     tid: hdr.tid,
                     old: ev.fd as i32,
-                    new: None,
+                    new: (ev.arg != NO_FD as i64).then_some(ev.arg as i32),
                     ret: ev.ret,
                 }))?;
             }
@@ -271,10 +287,10 @@ impl<W: Write> Converter<W> {
                 }))?;
             }
             RawEvent::ExecEnter { hdr, path } => {
-                self.execs.insert(hdr.tid, (hdr.ts_ns, path));
+                self.execs.insert(hdr.tid, (hdr.ts_ns, path, Vec::new()));
             }
             RawEvent::ExecExit { hdr, ret } => {
-                if let Some((ts, path)) = self.execs.remove(&hdr.tid) {
+                if let Some((ts, path, argv)) = self.execs.remove(&hdr.tid) {
                     if ret == 0 {
                         // The new program keeps only the fds without close-on-exec; we cannot
                         // tell which, so the table stays and later opens overwrite entries.
@@ -283,7 +299,7 @@ impl<W: Write> Converter<W> {
                             pid: hdr.pid,
                             tid: hdr.tid,
                             path,
-                            argv: Vec::new(),
+                            argv,
                         }))?;
                     }
                 }
@@ -405,4 +421,13 @@ impl<W: Write> Converter<W> {
         }
         Ok(())
     }
+}
+
+/// The arguments of an `Argv` segment: each one followed by a NUL.
+fn split_argv(data: &[u8]) -> Vec<String> {
+    if data.is_empty() {
+        return Vec::new();
+    }
+    let body = data.strip_suffix(&[0]).unwrap_or(data);
+    body.split(|&b| b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect()
 }

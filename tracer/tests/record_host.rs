@@ -92,8 +92,10 @@ fn probe_sequence_is_traced() {
         assert_eq!(i.pid, pid);
         assert!(i.ts_exit >= i.ts_enter && i.ts_enter > 0);
     }
-    // _IOR: after only; _IOWR: both; _IOW: before only.
-    assert!(main[0].before.is_empty() && main[0].after == vec![0u8; 104]);
+    // _IOR: after only; _IOWR: both; _IOW: before only. A call that failed with ENOTTY left its
+    // argument untouched: the tracer does not read it again, so an _IOR one has nothing after
+    // and an _IOWR one has its entry bytes after.
+    assert!(main[0].before.is_empty() && main[0].after.is_empty());
     assert_eq!(main[1].before, pattern(1, 208));
     assert_eq!(main[1].after, pattern(1, 208));
     let ext = main[2];
@@ -145,12 +147,37 @@ fn probe_sequence_is_traced() {
         .collect();
     assert!(forks.contains(&(thread_tid, true)), "{forks:?}");
     assert!(forks.contains(&(child_pid, false)), "{forks:?}");
-    assert!(recs.iter().any(|r| matches!(r, Record::Open(o) if o.path == "/dev/null" && o.pid == pid)));
-    for p in [pid, child_pid] {
-        assert!(
-            recs.iter().any(|r| matches!(r, Record::Exec(e) if e.pid == p && e.path.ends_with("v4l2-ioctl-probe"))),
-            "exec of the probe in {p}"
-        );
+    const AT_FDCWD: i32 = -100;
+    let open = recs
+        .iter()
+        .find_map(|r| match r {
+            Record::Open(o) if o.path == "/dev/null" && o.pid == pid && o.ret == fd as i64 => Some(o),
+            _ => None,
+        })
+        .expect("open of /dev/null");
+    assert_eq!(open.dirfd, Some(AT_FDCWD), "std opens with openat(AT_FDCWD, …)");
+    assert_eq!(open.flags & 3, 2, "O_RDWR");
+    // dup2(fd, 100): the old fd, the target asked for and the result.
+    assert_eq!(info["dup_ret"].as_i64(), Some(100));
+    let dup = recs
+        .iter()
+        .find_map(|r| match r {
+            Record::Dup(d) if d.pid == pid => Some(d),
+            _ => None,
+        })
+        .expect("dup2 of the device fd");
+    assert_eq!((dup.old, dup.new, dup.ret), (fd, Some(100), 100));
+    for (p, arg) in [(pid, "sequence"), (child_pid, "child")] {
+        let exec = recs
+            .iter()
+            .find_map(|r| match r {
+                Record::Exec(e) if e.pid == p => Some(e),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("exec of the probe in {p}"));
+        assert!(exec.path.ends_with("v4l2-ioctl-probe"), "{exec:?}");
+        assert_eq!(exec.argv.len(), 2, "{exec:?}");
+        assert!(exec.argv[0].ends_with("v4l2-ioctl-probe") && exec.argv[1] == arg, "{exec:?}");
     }
 
     match recs.last() {

@@ -115,6 +115,14 @@ fn sequence() -> i32 {
     });
     let (thread_tid, r_thread) = thread.join().unwrap();
 
+    // A dup of the device fd onto a chosen number, then closed.
+    const DUP_TARGET: i32 = 100;
+    // SAFETY: dup2/close on fds this process owns; no memory is involved.
+    let dup_ret = unsafe { libc::dup2(fd, DUP_TARGET) };
+    // SAFETY: as above.
+    unsafe { libc::close(DUP_TARGET) };
+    out.insert("dup_ret".into(), dup_ret.into());
+
     let exe = std::env::current_exe().unwrap();
     let child = std::process::Command::new(exe).arg("child").output().expect("run child");
     let child_pid: u32 = String::from_utf8_lossy(&child.stdout).trim().parse().unwrap_or(0);
