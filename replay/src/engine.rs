@@ -21,7 +21,7 @@ use traces::TraceReader;
 
 use crate::args::{self, Prepared};
 use crate::bytes::{i32_at, put_u32, put_u64, u32_at};
-use crate::feed::{Feed, Next};
+use crate::feed::{Feed, Next, Source};
 use crate::options::{InjectAt, ReplayOptions};
 use crate::report::{self, Divergence, Failure, Frame, Injection, PoolSummary, Report};
 use crate::sys::{self, Errno, Mapping};
@@ -86,13 +86,18 @@ struct Engine<'a> {
     start: Instant,
 }
 
+/// Adds the time since `t` to phase `what` of the report's profile.
+fn spent(report: &mut Report, what: &str, t: Instant) {
+    *report.profile_ns.entry(what.to_string()).or_default() += t.elapsed().as_nanos() as u64;
+}
+
 /// Replays the trace at `path`.
 pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
     let t0 = Instant::now();
     let reader = TraceReader::open(path).with_context(|| format!("opening {}", path.display()))?;
     let header = reader.header().clone();
     let targets: Vec<InjectAt> = opts.inject.iter().map(|i| i.at.clone()).collect();
-    let plan = validate::scan(reader, &targets);
+    let mut plan = validate::scan(reader, &targets, validate::KEEP_BYTES);
     if !plan.problems.is_empty() {
         bail!(
             "refusing to replay {}: the trace has out-of-range sizes or indices (nothing was issued):\n  {}",
@@ -163,10 +168,19 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
         );
         b
     });
-    let mut feed = Feed::new(TraceReader::open(path)?);
+    let mut feed = match plan.kept.take() {
+        Some(records) => Feed::from_source(Source::Kept {
+            records: records.into_iter(),
+            cut: plan.cut.clone(),
+        }),
+        None => Feed::new(TraceReader::open(path)?),
+    };
     feed.set_blob_uses(plan.blob_uses.clone());
     loop {
-        match feed.next_action() {
+        let t = Instant::now();
+        let next = feed.next_action();
+        spent(&mut e.report, "read", t);
+        match next {
             Next::Done => break,
             Next::Cut(msg) => {
                 e.report.cut = Some(msg);
@@ -184,7 +198,9 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
                     e.pace(ts);
                 }
                 if !matches!(rec, Record::Ioctl(_)) {
+                    let t = Instant::now();
                     e.pool.apply(&rec);
+                    spent(&mut e.report, "pool", t);
                 }
                 match rec {
                     Record::Ioctl(io) => {
@@ -225,7 +241,11 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
                             e.by_key.remove(&k);
                         }
                     }
-                    Record::Poll(p) => e.poll(&p),
+                    Record::Poll(p) => {
+                        let t = Instant::now();
+                        e.poll(&p);
+                        spent(&mut e.report, "wait", t);
+                    }
                     Record::End(end) => {
                         e.report.complete = true;
                         e.report.recorded_exit_code = end.exit_code;
@@ -564,16 +584,22 @@ impl Engine<'_> {
         }
         let before = prep.arg.clone();
         let injected = self.injection_for(io, &name, nth);
+        let t = Instant::now();
         let ret = match &injected {
             Some(p) => -i64::from(p.errno),
             None => ret_of(self.issue(&entry, io, &mut prep)),
         };
+        spent(&mut self.report, "issue", t);
         self.report.ioctls_replayed += 1;
         let replayed = prep.to_record(io, before, ret);
+        let t = Instant::now();
         self.pool.apply(&Record::Ioctl(replayed.clone()));
+        spent(&mut self.report, "pool", t);
+        let t = Instant::now();
         if ret >= 0 {
             self.after_success(&entry, io, &replayed);
         }
+        spent(&mut self.report, "bookkeeping", t);
         // Follow-ups of earlier injections.
         for inj in &mut self.following {
             inj.next.push((
@@ -608,7 +634,9 @@ impl Engine<'_> {
                 reproduced,
             });
         }
+        let t = Instant::now();
         let diffs = report::compare(io, &replayed);
+        spent(&mut self.report, "verdict", t);
         if diffs.is_empty() {
             self.report.ioctls_matched += 1;
         } else {
@@ -724,7 +752,9 @@ impl Engine<'_> {
                 if let Kind::Video(file) = entry.kind {
                     let ty = u32_at(&replayed.after, B::TYPE).unwrap_or(0);
                     if !names::is_output(ty) {
+                        let t = Instant::now();
                         self.checksum(file, io, replayed);
+                        spent(&mut self.report, "checksum", t);
                     }
                 }
             }

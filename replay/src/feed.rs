@@ -1,6 +1,7 @@
 //! Streams a trace's records to the engine one action at a time, keeping aside what is not an
-//! action: `Blob`s (kept by id, the only thing held for the whole replay) and `Bitstream`s (kept
-//! by the sequence number of the QBUF they belong to, whether they come before or after it).
+//! action: `Blob`s (kept by id until their last use) and `Bitstream`s (kept by the sequence
+//! number of the QBUF they belong to, whether they come before or after it). The records come
+//! from the trace file, or from the pre-pass when it kept them (a small trace is parsed once).
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -19,10 +20,33 @@ pub enum Next {
     Done,
 }
 
+/// Where the records come from.
+pub enum Source<R: Read> {
+    /// The trace, read as it goes.
+    Stream(Box<TraceReader<R>>),
+    /// The records the pre-pass kept, then how the trace was cut (if it was).
+    Kept {
+        records: std::vec::IntoIter<Record>,
+        cut: Option<String>,
+    },
+}
+
+impl<R: Read> Source<R> {
+    fn next_record(&mut self) -> Option<Result<Record, String>> {
+        match self {
+            Source::Stream(r) => r.next_record().map(|r| r.map_err(|e: TraceError| e.to_string())),
+            Source::Kept { records, cut } => match records.next() {
+                Some(r) => Some(Ok(r)),
+                None => cut.take().map(Err),
+            },
+        }
+    }
+}
+
 /// The record feed.
 pub struct Feed<R: Read> {
-    reader: TraceReader<R>,
-    lookahead: Option<Result<Record, TraceError>>,
+    reader: Source<R>,
+    lookahead: Option<Result<Record, String>>,
     blobs: HashMap<u64, Vec<u8>>,
     /// Uses left per blob (from the pre-pass); a blob is dropped after its last use.
     uses: HashMap<u64, u32>,
@@ -34,6 +58,11 @@ pub struct Feed<R: Read> {
 impl<R: Read> Feed<R> {
     /// A feed over `reader` (its header already read).
     pub fn new(reader: TraceReader<R>) -> Self {
+        Self::from_source(Source::Stream(Box::new(reader)))
+    }
+
+    /// A feed over `source`.
+    pub fn from_source(reader: Source<R>) -> Self {
         Feed {
             reader,
             lookahead: None,
@@ -44,12 +73,7 @@ impl<R: Read> Feed<R> {
         }
     }
 
-    /// The underlying reader.
-    pub fn reader(&self) -> &TraceReader<R> {
-        &self.reader
-    }
-
-    fn pull(&mut self) -> Option<Result<Record, TraceError>> {
+    fn pull(&mut self) -> Option<Result<Record, String>> {
         let r = self.lookahead.take().or_else(|| self.reader.next_record());
         if matches!(r, Some(Ok(_))) {
             self.records += 1;
@@ -77,7 +101,7 @@ impl<R: Read> Feed<R> {
         let action = loop {
             match self.pull() {
                 None => return Next::Done,
-                Some(Err(e)) => return Next::Cut(e.to_string()),
+                Some(Err(e)) => return Next::Cut(e),
                 Some(Ok(r)) => {
                     if let Some(a) = self.stash(r) {
                         break a;
@@ -191,5 +215,34 @@ mod tests {
         let mut f = Feed::new(TraceReader::new(cut).unwrap());
         assert!(matches!(f.next_action(), Next::Record(r) if matches!(*r, Record::Ioctl(_))));
         assert!(matches!(f.next_action(), Next::Cut(_)));
+    }
+
+    #[test]
+    fn records_kept_by_the_pre_pass_replay_the_same_and_say_where_the_trace_was_cut() {
+        let mut w = TraceWriter::new(Vec::new(), &Header::new()).unwrap();
+        for seq in 0..3 {
+            w.write(&Record::Ioctl(Ioctl {
+                seq,
+                ..Default::default()
+            }))
+            .unwrap();
+        }
+        w.flush().unwrap();
+        let bytes = w.finish(End::new(1, EndReason::Exited)).unwrap();
+        let cut = &bytes[..bytes.len() - 3];
+        let plan = crate::validate::scan(TraceReader::new(cut).unwrap(), &[], 1 << 20);
+        let kept = plan.kept.expect("a small trace is kept");
+        assert_eq!(kept.len(), 3);
+        let mut f: Feed<&[u8]> = Feed::from_source(Source::Kept {
+            records: kept.into_iter(),
+            cut: plan.cut.clone(),
+        });
+        for seq in 0..3 {
+            assert!(matches!(f.next_action(), Next::Record(r) if matches!(*r, Record::Ioctl(ref io) if io.seq == seq)));
+        }
+        assert!(matches!(f.next_action(), Next::Cut(m) if Some(m.clone()) == plan.cut));
+        // Over the budget: nothing kept, the replay streams the trace again.
+        let plan = crate::validate::scan(TraceReader::new(&bytes[..]).unwrap(), &[], 100);
+        assert!(plan.kept.is_none() && plan.cut.is_none());
     }
 }

@@ -127,6 +127,11 @@ pub struct Report {
     /// the devices, before the replay proper, ns.
     pub prepass_ns: u64,
     pub devices_ns: u64,
+    /// Where the replay's own time went, ns per phase: `read` (streaming the trace), `issue`
+    /// (the ioctls, DQBUF waits included), `wait` (recorded polls), `verdict` (comparing with the
+    /// recording), `pool` (the pool model), `bookkeeping` (fds, mappings, checksums), `checksum` (the
+    /// CAPTURE checksums alone, a part of `bookkeeping`).
+    pub profile_ns: BTreeMap<String, u64>,
     /// The recorded process's exit code.
     pub recorded_exit_code: Option<i32>,
 }

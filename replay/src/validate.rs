@@ -23,6 +23,9 @@ pub const MAX_PLANES: u32 = 8;
 pub const MAX_MAP: u64 = 1 << 30;
 /// Largest control payload replay re-creates.
 pub const MAX_CONTROL: u32 = 16 << 20;
+/// The pre-pass keeps the records it read for the replay while they take less than this (about):
+/// a trace that small is parsed once; a bigger one is read again, streamed.
+pub const KEEP_BYTES: usize = 64 << 20;
 
 /// What the pre-pass learnt.
 #[derive(Debug, Default)]
@@ -42,15 +45,35 @@ pub struct Plan {
     /// Per injection target given to [`scan`]: the sequence number a frame or buffer target
     /// resolved to (`None` for the other forms, or when the trace has no such call).
     pub targets: Vec<Option<u64>>,
+    /// Every record read, when they all fit in the `keep` budget given to [`scan`].
+    pub kept: Option<Vec<Record>>,
+}
+
+/// About how many bytes a record takes in memory.
+fn footprint(r: &Record) -> usize {
+    128 + match r {
+        Record::Ioctl(io) => {
+            io.before.len()
+                + io.after.len()
+                + io.payloads.iter().map(|p| 64 + p.before.len() + p.after.len()).sum::<usize>()
+        }
+        Record::Blob(b) => b.data.len(),
+        Record::Open(o) => o.path.len(),
+        Record::Poll(p) => 8 * p.fds.len(),
+        _ => 0,
+    }
 }
 
 fn is_device_path(p: &str) -> bool {
     p.starts_with("/dev/video") || p.starts_with("/dev/media") || p.starts_with("/dev/v4l")
 }
 
-/// Reads `reader` to its end, resolving the frame and buffer forms among `targets`.
-pub fn scan<R: Read>(mut reader: TraceReader<R>, targets: &[InjectAt]) -> Plan {
+/// Reads `reader` to its end, resolving the frame and buffer forms among `targets`, and keeping
+/// the records while they take less than `keep` bytes.
+pub fn scan<R: Read>(mut reader: TraceReader<R>, targets: &[InjectAt], keep: usize) -> Plan {
     let mut resolver = Resolver::new(targets);
+    let mut kept = Some(Vec::new());
+    let mut kept_bytes = 0usize;
     let header_devices: HashMap<String, DeviceInfo> = reader
         .header()
         .devices
@@ -194,7 +217,16 @@ pub fn scan<R: Read>(mut reader: TraceReader<R>, targets: &[InjectAt]) -> Plan {
             }
             _ => {}
         }
+        if let Some(k) = &mut kept {
+            kept_bytes += footprint(&rec);
+            if kept_bytes > keep {
+                kept = None;
+            } else {
+                k.push(rec);
+            }
+        }
     }
+    plan.kept = kept;
     plan.frames = resolver.frames();
     plan.targets = (0..targets.len()).map(|i| resolver.resolved(i)).collect();
     plan
@@ -422,7 +454,7 @@ mod tests {
     #[test]
     fn a_sane_trace_passes() {
         let bytes = trace(base(3), Some((1, 100)));
-        let plan = scan(TraceReader::new(&bytes[..]).unwrap(), &[]);
+        let plan = scan(TraceReader::new(&bytes[..]).unwrap(), &[], 0);
         assert!(plan.problems.is_empty(), "{:?}", plan.problems);
         assert_eq!(plan.ioctls, 2);
         assert!(plan.devices.contains_key("/dev/video4"));
@@ -432,7 +464,7 @@ mod tests {
     #[test]
     fn out_of_range_index_and_sizes_are_refused() {
         let bytes = trace(base(4), None);
-        let plan = scan(TraceReader::new(&bytes[..]).unwrap(), &[]);
+        let plan = scan(TraceReader::new(&bytes[..]).unwrap(), &[], 0);
         assert!(
             plan.problems
                 .iter()
@@ -445,7 +477,7 @@ mod tests {
         if let Record::Ioctl(io) = &mut recs[2] {
             io.before.truncate(12);
         }
-        let plan = scan(TraceReader::new(&trace(recs, None)[..]).unwrap(), &[]);
+        let plan = scan(TraceReader::new(&trace(recs, None)[..]).unwrap(), &[], 0);
         assert!(
             plan.problems.iter().any(|p| p.contains("12 bytes")),
             "{:?}",
@@ -456,7 +488,7 @@ mod tests {
         if let Record::Ioctl(io) = &mut recs[2] {
             put_u32(&mut io.before, B::LENGTH, 9);
         }
-        let plan = scan(TraceReader::new(&trace(recs, None)[..]).unwrap(), &[]);
+        let plan = scan(TraceReader::new(&trace(recs, None)[..]).unwrap(), &[], 0);
         assert!(
             plan.problems.iter().any(|p| p.contains("9 planes")),
             "{:?}",
@@ -467,7 +499,7 @@ mod tests {
     #[test]
     fn cut_traces_are_noticed() {
         let bytes = trace(base(0), None);
-        let plan = scan(TraceReader::new(&bytes[..bytes.len() - 2]).unwrap(), &[]);
+        let plan = scan(TraceReader::new(&bytes[..bytes.len() - 2]).unwrap(), &[], 0);
         assert!(plan.cut.is_some());
         assert!(plan.problems.is_empty());
     }

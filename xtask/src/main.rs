@@ -5,7 +5,8 @@
 //! - `testbed build` / `testbed run`: the QEMU test-bed with a real 6.12 kernel (see the `testbed` crate).
 //! - `test`: setup + test-bed kernel + every test of the workspace (what `.ci/run` runs).
 //! - `demo`: setup + test-bed kernel + the main job: a traced decode in the test-bed.
-//! - `samples`: regenerates `traces/samples/` (all recorded with `vatrace record` in the test-bed).
+//! - `samples`: regenerates `traces/samples/` (all recorded with `vatrace record` in the test-bed);
+//!   `samples --bench`: replay speed of its decode samples.
 
 mod demo;
 mod samples;
@@ -51,6 +52,12 @@ enum Cmd {
         /// Only check and install the recordings already in this folder (no build, no test-bed).
         #[arg(long, value_name = "DIR")]
         recorded: Option<std::path::PathBuf>,
+        /// Instead: replay speed of the decode samples (`--pace fast`, release) against their recorded time.
+        #[arg(long)]
+        bench: bool,
+        /// Replays per sample for --bench.
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
     },
     /// Set up, build the test-bed kernel, and run the main job in the test-bed.
     Demo {
@@ -127,7 +134,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             return cargo(&["build", "--workspace", "--all-targets"], &[])
                 .and_then(|()| cargo_status(&["test", "--workspace", "--no-fail-fast"], &args));
         }
-        Cmd::Samples { recorded } => return samples::regenerate(recorded),
+        Cmd::Samples { bench: true, runs, .. } => return samples::bench(runs),
+        Cmd::Samples { recorded, .. } => return samples::regenerate(recorded),
         Cmd::Demo { no_setup } => {
             if !no_setup {
                 setup::run(false)?;

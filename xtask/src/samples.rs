@@ -116,7 +116,7 @@ fn numbers(json: &str, key: &str) -> Vec<u64> {
     let pat = format!("\"{key}\":");
     json.match_indices(&pat)
         .filter_map(|(i, _)| {
-            let rest = &json[i + pat.len()..];
+            let rest = json[i + pat.len()..].trim_start();
             rest[..rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len())].parse().ok()
         })
         .collect()
@@ -216,4 +216,66 @@ fn check(vatrace: &Path, out: &Path) -> Result<()> {
         bail!("traces/samples/ left unchanged:\n{}", problems.join("\n"));
     }
     Ok(())
+}
+
+/// `cargo xtask samples --bench`: each decode sample replayed `runs` times with `--pace fast`
+/// (release build) in one test-bed run; prints per run the recorded span, the whole process's
+/// wall time (what a user waits for) and its parts from the report (pre-pass, devices, replay).
+pub fn bench(runs: u32) -> Result<ExitCode> {
+    run_checked(
+        cargo().args(["build", "--release", "-p", "replay", "--bin", "vatrace-replay"]),
+        "cargo build --release -p replay --bin vatrace-replay",
+    )?;
+    let rp = target_dir().join("release/vatrace-replay");
+    let out = testbed::paths::repo_root().join("target/samples-bench");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out)?;
+    let decodes: Vec<&str> = SAMPLES.iter().filter(|s| s.decode).map(|s| s.name).collect();
+    let script = format!(
+        "for i in 1 2 3; do s=$(date +%s%N); {rp} --help > /dev/null; e=$(date +%s%N); echo \"startup $((e - s))\"; done
+         for t in {names}; do for i in $(seq {runs}); do
+           s=$(date +%s%N); {rp} --quiet --report {o}/$t-$i.json {dir}/$t.trace > {o}/$t-$i.txt 2>&1; rc=$?; e=$(date +%s%N)
+           echo \"bench $t $i $rc $((e - s))\"
+         done; done",
+        names = decodes.join(" "),
+        rp = rp.display(),
+        o = out.display(),
+        dir = samples_dir().display(),
+    );
+    let opts = testbed::RunOptions { timeout: Duration::from_secs(900), ..Default::default() };
+    let run = testbed::run_sh(&script, &opts)?;
+    ensure!(run.exit_code().is_some(), "{}", run.explain());
+    let ms = |ns: u64| ns as f64 / 1e6;
+    println!("{:<20} {:>3} {:>10} {:>10} {:>6} {:>9} {:>9} {:>9}", "sample", "run", "recorded", "process", "speed", "pre-pass", "devices", "replay");
+    let mut slowest = f64::INFINITY;
+    let startup: Vec<String> =
+        run.stdout_str().lines().filter_map(|l| l.strip_prefix("startup ")).map(|ns| format!("{:.0} ms", ms(ns.trim().parse().unwrap_or(0)))).collect();
+    println!("process start and exit alone (vatrace-replay --help): {}", startup.join(", "));
+    for line in run.stdout_str().lines().filter_map(|l| l.strip_prefix("bench ")) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let [name, i, rc, wall] = f[..] else { continue };
+        let json = std::fs::read_to_string(out.join(format!("{name}-{i}.json"))).unwrap_or_default();
+        let get = |k: &str| numbers(&json, k).first().copied().unwrap_or(0);
+        ensure!(rc == "0", "{name} run {i}: replay exited {rc}:\n{}", std::fs::read_to_string(out.join(format!("{name}-{i}.txt"))).unwrap_or_default());
+        let wall: u64 = wall.parse().unwrap_or(u64::MAX);
+        let speed = get("recorded_ns") as f64 / wall as f64;
+        if name == "gst-v4l2slh264dec" {
+            slowest = slowest.min(speed);
+        }
+        let phases: Vec<String> = ["read", "issue", "wait", "verdict", "pool", "bookkeeping", "checksum"]
+            .iter()
+            .map(|p| format!("{p} {:.0}", ms(get(p))))
+            .collect();
+        println!(
+            "{name:<20} {i:>3} {:>8.0}ms {:>8.0}ms {speed:>5.1}x {:>7.1}ms {:>7.1}ms {:>7.1}ms  ({} ms)",
+            ms(get("recorded_ns")),
+            ms(wall),
+            ms(get("prepass_ns")),
+            ms(get("devices_ns")),
+            ms(get("replay_ns")),
+            phases.join(", ")
+        );
+    }
+    println!("H.264 (GStreamer) sample, slowest run: {slowest:.1}x faster than recorded (goal: 5x)");
+    Ok(ExitCode::SUCCESS)
 }
