@@ -92,6 +92,12 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
     } else if nr == EXIT_GROUP {
         let _ = EXIT_CODES.insert(&tgid, &(args[0] as i32), 0);
         return 0;
+    } else if nr == EXIT {
+        // A thread's own exit (pthread_exit): keyed by its tid, which no live process shares.
+        if tid != tgid {
+            let _ = EXIT_CODES.insert(&tid, &(args[0] as i32), 0);
+        }
+        return 0;
     }
     // The rarer syscalls stash their arguments: an exec replaces the registers, a clone's child
     // must be told apart from its parent, and the exit handlers want the entry's view.

@@ -94,7 +94,8 @@ pub struct AddrKey {
 #[map(name = "MMAP_ADDRS")]
 pub static MMAP_ADDRS: LruHashMap<AddrKey, MapKey> = LruHashMap::with_max_entries(16384, 0);
 
-/// Exit code given to exit_group, per thread-group id, until the process is gone.
+/// Exit code given to exit_group (keyed by thread-group id, until the process is gone) or to a
+/// thread's own exit (keyed by its thread id, until it is gone).
 #[map(name = "EXIT_CODES")]
 pub static EXIT_CODES: LruHashMap<u32, i32> = LruHashMap::with_max_entries(4096, 0);
 

@@ -60,8 +60,15 @@ pub fn on_exit(ctx: &TracePointContext) {
         // SAFETY: reads a field of the tracepoint record at the offset tracefs gave us.
         (unsafe { ctx.read_at::<u8>(off as usize) }.unwrap_or(0) != 0) as u32
     };
-    // SAFETY: plain lookup, value copied out.
-    let code = unsafe { EXIT_CODES.get(&tgid) }.copied().unwrap_or(-1);
+    // A thread that called exit() left its code under its tid, exit_group under the tgid; -1 for
+    // neither (killed by a signal).
+    // SAFETY: plain lookups, values copied out.
+    let own = if tid != tgid { unsafe { EXIT_CODES.get(&tid) }.copied() } else { None };
+    if own.is_some() {
+        let _ = EXIT_CODES.remove(&tid);
+    }
+    // SAFETY: as above.
+    let code = own.or_else(|| unsafe { EXIT_CODES.get(&tgid) }.copied()).unwrap_or(-1);
     let gone = group_dead == 1 || (group_dead == 2 && tid == tgid);
     if gone {
         let _ = EXIT_CODES.remove(&tgid);

@@ -21,6 +21,7 @@ mod arch {
     pub const CLONE: i64 = 56;
     pub const CLONE3: i64 = 435;
     pub const EXIT_GROUP: i64 = 231;
+    pub const EXIT: i64 = 60;
     pub const EXECVE: i64 = 59;
     pub const EXECVEAT: i64 = 322;
     /// `pt_regs` words read at once (r10, r9, r8, ax, cx, dx, si, di, orig_ax), from byte offset 56...
@@ -52,6 +53,7 @@ mod arch {
     pub const CLONE: i64 = 220;
     pub const CLONE3: i64 = 435;
     pub const EXIT_GROUP: i64 = 94;
+    pub const EXIT: i64 = 93;
     pub const EXECVE: i64 = 221;
     pub const EXECVEAT: i64 = 281;
     /// `pt_regs` words read at once: x0..x31, sp, pc, pstate, orig_x0, syscallno (at syscall
@@ -91,6 +93,7 @@ pub fn is_interesting(nr: i64) -> bool {
         || nr == CLONE
         || nr == CLONE3
         || nr == EXIT_GROUP
+        || nr == EXIT
         || nr == EXECVE
         || nr == EXECVEAT
 }

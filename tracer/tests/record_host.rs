@@ -147,6 +147,11 @@ fn probe_sequence_is_traced() {
         .collect();
     assert!(forks.contains(&(thread_tid, true)), "{forks:?}");
     assert!(forks.contains(&(child_pid, false)), "{forks:?}");
+    let thread_exit = recs.iter().find_map(|r| match r {
+        Record::Exit(e) if e.tid == thread_tid => Some(e.code),
+        _ => None,
+    });
+    assert_eq!(thread_exit, Some(0), "the thread's own exit(0) is its code");
     const AT_FDCWD: i32 = -100;
     let open = recs
         .iter()
