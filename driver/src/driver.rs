@@ -95,9 +95,15 @@ pub struct State {
     /// Data of destroyed images, reused by vaCreateImage (FFmpeg creates and destroys one
     /// image per downloaded frame): no allocation and zeroing per frame.
     image_data_pool: Vec<Vec<u8>>,
+    /// Data of destroyed buffers, reused by vaCreateBuffer (FFmpeg creates and destroys four
+    /// per picture): malloc/free of varying sizes cost more than the copy VA-API demands.
+    buffer_data_pool: Vec<Vec<u8>>,
 }
 
 const IMAGE_DATA_POOL: usize = 4;
+const BUFFER_DATA_POOL: usize = 16;
+/// Larger buffers go back to the allocator rather than stay pooled.
+const BUFFER_DATA_POOL_MAX_BYTES: usize = 8 << 20;
 
 pub struct Driver {
     pub state: Mutex<State>,
@@ -115,6 +121,15 @@ fn coded_format(profile: va::VAProfile) -> Option<u32> {
     H264_PROFILES
         .contains(&profile)
         .then_some(discovery::PIX_FMT_H264_SLICE)
+}
+
+/// Copies the CAPTURE side `cap` into the image side `img` (`vaGetImage`) or back (`vaPutImage`).
+fn copy_between(cap: &mut [u8], img: &mut [u8], to_image: bool) {
+    if to_image {
+        img.copy_from_slice(cap);
+    } else {
+        cap.copy_from_slice(img);
+    }
 }
 
 fn as_struct<T: Copy + Default>(data: &[u8], index: usize) -> Option<T> {
@@ -145,6 +160,7 @@ impl Driver {
                 sessions: Vec::new(),
                 next_timestamp_us: 0,
                 image_data_pool: Vec::new(),
+                buffer_data_pool: Vec::new(),
             }),
         }
     }
@@ -429,16 +445,47 @@ impl State {
         data: Option<&[u8]>,
     ) -> VaResult<u32> {
         let len = size as usize * num as usize;
-        let v = match data {
-            Some(d) => d.to_vec(),
-            None => vec![0u8; len],
-        };
+        // The smallest pooled allocation that holds `len` bytes, else a new one.
+        let mut v = self
+            .buffer_data_pool
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.capacity() >= len)
+            .min_by_key(|(_, v)| v.capacity())
+            .map(|(i, _)| i)
+            .map(|i| self.buffer_data_pool.swap_remove(i))
+            .unwrap_or_else(|| Vec::with_capacity(len));
+        v.clear();
+        match data {
+            Some(d) => v.extend_from_slice(d),
+            None => v.resize(len, 0),
+        }
         Ok(self.buffers.insert(Buffer {
             type_,
             size,
             num_elements: num,
             data: BufferData::Owned(v),
         }))
+    }
+
+    pub fn destroy_buffer(&mut self, id: va::VABufferID) -> VaResult<()> {
+        let b = self
+            .buffers
+            .remove(id)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
+        if let BufferData::Owned(v) = b.data {
+            if v.capacity() <= BUFFER_DATA_POOL_MAX_BYTES {
+                if self.buffer_data_pool.len() == BUFFER_DATA_POOL {
+                    // Drop the smallest: the large ones are the costly ones to allocate.
+                    let smallest = (0..BUFFER_DATA_POOL)
+                        .min_by_key(|&i| self.buffer_data_pool[i].capacity())
+                        .unwrap();
+                    self.buffer_data_pool.swap_remove(smallest);
+                }
+                self.buffer_data_pool.push(v);
+            }
+        }
+        Ok(())
     }
 
     pub fn map_buffer(&mut self, id: va::VABufferID) -> VaResult<*mut u8> {
@@ -945,6 +992,17 @@ impl State {
             };
             let (ioff, ipitch) = (img.offsets[plane] as usize, img.pitches[plane] as usize);
             let sy0 = if plane == 0 { y } else { y / 2 };
+            if w == bpl && ipitch == bpl {
+                // Full-width rows without padding on either side: the plane is one block, and
+                // one large copy costs a fraction of `rows` small ones.
+                let (s_off, len) = (base + sy0 * bpl, rows * bpl);
+                if let (Some(c), Some(d)) =
+                    (cap.get_mut(s_off..s_off + len), dst.get_mut(ioff..ioff + len))
+                {
+                    copy_between(c, d, to_image);
+                    continue;
+                }
+            }
             for row in 0..rows {
                 let s_off = base + (sy0 + row) * bpl + x;
                 let d_off = ioff + row * ipitch;
@@ -953,11 +1011,7 @@ impl State {
                 else {
                     break;
                 };
-                if to_image {
-                    d.copy_from_slice(c);
-                } else {
-                    c.copy_from_slice(d);
-                }
+                copy_between(c, d, to_image);
             }
         }
         if let Some(fd) = &cb.dmabuf {

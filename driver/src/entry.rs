@@ -438,12 +438,7 @@ extern "C" fn unmap_buffer(ctx: va::VADriverContextP, buf: va::VABufferID) -> VA
 
 extern "C" fn destroy_buffer(ctx: va::VADriverContextP, buf: va::VABufferID) -> VAStatus {
     guard("vaDestroyBuffer", || {
-        driver(ctx)?
-            .lock()
-            .buffers
-            .remove(buf)
-            .map(drop)
-            .ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)
+        driver(ctx)?.lock().destroy_buffer(buf)
     })
 }
 
