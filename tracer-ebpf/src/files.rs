@@ -59,10 +59,12 @@ pub fn on_exec_enter(path: u64, argv: u64) {
         return;
     }
     let Some(base) = scratch() else { return };
-    let mut ptrs = [0u64; MAX_ARGV as usize];
+    let mut ptrs = core::mem::MaybeUninit::<[u64; MAX_ARGV as usize]>::uninit();
     if !read_user(ptrs.as_mut_ptr().cast(), 8 * MAX_ARGV as usize, 8 * MAX_ARGV as usize, argv) {
         return;
     }
+    // SAFETY: the helper wrote all of it (it succeeded).
+    let ptrs = unsafe { ptrs.assume_init() };
     let hdr_len = size_of::<SegmentEvent>();
     let mut off: usize = 0;
     let mut count: u32 = 0;

@@ -45,7 +45,7 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
         return 0;
     }
     let regs: u64 = ctx.arg(0);
-    let mut args = read_regs(regs, false).args;
+    let mut args = read_args(regs, false);
     let tid = pid_tgid as u32;
     if nr == IOCTL {
         let cmd = args[1] as u32;
@@ -109,17 +109,19 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
 
 #[raw_tracepoint(tracepoint = "sys_exit")]
 pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
-    let regs = read_regs(ctx.arg(0), true);
-    if !is_interesting(regs.nr) {
+    let regs: u64 = ctx.arg(0);
+    let nr = read_nr(regs);
+    if !is_interesting(nr) {
         return 0;
     }
     let pid_tgid = bpf_get_current_pid_tgid();
     let tgid = (pid_tgid >> 32) as u32;
     let ret: i64 = ctx.arg(1);
-    if regs.nr == IOCTL {
-        let cmd = regs.args[1] as u32;
+    if nr == IOCTL {
+        let args = read_args(regs, true);
+        let cmd = args[1] as u32;
         if is_traced_ioctl(cmd) && PIDS.get_ptr(&tgid).is_some() {
-            ioctl::on_exit(tgid, regs.args[0] as i32, cmd, regs.args[2], ret);
+            ioctl::on_exit(tgid, args[0] as i32, cmd, args[2], ret);
         }
         return 0;
     }

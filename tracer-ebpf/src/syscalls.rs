@@ -1,6 +1,8 @@
 //! Syscall numbers and the layout of `struct pt_regs` for the architectures we build for: the
 //! raw `sys_enter` tracepoint hands us the registers, not decoded arguments.
 
+use core::mem::MaybeUninit;
+
 use aya_ebpf::helpers::generated::bpf_probe_read_kernel;
 
 #[cfg(bpf_target_arch = "x86_64")]
@@ -98,35 +100,37 @@ pub fn is_interesting(nr: i64) -> bool {
         || nr == EXECVEAT
 }
 
-/// The six syscall arguments and the syscall number, as the registers held them.
-pub struct Regs {
-    pub nr: i64,
-    pub args: [u64; 6],
-}
-
-/// Reads the syscall's arguments and number from the `pt_regs` a raw `sys_enter`/`sys_exit`
-/// tracepoint passed (one helper call). At exit the arguments come from the registers the
-/// kernel keeps intact, so nothing needs stashing between entry and exit.
+/// Reads `N` words of the `pt_regs` at `regs`, from word `first` of the block we look at.
 #[inline(always)]
-pub fn read_regs(regs: u64, exit: bool) -> Regs {
-    let mut words = [0u64; REGS_WORDS];
+fn regs_words<const N: usize>(regs: u64, first: usize) -> [u64; N] {
+    // Left uninitialised on purpose: a zeroed array costs a byte-wise memset call per syscall.
+    let mut words = MaybeUninit::<[u64; N]>::uninit();
     // SAFETY: `regs` is the kernel `pt_regs` pointer given to `raw_syscalls/sys_enter`/`sys_exit`;
-    // bpf_probe_read_kernel checks the access and leaves zeros if it faults.
+    // bpf_probe_read_kernel checks the access and writes all N words (zeros if it faults).
     unsafe {
         bpf_probe_read_kernel(
             words.as_mut_ptr().cast(),
-            (REGS_WORDS * 8) as u32,
-            (regs as *const u8).add(REGS_START).cast(),
-        )
-    };
-    let mut args = [0u64; 6];
-    let index = if exit { EXIT_ARG_INDEX } else { ARG_INDEX };
-    for (slot, i) in args.iter_mut().zip(index) {
-        if let Some(w) = words.get(i) {
-            *slot = *w;
-        }
+            (N * 8) as u32,
+            (regs as *const u8).add(REGS_START + first * 8).cast(),
+        );
+        words.assume_init()
     }
+}
+
+/// The syscall number of the `pt_regs` at `regs` (at exit the tracepoint does not pass it).
+#[inline(always)]
+pub fn read_nr(regs: u64) -> i64 {
+    let [nr] = regs_words::<1>(regs, NR_INDEX);
     // aarch64 keeps a 32-bit `syscallno` (padding above it); x86_64's `orig_ax` fits as well.
-    let nr = words.get(NR_INDEX).copied().unwrap_or(u64::MAX) as i32 as i64;
-    Regs { nr, args }
+    nr as i32 as i64
+}
+
+/// Reads the six syscall arguments from the `pt_regs` a raw `sys_enter`/`sys_exit` tracepoint
+/// passed (one helper call). At exit they come from the registers the kernel keeps intact, so
+/// nothing needs stashing between entry and exit.
+#[inline(always)]
+pub fn read_args(regs: u64, exit: bool) -> [u64; 6] {
+    let words = regs_words::<REGS_WORDS>(regs, 0);
+    let index = if exit { EXIT_ARG_INDEX } else { ARG_INDEX };
+    index.map(|i| words.get(i).copied().unwrap_or(0))
 }
