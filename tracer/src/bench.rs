@@ -1,5 +1,6 @@
 //! `vatrace bench`: the tracer's overhead on a tight loop of V4L2 ioctls (`v4l2-ioctl-probe loop
-//! N`: VIDIOC_DQBUF on /dev/null, which fails with ENOTTY): untraced, with the programs attached
+//! N`: VIDIOC_DQBUF on /dev/null, which fails with ENOTTY; with `--device`, VIDIOC_G_FMT on a real
+//! V4L2 node, which succeeds): untraced, with the programs attached
 //! but the process not traced (what every other process pays), traced into a trace file, traced
 //! with the events discarded (kernel side alone), and under `strace -f`.
 
@@ -50,37 +51,41 @@ fn run(cmd: &mut Command) -> Result<String> {
 }
 
 /// Runs the benchmark with `count` ioctls per configuration (strace gets `count / 100`).
-pub fn run_bench(count: u64, ringbuf_size: u32) -> Result<()> {
+pub fn run_bench(count: u64, ringbuf_size: u32, device: Option<&str>) -> Result<()> {
     let me = std::env::current_exe()?;
     let probe = me.with_file_name("v4l2-ioctl-probe");
     if !probe.exists() {
         bail!("{} not found: build it with `cargo build -p tracer --bins`", probe.display());
     }
     let n = count.to_string();
+    let mut loop_args = vec!["loop".to_string(), n.clone()];
+    loop_args.extend(device.map(str::to_string));
+    let strace_n = (count / 100).max(1).to_string();
+    let mut strace_args = vec!["loop".to_string(), strace_n];
+    strace_args.extend(device.map(str::to_string));
     let mut rows = Vec::new();
     let measure = |name, err: &str, lost| -> Result<Row> {
         let (ioctls, secs) = probe_secs(err).with_context(|| format!("no timing from the probe: {err}"))?;
         Ok(Row { name, ioctls, secs, lost })
     };
 
-    let err = run(Command::new(&probe).args(["loop", &n]))?;
+    let err = run(Command::new(&probe).args(&loop_args))?;
     rows.push(measure("untraced", &err, None)?);
     {
         // Programs attached, this process not in the traced set.
         let _tracer = Tracer::load(&Options { ringbuf_size, ..Default::default() })?;
-        let err = run(Command::new(&probe).args(["loop", &n]))?;
+        let err = run(Command::new(&probe).args(&loop_args))?;
         rows.push(measure("attached, not traced", &err, None)?);
     }
     let trace: PathBuf = std::env::temp_dir().join(format!("vatrace-bench-{}.trace", std::process::id()));
     let size = ringbuf_size.to_string();
-    let err = run(Command::new(&me).arg("record").arg("-o").arg(&trace).args(["--ringbuf-size", &size, "--"]).arg(&probe).args(["loop", &n]))?;
+    let err = run(Command::new(&me).arg("record").arg("-o").arg(&trace).args(["--ringbuf-size", &size, "--"]).arg(&probe).args(&loop_args))?;
     let trace_bytes = std::fs::metadata(&trace).map(|m| m.len()).unwrap_or(0);
     let _ = std::fs::remove_file(&trace);
     rows.push(measure("traced (trace file)", &err, lost_of(&err))?);
-    let err = run(Command::new(&me).args(["record", "--discard", "-o", "/dev/null", "--ringbuf-size", &size, "--"]).arg(&probe).args(["loop", &n]))?;
+    let err = run(Command::new(&me).args(["record", "--discard", "-o", "/dev/null", "--ringbuf-size", &size, "--"]).arg(&probe).args(&loop_args))?;
     rows.push(measure("traced (events discarded)", &err, lost_of(&err))?);
-    let strace_n = (count / 100).max(1).to_string();
-    match run(Command::new("strace").args(["-f", "-e", "trace=ioctl", "-o", "/dev/null"]).arg(&probe).args(["loop", &strace_n])) {
+    match run(Command::new("strace").args(["-f", "-e", "trace=ioctl", "-o", "/dev/null"]).arg(&probe).args(&strace_args)) {
         Ok(err) => rows.push(measure("strace -f", &err, None)?),
         Err(e) => eprintln!("strace skipped: {e:#}"),
     }

@@ -56,6 +56,10 @@ enum Command {
         /// Kernel ring-buffer size in bytes.
         #[arg(long, default_value = "16M", value_parser = parse_size)]
         ringbuf_size: u32,
+        /// Loop on VIDIOC_G_FMT on this V4L2 stateless-decoder node (succeeds) instead of
+        /// VIDIOC_DQBUF on /dev/null (ENOTTY).
+        #[arg(long)]
+        device: Option<String>,
     },
     /// Re-execute a trace against the device and judge every call (see `vatrace replay --help`).
     Replay(replay::Args),
@@ -143,8 +147,8 @@ fn run(cli: Cli) -> Result<i32> {
             );
             Ok(out.exit_code)
         }
-        Command::Bench { count, ringbuf_size } => {
-            bench::run_bench(count, ringbuf_size)?;
+        Command::Bench { count, ringbuf_size, device } => {
+            bench::run_bench(count, ringbuf_size, device.as_deref())?;
             Ok(0)
         }
         Command::Replay(_) => unreachable!("dispatched in main"),

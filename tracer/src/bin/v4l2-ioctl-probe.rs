@@ -5,7 +5,9 @@
 //! * `v4l2-ioctl-probe sequence` — a fixed set of calls from the main thread, a second thread
 //!   and a child process; prints a JSON description of what it did; exits 3.
 //! * `v4l2-ioctl-probe child` — what the child of `sequence` runs.
-//! * `v4l2-ioctl-probe loop N` — N × VIDIOC_DQBUF on /dev/null as fast as possible.
+//! * `v4l2-ioctl-probe loop N` — N × VIDIOC_DQBUF on /dev/null as fast as possible (ENOTTY).
+//! * `v4l2-ioctl-probe loop N DEVICE` — N × VIDIOC_G_FMT(VIDEO_OUTPUT_MPLANE) on a real V4L2
+//!   node (which succeeds: the driver fills the format in).
 //! * `v4l2-ioctl-probe delayed N` — prints its pid, waits for a line on stdin, then N ×
 //!   VIDIOC_DQBUF (for attaching with `vatrace record -p`).
 
@@ -148,15 +150,36 @@ fn child() -> i32 {
     0
 }
 
-fn bench_loop(n: u64) -> i32 {
-    let null = File::options().read(true).write(true).open("/dev/null").expect("open /dev/null");
-    let fd = null.as_raw_fd();
-    let mut buf = vec![0u8; 88];
-    put_u32(&mut buf, 4, 1); // CAPTURE
-    put_u32(&mut buf, 60, 1); // MMAP
+fn bench_loop(n: u64, device: Option<&str>) -> i32 {
+    let path = device.unwrap_or("/dev/null");
+    let file = match File::options().read(true).write(true).open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("v4l2-ioctl-probe: cannot open {path}: {e}");
+            return 2;
+        }
+    };
+    let fd = file.as_raw_fd();
+    let (request, mut buf) = match device {
+        None => {
+            let mut buf = vec![0u8; 88];
+            put_u32(&mut buf, 4, 1); // CAPTURE
+            put_u32(&mut buf, 60, 1); // MMAP
+            (VIDIOC_DQBUF, buf)
+        }
+        Some(_) => {
+            let mut buf = vec![0u8; 208];
+            put_u32(&mut buf, 0, 10); // VIDEO_OUTPUT_MPLANE
+            if ioctl(fd, VIDIOC_G_FMT, buf.as_mut_ptr()) != 0 {
+                eprintln!("v4l2-ioctl-probe: VIDIOC_G_FMT(OUTPUT_MPLANE) fails on {path}: not a stateless decoder node");
+                return 2;
+            }
+            (VIDIOC_G_FMT, buf)
+        }
+    };
     let start = std::time::Instant::now();
     for _ in 0..n {
-        ioctl(fd, VIDIOC_DQBUF, buf.as_mut_ptr());
+        ioctl(fd, request, buf.as_mut_ptr());
     }
     let el = start.elapsed();
     eprintln!(
@@ -172,15 +195,18 @@ fn main() {
     let code = match args.get(1).map(String::as_str) {
         Some("sequence") => sequence(),
         Some("child") => child(),
-        Some("loop") => bench_loop(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000_000)),
+        Some("loop") => bench_loop(
+            args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000_000),
+            args.get(3).map(String::as_str),
+        ),
         Some("delayed") => {
             println!("{}", std::process::id());
             let mut line = String::new();
             let _ = std::io::stdin().read_line(&mut line);
-            bench_loop(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10))
+            bench_loop(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10), None)
         }
         _ => {
-            eprintln!("usage: v4l2-ioctl-probe sequence | child | loop N");
+            eprintln!("usage: v4l2-ioctl-probe sequence | child | loop N [DEVICE]");
             2
         }
     };
