@@ -241,26 +241,36 @@ impl Codec {
         if value.is_empty() {
             return Vec::new();
         }
-        let mut best = delta::encode_literal(value);
-        let mut consider = |mode: u8, reference: &[u8]| {
-            // A patch is at least 2 bytes plus its changes; skip the work when it cannot win.
-            if best.len() > 2 {
-                let enc = delta::encode_patch(mode, value, reference);
-                if enc.len() < best.len() {
-                    best = enc;
-                }
+        // The shortest among the literal and a patch against each reference: equal values first
+        // (the common case, 2–4 bytes), then patch lengths counted without building them.
+        let len_bytes = 1 + value.len().max(1).ilog2() as usize / 7;
+        let mut best: (usize, u8, &[u8]) = (1 + value.len(), delta::LITERAL, &[]);
+        let history = known
+            .into_iter()
+            .flat_map(|ix| self.history.state(ix).values(slot));
+        let candidates = history
+            .enumerate()
+            .take(DEPTH)
+            .map(|(k, old)| (MODE_HISTORY + k as u8, old))
+            .chain(before.filter(|b| !b.is_empty()).map(|b| (MODE_BEFORE, b)))
+            .chain(std::iter::once((MODE_ZEROS, &[][..])));
+        for (mode, reference) in candidates {
+            if best.0 <= 1 + len_bytes {
+                break; // nothing beats an exact match
             }
-        };
-        if let Some(ix) = known {
-            for (k, old) in self.history.state(ix).values(slot).enumerate().take(DEPTH) {
-                consider(MODE_HISTORY + k as u8, old);
+            let len = if reference == value {
+                1 + len_bytes
+            } else {
+                delta::patch_len(value, reference, best.0)
+            };
+            if len < best.0 {
+                best = (len, mode, reference);
             }
         }
-        if let Some(b) = before.filter(|b| !b.is_empty()) {
-            consider(MODE_BEFORE, b);
+        match best {
+            (_, delta::LITERAL, _) => delta::encode_literal(value),
+            (_, mode, reference) => delta::encode_patch(mode, value, reference),
         }
-        consider(MODE_ZEROS, &[]);
-        best
     }
 
     /// Updates the state with an ioctl both sides now know in full.

@@ -50,39 +50,57 @@ pub fn get_varint(bytes: &[u8], pos: &mut usize) -> Result<u64, String> {
     Err("a varint is longer than 64 bits".into())
 }
 
-fn ref_byte(reference: &[u8], i: usize) -> u8 {
-    reference.get(i).copied().unwrap_or(0)
-}
-
-/// The ops turning `reference` into `target` (without the mode byte and length).
-fn ops(target: &[u8], reference: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut done = 0; // bytes of target covered so far
+/// The byte ranges where `target` differs from `reference` (zero-extended), each extended over
+/// gaps of fewer than [`MIN_GAP`] equal bytes: the ops of a patch.
+fn runs<'a>(target: &'a [u8], reference: &'a [u8]) -> impl Iterator<Item = (usize, usize)> + 'a {
+    let differs = move |i: usize| target[i] != reference.get(i).copied().unwrap_or(0);
     let mut i = 0;
-    while i < target.len() {
-        if target[i] == ref_byte(reference, i) {
+    std::iter::from_fn(move || {
+        while i < target.len() && !differs(i) {
             i += 1;
-            continue;
         }
-        // A run of differences, extended over short gaps of equal bytes.
+        if i >= target.len() {
+            return None;
+        }
         let start = i;
         let mut end = i + 1;
         let mut j = end;
         while j < target.len() {
-            if target[j] != ref_byte(reference, j) {
+            if differs(j) {
                 end = j + 1;
             } else if j - end + 1 >= MIN_GAP {
                 break;
             }
             j += 1;
         }
-        put_varint(&mut out, (start - done) as u64);
-        put_varint(&mut out, (end - start) as u64);
-        out.extend_from_slice(&target[start..end]);
-        done = end;
         i = end;
+        Some((start, end))
+    })
+}
+
+/// Bytes a varint of `v` takes.
+fn varint_len(mut v: u64) -> usize {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
     }
-    out
+    n
+}
+
+/// The length [`encode_patch`] would give, computed without building it, or `limit` if that is
+/// smaller (counting stops there).
+pub fn patch_len(target: &[u8], reference: &[u8], limit: usize) -> usize {
+    let mut len = 1 + varint_len(target.len() as u64);
+    let mut done = 0;
+    for (start, end) in runs(target, reference) {
+        len += varint_len((start - done) as u64) + varint_len((end - start) as u64) + (end - start);
+        if len >= limit {
+            return limit;
+        }
+        done = end;
+    }
+    len.min(limit)
 }
 
 /// `target` as a patch against `reference`, with `mode` as its first byte.
@@ -90,7 +108,13 @@ pub fn encode_patch(mode: u8, target: &[u8], reference: &[u8]) -> Vec<u8> {
     debug_assert_ne!(mode, LITERAL);
     let mut out = vec![mode];
     put_varint(&mut out, target.len() as u64);
-    out.extend(ops(target, reference));
+    let mut done = 0;
+    for (start, end) in runs(target, reference) {
+        put_varint(&mut out, (start - done) as u64);
+        put_varint(&mut out, (end - start) as u64);
+        out.extend_from_slice(&target[start..end]);
+        done = end;
+    }
     out
 }
 
@@ -157,6 +181,9 @@ mod tests {
 
     fn round(target: &[u8], reference: &[u8]) -> Vec<u8> {
         let enc = encode_patch(5, target, reference);
+        assert_eq!(patch_len(target, reference, usize::MAX), enc.len());
+        assert_eq!(patch_len(target, reference, 2), 2);
+        assert_eq!(patch_len(target, reference, enc.len() + 1), enc.len());
         let dec = decode(&enc, |m| {
             assert_eq!(m, 5);
             Ok(reference)

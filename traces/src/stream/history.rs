@@ -164,11 +164,16 @@ impl History {
         if self.bytes - dropped + value.len() > MAX_BYTES {
             return;
         }
-        if values.len() >= DEPTH {
-            values.pop_back();
-        }
+        // Reuse the evicted value's allocation.
+        let mut v = if values.len() >= DEPTH {
+            values.pop_back().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        v.clear();
+        v.extend_from_slice(value);
         self.bytes = self.bytes - dropped + value.len();
-        values.push_front(value.to_vec());
+        values.push_front(v);
     }
 
     /// Bytes of values remembered now.
