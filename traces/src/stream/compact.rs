@@ -333,8 +333,11 @@ impl Codec {
         let ref_arg = known.map_or(0, |ix| self.history.state(ix).last_arg);
         let arg = undiff(it, "darg", ref_arg)?;
         let ret = it.i64("ret")?;
+        let mut budget = delta::MAX_RECORD;
+        let budget = &mut budget;
         let before = self
             .decode_field(
+                budget,
                 known,
                 &Slot {
                     field: Field::Arg,
@@ -346,6 +349,7 @@ impl Codec {
             .map_err(|e| format!("{}: `before`: {e}", what()))?;
         let after = self
             .decode_field(
+                budget,
                 known,
                 &Slot {
                     field: Field::Arg,
@@ -372,10 +376,10 @@ impl Codec {
                     after,
                 };
                 let pb = self
-                    .decode_field(known, &slot(false), &pf.bytes("before")?, None)
+                    .decode_field(budget, known, &slot(false), &pf.bytes("before")?, None)
                     .map_err(|e| format!("{}: payload {n} `before`: {e}", what()))?;
                 let pa = self
-                    .decode_field(known, &slot(true), &pf.bytes("after")?, Some(&pb))
+                    .decode_field(budget, known, &slot(true), &pf.bytes("after")?, Some(&pb))
                     .map_err(|e| format!("{}: payload {n} `after`: {e}", what()))?;
                 pf.end()?;
                 payloads.push(Payload {
@@ -406,12 +410,13 @@ impl Codec {
 
     fn decode_field(
         &self,
+        budget: &mut u64,
         known: Option<usize>,
         slot: &Slot,
         field: &[u8],
         before: Option<&[u8]>,
     ) -> Result<Vec<u8>, String> {
-        delta::decode(field, |mode| match mode {
+        delta::decode(field, budget, |mode| match mode {
             MODE_ZEROS => Ok(&[]),
             MODE_BEFORE => before.ok_or_else(|| {
                 "patched against `before`, which a `before` field cannot be".to_string()

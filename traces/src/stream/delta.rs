@@ -17,6 +17,10 @@ pub const LITERAL: u8 = 0;
 /// Longest value a patch may declare: a hostile `len` must not make the reader allocate more.
 pub const MAX_LEN: u64 = 16 << 20;
 
+/// Bytes all the fields of one record may resolve to together (a record may hold up to 1024
+/// control payloads): the budget callers of [`decode`] start each record with.
+pub const MAX_RECORD: u64 = 64 << 20;
+
 /// Runs of equal bytes shorter than this are folded into the surrounding replacement (a new op
 /// costs at least two bytes of header).
 const MIN_GAP: usize = 3;
@@ -130,23 +134,35 @@ pub fn encode_literal(target: &[u8]) -> Vec<u8> {
 }
 
 /// Decodes an encoded field; `reference` is called with the mode when the field is a patch and
-/// must give that reference's bytes (or an error saying why there is none).
+/// must give that reference's bytes (or an error saying why there is none). The value's length
+/// is taken from `budget` (what the record may still resolve to) before anything is allocated.
 pub fn decode<'r>(
     field: &[u8],
+    budget: &mut u64,
     reference: impl FnOnce(u8) -> Result<&'r [u8], String>,
 ) -> Result<Vec<u8>, String> {
     let Some(&mode) = field.first() else {
         return Ok(Vec::new());
     };
-    if mode == LITERAL {
-        return Ok(field[1..].to_vec());
-    }
     let mut pos = 1;
-    let len = get_varint(field, &mut pos)?;
+    let len = if mode == LITERAL {
+        field.len() as u64 - 1
+    } else {
+        get_varint(field, &mut pos)?
+    };
     if len > MAX_LEN {
         return Err(format!(
             "a field claims {len} bytes, more than the {MAX_LEN} allowed"
         ));
+    }
+    if len > *budget {
+        return Err(format!(
+            "a field claims {len} bytes, more than the {budget} left of the {MAX_RECORD} a record may resolve to"
+        ));
+    }
+    *budget -= len;
+    if mode == LITERAL {
+        return Ok(field[1..].to_vec());
     }
     let reference = reference(mode)?;
     let len = len as usize;
@@ -184,7 +200,7 @@ mod tests {
         assert_eq!(patch_len(target, reference, usize::MAX), enc.len());
         assert_eq!(patch_len(target, reference, 2), 2);
         assert_eq!(patch_len(target, reference, enc.len() + 1), enc.len());
-        let dec = decode(&enc, |m| {
+        let dec = decode(&enc, &mut { MAX_RECORD }, |m| {
             assert_eq!(m, 5);
             Ok(reference)
         })
@@ -229,9 +245,12 @@ mod tests {
     #[test]
     fn literal_and_empty() {
         assert!(encode_literal(&[]).is_empty());
-        assert_eq!(decode(&[], |_| unreachable!()).unwrap(), Vec::<u8>::new());
+        assert_eq!(
+            decode(&[], &mut 0, |_| unreachable!()).unwrap(),
+            Vec::<u8>::new()
+        );
         let enc = encode_literal(b"xyz");
-        assert_eq!(decode(&enc, |_| unreachable!()).unwrap(), b"xyz");
+        assert_eq!(decode(&enc, &mut 3, |_| unreachable!()).unwrap(), b"xyz");
         assert_eq!(enc[0], LITERAL);
     }
 
@@ -241,22 +260,36 @@ mod tests {
         // Length beyond the limit.
         let mut huge = vec![1];
         put_varint(&mut huge, MAX_LEN + 1);
-        assert!(decode(&huge, none).unwrap_err().contains("claims"));
+        assert!(decode(&huge, &mut { MAX_RECORD }, none)
+            .unwrap_err()
+            .contains("claims"));
         // An op past the declared length.
-        assert!(decode(&[1, 4, 3, 2, 1, 1], none)
+        assert!(decode(&[1, 4, 3, 2, 1, 1], &mut 100, none)
             .unwrap_err()
             .contains("does not fit"));
         // An op whose bytes are missing.
-        assert!(decode(&[1, 4, 0, 3, 1], none)
+        assert!(decode(&[1, 4, 0, 3, 1], &mut 100, none)
             .unwrap_err()
             .contains("past the end"));
         // A zero-length op.
-        assert!(decode(&[1, 4, 0, 0], none).is_err());
+        assert!(decode(&[1, 4, 0, 0], &mut 100, none).is_err());
         // A cut varint.
-        assert!(decode(&[1, 0x80], none).unwrap_err().contains("varint"));
+        assert!(decode(&[1, 0x80], &mut 100, none)
+            .unwrap_err()
+            .contains("varint"));
+        // More than the record's budget, checked before the reference is even asked for.
+        let mut budget = 10;
+        assert_eq!(decode(&[1, 6], &mut budget, none).unwrap().len(), 6);
+        assert!(decode(&[1, 6], &mut budget, |_| unreachable!())
+            .unwrap_err()
+            .contains("left of"));
+        assert!(decode(&[0, 1, 2, 3, 4, 5], &mut budget, none)
+            .unwrap_err()
+            .contains("left of"));
+        assert_eq!(budget, 4);
         // The reference is refused.
         assert_eq!(
-            decode(&[2, 1], |_| Err("no such".to_string())).unwrap_err(),
+            decode(&[2, 1], &mut 100, |_| Err("no such".to_string())).unwrap_err(),
             "no such"
         );
     }

@@ -459,3 +459,29 @@ fn memory_stays_bounded_on_a_flood_of_distinct_values() {
     );
     assert_eq!(r.remembered_bytes(), w.remembered_bytes());
 }
+
+#[test]
+fn a_record_cannot_resolve_to_more_than_its_budget() {
+    // Ten payloads each claiming 16 MiB of zeros: a few bytes of input, 160 MiB if believed.
+    let i = |v: i64| Value::Integer(v.into());
+    let mut huge = vec![MODE_ZEROS];
+    delta::put_varint(&mut huge, delta::MAX_LEN);
+    let payload = |k: i64| {
+        Value::Array(vec![
+            i(-1 - k),
+            i(0),
+            Value::Bytes(huge.clone()),
+            Value::Bytes(vec![]),
+        ])
+    };
+    let mut item = match ioctl_item(Value::Integer((-1 - i64::from(S_EXT_CTRLS)).into()), vec![]) {
+        Value::Array(v) => v,
+        _ => unreachable!(),
+    };
+    item.push(Value::Array((0..10).map(payload).collect()));
+    let d = corrupt_detail(&[Value::Array(item)]);
+    assert!(
+        d.contains("payload 4 `before`") && d.contains("left of"),
+        "{d}"
+    );
+}
