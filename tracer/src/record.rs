@@ -32,7 +32,7 @@ use crate::{
     devices,
     loader::{Options, Tracer},
     raw,
-    reader::Reader,
+    reader::{Batch, Reader},
 };
 
 /// What to trace and where to write it.
@@ -309,13 +309,13 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
 }
 
 /// Converts one batch of raw records.
-fn convert_batch<W: Write>(batch: Vec<Vec<u8>>, conv: &mut Converter<W>, discard: bool) -> Result<()> {
-    for bytes in batch {
-        if discard {
-            conv.summary.events += 1;
-            continue;
-        }
-        match raw::decode(&bytes) {
+fn convert_batch<W: Write>(batch: Batch, conv: &mut Converter<W>, discard: bool) -> Result<()> {
+    if discard {
+        conv.summary.events += batch.len() as u64;
+        return Ok(());
+    }
+    for bytes in batch.iter() {
+        match raw::decode(bytes) {
             Ok(ev) => conv.push(ev)?,
             Err(e) => {
                 conv.summary.bad += 1;
