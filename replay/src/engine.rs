@@ -12,7 +12,6 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use sha2::{Digest, Sha256};
 use traces::ioctl::layout::{v4l2_buffer as B, v4l2_exportbuffer as EB, v4l2_plane as PL};
 use traces::ioctl::{self, names};
 use traces::pool::PoolModel;
@@ -22,6 +21,7 @@ use traces::TraceReader;
 use crate::args::{self, Prepared};
 use crate::bytes::{i32_at, put_u32, put_u64, u32_at};
 use crate::feed::{Feed, Next, Source};
+use crate::hasher::Hasher;
 use crate::options::{InjectAt, ReplayOptions};
 use crate::report::{self, Divergence, Failure, Frame, Injection, PoolSummary, Report};
 use crate::sys::{self, Errno, Mapping};
@@ -84,6 +84,15 @@ struct Engine<'a> {
     first_ts: Option<u64>,
     last_ts: u64,
     start: Instant,
+    /// SHA-256 of the CAPTURE frames, off the replay's thread.
+    hasher: Hasher,
+}
+
+/// This process's peak resident memory (`VmHWM` of /proc/self/status), KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Adds the time since `t` to phase `what` of the report's profile.
@@ -157,6 +166,7 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
         first_ts: None,
         last_ts: 0,
         start: Instant::now(),
+        hasher: Hasher::start(),
     };
     let bar = (opts.progress && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(plan.ioctls);
@@ -277,8 +287,14 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
     // Tear down: mappings first, then the fds (requests, then devices, as their last refs go).
     e.maps.clear();
     e.fds.clear();
+    for (slot, hex) in e.hasher.finish() {
+        if let Some(f) = e.report.frames.get_mut(slot) {
+            f.sha256 = hex;
+        }
+    }
     e.report.injections.append(&mut e.following);
     e.report.replay_ns = e.start.elapsed().as_nanos() as u64;
+    e.report.peak_rss_kib = peak_rss_kib().unwrap_or(0);
     e.report.recorded_ns = e.last_ts.saturating_sub(e.first_ts.unwrap_or(e.last_ts));
     Ok(e.report)
 }
@@ -591,9 +607,12 @@ impl Engine<'_> {
         };
         spent(&mut self.report, "issue", t);
         self.report.ioctls_replayed += 1;
-        let replayed = prep.to_record(io, before, ret);
         let t = Instant::now();
-        self.pool.apply(&Record::Ioctl(replayed.clone()));
+        let rec = Record::Ioctl(prep.to_record(io, before, ret));
+        self.pool.apply(&rec);
+        let Record::Ioctl(replayed) = rec else {
+            unreachable!("built as an Ioctl just above")
+        };
         spent(&mut self.report, "pool", t);
         let t = Instant::now();
         if ret >= 0 {
@@ -881,8 +900,7 @@ impl Engine<'_> {
             Some(p) => p.iter().map(|p| (p.data_offset, p.bytesused)).collect(),
             None => vec![(0, buf.bytesused)],
         };
-        let mut h = Sha256::new();
-        let mut total = 0u64;
+        let mut bytes = Vec::new();
         let mut ok = true;
         for (i, (start, end)) in planes.into_iter().enumerate() {
             let key = BufKey {
@@ -895,13 +913,14 @@ impl Engine<'_> {
                 let s = m.as_slice();
                 let end = (end as usize).min(s.len());
                 let start = (start as usize).min(end);
-                h.update(&s[start..end]);
-                (end - start) as u64
+                bytes.extend_from_slice(&s[start..end]);
             });
-            match r {
-                Some(n) => total += n,
-                None => ok = false,
-            }
+            ok &= r.is_some();
+        }
+        let total = bytes.len() as u64;
+        if ok {
+            // The hash is filled in when the replay ends (see `hasher`).
+            self.hasher.submit(self.report.frames.len(), bytes);
         }
         self.report.frames.push(Frame {
             seq: io.seq,
@@ -909,11 +928,7 @@ impl Engine<'_> {
             sequence: buf.sequence,
             timestamp_ns: buf.timestamp.ns(),
             bytes: total,
-            sha256: if ok {
-                format!("{:x}", h.finalize())
-            } else {
-                String::new()
-            },
+            sha256: String::new(),
         });
     }
 }

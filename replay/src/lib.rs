@@ -8,6 +8,7 @@
 //! * [`feed`]: streams records, keeps blobs and bitstreams aside;
 //! * [`args`]: rebuilds each argument (nested arrays, pointers, fds) for the replay process;
 //! * [`engine`]: the replay loop; [`report`]: verdicts, report, `--compare`;
+//!   [`hasher`]: the CAPTURE checksums, on a worker thread;
 //! * [`options`]: options and the command line; [`cli`]: the command;
 //! * [`target`]: frame and buffer-index injections resolved to calls;
 //! * [`sys`]: the syscall boundary (the crate's only `unsafe`); [`bytes`]: field access;
@@ -19,6 +20,7 @@ pub mod bytes;
 pub mod cli;
 pub mod engine;
 pub mod feed;
+pub mod hasher;
 pub mod options;
 pub mod report;
 pub mod synthetic;

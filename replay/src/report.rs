@@ -127,6 +127,8 @@ pub struct Report {
     /// the devices, before the replay proper, ns.
     pub prepass_ns: u64,
     pub devices_ns: u64,
+    /// The replay process's peak resident memory (VmHWM), KiB.
+    pub peak_rss_kib: u64,
     /// Where the replay's own time went, ns per phase: `read` (streaming the trace), `issue`
     /// (the ioctls, DQBUF waits included), `wait` (recorded polls), `verdict` (comparing with the
     /// recording), `pool` (the pool model), `bookkeeping` (fds, mappings, checksums), `checksum` (the
@@ -276,90 +278,41 @@ fn after_arg(io: &Ioctl) -> Option<Arg> {
     }
 }
 
-/// The fields of `replayed` the kernel wrote that differ from `recorded`.
+/// Records that `field` differs, when it does.
+fn differs<T: PartialEq>(diffs: &mut Vec<FieldDiff>, field: &str, a: T, b: T, show: impl Fn(T) -> String) {
+    if a != b {
+        diffs.push(FieldDiff {
+            field: field.into(),
+            recorded: show(a),
+            replayed: show(b),
+        });
+    }
+}
+
+/// The fields of `replayed` the kernel wrote that differ from `recorded`. Values are compared
+/// first and only formatted when they differ; calls whose written fields are not compared (QBUF,
+/// controls…) are not decoded at all.
 pub fn compare(recorded: &Ioctl, replayed: &Ioctl) -> Vec<FieldDiff> {
     let mut diffs = Vec::new();
-    let mut diff = |field: &str, a: String, b: String| {
-        if a != b {
-            diffs.push(FieldDiff {
-                field: field.into(),
-                recorded: a,
-                replayed: b,
-            });
-        }
-    };
     let (re, rp) = (
         traces::record::errno_of(recorded.ret),
         traces::record::errno_of(replayed.ret),
     );
     if re != rp || (re.is_none() && recorded.ret != replayed.ret) {
-        diff("result", result_str(recorded.ret), result_str(replayed.ret));
+        differs(&mut diffs, "result", recorded.ret, replayed.ret, result_str);
         return diffs;
     }
-    if re.is_some() {
+    if re.is_some() || recorded.request == ioctl::qbuf::VIDIOC_QBUF {
         return diffs;
     }
     let Some(info) = ioctl::lookup(recorded.request) else {
         return diffs;
     };
-    let (Some(a), Some(b)) = (after_arg(recorded), after_arg(replayed)) else {
-        return diffs;
-    };
-    match (info.arg, a, b) {
-        (ArgType::Buffer, Arg::Buffer(a), Arg::Buffer(b)) => {
-            let dq = recorded.request == ioctl::qbuf::VIDIOC_DQBUF;
-            if dq {
-                diff("index", a.index.to_string(), b.index.to_string());
-                diff(
-                    "flags",
-                    ioctl::names::buf_flags(a.flags),
-                    ioctl::names::buf_flags(b.flags),
-                );
-                diff("sequence", a.sequence.to_string(), b.sequence.to_string());
-                diff(
-                    "timestamp",
-                    a.timestamp.ns().to_string(),
-                    b.timestamp.ns().to_string(),
-                );
-                diff(
-                    "bytesused",
-                    a.bytesused.to_string(),
-                    b.bytesused.to_string(),
-                );
-            }
-            let planes = |p: &Option<Vec<ioctl::qbuf::Plane>>, dq: bool| -> String {
-                p.as_ref()
-                    .map(|v| {
-                        v.iter()
-                            .map(|p| {
-                                if dq {
-                                    format!("{}", p.bytesused)
-                                } else {
-                                    format!("{}", p.length)
-                                }
-                            })
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    })
-                    .unwrap_or_default()
-            };
-            let what = if dq {
-                "planes.bytesused"
-            } else {
-                "planes.length"
-            };
-            if recorded.request != ioctl::qbuf::VIDIOC_QBUF {
-                diff(what, planes(&a.planes, dq), planes(&b.planes, dq));
-            }
-            if recorded.request == ioctl::qbuf::VIDIOC_QUERYBUF && !a.is_mplane() {
-                diff("length", a.length.to_string(), b.length.to_string());
-            }
-        }
-        (ArgType::RequestBuffers, Arg::RequestBuffers(a), Arg::RequestBuffers(b)) => {
-            diff("request buffers", a.to_string(), b.to_string());
-        }
-        (
-            ArgType::Format
+    let compared = matches!(
+        info.arg,
+        ArgType::Buffer
+            | ArgType::RequestBuffers
+            | ArgType::Format
             | ArgType::Capability
             | ArgType::FmtDesc
             | ArgType::FrmSizeEnum
@@ -369,11 +322,48 @@ pub fn compare(recorded: &Ioctl, replayed: &Ioctl) -> Vec<FieldDiff> {
             | ArgType::QueryMenu
             | ArgType::Selection
             | ArgType::MediaDeviceInfo
-            | ArgType::DecoderCmd,
-            a,
-            b,
-        ) => diff("argument", a.to_string(), b.to_string()),
-        _ => {}
+            | ArgType::DecoderCmd
+    );
+    if !compared {
+        return diffs;
+    }
+    let (Some(a), Some(b)) = (after_arg(recorded), after_arg(replayed)) else {
+        return diffs;
+    };
+    let d = &mut diffs;
+    match (info.arg, a, b) {
+        (ArgType::Buffer, Arg::Buffer(a), Arg::Buffer(b)) => {
+            let dq = recorded.request == ioctl::qbuf::VIDIOC_DQBUF;
+            if dq {
+                differs(d, "index", a.index, b.index, |v| v.to_string());
+                differs(d, "flags", a.flags, b.flags, ioctl::names::buf_flags);
+                differs(d, "sequence", a.sequence, b.sequence, |v| v.to_string());
+                differs(d, "timestamp", a.timestamp.ns(), b.timestamp.ns(), |v| v.to_string());
+                differs(d, "bytesused", a.bytesused, b.bytesused, |v| v.to_string());
+            }
+            let planes = |p: &Option<Vec<ioctl::qbuf::Plane>>| -> Vec<u32> {
+                p.iter()
+                    .flatten()
+                    .map(|p| if dq { p.bytesused } else { p.length })
+                    .collect()
+            };
+            let what = if dq {
+                "planes.bytesused"
+            } else {
+                "planes.length"
+            };
+            let join = |v: Vec<u32>| v.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+            differs(d, what, planes(&a.planes), planes(&b.planes), join);
+            if recorded.request == ioctl::qbuf::VIDIOC_QUERYBUF && !a.is_mplane() {
+                differs(d, "length", a.length, b.length, |v| v.to_string());
+            }
+        }
+        (ArgType::RequestBuffers, Arg::RequestBuffers(a), Arg::RequestBuffers(b)) => {
+            differs(d, "request buffers", a.to_string(), b.to_string(), |v| v);
+        }
+        // A buffer call decoded as something else: nothing to compare.
+        (ArgType::Buffer | ArgType::RequestBuffers, _, _) => {}
+        (_, a, b) => differs(d, "argument", a.to_string(), b.to_string(), |v| v),
     }
     diffs
 }
