@@ -8,7 +8,10 @@
 //! Each test boots the test-bed (QEMU under TCG, tens of seconds); they run with the rest of
 //! `cargo xtask test`.
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::{BTreeMap, HashMap},
+    time::Duration,
+};
 
 use testbed::{
     clips::{Clip, Codec},
@@ -108,8 +111,20 @@ fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
     let mut captured = 0u64;
     let mut end = None;
     let mut requests = Vec::new();
+    // Bytes of the file per record kind (ioctls by name): where the trace's size goes.
+    let mut sizes: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let header_bytes = reader.offset();
+    let mut at = header_bytes;
     while let Some(rec) = reader.next_record() {
-        match rec.unwrap() {
+        let rec = rec.unwrap();
+        let kind = match &rec {
+            Record::Ioctl(i) => traces::ioctl::describe(i.request),
+            other => other.tag().to_string(),
+        };
+        let entry = sizes.entry(kind).or_default();
+        *entry = (entry.0 + 1, entry.1 + reader.offset() - at);
+        at = reader.offset();
+        match rec {
             Record::Ioctl(i) => {
                 ioctls += 1;
                 requests.extend(request_controls(&i));
@@ -169,6 +184,11 @@ fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
         clip.frames,
         trace_bytes as f64 / goal as f64
     );
+    let mut by_size: Vec<_> = sizes.into_iter().collect();
+    by_size.sort_by_key(|(_, (_, bytes))| std::cmp::Reverse(*bytes));
+    let top: Vec<String> =
+        by_size.iter().take(8).map(|(kind, (n, bytes))| format!("{kind} {n}× {bytes}")).collect();
+    eprintln!("{decoder}: header {header_bytes} bytes, then by record kind: {}", top.join(", "));
     assert!(trace_bytes <= goal, "trace of {trace_bytes} bytes is over the size goal of {goal} bytes");
 }
 

@@ -12,20 +12,25 @@
 //!
 //! | kind | array |
 //! | --- | --- |
-//! | 0 `Ioctl` | `[0, dts_enter, dpid, dtid, dseq, duration, fd, request, darg, ret, before, after, payloads?]` |
+//! | 0 `Ioctl` | `[0, scalars, before, after, payloads?]` |
 //! | 1 `Bitstream` | `[1, dseq, plane, offset, len, dblob]` |
 //! | 2 `Blob` | `[2, did, data]` |
 //! | 3–8 | poll, open, close, dup, mmap, munmap: see [`calls`] |
 //!
-//! * `dts_enter` (`dts`): from the last compact record's (entry) time, the header's
-//!   `start_monotonic_ns` at first; `dpid`/`dtid`: from the last compact record's (the header's
-//!   `root_pid` at first); `duration` = exit − entry.
-//! * `dseq`: from the last ioctl's seq + 1 (Ioctl) or from it (Bitstream); `dblob`/`did`: from
-//!   the last Blob's id (+ 1 for `did`).
-//! * `request`: `n ≥ 0` is the table index of an earlier request number; `-1 - r` is the request
+//! * An ioctl's `scalars` are varints packed in one byte string ([`fields::Packer`], signed ones
+//!   zigzag): `flags, dts, duration, request`, then only the fields `flags` says differ from what
+//!   is expected: bit 0 `dpid, dtid` (else the previous compact record's), bit 1 `dseq` (else the
+//!   previous ioctl's seq + 1), bit 2 `fd` (else the same request's previous fd), bit 3 `darg`
+//!   (else the same request's previous argument pointer, 0 without a table entry), bit 4 `ret`
+//!   (else 0).
+//! * `dts`: from the previous compact record's (entry) time, the header's `start_monotonic_ns`
+//!   at first; `dpid`/`dtid`: from the previous compact record's (the header's `root_pid` at
+//!   first); `duration` = exit − entry.
+//! * `request`: `2n` is the table index `n` of an earlier request number; `2r + 1` is the request
 //!   number `r` itself, which then gets the next table index (up to
-//!   [`super::history::MAX_REQUESTS`]). `darg`: from the last argument pointer of the same
-//!   request (0 if it had no table entry before).
+//!   [`super::history::MAX_REQUESTS`]). `darg`: from the same request's previous pointer.
+//! * `dseq` of a Bitstream: from the last ioctl's seq; `dblob`/`did`: from the last Blob's id (+ 1
+//!   for `did`).
 //! * `payloads`: `[kind, daddr, before, after]` each; kind `0` ExtControls, `1` Planes, `2..=5`
 //!   Topology entities/interfaces/pads/links, `6`/`7` LinksEnum pads/links, `-1 - i`
 //!   `Control { index: i }`, `16 + n` `Other(n)`; `daddr` from the last address of that kind for
@@ -42,10 +47,17 @@ use ciborium::Value;
 use super::delta;
 use super::history::{Field, History, Slot, DEPTH};
 use crate::record::{Bitstream, Blob, Header, Ioctl, Payload, PayloadKind, Record};
-use fields::{arr, diff, uint, undiff, undiff_u32, Fields};
+use fields::{arr, diff, uint, undiff, wrapping_diff, Fields, Packer, Unpacker};
 
 /// Kind numbers of the compact records (3–8: [`calls`]).
 const IOCTL: u64 = 0;
+
+/// Flags of an ioctl's scalars: which fields differ from what is expected (see the module doc).
+const TASK: u64 = 1;
+const SEQ: u64 = 2;
+const FD: u64 = 4;
+const ARG: u64 = 8;
+const RET: u64 = 16;
 const BITSTREAM: u64 = 1;
 const BLOB: u64 = 2;
 
@@ -108,24 +120,40 @@ impl Codec {
         })
     }
 
-    /// `[dts, dpid, dtid]` of an event at `ts` on `pid`/`tid`, which becomes the reference.
-    fn stamp(&mut self, ts: u64, pid: u32, tid: u32) -> [Value; 3] {
-        let v = [
-            diff(ts, self.last_ts),
-            diff(pid.into(), self.last_pid.into()),
-            diff(tid.into(), self.last_tid.into()),
-        ];
+    /// The packed scalars `flags, dts[, dpid, dtid]` of an event at `ts` on `pid`/`tid`, which
+    /// becomes the reference; the caller may append more scalars.
+    fn stamp(&mut self, ts: u64, pid: u32, tid: u32) -> Packer {
+        let task = (pid, tid) != (self.last_pid, self.last_tid);
+        let mut p = Packer::default();
+        p.u(if task { TASK } else { 0 });
+        p.i(wrapping_diff(ts, self.last_ts));
+        if task {
+            p.i(i64::from(pid) - i64::from(self.last_pid));
+            p.i(i64::from(tid) - i64::from(self.last_tid));
+        }
         (self.last_ts, self.last_pid, self.last_tid) = (ts, pid, tid);
-        v
+        p
     }
 
-    /// Reads what [`Codec::stamp`] wrote, which becomes the reference.
-    fn unstamp(&mut self, it: &mut Fields) -> Result<(u64, u32, u32), String> {
-        let ts = undiff(it, "dts", self.last_ts)?;
-        let pid = undiff_u32(it, "dpid", self.last_pid)?;
-        let tid = undiff_u32(it, "dtid", self.last_tid)?;
+    /// Reads what [`Codec::stamp`] wrote, which becomes the reference; the rest of the scalars
+    /// are left in the returned reader.
+    fn unstamp(&mut self, it: &mut Fields) -> Result<(u64, u32, u32, Unpacker), String> {
+        let mut p = Unpacker::new(it.bytes("scalars")?);
+        let flags = p.u("flags")?;
+        if flags & !TASK != 0 {
+            return Err(format!("flags {flags:#x} has unknown bits"));
+        }
+        let ts = p.undiff("dts", self.last_ts)?;
+        let (pid, tid) = if flags & TASK != 0 {
+            (
+                p.undiff_u32("dpid", self.last_pid)?,
+                p.undiff_u32("dtid", self.last_tid)?,
+            )
+        } else {
+            (self.last_pid, self.last_tid)
+        };
         (self.last_ts, self.last_pid, self.last_tid) = (ts, pid, tid);
-        Ok((ts, pid, tid))
+        Ok((ts, pid, tid, p))
     }
 
     /// The record a compact item stands for; the error says what is wrong with it.
@@ -165,11 +193,10 @@ impl Codec {
 
     fn encode_ioctl(&mut self, i: &Ioctl) -> Value {
         let known = self.history.index_of(i.request);
-        let request = match known {
-            Some(ix) => uint(ix as u64),
-            None => Value::Integer((-1 - i128::from(i.request)).try_into().expect("fits")),
-        };
-        let ref_arg = known.map_or(0, |ix| self.history.state(ix).last_arg);
+        let (ref_arg, ref_fd) = known.map_or((0, -1), |ix| {
+            let s = self.history.state(ix);
+            (s.last_arg, s.last_fd)
+        });
         let before = self.encode_field(
             known,
             &Slot {
@@ -188,18 +215,48 @@ impl Codec {
             &i.after,
             Some(&i.before),
         );
-        let mut fields = vec![uint(IOCTL)];
-        fields.extend(self.stamp(i.ts_enter, i.pid, i.tid));
-        fields.extend([
-            diff(i.seq, self.last_seq.wrapping_add(1)),
-            diff(i.ts_exit, i.ts_enter),
-            Value::Integer(i.fd.into()),
-            request,
-            diff(i.arg, ref_arg),
-            Value::Integer(i.ret.into()),
+        let expected_seq = self.last_seq.wrapping_add(1);
+        let flags = [
+            ((i.pid, i.tid) != (self.last_pid, self.last_tid), TASK),
+            (i.seq != expected_seq, SEQ),
+            (i.fd != ref_fd, FD),
+            (i.arg != ref_arg, ARG),
+            (i.ret != 0, RET),
+        ]
+        .iter()
+        .filter(|(set, _)| *set)
+        .fold(0, |f, (_, bit)| f | bit);
+        let mut p = Packer::default();
+        p.u(flags);
+        p.i(wrapping_diff(i.ts_enter, self.last_ts));
+        p.i(wrapping_diff(i.ts_exit, i.ts_enter));
+        p.u(match known {
+            Some(ix) => (ix as u64) << 1,
+            None => (u64::from(i.request) << 1) | 1,
+        });
+        if flags & TASK != 0 {
+            p.i(i64::from(i.pid) - i64::from(self.last_pid));
+            p.i(i64::from(i.tid) - i64::from(self.last_tid));
+        }
+        if flags & SEQ != 0 {
+            p.i(wrapping_diff(i.seq, expected_seq));
+        }
+        if flags & FD != 0 {
+            p.i(i.fd.into());
+        }
+        if flags & ARG != 0 {
+            p.i(wrapping_diff(i.arg, ref_arg));
+        }
+        if flags & RET != 0 {
+            p.i(i.ret);
+        }
+        (self.last_ts, self.last_pid, self.last_tid) = (i.ts_enter, i.pid, i.tid);
+        let mut fields = vec![
+            uint(IOCTL),
+            p.done(),
             Value::Bytes(before),
             Value::Bytes(after),
-        ]);
+        ];
         if !i.payloads.is_empty() {
             let payloads = i
                 .payloads
@@ -279,7 +336,7 @@ impl Codec {
         let Some(ix) = self.history.add_request(i.request) else {
             return;
         };
-        self.history.set_arg(ix, i.arg);
+        self.history.set_call(ix, i.arg, i.fd);
         self.history.remember(
             ix,
             &Slot {
@@ -312,27 +369,62 @@ impl Codec {
     }
 
     fn decode_ioctl(&mut self, it: &mut Fields) -> Result<Ioctl, String> {
-        let (ts_enter, pid, tid) = self.unstamp(it)?;
-        let seq = undiff(it, "dseq", self.last_seq.wrapping_add(1))?;
-        let ts_exit = undiff(it, "duration", ts_enter)?;
-        let fd = it.i32("fd")?;
-        let rq = it.int("request")?;
-        let (request, known) =
-            if rq >= 0 {
-                let ix = usize::try_from(rq).ok();
-                let request = ix.and_then(|ix| self.history.request_at(ix)).ok_or_else(|| {
-                format!("ioctl {seq} names request table entry {rq}, which the trace never defined")
-            })?;
-                (request, ix)
-            } else {
-                let r = u32::try_from(-1 - rq)
-                    .map_err(|_| format!("ioctl {seq}: request {rq} is out of range"))?;
-                (r, None)
-            };
+        let mut p = Unpacker::new(it.bytes("scalars")?);
+        let flags = p.u("flags")?;
+        if flags & !(TASK | SEQ | FD | ARG | RET) != 0 {
+            return Err(format!("ioctl flags {flags:#x} has unknown bits"));
+        }
+        let ts_enter = p.undiff("dts", self.last_ts)?;
+        let ts_exit = p.undiff("duration", ts_enter)?;
+        let rq = p.u("request")?;
+        let (request, known) = if rq & 1 == 0 {
+            let ix = usize::try_from(rq >> 1).ok();
+            let request = ix
+                .and_then(|ix| self.history.request_at(ix))
+                .ok_or_else(|| {
+                    format!(
+                        "an ioctl names request table entry {}, which the trace never defined",
+                        rq >> 1
+                    )
+                })?;
+            (request, ix)
+        } else {
+            let r = u32::try_from(rq >> 1)
+                .map_err(|_| format!("request {:#x} is out of range", rq >> 1))?;
+            (r, None)
+        };
+        let (ref_arg, ref_fd) = known.map_or((0, -1), |ix| {
+            let s = self.history.state(ix);
+            (s.last_arg, s.last_fd)
+        });
+        let (pid, tid) = if flags & TASK != 0 {
+            (
+                p.undiff_u32("dpid", self.last_pid)?,
+                p.undiff_u32("dtid", self.last_tid)?,
+            )
+        } else {
+            (self.last_pid, self.last_tid)
+        };
+        let expected_seq = self.last_seq.wrapping_add(1);
+        let seq = if flags & SEQ != 0 {
+            p.undiff("dseq", expected_seq)?
+        } else {
+            expected_seq
+        };
+        let fd = if flags & FD != 0 {
+            p.ranged("fd")?
+        } else {
+            ref_fd
+        };
+        let arg = if flags & ARG != 0 {
+            p.undiff("darg", ref_arg)?
+        } else {
+            ref_arg
+        };
+        let ret = if flags & RET != 0 { p.i("ret")? } else { 0 };
+        p.end()?;
+        (self.last_ts, self.last_pid, self.last_tid) = (ts_enter, pid, tid);
         let what = || format!("ioctl {seq} ({})", crate::ioctl::describe(request));
-        let ref_arg = known.map_or(0, |ix| self.history.state(ix).last_arg);
-        let arg = undiff(it, "darg", ref_arg)?;
-        let ret = it.i64("ret")?;
         let mut budget = delta::MAX_RECORD;
         let budget = &mut budget;
         let before = self

@@ -50,14 +50,27 @@ pub struct Slot {
 }
 
 /// What is remembered of one request number.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RequestState {
     /// The argument pointer of its last call.
     pub last_arg: u64,
+    /// The fd of its last call (-1 before the first).
+    pub last_fd: i32,
     /// Last address per payload kind.
     pub addrs: HashMap<PayloadKind, u64>,
     /// Recent distinct values per field, most recent first.
     values: HashMap<Slot, VecDeque<Vec<u8>>>,
+}
+
+impl Default for RequestState {
+    fn default() -> Self {
+        RequestState {
+            last_arg: 0,
+            last_fd: -1,
+            addrs: HashMap::new(),
+            values: HashMap::new(),
+        }
+    }
 }
 
 impl RequestState {
@@ -128,9 +141,10 @@ impl History {
         }
     }
 
-    /// Remembers the argument pointer of the request at `i`.
-    pub fn set_arg(&mut self, i: usize, arg: u64) {
+    /// Remembers the argument pointer and fd of the last call of the request at `i`.
+    pub fn set_call(&mut self, i: usize, arg: u64, fd: i32) {
         self.states[i].last_arg = arg;
+        self.states[i].last_fd = fd;
     }
 
     /// Remembers `value` as the most recent value of `slot` of the request at `i` (an equal older

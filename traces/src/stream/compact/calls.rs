@@ -1,21 +1,23 @@
 //! Compact forms of the syscall records other than ioctls: poll/ppoll (once per frame or so) and
-//! the fd life cycle (open, close, dup, mmap, munmap). Each starts `[kind, dts, dpid, dtid, …]`
-//! like an ioctl (differences from the last compact record's time and task):
+//! the fd life cycle (open, close, dup, mmap, munmap). Each starts with `scalars`, varints packed
+//! in a byte string ([`super::fields::Packer`]): `flags, dts[, dpid, dtid]` (`flags` bit 0: the
+//! pid/tid differ from the previous compact record's and follow; `dts` from its time), and for a
+//! poll then `duration`:
 //!
 //! | kind | array |
 //! | --- | --- |
-//! | 3 `Poll` | `[3, dts_enter, dpid, dtid, duration, syscall, [fd, events, revents, …], timeout or null, ret]` |
-//! | 4 `Open` | `[4, dts, dpid, dtid, dirfd or null, path, flags, mode, ret]` |
-//! | 5 `Close` | `[5, dts, dpid, dtid, fd, ret]` |
-//! | 6 `Dup` | `[6, dts, dpid, dtid, old, new or null, ret]` |
-//! | 7 `Mmap` | `[7, dts, dpid, dtid, fd, addr, len, prot, flags, offset, ret]` |
-//! | 8 `Munmap` | `[8, dts, dpid, dtid, addr, len, ret]` |
+//! | 3 `Poll` | `[3, scalars, syscall, [fd, events, revents, …], timeout or null, ret]` |
+//! | 4 `Open` | `[4, scalars, dirfd or null, path, flags, mode, ret]` |
+//! | 5 `Close` | `[5, scalars, fd, ret]` |
+//! | 6 `Dup` | `[6, scalars, old, new or null, ret]` |
+//! | 7 `Mmap` | `[7, scalars, fd, addr, len, prot, flags, offset, ret]` |
+//! | 8 `Munmap` | `[8, scalars, addr, len, ret]` |
 //!
 //! `syscall` is `0` for poll, `1` for ppoll, else the name as text.
 
 use ciborium::Value;
 
-use super::fields::{arr, diff, int, opt, uint, undiff, Fields};
+use super::fields::{arr, int, opt, uint, wrapping_diff, Fields};
 use super::Codec;
 use crate::record::{Close, Dup, Mmap, Munmap, Open, Poll, PollFd, Record};
 
@@ -41,13 +43,7 @@ impl Codec {
                     .iter()
                     .flat_map(|f| [int(f.fd), int(f.events), int(f.revents)])
                     .collect();
-                let rest = vec![
-                    diff(p.ts_exit, p.ts_enter),
-                    syscall,
-                    arr(fds),
-                    opt(p.timeout_ns),
-                    int(p.ret),
-                ];
+                let rest = vec![syscall, arr(fds), opt(p.timeout_ns), int(p.ret)];
                 (POLL, p.ts_enter, p.pid, p.tid, rest)
             }
             Record::Open(o) => {
@@ -89,8 +85,11 @@ impl Codec {
             ),
             _ => return None,
         };
-        let mut fields = vec![uint(kind)];
-        fields.extend(self.stamp(ts, pid, tid));
+        let mut scalars = self.stamp(ts, pid, tid);
+        if let Record::Poll(p) = record {
+            scalars.i(wrapping_diff(p.ts_exit, p.ts_enter));
+        }
+        let mut fields = vec![uint(kind), scalars.done()];
         fields.extend(rest);
         Some(arr(fields))
     }
@@ -104,10 +103,14 @@ impl Codec {
         if !(POLL..=MUNMAP).contains(&kind) {
             return Ok(None);
         }
-        let (ts, pid, tid) = self.unstamp(it)?;
+        let (ts, pid, tid, mut scalars) = self.unstamp(it)?;
+        let ts_exit = match kind {
+            POLL => scalars.undiff("duration", ts)?,
+            _ => 0,
+        };
+        scalars.end()?;
         Ok(Some(match kind {
             POLL => {
-                let ts_exit = undiff(it, "duration", ts)?;
                 let syscall = match it.next("syscall")? {
                     Value::Integer(i) if i128::from(i) == 0 => "poll".to_string(),
                     Value::Integer(i) if i128::from(i) == 1 => "ppoll".to_string(),

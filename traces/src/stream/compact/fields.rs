@@ -21,12 +21,6 @@ pub fn undiff(it: &mut Fields, name: &str, reference: u64) -> Result<u64, String
     Ok(reference.wrapping_add(it.i64(name)? as u64))
 }
 
-pub fn undiff_u32(it: &mut Fields, name: &str, reference: u32) -> Result<u32, String> {
-    let d = it.i64(name)?;
-    u32::try_from(i64::from(reference) + d)
-        .map_err(|_| format!("{name} {d} leaves the range of ids"))
-}
-
 /// The fields of a compact record, taken in order, with errors naming the missing or bad one.
 pub struct Fields {
     items: std::vec::IntoIter<Value>,
@@ -144,4 +138,75 @@ pub fn int<T: Into<i128>>(v: T) -> Value {
             .try_into()
             .expect("64-bit values fit CBOR integers"),
     )
+}
+
+/// The scalar fields of a compact record packed as LEB128 varints in one byte string (signed ones
+/// zigzag-encoded): a time difference of 65 µs–1 ms takes 3 bytes instead of CBOR's 5.
+#[derive(Debug, Default)]
+pub struct Packer(pub Vec<u8>);
+
+impl Packer {
+    pub fn u(&mut self, v: u64) {
+        super::delta::put_varint(&mut self.0, v);
+    }
+
+    pub fn i(&mut self, v: i64) {
+        self.u(((v << 1) ^ (v >> 63)) as u64);
+    }
+
+    pub fn done(self) -> Value {
+        Value::Bytes(self.0)
+    }
+}
+
+/// Reads what a [`Packer`] wrote, with errors naming the field.
+pub struct Unpacker {
+    bytes: Vec<u8>,
+    pos: usize,
+}
+
+impl Unpacker {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Unpacker { bytes, pos: 0 }
+    }
+
+    pub fn u(&mut self, name: &str) -> Result<u64, String> {
+        super::delta::get_varint(&self.bytes, &mut self.pos)
+            .map_err(|e| format!("scalar `{name}`: {e}"))
+    }
+
+    pub fn i(&mut self, name: &str) -> Result<i64, String> {
+        let v = self.u(name)?;
+        Ok((v >> 1) as i64 ^ -((v & 1) as i64))
+    }
+
+    /// A signed field that must fit `T`.
+    pub fn ranged<T: TryFrom<i64>>(&mut self, name: &str) -> Result<T, String> {
+        let v = self.i(name)?;
+        T::try_from(v).map_err(|_| format!("scalar `{name}` = {v} is out of range"))
+    }
+
+    /// `reference` moved by a signed difference (wrapping, as written by [`wrapping_diff`]).
+    pub fn undiff(&mut self, name: &str, reference: u64) -> Result<u64, String> {
+        Ok(reference.wrapping_add(self.i(name)? as u64))
+    }
+
+    /// A u32 id (pid, tid) moved by a signed difference from `reference`.
+    pub fn undiff_u32(&mut self, name: &str, reference: u32) -> Result<u32, String> {
+        let d = self.i(name)?;
+        u32::try_from(i64::from(reference) + d)
+            .map_err(|_| format!("{name} {d} leaves the range of ids"))
+    }
+
+    pub fn end(&self) -> Result<(), String> {
+        match self.bytes.len() - self.pos {
+            0 => Ok(()),
+            n => Err(format!("{n} unexpected bytes after the scalar fields")),
+        }
+    }
+}
+
+/// `v - reference` as a signed 64-bit difference (wrapping).
+pub fn wrapping_diff(v: u64, reference: u64) -> i64 {
+    v.wrapping_sub(reference) as i64
 }

@@ -319,19 +319,21 @@ fn raw_trace(items: &[Value]) -> Vec<u8> {
     bytes
 }
 
-fn ioctl_item(request: Value, before: Vec<u8>) -> Value {
-    let i = |v: i64| Value::Integer(v.into());
+/// Packed scalars from these varints (signed ones already zigzagged by the caller).
+fn scalars(varints: &[u64]) -> Value {
+    let mut p = Packer::default();
+    for &v in varints {
+        p.u(v);
+    }
+    p.done()
+}
+
+/// An ioctl item at the expected time/task/seq/fd/arg, `request` as written (`2n`: table entry
+/// `n`; `2r + 1`: request number `r`).
+fn ioctl_item(request: u64, before: Vec<u8>) -> Value {
     Value::Array(vec![
-        i(0),
-        i(0),
-        i(0),
-        i(0),
-        i(0),
-        i(10),
-        i(3),
-        request,
-        i(0),
-        i(0),
+        Value::Integer(0.into()),
+        scalars(&[0, 0, 0, request]),
         Value::Bytes(before),
         Value::Bytes(vec![]),
     ])
@@ -350,29 +352,26 @@ fn corrupt_detail(items: &[Value]) -> String {
 
 #[test]
 fn references_never_defined_are_errors() {
-    let full = Value::Integer((-1 - i64::from(QBUF)).into());
+    let full = (u64::from(QBUF) << 1) | 1;
     // The first QBUF refers to the most recent earlier QBUF's `before`: there is none.
-    let d = corrupt_detail(&[ioctl_item(full.clone(), vec![MODE_HISTORY, 4])]);
+    let d = corrupt_detail(&[ioctl_item(full, vec![MODE_HISTORY, 4])]);
     assert!(
         d.contains("ioctl 0 (VIDIOC_QBUF)") && d.contains("never defined"),
         "{d}"
     );
     // Request table entry 3 was never defined.
-    let d = corrupt_detail(&[ioctl_item(Value::Integer(3.into()), vec![])]);
+    let d = corrupt_detail(&[ioctl_item(3 << 1, vec![])]);
     assert!(d.contains("request table entry 3"), "{d}");
     // The second QBUF may refer to the first one's, but not to the one before it.
-    let ok = ioctl_item(full.clone(), vec![0, 1, 2, 3, 4]);
-    let d = corrupt_detail(&[
-        ok.clone(),
-        ioctl_item(Value::Integer(0.into()), vec![MODE_HISTORY + 1, 4]),
-    ]);
+    let ok = ioctl_item(full, vec![0, 1, 2, 3, 4]);
+    let d = corrupt_detail(&[ok.clone(), ioctl_item(0, vec![MODE_HISTORY + 1, 4])]);
     assert!(
         d.contains("ioctl 1 (VIDIOC_QBUF)") && d.contains("1 calls back"),
         "{d}"
     );
     let (_, records, err) = read_all(&raw_trace(&[
         ok,
-        ioctl_item(Value::Integer(0.into()), vec![MODE_HISTORY, 6, 4, 2, 9, 9]),
+        ioctl_item(0, vec![MODE_HISTORY, 6, 4, 2, 9, 9]),
     ]))
     .unwrap();
     assert!(matches!(err, Some(TraceError::Truncated { .. })), "{err:?}");
@@ -389,15 +388,28 @@ fn references_never_defined_are_errors() {
 fn malformed_items_are_errors_naming_the_field() {
     let i = |v: i64| Value::Integer(v.into());
     let cases = [
+        (Value::Array(vec![i(0)]), "ends before its field `scalars`"),
         (
-            Value::Array(vec![i(0), i(0)]),
-            "ends before its field `dpid`",
-        ),
-        (
-            Value::Array(vec![i(5), i(0), i(0), i(0), Value::Text("x".into()), i(0)]),
+            Value::Array(vec![i(5), scalars(&[0, 0]), Value::Text("x".into()), i(0)]),
             "field `fd` is not an integer",
         ),
-        (Value::Array(vec![i(0), i(0), i(-200), i(0)]), "dpid"),
+        // Task flag, pid 0 - 200 (zigzag 399).
+        (
+            Value::Array(vec![i(0), scalars(&[1, 0, 0, 1, 399, 0])]),
+            "dpid",
+        ),
+        (
+            Value::Array(vec![i(0), scalars(&[32, 0, 0, 1])]),
+            "unknown bits",
+        ),
+        (
+            Value::Array(vec![i(0), scalars(&[0, 0, 0, 1, 7])]),
+            "unexpected bytes",
+        ),
+        (
+            Value::Array(vec![i(0), Value::Bytes(vec![0, 0x80])]),
+            "scalar `dts`",
+        ),
         (
             Value::Array(vec![i(1), i(0), i(0), i(0), i(0), i(0), i(9)]),
             "unexpected fields",
@@ -405,10 +417,7 @@ fn malformed_items_are_errors_naming_the_field() {
         (
             Value::Array(vec![
                 i(3),
-                i(0),
-                i(0),
-                i(0),
-                i(0),
+                scalars(&[0, 0, 0]),
                 i(0),
                 Value::Array(vec![i(1)]),
             ]),
@@ -474,7 +483,7 @@ fn a_record_cannot_resolve_to_more_than_its_budget() {
             Value::Bytes(vec![]),
         ])
     };
-    let mut item = match ioctl_item(Value::Integer((-1 - i64::from(S_EXT_CTRLS)).into()), vec![]) {
+    let mut item = match ioctl_item((u64::from(S_EXT_CTRLS) << 1) | 1, vec![]) {
         Value::Array(v) => v,
         _ => unreachable!(),
     };
