@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use replay::synthetic::{visl_nodes, CallLog, H264_SLICE, MPEG2_SLICE, NV12};
-use replay::v4l2::{VideoDevice, CAPTURE_MPLANE, OUTPUT_MPLANE};
+use replay::v4l2::{BufferMap, VideoDevice, CAPTURE_MPLANE, OUTPUT_MPLANE};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -53,6 +53,55 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// A CAPTURE format as S_FMT returned it: (width, height, sizeimage).
+type Format = (u32, u32, u32);
+
+/// Sets the OUTPUT and CAPTURE formats to `size`, allocates `COUNT` CAPTURE buffers, queries
+/// and maps each (refusing one too small for an NV12 frame of `size`); returns the CAPTURE format
+/// (width, height, sizeimage) and the mappings.
+fn allocate(
+    dev: &VideoDevice,
+    log: &mut CallLog,
+    coded: u32,
+    (width, height): (u32, u32),
+) -> Result<(Format, Vec<BufferMap>), String> {
+    let e = |e: replay::v4l2::CallError| e.to_string();
+    log.call(
+        &format!("VIDIOC_S_FMT(OUTPUT, {width}x{height})"),
+        dev.s_fmt(OUTPUT_MPLANE, coded, width, height, 0),
+    )
+    .map_err(e)?;
+    let format = log
+        .call(
+            &format!("VIDIOC_S_FMT(CAPTURE, {width}x{height})"),
+            dev.s_fmt(CAPTURE_MPLANE, NV12, width, height, 0),
+        )
+        .map_err(e)?;
+    let n = log
+        .call(
+            &format!("VIDIOC_REQBUFS(CAPTURE, {COUNT})"),
+            dev.reqbufs(CAPTURE_MPLANE, COUNT),
+        )
+        .map_err(e)?;
+    let mut maps = Vec::new();
+    for i in 0..n {
+        let p = log
+            .call(
+                &format!("VIDIOC_QUERYBUF(CAPTURE, {i})"),
+                dev.querybuf(CAPTURE_MPLANE, i),
+            )
+            .map_err(e)?;
+        if p.length < width * height * 3 / 2 {
+            return Err(format!(
+                "CAPTURE buffer {i} is {} bytes, too small for {width}x{height}",
+                p.length
+            ));
+        }
+        maps.push(dev.mmap(p).map_err(e)?);
+    }
+    Ok((format, maps))
+}
+
 fn run(args: &Args) -> Result<u8, String> {
     let coded = match args.codec.as_str() {
         "mpeg2" => MPEG2_SLICE,
@@ -68,32 +117,8 @@ fn run(args: &Args) -> Result<u8, String> {
     println!("device {} driver {driver}", video.display());
 
     // The probe surfaces.
-    log.call(
-        "VIDIOC_S_FMT(OUTPUT, 128x128)",
-        dev.s_fmt(OUTPUT_MPLANE, coded, PROBE.0, PROBE.1, 0),
-    )
-    .map_err(e)?;
-    log.call(
-        "VIDIOC_S_FMT(CAPTURE, 128x128)",
-        dev.s_fmt(CAPTURE_MPLANE, NV12, PROBE.0, PROBE.1, 0),
-    )
-    .map_err(e)?;
-    let n = log
-        .call(
-            "VIDIOC_REQBUFS(CAPTURE, 4)",
-            dev.reqbufs(CAPTURE_MPLANE, COUNT),
-        )
-        .map_err(e)?;
-    let mut maps = Vec::new();
-    for i in 0..n {
-        let p = log
-            .call(
-                &format!("VIDIOC_QUERYBUF(CAPTURE, {i})"),
-                dev.querybuf(CAPTURE_MPLANE, i),
-            )
-            .map_err(e)?;
-        maps.push(dev.mmap(p).map_err(e)?);
-    }
+    let (_, mut maps) = allocate(&dev, &mut log, coded, PROBE)?;
+    let n = maps.len() as u32;
     for i in 0..n {
         log.call(
             &format!("VIDIOC_QBUF(CAPTURE, {i})"),
@@ -151,38 +176,9 @@ fn run(args: &Args) -> Result<u8, String> {
         }
         Err(err) => return Err(err.to_string()),
         Ok(_) => {
-            log.call(
-                "VIDIOC_S_FMT(OUTPUT, 1920x1080)",
-                dev.s_fmt(OUTPUT_MPLANE, coded, REAL.0, REAL.1, 0),
-            )
-            .map_err(e)?;
-            let (w, h, size) = log
-                .call(
-                    "VIDIOC_S_FMT(CAPTURE, 1920x1080)",
-                    dev.s_fmt(CAPTURE_MPLANE, NV12, REAL.0, REAL.1, 0),
-                )
-                .map_err(e)?;
-            let n = log
-                .call(
-                    "VIDIOC_REQBUFS(CAPTURE, 4)",
-                    dev.reqbufs(CAPTURE_MPLANE, COUNT),
-                )
-                .map_err(e)?;
-            for i in 0..n {
-                let p = log
-                    .call(
-                        &format!("VIDIOC_QUERYBUF(CAPTURE, {i})"),
-                        dev.querybuf(CAPTURE_MPLANE, i),
-                    )
-                    .map_err(e)?;
-                if p.length < REAL.0 * REAL.1 * 3 / 2 {
-                    return Err(format!(
-                        "CAPTURE buffer {i} is {} bytes, too small for {}x{}",
-                        p.length, REAL.0, REAL.1
-                    ));
-                }
-                maps.push(dev.mmap(p).map_err(e)?);
-            }
+            let ((w, h, size), new_maps) = allocate(&dev, &mut log, coded, REAL)?;
+            maps = new_maps;
+            let n = maps.len();
             println!("new size applied: {n} CAPTURE buffers of {w}x{h} ({size} bytes)");
             maps.clear();
             log.call("VIDIOC_REQBUFS(CAPTURE, 0)", dev.reqbufs(CAPTURE_MPLANE, 0))
