@@ -131,8 +131,13 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 setup::run(false)?;
             }
             build_kernel(false, None)?;
-            return cargo(&["build", "--workspace", "--all-targets"], &[])
-                .and_then(|()| cargo_status(&["test", "--workspace", "--no-fail-fast"], &args));
+            cargo(&["build", "--workspace", "--all-targets"], &[])?;
+            let all = cargo_status(&["test", "--workspace", "--no-fail-fast"], &args)?;
+            // The driver's fault-injection test needs the driver built with its test-only
+            // feature, which no other build may have: run it on its own, after everything else.
+            let only_faults: Vec<String> = std::iter::once("fault_injection".to_string()).chain(args.iter().cloned()).collect();
+            let faults = cargo_status(&FAULT_INJECTION_TEST, &only_faults)?;
+            return Ok(if all == ExitCode::SUCCESS { faults } else { all });
         }
         Cmd::Samples { bench: true, runs, .. } => return samples::bench(runs),
         Cmd::Samples { recorded, .. } => return samples::regenerate(recorded),
@@ -210,6 +215,10 @@ fn cargo(args: &[&str], extra: &[String]) -> Result<()> {
 }
 
 /// Runs `cargo ARGS -- EXTRA` in the repository and returns its exit code.
+/// `cargo test` arguments of the driver's fault-injection test (see driver/README.md).
+const FAULT_INJECTION_TEST: [&str; 7] =
+    ["test", "-p", "v4l2-request-driver", "--features", "fault-injection", "--test", "testbed"];
+
 fn cargo_status(args: &[&str], extra: &[String]) -> Result<ExitCode> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("xtask: cargo {} {}", args.join(" "), if extra.is_empty() { String::new() } else { format!("-- {}", extra.join(" ")) });
