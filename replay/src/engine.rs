@@ -72,7 +72,13 @@ struct Engine<'a> {
     /// Mappings by (pid, recorded address).
     maps: HashMap<(u32, u64), (Option<BufKey>, Mapping)>,
     by_key: HashMap<BufKey, (u32, u64)>,
-    counts: HashMap<String, u64>,
+    /// Planes the replay mapped for itself (checksums, bitstream writes) where the client had no
+    /// mapping: kept for the next frame, dropped before anything that frees buffers
+    /// (REQBUFS, REMOVE_BUFS, the file's last close) so the kernel sees no extra user.
+    fresh: HashMap<BufKey, Mapping>,
+    /// Calls so far per ioctl number.
+    counts: HashMap<u32, u64>,
+    prof: Profile,
     pending: Vec<Pending>,
     /// Injections whose follow-up calls are still being collected.
     following: Vec<Injection>,
@@ -95,9 +101,29 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Adds the time since `t` to phase `what` of the report's profile.
-fn spent(report: &mut Report, what: &str, t: Instant) {
-    *report.profile_ns.entry(what.to_string()).or_default() += t.elapsed().as_nanos() as u64;
+/// The phases of the report's profile (`Report::profile_ns`).
+#[derive(Clone, Copy)]
+enum Phase {
+    Read,
+    Issue,
+    Wait,
+    Verdict,
+    Pool,
+    Bookkeeping,
+    Checksum,
+}
+
+const PHASES: [&str; 7] = ["read", "issue", "wait", "verdict", "pool", "bookkeeping", "checksum"];
+
+/// Time spent per [`Phase`], ns.
+#[derive(Default)]
+struct Profile([u64; PHASES.len()]);
+
+impl Profile {
+    /// Adds the time since `t` to `phase`.
+    fn spent(&mut self, phase: Phase, t: Instant) {
+        self.0[phase as usize] += t.elapsed().as_nanos() as u64;
+    }
 }
 
 /// Replays the trace at `path`.
@@ -144,7 +170,9 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
         replay_planes: HashMap::new(),
         maps: HashMap::new(),
         by_key: HashMap::new(),
+        fresh: HashMap::new(),
         counts: HashMap::new(),
+        prof: Profile::default(),
         pending,
         following: Vec::new(),
         report: Report {
@@ -189,7 +217,7 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
     loop {
         let t = Instant::now();
         let next = feed.next_action();
-        spent(&mut e.report, "read", t);
+        e.prof.spent(Phase::Read, t);
         match next {
             Next::Done => break,
             Next::Cut(msg) => {
@@ -210,7 +238,7 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
                 if !matches!(rec, Record::Ioctl(_)) {
                     let t = Instant::now();
                     e.pool.apply(&rec);
-                    spent(&mut e.report, "pool", t);
+                    e.prof.spent(Phase::Pool, t);
                 }
                 match rec {
                     Record::Ioctl(io) => {
@@ -227,7 +255,11 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
                         }
                     }
                     Record::Close(c) => {
-                        e.fds.remove(&(c.pid, c.fd));
+                        if let Some(en) = e.fds.remove(&(c.pid, c.fd)) {
+                            if let (Kind::Video(file), 1) = (en.kind, Rc::strong_count(&en)) {
+                                e.drop_fresh(file);
+                            }
+                        }
                         if let Some(seq) = e.queued.remove(&(c.pid, c.fd)) {
                             e.report.requests_never_reinit.push(seq);
                         }
@@ -254,7 +286,7 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
                     Record::Poll(p) => {
                         let t = Instant::now();
                         e.poll(&p);
-                        spent(&mut e.report, "wait", t);
+                        e.prof.spent(Phase::Wait, t);
                     }
                     Record::End(end) => {
                         e.report.complete = true;
@@ -286,6 +318,7 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
     e.report.requests_never_reinit.sort_unstable();
     // Tear down: mappings first, then the fds (requests, then devices, as their last refs go).
     e.maps.clear();
+    e.fresh.clear();
     e.fds.clear();
     for (slot, hex) in e.hasher.finish() {
         if let Some(f) = e.report.frames.get_mut(slot) {
@@ -295,6 +328,11 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
     e.report.injections.append(&mut e.following);
     e.report.replay_ns = e.start.elapsed().as_nanos() as u64;
     e.report.peak_rss_kib = peak_rss_kib().unwrap_or(0);
+    e.report.profile_ns = PHASES
+        .iter()
+        .zip(e.prof.0)
+        .map(|(p, ns)| (p.to_string(), ns))
+        .collect();
     e.report.recorded_ns = e.last_ts.saturating_sub(e.first_ts.unwrap_or(e.last_ts));
     Ok(e.report)
 }
@@ -570,9 +608,9 @@ impl Engine<'_> {
         feed: &Feed<std::fs::File>,
         bitstreams: &[traces::record::Bitstream],
     ) {
-        let name = ioctl::name(io.request).into_owned();
+        let name = ioctl::name(io.request);
         let nth = {
-            let c = self.counts.entry(name.clone()).or_default();
+            let c = self.counts.entry(io.request).or_default();
             *c += 1;
             *c
         };
@@ -598,6 +636,13 @@ impl Engine<'_> {
         if io.request == ioctl::qbuf::VIDIOC_QBUF {
             self.write_bitstream(&entry, io, &prep, bitstreams, feed);
         }
+        if io.request == ioctl::reqbufs::VIDIOC_REQBUFS
+            || io.request == ioctl::create_bufs::VIDIOC_REMOVE_BUFS
+        {
+            if let Kind::Video(file) = entry.kind {
+                self.drop_fresh(file);
+            }
+        }
         let before = prep.arg.clone();
         let injected = self.injection_for(io, &name, nth);
         let t = Instant::now();
@@ -605,7 +650,7 @@ impl Engine<'_> {
             Some(p) => -i64::from(p.errno),
             None => ret_of(self.issue(&entry, io, &mut prep)),
         };
-        spent(&mut self.report, "issue", t);
+        self.prof.spent(Phase::Issue, t);
         self.report.ioctls_replayed += 1;
         let t = Instant::now();
         let rec = Record::Ioctl(prep.to_record(io, before, ret));
@@ -613,17 +658,17 @@ impl Engine<'_> {
         let Record::Ioctl(replayed) = rec else {
             unreachable!("built as an Ioctl just above")
         };
-        spent(&mut self.report, "pool", t);
+        self.prof.spent(Phase::Pool, t);
         let t = Instant::now();
         if ret >= 0 {
             self.after_success(&entry, io, &replayed);
         }
-        spent(&mut self.report, "bookkeeping", t);
+        self.prof.spent(Phase::Bookkeeping, t);
         // Follow-ups of earlier injections.
         for inj in &mut self.following {
             inj.next.push((
                 io.seq,
-                name.clone(),
+                name.to_string(),
                 report::result_str(io.ret),
                 report::result_str(ret),
             ));
@@ -647,7 +692,7 @@ impl Engine<'_> {
             let reproduced = io.ret == ret;
             self.report.recorded_failures.push(Failure {
                 seq: io.seq,
-                call: name.clone(),
+                call: name.to_string(),
                 recorded: report::result_str(io.ret),
                 replayed: report::result_str(ret),
                 reproduced,
@@ -655,7 +700,7 @@ impl Engine<'_> {
         }
         let t = Instant::now();
         let diffs = report::compare(io, &replayed);
-        spent(&mut self.report, "verdict", t);
+        self.prof.spent(Phase::Verdict, t);
         if diffs.is_empty() {
             self.report.ioctls_matched += 1;
         } else {
@@ -663,12 +708,12 @@ impl Engine<'_> {
             *self
                 .report
                 .divergences_by_call
-                .entry(name.clone())
+                .entry(name.to_string())
                 .or_default() += 1;
             if self.report.first_divergence.is_none() {
                 self.report.first_divergence = Some(Divergence {
                     seq: io.seq,
-                    call: name,
+                    call: name.into_owned(),
                     fields: diffs,
                     recorded: report::describe(io),
                     replayed: report::describe(&replayed),
@@ -773,7 +818,7 @@ impl Engine<'_> {
                     if !names::is_output(ty) {
                         let t = Instant::now();
                         self.checksum(file, io, replayed);
-                        spent(&mut self.report, "checksum", t);
+                        self.prof.spent(Phase::Checksum, t);
                     }
                 }
             }
@@ -796,9 +841,19 @@ impl Engine<'_> {
         if !self.replay_planes.contains_key(&key) {
             self.query_planes(key, raw);
         }
+        if let Some(m) = self.fresh.get_mut(&key) {
+            return Some(f(m));
+        }
         let &(off, len) = self.replay_planes.get(&key)?;
         let mut m = Mapping::map(raw, len as usize, off).ok()?;
-        Some(f(&mut m))
+        let r = f(&mut m);
+        self.fresh.insert(key, m);
+        Some(r)
+    }
+
+    /// Drops the replay's own mappings of `file`'s buffers.
+    fn drop_fresh(&mut self, file: u32) {
+        self.fresh.retain(|k, _| k.file != file);
     }
 
     /// Learns a buffer's plane offsets with a QUERYBUF of the replay's own (clients such as
