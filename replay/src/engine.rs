@@ -113,7 +113,15 @@ enum Phase {
     Checksum,
 }
 
-const PHASES: [&str; 7] = ["read", "issue", "wait", "verdict", "pool", "bookkeeping", "checksum"];
+const PHASES: [&str; 7] = [
+    "read",
+    "issue",
+    "wait",
+    "verdict",
+    "pool",
+    "bookkeeping",
+    "checksum",
+];
 
 /// Time spent per [`Phase`], ns.
 #[derive(Default)]

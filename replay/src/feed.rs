@@ -34,7 +34,9 @@ pub enum Source<R: Read> {
 impl<R: Read> Source<R> {
     fn next_record(&mut self) -> Option<Result<Record, String>> {
         match self {
-            Source::Stream(r) => r.next_record().map(|r| r.map_err(|e: TraceError| e.to_string())),
+            Source::Stream(r) => r
+                .next_record()
+                .map(|r| r.map_err(|e: TraceError| e.to_string())),
             Source::Kept { records, cut } => match records.next() {
                 Some(r) => Some(Ok(r)),
                 None => cut.take().map(Err),
@@ -238,7 +240,9 @@ mod tests {
             cut: plan.cut.clone(),
         });
         for seq in 0..3 {
-            assert!(matches!(f.next_action(), Next::Record(r) if matches!(*r, Record::Ioctl(ref io) if io.seq == seq)));
+            assert!(
+                matches!(f.next_action(), Next::Record(r) if matches!(*r, Record::Ioctl(ref io) if io.seq == seq))
+            );
         }
         assert!(matches!(f.next_action(), Next::Cut(m) if Some(m.clone()) == plan.cut));
         // Over the budget: nothing kept, the replay streams the trace again.

@@ -30,7 +30,11 @@ impl Hasher {
         let (tx, rx) = sync_channel::<(usize, Vec<u8>)>(IN_FLIGHT);
         let worker = std::thread::Builder::new()
             .name("replay-sha256".into())
-            .spawn(move || rx.iter().map(|(slot, bytes)| (slot, sha256_hex(&bytes))).collect())
+            .spawn(move || {
+                rx.iter()
+                    .map(|(slot, bytes)| (slot, sha256_hex(&bytes)))
+                    .collect()
+            })
             .ok();
         Hasher {
             tx: worker.as_ref().map(|_| tx),
@@ -79,7 +83,10 @@ mod tests {
         got.sort();
         assert_eq!(got.len(), 20);
         for (i, (slot, hex)) in got.iter().enumerate() {
-            assert_eq!((*slot, hex.clone()), (i, sha256_hex(&vec![i as u8; 1000 + i])));
+            assert_eq!(
+                (*slot, hex.clone()),
+                (i, sha256_hex(&vec![i as u8; 1000 + i]))
+            );
         }
         assert_eq!(
             sha256_hex(b"abc"),

@@ -59,7 +59,9 @@ pub enum InjectAt {
 fn ioctl_name(spec: &str, name: &str) -> Result<String, String> {
     let name = name.trim().to_ascii_uppercase();
     if traces::ioctl::by_name(&name).is_none() {
-        return Err(format!("--inject {spec:?}: {name} is not an ioctl vatrace knows"));
+        return Err(format!(
+            "--inject {spec:?}: {name} is not an ioctl vatrace knows"
+        ));
     }
     Ok(name)
 }
@@ -102,10 +104,15 @@ impl FromStr for Inject {
         } else if let Some((name, place)) = what.split_once('@') {
             let name = ioctl_name(s, name)?;
             if let Some(f) = place.strip_prefix("frame") {
-                InjectAt::Frame { frame: count(s, "frames", f)?, name }
+                InjectAt::Frame {
+                    frame: count(s, "frames", f)?,
+                    name,
+                }
             } else if let Some(b) = place.strip_prefix("buf") {
                 if !crate::target::takes_buffer(&name) {
-                    return Err(format!("--inject {s:?}: {name} does not take a buffer index"));
+                    return Err(format!(
+                        "--inject {s:?}: {name} does not take a buffer index"
+                    ));
                 }
                 let (index, nth) = match b.split_once('#') {
                     Some((i, k)) => (i, count(s, "calls", k)?),
@@ -119,7 +126,10 @@ impl FromStr for Inject {
         } else {
             let (name, nth) = what.split_once('#').ok_or_else(bad)?;
             let nth = count(s, "calls", nth)?;
-            InjectAt::Nth { name: ioctl_name(s, name)?, nth }
+            InjectAt::Nth {
+                name: ioctl_name(s, name)?,
+                nth,
+            }
         };
         Ok(Inject {
             at,
@@ -257,7 +267,9 @@ mod tests {
         assert!(matches!(i.at, InjectAt::Buffer { nth: 1, .. }));
         assert!("VIDIOC_QBUF@frame0=EIO".parse::<Inject>().is_err());
         assert!("VIDIOC_QBUF@framex=EIO".parse::<Inject>().is_err());
-        assert!("MEDIA_REQUEST_IOC_QUEUE@buf1=EIO".parse::<Inject>().is_err());
+        assert!("MEDIA_REQUEST_IOC_QUEUE@buf1=EIO"
+            .parse::<Inject>()
+            .is_err());
         assert!("VIDIOC_QBUF@slot1=EIO".parse::<Inject>().is_err());
     }
 

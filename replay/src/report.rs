@@ -279,7 +279,13 @@ fn after_arg(io: &Ioctl) -> Option<Arg> {
 }
 
 /// Records that `field` differs, when it does.
-fn differs<T: PartialEq>(diffs: &mut Vec<FieldDiff>, field: &str, a: T, b: T, show: impl Fn(T) -> String) {
+fn differs<T: PartialEq>(
+    diffs: &mut Vec<FieldDiff>,
+    field: &str,
+    a: T,
+    b: T,
+    show: impl Fn(T) -> String,
+) {
     if a != b {
         diffs.push(FieldDiff {
             field: field.into(),
@@ -338,7 +344,9 @@ pub fn compare(recorded: &Ioctl, replayed: &Ioctl) -> Vec<FieldDiff> {
                 differs(d, "index", a.index, b.index, |v| v.to_string());
                 differs(d, "flags", a.flags, b.flags, ioctl::names::buf_flags);
                 differs(d, "sequence", a.sequence, b.sequence, |v| v.to_string());
-                differs(d, "timestamp", a.timestamp.ns(), b.timestamp.ns(), |v| v.to_string());
+                differs(d, "timestamp", a.timestamp.ns(), b.timestamp.ns(), |v| {
+                    v.to_string()
+                });
                 differs(d, "bytesused", a.bytesused, b.bytesused, |v| v.to_string());
             }
             let planes = |p: &Option<Vec<ioctl::qbuf::Plane>>| -> Vec<u32> {

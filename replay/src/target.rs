@@ -63,7 +63,10 @@ impl Resolver {
             .filter(|(_, t)| matches!(t, InjectAt::Frame { .. } | InjectAt::Buffer { .. }))
             .map(|(i, t)| (i, t.clone(), FrameWatch { qbuf: None }))
             .collect();
-        Resolver { wanted, ..Default::default() }
+        Resolver {
+            wanted,
+            ..Default::default()
+        }
     }
 
     /// Successful OUTPUT QBUFs seen: the trace's frame count.
@@ -89,7 +92,11 @@ impl Resolver {
         }
         let name = ioctl::name(io.request);
         let ok = io.ret >= 0;
-        let arg = if io.before.is_empty() { &io.after } else { &io.before };
+        let arg = if io.before.is_empty() {
+            &io.after
+        } else {
+            &io.before
+        };
         // Requests: controls set into them, and their end of use.
         if io.request == ext_ctrls::VIDIOC_S_EXT_CTRLS
             && u32_at(arg, X::WHICH) == Some(names::CTRL_WHICH_REQUEST_VAL)
@@ -102,7 +109,11 @@ impl Resolver {
             || io.request == request::MEDIA_REQUEST_IOC_REINIT;
         // Buffer-index calls.
         let index = if ioctl::lookup(io.request).is_some_and(|i| i.arg == ioctl::ArgType::Buffer) {
-            let side = if ok && !io.after.is_empty() { &io.after } else { arg };
+            let side = if ok && !io.after.is_empty() {
+                &io.after
+            } else {
+                arg
+            };
             u32_at(side, B::INDEX)
         } else {
             None
@@ -125,15 +136,24 @@ impl Resolver {
                 continue;
             }
             let hit = match at {
-                InjectAt::Buffer { name: n, index: want, nth } => {
-                    *n == name && index == Some(*want) && nth_on_buffer == Some(*nth)
-                }
+                InjectAt::Buffer {
+                    name: n,
+                    index: want,
+                    nth,
+                } => *n == name && index == Some(*want) && nth_on_buffer == Some(*nth),
                 InjectAt::Frame { name: n, frame } => match watch.qbuf {
                     None if output_qbuf.is_some() && self.frames == *frame => {
-                        let req = (u32_at(&io.before, B::FLAGS).unwrap_or(0) & names::BUF_FLAG_REQUEST_FD != 0)
+                        let req = (u32_at(&io.before, B::FLAGS).unwrap_or(0)
+                            & names::BUF_FLAG_REQUEST_FD
+                            != 0)
                             .then(|| i32_at(&io.before, B::REQUEST_FD))
                             .flatten();
-                        watch.qbuf = Some((io.pid, io.fd, u32_at(&io.before, B::INDEX).unwrap_or(0), req));
+                        watch.qbuf = Some((
+                            io.pid,
+                            io.fd,
+                            u32_at(&io.before, B::INDEX).unwrap_or(0),
+                            req,
+                        ));
                         if *n == "VIDIOC_S_EXT_CTRLS" {
                             let seq = req.and_then(|r| self.ctrls.get(&(io.pid, r)).copied());
                             self.found.insert(*i, seq);

@@ -117,7 +117,10 @@ impl BufferMap {
 }
 
 fn open_node(path: &Path) -> CallResult<OwnedFd> {
-    call(|| format!("open({})", path.display()), sys::open_device(path))
+    call(
+        || format!("open({})", path.display()),
+        sys::open_device(path),
+    )
 }
 
 impl VideoDevice {
@@ -356,7 +359,8 @@ impl MediaDevice {
     pub fn device_info(&self) -> CallResult<Vec<u8>> {
         let mut info = Pod::<u8>::zeroed(256);
         // SAFETY: media_device_info is 256 bytes without pointers.
-        let r = unsafe { sys::ioctl_pod(self.fd.as_raw_fd(), nr::MEDIA_IOC_DEVICE_INFO, &mut info) };
+        let r =
+            unsafe { sys::ioctl_pod(self.fd.as_raw_fd(), nr::MEDIA_IOC_DEVICE_INFO, &mut info) };
         call(|| "MEDIA_IOC_DEVICE_INFO".into(), r)?;
         Ok(info.bytes().to_vec())
     }
@@ -371,7 +375,8 @@ impl MediaDevice {
         let mut fd = Pod::<i32>::zeroed(1);
         fd[0] = -1;
         // SAFETY: REQUEST_ALLOC writes one int.
-        let r = unsafe { sys::ioctl_pod(self.fd.as_raw_fd(), nr::MEDIA_IOC_REQUEST_ALLOC, &mut fd) };
+        let r =
+            unsafe { sys::ioctl_pod(self.fd.as_raw_fd(), nr::MEDIA_IOC_REQUEST_ALLOC, &mut fd) };
         call(|| "MEDIA_IOC_REQUEST_ALLOC".into(), r)?;
         // SAFETY: on success the kernel installed a new request fd that we now own.
         Ok(MediaRequest {

@@ -55,7 +55,10 @@ fn footprint(r: &Record) -> usize {
         Record::Ioctl(io) => {
             io.before.len()
                 + io.after.len()
-                + io.payloads.iter().map(|p| 64 + p.before.len() + p.after.len()).sum::<usize>()
+                + io.payloads
+                    .iter()
+                    .map(|p| 64 + p.before.len() + p.after.len())
+                    .sum::<usize>()
         }
         Record::Blob(b) => b.data.len(),
         Record::Open(o) => o.path.len(),

@@ -143,7 +143,10 @@ fn ten_replays_of_each_recording_give_the_same_verdict() {
             );
         }
     }
-    assert!(text.contains("compare clean 0") && text.contains("compare gst 0"), "{text}");
+    assert!(
+        text.contains("compare clean 0") && text.contains("compare gst 0"),
+        "{text}"
+    );
 
     // The clean decodes: no divergence, 30 checksummed frames, identical every time, the whole
     // recorded bitstream written.
@@ -225,7 +228,11 @@ fn refusals_truncation_and_injection() {
         .unwrap()
         .check()
         .unwrap();
-    assert!(rec.stdout_str().contains("record clean 0"), "{}", rec.stdout_str());
+    assert!(
+        rec.stdout_str().contains("record clean 0"),
+        "{}",
+        rec.stdout_str()
+    );
     let clean = d.join("clean.trace");
 
     // An OUTPUT QBUF naming buffer 99 of 4.
@@ -306,7 +313,11 @@ fn refusals_truncation_and_injection() {
     assert!(!cut.complete && cut.cut.is_some(), "{}", cut.text());
     assert_eq!(cut.divergences, 0, "{}", cut.text());
     let (ioctls, _) = totals(&clean);
-    assert!(cut.ioctls_replayed > 0 && cut.ioctls_replayed < ioctls, "{} of {ioctls}", cut.ioctls_replayed);
+    assert!(
+        cut.ioctls_replayed > 0 && cut.ioctls_replayed < ioctls,
+        "{} of {ioctls}",
+        cut.ioctls_replayed
+    );
     assert!(read("cut.txt").contains("TRUNCATED TRACE"));
 
     assert!(text.contains("inject 1"), "{text}");
@@ -415,7 +426,8 @@ fn committed_samples_replay_with_their_documented_verdicts() {
 #[test]
 fn injection_by_frame_and_by_buffer_index_hits_the_chosen_call() {
     use traces::ioctl::{ext_ctrls, names, qbuf, request};
-    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/samples/request-leak-fixed.trace");
+    let trace =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/samples/request-leak-fixed.trace");
     let ioctls: Vec<traces::record::Ioctl> = TraceReader::open(&trace)
         .unwrap()
         .filter_map(|r| match r.unwrap() {
@@ -428,13 +440,17 @@ fn injection_by_frame_and_by_buffer_index_hits_the_chosen_call() {
     // Frame 5: the 5th successful OUTPUT QBUF.
     let q5 = ioctls
         .iter()
-        .filter(|io| io.request == qbuf::VIDIOC_QBUF && io.ret == 0 && names::is_output(ty(&io.before)))
+        .filter(|io| {
+            io.request == qbuf::VIDIOC_QBUF && io.ret == 0 && names::is_output(ty(&io.before))
+        })
         .nth(4)
         .unwrap();
     let after_q5 = ioctls.iter().skip_while(|io| io.seq <= q5.seq);
     let dq5 = after_q5
         .clone()
-        .find(|io| io.request == qbuf::VIDIOC_DQBUF && io.ret == 0 && names::is_output(ty(&io.after)))
+        .find(|io| {
+            io.request == qbuf::VIDIOC_DQBUF && io.ret == 0 && names::is_output(ty(&io.after))
+        })
         .unwrap();
     assert_eq!(index(&dq5.after), index(&q5.before));
     let reinit5 = after_q5
@@ -455,10 +471,30 @@ fn injection_by_frame_and_by_buffer_index_hits_the_chosen_call() {
 
     let cases = [
         ("VIDIOC_DQBUF@frame5=EIO", dq5.seq, "VIDIOC_DQBUF", "-EIO"),
-        ("VIDIOC_S_EXT_CTRLS@frame5=EINVAL", ctrls5.seq, "VIDIOC_S_EXT_CTRLS", "-EINVAL"),
-        ("MEDIA_REQUEST_IOC_REINIT@frame5=EBUSY", reinit5.seq, "MEDIA_REQUEST_IOC_REINIT", "-EBUSY"),
-        ("VIDIOC_QBUF@frame5=ENOMEM", q5.seq, "VIDIOC_QBUF", "-ENOMEM"),
-        ("VIDIOC_QBUF@buf2#3=EINVAL", qbuf_2_3.seq, "VIDIOC_QBUF", "-EINVAL"),
+        (
+            "VIDIOC_S_EXT_CTRLS@frame5=EINVAL",
+            ctrls5.seq,
+            "VIDIOC_S_EXT_CTRLS",
+            "-EINVAL",
+        ),
+        (
+            "MEDIA_REQUEST_IOC_REINIT@frame5=EBUSY",
+            reinit5.seq,
+            "MEDIA_REQUEST_IOC_REINIT",
+            "-EBUSY",
+        ),
+        (
+            "VIDIOC_QBUF@frame5=ENOMEM",
+            q5.seq,
+            "VIDIOC_QBUF",
+            "-ENOMEM",
+        ),
+        (
+            "VIDIOC_QBUF@buf2#3=EINVAL",
+            qbuf_2_3.seq,
+            "VIDIOC_QBUF",
+            "-EINVAL",
+        ),
     ];
     let d = testbed::paths::work_dir("inject-frame");
     let rp = env!("CARGO_BIN_EXE_vatrace-replay");
@@ -479,7 +515,11 @@ fn injection_by_frame_and_by_buffer_index_hits_the_chosen_call() {
     let text = out.stdout_str();
     let read = |n: &str| std::fs::read_to_string(d.join(n)).unwrap_or_default();
     for (i, (spec, seq, call, errno)) in cases.iter().enumerate() {
-        assert!(text.contains(&format!("case {i} 1")), "{spec}:\n{text}\n{}", read(&format!("{i}.txt")));
+        assert!(
+            text.contains(&format!("case {i} 1")),
+            "{spec}:\n{text}\n{}",
+            read(&format!("{i}.txt"))
+        );
         let r = load(&d.join(format!("{i}.json")));
         assert_eq!(r.injections.len(), 1, "{spec}: {}", r.text());
         let inj = &r.injections[0];
@@ -494,12 +534,24 @@ fn injection_by_frame_and_by_buffer_index_hits_the_chosen_call() {
         let first = r.first_divergence.as_ref().unwrap();
         assert_eq!((first.seq, first.call.as_str()), (*seq, *call), "{spec}");
         // What the recording did next, with the replay's side.
-        assert!(!inj.next.is_empty() && inj.next.iter().all(|n| n.0 > *seq), "{spec}: {:?}", inj.next);
+        assert!(
+            !inj.next.is_empty() && inj.next.iter().all(|n| n.0 > *seq),
+            "{spec}: {:?}",
+            inj.next
+        );
         assert!(r.text().contains(spec), "{spec}: {}", r.text());
     }
     assert!(text.contains("far 2"), "{text}");
     let far = read("far.err");
-    assert!(far.contains("VIDIOC_QBUF@frame99=EIO") && far.contains("30 frames") && far.contains("nothing was issued"), "{far}");
+    assert!(
+        far.contains("VIDIOC_QBUF@frame99=EIO")
+            && far.contains("30 frames")
+            && far.contains("nothing was issued"),
+        "{far}"
+    );
     let strace = read("far.strace");
-    assert!(!strace.contains("/dev/video") && !strace.contains("/dev/media"), "a device was opened:\n{strace}");
+    assert!(
+        !strace.contains("/dev/video") && !strace.contains("/dev/media"),
+        "a device was opened:\n{strace}"
+    );
 }
