@@ -2,12 +2,10 @@
 //! payload segments and exit (per thread), reassembles chunked bitstreams, pairs poll entry and
 //! exit, and keeps an fd table so that only relevant opens reach the trace.
 
-use std::{
-    collections::{HashMap, HashSet},
-    io::Write,
-};
+use std::io::Write;
 
 use anyhow::Result;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use traces::{
     record::{
         Close, Dup, Exec, Exit, Fork, Ioctl, Lost, Mmap, Munmap, Open, Payload, PayloadKind, Poll,
@@ -98,10 +96,10 @@ impl<W: Write> Converter<W> {
     pub fn new(writer: TraceWriter<W>, described: impl IntoIterator<Item = String>) -> Self {
         Converter {
             writer,
-            pending: HashMap::new(),
-            polls: HashMap::new(),
-            execs: HashMap::new(),
-            fds: HashMap::new(),
+            pending: HashMap::default(),
+            polls: HashMap::default(),
+            execs: HashMap::default(),
+            fds: HashMap::default(),
             described: described.into_iter().collect(),
             seq: 0,
             summary: Summary::default(),

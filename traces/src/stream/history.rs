@@ -17,7 +17,9 @@
 //! So a reader holds at most `MAX_BYTES` (16 MiB) of remembered values, plus small bookkeeping
 //! per field and request.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::record::PayloadKind;
 
@@ -67,8 +69,8 @@ impl Default for RequestState {
         RequestState {
             last_arg: 0,
             last_fd: -1,
-            addrs: HashMap::new(),
-            values: HashMap::new(),
+            addrs: HashMap::default(),
+            values: HashMap::default(),
         }
     }
 }
