@@ -116,11 +116,9 @@ pub fn on_exit(tgid: u32, fd: i32, cmd: u32, arg: u64, ret: i64) {
     if ret >= 0 {
         note_fd(tgid, fd, fd_kind::SEEN);
     }
-    if arg_untouched(ret) {
-        emit_call(EventKind::IoctlExit, fd, cmd, arg, ret);
-        return;
-    }
-    if arg != 0 {
+    // After ENOTTY/EBADF nothing was written back: no payload is read again (and the exit
+    // record says so, see `emit_call`).
+    if arg != 0 && !arg_untouched(ret) {
         nested(tgid, fd, cmd, arg, PHASE_EXIT);
         if ret == 0 && cmd == MEDIA_IOC_REQUEST_ALLOC {
             note_fd(tgid, user::<i32>(arg, 0), fd_kind::REQUEST);

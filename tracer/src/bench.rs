@@ -57,12 +57,10 @@ pub fn run_bench(count: u64, ringbuf_size: u32, device: Option<&str>) -> Result<
     if !probe.exists() {
         bail!("{} not found: build it with `cargo build -p tracer --bins`", probe.display());
     }
-    let n = count.to_string();
-    let mut loop_args = vec!["loop".to_string(), n.clone()];
-    loop_args.extend(device.map(str::to_string));
-    let strace_n = (count / 100).max(1).to_string();
-    let mut strace_args = vec!["loop".to_string(), strace_n];
-    strace_args.extend(device.map(str::to_string));
+    // `v4l2-ioctl-probe loop N [DEVICE]`.
+    let probe_args = |n: u64| ["loop".to_string(), n.to_string()].into_iter().chain(device.map(str::to_string));
+    let loop_args: Vec<String> = probe_args(count).collect();
+    let strace_args: Vec<String> = probe_args((count / 100).max(1)).collect();
     let mut rows = Vec::new();
     let measure = |name, err: &str, lost| -> Result<Row> {
         let (ioctls, secs) = probe_secs(err).with_context(|| format!("no timing from the probe: {err}"))?;

@@ -7,6 +7,7 @@ use std::io::Write;
 use anyhow::Result;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use traces::{
+    ioctl::Dir,
     record::{
         Close, Dup, Exec, Exit, Fork, Ioctl, Lost, Mmap, Munmap, Open, Payload, PayloadKind, Poll,
         PollFd,
@@ -140,12 +141,14 @@ impl<W: Write> Converter<W> {
                     payloads: Vec::new(),
                     bitstream: Vec::new(),
                 });
-                // Untouched by a failed call: the argument is what it was at entry.
-                let reads_back = (ev.cmd >> 30) & 2 != 0;
-                let after = match ev.flags & ioctl_flags::ARG_UNCHANGED != 0 {
-                    true if reads_back => p.before.clone(),
-                    true => Vec::new(),
-                    false => arg,
+                // Untouched by a failed call: the argument is what it was at entry (for an ioctl
+                // whose argument comes back at all).
+                let after = if ev.flags & ioctl_flags::ARG_UNCHANGED == 0 {
+                    arg
+                } else if Dir::of(ev.cmd).reads_after() {
+                    p.before.clone()
+                } else {
+                    Vec::new()
                 };
                 self.finish_ioctl(hdr.tid, p, hdr.ts_ns, ev.ret, after)?;
             }
