@@ -1,34 +1,13 @@
 //! VA object tables: IDs handed to the client mapped to driver objects. Each kind of object
 //! has its own ID range so a wrong-kind ID is rejected rather than aliased.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// Hashes a VA ID with one multiplication (Fibonacci hashing: odd multiplier, so distinct IDs
-/// keep distinct low bits, and the high bits hashbrown uses as tags are mixed). IDs are our own
-/// counters, not attacker-chosen keys: SipHash's DoS resistance buys nothing here and cost about
-/// 100 instructions per lookup, several lookups per VA call (see README, Performance).
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
+use rustc_hash::FxHashMap;
 
 pub struct Objects<T> {
-    map: HashMap<u32, T, BuildHasherDefault<IdHasher>>,
+    /// FxHash: IDs are our own counters, not attacker-chosen keys, so SipHash's DoS resistance
+    /// buys nothing and cost about 100 instructions per lookup, several lookups per VA call
+    /// (see README, Performance).
+    map: FxHashMap<u32, T>,
     next: u32,
     base: u32,
 }
@@ -36,7 +15,7 @@ pub struct Objects<T> {
 impl<T> Objects<T> {
     pub fn new(base: u32) -> Self {
         Objects {
-            map: HashMap::default(),
+            map: FxHashMap::default(),
             next: 0,
             base,
         }
