@@ -120,12 +120,16 @@ impl<W: Write> Write for Counting<W> {
 /// Writes a trace: the header at creation, then records, then [`TraceWriter::finish`].
 ///
 /// Output is buffered and flushed every [`TraceWriter::FLUSH_EVERY`] records or
-/// [`TraceWriter::FLUSH_INTERVAL`], whichever comes first, so a killed tracer loses little; call
+/// [`TraceWriter::FLUSH_INTERVAL`], whichever comes first (the clock is read every
+/// [`TraceWriter::CLOCK_EVERY`] records), so a killed tracer loses little; call
 /// [`TraceWriter::flush`] when idle. Identical bitstream chunks are stored once
-/// ([`TraceWriter::write_bitstream`]); per-frame records are stored compactly (format version 2).
+/// ([`TraceWriter::write_bitstream`]); per-frame records are stored compactly (format version 2),
+/// encoded straight to bytes.
 pub struct TraceWriter<W: Write> {
     out: Counting<BufWriter<W>>,
     codec: Codec,
+    /// The compact record being encoded (kept for its allocation).
+    record: Vec<u8>,
     totals: Totals,
     unflushed: u32,
     last_flush: Instant,
@@ -136,8 +140,12 @@ pub struct TraceWriter<W: Write> {
 impl<W: Write> TraceWriter<W> {
     /// Records written between flushes at most.
     pub const FLUSH_EVERY: u32 = 256;
-    /// Time between flushes at most (checked when a record is written).
+    /// Time between flushes at most (checked when a record is written, every
+    /// [`TraceWriter::CLOCK_EVERY`] records: reading the clock per record would cost more than
+    /// encoding one).
     pub const FLUSH_INTERVAL: Duration = Duration::from_millis(200);
+    /// Records between two looks at the clock for [`TraceWriter::FLUSH_INTERVAL`].
+    pub const CLOCK_EVERY: u32 = 16;
 
     /// Starts a trace on `out`: writes the magic and `header` (with this crate's format version,
     /// whatever `header` says), and flushes.
@@ -148,6 +156,7 @@ impl<W: Write> TraceWriter<W> {
         let header = &header;
         let mut w = TraceWriter {
             codec: Codec::new(header),
+            record: Vec::new(),
             out: Counting {
                 inner: BufWriter::with_capacity(256 * 1024, out),
                 count: 0,
@@ -189,11 +198,15 @@ impl<W: Write> TraceWriter<W> {
     /// [`TraceWriter::write_bitstream`] for bitstream bytes (writing `Blob`/`Bitstream` directly
     /// works but bypasses deduplication).
     pub fn write(&mut self, record: &Record) -> Result<(), TraceError> {
-        match self.codec.encode(record) {
-            Some(compact) => ciborium::into_writer(&compact, &mut self.out),
-            None => ciborium::into_writer(record, &mut self.out),
+        self.record.clear();
+        if self.codec.encode(record, &mut self.record) {
+            let offset = self.out.count;
+            self.out
+                .write_all(&self.record)
+                .map_err(|source| TraceError::Io { offset, source })?;
+        } else {
+            ciborium::into_writer(record, &mut self.out).map_err(|e| self.encode_error(e))?;
         }
-        .map_err(|e| self.encode_error(e))?;
         let t = &mut self.totals;
         t.records += 1;
         match record {
@@ -210,7 +223,9 @@ impl<W: Write> TraceWriter<W> {
             _ => {}
         }
         self.unflushed += 1;
-        if self.unflushed >= Self::FLUSH_EVERY || self.last_flush.elapsed() >= Self::FLUSH_INTERVAL
+        if self.unflushed >= Self::FLUSH_EVERY
+            || (self.unflushed % Self::CLOCK_EVERY == 0
+                && self.last_flush.elapsed() >= Self::FLUSH_INTERVAL)
         {
             self.flush()?;
         }

@@ -47,7 +47,7 @@ use ciborium::Value;
 use super::delta;
 use super::history::{Field, History, Slot, DEPTH};
 use crate::record::{Bitstream, Blob, Header, Ioctl, Payload, PayloadKind, Record};
-use fields::{arr, diff, uint, undiff, wrapping_diff, Fields, Packer, Unpacker};
+use fields::{cbor, undiff, wrapping_diff, Fields, Packer, Unpacker};
 
 /// Kind numbers of the compact records (3–8: [`calls`]).
 const IOCTL: u64 = 0;
@@ -75,6 +75,18 @@ pub struct Codec {
     last_pid: u32,
     last_tid: u32,
     last_blob: u64,
+    /// The encoder's working buffers, kept between records for their allocations.
+    scratch: Scratch,
+}
+
+/// Buffers the encoder reuses from record to record (none of it is state of the format).
+#[derive(Debug, Default)]
+struct Scratch {
+    /// Packed scalars.
+    scalars: Vec<u8>,
+    /// The ops of the patch being sized, and of the shortest one so far.
+    ops: Vec<(usize, usize)>,
+    best_ops: Vec<(usize, usize)>,
 }
 
 impl Codec {
@@ -87,6 +99,7 @@ impl Codec {
             last_pid: header.root_pid,
             last_tid: header.root_pid,
             last_blob: u64::MAX,
+            scratch: Scratch::default(),
         }
     }
 
@@ -95,36 +108,36 @@ impl Codec {
         self.history.bytes()
     }
 
-    /// The compact form of `record`, or `None` if it is written as in version 1.
-    pub fn encode(&mut self, record: &Record) -> Option<Value> {
-        Some(match record {
-            Record::Ioctl(i) => self.encode_ioctl(i),
-            Record::Bitstream(b) => arr(vec![
-                uint(BITSTREAM),
-                diff(b.ioctl_seq, self.last_seq),
-                uint(b.plane.into()),
-                uint(b.offset),
-                uint(b.len),
-                diff(b.blob, self.last_blob),
-            ]),
-            Record::Blob(b) => {
-                let v = arr(vec![
-                    uint(BLOB),
-                    diff(b.id, self.last_blob.wrapping_add(1)),
-                    Value::Bytes(b.data.clone()),
-                ]);
-                self.last_blob = b.id;
-                v
+    /// Appends the compact form of `record` to `out` and returns `true`, or returns `false`
+    /// (appending nothing) if it is written as in version 1.
+    pub fn encode(&mut self, record: &Record, out: &mut Vec<u8>) -> bool {
+        match record {
+            Record::Ioctl(i) => self.encode_ioctl(i, out),
+            Record::Bitstream(b) => {
+                cbor::array(out, 6);
+                cbor::uint(out, BITSTREAM);
+                cbor::diff(out, b.ioctl_seq, self.last_seq);
+                cbor::uint(out, b.plane.into());
+                cbor::uint(out, b.offset);
+                cbor::uint(out, b.len);
+                cbor::diff(out, b.blob, self.last_blob);
             }
-            other => return self.encode_call(other),
-        })
+            Record::Blob(b) => {
+                cbor::array(out, 3);
+                cbor::uint(out, BLOB);
+                cbor::diff(out, b.id, self.last_blob.wrapping_add(1));
+                cbor::bytes(out, &b.data);
+                self.last_blob = b.id;
+            }
+            other => return self.encode_call(other, out),
+        }
+        true
     }
 
-    /// The packed scalars `flags, dts[, dpid, dtid]` of an event at `ts` on `pid`/`tid`, which
-    /// becomes the reference; the caller may append more scalars.
-    fn stamp(&mut self, ts: u64, pid: u32, tid: u32) -> Packer {
+    /// Packs the scalars `flags, dts[, dpid, dtid]` of an event at `ts` on `pid`/`tid` into
+    /// `p`, which becomes the reference; the caller may pack more scalars.
+    fn stamp(&mut self, p: &mut Packer, ts: u64, pid: u32, tid: u32) {
         let task = (pid, tid) != (self.last_pid, self.last_tid);
-        let mut p = Packer::default();
         p.u(if task { TASK } else { 0 });
         p.i(wrapping_diff(ts, self.last_ts));
         if task {
@@ -132,7 +145,6 @@ impl Codec {
             p.i(i64::from(tid) - i64::from(self.last_tid));
         }
         (self.last_ts, self.last_pid, self.last_tid) = (ts, pid, tid);
-        p
     }
 
     /// Reads what [`Codec::stamp`] wrote, which becomes the reference; the rest of the scalars
@@ -191,30 +203,12 @@ impl Codec {
         Ok(record)
     }
 
-    fn encode_ioctl(&mut self, i: &Ioctl) -> Value {
+    fn encode_ioctl(&mut self, i: &Ioctl, out: &mut Vec<u8>) {
         let known = self.history.index_of(i.request);
         let (ref_arg, ref_fd) = known.map_or((0, -1), |ix| {
             let s = self.history.state(ix);
             (s.last_arg, s.last_fd)
         });
-        let before = self.encode_field(
-            known,
-            &Slot {
-                field: Field::Arg,
-                after: false,
-            },
-            &i.before,
-            None,
-        );
-        let after = self.encode_field(
-            known,
-            &Slot {
-                field: Field::Arg,
-                after: true,
-            },
-            &i.after,
-            Some(&i.before),
-        );
         let expected_seq = self.last_seq.wrapping_add(1);
         let flags = [
             ((i.pid, i.tid) != (self.last_pid, self.last_tid), TASK),
@@ -226,7 +220,7 @@ impl Codec {
         .iter()
         .filter(|(set, _)| *set)
         .fold(0, |f, (_, bit)| f | bit);
-        let mut p = Packer::default();
+        let mut p = Packer::reuse(std::mem::take(&mut self.scratch.scalars));
         p.u(flags);
         p.i(wrapping_diff(i.ts_enter, self.last_ts));
         p.i(wrapping_diff(i.ts_exit, i.ts_enter));
@@ -251,55 +245,51 @@ impl Codec {
             p.i(i.ret);
         }
         (self.last_ts, self.last_pid, self.last_tid) = (i.ts_enter, i.pid, i.tid);
-        let mut fields = vec![
-            uint(IOCTL),
-            p.done(),
-            Value::Bytes(before),
-            Value::Bytes(after),
-        ];
+        cbor::array(out, if i.payloads.is_empty() { 4 } else { 5 });
+        cbor::uint(out, IOCTL);
+        self.scratch.scalars = p.done(out);
+        let arg = |after| Slot {
+            field: Field::Arg,
+            after,
+        };
+        self.encode_field(out, known, &arg(false), &i.before, None);
+        self.encode_field(out, known, &arg(true), &i.after, Some(&i.before));
         if !i.payloads.is_empty() {
-            let payloads = i
-                .payloads
-                .iter()
-                .map(|p| {
-                    let ref_addr =
-                        known.and_then(|ix| self.history.state(ix).addrs.get(&p.kind).copied());
-                    let slot = |after| Slot {
-                        field: Field::Payload(p.kind.clone()),
-                        after,
-                    };
-                    arr(vec![
-                        kind_code(&p.kind),
-                        diff(p.addr, ref_addr.unwrap_or(0)),
-                        Value::Bytes(self.encode_field(known, &slot(false), &p.before, None)),
-                        Value::Bytes(self.encode_field(
-                            known,
-                            &slot(true),
-                            &p.after,
-                            Some(&p.before),
-                        )),
-                    ])
-                })
-                .collect();
-            fields.push(arr(payloads));
+            cbor::array(out, i.payloads.len());
+            for p in &i.payloads {
+                let ref_addr =
+                    known.and_then(|ix| self.history.state(ix).addrs.get(&p.kind).copied());
+                let slot = |after| Slot {
+                    field: Field::Payload(p.kind.clone()),
+                    after,
+                };
+                cbor::array(out, 4);
+                cbor::int(out, kind_code(&p.kind));
+                cbor::diff(out, p.addr, ref_addr.unwrap_or(0));
+                self.encode_field(out, known, &slot(false), &p.before, None);
+                self.encode_field(out, known, &slot(true), &p.after, Some(&p.before));
+            }
         }
         self.after_ioctl(i);
-        arr(fields)
     }
 
-    /// The smallest encoding of `value` among the references available.
+    /// Appends `value` as a byte string holding its smallest encoding among the references
+    /// available.
     fn encode_field(
-        &self,
+        &mut self,
+        out: &mut Vec<u8>,
         known: Option<usize>,
         slot: &Slot,
         value: &[u8],
         before: Option<&[u8]>,
-    ) -> Vec<u8> {
+    ) {
         if value.is_empty() {
-            return Vec::new();
+            cbor::bytes_head(out, 0);
+            return;
         }
         // The shortest among the literal and a patch against each reference: equal values first
-        // (the common case, 2–4 bytes), then patch lengths counted without building them.
+        // (the common case, 2–4 bytes), then patches sized (and planned) without writing them.
+        let Scratch { ops, best_ops, .. } = &mut self.scratch;
         let len_bytes = 1 + value.len().max(1).ilog2() as usize / 7;
         let mut best: (usize, u8, &[u8]) = (1 + value.len(), delta::LITERAL, &[]);
         let history = known
@@ -316,17 +306,20 @@ impl Codec {
                 break; // nothing beats an exact match
             }
             let len = if reference == value {
+                ops.clear();
                 1 + len_bytes
             } else {
-                delta::patch_len(value, reference, best.0)
+                delta::plan(value, reference, best.0, ops)
             };
             if len < best.0 {
                 best = (len, mode, reference);
+                std::mem::swap(ops, best_ops);
             }
         }
-        match best {
-            (_, delta::LITERAL, _) => delta::encode_literal(value),
-            (_, mode, reference) => delta::encode_patch(mode, value, reference),
+        cbor::bytes_head(out, best.0);
+        match best.1 {
+            delta::LITERAL => delta::write_literal(out, value),
+            mode => delta::write_patch(out, mode, value, best_ops),
         }
     }
 
@@ -524,8 +517,8 @@ impl Codec {
     }
 }
 
-fn kind_code(kind: &PayloadKind) -> Value {
-    let code: i64 = match kind {
+fn kind_code(kind: &PayloadKind) -> i64 {
+    match kind {
         PayloadKind::ExtControls => 0,
         PayloadKind::Planes => 1,
         PayloadKind::TopologyEntities => 2,
@@ -536,8 +529,7 @@ fn kind_code(kind: &PayloadKind) -> Value {
         PayloadKind::LinksEnumLinks => 7,
         PayloadKind::Control { index } => -1 - i64::from(*index),
         PayloadKind::Other(n) => 16 + i64::from(*n),
-    };
-    Value::Integer(code.into())
+    }
 }
 
 fn kind_of(code: i128) -> Result<PayloadKind, String> {

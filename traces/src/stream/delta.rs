@@ -54,15 +54,35 @@ pub fn get_varint(bytes: &[u8], pos: &mut usize) -> Result<u64, String> {
     Err("a varint is longer than 64 bits".into())
 }
 
+/// The first index from `i` on where `target` differs from `reference` (zero-extended), or
+/// `target.len()`. Equal stretches are skipped eight bytes at a time.
+fn next_difference(target: &[u8], reference: &[u8], mut i: usize) -> usize {
+    let shared = target.len().min(reference.len());
+    while i + 8 <= shared && target[i..i + 8] == reference[i..i + 8] {
+        i += 8;
+    }
+    while i < shared && target[i] == reference[i] {
+        i += 1;
+    }
+    if i < shared {
+        return i;
+    }
+    while i + 8 <= target.len() && target[i..i + 8] == [0; 8] {
+        i += 8;
+    }
+    while i < target.len() && target[i] == 0 {
+        i += 1;
+    }
+    i
+}
+
 /// The byte ranges where `target` differs from `reference` (zero-extended), each extended over
 /// gaps of fewer than [`MIN_GAP`] equal bytes: the ops of a patch.
 fn runs<'a>(target: &'a [u8], reference: &'a [u8]) -> impl Iterator<Item = (usize, usize)> + 'a {
     let differs = move |i: usize| target[i] != reference.get(i).copied().unwrap_or(0);
     let mut i = 0;
     std::iter::from_fn(move || {
-        while i < target.len() && !differs(i) {
-            i += 1;
-        }
+        i = next_difference(target, reference, i);
         if i >= target.len() {
             return None;
         }
@@ -92,9 +112,11 @@ fn varint_len(mut v: u64) -> usize {
     n
 }
 
-/// The length [`encode_patch`] would give, computed without building it, or `limit` if that is
-/// smaller (counting stops there).
-pub fn patch_len(target: &[u8], reference: &[u8], limit: usize) -> usize {
+/// Plans the patch of `target` against `reference`: leaves its ops (byte ranges to replace) in
+/// `ops` and returns the length [`write_patch`] will give, or `limit` if that is not smaller
+/// (counting stops there, and `ops` is then incomplete).
+pub fn plan(target: &[u8], reference: &[u8], limit: usize, ops: &mut Vec<(usize, usize)>) -> usize {
+    ops.clear();
     let mut len = 1 + varint_len(target.len() as u64);
     let mut done = 0;
     for (start, end) in runs(target, reference) {
@@ -102,35 +124,32 @@ pub fn patch_len(target: &[u8], reference: &[u8], limit: usize) -> usize {
         if len >= limit {
             return limit;
         }
+        ops.push((start, end));
         done = end;
     }
     len.min(limit)
 }
 
-/// `target` as a patch against `reference`, with `mode` as its first byte.
-pub fn encode_patch(mode: u8, target: &[u8], reference: &[u8]) -> Vec<u8> {
+/// Appends `target` as a patch with `mode` as its first byte and the `ops` [`plan`] made.
+pub fn write_patch(out: &mut Vec<u8>, mode: u8, target: &[u8], ops: &[(usize, usize)]) {
     debug_assert_ne!(mode, LITERAL);
-    let mut out = vec![mode];
-    put_varint(&mut out, target.len() as u64);
+    out.push(mode);
+    put_varint(out, target.len() as u64);
     let mut done = 0;
-    for (start, end) in runs(target, reference) {
-        put_varint(&mut out, (start - done) as u64);
-        put_varint(&mut out, (end - start) as u64);
+    for &(start, end) in ops {
+        put_varint(out, (start - done) as u64);
+        put_varint(out, (end - start) as u64);
         out.extend_from_slice(&target[start..end]);
         done = end;
     }
-    out
 }
 
-/// `target` stored literally.
-pub fn encode_literal(target: &[u8]) -> Vec<u8> {
-    if target.is_empty() {
-        return Vec::new();
+/// Appends `target` stored literally (nothing if it is empty); `1 + target.len()` bytes.
+pub fn write_literal(out: &mut Vec<u8>, target: &[u8]) {
+    if !target.is_empty() {
+        out.push(LITERAL);
+        out.extend_from_slice(target);
     }
-    let mut out = Vec::with_capacity(target.len() + 1);
-    out.push(LITERAL);
-    out.extend_from_slice(target);
-    out
 }
 
 /// Decodes an encoded field; `reference` is called with the mode when the field is a patch and
@@ -195,6 +214,24 @@ pub fn decode<'r>(
 mod tests {
     use super::*;
 
+    fn encode_patch(mode: u8, target: &[u8], reference: &[u8]) -> Vec<u8> {
+        let mut ops = Vec::new();
+        plan(target, reference, usize::MAX, &mut ops);
+        let mut out = Vec::new();
+        write_patch(&mut out, mode, target, &ops);
+        out
+    }
+
+    fn patch_len(target: &[u8], reference: &[u8], limit: usize) -> usize {
+        plan(target, reference, limit, &mut Vec::new())
+    }
+
+    fn encode_literal(target: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_literal(&mut out, target);
+        out
+    }
+
     fn round(target: &[u8], reference: &[u8]) -> Vec<u8> {
         let enc = encode_patch(5, target, reference);
         assert_eq!(patch_len(target, reference, usize::MAX), enc.len());
@@ -232,6 +269,48 @@ mod tests {
         c[10] = 0;
         c[12] = 0;
         assert_eq!(round(&c, &a).len(), 1 + 1 + 2 + 3);
+    }
+
+    /// The byte ranges a patch replaces, found one byte at a time: what [`runs`] must give.
+    fn runs_bytewise(target: &[u8], reference: &[u8]) -> Vec<(usize, usize)> {
+        let differs = |i: usize| target[i] != reference.get(i).copied().unwrap_or(0);
+        let mut out: Vec<(usize, usize)> = Vec::new();
+        for i in (0..target.len()).filter(|&i| differs(i)) {
+            match out.last_mut() {
+                Some((_, end)) if i - *end < MIN_GAP => *end = i + 1,
+                _ => out.push((i, i + 1)),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn runs_match_a_bytewise_scan() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..3000 {
+            let n = (next() % 80) as usize;
+            let reference: Vec<u8> = (0..(next() % 80) as usize).map(|_| next() as u8).collect();
+            // Mostly equal to the reference (or zero past it), with sparse changes.
+            let sparse = 1 + next() % 12;
+            let target: Vec<u8> = (0..n)
+                .map(|i| match next() % sparse {
+                    0 => next() as u8,
+                    _ => reference.get(i).copied().unwrap_or(0),
+                })
+                .collect();
+            let found: Vec<_> = runs(&target, &reference).collect();
+            assert_eq!(
+                found,
+                runs_bytewise(&target, &reference),
+                "{target:?} against {reference:?}"
+            );
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@
 
 use ciborium::Value;
 
-use super::fields::{arr, int, opt, uint, wrapping_diff, Fields};
+use super::fields::{cbor, wrapping_diff, Fields, Packer};
 use super::Codec;
 use crate::record::{Close, Dup, Mmap, Munmap, Open, Poll, PollFd, Record};
 
@@ -29,69 +29,88 @@ pub const MMAP: u64 = 7;
 pub const MUNMAP: u64 = 8;
 
 impl Codec {
-    /// The compact form of a syscall record this module handles, or `None`.
-    pub(super) fn encode_call(&mut self, record: &Record) -> Option<Value> {
-        let (kind, ts, pid, tid, rest) = match record {
+    /// Appends the compact form of a syscall record this module handles and returns `true`, or
+    /// returns `false` (appending nothing) for any other record.
+    pub(super) fn encode_call(&mut self, record: &Record, out: &mut Vec<u8>) -> bool {
+        match record {
             Record::Poll(p) => {
-                let syscall = match p.syscall.as_str() {
-                    "poll" => uint(0),
-                    "ppoll" => uint(1),
-                    other => Value::Text(other.to_string()),
-                };
-                let fds = p
-                    .fds
-                    .iter()
-                    .flat_map(|f| [int(f.fd), int(f.events), int(f.revents)])
-                    .collect();
-                let rest = vec![syscall, arr(fds), opt(p.timeout_ns), int(p.ret)];
-                (POLL, p.ts_enter, p.pid, p.tid, rest)
+                let duration = wrapping_diff(p.ts_exit, p.ts_enter);
+                self.call_head(out, POLL, 4, p.ts_enter, p.pid, p.tid, Some(duration));
+                match p.syscall.as_str() {
+                    "poll" => cbor::uint(out, 0),
+                    "ppoll" => cbor::uint(out, 1),
+                    other => cbor::text(out, other),
+                }
+                cbor::array(out, 3 * p.fds.len());
+                for f in &p.fds {
+                    cbor::int(out, f.fd.into());
+                    cbor::uint(out, f.events.into());
+                    cbor::uint(out, f.revents.into());
+                }
+                cbor::opt(out, p.timeout_ns);
+                cbor::int(out, p.ret);
             }
             Record::Open(o) => {
-                let rest = vec![
-                    opt(o.dirfd),
-                    Value::Text(o.path.clone()),
-                    int(o.flags),
-                    int(o.mode),
-                    int(o.ret),
-                ];
-                (OPEN, o.ts, o.pid, o.tid, rest)
+                self.call_head(out, OPEN, 5, o.ts, o.pid, o.tid, None);
+                cbor::opt(out, o.dirfd.map(i64::from));
+                cbor::text(out, &o.path);
+                cbor::uint(out, o.flags.into());
+                cbor::uint(out, o.mode.into());
+                cbor::int(out, o.ret);
             }
-            Record::Close(c) => (CLOSE, c.ts, c.pid, c.tid, vec![int(c.fd), int(c.ret)]),
-            Record::Dup(d) => (
-                DUP,
-                d.ts,
-                d.pid,
-                d.tid,
-                vec![int(d.old), opt(d.new), int(d.ret)],
-            ),
+            Record::Close(c) => {
+                self.call_head(out, CLOSE, 2, c.ts, c.pid, c.tid, None);
+                cbor::int(out, c.fd.into());
+                cbor::int(out, c.ret);
+            }
+            Record::Dup(d) => {
+                self.call_head(out, DUP, 3, d.ts, d.pid, d.tid, None);
+                cbor::int(out, d.old.into());
+                cbor::opt(out, d.new.map(i64::from));
+                cbor::int(out, d.ret);
+            }
             Record::Mmap(m) => {
-                let rest = vec![
-                    int(m.fd),
-                    int(m.addr),
-                    int(m.len),
-                    int(m.prot),
-                    int(m.flags),
-                    int(m.offset),
-                    int(m.ret),
-                ];
-                (MMAP, m.ts, m.pid, m.tid, rest)
+                self.call_head(out, MMAP, 7, m.ts, m.pid, m.tid, None);
+                cbor::int(out, m.fd.into());
+                cbor::uint(out, m.addr);
+                cbor::uint(out, m.len);
+                cbor::uint(out, m.prot.into());
+                cbor::uint(out, m.flags.into());
+                cbor::uint(out, m.offset);
+                cbor::uint(out, m.ret);
             }
-            Record::Munmap(m) => (
-                MUNMAP,
-                m.ts,
-                m.pid,
-                m.tid,
-                vec![int(m.addr), int(m.len), int(m.ret)],
-            ),
-            _ => return None,
-        };
-        let mut scalars = self.stamp(ts, pid, tid);
-        if let Record::Poll(p) = record {
-            scalars.i(wrapping_diff(p.ts_exit, p.ts_enter));
+            Record::Munmap(m) => {
+                self.call_head(out, MUNMAP, 3, m.ts, m.pid, m.tid, None);
+                cbor::uint(out, m.addr);
+                cbor::uint(out, m.len);
+                cbor::int(out, m.ret);
+            }
+            _ => return false,
         }
-        let mut fields = vec![uint(kind), scalars.done()];
-        fields.extend(rest);
-        Some(arr(fields))
+        true
+    }
+
+    /// Appends the head of a call's array of `2 + fields` items, its kind and its scalars (the
+    /// stamp, then `duration` for a poll); the caller appends the other `fields`.
+    #[allow(clippy::too_many_arguments)]
+    fn call_head(
+        &mut self,
+        out: &mut Vec<u8>,
+        kind: u64,
+        fields: usize,
+        ts: u64,
+        pid: u32,
+        tid: u32,
+        duration: Option<i64>,
+    ) {
+        let mut scalars = Packer::reuse(std::mem::take(&mut self.scratch.scalars));
+        self.stamp(&mut scalars, ts, pid, tid);
+        if let Some(d) = duration {
+            scalars.i(d);
+        }
+        cbor::array(out, 2 + fields);
+        cbor::uint(out, kind);
+        self.scratch.scalars = scalars.done(out);
     }
 
     /// The record of compact kind `kind` (one of this module's), its fields after the kind.

@@ -1,20 +1,84 @@
-//! Building and taking apart the CBOR arrays of compact records: value constructors, signed
-//! differences, and [`Fields`], which takes a record's fields in order with errors naming the
-//! missing or malformed one.
+//! Building and taking apart the CBOR arrays of compact records: [`cbor`] appends items straight
+//! to the output (no value tree), [`Packer`] packs scalars, signed differences, and [`Fields`],
+//! which takes a record's fields in order with errors naming the missing or malformed one.
 
 use ciborium::Value;
 
-pub fn uint(v: u64) -> Value {
-    Value::Integer(v.into())
-}
+/// Appending CBOR items to a buffer. Every head takes its shortest form and lengths are definite,
+/// as ciborium writes them: the bytes are exactly those of serializing the equivalent
+/// [`ciborium::Value`] (which is what the reader decodes them into).
+pub mod cbor {
+    const UNSIGNED: u8 = 0;
+    const NEGATIVE: u8 = 1;
+    const BYTES: u8 = 2;
+    const TEXT: u8 = 3;
+    const ARRAY: u8 = 4;
+    /// `null` (major type 7, simple value 22).
+    const NULL: u8 = 0xf6;
 
-pub fn arr(v: Vec<Value>) -> Value {
-    Value::Array(v)
-}
+    /// A head of major type `major` with argument `v`.
+    fn head(out: &mut Vec<u8>, major: u8, v: u64) {
+        let m = major << 5;
+        if v < 24 {
+            out.push(m | v as u8);
+        } else if let Ok(v) = u8::try_from(v) {
+            out.extend_from_slice(&[m | 24, v]);
+        } else if let Ok(v) = u16::try_from(v) {
+            out.push(m | 25);
+            out.extend_from_slice(&v.to_be_bytes());
+        } else if let Ok(v) = u32::try_from(v) {
+            out.push(m | 26);
+            out.extend_from_slice(&v.to_be_bytes());
+        } else {
+            out.push(m | 27);
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+    }
 
-/// `v - reference` as a signed 64-bit difference (wrapping).
-pub fn diff(v: u64, reference: u64) -> Value {
-    Value::Integer((v.wrapping_sub(reference) as i64).into())
+    /// The head of an array of `len` items (which follow).
+    pub fn array(out: &mut Vec<u8>, len: usize) {
+        head(out, ARRAY, len as u64);
+    }
+
+    pub fn uint(out: &mut Vec<u8>, v: u64) {
+        head(out, UNSIGNED, v);
+    }
+
+    pub fn int(out: &mut Vec<u8>, v: i64) {
+        match u64::try_from(v) {
+            Ok(v) => head(out, UNSIGNED, v),
+            // -1 - n is stored as n.
+            Err(_) => head(out, NEGATIVE, !(v as u64)),
+        }
+    }
+
+    /// `v - reference` as a signed 64-bit difference (wrapping).
+    pub fn diff(out: &mut Vec<u8>, v: u64, reference: u64) {
+        int(out, super::wrapping_diff(v, reference));
+    }
+
+    /// `Some(v)` as an integer, `None` as `null`.
+    pub fn opt(out: &mut Vec<u8>, v: Option<i64>) {
+        match v {
+            Some(v) => int(out, v),
+            None => out.push(NULL),
+        }
+    }
+
+    /// The head of a byte string of `len` bytes (which follow).
+    pub fn bytes_head(out: &mut Vec<u8>, len: usize) {
+        head(out, BYTES, len as u64);
+    }
+
+    pub fn bytes(out: &mut Vec<u8>, b: &[u8]) {
+        bytes_head(out, b.len());
+        out.extend_from_slice(b);
+    }
+
+    pub fn text(out: &mut Vec<u8>, t: &str) {
+        head(out, TEXT, t.len() as u64);
+        out.extend_from_slice(t.as_bytes());
+    }
 }
 
 pub fn undiff(it: &mut Fields, name: &str, reference: u64) -> Result<u64, String> {
@@ -119,33 +183,18 @@ impl Fields {
     }
 }
 
-/// `Some(v)` as an integer, `None` as `null`.
-pub fn opt<T: Into<i128>>(v: Option<T>) -> Value {
-    match v {
-        Some(v) => Value::Integer(
-            v.into()
-                .try_into()
-                .expect("64-bit values fit CBOR integers"),
-        ),
-        None => Value::Null,
-    }
-}
-
-/// A signed or unsigned 64-bit (or smaller) value.
-pub fn int<T: Into<i128>>(v: T) -> Value {
-    Value::Integer(
-        v.into()
-            .try_into()
-            .expect("64-bit values fit CBOR integers"),
-    )
-}
-
 /// The scalar fields of a compact record packed as LEB128 varints in one byte string (signed ones
 /// zigzag-encoded): a time difference of 65 µs–1 ms takes 3 bytes instead of CBOR's 5.
 #[derive(Debug, Default)]
 pub struct Packer(pub Vec<u8>);
 
 impl Packer {
+    /// A packer writing into `buf` (cleared), to reuse its allocation.
+    pub fn reuse(mut buf: Vec<u8>) -> Self {
+        buf.clear();
+        Packer(buf)
+    }
+
     pub fn u(&mut self, v: u64) {
         super::delta::put_varint(&mut self.0, v);
     }
@@ -154,8 +203,10 @@ impl Packer {
         self.u(((v << 1) ^ (v >> 63)) as u64);
     }
 
-    pub fn done(self) -> Value {
-        Value::Bytes(self.0)
+    /// Appends the packed scalars to `out` as a byte string; hands the buffer back for reuse.
+    pub fn done(self, out: &mut Vec<u8>) -> Vec<u8> {
+        cbor::bytes(out, &self.0);
+        self.0
     }
 }
 
