@@ -14,6 +14,9 @@
 pub const DATA_MAX: usize = 16384;
 /// Largest ioctl argument struct copied (the `_IOC_SIZE` field is 14 bits, so at most 16383).
 pub const ARG_MAX: usize = 4096;
+/// Elements (8 pids each) of the traced-process set: a byte for every pid up to the kernel's
+/// `PID_MAX_LIMIT` (4,194,304 on 64-bit), 4 MiB.
+pub const TRACED_ELEMS: u32 = (1 << 22) / 8;
 /// Largest path copied from `openat`.
 pub const PATH_MAX: usize = 256;
 /// Most controls read from one `v4l2_ext_controls` array (stateless codecs set at most ~8 a

@@ -8,11 +8,10 @@ use aya_ebpf::helpers::{
 };
 use tracer_common::{stats, EventHeader, EventKind, Scratch, SegmentEvent, DATA_MAX};
 
-use crate::maps::{count, global, EVENTS, SCRATCH, WAKEUP_BYTES};
+use crate::maps::{count, global, EVENTS, SCRATCH, UNWOKEN, WAKEUP_BYTES};
 
 const BPF_RB_NO_WAKEUP: u64 = 1;
 const BPF_RB_FORCE_WAKEUP: u64 = 2;
-const BPF_RB_AVAIL_DATA: u64 = 0;
 
 /// This CPU's scratch area.
 #[inline(always)]
@@ -40,15 +39,24 @@ pub fn submit(base: *mut u8, len: usize) {
     if len > size_of::<Scratch>() {
         return;
     }
-    // Wake the reader only when the pending bytes cross the threshold: a wake-up per record (an
-    // IPI) costs more than the record. The reader also polls with a short timeout and never
-    // sleeps while data is pending, so nothing waits long.
-    let pending = EVENTS.query(BPF_RB_AVAIL_DATA);
-    let threshold = global(&WAKEUP_BYTES);
-    let flags = if pending < threshold && pending + len as u64 + 8 >= threshold {
-        BPF_RB_FORCE_WAKEUP
-    } else {
-        BPF_RB_NO_WAKEUP
+    // Wake the reader once per `WAKEUP_BYTES` sent from this CPU, not per record: a wake-up (an
+    // IPI) costs more than the record, and so does asking the ring how full it is (its consumer
+    // position lives in a cache line the reader writes on another CPU). The reader polls with a
+    // short timeout and never sleeps while data is pending, so nothing waits long.
+    let flags = match UNWOKEN.get_ptr_mut(0) {
+        Some(unwoken) => {
+            // SAFETY: per-CPU map value owned by this CPU while the program runs.
+            let sent = unsafe { *unwoken } + len as u64 + 8;
+            let wake = sent >= global(&WAKEUP_BYTES);
+            // SAFETY: as above.
+            unsafe { *unwoken = if wake { 0 } else { sent } };
+            if wake {
+                BPF_RB_FORCE_WAKEUP
+            } else {
+                BPF_RB_NO_WAKEUP
+            }
+        }
+        None => BPF_RB_FORCE_WAKEUP,
     };
     // SAFETY: `base` is this CPU's scratch map value and `len` is within it (checked above).
     let bytes = unsafe { core::slice::from_raw_parts(base as *const u8, len) };

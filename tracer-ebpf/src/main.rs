@@ -18,7 +18,7 @@ use aya_ebpf::{
 };
 use tracer_common::{is_traced_ioctl, NO_FD};
 
-use maps::{InFlight, EXIT_CODES, INFLIGHT, PIDS};
+use maps::{is_traced, InFlight, EXIT_CODES, INFLIGHT};
 use syscalls::*;
 
 /// Reads a timespec at `ptr` as nanoseconds, -1 for a NULL pointer (infinite timeout).
@@ -41,11 +41,11 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
     }
     let pid_tgid = bpf_get_current_pid_tgid();
     let tgid = (pid_tgid >> 32) as u32;
-    if PIDS.get_ptr(&tgid).is_none() {
+    if !is_traced(tgid) {
         return 0;
     }
     let regs: u64 = ctx.arg(0);
-    let mut args = read_args(regs, false);
+    let (_, mut args) = read_regs(regs, false);
     let tid = pid_tgid as u32;
     if nr == IOCTL {
         let cmd = args[1] as u32;
@@ -109,20 +109,23 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
 
 #[raw_tracepoint(tracepoint = "sys_exit")]
 pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
-    let regs: u64 = ctx.arg(0);
-    let nr = read_nr(regs);
-    if !is_interesting(nr) {
-        return 0;
-    }
+    // Cheapest test first: the exit tracepoint does not pass the syscall number, and reading it
+    // from the registers is a helper call that no untraced process should pay.
     let pid_tgid = bpf_get_current_pid_tgid();
     let tgid = (pid_tgid >> 32) as u32;
+    if !is_traced(tgid) {
+        return 0;
+    }
+    let (nr, args) = read_regs(ctx.arg(0), true);
     let ret: i64 = ctx.arg(1);
     if nr == IOCTL {
-        let args = read_args(regs, true);
         let cmd = args[1] as u32;
-        if is_traced_ioctl(cmd) && PIDS.get_ptr(&tgid).is_some() {
+        if is_traced_ioctl(cmd) {
             ioctl::on_exit(tgid, args[0] as i32, cmd, args[2], ret);
         }
+        return 0;
+    }
+    if !is_interesting(nr) {
         return 0;
     }
     let tid = pid_tgid as u32;

@@ -2,13 +2,36 @@
 
 use aya_ebpf::{
     macros::map,
-    maps::{HashMap, LruHashMap, PerCpuArray, RingBuf},
+    maps::{Array, HashMap, LruHashMap, PerCpuArray, RingBuf},
 };
-use tracer_common::{stats, Scratch};
+use tracer_common::{stats, Scratch, TRACED_ELEMS};
 
-/// Traced processes (thread-group ids). User space inserts the root; fork adds children.
-#[map(name = "PIDS")]
-pub static PIDS: HashMap<u32, u32> = HashMap::with_max_entries(4096, 0);
+/// Traced processes (thread-group ids): one byte per possible pid, 8 to an array element. User
+/// space sets the root's byte; fork sets children's, the last thread's exit clears it. Every
+/// syscall of every process on the machine asks this set, so it is an array the verifier
+/// inlines (a load and a test), not a hash map (a helper call, a hash and a compare). A byte,
+/// not a bit, per pid: processes with neighbouring pids fork and exit on other CPUs at once, and
+/// a byte store needs no atomic read-modify-write (which BPF's Rust target does not offer).
+#[map(name = "TRACED")]
+pub static TRACED: Array<[u8; 8]> = Array::with_max_entries(TRACED_ELEMS, 0);
+
+/// Whether thread group `tgid` is traced.
+#[inline(always)]
+pub fn is_traced(tgid: u32) -> bool {
+    match TRACED.get(tgid >> 3) {
+        Some(bytes) => bytes[(tgid & 7) as usize] != 0,
+        None => false,
+    }
+}
+
+/// Adds thread group `tgid` to the traced set, or (`on` false) removes it.
+#[inline(always)]
+pub fn set_traced(tgid: u32, on: bool) {
+    if let Some(bytes) = TRACED.get_ptr_mut(tgid >> 3) {
+        // SAFETY: an array map value, valid for the map's lifetime; one byte store.
+        unsafe { (*bytes)[(tgid & 7) as usize] = on as u8 };
+    }
+}
 
 /// A syscall of interest between entry and exit, per thread id.
 #[repr(C)]
@@ -103,6 +126,10 @@ pub static EXIT_CODES: LruHashMap<u32, i32> = LruHashMap::with_max_entries(4096,
 #[map(name = "SCRATCH")]
 pub static SCRATCH: PerCpuArray<Scratch> = PerCpuArray::with_max_entries(1, 0);
 
+/// Bytes this CPU sent to the ring buffer since it last woke the reader.
+#[map(name = "UNWOKEN")]
+pub static UNWOKEN: PerCpuArray<u64> = PerCpuArray::with_max_entries(1, 0);
+
 /// Counters, see `tracer_common::stats`.
 #[map(name = "STATS")]
 pub static STATS: PerCpuArray<u64> = PerCpuArray::with_max_entries(stats::LEN, 0);
@@ -117,7 +144,7 @@ pub static FORK_CHILD_PID_OFF: u64 = 20;
 /// Offset of `group_dead` in `sched/sched_process_exit`'s record, or 0 if the field is absent.
 #[no_mangle]
 pub static EXIT_GROUP_DEAD_OFF: u64 = 0;
-/// Pending ring-buffer bytes past which a producer wakes the reader (set at load).
+/// Bytes a CPU sends to the ring buffer between two wake-ups of the reader (set at load).
 #[no_mangle]
 pub static WAKEUP_BYTES: u64 = 64 << 10;
 

@@ -7,7 +7,7 @@ use tracer_common::{EventKind, ExitEvent, ForkEvent};
 
 use crate::{
     emit::{header, scratch, submit},
-    maps::{global, EXIT_CODES, EXIT_GROUP_DEAD_OFF, FORK_CHILD_PID_OFF, INFLIGHT, PIDS},
+    maps::{global, is_traced, set_traced, EXIT_CODES, EXIT_GROUP_DEAD_OFF, FORK_CHILD_PID_OFF, INFLIGHT},
     syscalls::{CLONE, CLONE3, CLONE_THREAD},
 };
 
@@ -16,7 +16,7 @@ use crate::{
 pub fn on_fork(ctx: &TracePointContext) {
     let pid_tgid = bpf_get_current_pid_tgid();
     let tgid = (pid_tgid >> 32) as u32;
-    if PIDS.get_ptr(&tgid).is_none() {
+    if !is_traced(tgid) {
         return;
     }
     // SAFETY: reads a field of the tracepoint record at the offset tracefs gave us.
@@ -31,7 +31,7 @@ pub fn on_fork(ctx: &TracePointContext) {
         _ => false,
     };
     if !is_thread {
-        let _ = PIDS.insert(&(child as u32), &1, 0);
+        set_traced(child as u32, true);
     }
     let Some(base) = scratch() else { return };
     let ev = ForkEvent {
@@ -49,7 +49,7 @@ pub fn on_exit(ctx: &TracePointContext) {
     let pid_tgid = bpf_get_current_pid_tgid();
     let tgid = (pid_tgid >> 32) as u32;
     let tid = pid_tgid as u32;
-    if PIDS.get_ptr(&tgid).is_none() {
+    if !is_traced(tgid) {
         return;
     }
     let _ = INFLIGHT.remove(&tid);
@@ -80,6 +80,6 @@ pub fn on_exit(ctx: &TracePointContext) {
     submit(base, size_of::<ExitEvent>());
     if gone {
         // After the record: user space must see the exit before the pid is forgotten.
-        let _ = PIDS.remove(&tgid);
+        set_traced(tgid, false);
     }
 }

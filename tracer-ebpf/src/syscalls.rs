@@ -100,9 +100,9 @@ pub fn is_interesting(nr: i64) -> bool {
         || nr == EXECVEAT
 }
 
-/// Reads `N` words of the `pt_regs` at `regs`, from word `first` of the block we look at.
+/// Reads the block of `N` words of the `pt_regs` at `regs` that we look at.
 #[inline(always)]
-fn regs_words<const N: usize>(regs: u64, first: usize) -> [u64; N] {
+fn regs_words<const N: usize>(regs: u64) -> [u64; N] {
     // Left uninitialised on purpose: a zeroed array costs a byte-wise memset call per syscall.
     let mut words = MaybeUninit::<[u64; N]>::uninit();
     // SAFETY: `regs` is the kernel `pt_regs` pointer given to `raw_syscalls/sys_enter`/`sys_exit`;
@@ -111,26 +111,20 @@ fn regs_words<const N: usize>(regs: u64, first: usize) -> [u64; N] {
         bpf_probe_read_kernel(
             words.as_mut_ptr().cast(),
             (N * 8) as u32,
-            (regs as *const u8).add(REGS_START + first * 8).cast(),
+            (regs as *const u8).add(REGS_START).cast(),
         );
         words.assume_init()
     }
 }
 
-/// The syscall number of the `pt_regs` at `regs` (at exit the tracepoint does not pass it).
+/// Reads the syscall number and the six syscall arguments from the `pt_regs` a raw
+/// `sys_enter`/`sys_exit` tracepoint passed (one helper call). At exit they come from the
+/// registers the kernel keeps intact, so nothing needs stashing between entry and exit.
 #[inline(always)]
-pub fn read_nr(regs: u64) -> i64 {
-    let [nr] = regs_words::<1>(regs, NR_INDEX);
-    // aarch64 keeps a 32-bit `syscallno` (padding above it); x86_64's `orig_ax` fits as well.
-    nr as i32 as i64
-}
-
-/// Reads the six syscall arguments from the `pt_regs` a raw `sys_enter`/`sys_exit` tracepoint
-/// passed (one helper call). At exit they come from the registers the kernel keeps intact, so
-/// nothing needs stashing between entry and exit.
-#[inline(always)]
-pub fn read_args(regs: u64, exit: bool) -> [u64; 6] {
-    let words = regs_words::<REGS_WORDS>(regs, 0);
+pub fn read_regs(regs: u64, exit: bool) -> (i64, [u64; 6]) {
+    let words = regs_words::<REGS_WORDS>(regs);
     let index = if exit { EXIT_ARG_INDEX } else { ARG_INDEX };
-    index.map(|i| words.get(i).copied().unwrap_or(0))
+    // aarch64 keeps a 32-bit `syscallno` (padding above it); x86_64's `orig_ax` fits as well.
+    let nr = words.get(NR_INDEX).copied().unwrap_or(0) as i32 as i64;
+    (nr, index.map(|i| words.get(i).copied().unwrap_or(0)))
 }

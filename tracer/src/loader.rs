@@ -2,7 +2,7 @@
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use aya::{
-    maps::{HashMap, MapData, PerCpuArray, RingBuf},
+    maps::{Array, MapData, PerCpuArray, RingBuf},
     programs::{RawTracePoint, TracePoint},
     Ebpf, EbpfLoader,
 };
@@ -18,7 +18,8 @@ static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/tr
 pub struct Options {
     /// Ring-buffer size in bytes (a power of two, at least a page).
     pub ringbuf_size: u32,
-    /// Pending bytes past which the kernel side wakes the reader.
+    /// Bytes each CPU sends between two wake-ups of the reader (at most a quarter of the ring
+    /// buffer shared out among the CPUs: every CPU may have that much unannounced at once).
     pub wakeup_bytes: u64,
 }
 
@@ -42,7 +43,7 @@ pub struct Tracer {
     // Keeps programs and links alive.
     _ebpf: Ebpf,
     events: Option<RingBuf<MapData>>,
-    pids: HashMap<MapData, u32, u32>,
+    traced: Array<MapData, [u8; 8]>,
     stats: PerCpuArray<MapData, u64>,
 }
 
@@ -87,11 +88,13 @@ impl Tracer {
         if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
             log::warn!("kernel without BTF (/sys/kernel/btf/vmlinux): fine for vatrace's tracepoints");
         }
+        let cpus = aya::util::nr_cpus().map_err(|(_, e)| e).context("counting the CPUs")? as u64;
+        let wakeup_bytes = opts.wakeup_bytes.min(u64::from(opts.ringbuf_size) / 4 / cpus.max(1));
         let mut ebpf = EbpfLoader::new()
             .map_max_entries("EVENTS", opts.ringbuf_size)
             .override_global("FORK_CHILD_PID_OFF", &fork_child, true)
             .override_global("EXIT_GROUP_DEAD_OFF", &exit_group_dead, true)
-            .override_global("WAKEUP_BYTES", &opts.wakeup_bytes, true)
+            .override_global("WAKEUP_BYTES", &wakeup_bytes, true)
             .load(OBJECT)
             .map_err(|e| explain(e, "loading the eBPF programs"))?;
 
@@ -119,9 +122,9 @@ impl Tracer {
         }
 
         let events = RingBuf::try_from(ebpf.take_map("EVENTS").context("map EVENTS missing")?)?;
-        let pids = HashMap::try_from(ebpf.take_map("PIDS").context("map PIDS missing")?)?;
+        let traced = Array::try_from(ebpf.take_map("TRACED").context("map TRACED missing")?)?;
         let stats = PerCpuArray::try_from(ebpf.take_map("STATS").context("map STATS missing")?)?;
-        Ok(Tracer { _ebpf: ebpf, events: Some(events), pids, stats })
+        Ok(Tracer { _ebpf: ebpf, events: Some(events), traced, stats })
     }
 
     /// The event ring buffer (once: its reader owns it).
@@ -131,7 +134,13 @@ impl Tracer {
 
     /// Starts tracing process `pid` (all its threads, and the children it creates from now on).
     pub fn trace_pid(&mut self, pid: u32) -> Result<()> {
-        self.pids.insert(pid, 1, 0).with_context(|| format!("adding pid {pid} to the traced set"))
+        // One byte per pid, eight to an element (see tracer-ebpf's maps.rs). The element is
+        // read, changed and written back whole: nothing else is traced yet, so no fork in the
+        // kernel writes the neighbouring bytes meanwhile.
+        let context = || format!("adding pid {pid} to the traced set");
+        let mut bytes = self.traced.get(&(pid / 8), 0).with_context(context)?;
+        bytes[(pid % 8) as usize] = 1;
+        self.traced.set(pid / 8, bytes, 0).with_context(context)
     }
 
     /// The kernel side's counters, summed over CPUs.
