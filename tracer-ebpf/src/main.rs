@@ -161,6 +161,19 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
     0
 }
 
+/// Does nothing, attached only by `vatrace bench` beside `empty_exit`: the floor, what the raw
+/// syscall tracepoints cost every syscall of every process before any program work.
+#[raw_tracepoint(tracepoint = "sys_enter")]
+pub fn empty_enter(_ctx: RawTracePointContext) -> i32 {
+    0
+}
+
+/// See `empty_enter`.
+#[raw_tracepoint(tracepoint = "sys_exit")]
+pub fn empty_exit(_ctx: RawTracePointContext) -> i32 {
+    0
+}
+
 #[tracepoint(category = "sched", name = "sched_process_fork")]
 pub fn sched_process_fork(ctx: TracePointContext) -> u32 {
     process::on_fork(&ctx);

@@ -1,8 +1,9 @@
 //! `vatrace bench`: the tracer's overhead on a tight loop of V4L2 ioctls (`v4l2-ioctl-probe loop
 //! N`: VIDIOC_DQBUF on /dev/null, which fails with ENOTTY; with `--device`, VIDIOC_G_FMT on a real
-//! V4L2 node, which succeeds): untraced, with the programs attached
-//! but the process not traced (what every other process pays), traced into a trace file, traced
-//! with the events discarded (kernel side alone), and under `strace -f`.
+//! V4L2 node, which succeeds): untraced; with programs that do nothing attached to the same
+//! tracepoints (the mechanism's floor); with the programs attached but the process not traced
+//! (what every other process pays); traced into a trace file; traced with the events discarded
+//! (kernel side alone); and under `strace -f`.
 
 use std::{
     path::PathBuf,
@@ -11,7 +12,7 @@ use std::{
 
 use anyhow::{bail, Context as _, Result};
 
-use crate::loader::{Options, Tracer};
+use crate::loader::{EmptyPrograms, Options, Tracer};
 
 /// One measured configuration.
 struct Row {
@@ -69,6 +70,12 @@ pub fn run_bench(count: u64, ringbuf_size: u32, device: Option<&str>) -> Result<
 
     let err = run(Command::new(&probe).args(&loop_args))?;
     rows.push(measure("untraced", &err, None)?);
+    {
+        // Programs that do nothing on the same tracepoints: the mechanism's own cost.
+        let _empty = EmptyPrograms::attach()?;
+        let err = run(Command::new(&probe).args(&loop_args))?;
+        rows.push(measure("empty programs attached", &err, None)?);
+    }
     {
         // Programs attached, this process not in the traced set.
         let _tracer = Tracer::load(&Options { ringbuf_size, ..Default::default() })?;

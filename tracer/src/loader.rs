@@ -98,17 +98,7 @@ impl Tracer {
             .load(OBJECT)
             .map_err(|e| explain(e, "loading the eBPF programs"))?;
 
-        for (prog, tp) in [("sys_enter", "sys_enter"), ("sys_exit", "sys_exit")] {
-            let p: &mut RawTracePoint = ebpf
-                .program_mut(prog)
-                .with_context(|| format!("program {prog} missing from the eBPF object"))?
-                .try_into()?;
-            let t0 = std::time::Instant::now();
-            p.load().map_err(|e| explain(e, &format!("verifying program {prog}")))?;
-            let verified = p.info().ok().and_then(|i| i.verified_instruction_count());
-            log::info!("{prog}: verified in {:?}, {verified:?} instructions processed", t0.elapsed());
-            p.attach(tp).map_err(|e| explain(e, &format!("attaching raw tracepoint {tp}")))?;
-        }
+        attach_raw(&mut ebpf, [("sys_enter", "sys_enter"), ("sys_exit", "sys_exit")])?;
         for (prog, cat, tp) in [
             ("sched_process_fork", "sched", "sched_process_fork"),
             ("sched_process_exit", "sched", "sched_process_exit"),
@@ -155,6 +145,42 @@ impl Tracer {
             truncated: sum(stats::TRUNCATED),
         }
     }
+}
+
+/// Programs that do nothing, attached where the tracer's are (`vatrace bench`'s floor: what the
+/// raw syscall tracepoints cost every process by themselves). Detached when dropped.
+pub struct EmptyPrograms {
+    _ebpf: Ebpf,
+}
+
+impl EmptyPrograms {
+    /// Loads the object and attaches only its empty programs.
+    pub fn attach() -> Result<EmptyPrograms> {
+        check_privileges()?;
+        raise_memlock();
+        let mut ebpf = EbpfLoader::new()
+            .map_max_entries("EVENTS", 4096)
+            .load(OBJECT)
+            .map_err(|e| explain(e, "loading the eBPF programs"))?;
+        attach_raw(&mut ebpf, [("empty_enter", "sys_enter"), ("empty_exit", "sys_exit")])?;
+        Ok(EmptyPrograms { _ebpf: ebpf })
+    }
+}
+
+/// Loads each named program of `ebpf` and attaches it to its raw tracepoint.
+fn attach_raw<'a>(ebpf: &mut Ebpf, progs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<()> {
+    for (prog, tp) in progs {
+        let p: &mut RawTracePoint = ebpf
+            .program_mut(prog)
+            .with_context(|| format!("program {prog} missing from the eBPF object"))?
+            .try_into()?;
+        let t0 = std::time::Instant::now();
+        p.load().map_err(|e| explain(e, &format!("verifying program {prog}")))?;
+        let verified = p.info().ok().and_then(|i| i.verified_instruction_count());
+        log::info!("{prog}: verified in {:?}, {verified:?} instructions processed", t0.elapsed());
+        p.attach(tp).map_err(|e| explain(e, &format!("attaching raw tracepoint {tp}")))?;
+    }
+    Ok(())
 }
 
 /// Fails early, with what to do, unless we are root or hold CAP_BPF and CAP_PERFMON.
