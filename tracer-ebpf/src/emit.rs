@@ -81,14 +81,7 @@ pub fn read_user(dst: *mut u8, len: usize, max: usize, src: u64) -> bool {
 /// Emits `total` bytes of user memory at `addr` as `Segment` records of at most `DATA_MAX`
 /// bytes, at most `max_chunks` of them. Returns false if the payload was cut.
 #[inline(always)]
-pub fn segments(
-    kind: u32,
-    phase: u32,
-    index: u32,
-    addr: u64,
-    total: u32,
-    max_chunks: u32,
-) -> bool {
+pub fn segments(kind: u32, phase: u32, index: u32, addr: u64, total: u32, max_chunks: u32) -> bool {
     let Some(base) = scratch() else { return false };
     let mut i: u32 = 0;
     while i < max_chunks {

@@ -35,7 +35,14 @@ fn emit_path(kind: EventKind, dirfd: i32, path: u64, flags: u32, mode: u32, ret:
         let prefix = unsafe { core::ptr::read_unaligned(data.cast::<[u8; 5]>()) };
         device = &prefix == b"/dev/";
     }
-    let ev = OpenEvent { hdr: header(kind, hdr_len + len), ret, flags, path_len: len as u32, dirfd, mode };
+    let ev = OpenEvent {
+        hdr: header(kind, hdr_len + len),
+        ret,
+        flags,
+        path_len: len as u32,
+        dirfd,
+        mode,
+    };
     // SAFETY: the scratch value is 8-byte aligned and larger than an OpenEvent.
     unsafe { base.cast::<OpenEvent>().write(ev) };
     submit(base, hdr_len + len);
@@ -46,7 +53,14 @@ fn emit_path(kind: EventKind, dirfd: i32, path: u64, flags: u32, mode: u32, ret:
 #[inline(always)]
 pub fn on_open(tgid: u32, dirfd: i32, path: u64, flags: u32, mode: u32, ret: i64) {
     if emit_path(EventKind::Open, dirfd, path, flags, mode, ret) && ret >= 0 {
-        let _ = FDS.insert(&FdKey { tgid, fd: ret as i32 }, &fd_kind::DEVICE, 0);
+        let _ = FDS.insert(
+            &FdKey {
+                tgid,
+                fd: ret as i32,
+            },
+            &fd_kind::DEVICE,
+            0,
+        );
     }
 }
 
@@ -60,7 +74,12 @@ pub fn on_exec_enter(path: u64, argv: u64) {
     }
     let Some(base) = scratch() else { return };
     let mut ptrs = core::mem::MaybeUninit::<[u64; MAX_ARGV as usize]>::uninit();
-    if !read_user(ptrs.as_mut_ptr().cast(), 8 * MAX_ARGV as usize, 8 * MAX_ARGV as usize, argv) {
+    if !read_user(
+        ptrs.as_mut_ptr().cast(),
+        8 * MAX_ARGV as usize,
+        8 * MAX_ARGV as usize,
+        argv,
+    ) {
         return;
     }
     // SAFETY: the helper wrote all of it (it succeeded).
@@ -77,7 +96,13 @@ pub fn on_exec_enter(path: u64, argv: u64) {
         }
         // SAFETY: `off` ≤ (MAX_ARGV - 1) × PATH_MAX, so PATH_MAX bytes from there stay inside the
         // scratch value's data area (DATA_MAX + PATH_MAX bytes); the helper checks `p`.
-        let n = unsafe { bpf_probe_read_user_str(base.add(hdr_len + off).cast(), PATH_MAX as u32, p as *const _) };
+        let n = unsafe {
+            bpf_probe_read_user_str(
+                base.add(hdr_len + off).cast(),
+                PATH_MAX as u32,
+                p as *const _,
+            )
+        };
         if n <= 0 {
             break;
         }
@@ -109,7 +134,12 @@ pub fn on_exec_exit(ret: i64) {
 #[inline(always)]
 fn emit_fd(kind: EventKind, fd: i64, arg: i64, ret: i64) {
     let Some(base) = scratch() else { return };
-    let ev = FdEvent { hdr: header(kind, size_of::<FdEvent>()), fd, ret, arg };
+    let ev = FdEvent {
+        hdr: header(kind, size_of::<FdEvent>()),
+        fd,
+        ret,
+        arg,
+    };
     // SAFETY: the scratch value is 8-byte aligned and larger than an FdEvent.
     unsafe { base.cast::<FdEvent>().write(ev) };
     submit(base, size_of::<FdEvent>());
@@ -132,7 +162,10 @@ pub fn on_dup(tgid: u32, old: i32, new: i64, ret: i64) {
     let old_key = FdKey { tgid, fd: old };
     // SAFETY: plain lookup, value copied out.
     let kind = unsafe { FDS.get(&old_key) }.copied();
-    let new_key = FdKey { tgid, fd: ret as i32 };
+    let new_key = FdKey {
+        tgid,
+        fd: ret as i32,
+    };
     let replaced = ret >= 0 && FDS.get_ptr(&new_key).is_some();
     if let Some(kind) = kind {
         if ret >= 0 {
@@ -153,7 +186,16 @@ pub fn is_device_fd(tgid: u32, fd: i32) -> bool {
 }
 
 #[inline(always)]
-fn emit_mmap(kind: EventKind, fd: i32, addr: u64, len: u64, offset: u64, prot: u32, flags: u32, ret: i64) {
+fn emit_mmap(
+    kind: EventKind,
+    fd: i32,
+    addr: u64,
+    len: u64,
+    offset: u64,
+    prot: u32,
+    flags: u32,
+    ret: i64,
+) {
     let Some(base) = scratch() else { return };
     let ev = MmapEvent {
         hdr: header(kind, size_of::<MmapEvent>()),
@@ -178,22 +220,56 @@ pub fn on_mmap(tgid: u32, args: &[u64; 6], ret: i64) {
     let offset = args[5];
     if ret >= 0 || ret < -4095 {
         let key = MapKey { tgid, fd, offset };
-        let _ = MMAPS.insert(&key, &MapVal { addr: ret as u64, len: args[1] }, 0);
-        let _ = MMAP_ADDRS.insert(&AddrKey { tgid, _pad: 0, addr: ret as u64 }, &key, 0);
+        let _ = MMAPS.insert(
+            &key,
+            &MapVal {
+                addr: ret as u64,
+                len: args[1],
+            },
+            0,
+        );
+        let _ = MMAP_ADDRS.insert(
+            &AddrKey {
+                tgid,
+                _pad: 0,
+                addr: ret as u64,
+            },
+            &key,
+            0,
+        );
     }
-    emit_mmap(EventKind::Mmap, fd, args[0], args[1], offset, args[2] as u32, args[3] as u32, ret);
+    emit_mmap(
+        EventKind::Mmap,
+        fd,
+        args[0],
+        args[1],
+        offset,
+        args[2] as u32,
+        args[3] as u32,
+        ret,
+    );
 }
 
 /// True if `addr` starts a device mapping of the current process (munmap filter).
 #[inline(always)]
 pub fn is_device_mapping(tgid: u32, addr: u64) -> bool {
-    MMAP_ADDRS.get_ptr(&AddrKey { tgid, _pad: 0, addr }).is_some()
+    MMAP_ADDRS
+        .get_ptr(&AddrKey {
+            tgid,
+            _pad: 0,
+            addr,
+        })
+        .is_some()
 }
 
 /// `munmap(addr, len)` of a device mapping returned `ret`.
 #[inline(always)]
 pub fn on_munmap(tgid: u32, addr: u64, len: u64, ret: i64) {
-    let akey = AddrKey { tgid, _pad: 0, addr };
+    let akey = AddrKey {
+        tgid,
+        _pad: 0,
+        addr,
+    };
     // SAFETY: plain lookup, value copied out.
     let key = unsafe { MMAP_ADDRS.get(&akey) }.copied();
     let mut fd = -1;
@@ -211,14 +287,30 @@ pub fn on_munmap(tgid: u32, addr: u64, len: u64, ret: i64) {
 /// per-element read would multiply the verifier's states); returns whether any of them is a
 /// request or device fd.
 #[inline(always)]
-fn fill_poll(tgid: u32, kind: EventKind, fds: u64, nfds: u64, value: i64, is_ppoll: bool) -> Option<bool> {
+fn fill_poll(
+    tgid: u32,
+    kind: EventKind,
+    fds: u64,
+    nfds: u64,
+    value: i64,
+    is_ppoll: bool,
+) -> Option<bool> {
     let base = scratch()?;
-    let n = if nfds > MAX_POLLFDS as u64 { MAX_POLLFDS as u64 } else { nfds };
+    let n = if nfds > MAX_POLLFDS as u64 {
+        MAX_POLLFDS as u64
+    } else {
+        nfds
+    };
     let array_off = core::mem::offset_of!(PollEvent, fds);
     // SAFETY: the pollfd array lies inside the PollEvent at the start of the scratch value.
     let array = unsafe { base.add(array_off) };
     let bytes = (n as usize * size_of::<PollFd>()) & 0xff;
-    if !read_user(array, bytes, MAX_POLLFDS as usize * size_of::<PollFd>(), fds) {
+    if !read_user(
+        array,
+        bytes,
+        MAX_POLLFDS as usize * size_of::<PollFd>(),
+        fds,
+    ) {
         return Some(false);
     }
     let mut interesting = false;
@@ -228,7 +320,9 @@ fn fill_poll(tgid: u32, kind: EventKind, fds: u64, nfds: u64, value: i64, is_ppo
             break;
         }
         // SAFETY: `i` < MAX_POLLFDS, so the pollfd lies inside the scratch value.
-        let fd = unsafe { core::ptr::read_unaligned(array.add(i as usize * size_of::<PollFd>()).cast::<i32>()) };
+        let fd = unsafe {
+            core::ptr::read_unaligned(array.add(i as usize * size_of::<PollFd>()).cast::<i32>())
+        };
         // SAFETY: plain lookup.
         if let Some(k) = unsafe { FDS.get(&FdKey { tgid, fd }) } {
             if *k == fd_kind::REQUEST || *k == fd_kind::DEVICE {

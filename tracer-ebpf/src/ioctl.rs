@@ -5,8 +5,8 @@ use core::mem::size_of;
 
 use aya_ebpf::helpers::bpf_probe_read_user;
 use tracer_common::{
-    arg_untouched, ioctl_flags, stats, EventKind, IoctlEvent, SegmentKind, ARG_MAX, CTRL_PAYLOAD_MAX, DATA_MAX,
-    MAX_BITSTREAM_CHUNKS, MAX_CTRLS, MAX_PLANES, MAX_TOPOLOGY_CHUNKS,
+    arg_untouched, ioctl_flags, stats, EventKind, IoctlEvent, SegmentKind, ARG_MAX,
+    CTRL_PAYLOAD_MAX, DATA_MAX, MAX_BITSTREAM_CHUNKS, MAX_CTRLS, MAX_PLANES, MAX_TOPOLOGY_CHUNKS,
 };
 
 use crate::{
@@ -146,7 +146,11 @@ fn nested(tgid: u32, fd: i32, cmd: u32, arg: u64, phase: u32) {
     let mut cut = false;
     if cmd == VIDIOC_S_EXT_CTRLS || cmd == VIDIOC_G_EXT_CTRLS || cmd == VIDIOC_TRY_EXT_CTRLS {
         // Payloads go in for S and TRY and come out of G (as traces::ioctl::payload_specs says).
-        let payloads = if cmd == VIDIOC_G_EXT_CTRLS { phase == PHASE_EXIT } else { phase == PHASE_ENTER };
+        let payloads = if cmd == VIDIOC_G_EXT_CTRLS {
+            phase == PHASE_EXIT
+        } else {
+            phase == PHASE_ENTER
+        };
         cut = !ext_ctrls(arg, phase, payloads);
     } else if cmd == VIDIOC_QBUF
         || cmd == VIDIOC_DQBUF
@@ -164,7 +168,14 @@ fn nested(tgid: u32, fd: i32, cmd: u32, arg: u64, phase: u32) {
             let n: u32 = user(arg, 72);
             if planes != 0 && n > 0 {
                 let n = if n > MAX_PLANES { MAX_PLANES } else { n };
-                cut |= !segments(SegmentKind::Planes as u32, phase, 0, planes, n * PLANE_SIZE, 1);
+                cut |= !segments(
+                    SegmentKind::Planes as u32,
+                    phase,
+                    0,
+                    planes,
+                    n * PLANE_SIZE,
+                    1,
+                );
             }
         }
         if cmd == VIDIOC_QBUF && phase == PHASE_ENTER {
@@ -199,7 +210,14 @@ fn ext_ctrls(arg: u64, phase: u32, payloads: bool) -> bool {
     }
     let n = if count > MAX_CTRLS { MAX_CTRLS } else { count };
     let mut whole = count <= MAX_CTRLS;
-    whole &= segments(SegmentKind::CtrlArray as u32, phase, 0, controls, n * EXT_CONTROL_SIZE, 1);
+    whole &= segments(
+        SegmentKind::CtrlArray as u32,
+        phase,
+        0,
+        controls,
+        n * EXT_CONTROL_SIZE,
+        1,
+    );
     if !payloads {
         return whole;
     }
@@ -213,7 +231,14 @@ fn ext_ctrls(arg: u64, phase: u32, payloads: bool) -> bool {
         if size > 0 {
             let ptr: u64 = user(ctrl, 12);
             let max_chunks = CTRL_PAYLOAD_MAX / DATA_MAX as u32;
-            whole &= segments(SegmentKind::CtrlPayload as u32, phase, i, ptr, size, max_chunks);
+            whole &= segments(
+                SegmentKind::CtrlPayload as u32,
+                phase,
+                i,
+                ptr,
+                size,
+                max_chunks,
+            );
         }
         i += 1;
     }
@@ -237,18 +262,37 @@ fn buffer_address(
         return Some((m, length));
     }
     let key = if memory == MEMORY_MMAP {
-        let direct = MapKey { tgid, fd, offset: m & 0xffff_ffff };
+        let direct = MapKey {
+            tgid,
+            fd,
+            offset: m & 0xffff_ffff,
+        };
         // SAFETY: plain lookup; the value is copied out at once.
         if let Some(v) = unsafe { MMAPS.get(&direct) } {
             return Some((v.addr, v.len as u32));
         }
         // Not mapped through the video fd: maybe through the dma-buf it was exported as.
-        let exp = ExpKey { tgid, fd, buf_type, index, plane, _pad: 0 };
+        let exp = ExpKey {
+            tgid,
+            fd,
+            buf_type,
+            index,
+            plane,
+            _pad: 0,
+        };
         // SAFETY: plain lookup; the value is copied out at once.
         let dmabuf = unsafe { EXPBUFS.get(&exp) }.copied()?;
-        MapKey { tgid, fd: dmabuf, offset: 0 }
+        MapKey {
+            tgid,
+            fd: dmabuf,
+            offset: 0,
+        }
     } else if memory == MEMORY_DMABUF {
-        MapKey { tgid, fd: m as u32 as i32, offset: 0 }
+        MapKey {
+            tgid,
+            fd: m as u32 as i32,
+            offset: 0,
+        }
     } else {
         return None;
     };
@@ -259,9 +303,19 @@ fn buffer_address(
 
 #[inline(always)]
 fn emit_bitstream(plane: u32, addr: u64, bytesused: u32, maplen: u32) -> bool {
-    let n = if bytesused > maplen { maplen } else { bytesused };
-    segments(SegmentKind::Bitstream as u32, PHASE_ENTER, plane, addr, n, MAX_BITSTREAM_CHUNKS)
-        && n == bytesused
+    let n = if bytesused > maplen {
+        maplen
+    } else {
+        bytesused
+    };
+    segments(
+        SegmentKind::Bitstream as u32,
+        PHASE_ENTER,
+        plane,
+        addr,
+        n,
+        MAX_BITSTREAM_CHUNKS,
+    ) && n == bytesused
 }
 
 /// Bitstream of a single-planar OUTPUT buffer being queued.

@@ -63,7 +63,13 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
             return 0;
         }
     } else if nr == POLL {
-        if !files::on_poll_enter(tgid, args[0], args[1], (args[2] as i32 as i64).wrapping_mul(1_000_000), false) {
+        if !files::on_poll_enter(
+            tgid,
+            args[0],
+            args[1],
+            (args[2] as i32 as i64).wrapping_mul(1_000_000),
+            false,
+        ) {
             return 0;
         }
     } else if nr == PPOLL {
@@ -86,7 +92,8 @@ pub fn sys_enter(ctx: RawTracePointContext) -> i32 {
         // openat2(dirfd, path, struct open_how { u64 flags, mode, resolve } *, size): keep
         // flags and mode in the stashed arguments' unused slots.
         // SAFETY: the helper checks the user address.
-        let how: [u64; 2] = unsafe { bpf_probe_read_user(args[2] as *const [u64; 2]) }.unwrap_or([0, 0]);
+        let how: [u64; 2] =
+            unsafe { bpf_probe_read_user(args[2] as *const [u64; 2]) }.unwrap_or([0, 0]);
         args[4] = how[0];
         args[5] = how[1];
     } else if nr == EXIT_GROUP {

@@ -7,7 +7,10 @@ use tracer_common::{EventKind, ExitEvent, ForkEvent};
 
 use crate::{
     emit::{header, scratch, submit},
-    maps::{global, is_traced, set_traced, EXIT_CODES, EXIT_GROUP_DEAD_OFF, FORK_CHILD_PID_OFF, INFLIGHT},
+    maps::{
+        global, is_traced, set_traced, EXIT_CODES, EXIT_GROUP_DEAD_OFF, FORK_CHILD_PID_OFF,
+        INFLIGHT,
+    },
     syscalls::{CLONE, CLONE3, CLONE_THREAD},
 };
 
@@ -63,18 +66,28 @@ pub fn on_exit(ctx: &TracePointContext) {
     // A thread that called exit() left its code under its tid, exit_group under the tgid; -1 for
     // neither (killed by a signal).
     // SAFETY: plain lookups, values copied out.
-    let own = if tid != tgid { unsafe { EXIT_CODES.get(&tid) }.copied() } else { None };
+    let own = if tid != tgid {
+        unsafe { EXIT_CODES.get(&tid) }.copied()
+    } else {
+        None
+    };
     if own.is_some() {
         let _ = EXIT_CODES.remove(&tid);
     }
     // SAFETY: as above.
-    let code = own.or_else(|| unsafe { EXIT_CODES.get(&tgid) }.copied()).unwrap_or(-1);
+    let code = own
+        .or_else(|| unsafe { EXIT_CODES.get(&tgid) }.copied())
+        .unwrap_or(-1);
     let gone = group_dead == 1 || (group_dead == 2 && tid == tgid);
     if gone {
         let _ = EXIT_CODES.remove(&tgid);
     }
     let Some(base) = scratch() else { return };
-    let ev = ExitEvent { hdr: header(EventKind::Exit, size_of::<ExitEvent>()), code, group_dead };
+    let ev = ExitEvent {
+        hdr: header(EventKind::Exit, size_of::<ExitEvent>()),
+        code,
+        group_dead,
+    };
     // SAFETY: the scratch value is 8-byte aligned and larger than an ExitEvent.
     unsafe { base.cast::<ExitEvent>().write(ev) };
     submit(base, size_of::<ExitEvent>());
