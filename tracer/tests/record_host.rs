@@ -368,3 +368,45 @@ fn without_privileges_the_error_says_what_to_do() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("CAP_BPF") && err.contains("root"), "{err}");
 }
+
+#[test]
+fn bench_measures_every_configuration() {
+    if !can_trace() {
+        return;
+    }
+    let count = 20_000u64;
+    let out = Command::new(VATRACE).args(["bench", "--count", &count.to_string()]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "vatrace bench failed: {}\n{text}", String::from_utf8_lossy(&out.stderr));
+    // Each row: name (28 columns), ioctls, seconds, ioctls/s, "N.NNx", lost.
+    let row = |name: &str| -> Vec<String> {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name:?} row in:\n{text}"));
+        line[28..].split_whitespace().map(str::to_string).collect()
+    };
+    for (name, ioctls, lost) in [
+        ("untraced", count, "-"),
+        ("empty programs attached", count, "-"),
+        ("attached, not traced", count, "-"),
+        ("traced (trace file)", count, "0"),
+        ("traced (events discarded)", count, "0"),
+        ("strace -f", count / 100, "-"),
+    ] {
+        let cols = row(name);
+        assert_eq!(cols[0].parse::<u64>().unwrap(), ioctls, "{name}: {cols:?}");
+        assert!(cols[1].parse::<f64>().unwrap() > 0.0, "{name}: {cols:?}");
+        assert!(cols[3].trim_end_matches('x').parse::<f64>().unwrap() > 0.0, "{name}: {cols:?}");
+        assert_eq!(cols[4], lost, "{name}: {cols:?}");
+    }
+    // Two records a call, each at least a few bytes.
+    let bytes: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("trace file for {count} ioctls: ")))
+        .and_then(|rest| rest.strip_suffix(" bytes"))
+        .unwrap_or_else(|| panic!("no trace size in:\n{text}"))
+        .parse()
+        .unwrap();
+    assert!(bytes > 2 * count, "{bytes} bytes for {count} ioctls");
+}
