@@ -223,6 +223,8 @@ impl<W: Write> TraceWriter<W> {
             _ => {}
         }
         self.unflushed += 1;
+        // `%` rather than `is_multiple_of`, which needs a newer Rust than the workspace's 1.85.
+        #[allow(clippy::manual_is_multiple_of)]
         if self.unflushed >= Self::FLUSH_EVERY
             || (self.unflushed % Self::CLOCK_EVERY == 0
                 && self.last_flush.elapsed() >= Self::FLUSH_INTERVAL)

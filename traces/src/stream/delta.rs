@@ -55,10 +55,20 @@ pub fn get_varint(bytes: &[u8], pos: &mut usize) -> Result<u64, String> {
 }
 
 /// The first index from `i` on where `target` differs from `reference` (zero-extended), or
-/// `target.len()`. Equal stretches are skipped eight bytes at a time.
+/// `target.len()`. Equal stretches are compared a 64-bit word at a time.
 fn next_difference(target: &[u8], reference: &[u8], mut i: usize) -> usize {
+    // The 8 bytes at `at` as a little-endian word (so the first differing byte is the lowest).
+    let word = |b: &[u8], at: usize| {
+        b.get(at..at + 8)
+            .and_then(|w| w.try_into().ok())
+            .map_or(0, u64::from_le_bytes)
+    };
     let shared = target.len().min(reference.len());
-    while i + 8 <= shared && target[i..i + 8] == reference[i..i + 8] {
+    while i + 8 <= shared {
+        let x = word(target, i) ^ word(reference, i);
+        if x != 0 {
+            return i + (x.trailing_zeros() / 8) as usize;
+        }
         i += 8;
     }
     while i < shared && target[i] == reference[i] {
@@ -67,7 +77,11 @@ fn next_difference(target: &[u8], reference: &[u8], mut i: usize) -> usize {
     if i < shared {
         return i;
     }
-    while i + 8 <= target.len() && target[i..i + 8] == [0; 8] {
+    while i + 8 <= target.len() {
+        let x = word(target, i);
+        if x != 0 {
+            return i + (x.trailing_zeros() / 8) as usize;
+        }
         i += 8;
     }
     while i < target.len() && target[i] == 0 {

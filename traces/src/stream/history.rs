@@ -60,9 +60,15 @@ pub struct RequestState {
     pub last_fd: i32,
     /// Last address per payload kind.
     pub addrs: HashMap<PayloadKind, u64>,
-    /// Recent distinct values per field, most recent first.
-    values: HashMap<Slot, VecDeque<Vec<u8>>>,
+    /// Recent distinct values of the argument, most recent first: `before` at 0, `after` at 1
+    /// (`None` until the slot is taken; kept out of `payloads` to spare a lookup per call).
+    args: [Option<Values>; 2],
+    /// Recent distinct values per payload field, most recent first.
+    payloads: HashMap<Slot, Values>,
 }
+
+/// The recent distinct values of one field, most recent first.
+type Values = VecDeque<Vec<u8>>;
 
 impl Default for RequestState {
     fn default() -> Self {
@@ -70,7 +76,8 @@ impl Default for RequestState {
             last_arg: 0,
             last_fd: -1,
             addrs: HashMap::default(),
-            values: HashMap::default(),
+            args: [None, None],
+            payloads: HashMap::default(),
         }
     }
 }
@@ -78,16 +85,34 @@ impl Default for RequestState {
 impl RequestState {
     /// The `k`-th most recent value of `slot`.
     pub fn value(&self, slot: &Slot, k: usize) -> Option<&[u8]> {
-        self.values.get(slot)?.get(k).map(Vec::as_slice)
+        self.slot(slot)?.get(k).map(Vec::as_slice)
     }
 
     /// The remembered values of `slot`, most recent first.
     pub fn values(&self, slot: &Slot) -> impl Iterator<Item = &[u8]> {
-        self.values
-            .get(slot)
-            .into_iter()
-            .flatten()
-            .map(Vec::as_slice)
+        self.slot(slot).into_iter().flatten().map(Vec::as_slice)
+    }
+
+    fn slot(&self, slot: &Slot) -> Option<&Values> {
+        match slot.field {
+            Field::Arg => self.args[usize::from(slot.after)].as_ref(),
+            Field::Payload(_) => self.payloads.get(slot),
+        }
+    }
+
+    fn slot_mut(&mut self, slot: &Slot) -> Option<&mut Values> {
+        match slot.field {
+            Field::Arg => self.args[usize::from(slot.after)].as_mut(),
+            Field::Payload(_) => self.payloads.get_mut(slot),
+        }
+    }
+
+    /// Takes `slot` (which has no values yet).
+    fn new_slot(&mut self, slot: &Slot) -> &mut Values {
+        match slot.field {
+            Field::Arg => self.args[usize::from(slot.after)].insert(Values::new()),
+            Field::Payload(_) => self.payloads.entry(slot.clone()).or_default(),
+        }
     }
 }
 
@@ -157,20 +182,25 @@ impl History {
             return;
         }
         let state = &mut self.states[i];
-        let values = match state.values.get_mut(slot) {
+        let values = match state.slot_mut(slot) {
             Some(v) => v,
             None => {
                 if self.slots >= MAX_SLOTS || self.bytes + value.len() > MAX_BYTES {
                     return;
                 }
                 self.slots += 1;
-                state.values.entry(slot.clone()).or_default()
+                state.new_slot(slot)
             }
         };
-        if let Some(pos) = values.iter().position(|v| v == value) {
-            let v = values.remove(pos).expect("position is in range");
-            values.push_front(v);
-            return;
+        match values.iter().position(|v| v == value) {
+            Some(0) => return, // already the most recent
+            Some(pos) => {
+                if let Some(v) = values.remove(pos) {
+                    values.push_front(v);
+                }
+                return;
+            }
+            None => {}
         }
         let dropped = if values.len() >= DEPTH {
             values.back().map_or(0, Vec::len)

@@ -17,6 +17,7 @@ pub mod cbor {
     const NULL: u8 = 0xf6;
 
     /// A head of major type `major` with argument `v`.
+    #[inline]
     fn head(out: &mut Vec<u8>, major: u8, v: u64) {
         let m = major << 5;
         if v < 24 {
