@@ -68,8 +68,15 @@ pub struct Converter<W: Write> {
     fds: HashMap<(u32, i32), FdInfo>,
     described: HashSet<String>,
     seq: u64,
+    /// Byte buffers of records already written, reused for the next ones' captured bytes (an
+    /// ioctl's argument before and after), so a traced call costs no allocation.
+    spare: Vec<Vec<u8>>,
     pub summary: Summary,
 }
+
+/// Spare buffers kept at most, and the largest one kept.
+const MAX_SPARE: usize = 64;
+const MAX_SPARE_CAPACITY: usize = 4096;
 
 fn payload_kind(kind: SegmentKind, index: u32) -> PayloadKind {
     match kind {
@@ -103,12 +110,28 @@ impl<W: Write> Converter<W> {
             fds: HashMap::default(),
             described: described.into_iter().collect(),
             seq: 0,
+            spare: Vec::new(),
             summary: Summary::default(),
         }
     }
 
+    /// A copy of `bytes` in a spare buffer if there is one.
+    fn copy(&mut self, bytes: &[u8]) -> Vec<u8> {
+        let mut v = self.spare.pop().unwrap_or_default();
+        v.clear();
+        v.extend_from_slice(bytes);
+        v
+    }
+
+    /// Keeps `v` for [`Converter::copy`] if it is worth keeping.
+    fn recycle(&mut self, v: Vec<u8>) {
+        if v.capacity() > 0 && v.capacity() <= MAX_SPARE_CAPACITY && self.spare.len() < MAX_SPARE {
+            self.spare.push(v);
+        }
+    }
+
     /// Handles one raw event.
-    pub fn push(&mut self, ev: RawEvent) -> Result<()> {
+    pub fn push(&mut self, ev: RawEvent<'_>) -> Result<()> {
         self.summary.events += 1;
         match ev {
             RawEvent::Ioctl { hdr, exit: false, ev, arg } => {
@@ -116,6 +139,7 @@ impl<W: Write> Converter<W> {
                     // Its exit was lost: write what we have.
                     self.finish_ioctl(hdr.tid, old, 0, 0, Vec::new())?;
                 }
+                let before = self.copy(arg);
                 self.pending.insert(
                     hdr.tid,
                     PendingIoctl {
@@ -124,7 +148,7 @@ impl<W: Write> Converter<W> {
                         fd: ev.fd,
                         cmd: ev.cmd,
                         arg: ev.arg,
-                        before: arg,
+                        before,
                         payloads: Vec::new(),
                         bitstream: Vec::new(),
                     },
@@ -144,9 +168,9 @@ impl<W: Write> Converter<W> {
                 // Untouched by a failed call: the argument is what it was at entry (for an ioctl
                 // whose argument comes back at all).
                 let after = if ev.flags & ioctl_flags::ARG_UNCHANGED == 0 {
-                    arg
+                    self.copy(arg)
                 } else if Dir::of(ev.cmd).reads_after() {
-                    p.before.clone()
+                    self.copy(&p.before)
                 } else {
                     Vec::new()
                 };
@@ -156,15 +180,15 @@ impl<W: Write> Converter<W> {
                 let Some(kind) = kind else { return Ok(()) };
                 if kind == SegmentKind::Argv {
                     if let Some((_, _, argv)) = self.execs.get_mut(&hdr.tid) {
-                        *argv = split_argv(&data);
+                        *argv = split_argv(data);
                     }
                     return Ok(());
                 }
                 let Some(p) = self.pending.get_mut(&hdr.tid) else { return Ok(()) };
                 if kind == SegmentKind::Bitstream {
                     match p.bitstream.iter_mut().find(|(plane, _, _)| *plane == ev.index) {
-                        Some((_, _, bytes)) => bytes.extend_from_slice(&data),
-                        None => p.bitstream.push((ev.index, ev.total, data)),
+                        Some((_, _, bytes)) => bytes.extend_from_slice(data),
+                        None => p.bitstream.push((ev.index, ev.total, data.to_vec())),
                     }
                     return Ok(());
                 }
@@ -183,9 +207,9 @@ impl<W: Write> Converter<W> {
                     }
                 };
                 if exit {
-                    slot.after.extend_from_slice(&data);
+                    slot.after.extend_from_slice(data);
                 } else {
-                    slot.before.extend_from_slice(&data);
+                    slot.before.extend_from_slice(data);
                 }
             }
             RawEvent::Open { hdr, ev, path } => {
@@ -402,7 +426,7 @@ impl<W: Write> Converter<W> {
         if is_output_qbuf {
             self.summary.frames += 1;
         }
-        self.writer.write(&Record::Ioctl(Ioctl {
+        let record = Record::Ioctl(Ioctl {
             seq,
             ts_enter: p.ts_enter,
             ts_exit,
@@ -415,7 +439,16 @@ impl<W: Write> Converter<W> {
             after,
             payloads: p.payloads,
             ret,
-        }))?;
+        });
+        self.writer.write(&record)?;
+        if let Record::Ioctl(i) = record {
+            self.recycle(i.before);
+            self.recycle(i.after);
+            for p in i.payloads {
+                self.recycle(p.before);
+                self.recycle(p.after);
+            }
+        }
         for (plane, total, data) in p.bitstream {
             self.summary.bitstream_bytes += data.len() as u64;
             self.writer.write_bitstream(seq, plane, 0, total as u64, &data)?;

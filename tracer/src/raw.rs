@@ -1,4 +1,5 @@
-//! Decoding the ring buffer's raw records (layouts in `tracer-common`) into owned values.
+//! Decoding the ring buffer's raw records (layouts in `tracer-common`) into values; captured
+//! bytes are borrowed from the record, so decoding allocates nothing for an ioctl.
 
 use std::mem::size_of;
 
@@ -7,11 +8,11 @@ use tracer_common::{
     PollEvent, PollFd, SegmentEvent, SegmentKind,
 };
 
-/// One record from the kernel side.
+/// One record from the kernel side; `arg` and `data` point into the raw record.
 #[derive(Debug, Clone)]
-pub enum RawEvent {
-    Ioctl { hdr: EventHeader, exit: bool, ev: IoctlEvent, arg: Vec<u8> },
-    Segment { hdr: EventHeader, ev: SegmentEvent, kind: Option<SegmentKind>, data: Vec<u8> },
+pub enum RawEvent<'a> {
+    Ioctl { hdr: EventHeader, exit: bool, ev: IoctlEvent, arg: &'a [u8] },
+    Segment { hdr: EventHeader, ev: SegmentEvent, kind: Option<SegmentKind>, data: &'a [u8] },
     Open { hdr: EventHeader, ev: OpenEvent, path: String },
     Close { hdr: EventHeader, ev: FdEvent },
     Dup { hdr: EventHeader, ev: FdEvent },
@@ -50,16 +51,15 @@ fn read<T: aya::Pod>(bytes: &[u8]) -> Result<T, BadRecord> {
 }
 
 /// The `n` bytes after a body of type `B`, bounded by the record.
-fn tail<B>(bytes: &[u8], n: usize) -> Result<Vec<u8>, BadRecord> {
+fn tail<B>(bytes: &[u8], n: usize) -> Result<&[u8], BadRecord> {
     let start = size_of::<B>();
     bytes
         .get(start..start + n)
-        .map(<[u8]>::to_vec)
         .ok_or_else(|| BadRecord(format!("record of {} bytes lacks its {n} data bytes", bytes.len())))
 }
 
 /// Decodes one ring-buffer record.
-pub fn decode(bytes: &[u8]) -> Result<RawEvent, BadRecord> {
+pub fn decode(bytes: &[u8]) -> Result<RawEvent<'_>, BadRecord> {
     let hdr: EventHeader = read(bytes)?;
     let kind = EventKind::from_u32(hdr.kind)
         .ok_or_else(|| BadRecord(format!("unknown record kind {}", hdr.kind)))?;
@@ -77,7 +77,7 @@ pub fn decode(bytes: &[u8]) -> Result<RawEvent, BadRecord> {
         EventKind::Open => {
             let ev: OpenEvent = read(bytes)?;
             let path = tail::<OpenEvent>(bytes, ev.path_len as usize)?;
-            RawEvent::Open { hdr, ev, path: String::from_utf8_lossy(&path).into_owned() }
+            RawEvent::Open { hdr, ev, path: String::from_utf8_lossy(path).into_owned() }
         }
         EventKind::Close => RawEvent::Close { hdr, ev: read(bytes)? },
         EventKind::Dup => RawEvent::Dup { hdr, ev: read(bytes)? },
@@ -94,7 +94,7 @@ pub fn decode(bytes: &[u8]) -> Result<RawEvent, BadRecord> {
         EventKind::ExecEnter => {
             let ev: OpenEvent = read(bytes)?;
             let path = tail::<OpenEvent>(bytes, ev.path_len as usize)?;
-            RawEvent::ExecEnter { hdr, path: String::from_utf8_lossy(&path).into_owned() }
+            RawEvent::ExecEnter { hdr, path: String::from_utf8_lossy(path).into_owned() }
         }
         EventKind::ExecExit => {
             let ev: FdEvent = read(bytes)?;
