@@ -3,7 +3,8 @@
 //! a deterministic mixed stream that goes through every branch of the version-2 encoder.
 //!
 //! Shared by the writer benchmark (`benches/writer.rs`) and the byte-identity test in
-//! `src/stream/tests.rs` (which includes this file by path), so both use the same streams.
+//! `src/stream/tests.rs` (which includes this file by path), so both use the same streams. It is
+//! a directory's `mod.rs` so that cargo does not take it for a bench of its own.
 
 #![allow(dead_code)]
 
@@ -107,6 +108,7 @@ impl Rng {
 }
 
 /// One item of the mixed stream: a record, or bitstream bytes for `TraceWriter::write_bitstream`.
+#[allow(clippy::large_enum_variant)] // test data, built once
 pub enum Item {
     Record(Record),
     Bitstream {

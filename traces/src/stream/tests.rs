@@ -750,7 +750,7 @@ fn recorded_version_1_traces_read_and_rewrite_exactly() {
     );
 }
 
-#[path = "../../benches/workload.rs"]
+#[path = "../../benches/workload/mod.rs"]
 mod workload;
 
 /// Writes `items` as a trace with `header`, ending it with `end`.
