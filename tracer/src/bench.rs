@@ -43,7 +43,11 @@ fn lost_of(stderr: &str) -> Option<u64> {
 }
 
 fn run(cmd: &mut Command) -> Result<String> {
-    let out = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).output().with_context(|| format!("running {cmd:?}"))?;
+    let out = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .with_context(|| format!("running {cmd:?}"))?;
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     if !out.status.success() {
         bail!("{cmd:?} failed ({}): {err}", out.status);
@@ -56,16 +60,29 @@ pub fn run_bench(count: u64, ringbuf_size: u32, device: Option<&str>) -> Result<
     let me = std::env::current_exe()?;
     let probe = me.with_file_name("v4l2-ioctl-probe");
     if !probe.exists() {
-        bail!("{} not found: build it with `cargo build -p tracer --bins`", probe.display());
+        bail!(
+            "{} not found: build it with `cargo build -p tracer --bins`",
+            probe.display()
+        );
     }
     // `v4l2-ioctl-probe loop N [DEVICE]`.
-    let probe_args = |n: u64| ["loop".to_string(), n.to_string()].into_iter().chain(device.map(str::to_string));
+    let probe_args = |n: u64| {
+        ["loop".to_string(), n.to_string()]
+            .into_iter()
+            .chain(device.map(str::to_string))
+    };
     let loop_args: Vec<String> = probe_args(count).collect();
     let strace_args: Vec<String> = probe_args((count / 100).max(1)).collect();
     let mut rows = Vec::new();
     let measure = |name, err: &str, lost| -> Result<Row> {
-        let (ioctls, secs) = probe_secs(err).with_context(|| format!("no timing from the probe: {err}"))?;
-        Ok(Row { name, ioctls, secs, lost })
+        let (ioctls, secs) =
+            probe_secs(err).with_context(|| format!("no timing from the probe: {err}"))?;
+        Ok(Row {
+            name,
+            ioctls,
+            secs,
+            lost,
+        })
     };
 
     let err = run(Command::new(&probe).args(&loop_args))?;
@@ -78,25 +95,53 @@ pub fn run_bench(count: u64, ringbuf_size: u32, device: Option<&str>) -> Result<
     }
     {
         // Programs attached, this process not in the traced set.
-        let _tracer = Tracer::load(&Options { ringbuf_size, ..Default::default() })?;
+        let _tracer = Tracer::load(&Options {
+            ringbuf_size,
+            ..Default::default()
+        })?;
         let err = run(Command::new(&probe).args(&loop_args))?;
         rows.push(measure("attached, not traced", &err, None)?);
     }
-    let trace: PathBuf = std::env::temp_dir().join(format!("vatrace-bench-{}.trace", std::process::id()));
+    let trace: PathBuf =
+        std::env::temp_dir().join(format!("vatrace-bench-{}.trace", std::process::id()));
     let size = ringbuf_size.to_string();
-    let err = run(Command::new(&me).arg("record").arg("-o").arg(&trace).args(["--ringbuf-size", &size, "--"]).arg(&probe).args(&loop_args))?;
+    let err = run(Command::new(&me)
+        .arg("record")
+        .arg("-o")
+        .arg(&trace)
+        .args(["--ringbuf-size", &size, "--"])
+        .arg(&probe)
+        .args(&loop_args))?;
     let trace_bytes = std::fs::metadata(&trace).map(|m| m.len()).unwrap_or(0);
     let _ = std::fs::remove_file(&trace);
     rows.push(measure("traced (trace file)", &err, lost_of(&err))?);
-    let err = run(Command::new(&me).args(["record", "--discard", "-o", "/dev/null", "--ringbuf-size", &size, "--"]).arg(&probe).args(&loop_args))?;
+    let err = run(Command::new(&me)
+        .args([
+            "record",
+            "--discard",
+            "-o",
+            "/dev/null",
+            "--ringbuf-size",
+            &size,
+            "--",
+        ])
+        .arg(&probe)
+        .args(&loop_args))?;
     rows.push(measure("traced (events discarded)", &err, lost_of(&err))?);
-    match run(Command::new("strace").args(["-f", "-e", "trace=ioctl", "-o", "/dev/null"]).arg(&probe).args(&strace_args)) {
+    match run(Command::new("strace")
+        .args(["-f", "-e", "trace=ioctl", "-o", "/dev/null"])
+        .arg(&probe)
+        .args(&strace_args))
+    {
         Ok(err) => rows.push(measure("strace -f", &err, None)?),
         Err(e) => eprintln!("strace skipped: {e:#}"),
     }
 
     let base = rows[0].secs / rows[0].ioctls as f64;
-    println!("{:<28} {:>10} {:>10} {:>12} {:>9} {:>6}", "configuration", "ioctls", "seconds", "ioctls/s", "x untraced", "lost");
+    println!(
+        "{:<28} {:>10} {:>10} {:>12} {:>9} {:>6}",
+        "configuration", "ioctls", "seconds", "ioctls/s", "x untraced", "lost"
+    );
     for r in &rows {
         let per = r.secs / r.ioctls as f64;
         println!(

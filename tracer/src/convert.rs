@@ -6,6 +6,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use tracer_common::{ioctl_flags, PollEvent, SegmentKind, NO_FD};
 use traces::{
     ioctl::Dir,
     record::{
@@ -14,7 +15,6 @@ use traces::{
     },
     Record, TraceWriter,
 };
-use tracer_common::{ioctl_flags, PollEvent, SegmentKind, NO_FD};
 
 use crate::{devices, raw::RawEvent};
 
@@ -96,7 +96,9 @@ fn payload_kind(kind: SegmentKind, index: u32) -> PayloadKind {
 }
 
 fn u32_at(bytes: &[u8], off: usize) -> Option<u32> {
-    bytes.get(off..off + 4).map(|b| u32::from_ne_bytes(b.try_into().unwrap()))
+    bytes
+        .get(off..off + 4)
+        .map(|b| u32::from_ne_bytes(b.try_into().unwrap()))
 }
 
 impl<W: Write> Converter<W> {
@@ -134,7 +136,12 @@ impl<W: Write> Converter<W> {
     pub fn push(&mut self, ev: RawEvent<'_>) -> Result<()> {
         self.summary.events += 1;
         match ev {
-            RawEvent::Ioctl { hdr, exit: false, ev, arg } => {
+            RawEvent::Ioctl {
+                hdr,
+                exit: false,
+                ev,
+                arg,
+            } => {
                 if let Some(old) = self.pending.remove(&hdr.tid) {
                     // Its exit was lost: write what we have.
                     self.finish_ioctl(hdr.tid, old, 0, 0, Vec::new())?;
@@ -154,7 +161,12 @@ impl<W: Write> Converter<W> {
                     },
                 );
             }
-            RawEvent::Ioctl { hdr, exit: true, ev, arg } => {
+            RawEvent::Ioctl {
+                hdr,
+                exit: true,
+                ev,
+                arg,
+            } => {
                 let p = self.pending.remove(&hdr.tid).unwrap_or(PendingIoctl {
                     ts_enter: 0,
                     pid: hdr.pid,
@@ -176,7 +188,12 @@ impl<W: Write> Converter<W> {
                 };
                 self.finish_ioctl(hdr.tid, p, hdr.ts_ns, ev.ret, after)?;
             }
-            RawEvent::Segment { hdr, ev, kind, data } => {
+            RawEvent::Segment {
+                hdr,
+                ev,
+                kind,
+                data,
+            } => {
                 let Some(kind) = kind else { return Ok(()) };
                 if kind == SegmentKind::Argv {
                     if let Some((_, _, argv)) = self.execs.get_mut(&hdr.tid) {
@@ -184,9 +201,15 @@ impl<W: Write> Converter<W> {
                     }
                     return Ok(());
                 }
-                let Some(p) = self.pending.get_mut(&hdr.tid) else { return Ok(()) };
+                let Some(p) = self.pending.get_mut(&hdr.tid) else {
+                    return Ok(());
+                };
                 if kind == SegmentKind::Bitstream {
-                    match p.bitstream.iter_mut().find(|(plane, _, _)| *plane == ev.index) {
+                    match p
+                        .bitstream
+                        .iter_mut()
+                        .find(|(plane, _, _)| *plane == ev.index)
+                    {
                         Some((_, _, bytes)) => bytes.extend_from_slice(data),
                         None => p.bitstream.push((ev.index, ev.total, data.to_vec())),
                     }
@@ -225,21 +248,28 @@ impl<W: Write> Converter<W> {
                 };
                 if ev.ret >= 0 {
                     // Device opens go out at once; others only if the fd is used later.
-                    let unwritten_open = if path.starts_with("/dev/") && ev.flags & O_DIRECTORY == 0 {
+                    let unwritten_open = if path.starts_with("/dev/") && ev.flags & O_DIRECTORY == 0
+                    {
                         self.describe(&path)?;
                         self.writer.write(&Record::Open(open))?;
                         None
                     } else {
                         Some(open)
                     };
-                    self.fds.insert((hdr.pid, ev.ret as i32), FdInfo { unwritten_open });
+                    self.fds
+                        .insert((hdr.pid, ev.ret as i32), FdInfo { unwritten_open });
                 } else if path.starts_with("/dev/") && ev.flags & O_DIRECTORY == 0 {
                     self.writer.write(&Record::Open(open))?;
                 }
             }
             RawEvent::Close { hdr, ev } => {
                 let known = self.fds.remove(&(hdr.pid, ev.fd as i32));
-                if !matches!(known, Some(FdInfo { unwritten_open: Some(_) })) {
+                if !matches!(
+                    known,
+                    Some(FdInfo {
+                        unwritten_open: Some(_)
+                    })
+                ) {
                     self.writer.write(&Record::Close(Close {
                         ts: hdr.ts_ns,
                         pid: hdr.pid,
@@ -252,7 +282,12 @@ impl<W: Write> Converter<W> {
             RawEvent::Dup { hdr, ev } => {
                 self.ensure_open_written(hdr.pid, ev.fd as i32)?;
                 if ev.ret >= 0 {
-                    self.fds.insert((hdr.pid, ev.ret as i32), FdInfo { unwritten_open: None });
+                    self.fds.insert(
+                        (hdr.pid, ev.ret as i32),
+                        FdInfo {
+                            unwritten_open: None,
+                        },
+                    );
                 }
                 self.writer.write(&Record::Dup(Dup {
                     ts: hdr.ts_ns,
@@ -288,10 +323,20 @@ impl<W: Write> Converter<W> {
                     ret: ev.ret,
                 }))?;
             }
-            RawEvent::Poll { hdr, exit: false, ev, .. } => {
+            RawEvent::Poll {
+                hdr,
+                exit: false,
+                ev,
+                ..
+            } => {
                 self.polls.insert(hdr.tid, ev);
             }
-            RawEvent::Poll { hdr, exit: true, ev, fds } => {
+            RawEvent::Poll {
+                hdr,
+                exit: true,
+                ev,
+                fds,
+            } => {
                 let enter = self.polls.remove(&hdr.tid);
                 let (ts_enter, timeout) = match &enter {
                     Some(e) => (e.hdr.ts_ns, e.value),
@@ -305,7 +350,11 @@ impl<W: Write> Converter<W> {
                     syscall: if ev.is_ppoll != 0 { "ppoll" } else { "poll" }.to_string(),
                     fds: fds
                         .iter()
-                        .map(|f| PollFd { fd: f.fd, events: f.events as u16, revents: f.revents as u16 })
+                        .map(|f| PollFd {
+                            fd: f.fd,
+                            events: f.events as u16,
+                            revents: f.revents as u16,
+                        })
                         .collect(),
                     timeout_ns: (timeout >= 0).then_some(timeout),
                     ret: ev.value,
@@ -339,7 +388,12 @@ impl<W: Write> Converter<W> {
                         .map(|((_, fd), info)| (*fd, info.unwritten_open.clone()))
                         .collect();
                     for (fd, open) in inherited {
-                        self.fds.insert((ev.child_tid, fd), FdInfo { unwritten_open: open });
+                        self.fds.insert(
+                            (ev.child_tid, fd),
+                            FdInfo {
+                                unwritten_open: open,
+                            },
+                        );
                     }
                 }
                 self.writer.write(&Record::Fork(Fork {
@@ -363,7 +417,11 @@ impl<W: Write> Converter<W> {
                     ts: hdr.ts_ns,
                     pid: hdr.pid,
                     tid: hdr.tid,
-                    code: if ev.code >= 0 { (ev.code & 0xff) << 8 } else { ev.code },
+                    code: if ev.code >= 0 {
+                        (ev.code & 0xff) << 8
+                    } else {
+                        ev.code
+                    },
                 }))?;
             }
         }
@@ -373,7 +431,11 @@ impl<W: Write> Converter<W> {
     /// Writes `Lost` for `count` events noticed missing at `at`.
     pub fn lost(&mut self, count: u64, at: u64) -> Result<()> {
         self.summary.lost += count;
-        self.writer.write(&Record::Lost(Lost { count, at, cpu: None }))?;
+        self.writer.write(&Record::Lost(Lost {
+            count,
+            at,
+            cpu: None,
+        }))?;
         Ok(())
     }
 
@@ -410,19 +472,34 @@ impl<W: Write> Converter<W> {
                 }
             }
             None => {
-                self.fds.insert((pid, fd), FdInfo { unwritten_open: None });
+                self.fds.insert(
+                    (pid, fd),
+                    FdInfo {
+                        unwritten_open: None,
+                    },
+                );
             }
         }
         Ok(())
     }
 
-    fn finish_ioctl(&mut self, tid: u32, p: PendingIoctl, ts_exit: u64, ret: i64, after: Vec<u8>) -> Result<()> {
+    fn finish_ioctl(
+        &mut self,
+        tid: u32,
+        p: PendingIoctl,
+        ts_exit: u64,
+        ret: i64,
+        after: Vec<u8>,
+    ) -> Result<()> {
         self.ensure_open_written(p.pid, p.fd)?;
         let seq = self.seq;
         self.seq += 1;
         self.summary.ioctls += 1;
         let is_output_qbuf = p.cmd == VIDIOC_QBUF
-            && matches!(u32_at(&p.before, 4), Some(BUF_TYPE_VIDEO_OUTPUT | BUF_TYPE_VIDEO_OUTPUT_MPLANE));
+            && matches!(
+                u32_at(&p.before, 4),
+                Some(BUF_TYPE_VIDEO_OUTPUT | BUF_TYPE_VIDEO_OUTPUT_MPLANE)
+            );
         if is_output_qbuf {
             self.summary.frames += 1;
         }
@@ -451,7 +528,8 @@ impl<W: Write> Converter<W> {
         }
         for (plane, total, data) in p.bitstream {
             self.summary.bitstream_bytes += data.len() as u64;
-            self.writer.write_bitstream(seq, plane, 0, total as u64, &data)?;
+            self.writer
+                .write_bitstream(seq, plane, 0, total as u64, &data)?;
         }
         Ok(())
     }
@@ -463,5 +541,7 @@ fn split_argv(data: &[u8]) -> Vec<String> {
         return Vec::new();
     }
     let body = data.strip_suffix(&[0]).unwrap_or(data);
-    body.split(|&b| b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect()
+    body.split(|&b| b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect()
 }

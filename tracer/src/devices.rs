@@ -3,7 +3,10 @@
 
 use std::{
     fs::{File, OpenOptions},
-    os::{fd::AsRawFd, unix::fs::{MetadataExt, OpenOptionsExt}},
+    os::{
+        fd::AsRawFd,
+        unix::fs::{MetadataExt, OpenOptionsExt},
+    },
     path::Path,
 };
 
@@ -85,7 +88,12 @@ pub fn describe(path: &str) -> Option<DeviceInfo> {
         .write(kind == DeviceKind::Video)
         .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path)
-        .or_else(|_| OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path))
+        .or_else(|_| {
+            OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(path)
+        })
         .ok()?;
     let rdev = file.metadata().ok().map(|m| m.rdev());
     let mut info = DeviceInfo {

@@ -9,7 +9,8 @@ use traces::{dump::Dumper, TraceReader};
 
 /// Prints the trace at `path`; errors (after printing what was readable) if it is cut or corrupt.
 pub fn run(path: &std::path::Path, json: bool) -> Result<()> {
-    let mut reader = TraceReader::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut reader =
+        TraceReader::open(path).with_context(|| format!("reading {}", path.display()))?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut dumper = Dumper::new(reader.header());
@@ -21,7 +22,11 @@ pub fn run(path: &std::path::Path, json: bool) -> Result<()> {
     while let Some(rec) = reader.next_record() {
         match rec {
             Ok(r) => {
-                let line = if json { dumper.json_line(&r) } else { dumper.line(&r) };
+                let line = if json {
+                    dumper.json_line(&r)
+                } else {
+                    dumper.line(&r)
+                };
                 if let Err(e) = writeln!(out, "{line}") {
                     // A closed pipe (`vatrace dump … | head`) is not an error.
                     if e.kind() == std::io::ErrorKind::BrokenPipe {

@@ -25,7 +25,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { ringbuf_size: 16 << 20, wakeup_bytes: 256 << 10 }
+        Options {
+            ringbuf_size: 16 << 20,
+            wakeup_bytes: 256 << 10,
+        }
     }
 }
 
@@ -66,7 +69,10 @@ impl Tracer {
     /// [`Tracer::trace_pid`].
     pub fn load(opts: &Options) -> Result<Tracer> {
         if !opts.ringbuf_size.is_power_of_two() || opts.ringbuf_size < 4096 {
-            bail!("ring-buffer size {} is not a power of two of at least 4096 bytes", opts.ringbuf_size);
+            bail!(
+                "ring-buffer size {} is not a power of two of at least 4096 bytes",
+                opts.ringbuf_size
+            );
         }
         if OBJECT.is_empty() {
             bail!("this vatrace was built with AYA_BUILD_SKIP set: it holds no eBPF programs; rebuild it without");
@@ -74,10 +80,12 @@ impl Tracer {
         check_privileges()?;
         raise_memlock();
         let tracefs = tracefs::locate()?;
-        let fork_child = tracefs::field_offset(&tracefs, "sched", "sched_process_fork", "child_pid")?
-            .context("sched/sched_process_fork has no child_pid field")?;
+        let fork_child =
+            tracefs::field_offset(&tracefs, "sched", "sched_process_fork", "child_pid")?
+                .context("sched/sched_process_fork has no child_pid field")?;
         let exit_group_dead =
-            tracefs::field_offset(&tracefs, "sched", "sched_process_exit", "group_dead")?.unwrap_or(0);
+            tracefs::field_offset(&tracefs, "sched", "sched_process_exit", "group_dead")?
+                .unwrap_or(0);
         for tp in ["sys_enter", "sys_exit"] {
             if !tracefs.join("events/raw_syscalls").join(tp).is_dir() {
                 bail!(
@@ -86,10 +94,16 @@ impl Tracer {
             }
         }
         if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
-            log::warn!("kernel without BTF (/sys/kernel/btf/vmlinux): fine for vatrace's tracepoints");
+            log::warn!(
+                "kernel without BTF (/sys/kernel/btf/vmlinux): fine for vatrace's tracepoints"
+            );
         }
-        let cpus = aya::util::nr_cpus().map_err(|(_, e)| e).context("counting the CPUs")? as u64;
-        let wakeup_bytes = opts.wakeup_bytes.min(u64::from(opts.ringbuf_size) / 4 / cpus.max(1));
+        let cpus = aya::util::nr_cpus()
+            .map_err(|(_, e)| e)
+            .context("counting the CPUs")? as u64;
+        let wakeup_bytes = opts
+            .wakeup_bytes
+            .min(u64::from(opts.ringbuf_size) / 4 / cpus.max(1));
         let mut ebpf = EbpfLoader::new()
             .map_max_entries("EVENTS", opts.ringbuf_size)
             .override_global("FORK_CHILD_PID_OFF", &fork_child, true)
@@ -98,7 +112,10 @@ impl Tracer {
             .load(OBJECT)
             .map_err(|e| explain(e, "loading the eBPF programs"))?;
 
-        attach_raw(&mut ebpf, [("sys_enter", "sys_enter"), ("sys_exit", "sys_exit")])?;
+        attach_raw(
+            &mut ebpf,
+            [("sys_enter", "sys_enter"), ("sys_exit", "sys_exit")],
+        )?;
         for (prog, cat, tp) in [
             ("sched_process_fork", "sched", "sched_process_fork"),
             ("sched_process_exit", "sched", "sched_process_exit"),
@@ -107,14 +124,21 @@ impl Tracer {
                 .program_mut(prog)
                 .with_context(|| format!("program {prog} missing from the eBPF object"))?
                 .try_into()?;
-            p.load().map_err(|e| explain(e, &format!("verifying program {prog}")))?;
-            p.attach(cat, tp).map_err(|e| explain(e, &format!("attaching tracepoint {cat}/{tp}")))?;
+            p.load()
+                .map_err(|e| explain(e, &format!("verifying program {prog}")))?;
+            p.attach(cat, tp)
+                .map_err(|e| explain(e, &format!("attaching tracepoint {cat}/{tp}")))?;
         }
 
         let events = RingBuf::try_from(ebpf.take_map("EVENTS").context("map EVENTS missing")?)?;
         let traced = Array::try_from(ebpf.take_map("TRACED").context("map TRACED missing")?)?;
         let stats = PerCpuArray::try_from(ebpf.take_map("STATS").context("map STATS missing")?)?;
-        Ok(Tracer { _ebpf: ebpf, events: Some(events), traced, stats })
+        Ok(Tracer {
+            _ebpf: ebpf,
+            events: Some(events),
+            traced,
+            stats,
+        })
     }
 
     /// The event ring buffer (once: its reader owns it).
@@ -136,7 +160,10 @@ impl Tracer {
     /// The kernel side's counters, summed over CPUs.
     pub fn stats(&self) -> Stats {
         let sum = |i: u32| -> u64 {
-            self.stats.get(&i, 0).map(|v| v.iter().copied().sum()).unwrap_or(0)
+            self.stats
+                .get(&i, 0)
+                .map(|v| v.iter().copied().sum())
+                .unwrap_or(0)
         };
         Stats {
             lost: sum(stats::LOST),
@@ -162,23 +189,34 @@ impl EmptyPrograms {
             .map_max_entries("EVENTS", 4096)
             .load(OBJECT)
             .map_err(|e| explain(e, "loading the eBPF programs"))?;
-        attach_raw(&mut ebpf, [("empty_enter", "sys_enter"), ("empty_exit", "sys_exit")])?;
+        attach_raw(
+            &mut ebpf,
+            [("empty_enter", "sys_enter"), ("empty_exit", "sys_exit")],
+        )?;
         Ok(EmptyPrograms { _ebpf: ebpf })
     }
 }
 
 /// Loads each named program of `ebpf` and attaches it to its raw tracepoint.
-fn attach_raw<'a>(ebpf: &mut Ebpf, progs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<()> {
+fn attach_raw<'a>(
+    ebpf: &mut Ebpf,
+    progs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<()> {
     for (prog, tp) in progs {
         let p: &mut RawTracePoint = ebpf
             .program_mut(prog)
             .with_context(|| format!("program {prog} missing from the eBPF object"))?
             .try_into()?;
         let t0 = std::time::Instant::now();
-        p.load().map_err(|e| explain(e, &format!("verifying program {prog}")))?;
+        p.load()
+            .map_err(|e| explain(e, &format!("verifying program {prog}")))?;
         let verified = p.info().ok().and_then(|i| i.verified_instruction_count());
-        log::info!("{prog}: verified in {:?}, {verified:?} instructions processed", t0.elapsed());
-        p.attach(tp).map_err(|e| explain(e, &format!("attaching raw tracepoint {tp}")))?;
+        log::info!(
+            "{prog}: verified in {:?}, {verified:?} instructions processed",
+            t0.elapsed()
+        );
+        p.attach(tp)
+            .map_err(|e| explain(e, &format!("attaching raw tracepoint {tp}")))?;
     }
     Ok(())
 }
@@ -210,10 +248,16 @@ fn check_privileges() -> Result<()> {
 
 /// Lifts RLIMIT_MEMLOCK for kernels that still charge BPF maps to it (before 5.11).
 fn raise_memlock() {
-    let rlim = libc::rlimit { rlim_cur: libc::RLIM_INFINITY, rlim_max: libc::RLIM_INFINITY };
+    let rlim = libc::rlimit {
+        rlim_cur: libc::RLIM_INFINITY,
+        rlim_max: libc::RLIM_INFINITY,
+    };
     // SAFETY: setrlimit reads the struct we pass; failure is harmless (newer kernels ignore it).
     let ret = unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &rlim) };
     if ret != 0 {
-        log::debug!("raising RLIMIT_MEMLOCK failed: {}", std::io::Error::last_os_error());
+        log::debug!(
+            "raising RLIMIT_MEMLOCK failed: {}",
+            std::io::Error::last_os_error()
+        );
     }
 }

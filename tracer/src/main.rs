@@ -20,7 +20,11 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "vatrace", version, about = "Trace, replay and inspect V4L2 stateless decoding")]
+#[command(
+    name = "vatrace",
+    version,
+    about = "Trace, replay and inspect V4L2 stateless decoding"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -124,10 +128,19 @@ fn main() {
 
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Record { output, ringbuf_size, pid, discard, command } => {
+        Command::Record {
+            output,
+            ringbuf_size,
+            pid,
+            discard,
+            command,
+        } => {
             let args = record::RecordArgs {
                 output: output.clone(),
-                options: loader::Options { ringbuf_size, ..Default::default() },
+                options: loader::Options {
+                    ringbuf_size,
+                    ..Default::default()
+                },
                 pid,
                 command,
                 discard,
@@ -147,12 +160,22 @@ fn run(cli: Cli) -> Result<i32> {
             );
             Ok(out.exit_code)
         }
-        Command::Bench { count, ringbuf_size, device } => {
+        Command::Bench {
+            count,
+            ringbuf_size,
+            device,
+        } => {
             bench::run_bench(count, ringbuf_size, device.as_deref())?;
             Ok(0)
         }
         Command::Replay(_) => unreachable!("dispatched in main"),
-        Command::Tui { file, output, pid, busy_ms, command } => tui_cmd::run(tui_cmd::TuiArgs {
+        Command::Tui {
+            file,
+            output,
+            pid,
+            busy_ms,
+            command,
+        } => tui_cmd::run(tui_cmd::TuiArgs {
             file,
             output,
             pid,

@@ -11,18 +11,61 @@ use tracer_common::{
 /// One record from the kernel side; `arg` and `data` point into the raw record.
 #[derive(Debug, Clone)]
 pub enum RawEvent<'a> {
-    Ioctl { hdr: EventHeader, exit: bool, ev: IoctlEvent, arg: &'a [u8] },
-    Segment { hdr: EventHeader, ev: SegmentEvent, kind: Option<SegmentKind>, data: &'a [u8] },
-    Open { hdr: EventHeader, ev: OpenEvent, path: String },
-    Close { hdr: EventHeader, ev: FdEvent },
-    Dup { hdr: EventHeader, ev: FdEvent },
-    Mmap { hdr: EventHeader, ev: MmapEvent },
-    Munmap { hdr: EventHeader, ev: MmapEvent },
-    Poll { hdr: EventHeader, exit: bool, ev: PollEvent, fds: Vec<PollFd> },
-    Fork { hdr: EventHeader, ev: ForkEvent },
-    Exit { hdr: EventHeader, ev: ExitEvent },
-    ExecEnter { hdr: EventHeader, path: String },
-    ExecExit { hdr: EventHeader, ret: i64 },
+    Ioctl {
+        hdr: EventHeader,
+        exit: bool,
+        ev: IoctlEvent,
+        arg: &'a [u8],
+    },
+    Segment {
+        hdr: EventHeader,
+        ev: SegmentEvent,
+        kind: Option<SegmentKind>,
+        data: &'a [u8],
+    },
+    Open {
+        hdr: EventHeader,
+        ev: OpenEvent,
+        path: String,
+    },
+    Close {
+        hdr: EventHeader,
+        ev: FdEvent,
+    },
+    Dup {
+        hdr: EventHeader,
+        ev: FdEvent,
+    },
+    Mmap {
+        hdr: EventHeader,
+        ev: MmapEvent,
+    },
+    Munmap {
+        hdr: EventHeader,
+        ev: MmapEvent,
+    },
+    Poll {
+        hdr: EventHeader,
+        exit: bool,
+        ev: PollEvent,
+        fds: Vec<PollFd>,
+    },
+    Fork {
+        hdr: EventHeader,
+        ev: ForkEvent,
+    },
+    Exit {
+        hdr: EventHeader,
+        ev: ExitEvent,
+    },
+    ExecEnter {
+        hdr: EventHeader,
+        path: String,
+    },
+    ExecExit {
+        hdr: EventHeader,
+        ret: i64,
+    },
 }
 
 /// Why a raw record could not be decoded (a version mismatch between the two sides, or a bug).
@@ -53,9 +96,12 @@ fn read<T: aya::Pod>(bytes: &[u8]) -> Result<T, BadRecord> {
 /// The `n` bytes after a body of type `B`, bounded by the record.
 fn tail<B>(bytes: &[u8], n: usize) -> Result<&[u8], BadRecord> {
     let start = size_of::<B>();
-    bytes
-        .get(start..start + n)
-        .ok_or_else(|| BadRecord(format!("record of {} bytes lacks its {n} data bytes", bytes.len())))
+    bytes.get(start..start + n).ok_or_else(|| {
+        BadRecord(format!(
+            "record of {} bytes lacks its {n} data bytes",
+            bytes.len()
+        ))
+    })
 }
 
 /// Decodes one ring-buffer record.
@@ -67,34 +113,74 @@ pub fn decode(bytes: &[u8]) -> Result<RawEvent<'_>, BadRecord> {
         EventKind::IoctlEnter | EventKind::IoctlExit => {
             let ev: IoctlEvent = read(bytes)?;
             let arg = tail::<IoctlEvent>(bytes, ev.arg_len as usize)?;
-            RawEvent::Ioctl { hdr, exit: kind == EventKind::IoctlExit, ev, arg }
+            RawEvent::Ioctl {
+                hdr,
+                exit: kind == EventKind::IoctlExit,
+                ev,
+                arg,
+            }
         }
         EventKind::Segment => {
             let ev: SegmentEvent = read(bytes)?;
             let data = tail::<SegmentEvent>(bytes, ev.len as usize)?;
-            RawEvent::Segment { hdr, kind: SegmentKind::from_u32(ev.kind), ev, data }
+            RawEvent::Segment {
+                hdr,
+                kind: SegmentKind::from_u32(ev.kind),
+                ev,
+                data,
+            }
         }
         EventKind::Open => {
             let ev: OpenEvent = read(bytes)?;
             let path = tail::<OpenEvent>(bytes, ev.path_len as usize)?;
-            RawEvent::Open { hdr, ev, path: String::from_utf8_lossy(path).into_owned() }
+            RawEvent::Open {
+                hdr,
+                ev,
+                path: String::from_utf8_lossy(path).into_owned(),
+            }
         }
-        EventKind::Close => RawEvent::Close { hdr, ev: read(bytes)? },
-        EventKind::Dup => RawEvent::Dup { hdr, ev: read(bytes)? },
-        EventKind::Mmap => RawEvent::Mmap { hdr, ev: read(bytes)? },
-        EventKind::Munmap => RawEvent::Munmap { hdr, ev: read(bytes)? },
+        EventKind::Close => RawEvent::Close {
+            hdr,
+            ev: read(bytes)?,
+        },
+        EventKind::Dup => RawEvent::Dup {
+            hdr,
+            ev: read(bytes)?,
+        },
+        EventKind::Mmap => RawEvent::Mmap {
+            hdr,
+            ev: read(bytes)?,
+        },
+        EventKind::Munmap => RawEvent::Munmap {
+            hdr,
+            ev: read(bytes)?,
+        },
         EventKind::PollEnter | EventKind::PollExit => {
             let ev: PollEvent = read(bytes)?;
             let n = (ev.nfds as usize).min(ev.fds.len());
             let fds = ev.fds[..n].to_vec();
-            RawEvent::Poll { hdr, exit: kind == EventKind::PollExit, ev, fds }
+            RawEvent::Poll {
+                hdr,
+                exit: kind == EventKind::PollExit,
+                ev,
+                fds,
+            }
         }
-        EventKind::Fork => RawEvent::Fork { hdr, ev: read(bytes)? },
-        EventKind::Exit => RawEvent::Exit { hdr, ev: read(bytes)? },
+        EventKind::Fork => RawEvent::Fork {
+            hdr,
+            ev: read(bytes)?,
+        },
+        EventKind::Exit => RawEvent::Exit {
+            hdr,
+            ev: read(bytes)?,
+        },
         EventKind::ExecEnter => {
             let ev: OpenEvent = read(bytes)?;
             let path = tail::<OpenEvent>(bytes, ev.path_len as usize)?;
-            RawEvent::ExecEnter { hdr, path: String::from_utf8_lossy(path).into_owned() }
+            RawEvent::ExecEnter {
+                hdr,
+                path: String::from_utf8_lossy(path).into_owned(),
+            }
         }
         EventKind::ExecExit => {
             let ev: FdEvent = read(bytes)?;

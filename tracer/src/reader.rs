@@ -61,7 +61,9 @@ impl Batch {
     /// The records, in order.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts.zip(self.ends.iter().copied()).map(|(s, e)| &self.data[s..e])
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(s, e)| &self.data[s..e])
     }
 }
 
@@ -88,14 +90,22 @@ impl Reader {
         let shared = Arc::new(Shared::default());
         let (tx, rx) = mpsc::channel();
         let s = shared.clone();
-        let thread = std::thread::Builder::new().name("ringbuf".into()).spawn(move || run(ring, tx, s))?;
-        Ok(Reader { rx, shared, thread: Some(thread) })
+        let thread = std::thread::Builder::new()
+            .name("ringbuf".into())
+            .spawn(move || run(ring, tx, s))?;
+        Ok(Reader {
+            rx,
+            shared,
+            thread: Some(thread),
+        })
     }
 
     /// The next batch of raw records, waiting at most `timeout`.
     pub fn recv(&self, timeout: std::time::Duration) -> Option<Batch> {
         let batch = self.rx.recv_timeout(timeout).ok()?;
-        self.shared.queued.fetch_sub(batch.bytes(), Ordering::Relaxed);
+        self.shared
+            .queued
+            .fetch_sub(batch.bytes(), Ordering::Relaxed);
         Some(batch)
     }
 

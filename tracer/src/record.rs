@@ -136,7 +136,10 @@ fn uname() -> (String, String, String) {
 /// The process (thread group) a thread id belongs to, from /proc.
 fn thread_group_of(tid: u32) -> Option<u32> {
     let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("Tgid:")).and_then(|v| v.trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Tgid:"))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// Creates the trace file, readable by its owner only (it holds another process's data).
@@ -186,15 +189,27 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
     header.machine = machine;
     header.hostname = hostname;
     header.command = args.command.clone();
-    header.start_unix_ns =
-        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    header.start_unix_ns = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
     header.start_monotonic_ns = monotonic_ns();
     header.root_pid = root;
     header.devices = devices::scan();
-    header.options.insert("ringbuf_size".into(), args.options.ringbuf_size.to_string());
-    header.options.insert("wakeup_bytes".into(), args.options.wakeup_bytes.to_string());
-    header.options.insert("tracer".into(), "ebpf raw_syscalls".into());
-    let described = header.devices.iter().map(|d| d.path.clone()).collect::<Vec<_>>();
+    header
+        .options
+        .insert("ringbuf_size".into(), args.options.ringbuf_size.to_string());
+    header
+        .options
+        .insert("wakeup_bytes".into(), args.options.wakeup_bytes.to_string());
+    header
+        .options
+        .insert("tracer".into(), "ebpf raw_syscalls".into());
+    let described = header
+        .devices
+        .iter()
+        .map(|d| d.path.clone())
+        .collect::<Vec<_>>();
     let writer = TraceWriter::new(file, &header)?;
     let mut conv = Converter::new(writer, described);
 
@@ -305,7 +320,11 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
         (None, Some(s)) => 128 + s,
         (None, None) => 0,
     };
-    Ok(Outcome { summary, exit_code: code, trace_bytes })
+    Ok(Outcome {
+        summary,
+        exit_code: code,
+        trace_bytes,
+    })
 }
 
 /// Converts one batch of raw records.

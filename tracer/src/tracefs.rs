@@ -41,8 +41,17 @@ pub fn locate() -> Result<PathBuf> {
 
 /// Offset of `field` in the record of tracepoint `category/name`, or None if it has no such
 /// field. Errors if the tracepoint itself is missing.
-pub fn field_offset(tracefs: &Path, category: &str, name: &str, field: &str) -> Result<Option<u64>> {
-    let path = tracefs.join("events").join(category).join(name).join("format");
+pub fn field_offset(
+    tracefs: &Path,
+    category: &str,
+    name: &str,
+    field: &str,
+) -> Result<Option<u64>> {
+    let path = tracefs
+        .join("events")
+        .join(category)
+        .join(name)
+        .join("format");
     let text = fs::read_to_string(&path).with_context(|| {
         format!(
             "tracepoint {category}/{name} is missing ({} unreadable): the kernel lacks it",
@@ -58,7 +67,9 @@ fn parse_offset(format: &str, field: &str) -> Option<u64> {
         let line = line.trim();
         let decl = line.strip_prefix("field:")?;
         let (decl, rest) = decl.split_once(';')?;
-        let fname = decl.rsplit(|c: char| c.is_whitespace() || c == '*').next()?;
+        let fname = decl
+            .rsplit(|c: char| c.is_whitespace() || c == '*')
+            .next()?;
         let fname = fname.split('[').next()?;
         if fname != field {
             return None;

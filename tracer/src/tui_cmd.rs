@@ -28,9 +28,14 @@ pub struct TuiArgs {
 
 /// Runs `vatrace tui`.
 pub fn run(args: TuiArgs) -> Result<i32> {
-    let opts = tui::Options { busy_threshold: args.busy_threshold, ..Default::default() };
+    let opts = tui::Options {
+        busy_threshold: args.busy_threshold,
+        ..Default::default()
+    };
     if args.pid.is_none() && args.command.is_empty() {
-        let Some(file) = args.file else { bail!("give a trace FILE to play, a command after `--`, or -p PID") };
+        let Some(file) = args.file else {
+            bail!("give a trace FILE to play, a command after `--`, or -p PID")
+        };
         tui::run_file(&file, opts).with_context(|| format!("playing {}", file.display()))?;
         return Ok(0);
     }
@@ -55,7 +60,11 @@ pub fn run(args: TuiArgs) -> Result<i32> {
     }
     let status = recorder.wait()?;
     shown.context("running the TUI")?;
-    eprintln!("vatrace: trace kept in {} (recorder's and command's output in {})", args.output.display(), log_path.display());
+    eprintln!(
+        "vatrace: trace kept in {} (recorder's and command's output in {})",
+        args.output.display(),
+        log_path.display()
+    );
     Ok(status.code().unwrap_or(1))
 }
 
@@ -73,7 +82,9 @@ fn spawn_recorder(args: &TuiArgs, log_path: &Path) -> Result<Child> {
             cmd.arg("--").args(&args.command);
         }
     }
-    cmd.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
+    cmd.stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
     cmd.spawn().context("starting `vatrace record`")
 }
 
@@ -87,7 +98,10 @@ fn wait_for_header(path: &Path, recorder: &mut Child, log_path: &Path) -> Result
                 return Ok(s);
             }
             let log = std::fs::read_to_string(log_path).unwrap_or_default();
-            bail!("`vatrace record` stopped ({status}) before writing a trace:\n{}", log.trim());
+            bail!(
+                "`vatrace record` stopped ({status}) before writing a trace:\n{}",
+                log.trim()
+            );
         }
         if path.exists() {
             if let Ok(s) = FollowSource::open(path, Duration::from_millis(50)) {
@@ -95,7 +109,10 @@ fn wait_for_header(path: &Path, recorder: &mut Child, log_path: &Path) -> Result
             }
         }
         if started.elapsed() > Duration::from_secs(60) {
-            bail!("`vatrace record` wrote no trace header within 60 s (see {})", log_path.display());
+            bail!(
+                "`vatrace record` wrote no trace header within 60 s (see {})",
+                log_path.display()
+            );
         }
         std::thread::sleep(Duration::from_millis(50));
     }

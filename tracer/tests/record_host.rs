@@ -20,7 +20,9 @@ const PROBE: &str = env!("CARGO_BIN_EXE_v4l2-ioctl-probe");
 const ENOTTY: i64 = -25;
 
 fn pattern(seed: u8, len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(7).wrapping_add(seed)).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(7).wrapping_add(seed))
+        .collect()
 }
 
 fn can_trace() -> bool {
@@ -60,7 +62,11 @@ fn probe_sequence_is_traced() {
         .stderr(Stdio::inherit())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(3), "vatrace returns the command's exit code");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "vatrace returns the command's exit code"
+    );
     let info: serde_json::Value = serde_json::from_slice(&out.stdout).expect("probe output");
     let pid = info["pid"].as_u64().unwrap() as u32;
     let thread_tid = info["thread_tid"].as_u64().unwrap() as u32;
@@ -68,7 +74,10 @@ fn probe_sequence_is_traced() {
     let fd = info["fd"].as_i64().unwrap() as i32;
 
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&trace).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&trace).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 
     let (header, recs) = read_trace(&trace);
     assert_eq!(header.root_pid, pid);
@@ -83,7 +92,15 @@ fn probe_sequence_is_traced() {
     let requests: Vec<u32> = main.iter().map(|i| i.request).collect();
     assert_eq!(
         requests,
-        [0x8068_5600, 0xc0d0_5605, 0xc020_5648, 0xc058_560f, 0xc058_560f, 0x8004_7c05, 0x4008_6200],
+        [
+            0x8068_5600,
+            0xc0d0_5605,
+            0xc020_5648,
+            0xc058_560f,
+            0xc058_560f,
+            0x8004_7c05,
+            0x4008_6200
+        ],
         "main thread's V4L2/media/dma-buf ioctls in order, TCGETS left out"
     );
     for i in &main {
@@ -99,12 +116,19 @@ fn probe_sequence_is_traced() {
     assert_eq!(main[1].before, pattern(1, 208));
     assert_eq!(main[1].after, pattern(1, 208));
     let ext = main[2];
-    let ctrls = ext.payload(&PayloadKind::ExtControls).expect("control array");
+    let ctrls = ext
+        .payload(&PayloadKind::ExtControls)
+        .expect("control array");
     assert_eq!(ctrls.before.len(), 40);
-    let c0 = ext.payload(&PayloadKind::Control { index: 0 }).expect("control 0 payload");
+    let c0 = ext
+        .payload(&PayloadKind::Control { index: 0 })
+        .expect("control 0 payload");
     assert_eq!(c0.before, pattern(2, 64));
     assert_eq!(c0.addr, info["payload_addr"].as_u64().unwrap());
-    assert!(ext.payload(&PayloadKind::Control { index: 1 }).is_none(), "no payload for an int control");
+    assert!(
+        ext.payload(&PayloadKind::Control { index: 1 }).is_none(),
+        "no payload for an int control"
+    );
     let planes = main[3].payload(&PayloadKind::Planes).expect("plane array");
     assert_eq!(planes.before, pattern(3, 64));
     assert_eq!(main[6].before, pattern(5, 8));
@@ -133,7 +157,10 @@ fn probe_sequence_is_traced() {
     // The thread and the child process are followed.
     let t: Vec<_> = ioctls.iter().filter(|i| i.tid == thread_tid).collect();
     assert_eq!(t.len(), 1);
-    assert_eq!((t[0].pid, t[0].request, t[0].ret), (pid, 0x8068_5600, ENOTTY));
+    assert_eq!(
+        (t[0].pid, t[0].request, t[0].ret),
+        (pid, 0x8068_5600, ENOTTY)
+    );
     let c: Vec<_> = ioctls.iter().filter(|i| i.pid == child_pid).collect();
     assert_eq!(c.len(), 1);
     assert_eq!((c[0].request, c[0].ret), (0xc0d0_5604, ENOTTY));
@@ -156,11 +183,17 @@ fn probe_sequence_is_traced() {
     let open = recs
         .iter()
         .find_map(|r| match r {
-            Record::Open(o) if o.path == "/dev/null" && o.pid == pid && o.ret == fd as i64 => Some(o),
+            Record::Open(o) if o.path == "/dev/null" && o.pid == pid && o.ret == fd as i64 => {
+                Some(o)
+            }
             _ => None,
         })
         .expect("open of /dev/null");
-    assert_eq!(open.dirfd, Some(AT_FDCWD), "std opens with openat(AT_FDCWD, …)");
+    assert_eq!(
+        open.dirfd,
+        Some(AT_FDCWD),
+        "std opens with openat(AT_FDCWD, …)"
+    );
     assert_eq!(open.flags & 3, 2, "O_RDWR");
     // dup2(fd, 100): the old fd, the target asked for and the result.
     assert_eq!(info["dup_ret"].as_i64(), Some(100));
@@ -182,7 +215,10 @@ fn probe_sequence_is_traced() {
             .unwrap_or_else(|| panic!("exec of the probe in {p}"));
         assert!(exec.path.ends_with("v4l2-ioctl-probe"), "{exec:?}");
         assert_eq!(exec.argv.len(), 2, "{exec:?}");
-        assert!(exec.argv[0].ends_with("v4l2-ioctl-probe") && exec.argv[1] == arg, "{exec:?}");
+        assert!(
+            exec.argv[0].ends_with("v4l2-ioctl-probe") && exec.argv[1] == arg,
+            "{exec:?}"
+        );
     }
 
     match recs.last() {
@@ -199,10 +235,19 @@ fn probe_sequence_is_traced() {
     let cut = dir.join("cut.trace");
     for len in [bytes.len() - 1, bytes.len() * 2 / 3, bytes.len() / 2, 9, 3] {
         std::fs::write(&cut, &bytes[..len]).unwrap();
-        let dump = Command::new(VATRACE).arg("dump").arg(&cut).output().unwrap();
+        let dump = Command::new(VATRACE)
+            .arg("dump")
+            .arg(&cut)
+            .output()
+            .unwrap();
         assert!(!dump.status.success(), "dump of a cut trace fails");
         let err = String::from_utf8_lossy(&dump.stderr);
-        assert!(err.contains("cut at byte") || err.contains("not a vatrace trace") || err.contains("byte"), "{err}");
+        assert!(
+            err.contains("cut at byte")
+                || err.contains("not a vatrace trace")
+                || err.contains("byte"),
+            "{err}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -241,7 +286,10 @@ fn attach_to_running_process() {
     assert!(status.success(), "{status:?}");
     let (header, recs) = read_trace(&trace);
     assert_eq!(header.root_pid, pid);
-    let n = recs.iter().filter(|r| matches!(r, Record::Ioctl(i) if i.pid == pid && i.request == 0xc058_5611)).count();
+    let n = recs
+        .iter()
+        .filter(|r| matches!(r, Record::Ioctl(i) if i.pid == pid && i.request == 0xc058_5611))
+        .count();
     assert_eq!(n, 25);
     assert!(matches!(recs.last(), Some(Record::End(_))));
     let _ = std::fs::remove_dir_all(&dir);
@@ -312,10 +360,18 @@ fn dump_explains_a_missing_or_foreign_file() {
     let dir = scratch_dir();
     let foreign = dir.join("foreign");
     std::fs::write(&foreign, b"hello world, not a trace").unwrap();
-    let out = Command::new(VATRACE).arg("dump").arg(&foreign).output().unwrap();
+    let out = Command::new(VATRACE)
+        .arg("dump")
+        .arg(&foreign)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a vatrace trace"));
-    let out = Command::new(VATRACE).arg("dump").arg(dir.join("missing")).output().unwrap();
+    let out = Command::new(VATRACE)
+        .arg("dump")
+        .arg(dir.join("missing"))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -343,12 +399,18 @@ fn a_full_ring_buffer_is_counted_as_lost() {
             _ => None,
         })
         .sum();
-    assert!(lost > 0, "an 8 KiB ring buffer cannot hold 200000 ioctls: {summary}");
+    assert!(
+        lost > 0,
+        "an 8 KiB ring buffer cannot hold 200000 ioctls: {summary}"
+    );
     match recs.last() {
         Some(Record::End(e)) => assert_eq!(e.totals.lost, lost),
         other => panic!("no End: {other:?}"),
     }
-    assert!(summary.contains(&format!("{lost} lost events")), "{summary}");
+    assert!(
+        summary.contains(&format!("{lost} lost events")),
+        "{summary}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -375,9 +437,16 @@ fn bench_measures_every_configuration() {
         return;
     }
     let count = 20_000u64;
-    let out = Command::new(VATRACE).args(["bench", "--count", &count.to_string()]).output().unwrap();
+    let out = Command::new(VATRACE)
+        .args(["bench", "--count", &count.to_string()])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "vatrace bench failed: {}\n{text}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "vatrace bench failed: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Each row: name (28 columns), ioctls, seconds, ioctls/s, "N.NNx", lost.
     let row = |name: &str| -> Vec<String> {
         let line = text
@@ -397,7 +466,10 @@ fn bench_measures_every_configuration() {
         let cols = row(name);
         assert_eq!(cols[0].parse::<u64>().unwrap(), ioctls, "{name}: {cols:?}");
         assert!(cols[1].parse::<f64>().unwrap() > 0.0, "{name}: {cols:?}");
-        assert!(cols[3].trim_end_matches('x').parse::<f64>().unwrap() > 0.0, "{name}: {cols:?}");
+        assert!(
+            cols[3].trim_end_matches('x').parse::<f64>().unwrap() > 0.0,
+            "{name}: {cols:?}"
+        );
         assert_eq!(cols[4], lost, "{name}: {cols:?}");
     }
     // Two records a call, each at least a few bytes.

@@ -44,7 +44,10 @@ fn argument(ioctl: &Ioctl, name: &str) -> Option<Arg> {
     if d.name != name || ioctl.ret != 0 {
         return None;
     }
-    Some(d.before?.unwrap_or_else(|e| panic!("ioctl {} ({name}) does not decode: {e}", ioctl.seq)))
+    Some(
+        d.before?
+            .unwrap_or_else(|e| panic!("ioctl {} ({name}) does not decode: {e}", ioctl.seq)),
+    )
 }
 
 /// The controls of a successful request-bound S_EXT_CTRLS (those with a payload), decoded.
@@ -55,7 +58,13 @@ fn request_controls(ioctl: &Ioctl) -> Option<Vec<traces::controls::ControlValue>
     if !x.is_request() {
         return None;
     }
-    Some(x.controls.into_iter().filter(|c| c.size != 0).filter_map(|c| c.decoded).collect())
+    Some(
+        x.controls
+            .into_iter()
+            .filter(|c| c.size != 0)
+            .filter_map(|c| c.decoded)
+            .collect(),
+    )
 }
 
 /// The bytes an OUTPUT QBUF queued (single-planar `bytesused`, else plane 0's).
@@ -69,13 +78,20 @@ fn queued_bytes(ioctl: &Ioctl) -> Option<u64> {
     Some(u64::from(match (b.is_mplane(), &b.planes) {
         (false, _) => b.bytesused,
         (true, Some(planes)) => planes.first().expect("an mplane QBUF has planes").bytesused,
-        (true, None) => panic!("ioctl {}: the plane array of an mplane QBUF was not captured", ioctl.seq),
+        (true, None) => panic!(
+            "ioctl {}: the plane array of an mplane QBUF was not captured",
+            ioctl.seq
+        ),
     }))
 }
 
 fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
     let clip_path = clip.generate().unwrap();
-    let stem = clip_path.file_stem().unwrap().to_string_lossy().into_owned();
+    let stem = clip_path
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     let dir = testbed::paths::work_dir(&format!("tracer-{decoder}-{stem}"));
     let pipeline = format!(
         "gst-launch-1.0 -q filesrc location={} ! {parser} ! {decoder} ! video/x-raw,format=NV12 ! fakesink",
@@ -95,7 +111,10 @@ fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
         vatrace = VATRACE,
         dir = dir.display(),
     );
-    let opts = RunOptions { timeout: Duration::from_secs(600), ..Default::default() };
+    let opts = RunOptions {
+        timeout: Duration::from_secs(600),
+        ..Default::default()
+    };
     let out = run_sh(&script, &opts).unwrap().check().unwrap();
     eprintln!("{}", out.stderr_str());
 
@@ -152,21 +171,35 @@ fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
     assert_eq!(end.reason, EndReason::Exited);
     assert_eq!(end.exit_code, Some(0));
     assert_eq!(end.totals.lost, 0, "zero lost events");
-    assert_eq!(ioctls, expected, "V4L2/media/dma-buf ioctls: vatrace vs strace -f");
-    assert!(frames >= u64::from(clip.frames), "{frames} OUTPUT QBUFs for {} frames", clip.frames);
+    assert_eq!(
+        ioctls, expected,
+        "V4L2/media/dma-buf ioctls: vatrace vs strace -f"
+    );
+    assert!(
+        frames >= u64::from(clip.frames),
+        "{frames} OUTPUT QBUFs for {} frames",
+        clip.frames
+    );
     assert!(queued > 0);
     assert_eq!(captured, queued, "bitstream bytes captured = bytes queued");
 
     // Every request's controls, decoded from the trace, equal what visl printed for it.
     let visl = std::fs::read_to_string(dir.join("visl.txt")).unwrap();
-    let runs = traces::controls::visl_ftrace::split_runs(traces::controls::visl_ftrace::parse_text(&visl));
+    let runs =
+        traces::controls::visl_ftrace::split_runs(traces::controls::visl_ftrace::parse_text(&visl));
     assert_eq!(runs.len(), requests.len(), "one visl run per request");
     let mut fields = 0;
     for (i, (values, run)) in requests.iter().zip(&runs).enumerate() {
         assert!(!values.is_empty(), "request {i} has decoded controls");
         let diffs = traces::controls::visl_ftrace::compare(values, run);
-        assert!(diffs.is_empty(), "request {i}: trace and visl differ: {diffs:#?}");
-        fields += values.iter().map(|v| traces::controls::visl_fields(v).len()).sum::<usize>();
+        assert!(
+            diffs.is_empty(),
+            "request {i}: trace and visl differ: {diffs:#?}"
+        );
+        fields += values
+            .iter()
+            .map(|v| traces::controls::visl_fields(v).len())
+            .sum::<usize>();
     }
     eprintln!(
         "{decoder}: {ioctls} ioctls (strace {expected}), {frames} OUTPUT QBUFs, {captured} bitstream bytes, \
@@ -186,33 +219,58 @@ fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
     );
     let mut by_size: Vec<_> = sizes.into_iter().collect();
     by_size.sort_by_key(|(_, (_, bytes))| std::cmp::Reverse(*bytes));
-    let top: Vec<String> =
-        by_size.iter().take(8).map(|(kind, (n, bytes))| format!("{kind} {n}× {bytes}")).collect();
-    eprintln!("{decoder}: header {header_bytes} bytes, then by record kind: {}", top.join(", "));
-    assert!(trace_bytes <= goal, "trace of {trace_bytes} bytes is over the size goal of {goal} bytes");
+    let top: Vec<String> = by_size
+        .iter()
+        .take(8)
+        .map(|(kind, (n, bytes))| format!("{kind} {n}× {bytes}"))
+        .collect();
+    eprintln!(
+        "{decoder}: header {header_bytes} bytes, then by record kind: {}",
+        top.join(", ")
+    );
+    assert!(
+        trace_bytes <= goal,
+        "trace of {trace_bytes} bytes is over the size goal of {goal} bytes"
+    );
 }
 
 #[test]
 fn gstreamer_h264_through_visl() {
-    record_decode(Clip::small(Codec::H264), "h264parse", "v4l2slh264dec", "visl_h264_controls");
+    record_decode(
+        Clip::small(Codec::H264),
+        "h264parse",
+        "v4l2slh264dec",
+        "visl_h264_controls",
+    );
 }
 
 #[test]
 fn gstreamer_h264_two_slices_through_visl() {
     // Two slices a frame: two requests per frame, the first holding the CAPTURE buffer.
     let mut clip = Clip::small(Codec::H264);
-    clip.encoder_args.extend(["-x264-params".to_string(), "slices=2".to_string()]);
+    clip.encoder_args
+        .extend(["-x264-params".to_string(), "slices=2".to_string()]);
     record_decode(clip, "h264parse", "v4l2slh264dec", "visl_h264_controls");
 }
 
 #[test]
 fn gstreamer_mpeg2_through_visl() {
-    record_decode(Clip::small(Codec::Mpeg2), "mpegvideoparse", "v4l2slmpeg2dec", "visl_mpeg2_controls");
+    record_decode(
+        Clip::small(Codec::Mpeg2),
+        "mpegvideoparse",
+        "v4l2slmpeg2dec",
+        "visl_mpeg2_controls",
+    );
 }
 
 #[test]
 fn gstreamer_vp8_through_visl() {
-    record_decode(Clip::small(Codec::Vp8), "ivfparse", "v4l2slvp8dec", "visl_vp8_controls");
+    record_decode(
+        Clip::small(Codec::Vp8),
+        "ivfparse",
+        "v4l2slvp8dec",
+        "visl_vp8_controls",
+    );
 }
 
 #[test]

@@ -22,31 +22,52 @@ fn screen_at_end(trace: &str) -> String {
         cat /tmp/tui-exit
         "#
     );
-    let opts = RunOptions { timeout: Duration::from_secs(300), ..Default::default() };
-    run_sh(&script, &opts).unwrap().check().unwrap().stdout_str()
+    let opts = RunOptions {
+        timeout: Duration::from_secs(300),
+        ..Default::default()
+    };
+    run_sh(&script, &opts)
+        .unwrap()
+        .check()
+        .unwrap()
+        .stdout_str()
 }
 
 #[test]
 fn tui_shows_the_leaked_request_slots() {
     let screen = screen_at_end("traces/samples/request-leak.trace");
     assert!(screen.contains("OUTPUT MG2S 320x240"), "{screen}");
-    assert!(screen.matches("LEAK").count() >= 3, "leaked slots in the OUTPUT grid:\n{screen}");
+    assert!(
+        screen.matches("LEAK").count() >= 3,
+        "leaked slots in the OUTPUT grid:\n{screen}"
+    );
     assert!(screen.contains("LEAKED"), "{screen}");
     assert!(screen.contains("DQBUF EINVAL"), "{screen}");
-    assert!(screen.contains("exited-0"), "q ends vatrace tui with 0:\n{screen}");
+    assert!(
+        screen.contains("exited-0"),
+        "q ends vatrace tui with 0:\n{screen}"
+    );
 }
 
 #[test]
 fn tui_shows_the_reqbufs_ebusy() {
     let screen = screen_at_end("traces/samples/probe-ebusy.trace");
     assert!(screen.contains("REQBUFS EBUSY"), "{screen}");
-    assert!(screen.contains("CAPTURE EBUSY: 4 bufs, 4 queued"), "{screen}");
-    assert!(screen.contains("exited-0"), "q ends vatrace tui with 0:\n{screen}");
+    assert!(
+        screen.contains("CAPTURE EBUSY: 4 bufs, 4 queued"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("exited-0"),
+        "q ends vatrace tui with 0:\n{screen}"
+    );
 }
 
 #[test]
 fn tui_live_mode_follows_a_gstreamer_decode() {
-    let clip = testbed::clips::Clip::small(testbed::clips::Codec::H264).generate().unwrap();
+    let clip = testbed::clips::Clip::small(testbed::clips::Codec::H264)
+        .generate()
+        .unwrap();
     let dir = testbed::paths::work_dir("tui-live");
     let script = format!(
         r#"set -e
@@ -63,11 +84,21 @@ fn tui_live_mode_follows_a_gstreamer_decode() {
         dir = dir.display(),
         clip = clip.display(),
     );
-    let opts = RunOptions { timeout: Duration::from_secs(300), ..Default::default() };
-    let screen = run_sh(&script, &opts).unwrap().check().unwrap().stdout_str();
+    let opts = RunOptions {
+        timeout: Duration::from_secs(300),
+        ..Default::default()
+    };
+    let screen = run_sh(&script, &opts)
+        .unwrap()
+        .check()
+        .unwrap()
+        .stdout_str();
     assert!(screen.contains("OUTPUT S264 320x240"), "{screen}");
     assert!(screen.contains("CAPTURE NV12 320x240"), "{screen}");
-    assert!(screen.contains("exited-0"), "vatrace tui returns the command's exit code 0:\n{screen}");
+    assert!(
+        screen.contains("exited-0"),
+        "vatrace tui returns the command's exit code 0:\n{screen}"
+    );
     // The trace written in live mode is complete and holds the decode.
     let mut reader = traces::TraceReader::open(dir.join("live.trace")).unwrap();
     let mut qbufs = 0;
@@ -80,5 +111,8 @@ fn tui_live_mode_follows_a_gstreamer_decode() {
         }
     }
     assert!(ended, "live trace has its End record");
-    assert!(qbufs >= 60, "{qbufs} QBUFs in the live trace (30 frames, OUTPUT + CAPTURE)");
+    assert!(
+        qbufs >= 60,
+        "{qbufs} QBUFs in the live trace (30 frames, OUTPUT + CAPTURE)"
+    );
 }

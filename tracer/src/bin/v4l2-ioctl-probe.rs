@@ -25,7 +25,9 @@ const TCGETS: u32 = 0x5401;
 
 /// Deterministic bytes: what the test expects to find in the trace.
 pub fn pattern(seed: u8, len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(7).wrapping_add(seed)).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(7).wrapping_add(seed))
+        .collect()
 }
 
 /// `ioctl(fd, request, arg)` returning -errno like the raw syscall.
@@ -53,7 +55,11 @@ fn tid() -> i64 {
 }
 
 fn sequence() -> i32 {
-    let null = File::options().read(true).write(true).open("/dev/null").expect("open /dev/null");
+    let null = File::options()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .expect("open /dev/null");
     let fd = null.as_raw_fd();
     let mut out = serde_json::Map::new();
     out.insert("pid".into(), std::process::id().into());
@@ -126,24 +132,39 @@ fn sequence() -> i32 {
     out.insert("dup_ret".into(), dup_ret.into());
 
     let exe = std::env::current_exe().unwrap();
-    let child = std::process::Command::new(exe).arg("child").output().expect("run child");
-    let child_pid: u32 = String::from_utf8_lossy(&child.stdout).trim().parse().unwrap_or(0);
+    let child = std::process::Command::new(exe)
+        .arg("child")
+        .output()
+        .expect("run child");
+    let child_pid: u32 = String::from_utf8_lossy(&child.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
 
     out.insert("thread_tid".into(), thread_tid.into());
     out.insert("child_pid".into(), child_pid.into());
     out.insert(
         "rets".into(),
-        vec![r_cap, r_fmt, r_ext, r_qbuf_mp, r_qbuf_up, r_req, r_sync, r_thread].into(),
+        vec![
+            r_cap, r_fmt, r_ext, r_qbuf_mp, r_qbuf_up, r_req, r_sync, r_thread,
+        ]
+        .into(),
     );
     out.insert("payload_addr".into(), (payload.as_ptr() as u64).into());
     out.insert("bits_len".into(), bits.len().into());
     println!("{}", serde_json::Value::Object(out));
-    drop((cap, fmt, payload, ctrls, ext, planes, buf, bits, ubuf, req, sync));
+    drop((
+        cap, fmt, payload, ctrls, ext, planes, buf, bits, ubuf, req, sync,
+    ));
     3
 }
 
 fn child() -> i32 {
-    let null = File::options().read(true).write(true).open("/dev/null").expect("open /dev/null");
+    let null = File::options()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .expect("open /dev/null");
     let mut fmt = pattern(6, 208);
     let _ = ioctl(null.as_raw_fd(), VIDIOC_G_FMT, fmt.as_mut_ptr());
     println!("{}", std::process::id());
@@ -196,7 +217,9 @@ fn main() {
         Some("sequence") => sequence(),
         Some("child") => child(),
         Some("loop") => bench_loop(
-            args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000_000),
+            args.get(2)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1_000_000),
             args.get(3).map(String::as_str),
         ),
         Some("delayed") => {
