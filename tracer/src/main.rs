@@ -47,6 +47,12 @@ enum Command {
         /// kernel side alone).
         #[arg(long, hide = true)]
         discard: bool,
+        /// Niceness added to vatrace's converting and writing thread while it records (0-19),
+        /// so that it gives way to the traced program when CPUs are short. Events wait in
+        /// memory meanwhile (up to 1 GiB, then dropped and counted); the thread draining the
+        /// kernel's ring buffer keeps its priority.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(i32).range(0..=19))]
+        nice: i32,
         /// The command to run, after `--`.
         #[arg(last = true)]
         command: Vec<String>,
@@ -133,6 +139,7 @@ fn run(cli: Cli) -> Result<i32> {
             ringbuf_size,
             pid,
             discard,
+            nice,
             command,
         } => {
             let args = record::RecordArgs {
@@ -144,6 +151,7 @@ fn run(cli: Cli) -> Result<i32> {
                 pid,
                 command,
                 discard,
+                nice,
             };
             let out = record::run(&args)?;
             let s = out.summary;

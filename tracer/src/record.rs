@@ -45,6 +45,8 @@ pub struct RecordArgs {
     pub command: Vec<String>,
     /// Drop the kernel's events unconverted (benchmarking the kernel side).
     pub discard: bool,
+    /// Niceness added to the converting thread once the command runs.
+    pub nice: i32,
 }
 
 /// How the trace ended.
@@ -205,6 +207,7 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
     header
         .options
         .insert("tracer".into(), "ebpf raw_syscalls".into());
+    header.options.insert("nice".into(), args.nice.to_string());
     let described = header
         .devices
         .iter()
@@ -222,6 +225,18 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
         Some(c) => Some(c.release()?),
         None => None,
     };
+    // This thread converts and writes; when CPUs are short it gives way to the traced program
+    // (the ring-buffer reader thread keeps its priority, so the kernel side never waits on us).
+    if args.nice > 0 {
+        // SAFETY: nice() changes the calling thread's priority (Linux) and touches no memory.
+        if unsafe { libc::nice(args.nice) } == -1 {
+            log::debug!(
+                "nice({}) failed: {}",
+                args.nice,
+                std::io::Error::last_os_error()
+            );
+        }
+    }
 
     let mut end_reason = EndReason::Exited;
     let mut exit_code: Option<i32> = None;

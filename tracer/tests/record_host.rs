@@ -482,3 +482,53 @@ fn bench_measures_every_configuration() {
         .unwrap();
     assert!(bytes > 2 * count, "{bytes} bytes for {count} ioctls");
 }
+
+/// Niceness (field 19 of /proc/…/stat) of each line of `stat` text, by thread name.
+fn nice_by_comm(stat: &str) -> Vec<(String, i32)> {
+    stat.lines()
+        .filter_map(|l| {
+            let (_, rest) = l.split_once(" (")?;
+            let (comm, fields) = rest.rsplit_once(") ")?;
+            // After the comm: state is field 3, so nice (field 19) is the 17th.
+            let nice = fields.split_whitespace().nth(16)?.parse().ok()?;
+            Some((comm.to_string(), nice))
+        })
+        .collect()
+}
+
+#[test]
+fn converting_thread_gives_way_to_the_command() {
+    if !can_trace() {
+        return;
+    }
+    let dir = scratch_dir();
+    for (nice, expected) in [(None, 10), (Some("0"), 0), (Some("4"), 4)] {
+        let trace = dir.join("nice.trace");
+        // The command waits until vatrace's main thread has been reniced (or 5 s), then prints
+        // the stat lines of vatrace's threads and of itself.
+        let script = format!(
+            "for i in $(seq 50); do grep -q '^[0-9]* (vatrace) . \\([^ ]* \\)\\{{15\\}}{expected} ' /proc/$PPID/stat && break; sleep 0.1; done; \
+             cat /proc/$PPID/task/*/stat; echo; cat /proc/$$/stat"
+        );
+        let mut cmd = Command::new(VATRACE);
+        cmd.args(["record", "-o"]).arg(&trace);
+        if let Some(n) = nice {
+            cmd.args(["--nice", n]);
+        }
+        let out = cmd.args(["--", "sh", "-c", &script]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let (threads, own) = text.split_once("\n\n").expect("two parts");
+        let threads = nice_by_comm(threads);
+        assert!(
+            threads.contains(&("vatrace".to_string(), expected)),
+            "{threads:?}"
+        );
+        assert!(threads.contains(&("ringbuf".to_string(), 0)), "{threads:?}");
+        assert_eq!(nice_by_comm(own), [("sh".to_string(), 0)]);
+    }
+}
