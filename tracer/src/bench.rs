@@ -14,12 +14,20 @@ use anyhow::{bail, Context as _, Result};
 
 use crate::loader::{EmptyPrograms, Options, Tracer};
 
-/// One measured configuration.
+/// The runs of one configuration.
 struct Row {
     name: &'static str,
     ioctls: u64,
-    secs: f64,
+    /// Seconds of each run.
+    secs: Vec<f64>,
+    /// Most events lost in a run (traced configurations).
     lost: Option<u64>,
+}
+
+/// The middle value (the upper one of an even count).
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 /// Reads the probe's "N ioctls in S s" line.
@@ -55,8 +63,10 @@ fn run(cmd: &mut Command) -> Result<String> {
     Ok(err)
 }
 
-/// Runs the benchmark with `count` ioctls per configuration (strace gets `count / 100`).
-pub fn run_bench(count: u64, ringbuf_size: u32, device: Option<&str>) -> Result<()> {
+/// Runs the benchmark: `runs` rounds of every configuration in turn, `count` ioctls each (strace
+/// gets `count / 100`). Each run's ratio is taken against the same round's untraced run, so a
+/// machine whose speed drifts between rounds moves both sides of it.
+pub fn run_bench(count: u64, runs: u32, ringbuf_size: u32, device: Option<&str>) -> Result<()> {
     let me = std::env::current_exe()?;
     let probe = me.with_file_name("v4l2-ioctl-probe");
     if !probe.exists() {
@@ -73,87 +83,125 @@ pub fn run_bench(count: u64, ringbuf_size: u32, device: Option<&str>) -> Result<
     };
     let loop_args: Vec<String> = probe_args(count).collect();
     let strace_args: Vec<String> = probe_args((count / 100).max(1)).collect();
-    let mut rows = Vec::new();
-    let measure = |name, err: &str, lost| -> Result<Row> {
-        let (ioctls, secs) =
-            probe_secs(err).with_context(|| format!("no timing from the probe: {err}"))?;
-        Ok(Row {
-            name,
-            ioctls,
-            secs,
-            lost,
-        })
-    };
-
-    let err = run(Command::new(&probe).args(&loop_args))?;
-    rows.push(measure("untraced", &err, None)?);
-    {
-        // Programs that do nothing on the same tracepoints: the mechanism's own cost.
-        let _empty = EmptyPrograms::attach()?;
-        let err = run(Command::new(&probe).args(&loop_args))?;
-        rows.push(measure("empty programs attached", &err, None)?);
-    }
-    {
-        // Programs attached, this process not in the traced set.
-        let _tracer = Tracer::load(&Options {
-            ringbuf_size,
-            ..Default::default()
-        })?;
-        let err = run(Command::new(&probe).args(&loop_args))?;
-        rows.push(measure("attached, not traced", &err, None)?);
-    }
     let trace: PathBuf =
         std::env::temp_dir().join(format!("vatrace-bench-{}.trace", std::process::id()));
     let size = ringbuf_size.to_string();
-    let err = run(Command::new(&me)
-        .arg("record")
-        .arg("-o")
-        .arg(&trace)
-        .args(["--ringbuf-size", &size, "--"])
-        .arg(&probe)
-        .args(&loop_args))?;
-    let trace_bytes = std::fs::metadata(&trace).map(|m| m.len()).unwrap_or(0);
-    let _ = std::fs::remove_file(&trace);
-    rows.push(measure("traced (trace file)", &err, lost_of(&err))?);
-    let err = run(Command::new(&me)
-        .args([
-            "record",
-            "--discard",
-            "-o",
-            "/dev/null",
-            "--ringbuf-size",
-            &size,
-            "--",
-        ])
-        .arg(&probe)
-        .args(&loop_args))?;
-    rows.push(measure("traced (events discarded)", &err, lost_of(&err))?);
-    match run(Command::new("strace")
-        .args(["-f", "-e", "trace=ioctl", "-o", "/dev/null"])
-        .arg(&probe)
-        .args(&strace_args))
-    {
-        Ok(err) => rows.push(measure("strace -f", &err, None)?),
-        Err(e) => eprintln!("strace skipped: {e:#}"),
+    let record = |extra: &[&str], out: &PathBuf| -> Result<String> {
+        run(Command::new(&me)
+            .arg("record")
+            .args(extra)
+            .arg("-o")
+            .arg(out)
+            .args(["--ringbuf-size", &size, "--"])
+            .arg(&probe)
+            .args(&loop_args))
+    };
+
+    let mut rows: Vec<Row> = Vec::new();
+    let mut strace = true;
+    let mut trace_bytes = 0;
+    for _ in 0..runs.max(1) {
+        let mut round: Vec<(&'static str, String, Option<u64>)> = Vec::new();
+        round.push((
+            "untraced",
+            run(Command::new(&probe).args(&loop_args))?,
+            None,
+        ));
+        {
+            // Programs that do nothing on the same tracepoints: the mechanism's own cost.
+            let _empty = EmptyPrograms::attach()?;
+            round.push((
+                "empty programs attached",
+                run(Command::new(&probe).args(&loop_args))?,
+                None,
+            ));
+        }
+        {
+            // Programs attached, this process not in the traced set.
+            let _tracer = Tracer::load(&Options {
+                ringbuf_size,
+                ..Default::default()
+            })?;
+            round.push((
+                "attached, not traced",
+                run(Command::new(&probe).args(&loop_args))?,
+                None,
+            ));
+        }
+        let err = record(&[], &trace)?;
+        trace_bytes = std::fs::metadata(&trace).map(|m| m.len()).unwrap_or(0);
+        let _ = std::fs::remove_file(&trace);
+        let lost = lost_of(&err);
+        round.push(("traced (trace file)", err, lost));
+        let err = record(&["--discard"], &PathBuf::from("/dev/null"))?;
+        let lost = lost_of(&err);
+        round.push(("traced (events discarded)", err, lost));
+        if strace {
+            let traced = run(Command::new("strace")
+                .args(["-f", "-e", "trace=ioctl", "-o", "/dev/null"])
+                .arg(&probe)
+                .args(&strace_args));
+            match traced {
+                Ok(err) => round.push(("strace -f", err, None)),
+                Err(e) => {
+                    eprintln!("strace skipped: {e:#}");
+                    strace = false;
+                }
+            }
+        }
+        for (i, (name, err, lost)) in round.into_iter().enumerate() {
+            let (ioctls, secs) = probe_secs(&err)
+                .with_context(|| format!("no timing from the probe ({name}): {err}"))?;
+            if rows.len() <= i {
+                rows.push(Row {
+                    name,
+                    ioctls,
+                    secs: Vec::new(),
+                    lost: None,
+                });
+            }
+            let row = &mut rows[i];
+            row.secs.push(secs);
+            row.lost = row.lost.max(lost);
+        }
     }
 
-    let base = rows[0].secs / rows[0].ioctls as f64;
+    // Seconds per ioctl of each round's untraced run.
+    let base: Vec<f64> = rows[0]
+        .secs
+        .iter()
+        .map(|s| s / rows[0].ioctls as f64)
+        .collect();
     println!(
-        "{:<28} {:>10} {:>10} {:>12} {:>9} {:>6}",
-        "configuration", "ioctls", "seconds", "ioctls/s", "x untraced", "lost"
+        "{:<28} {:>10} {:>10} {:>12} {:>10} {:>6} {:>15}",
+        "configuration", "ioctls", "seconds", "ioctls/s", "x untraced", "lost", "x range"
     );
     for r in &rows {
-        let per = r.secs / r.ioctls as f64;
+        let ratios: Vec<f64> = r
+            .secs
+            .iter()
+            .zip(&base)
+            .map(|(s, b)| s / r.ioctls as f64 / b)
+            .collect();
+        let (lo, hi) = ratios
+            .iter()
+            .fold((f64::MAX, 0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        let secs = median(r.secs.clone());
         println!(
-            "{:<28} {:>10} {:>10.3} {:>12.0} {:>9.2}x {:>6}",
+            "{:<28} {:>10} {:>10.3} {:>12.0} {:>9.2}x {:>6} {:>15}",
             r.name,
             r.ioctls,
-            r.secs,
-            r.ioctls as f64 / r.secs,
-            per / base,
-            r.lost.map(|l| l.to_string()).unwrap_or_else(|| "-".into())
+            secs,
+            r.ioctls as f64 / secs,
+            median(ratios),
+            r.lost.map(|l| l.to_string()).unwrap_or_else(|| "-".into()),
+            format!("{lo:.2}-{hi:.2}x"),
         );
     }
+    println!(
+        "median of {} runs each (seconds, and each run against its own round's untraced run)",
+        runs.max(1)
+    );
     println!("trace file for {count} ioctls: {trace_bytes} bytes");
     Ok(())
 }

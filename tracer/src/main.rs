@@ -63,6 +63,9 @@ enum Command {
         /// Ioctls per configuration (strace gets a hundredth).
         #[arg(long, default_value_t = 1_000_000)]
         count: u64,
+        /// Rounds of every configuration; medians are reported.
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
         /// Kernel ring-buffer size in bytes.
         #[arg(long, default_value = "16M", value_parser = parse_size)]
         ringbuf_size: u32,
@@ -170,10 +173,11 @@ fn run(cli: Cli) -> Result<i32> {
         }
         Command::Bench {
             count,
+            runs,
             ringbuf_size,
             device,
         } => {
-            bench::run_bench(count, ringbuf_size, device.as_deref())?;
+            bench::run_bench(count, runs, ringbuf_size, device.as_deref())?;
             Ok(0)
         }
         Command::Replay(_) => unreachable!("dispatched in main"),
