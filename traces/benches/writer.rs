@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::io;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-// `record` at the crate root is what `workload` names `crate::record`.
+// `record` and `TraceWriter` at the crate root are what `workload` names `crate::…`.
 use traces::record::{self, End, EndReason, Header, Record};
 use traces::TraceWriter;
 
@@ -18,21 +18,7 @@ mod workload;
 /// Writes a whole trace of `items` into a sink; returns the bytes it took.
 fn write(header: &Header, items: &[workload::Item]) -> u64 {
     let mut w = TraceWriter::new(io::sink(), header).unwrap();
-    for item in items {
-        match item {
-            workload::Item::Record(r) => w.write(r).unwrap(),
-            workload::Item::Bitstream {
-                seq,
-                plane,
-                offset,
-                len,
-                data,
-            } => {
-                w.write_bitstream(*seq, *plane, *offset, *len, data)
-                    .unwrap();
-            }
-        }
-    }
+    workload::write_items(&mut w, items);
     let bytes = w.bytes_written();
     w.finish(End::new(0, EndReason::Exited)).unwrap();
     bytes

@@ -8,8 +8,10 @@
 
 #![allow(dead_code)]
 
-// `crate::record`: this crate's module in the test, the bench's `use traces::record` there.
+// `crate::record` and `crate::TraceWriter`: this crate's in the test, the bench's `use traces::…`
+// there.
 use crate::record::*;
+use crate::TraceWriter;
 
 /// VIDIOC_DQBUF, what `v4l2-ioctl-probe loop` calls.
 pub const DQBUF: u32 = 0xc058_5611;
@@ -84,17 +86,17 @@ pub fn ioctl_loop(n: u64) -> Vec<Record> {
         .collect()
 }
 
-/// xorshift64*: deterministic pseudo-random numbers.
-struct Rng(u64);
+/// xorshift64*: deterministic pseudo-random numbers (also the stream tests' fuzzing source).
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
     fn bytes(&mut self, n: usize) -> Vec<u8> {
@@ -118,6 +120,25 @@ pub enum Item {
         len: u64,
         data: Vec<u8>,
     },
+}
+
+/// Writes `items` with `w`.
+pub fn write_items<W: std::io::Write>(w: &mut TraceWriter<W>, items: &[Item]) {
+    for item in items {
+        match item {
+            Item::Record(r) => w.write(r).unwrap(),
+            Item::Bitstream {
+                seq,
+                plane,
+                offset,
+                len,
+                data,
+            } => {
+                w.write_bitstream(*seq, *plane, *offset, *len, data)
+                    .unwrap();
+            }
+        }
+    }
 }
 
 /// A deterministic stream of `n` (or a few more) items touching every compact kind and branch:

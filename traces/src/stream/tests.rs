@@ -434,20 +434,6 @@ fn data_after_end_is_visible() {
     assert!(r.has_trailing_data());
 }
 
-/// xorshift64*: deterministic pseudo-random bytes without a dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// Reads everything, checking the reader terminates and never yields after an error.
 fn drain(bytes: &[u8]) {
     if let Ok(reader) = TraceReader::new(bytes) {
@@ -462,7 +448,7 @@ fn drain(bytes: &[u8]) {
 
 #[test]
 fn random_bytes_never_panic() {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = workload::Rng(0x9e37_79b9_7f4a_7c15);
     for _ in 0..3000 {
         let len = rng.below(300);
         let mut bytes = MAGIC.to_vec();
@@ -475,16 +461,16 @@ fn random_bytes_never_panic() {
 #[test]
 fn mutated_traces_never_panic() {
     let good = sample_trace();
-    let mut rng = Rng(12345);
+    let mut rng = workload::Rng(12345);
     for _ in 0..3000 {
         let mut bytes = good.clone();
         for _ in 0..1 + rng.below(4) {
-            let i = rng.below(bytes.len());
+            let i = rng.below(bytes.len() as u64) as usize;
             match rng.below(3) {
                 0 => bytes[i] = rng.next() as u8,
                 1 => bytes[i] ^= 1 << rng.below(8),
                 _ => {
-                    let n = rng.below(16).min(bytes.len() - i);
+                    let n = (rng.below(16) as usize).min(bytes.len() - i);
                     bytes.drain(i..i + n);
                     if bytes.is_empty() {
                         break;
@@ -756,20 +742,7 @@ mod workload;
 /// Writes `items` as a trace with `header`, ending it with `end`.
 fn write_items(header: &Header, items: Vec<workload::Item>, end: End) -> Vec<u8> {
     let mut w = TraceWriter::new(Vec::new(), header).unwrap();
-    for item in items {
-        match item {
-            workload::Item::Record(r) => w.write(&r).unwrap(),
-            workload::Item::Bitstream {
-                seq,
-                plane,
-                offset,
-                len,
-                data,
-            } => {
-                w.write_bitstream(seq, plane, offset, len, &data).unwrap();
-            }
-        }
-    }
+    workload::write_items(&mut w, &items);
     w.finish(end).unwrap()
 }
 
