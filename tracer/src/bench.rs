@@ -86,15 +86,20 @@ pub fn run_bench(count: u64, runs: u32, ringbuf_size: u32, device: Option<&str>)
     let trace: PathBuf =
         std::env::temp_dir().join(format!("vatrace-bench-{}.trace", std::process::id()));
     let size = ringbuf_size.to_string();
-    let record = |extra: &[&str], out: &PathBuf| -> Result<String> {
-        run(Command::new(&me)
+    // The loop alone, and the loop under `vatrace record EXTRA -o OUT` (its output and how many
+    // events it lost).
+    let untraced = || run(Command::new(&probe).args(&loop_args));
+    let record = |extra: &[&str], out: &PathBuf| -> Result<(String, Option<u64>)> {
+        let err = run(Command::new(&me)
             .arg("record")
             .args(extra)
             .arg("-o")
             .arg(out)
             .args(["--ringbuf-size", &size, "--"])
             .arg(&probe)
-            .args(&loop_args))
+            .args(&loop_args))?;
+        let lost = lost_of(&err);
+        Ok((err, lost))
     };
 
     let mut rows: Vec<Row> = Vec::new();
@@ -102,19 +107,11 @@ pub fn run_bench(count: u64, runs: u32, ringbuf_size: u32, device: Option<&str>)
     let mut trace_bytes = 0;
     for _ in 0..runs.max(1) {
         let mut round: Vec<(&'static str, String, Option<u64>)> = Vec::new();
-        round.push((
-            "untraced",
-            run(Command::new(&probe).args(&loop_args))?,
-            None,
-        ));
+        round.push(("untraced", untraced()?, None));
         {
             // Programs that do nothing on the same tracepoints: the mechanism's own cost.
             let _empty = EmptyPrograms::attach()?;
-            round.push((
-                "empty programs attached",
-                run(Command::new(&probe).args(&loop_args))?,
-                None,
-            ));
+            round.push(("empty programs attached", untraced()?, None));
         }
         {
             // Programs attached, this process not in the traced set.
@@ -122,19 +119,13 @@ pub fn run_bench(count: u64, runs: u32, ringbuf_size: u32, device: Option<&str>)
                 ringbuf_size,
                 ..Default::default()
             })?;
-            round.push((
-                "attached, not traced",
-                run(Command::new(&probe).args(&loop_args))?,
-                None,
-            ));
+            round.push(("attached, not traced", untraced()?, None));
         }
-        let err = record(&[], &trace)?;
+        let (err, lost) = record(&[], &trace)?;
         trace_bytes = std::fs::metadata(&trace).map(|m| m.len()).unwrap_or(0);
         let _ = std::fs::remove_file(&trace);
-        let lost = lost_of(&err);
         round.push(("traced (trace file)", err, lost));
-        let err = record(&["--discard"], &PathBuf::from("/dev/null"))?;
-        let lost = lost_of(&err);
+        let (err, lost) = record(&["--discard"], &PathBuf::from("/dev/null"))?;
         round.push(("traced (events discarded)", err, lost));
         if strace {
             let traced = run(Command::new("strace")
