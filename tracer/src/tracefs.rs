@@ -10,17 +10,26 @@ use anyhow::{bail, Context as _, Result};
 
 const CANDIDATES: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
 
-/// The tracefs mount point, mounting it at /sys/kernel/tracing if nothing is mounted.
-pub fn locate() -> Result<PathBuf> {
+/// Where tracefs is mounted (with its events/ directory), if anywhere; errors if it is there
+/// but not readable.
+pub fn mounted() -> Result<Option<PathBuf>> {
     for c in CANDIDATES {
         let events = Path::new(c).join("events");
         match fs::metadata(&events) {
-            Ok(m) if m.is_dir() => return Ok(PathBuf::from(c)),
+            Ok(m) if m.is_dir() => return Ok(Some(PathBuf::from(c))),
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
                 bail!("tracefs at {c} is not readable ({e}): run vatrace as root")
             }
             _ => {}
         }
+    }
+    Ok(None)
+}
+
+/// The tracefs mount point, mounting it at /sys/kernel/tracing if nothing is mounted.
+pub fn locate() -> Result<PathBuf> {
+    if let Some(path) = mounted()? {
+        return Ok(path);
     }
     let target = CANDIDATES[0];
     match nix::mount::mount(
@@ -32,6 +41,12 @@ pub fn locate() -> Result<PathBuf> {
     ) {
         Ok(()) if Path::new(target).join("events").is_dir() => Ok(PathBuf::from(target)),
         Ok(()) => bail!("mounted tracefs at {target} but it has no events/ directory"),
+        // Another process (a second vatrace started at the same moment, as parallel tests do
+        // on a machine where nothing has mounted tracefs yet) mounted it between our look and
+        // our mount: the kernel refuses the same filesystem twice on one mount point (EBUSY).
+        Err(nix::errno::Errno::EBUSY) if Path::new(target).join("events").is_dir() => {
+            Ok(PathBuf::from(target))
+        }
         Err(e) => bail!(
             "tracefs is not mounted and mounting it failed ({e}); mount it with \
              `mount -t tracefs tracefs /sys/kernel/tracing` (kernel option CONFIG_FTRACE)"

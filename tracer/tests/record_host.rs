@@ -4,7 +4,7 @@
 //! Needs root (BPF); skipped with a message otherwise.
 
 use std::{
-    io::{BufRead as _, BufReader, Write as _},
+    io::{BufRead as _, BufReader, Read as _, Write as _},
     path::{Path, PathBuf},
     process::{Command, Stdio},
     time::Duration,
@@ -273,17 +273,24 @@ fn attach_to_running_process() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Release the probe once vatrace says it is attached.
+    // Release the probe once vatrace says it is attached; everything vatrace said is kept for
+    // the failure messages.
     let mut err = BufReader::new(rec.stderr.take().unwrap());
-    let mut line = String::new();
-    while err.read_line(&mut line).unwrap() > 0 && !line.contains("tracing pid") {
-        line.clear();
+    let mut said = String::new();
+    let mut attached = false;
+    while !attached && err.read_line(&mut said).unwrap() > 0 {
+        attached = said.lines().any(|l| l.contains("tracing pid"));
     }
-    assert!(line.contains("tracing pid"), "vatrace did not attach");
+    if !attached {
+        let _ = probe.kill();
+        let status = rec.wait().unwrap();
+        panic!("vatrace did not attach ({status:?}); its stderr:\n{said}");
+    }
     probe.stdin.take().unwrap().write_all(b"go\n").unwrap();
     assert!(probe.wait().unwrap().success());
     let status = rec.wait().unwrap();
-    assert!(status.success(), "{status:?}");
+    err.read_to_string(&mut said).unwrap();
+    assert!(status.success(), "{status:?}; vatrace's stderr:\n{said}");
     let (header, recs) = read_trace(&trace);
     assert_eq!(header.root_pid, pid);
     let n = recs
@@ -389,8 +396,12 @@ fn a_full_ring_buffer_is_counted_as_lost() {
         .args(["--", PROBE, "loop", "200000"])
         .output()
         .unwrap();
-    assert!(out.status.success());
     let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{:?}; vatrace's stderr:\n{summary}",
+        out.status
+    );
     let (_, recs) = read_trace(&trace);
     let lost: u64 = recs
         .iter()
@@ -531,4 +542,64 @@ fn converting_thread_gives_way_to_the_command() {
         assert!(threads.contains(&("ringbuf".to_string(), 0)), "{threads:?}");
         assert_eq!(nice_by_comm(own), [("sh".to_string(), 0)]);
     }
+}
+
+/// As on a machine where nothing has mounted tracefs yet (the first `cargo test` of a fresh
+/// machine, whose first two tests start vatrace at the same moment): recorder A finds tracefs
+/// unmounted and goes to mount it, recorder B mounts it meanwhile, and the kernel refuses A's
+/// mount of the same filesystem on the same mount point (EBUSY). A must still trace. The
+/// interleaving is made certain by strace delaying A's mount(2); this runs in a private mount
+/// namespace (unshare) with tracefs unmounted there, leaving the machine's mounts alone.
+#[test]
+fn a_recorder_that_loses_the_tracefs_mount_race_still_traces() {
+    if !can_trace() {
+        return;
+    }
+    for tool in ["unshare", "strace"] {
+        if Command::new(tool).arg("--help").output().is_err() {
+            eprintln!("skipped: no {tool}(1)");
+            return;
+        }
+    }
+    let dir = scratch_dir();
+    let script = format!(
+        r#"for m in /sys/kernel/debug/tracing /sys/kernel/tracing /sys/kernel/debug; do
+             while umount "$m" 2>/dev/null; do :; done
+           done
+           if [ -d /sys/kernel/tracing/events ]; then echo "tracefs still mounted"; exit 99; fi
+           strace -o "$D/a.strace" -e trace=mount -e inject=mount:delay_enter=2000000 \
+             {VATRACE} record -o "$D/a.trace" -- true 2> "$D/a.err" &
+           sleep 0.5
+           {VATRACE} record -o "$D/b.trace" -- true 2> "$D/b.err"; echo "b exit $?"
+           wait $!; echo "a exit $?""#
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .env("D", &dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let said =
+        |who: &str| std::fs::read_to_string(dir.join(format!("{who}.err"))).unwrap_or_default();
+    let strace = std::fs::read_to_string(dir.join("a.strace")).unwrap_or_default();
+    assert!(
+        strace.contains("EBUSY"),
+        "A's mount was not refused: the race did not happen as staged\n{strace}\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("b exit 0"),
+        "{text}B's stderr:\n{}",
+        said("b")
+    );
+    assert!(
+        text.contains("a exit 0"),
+        "{text}A's stderr:\n{}\n{strace}",
+        said("a")
+    );
+    for who in ["a", "b"] {
+        let (_, recs) = read_trace(&dir.join(format!("{who}.trace")));
+        assert!(matches!(recs.last(), Some(Record::End(_))), "{who}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
