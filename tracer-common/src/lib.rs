@@ -297,7 +297,8 @@ pub struct ForkEvent {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ExitEvent {
     pub hdr: EventHeader,
-    /// Exit code given to `exit_group` if seen (else -1).
+    /// Wait status as the kernel keeps it (`task_struct.exit_code`: code << 8 | signal), or -1
+    /// if unknown (no BTF, and neither exit nor exit_group was seen).
     pub code: i32,
     /// 1 if the whole process is gone (last thread), 0 if only a thread, 2 if unknown.
     pub group_dead: u32,

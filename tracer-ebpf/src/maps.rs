@@ -144,6 +144,10 @@ pub static FORK_CHILD_PID_OFF: u64 = 20;
 /// Offset of `group_dead` in `sched/sched_process_exit`'s record, or 0 if the field is absent.
 #[no_mangle]
 pub static EXIT_GROUP_DEAD_OFF: u64 = 0;
+/// Offset of `exit_code` in the kernel's `struct task_struct` (from its BTF, set at load), or 0
+/// if unknown (no BTF): exit codes then come from the exit/exit_group calls alone.
+#[no_mangle]
+pub static TASK_EXIT_CODE_OFF: u64 = 0;
 /// Bytes a CPU sends to the ring buffer between two wake-ups of the reader (set at load).
 #[no_mangle]
 pub static WAKEUP_BYTES: u64 = 64 << 10;

@@ -417,11 +417,8 @@ impl<W: Write> Converter<W> {
                     ts: hdr.ts_ns,
                     pid: hdr.pid,
                     tid: hdr.tid,
-                    code: if ev.code >= 0 {
-                        (ev.code & 0xff) << 8
-                    } else {
-                        ev.code
-                    },
+                    // Already a wait status (code << 8 | signal), or -1 if unknown.
+                    code: ev.code,
                 }))?;
             }
         }

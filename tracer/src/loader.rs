@@ -93,11 +93,7 @@ impl Tracer {
                 );
             }
         }
-        if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
-            log::warn!(
-                "kernel without BTF (/sys/kernel/btf/vmlinux): fine for vatrace's tracepoints"
-            );
-        }
+        let exit_code_off = task_exit_code_offset();
         let cpus = aya::util::nr_cpus()
             .map_err(|(_, e)| e)
             .context("counting the CPUs")? as u64;
@@ -109,6 +105,7 @@ impl Tracer {
             .override_global("FORK_CHILD_PID_OFF", &fork_child, true)
             .override_global("EXIT_GROUP_DEAD_OFF", &exit_group_dead, true)
             .override_global("WAKEUP_BYTES", &wakeup_bytes, true)
+            .override_global("TASK_EXIT_CODE_OFF", &exit_code_off, true)
             .load(OBJECT)
             .map_err(|e| explain(e, "loading the eBPF programs"))?;
 
@@ -221,8 +218,26 @@ fn attach_raw<'a>(
     Ok(())
 }
 
+/// Offset of `exit_code` in the kernel's `task_struct`, from its BTF (0 if unknown: the exit
+/// records then know only the codes given to exit/exit_group, not deaths by signal).
+fn task_exit_code_offset() -> u64 {
+    let found = crate::btf::read_vmlinux()
+        .and_then(|b| crate::btf::member_offset(&b, "task_struct", "exit_code"));
+    match found {
+        Ok(Some(off)) => u64::from(off),
+        Ok(None) => {
+            log::warn!("the kernel's BTF has no task_struct.exit_code: exit records will not name the signal that killed a process");
+            0
+        }
+        Err(e) => {
+            log::warn!("{e:#}: exit records will not name the signal that killed a process");
+            0
+        }
+    }
+}
+
 /// Fails early, with what to do, unless we are root or hold CAP_BPF and CAP_PERFMON.
-fn check_privileges() -> Result<()> {
+pub(crate) fn check_privileges() -> Result<()> {
     // SAFETY: geteuid has no arguments and cannot fail.
     if unsafe { libc::geteuid() } == 0 {
         return Ok(());

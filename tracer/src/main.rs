@@ -4,6 +4,7 @@
 //! tracer's overhead.
 
 mod bench;
+mod btf;
 mod convert;
 mod devices;
 mod dump;

@@ -544,6 +544,67 @@ fn converting_thread_gives_way_to_the_command() {
     }
 }
 
+#[test]
+fn a_command_killed_by_a_signal_has_it_in_its_exit_record() {
+    if !can_trace() {
+        return;
+    }
+    let dir = scratch_dir();
+    let trace = dir.join("segv.trace");
+    let out = Command::new(VATRACE)
+        .args(["record", "-o"])
+        .arg(&trace)
+        .args(["--", "sh", "-c", "kill -SEGV $$"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(128 + libc::SIGSEGV),
+        "vatrace's stderr:\n{said}"
+    );
+    let (header, recs) = read_trace(&trace);
+    let exit = recs
+        .iter()
+        .find_map(|r| match r {
+            Record::Exit(e) if e.pid == header.root_pid && e.tid == header.root_pid => Some(e),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no exit record of the command; vatrace's stderr:\n{said}"));
+    // Wait status: the signal in the low 7 bits (0x80 if it dumped core), no exit code.
+    assert_eq!(exit.code & 0x7f, libc::SIGSEGV, "{exit:?}");
+    assert_eq!(exit.code >> 8, 0, "{exit:?}");
+    match recs.last() {
+        Some(Record::End(e)) => {
+            assert_eq!(e.reason, EndReason::Signaled);
+            assert_eq!(e.signal, Some(libc::SIGSEGV));
+        }
+        other => panic!("no End: {other:?}"),
+    }
+    // The dump says the same in both places, every line ending with a newline.
+    let dump = Command::new(VATRACE)
+        .arg("dump")
+        .arg(&trace)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&dump.stdout);
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    assert!(text.contains("+++ killed by SIGSEGV +++"), "{text}");
+    assert!(
+        text.contains("trace ends: command killed by SIGSEGV"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with('\n'),
+        "the dump's last line has no newline:\n{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// As on a machine where nothing has mounted tracefs yet (the first `cargo test` of a fresh
 /// machine, whose first two tests start vatrace at the same moment): recorder A finds tracefs
 /// unmounted and goes to mount it, recorder B mounts it meanwhile, and the kernel refuses A's
