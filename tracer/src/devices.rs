@@ -180,3 +180,79 @@ pub fn scan() -> Vec<DeviceInfo> {
     paths.sort();
     paths.iter().filter_map(|p| describe(p)).collect()
 }
+
+/// The media graph of the media node at `path` (MEDIA_IOC_G_TOPOLOGY: once for the counts, once
+/// for the arrays), decoded by `traces`; None if the node cannot be opened or asked.
+pub fn topology(path: &str) -> Option<traces::ioctl::media::Topology> {
+    use traces::{
+        ioctl::{
+            layout::{
+                media_v2_entity as VE, media_v2_interface as VI, media_v2_link as VL,
+                media_v2_pad as VP, media_v2_topology as T,
+            },
+            media::{Topology, MEDIA_IOC_G_TOPOLOGY},
+            Side,
+        },
+        record::{Payload, PayloadKind},
+    };
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .ok()?;
+    let mut topo = [0u64; T::SIZE / 8];
+    if !ioctl(&file, MEDIA_IOC_G_TOPOLOGY, &mut topo) {
+        return None;
+    }
+    let count = |t: &[u64; T::SIZE / 8], off: usize| t[off / 8] as u32 as usize;
+    // The graph can grow between the two calls; room for a few more elements of each kind.
+    let arrays: [(usize, usize, usize, PayloadKind); 4] = [
+        (
+            T::NUM_ENTITIES,
+            T::PTR_ENTITIES,
+            VE::SIZE,
+            PayloadKind::TopologyEntities,
+        ),
+        (
+            T::NUM_INTERFACES,
+            T::PTR_INTERFACES,
+            VI::SIZE,
+            PayloadKind::TopologyInterfaces,
+        ),
+        (
+            T::NUM_PADS,
+            T::PTR_PADS,
+            VP::SIZE,
+            PayloadKind::TopologyPads,
+        ),
+        (
+            T::NUM_LINKS,
+            T::PTR_LINKS,
+            VL::SIZE,
+            PayloadKind::TopologyLinks,
+        ),
+    ];
+    let mut bufs: Vec<Vec<u64>> = arrays
+        .iter()
+        .map(|&(num, _, size, _)| vec![0u64; (count(&topo, num) + 8) * size / 8])
+        .collect();
+    for (&(num, ptr, size, _), buf) in arrays.iter().zip(&mut bufs) {
+        topo[num / 8] = (buf.len() * 8 / size) as u64;
+        topo[ptr / 8] = buf.as_mut_ptr() as u64;
+    }
+    if !ioctl(&file, MEDIA_IOC_G_TOPOLOGY, &mut topo) {
+        return None;
+    }
+    let bytes = |words: &[u64]| -> Vec<u8> { words.iter().flat_map(|w| w.to_ne_bytes()).collect() };
+    let payloads: Vec<Payload> = arrays
+        .iter()
+        .zip(&bufs)
+        .map(|((_, ptr, _, kind), buf)| Payload {
+            kind: kind.clone(),
+            addr: topo[ptr / 8],
+            before: Vec::new(),
+            after: bytes(buf),
+        })
+        .collect();
+    Topology::decode(&bytes(&topo), &payloads, Side::After).ok()
+}

@@ -7,6 +7,7 @@ mod bench;
 mod btf;
 mod convert;
 mod devices;
+mod doctor;
 mod dump;
 mod loader;
 mod raw;
@@ -94,6 +95,13 @@ enum Command {
         /// Live mode: the command to run, after `--`.
         #[arg(last = true)]
         command: Vec<String>,
+    },
+    /// Check what recording needs here (privileges, BTF, tracefs, eBPF attachments), the V4L2
+    /// stateless decoders and libva with vatrace's driver; exit 0 when recording would work.
+    Doctor {
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Print a trace's records.
     Dump {
@@ -195,6 +203,7 @@ fn run(cli: Cli) -> Result<i32> {
             command,
             busy_threshold: std::time::Duration::from_millis(busy_ms),
         }),
+        Command::Doctor { json } => doctor::run(json),
         Command::Dump { file, json } => {
             dump::run(&file, json)?;
             Ok(0)

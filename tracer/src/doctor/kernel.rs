@@ -1,0 +1,244 @@
+//! The kernel half of `vatrace doctor`: privileges, BTF, tracefs, which eBPF attachments the
+//! kernel allows (each probed by loading a minimal program), and a real load of vatrace's own
+//! programs.
+
+use std::time::Instant;
+
+use aya::programs::{LsmAttachType, ProgramType};
+
+use super::Check;
+use crate::{btf, loader, tracefs};
+
+const SETCAP: &str = "run vatrace as root (sudo), or give it the capabilities: \
+                      `sudo setcap cap_bpf,cap_perfmon,cap_sys_resource+ep $(which vatrace)`";
+
+/// Root, or CAP_BPF + CAP_PERFMON.
+pub fn privileges() -> Check {
+    // SAFETY: geteuid has no arguments and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    match loader::check_privileges() {
+        Ok(()) if root => Check::ok("privileges", "root"),
+        Ok(()) => Check::ok("privileges", "CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN)"),
+        Err(_) => Check::fail(
+            "privileges",
+            "neither root nor CAP_BPF + CAP_PERFMON: eBPF programs cannot be loaded",
+            SETCAP,
+        ),
+    }
+}
+
+/// /sys/kernel/btf/vmlinux, parsed for what vatrace reads from it.
+pub fn btf() -> Check {
+    const FIX: &str = "a kernel built with CONFIG_DEBUG_INFO_BTF=y (most distribution kernels are)";
+    match btf::read_vmlinux() {
+        Err(_) => Check::warn(
+            "BTF",
+            format!(
+                "{} missing: recording works, but exit records cannot name the signal that \
+                 killed a process, and fentry/fexit and BPF LSM need it",
+                btf::VMLINUX
+            ),
+            FIX,
+        ),
+        Ok(b) => match btf::member_offset(&b, "task_struct", "exit_code") {
+            Ok(Some(off)) => Check::ok(
+                "BTF",
+                format!(
+                    "{} ({} KiB), task_struct.exit_code at byte {off}",
+                    btf::VMLINUX,
+                    b.len() >> 10
+                ),
+            ),
+            Ok(None) => Check::warn(
+                "BTF",
+                format!("{} has no task_struct.exit_code", btf::VMLINUX),
+                "exit records will not name signals; report this kernel to vatrace",
+            ),
+            Err(e) => Check::warn("BTF", format!("{} unreadable: {e:#}", btf::VMLINUX), FIX),
+        },
+    }
+}
+
+/// tracefs mounted, with the tracepoints vatrace attaches to.
+pub fn tracefs() -> Check {
+    match tracefs::mounted() {
+        Err(e) => Check::fail("tracefs", format!("{e:#}"), SETCAP),
+        Ok(None) => Check::warn(
+            "tracefs",
+            "not mounted; vatrace record mounts it at /sys/kernel/tracing by itself",
+            "to mount it now: `mount -t tracefs tracefs /sys/kernel/tracing`",
+        ),
+        Ok(Some(path)) => {
+            let missing: Vec<&str> = [
+                "raw_syscalls/sys_enter",
+                "raw_syscalls/sys_exit",
+                "sched/sched_process_fork",
+                "sched/sched_process_exit",
+            ]
+            .into_iter()
+            .filter(|tp| !path.join("events").join(tp).is_dir())
+            .collect();
+            if missing.is_empty() {
+                Check::ok(
+                    "tracefs",
+                    format!(
+                        "{}, with the raw_syscalls and sched tracepoints",
+                        path.display()
+                    ),
+                )
+            } else {
+                Check::fail(
+                    "tracefs",
+                    format!("{} lacks {}", path.display(), missing.join(", ")),
+                    "a kernel with CONFIG_FTRACE_SYSCALLS=y",
+                )
+            }
+        }
+    }
+}
+
+/// What `aya` says about loading a minimal program of `kind`: Ok(true) loaded, Ok(false) the
+/// kernel does not know the type, Err the load was refused (with the kernel's errno).
+fn loads(kind: ProgramType) -> Result<bool, String> {
+    aya::sys::is_program_supported(kind).map_err(|e| {
+        let mut text = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            text.push_str(&format!(": {s}"));
+            src = s.source();
+        }
+        text
+    })
+}
+
+/// Verdict for an attachment vatrace does not need: loaded, unknown, or refused.
+fn optional(name: &'static str, what: &str, result: Result<bool, String>, fix: &str) -> Check {
+    match result {
+        Ok(true) => Check::ok(name, format!("the kernel loads {what} programs")),
+        Ok(false) => Check::warn(
+            name,
+            format!("the kernel does not support {what} programs"),
+            fix,
+        ),
+        Err(e) => Check::warn(
+            name,
+            format!("loading a {what} program was refused ({e})"),
+            fix,
+        ),
+    }
+}
+
+/// The eBPF attachments: raw tracepoints (what vatrace uses), fentry/fexit, BPF LSM, uprobes.
+pub fn attachments(may_load: bool) -> Vec<Check> {
+    const UNUSED: &str = "vatrace does not need it (it attaches to raw tracepoints); \
+                          a lockdown or container policy (seccomp, no CAP_SYS_ADMIN) can refuse it";
+    if !may_load {
+        return ["raw tracepoints", "fentry/fexit", "BPF LSM", "uprobes"]
+            .into_iter()
+            .map(|name| {
+                Check::warn(
+                    name,
+                    "not probed: loading a program needs the privileges above",
+                    SETCAP,
+                )
+            })
+            .collect();
+    }
+    let raw = match loader::EmptyPrograms::attach() {
+        Ok(progs) => {
+            drop(progs);
+            Check::ok(
+                "raw tracepoints",
+                "an empty program loads and attaches to raw_syscalls sys_enter/sys_exit",
+            )
+        }
+        Err(e) => Check::fail(
+            "raw tracepoints",
+            format!("{e:#}"),
+            "vatrace record needs raw tracepoints (CONFIG_BPF_EVENTS=y, CONFIG_FTRACE_SYSCALLS=y)",
+        ),
+    };
+    let fentry = optional(
+        "fentry/fexit",
+        "fentry",
+        loads(ProgramType::Tracing),
+        UNUSED,
+    );
+    let lsm = lsm(loads(ProgramType::Lsm(LsmAttachType::Mac)));
+    let uprobes = match (
+        loads(ProgramType::KProbe),
+        std::path::Path::new("/sys/bus/event_source/devices/uprobe/type").exists(),
+    ) {
+        (Ok(true), true) => Check::ok(
+            "uprobes",
+            "the kernel loads kprobe-type programs and has the uprobe event source",
+        ),
+        (Ok(true), false) => Check::warn(
+            "uprobes",
+            "kprobe-type programs load, but there is no uprobe event source",
+            "a kernel with CONFIG_UPROBE_EVENTS=y (vatrace does not need it)",
+        ),
+        (other, _) => optional("uprobes", "kprobe/uprobe", other, UNUSED),
+    };
+    vec![raw, fentry, lsm, uprobes]
+}
+
+/// BPF LSM: the program type loads and "bpf" is among the active LSMs.
+fn lsm(loaded: Result<bool, String>) -> Check {
+    const FIX: &str = "boot with `lsm=...,bpf` (CONFIG_BPF_LSM=y); vatrace does not need it";
+    let active = std::fs::read_to_string("/sys/kernel/security/lsm");
+    let listed = match &active {
+        Ok(list) => format!("active LSMs: {}", list.trim()),
+        Err(_) => "/sys/kernel/security/lsm unreadable (securityfs not mounted?)".to_string(),
+    };
+    let in_list = active
+        .as_ref()
+        .is_ok_and(|l| l.trim().split(',').any(|m| m == "bpf"));
+    match loaded {
+        Ok(true) if in_list => Check::ok("BPF LSM", format!("programs load; {listed}")),
+        Ok(true) => Check::warn(
+            "BPF LSM",
+            format!("programs load but \"bpf\" is not an active LSM ({listed})"),
+            FIX,
+        ),
+        Ok(false) => Check::warn("BPF LSM", format!("not supported; {listed}"), FIX),
+        Err(e) => Check::warn(
+            "BPF LSM",
+            format!("loading an LSM program was refused ({e}); {listed}"),
+            FIX,
+        ),
+    }
+}
+
+/// Loads, verifies and attaches vatrace's own programs as `vatrace record` does, then lets go.
+pub fn record(may_load: bool) -> Check {
+    if !may_load {
+        return Check::fail(
+            "record",
+            "vatrace record needs the privileges above",
+            SETCAP,
+        );
+    }
+    let t0 = Instant::now();
+    let opts = loader::Options {
+        ringbuf_size: 1 << 16,
+        ..Default::default()
+    };
+    match loader::Tracer::load(&opts) {
+        Ok(t) => {
+            drop(t);
+            Check::ok(
+                "record",
+                format!(
+                    "vatrace's programs load, pass the verifier and attach ({} ms)",
+                    t0.elapsed().as_millis()
+                ),
+            )
+        }
+        Err(e) => Check::fail(
+            "record",
+            format!("loading vatrace's programs failed: {e:#}"),
+            "see the FAIL and warn lines above; `RUST_LOG=info vatrace doctor` shows each step",
+        ),
+    }
+}
