@@ -602,6 +602,20 @@ fn a_command_killed_by_a_signal_has_it_in_its_exit_record() {
         text.ends_with('\n'),
         "the dump's last line has no newline:\n{text}"
     );
+    let json = Command::new(VATRACE)
+        .args(["dump", "--json"])
+        .arg(&trace)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&json.stdout);
+    assert!(json.status.success());
+    assert!(
+        text.ends_with('\n'),
+        "the JSON dump's last line has no newline:\n{text}"
+    );
+    for line in text.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
