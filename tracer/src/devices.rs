@@ -256,3 +256,25 @@ pub fn topology(path: &str) -> Option<traces::ioctl::media::Topology> {
         .collect();
     Topology::decode(&bytes(&topo), &payloads, Side::After).ok()
 }
+
+/// Whether the video node at `path` has a queue of type `buf_type` that takes requests (what
+/// makes a decoder stateless): VIDIOC_REQBUFS with count 0 frees nothing and reports the queue's
+/// capabilities, among them `V4L2_BUF_CAP_SUPPORTS_REQUESTS`.
+pub fn queue_takes_requests(path: &str, buf_type: u32) -> bool {
+    use traces::ioctl::{layout::v4l2_requestbuffers as L, reqbufs::VIDIOC_REQBUFS};
+    const V4L2_MEMORY_MMAP: u32 = 1;
+    const V4L2_BUF_CAP_SUPPORTS_REQUESTS: u32 = 1 << 3;
+    let Ok(file) = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+    else {
+        return false;
+    };
+    let mut req = [0u32; L::SIZE / 4];
+    req[L::TYPE / 4] = buf_type;
+    req[L::MEMORY / 4] = V4L2_MEMORY_MMAP;
+    ioctl(&file, VIDIOC_REQBUFS, &mut req)
+        && req[L::CAPABILITIES / 4] & V4L2_BUF_CAP_SUPPORTS_REQUESTS != 0
+}

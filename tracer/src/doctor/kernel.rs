@@ -97,32 +97,63 @@ pub fn tracefs() -> Check {
     }
 }
 
-/// What `aya` says about loading a minimal program of `kind`: Ok(true) loaded, Ok(false) the
-/// kernel does not know the type, Err the load was refused (with the kernel's errno).
-fn loads(kind: ProgramType) -> Result<bool, String> {
-    aya::sys::is_program_supported(kind).map_err(|e| {
-        let mut text = e.to_string();
-        let mut src = std::error::Error::source(&e);
-        while let Some(s) = src {
-            text.push_str(&format!(": {s}"));
-            src = s.source();
-        }
-        text
-    })
+/// What happened to a minimal program of one type (aya's `is_program_supported`, which for
+/// fentry/fexit and LSM also attaches it).
+enum Probe {
+    Works,
+    Unknown,
+    LoadRefused(String),
+    AttachRefused(String),
 }
 
-/// Verdict for an attachment vatrace does not need: loaded, unknown, or refused.
-fn optional(name: &'static str, what: &str, result: Result<bool, String>, fix: &str) -> Check {
+fn probe(kind: ProgramType) -> Probe {
+    match aya::sys::is_program_supported(kind) {
+        Ok(true) => Probe::Works,
+        Ok(false) => Probe::Unknown,
+        Err(e) => {
+            let mut text = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                text.push_str(&format!(": {s}"));
+                src = s.source();
+            }
+            if text.contains("bpf_raw_tracepoint_open") {
+                Probe::AttachRefused(text)
+            } else {
+                Probe::LoadRefused(text)
+            }
+        }
+    }
+}
+
+/// Verdict for an attachment vatrace does not need.
+fn optional(name: &'static str, what: &str, result: Probe, extra: &str, fix: &str) -> Check {
     match result {
-        Ok(true) => Check::ok(name, format!("the kernel loads {what} programs")),
-        Ok(false) => Check::warn(
+        Probe::Works => Check::ok(name, format!("{what} programs load and attach{extra}")),
+        Probe::Unknown => Check::warn(
             name,
-            format!("the kernel does not support {what} programs"),
+            format!("the kernel does not support {what} programs{extra}"),
             fix,
         ),
-        Err(e) => Check::warn(
+        Probe::LoadRefused(e) => Check::warn(
             name,
-            format!("loading a {what} program was refused ({e})"),
+            format!("the kernel refused to load a minimal {what} program ({e}){extra}"),
+            fix,
+        ),
+        Probe::AttachRefused(e) if e.contains("os error 16") => Check::warn(
+            name,
+            // x86 patches the function's entry for a BPF trampoline: without the ftrace nop
+            // there the patch is refused with EBUSY.
+            format!(
+                "{what} programs load, but attaching one was refused ({e}): the kernel cannot \
+                 patch the function's entry{extra}"
+            ),
+            "a kernel with CONFIG_FUNCTION_TRACER=y and CONFIG_DYNAMIC_FTRACE=y \
+             (vatrace does not need it)",
+        ),
+        Probe::AttachRefused(e) => Check::warn(
+            name,
+            format!("{what} programs load, but attaching one was refused ({e}){extra}"),
             fix,
         ),
     }
@@ -161,52 +192,47 @@ pub fn attachments(may_load: bool) -> Vec<Check> {
     let fentry = optional(
         "fentry/fexit",
         "fentry",
-        loads(ProgramType::Tracing),
+        probe(ProgramType::Tracing),
+        "",
         UNUSED,
     );
-    let lsm = lsm(loads(ProgramType::Lsm(LsmAttachType::Mac)));
+    let lsm = lsm(probe(ProgramType::Lsm(LsmAttachType::Mac)));
     let uprobes = match (
-        loads(ProgramType::KProbe),
+        probe(ProgramType::KProbe),
         std::path::Path::new("/sys/bus/event_source/devices/uprobe/type").exists(),
     ) {
-        (Ok(true), true) => Check::ok(
+        (Probe::Works, true) => Check::ok(
             "uprobes",
             "the kernel loads kprobe-type programs and has the uprobe event source",
         ),
-        (Ok(true), false) => Check::warn(
+        (Probe::Works, false) => Check::warn(
             "uprobes",
             "kprobe-type programs load, but there is no uprobe event source",
             "a kernel with CONFIG_UPROBE_EVENTS=y (vatrace does not need it)",
         ),
-        (other, _) => optional("uprobes", "kprobe/uprobe", other, UNUSED),
+        (other, _) => optional("uprobes", "kprobe-type", other, "", UNUSED),
     };
     vec![raw, fentry, lsm, uprobes]
 }
 
-/// BPF LSM: the program type loads and "bpf" is among the active LSMs.
-fn lsm(loaded: Result<bool, String>) -> Check {
+/// BPF LSM: the program type loads and attaches, and "bpf" is among the active LSMs.
+fn lsm(probed: Probe) -> Check {
     const FIX: &str = "boot with `lsm=...,bpf` (CONFIG_BPF_LSM=y); vatrace does not need it";
     let active = std::fs::read_to_string("/sys/kernel/security/lsm");
     let listed = match &active {
-        Ok(list) => format!("active LSMs: {}", list.trim()),
-        Err(_) => "/sys/kernel/security/lsm unreadable (securityfs not mounted?)".to_string(),
+        Ok(list) => format!("; active LSMs: {}", list.trim()),
+        Err(_) => "; /sys/kernel/security/lsm unreadable (securityfs not mounted?)".to_string(),
     };
     let in_list = active
         .as_ref()
         .is_ok_and(|l| l.trim().split(',').any(|m| m == "bpf"));
-    match loaded {
-        Ok(true) if in_list => Check::ok("BPF LSM", format!("programs load; {listed}")),
-        Ok(true) => Check::warn(
+    match probed {
+        Probe::Works if !in_list => Check::warn(
             "BPF LSM",
-            format!("programs load but \"bpf\" is not an active LSM ({listed})"),
+            format!("LSM programs load and attach, but \"bpf\" is not an active LSM{listed}"),
             FIX,
         ),
-        Ok(false) => Check::warn("BPF LSM", format!("not supported; {listed}"), FIX),
-        Err(e) => Check::warn(
-            "BPF LSM",
-            format!("loading an LSM program was refused ({e}); {listed}"),
-            FIX,
-        ),
+        other => optional("BPF LSM", "LSM", other, &listed, FIX),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The V4L2 half of `vatrace doctor`: stateless decoders found the way clients find them,
 //! through each media node's graph (a `MEDIA_ENT_F_PROC_VIDEO_DECODER` entity and its video
-//! node), stateless because the media node allocates requests, with the codecs its OUTPUT queue
-//! takes.
+//! node), stateless because the media node allocates requests and the node's OUTPUT queue takes
+//! them, with the codecs that queue takes.
 
 use std::{
     fs::File,
@@ -35,20 +35,27 @@ fn allocates_requests(path: &str) -> bool {
     true
 }
 
-/// One stateless decoder: its video node, driver, and the codecs of its OUTPUT queue.
-fn describe(video: &DeviceInfo, media: &str) -> String {
-    let codecs: Vec<String> = video
+/// A stateless decoder node: its OUTPUT queue (bitstream) takes requests. Returns its line: the
+/// video node, driver, media node and the codecs of that queue.
+fn stateless_decoder(video: &DeviceInfo, media: &str) -> Option<String> {
+    let output = video
         .formats
         .iter()
-        .filter(|q| OUTPUT_TYPES.contains(&q.buf_type))
-        .flat_map(|q| q.formats.iter().map(|f| names::fourcc(f.fourcc)))
+        .find(|q| OUTPUT_TYPES.contains(&q.buf_type))?;
+    if !devices::queue_takes_requests(&video.path, output.buf_type) {
+        return None;
+    }
+    let codecs: Vec<String> = output
+        .formats
+        .iter()
+        .map(|f| names::fourcc(f.fourcc))
         .collect();
-    format!(
+    Some(format!(
         "{} ({}, {media}): {}",
         video.path,
         video.driver,
         codecs.join(" ")
-    )
+    ))
 }
 
 /// The stateless decoders of every media node.
@@ -76,7 +83,7 @@ pub fn decoders() -> Check {
                 .iter()
                 .find(|d| d.kind == DeviceKind::Video && d.rdev == Some(rdev))
             {
-                found.push(describe(v, &m.path));
+                found.extend(stateless_decoder(v, &m.path));
             }
         }
     }
