@@ -338,26 +338,47 @@ fn ctrl_c_to_the_group_traces_the_command_to_its_end() {
     use std::os::unix::process::CommandExt;
     let dir = scratch_dir();
     let trace = dir.join("group.trace");
-    // As a terminal's Ctrl-C does: SIGINT to vatrace and the command alike.
+    // As a terminal's Ctrl-C does: SIGINT to vatrace and the command alike, once the command
+    // runs (a fixed wait here lost to vatrace's program loading on a loaded machine: the signal
+    // came before the command existed, and the trace rightly ended "Interrupted").
     let mut rec = Command::new(VATRACE)
         .args(["record", "-o"])
         .arg(&trace)
-        .args(["--", "sleep", "30"])
+        .args(["--", "sh", "-c", "echo running; exec sleep 30"])
         .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    let mut line = String::new();
+    BufReader::new(rec.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     // SAFETY: plain killpg(2) of the group we just created.
     unsafe { libc::killpg(rec.id() as i32, libc::SIGINT) };
     let status = rec.wait().unwrap();
-    assert_eq!(status.code(), Some(130), "128 + SIGINT, from the command");
+    let mut said = String::new();
+    rec.stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut said)
+        .unwrap();
+    assert_eq!(
+        line, "running\n",
+        "the command never ran; vatrace's stderr:\n{said}"
+    );
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "128 + SIGINT, from the command; vatrace's stderr:\n{said}"
+    );
     let (_, recs) = read_trace(&trace);
     match recs.last() {
         Some(Record::End(e)) => {
-            assert_eq!(e.reason, EndReason::Signaled);
-            assert_eq!(e.signal, Some(libc::SIGINT));
+            assert_eq!(e.reason, EndReason::Signaled, "{said}");
+            assert_eq!(e.signal, Some(libc::SIGINT), "{said}");
         }
-        other => panic!("no End: {other:?}"),
+        other => panic!("no End: {other:?}; vatrace's stderr:\n{said}"),
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
