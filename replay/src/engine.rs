@@ -147,7 +147,7 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
     let mut plan = validate::scan(reader, &targets, validate::KEEP_BYTES);
     if !plan.problems.is_empty() {
         bail!(
-            "refusing to replay {}: the trace has out-of-range sizes or indices (nothing was issued):\n  {}",
+            "refusing to replay {}: the trace has out-of-range sizes, indices or ioctl numbers (nothing was issued):\n  {}",
             path.display(),
             plan.problems.join("\n  ")
         );
@@ -217,7 +217,7 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
         start: Instant::now(),
         hasher: Hasher::start(),
     };
-    if e.report.recorded_kernel != e.report.replay_kernel {
+    if !e.report.recorded_kernel.is_empty() && e.report.recorded_kernel != e.report.replay_kernel {
         let d = FieldDiff {
             field: "kernel_release".into(),
             recorded: e.report.recorded_kernel.clone(),
@@ -420,7 +420,7 @@ fn check_nodes(
     }
     if !refused.is_empty() {
         bail!(
-            "only V4L2 (video4linux) and media character devices are opened, and none was:\n  {}\n\
+            "replay opens only V4L2 (video4linux) and media character devices; refused (nothing was opened):\n  {}\n\
              map the trace's node to one of this machine's with --device-map OLD=/dev/videoN (or /dev/mediaN)",
             refused.join("\n  ")
         );

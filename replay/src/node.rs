@@ -78,6 +78,9 @@ pub fn check(path: &str) -> Result<Node, Refused> {
         path: path.to_string(),
         reason,
     };
+    if !path.starts_with('/') {
+        return Err(refuse("not an absolute path".into()));
+    }
     // O_PATH: the kernel walks the path (symlinks, `..`) and hands back a handle to the file
     // it names without calling the driver's open.
     let handle = File::options()
@@ -168,5 +171,7 @@ mod tests {
         assert!(r.reason.contains("cannot be resolved"), "{r}");
         let r = check("/dev").unwrap_err();
         assert!(r.reason.contains("directory"), "{r}");
+        let r = check("null").unwrap_err();
+        assert!(r.reason.contains("absolute"), "{r}");
     }
 }
