@@ -1,5 +1,6 @@
 //! `vatrace replay` as a command: runs [`crate::run`] (or `--compare`), prints the report (text
-//! or `--json`) and turns the verdict into an exit code.
+//! or `--json`) and turns the verdict into an exit code: 0 same, [`EXIT_DIVERGED`],
+//! [`EXIT_ERROR`] (refused or failed), [`EXIT_INCOMPLETE`].
 
 use std::process::ExitCode;
 
@@ -10,15 +11,36 @@ use crate::report::{compare_reports, Report};
 pub const EXIT_DIVERGED: u8 = 1;
 /// Exit code of a replay refused or failed before or while running (bad trace, wrong device).
 pub const EXIT_ERROR: u8 = 2;
+/// Exit code of an INCOMPLETE replay (lost events, too little replayed) that did not diverge
+/// (without `--allow-incomplete`).
+pub const EXIT_INCOMPLETE: u8 = 3;
 
 /// Runs `vatrace replay` with parsed arguments; returns the process's exit code.
 pub fn main_with(args: &Args) -> ExitCode {
+    ExitCode::from(exit_code(args))
+}
+
+/// Runs `vatrace replay` with parsed arguments; returns the exit code as a number
+/// ([`EXIT_DIVERGED`], [`EXIT_ERROR`], [`EXIT_INCOMPLETE`] or 0).
+pub fn exit_code(args: &Args) -> u8 {
     match run(args) {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code,
         Err(e) => {
             eprintln!("vatrace replay: {e:#}");
-            ExitCode::from(EXIT_ERROR)
+            EXIT_ERROR
         }
+    }
+}
+
+/// The exit code of a finished replay: a divergence first (a finding, even on a trace with
+/// holes), then an incomplete verdict.
+pub fn verdict_code(report: &Report, allow_divergence: bool, allow_incomplete: bool) -> u8 {
+    if report.diverged() && !allow_divergence {
+        EXIT_DIVERGED
+    } else if report.is_incomplete() && !allow_incomplete {
+        EXIT_INCOMPLETE
+    } else {
+        0
     }
 }
 
@@ -53,9 +75,9 @@ fn run(args: &Args) -> anyhow::Result<u8> {
     } else {
         print!("{}", report.text());
     }
-    Ok(if report.diverged() && !args.allow_divergence {
-        EXIT_DIVERGED
-    } else {
-        0
-    })
+    Ok(verdict_code(
+        &report,
+        args.allow_divergence,
+        args.allow_incomplete,
+    ))
 }

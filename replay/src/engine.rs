@@ -1,8 +1,10 @@
-//! The replay engine: opens the devices the trace used (after checking their identity), then
+//! The replay engine: checks every device node the trace used ([`crate::node`]: V4L2 or media
+//! character devices only, before any is opened), opens them and checks their identity, then
 //! walks the trace once more and re-issues every call in recorded order — opens, dups, closes,
 //! ioctls with rebuilt arguments ([`crate::args`]), mmaps, munmaps, waits — writing each OUTPUT
 //! QBUF's recorded bitstream into the replay's buffer first, checksumming each dequeued CAPTURE
-//! buffer, injecting the requested faults, and judging every result against the recording.
+//! buffer, injecting the requested faults, and judging every result against the recording
+//! (behaviour; environment differences are listed apart).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
@@ -19,11 +21,12 @@ use traces::record::{DeviceInfo, DeviceKind, Ioctl, Record};
 use traces::TraceReader;
 
 use crate::args::{self, Prepared};
-use crate::bytes::{i32_at, put_u32, put_u64, u32_at};
+use crate::bytes::{i32_at, put_i32, put_u32, put_u64, u32_at};
 use crate::feed::{Feed, Next, Source};
 use crate::hasher::Hasher;
+use crate::node::{self, Node, Subsystem};
 use crate::options::{InjectAt, ReplayOptions};
-use crate::report::{self, Divergence, Failure, Frame, Injection, PoolSummary, Report};
+use crate::report::{self, Divergence, Failure, FieldDiff, Frame, Injection, PoolSummary, Report};
 use crate::sys::{self, Errno, Mapping};
 use crate::validate;
 
@@ -62,7 +65,8 @@ struct Pending {
 /// The engine's state during one replay.
 struct Engine<'a> {
     opts: &'a ReplayOptions,
-    paths: BTreeMap<String, String>,
+    /// The checked node of each device path the trace opens.
+    nodes: BTreeMap<String, Node>,
     fds: HashMap<(u32, i32), Rc<Entry>>,
     next_file: u32,
     /// Recorded mem_offset of a plane → its key, per video file.
@@ -143,7 +147,7 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
     let mut plan = validate::scan(reader, &targets, validate::KEEP_BYTES);
     if !plan.problems.is_empty() {
         bail!(
-            "refusing to replay {}: the trace has out-of-range sizes or indices (nothing was issued):\n  {}",
+            "refusing to replay {}: the trace has out-of-range sizes, indices or ioctl numbers (nothing was issued):\n  {}",
             path.display(),
             plan.problems.join("\n  ")
         );
@@ -167,11 +171,17 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
         });
     }
     let prepass_ns = t0.elapsed().as_nanos() as u64;
-    let paths = check_devices(&plan.devices, opts)?;
+    let nodes = check_nodes(&plan.devices, opts)
+        .map_err(|e| anyhow::anyhow!("refusing to replay {}: {e:#}", path.display()))?;
+    let identity_env = check_identities(&nodes, &plan.devices)?;
     let devices_ns = t0.elapsed().as_nanos() as u64 - prepass_ns;
+    let paths: BTreeMap<String, String> = nodes
+        .iter()
+        .map(|(old, n)| (old.clone(), n.path.clone()))
+        .collect();
     let mut e = Engine {
         opts,
-        paths: paths.clone(),
+        nodes,
         fds: HashMap::new(),
         next_file: 0,
         trace_offsets: HashMap::new(),
@@ -195,6 +205,9 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
             ioctls_in_trace: plan.ioctls,
             prepass_ns,
             devices_ns,
+            strict: opts.strict,
+            lost_events: plan.lost,
+            lost_spans: std::mem::take(&mut plan.lost_spans),
             ..Default::default()
         },
         queued: HashMap::new(),
@@ -204,6 +217,17 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
         start: Instant::now(),
         hasher: Hasher::start(),
     };
+    if !e.report.recorded_kernel.is_empty() && e.report.recorded_kernel != e.report.replay_kernel {
+        let d = FieldDiff {
+            field: "kernel_release".into(),
+            recorded: e.report.recorded_kernel.clone(),
+            replayed: e.report.replay_kernel.clone(),
+        };
+        e.environment("header", None, vec![d]);
+    }
+    for (at, d) in identity_env {
+        e.environment(&at, None, vec![d]);
+    }
     let bar = (opts.progress && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(plan.ioctls);
         b.set_style(
@@ -342,16 +366,17 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
         .map(|(p, ns)| (p.to_string(), ns))
         .collect();
     e.report.recorded_ns = e.last_ts.saturating_sub(e.first_ts.unwrap_or(e.last_ts));
+    e.report.judge_completeness();
     Ok(e.report)
 }
 
-/// Resolves each recorded device node to the replay's (through `--device-map`) and checks the
-/// replay node is the same kind of device: same driver and capabilities.
-fn check_devices(
+/// Resolves each device node the trace opens to the replay's (through `--device-map`) and
+/// checks, without opening any, that each is a V4L2 or media character device of the kind the
+/// trace used. Every refusal is listed; nothing is opened when there is one.
+fn check_nodes(
     devices: &BTreeMap<String, Option<DeviceInfo>>,
     opts: &ReplayOptions,
-) -> Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
+) -> Result<BTreeMap<String, Node>> {
     for m in &opts.device_map {
         if !devices.contains_key(&m.old) {
             bail!(
@@ -363,19 +388,60 @@ fn check_devices(
             );
         }
     }
+    let mut out = BTreeMap::new();
+    let mut refused = Vec::new();
     for (old, info) in devices {
-        let new = opts
-            .device_map
-            .iter()
-            .find(|m| &m.old == old)
-            .map(|m| m.new.clone())
-            .unwrap_or_else(|| old.clone());
-        let fd = sys::open_device(Path::new(&new))
+        let mapped = opts.device_map.iter().find(|m| &m.old == old);
+        let new = mapped.map(|m| m.new.clone()).unwrap_or_else(|| old.clone());
+        let whose = match mapped {
+            Some(_) => format!("--device-map target for the trace's {old}"),
+            None => "a device node the trace opens".to_string(),
+        };
+        match node::check(&new) {
+            Ok(n) => {
+                let want = match info.as_ref().map(|i| i.kind) {
+                    Some(DeviceKind::Media) => Subsystem::Media,
+                    Some(_) => Subsystem::Video4Linux,
+                    None if old.starts_with("/dev/media") => Subsystem::Media,
+                    None => Subsystem::Video4Linux,
+                };
+                if n.subsystem != want {
+                    refused.push(format!(
+                        "{new} ({whose}) is a {} node, the trace's {old} was a {} node",
+                        n.subsystem.name(),
+                        want.name()
+                    ));
+                } else {
+                    out.insert(old.clone(), n);
+                }
+            }
+            Err(r) => refused.push(format!("{r} ({whose})")),
+        }
+    }
+    if !refused.is_empty() {
+        bail!(
+            "replay opens only V4L2 (video4linux) and media character devices; refused (nothing was opened):\n  {}\n\
+             map the trace's node to one of this machine's with --device-map OLD=/dev/videoN (or /dev/mediaN)",
+            refused.join("\n  ")
+        );
+    }
+    Ok(out)
+}
+
+/// Opens each checked node and checks it is the same kind of device as the recording's: same
+/// driver and capabilities (else refused). Returns the environment differences of the nodes'
+/// identities (versions, card and bus names), which do not refuse.
+fn check_identities(
+    nodes: &BTreeMap<String, Node>,
+    devices: &BTreeMap<String, Option<DeviceInfo>>,
+) -> Result<Vec<(String, FieldDiff)>> {
+    let mut env = Vec::new();
+    for (old, n) in nodes {
+        let new = &n.path;
+        let fd = n
+            .open()
             .map_err(|e| anyhow::anyhow!("cannot open {new} (for the trace's {old}): {e}"))?;
-        let is_media = info
-            .as_ref()
-            .map(|i| i.kind == DeviceKind::Media)
-            .unwrap_or(old.starts_with("/dev/media"));
+        let is_media = n.subsystem == Subsystem::Media;
         let found = if is_media {
             media_identity(&fd)
         } else {
@@ -388,39 +454,102 @@ fn check_devices(
                 e
             )
         })?;
-        if let Some(want) = info {
-            let same = want.driver == found.0
-                && (is_media || (want.capabilities == found.1 && want.device_caps == found.2));
-            if !same {
-                bail!(
-                    "refusing {new} as the trace's {old}: the trace used driver {:?} (capabilities {:#x}, device caps {:#x}), \
-                     {new} is driver {:?} (capabilities {:#x}, device caps {:#x}); map the trace's device to a node of the \
-                     same driver with --device-map {old}=/dev/…",
-                    want.driver,
-                    want.capabilities,
-                    want.device_caps,
-                    found.0,
-                    found.1,
-                    found.2
+        let Some(want) = devices.get(old).and_then(Option::as_ref) else {
+            continue;
+        };
+        let same = want.driver == found.driver
+            && (is_media
+                || (want.capabilities == found.capabilities
+                    && want.device_caps == found.device_caps));
+        if !same {
+            bail!(
+                "refusing {new} as the trace's {old}: the trace used driver {:?} (capabilities {:#x}, device caps {:#x}), \
+                 {new} is driver {:?} (capabilities {:#x}, device caps {:#x}); map the trace's device to a node of the \
+                 same driver with --device-map {old}=/dev/…",
+                want.driver,
+                want.capabilities,
+                want.device_caps,
+                found.driver,
+                found.capabilities,
+                found.device_caps
+            );
+        }
+        let at = format!("device {old}");
+        let mut diff = |field: &str, recorded: String, replayed: String| {
+            if recorded != replayed {
+                env.push((
+                    at.clone(),
+                    FieldDiff {
+                        field: field.into(),
+                        recorded,
+                        replayed,
+                    },
+                ));
+            }
+        };
+        let version = ioctl::querycap::kernel_version;
+        match (&want.media, &found.media) {
+            (Some(w), Some(f)) => {
+                diff("model", w.model.clone(), f.model.clone());
+                diff("serial", w.serial.clone(), f.serial.clone());
+                diff("bus_info", w.bus_info.clone(), f.bus_info.clone());
+                diff(
+                    "media_version",
+                    version(w.media_version),
+                    version(f.media_version),
+                );
+                diff(
+                    "hw_revision",
+                    format!("{:#x}", w.hw_revision),
+                    format!("{:#x}", f.hw_revision),
+                );
+                diff(
+                    "driver_version",
+                    version(w.driver_version),
+                    version(f.driver_version),
                 );
             }
+            _ if !is_media => {
+                diff("card", want.card.clone(), found.card.clone());
+                diff("bus_info", want.bus_info.clone(), found.bus_info.clone());
+                diff("version", version(want.version), version(found.version));
+            }
+            _ => {}
         }
-        out.insert(old.clone(), new);
     }
-    Ok(out)
+    Ok(env)
 }
 
-fn video_identity(fd: &OwnedFd) -> std::result::Result<(String, u32, u32), Errno> {
+/// What a node says it is.
+struct Identity {
+    driver: String,
+    card: String,
+    bus_info: String,
+    version: u32,
+    capabilities: u32,
+    device_caps: u32,
+    media: Option<traces::record::MediaInfo>,
+}
+
+fn video_identity(fd: &OwnedFd) -> std::result::Result<Identity, Errno> {
     let mut buf = vec![0u8; ioctl::layout::v4l2_capability::SIZE];
     // SAFETY: v4l2_capability holds no pointers; `buf` has its full size.
     unsafe { sys::ioctl_bytes(fd.as_raw_fd(), ioctl::querycap::VIDIOC_QUERYCAP, &mut buf)? };
     match ioctl::decode(ioctl::querycap::VIDIOC_QUERYCAP, &buf) {
-        Ok(ioctl::Arg::Capability(c)) => Ok((c.driver, c.capabilities, c.device_caps)),
+        Ok(ioctl::Arg::Capability(c)) => Ok(Identity {
+            driver: c.driver,
+            card: c.card,
+            bus_info: c.bus_info,
+            version: c.version,
+            capabilities: c.capabilities,
+            device_caps: c.device_caps,
+            media: None,
+        }),
         _ => Err(Errno(libc::EINVAL)),
     }
 }
 
-fn media_identity(fd: &OwnedFd) -> std::result::Result<(String, u32, u32), Errno> {
+fn media_identity(fd: &OwnedFd) -> std::result::Result<Identity, Errno> {
     let mut buf = vec![0u8; ioctl::layout::media_device_info::SIZE];
     // SAFETY: media_device_info holds no pointers; `buf` has its full size.
     unsafe {
@@ -431,9 +560,54 @@ fn media_identity(fd: &OwnedFd) -> std::result::Result<(String, u32, u32), Errno
         )?
     };
     match ioctl::decode(ioctl::media::MEDIA_IOC_DEVICE_INFO, &buf) {
-        Ok(ioctl::Arg::MediaDeviceInfo(i)) => Ok((i.driver, 0, 0)),
+        Ok(ioctl::Arg::MediaDeviceInfo(i)) => Ok(Identity {
+            driver: i.driver.clone(),
+            card: i.model.clone(),
+            bus_info: i.bus_info.clone(),
+            version: i.driver_version,
+            capabilities: 0,
+            device_caps: 0,
+            media: Some(i.into()),
+        }),
         _ => Err(Errno(libc::EINVAL)),
     }
+}
+
+/// Whether an ioctl of `family` may be issued on an fd of `kind`.
+fn family_fits(family: ioctl::Family, kind: Kind) -> bool {
+    matches!(
+        (family, kind),
+        (ioctl::Family::V4l2, Kind::Video(_))
+            | (ioctl::Family::Media, Kind::Media)
+            | (ioctl::Family::Request, Kind::Request)
+            | (ioctl::Family::DmaBuf, Kind::DmaBuf(_))
+    )
+}
+
+/// Where a call returns a new fd inside its argument: MEDIA_IOC_REQUEST_ALLOC's int, EXPBUF's fd.
+fn fd_field(request: u32) -> Option<usize> {
+    match request {
+        r if r == ioctl::media::MEDIA_IOC_REQUEST_ALLOC => Some(0),
+        r if r == ioctl::expbuf::VIDIOC_EXPBUF => Some(EB::FD),
+        _ => None,
+    }
+}
+
+/// The fd the recorded call got back (REQUEST_ALLOC, EXPBUF that succeeded when recorded).
+fn recorded_fd(recorded: &Ioctl) -> Option<i32> {
+    let off = fd_field(recorded.request)?;
+    (recorded.ret >= 0).then(|| i32_at(&recorded.after, off))?
+}
+
+/// Puts the recorded fd number back where the replayed call returned a new fd (so `replayed`
+/// speaks of the recording's fds), and returns the replay's fd.
+fn swap_returned_fd(recorded: &Ioctl, replayed: &mut Ioctl) -> Option<i32> {
+    let off = fd_field(recorded.request)?;
+    let new_fd = i32_at(&replayed.after, off)?;
+    if let Some(trace_fd) = recorded_fd(recorded) {
+        put_i32(&mut replayed.after, off, trace_fd);
+    }
+    Some(new_fd)
 }
 
 fn ret_of(r: std::result::Result<i32, Errno>) -> i64 {
@@ -464,16 +638,17 @@ impl Engine<'_> {
         if ret < 0 {
             return;
         }
-        let Some(new) = self.paths.get(path).cloned() else {
+        let Some(node) = self.nodes.get(path) else {
             return;
         };
-        match sys::open_device(Path::new(&new)) {
+        match node.open() {
             Ok(fd) => {
-                let kind = if path.starts_with("/dev/media") || new.starts_with("/dev/media") {
-                    Kind::Media
-                } else {
-                    self.next_file += 1;
-                    Kind::Video(self.next_file)
+                let kind = match node.subsystem {
+                    Subsystem::Media => Kind::Media,
+                    Subsystem::Video4Linux => {
+                        self.next_file += 1;
+                        Kind::Video(self.next_file)
+                    }
                 };
                 self.fds
                     .insert((pid, ret as i32), Rc::new(Entry { fd, kind }));
@@ -513,10 +688,34 @@ impl Engine<'_> {
         *self.report.skipped.entry(why.to_string()).or_default() += 1;
     }
 
+    /// An ioctl reached and not issued (it counts against the replayed share).
+    fn skip_ioctl(&mut self, why: &str) {
+        self.report.ioctls_skipped += 1;
+        self.skip(why);
+    }
+
+    /// Lists environment differences found at `at` (the header, a device, an ioctl). With
+    /// `--strict`, those of the header and devices count as divergences here (an ioctl's count
+    /// with the call's own verdict).
+    fn environment(&mut self, at: &str, seq: Option<u64>, diffs: Vec<FieldDiff>) {
+        if self.opts.strict && seq.is_none() && !diffs.is_empty() {
+            self.report.divergences += 1;
+            *self
+                .report
+                .divergences_by_call
+                .entry(at.to_string())
+                .or_default() += 1;
+        }
+        for d in diffs {
+            self.report.environment_differs(at, seq, d);
+        }
+    }
+
     fn mmap(&mut self, pid: u32, fd: i32, len: u64, offset: u64, addr: u64) {
         let Some(entry) = self.fds.get(&(pid, fd)).cloned() else {
             return;
         };
+        // Only buffers are mapped: video nodes' planes and exported dma-bufs.
         let (key, replay_offset) = match entry.kind {
             Kind::Video(file) => {
                 let key = self.trace_offsets.get(&(file, offset)).copied();
@@ -527,7 +726,10 @@ impl Engine<'_> {
                 (key, off)
             }
             Kind::DmaBuf(k) => (Some(k), offset),
-            _ => (None, offset),
+            Kind::Media | Kind::Request => {
+                self.skip("mmap of a media or request fd");
+                return;
+            }
         };
         self.report.mmaps += 1;
         match Mapping::map(entry.fd.as_raw_fd(), len as usize, replay_offset) {
@@ -623,9 +825,19 @@ impl Engine<'_> {
             *c
         };
         let Some(entry) = self.fds.get(&(io.pid, io.fd)).cloned() else {
-            self.skip("ioctl on an fd the replay does not have");
+            self.skip_ioctl("ioctl on an fd the replay does not have");
             return;
         };
+        // Only the catalogue's numbers are issued, each on the kind of fd its family belongs to
+        // (a dma-buf ioctl never reaches a video node's driver, for one).
+        let Some(info) = ioctl::lookup(io.request) else {
+            self.skip_ioctl("ioctl number outside vatrace's catalogue (never issued)");
+            return;
+        };
+        if !family_fits(info.family, entry.kind) {
+            self.skip_ioctl("ioctl of another family than its fd's (never issued)");
+            return;
+        }
         // A DQBUF that found nothing in the recording is a timing artefact: issuing it could
         // take a buffer the recording only got later.
         if io.request == ioctl::qbuf::VIDIOC_DQBUF && io.errno() == Some(libc::EAGAIN) {
@@ -637,7 +849,7 @@ impl Engine<'_> {
         let mut prep = match args::prepare(io, &fd_map) {
             Ok(p) => p,
             Err(args::NotReplayable(why)) => {
-                self.skip(&why);
+                self.skip_ioctl(&why);
                 return;
             }
         };
@@ -651,7 +863,6 @@ impl Engine<'_> {
                 self.drop_fresh(file);
             }
         }
-        let before = prep.arg.clone();
         let injected = self.injection_for(io, &name, nth);
         let t = Instant::now();
         let ret = match &injected {
@@ -661,7 +872,17 @@ impl Engine<'_> {
         self.prof.spent(Phase::Issue, t);
         self.report.ioctls_replayed += 1;
         let t = Instant::now();
-        let rec = Record::Ioctl(prep.to_record(io, before, ret));
+        // The replay's side in the recording's terms: the argument the client passed, what the
+        // kernel wrote back, and any fd the kernel handed out under its recorded number (the
+        // pool model and the verdict follow the recording's fd table; the replay's own number
+        // goes to the bookkeeping).
+        let mut replayed = prep.to_record(io, io.before.clone(), ret);
+        let new_fd = if ret >= 0 {
+            swap_returned_fd(io, &mut replayed)
+        } else {
+            None
+        };
+        let rec = Record::Ioctl(replayed);
         self.pool.apply(&rec);
         let Record::Ioctl(replayed) = rec else {
             unreachable!("built as an Ioctl just above")
@@ -669,7 +890,7 @@ impl Engine<'_> {
         self.prof.spent(Phase::Pool, t);
         let t = Instant::now();
         if ret >= 0 {
-            self.after_success(&entry, io, &replayed);
+            self.after_success(&entry, io, &replayed, new_fd);
         }
         self.prof.spent(Phase::Bookkeeping, t);
         // Follow-ups of earlier injections.
@@ -707,8 +928,15 @@ impl Engine<'_> {
             });
         }
         let t = Instant::now();
-        let diffs = report::compare(io, &replayed);
+        let compared = report::compare(io, &replayed);
         self.prof.spent(Phase::Verdict, t);
+        let mut diffs = compared.behaviour;
+        if !compared.environment.is_empty() {
+            if self.opts.strict {
+                diffs.extend(compared.environment.iter().cloned());
+            }
+            self.environment(&name, Some(io.seq), compared.environment);
+        }
         if diffs.is_empty() {
             self.report.ioctls_matched += 1;
         } else {
@@ -766,7 +994,14 @@ impl Engine<'_> {
     }
 
     /// Bookkeeping after a successful call: request and dma-buf fds, plane offsets, checksums.
-    fn after_success(&mut self, entry: &Entry, io: &Ioctl, replayed: &Ioctl) {
+    /// `new_fd`: the fd the kernel handed out in the replay (REQUEST_ALLOC, EXPBUF).
+    fn after_success(&mut self, entry: &Entry, io: &Ioctl, replayed: &Ioctl, new_fd: Option<i32>) {
+        if let (Some(fd), None) = (new_fd, recorded_fd(io)) {
+            // The recording has no fd for it (the call failed there): close ours.
+            // SAFETY: the kernel just installed `fd` for us; nobody else owns it.
+            drop(unsafe { sys::own_fd(fd) });
+            return;
+        }
         match io.request {
             r if r == ioctl::request::MEDIA_REQUEST_IOC_QUEUE => {
                 self.queued.insert((io.pid, io.fd), io.seq);
@@ -775,9 +1010,7 @@ impl Engine<'_> {
                 self.queued.remove(&(io.pid, io.fd));
             }
             r if r == ioctl::media::MEDIA_IOC_REQUEST_ALLOC => {
-                if let (Some(trace_fd), Some(new_fd)) =
-                    (i32_at(&io.after, 0), i32_at(&replayed.after, 0))
-                {
+                if let (Some(trace_fd), Some(new_fd)) = (recorded_fd(io), new_fd) {
                     // SAFETY: the kernel just installed `new_fd` for us; nobody else owns it.
                     let fd = unsafe { sys::own_fd(new_fd) };
                     self.fds.insert(
@@ -790,11 +1023,9 @@ impl Engine<'_> {
                 }
             }
             r if r == ioctl::expbuf::VIDIOC_EXPBUF => {
-                if let (Some(trace_fd), Some(new_fd), Kind::Video(file)) = (
-                    i32_at(&io.after, EB::FD),
-                    i32_at(&replayed.after, EB::FD),
-                    entry.kind,
-                ) {
+                if let (Some(trace_fd), Some(new_fd), Kind::Video(file)) =
+                    (recorded_fd(io), new_fd, entry.kind)
+                {
                     let key = BufKey {
                         file,
                         ty: u32_at(&replayed.after, EB::TYPE).unwrap_or(0),

@@ -5,6 +5,7 @@
 //! `vatrace` binary, [`Args`] (clap) with [`cli::main_with`].
 //!
 //! * [`validate`]: the pre-pass that refuses out-of-range traces before any ioctl;
+//! * [`node`]: which device nodes may be opened (V4L2/media character devices only);
 //! * [`feed`]: streams records, keeps blobs and bitstreams aside;
 //! * [`args`]: rebuilds each argument (nested arrays, pointers, fds) for the replay process;
 //! * [`engine`]: the replay loop; [`report`]: verdicts, report, `--compare`;
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod engine;
 pub mod feed;
 pub mod hasher;
+pub mod node;
 pub mod options;
 pub mod report;
 pub mod synthetic;
@@ -32,8 +34,9 @@ pub mod validate;
 pub use options::{Args, Inject, Pace, ReplayOptions};
 pub use report::Report;
 
-/// Replays the trace at `path` with `opts`: refuses out-of-range traces and mismatched devices
-/// (an error, nothing issued), else re-issues every call and returns the verdict.
+/// Replays the trace at `path` with `opts`: refuses out-of-range traces, paths that are not V4L2
+/// or media nodes and mismatched devices (an error, nothing issued), else re-issues every call
+/// and returns the verdict.
 pub fn run(path: impl AsRef<std::path::Path>, opts: &ReplayOptions) -> anyhow::Result<Report> {
     engine::run(path.as_ref(), opts)
 }

@@ -154,6 +154,8 @@ pub struct ReplayOptions {
     pub progress: bool,
     /// How long to wait for a buffer or request the recording got (ms).
     pub wait_timeout_ms: u32,
+    /// Count environment differences (versions, bus and card names) as divergences.
+    pub strict: bool,
 }
 
 impl ReplayOptions {
@@ -167,11 +169,40 @@ impl ReplayOptions {
     }
 }
 
+/// What `vatrace replay --help` says after the options: what a trace can and cannot make
+/// replay do, and the exit codes.
+pub const AFTER_HELP: &str = "\
+A trace is input from someone else, and replay runs as root. What a trace can make replay do:
+  - open the V4L2 and media device nodes it recorded opening (or their --device-map targets),
+    read-write, and only after each path resolved (symlinks followed, `..` walked) to a
+    character device whose /sys/dev/char/MAJ:MIN/subsystem is video4linux or media and of the
+    kind the trace used; one refused path refuses the replay before any node is opened (exit 2);
+  - issue, on those nodes and on the request and dma-buf fds the kernel hands out during the
+    replay, the ioctls of vatrace's catalogue (V4L2, media, media request, dma-buf), each on an
+    fd of its own family, with the argument rebuilt at the catalogued size and every pointer
+    pointing into replay-owned copies of the recorded arrays;
+  - mmap buffers of those fds (at most 1 GiB each; the kernel checks the rest), write the
+    recorded bitstream into OUTPUT buffers, read CAPTURE buffers, wait on those fds.
+What it cannot make replay do: open any other path, file or device; issue an ioctl number of
+another subsystem (the trace is refused, exit 2) or one outside the catalogue (skipped and
+counted); pass pointers or fds the catalogue does not describe (USERPTR buffers, unknown
+layouts: skipped); exceed the pre-pass's bounds on sizes, indices and counts (refused, exit 2);
+run programs, fork, send signals, or write any file but --report.
+
+Exit codes:
+  0  the replay behaved as recorded (or --allow-divergence / --allow-incomplete accepted it);
+     environment differences (kernel and driver versions, bus/card names) are listed, not counted
+  1  it diverged (with --strict, environment differences count too)
+  2  refused or failed: bad trace, a node that is not V4L2/media, another driver, I/O errors
+  3  INCOMPLETE: the recording lost events, or too little of it could be replayed (less than
+     half of the ioctls reached); the report says where the holes are";
+
 /// `vatrace replay`'s command line.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "vatrace replay",
-    about = "Re-execute a trace against the V4L2 devices, compare every call's result with the recording, inject faults"
+    about = "Re-execute a trace against the V4L2 devices, compare every call's result with the recording, inject faults",
+    after_help = AFTER_HELP
 )]
 pub struct Args {
     /// The trace to replay.
@@ -193,6 +224,14 @@ pub struct Args {
     /// Exit 0 even if the replay diverged from the recording.
     #[arg(long)]
     pub allow_divergence: bool,
+    /// Exit 0 even if the verdict is INCOMPLETE (lost events, too little replayed); the report
+    /// still says so.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+    /// Count environment differences (kernel and driver versions, bus_info, card/model names,
+    /// kernel-made timestamps, the kernel release) as divergences instead of only listing them.
+    #[arg(long)]
+    pub strict: bool,
     /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -220,6 +259,7 @@ impl Args {
             inject: self.inject.clone(),
             progress: !self.quiet && !self.json,
             wait_timeout_ms: self.wait_timeout_ms,
+            strict: self.strict,
         }
     }
 }

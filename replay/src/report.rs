@@ -1,5 +1,7 @@
 //! The replay's verdict: [`Report`] (JSON with `--json`, text otherwise), the per-call field
-//! comparison that decides a divergence, and `--compare A B` of two reports.
+//! comparison that decides a divergence (behaviour) or only lists a difference (environment:
+//! kernel and driver versions, bus and card names, kernel-made timestamps), whether the replay
+//! is complete enough for a verdict, and `--compare A B` of two reports.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -17,6 +19,57 @@ pub struct FieldDiff {
     pub recorded: String,
     pub replayed: String,
 }
+
+/// A difference in a field that identifies the environment rather than the behaviour: kernel
+/// and driver version numbers, bus_info, card/model/serial strings, media hw revision, the
+/// header's kernel release, timestamps the kernel made (not copied from the client). Listed in
+/// the report; counted as a divergence only with `--strict`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvDiff {
+    /// Where: `header`, `device /dev/video4` (the node's identity checked before the replay),
+    /// or the ioctl's name.
+    pub at: String,
+    /// The first ioctl that showed it (none for the header and device checks).
+    pub seq: Option<u64>,
+    pub field: String,
+    pub recorded: String,
+    pub replayed: String,
+    /// How many calls showed this same difference.
+    pub count: u64,
+}
+
+/// Events the recording lost (its ring buffer overflowed): a hole in the trace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LostSpan {
+    pub count: u64,
+    /// When the loss was noticed, ns after the trace's first record.
+    pub at_ns: u64,
+    /// The last ioctl recorded before the hole and the first after it.
+    pub after_seq: Option<u64>,
+    pub before_seq: Option<u64>,
+}
+
+impl LostSpan {
+    /// "5 events lost between ioctl 10 and ioctl 11 (+0.123 s)".
+    pub fn describe(&self) -> String {
+        let side = |s: Option<u64>, none: &str| match s {
+            Some(n) => format!("ioctl {n}"),
+            None => none.to_string(),
+        };
+        format!(
+            "{} events lost between {} and {} (+{:.3} s)",
+            self.count,
+            side(self.after_seq, "the start"),
+            side(self.before_seq, "the end"),
+            self.at_ns as f64 / 1e9
+        )
+    }
+}
+
+/// Below this share of the ioctls it reached replayed (the rest skipped: fds the replay does
+/// not have, arguments it cannot rebuild, numbers outside the catalogue), a replay is
+/// INCOMPLETE.
+pub const MIN_REPLAYED_SHARE: f64 = 0.5;
 
 /// A call whose result differs from the recording.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,12 +153,27 @@ pub struct Report {
     pub ioctls_in_trace: u64,
     pub ioctls_replayed: u64,
     pub ioctls_matched: u64,
+    /// Ioctls reached and not issued (every reason in `skipped` that is an ioctl's, except DQBUFs
+    /// that returned EAGAIN when recorded: those are left out on purpose).
+    pub ioctls_skipped: u64,
     /// Calls not issued, by reason.
     pub skipped: BTreeMap<String, u64>,
     pub divergences: u64,
     pub first_divergence: Option<Divergence>,
     /// Divergences per ioctl name.
     pub divergences_by_call: BTreeMap<String, u64>,
+    /// `--strict`: environment differences count as divergences.
+    pub strict: bool,
+    /// Environment differences (the first 32 distinct ones), never divergences unless `strict`.
+    pub environment: Vec<EnvDiff>,
+    /// All environment differences, repeats included.
+    pub environment_differences: u64,
+    /// Events the recording lost, and where (the first 16 holes).
+    pub lost_events: u64,
+    pub lost_spans: Vec<LostSpan>,
+    /// Why the replay cannot vouch for the recording (lost events, too little replayed); empty
+    /// when complete. Non-empty means the INCOMPLETE verdict.
+    pub incomplete: Vec<String>,
     /// Calls that failed in the recording, in order (the first 64).
     pub recorded_failures: Vec<Failure>,
     pub injections: Vec<Injection>,
@@ -139,9 +207,79 @@ pub struct Report {
 }
 
 impl Report {
-    /// Whether the replay matched the recording.
+    /// Whether the replay diverged from the recording (environment differences count only
+    /// with `--strict`).
     pub fn diverged(&self) -> bool {
         self.divergences > 0
+    }
+
+    /// Whether the verdict is INCOMPLETE (see [`Report::incomplete`]).
+    pub fn is_incomplete(&self) -> bool {
+        !self.incomplete.is_empty()
+    }
+
+    /// Share of the ioctls the replay reached that it issued (1 when it reached none).
+    pub fn replayed_share(&self) -> f64 {
+        let reached = self.ioctls_replayed + self.ioctls_skipped;
+        if reached == 0 {
+            1.0
+        } else {
+            self.ioctls_replayed as f64 / reached as f64
+        }
+    }
+
+    /// Lists an environment difference (once per distinct difference, counted every time).
+    pub fn environment_differs(&mut self, at: &str, seq: Option<u64>, d: FieldDiff) {
+        self.environment_differences += 1;
+        if let Some(e) = self.environment.iter_mut().find(|e| {
+            e.at == at && e.field == d.field && e.recorded == d.recorded && e.replayed == d.replayed
+        }) {
+            e.count += 1;
+        } else if self.environment.len() < 32 {
+            self.environment.push(EnvDiff {
+                at: at.to_string(),
+                seq,
+                field: d.field,
+                recorded: d.recorded,
+                replayed: d.replayed,
+                count: 1,
+            });
+        }
+    }
+
+    /// Decides whether the replay is complete enough for a verdict: fills [`Report::incomplete`].
+    pub fn judge_completeness(&mut self) {
+        let mut why = Vec::new();
+        if self.lost_events > 0 {
+            let spans: Vec<String> = self.lost_spans.iter().map(LostSpan::describe).collect();
+            why.push(format!(
+                "the recording lost {} events ({} holes: {}{})",
+                self.lost_events,
+                self.lost_spans.len(),
+                spans.join("; "),
+                if self.lost_spans.len() >= 16 {
+                    "; …"
+                } else {
+                    ""
+                }
+            ));
+        }
+        let reached = self.ioctls_replayed + self.ioctls_skipped;
+        if self.ioctls_in_trace > 0 && self.ioctls_replayed == 0 {
+            why.push(format!(
+                "nothing replayed: 0 of {} ioctls issued",
+                self.ioctls_in_trace
+            ));
+        } else if reached > 0 && self.replayed_share() < MIN_REPLAYED_SHARE {
+            why.push(format!(
+                "only {} of {reached} ioctls reached were issued ({:.1} %, {} skipped); at least {:.0} % are needed",
+                self.ioctls_replayed,
+                100.0 * self.replayed_share(),
+                self.ioctls_skipped,
+                100.0 * MIN_REPLAYED_SHARE
+            ));
+        }
+        self.incomplete = why;
     }
 
     /// The human-readable report.
@@ -225,6 +363,34 @@ impl Report {
                 );
             }
         }
+        if !self.environment.is_empty() {
+            let _ = writeln!(
+                s,
+                "  environment: {} differences ({}):",
+                self.environment_differences,
+                if self.strict {
+                    "counted as divergences: --strict"
+                } else {
+                    "not divergences; --strict counts them"
+                }
+            );
+            for e in &self.environment {
+                let at = match e.seq {
+                    Some(seq) => format!("ioctl {seq} {}", e.at),
+                    None => e.at.clone(),
+                };
+                let times = if e.count > 1 {
+                    format!(" ({} calls)", e.count)
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    s,
+                    "    {at} {}: recorded {}, replayed {}{times}",
+                    e.field, e.recorded, e.replayed
+                );
+            }
+        }
         match &self.first_divergence {
             Some(d) => {
                 let _ = writeln!(s, "  FIRST DIVERGENCE at ioctl {} {}:", d.seq, d.call);
@@ -246,9 +412,19 @@ impl Report {
                     );
                 }
             }
+            None if self.divergences > 0 => {
+                let _ = writeln!(
+                    s,
+                    "  {} divergences: {:?}",
+                    self.divergences, self.divergences_by_call
+                );
+            }
             None => {
                 let _ = writeln!(s, "  no divergence");
             }
+        }
+        for why in &self.incomplete {
+            let _ = writeln!(s, "  INCOMPLETE: {why}");
         }
         s
     }
@@ -295,24 +471,46 @@ fn differs<T: PartialEq>(
     }
 }
 
-/// The fields of `replayed` the kernel wrote that differ from `recorded`. Values are compared
-/// first and only formatted when they differ; calls whose written fields are not compared (QBUF,
-/// controls…) are not decoded at all.
-pub fn compare(recorded: &Ioctl, replayed: &Ioctl) -> Vec<FieldDiff> {
-    let mut diffs = Vec::new();
+/// How a replayed call differs from its recording.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Compared {
+    /// Behaviour: results, errnos, buffer indices, flags, sizes, formats, capabilities…
+    pub behaviour: Vec<FieldDiff>,
+    /// Environment: version numbers, bus and card names, kernel-made timestamps.
+    pub environment: Vec<FieldDiff>,
+}
+
+impl Compared {
+    /// No difference at all.
+    pub fn is_empty(&self) -> bool {
+        self.behaviour.is_empty() && self.environment.is_empty()
+    }
+}
+
+/// The fields of `replayed` the kernel wrote that differ from `recorded`, split into behaviour
+/// and environment. Values are compared first and only formatted when they differ; calls whose
+/// written fields are not compared (QBUF, controls…) are not decoded at all.
+pub fn compare(recorded: &Ioctl, replayed: &Ioctl) -> Compared {
+    let mut c = Compared::default();
     let (re, rp) = (
         traces::record::errno_of(recorded.ret),
         traces::record::errno_of(replayed.ret),
     );
     if re != rp || (re.is_none() && recorded.ret != replayed.ret) {
-        differs(&mut diffs, "result", recorded.ret, replayed.ret, result_str);
-        return diffs;
+        differs(
+            &mut c.behaviour,
+            "result",
+            recorded.ret,
+            replayed.ret,
+            result_str,
+        );
+        return c;
     }
     if re.is_some() || recorded.request == ioctl::qbuf::VIDIOC_QBUF {
-        return diffs;
+        return c;
     }
     let Some(info) = ioctl::lookup(recorded.request) else {
-        return diffs;
+        return c;
     };
     let compared = matches!(
         info.arg,
@@ -331,12 +529,14 @@ pub fn compare(recorded: &Ioctl, replayed: &Ioctl) -> Vec<FieldDiff> {
             | ArgType::DecoderCmd
     );
     if !compared {
-        return diffs;
+        return c;
     }
     let (Some(a), Some(b)) = (after_arg(recorded), after_arg(replayed)) else {
-        return diffs;
+        return c;
     };
-    let d = &mut diffs;
+    let (d, env) = (&mut c.behaviour, &mut c.environment);
+    let s = |v: String| v;
+    let version = |v: u32| ioctl::querycap::kernel_version(v);
     match (info.arg, a, b) {
         (ArgType::Buffer, Arg::Buffer(a), Arg::Buffer(b)) => {
             let dq = recorded.request == ioctl::qbuf::VIDIOC_DQBUF;
@@ -344,9 +544,17 @@ pub fn compare(recorded: &Ioctl, replayed: &Ioctl) -> Vec<FieldDiff> {
                 differs(d, "index", a.index, b.index, |v| v.to_string());
                 differs(d, "flags", a.flags, b.flags, ioctl::names::buf_flags);
                 differs(d, "sequence", a.sequence, b.sequence, |v| v.to_string());
-                differs(d, "timestamp", a.timestamp.ns(), b.timestamp.ns(), |v| {
-                    v.to_string()
-                });
+                // A copied timestamp is the client's (and names reference frames); any other
+                // kind is the kernel's clock at that moment.
+                let copied =
+                    a.flags & ioctl::names::BUF_FLAG_TIMESTAMP_MASK == BUF_FLAG_TIMESTAMP_COPY;
+                differs(
+                    if copied { &mut *d } else { &mut *env },
+                    "timestamp",
+                    a.timestamp.ns(),
+                    b.timestamp.ns(),
+                    |v| v.to_string(),
+                );
                 differs(d, "bytesused", a.bytesused, b.bytesused, |v| v.to_string());
             }
             let planes = |p: &Option<Vec<ioctl::qbuf::Plane>>| -> Vec<u32> {
@@ -371,10 +579,48 @@ pub fn compare(recorded: &Ioctl, replayed: &Ioctl) -> Vec<FieldDiff> {
         }
         // A buffer call decoded as something else: nothing to compare.
         (ArgType::Buffer | ArgType::RequestBuffers, _, _) => {}
+        (ArgType::Capability, Arg::Capability(a), Arg::Capability(b)) => {
+            differs(d, "driver", a.driver, b.driver, s);
+            differs(d, "capabilities", a.capabilities, b.capabilities, |v| {
+                format!("{v:#010x}")
+            });
+            differs(d, "device_caps", a.device_caps, b.device_caps, |v| {
+                format!("{v:#010x}")
+            });
+            differs(env, "card", a.card, b.card, s);
+            differs(env, "bus_info", a.bus_info, b.bus_info, s);
+            differs(env, "version", a.version, b.version, version);
+        }
+        (ArgType::MediaDeviceInfo, Arg::MediaDeviceInfo(a), Arg::MediaDeviceInfo(b)) => {
+            differs(d, "driver", a.driver, b.driver, s);
+            differs(env, "model", a.model, b.model, s);
+            differs(env, "serial", a.serial, b.serial, s);
+            differs(env, "bus_info", a.bus_info, b.bus_info, s);
+            differs(
+                env,
+                "media_version",
+                a.media_version,
+                b.media_version,
+                version,
+            );
+            differs(env, "hw_revision", a.hw_revision, b.hw_revision, |v| {
+                format!("{v:#x}")
+            });
+            differs(
+                env,
+                "driver_version",
+                a.driver_version,
+                b.driver_version,
+                version,
+            );
+        }
         (_, a, b) => differs(d, "argument", a.to_string(), b.to_string(), |v| v),
     }
-    diffs
+    c
 }
+
+/// `V4L2_BUF_FLAG_TIMESTAMP_COPY`: the buffer's timestamp is the one the client queued.
+const BUF_FLAG_TIMESTAMP_COPY: u32 = 0x4000;
 
 /// `--compare A B`: where two replays' frames and verdicts differ. Returns the text and whether
 /// they are identical.
@@ -468,15 +714,127 @@ mod tests {
             ret: 0,
             ..rec.clone()
         };
-        let d = compare(&rec, &rep);
+        let d = compare(&rec, &rep).behaviour;
         assert_eq!(d[0].field, "result");
         assert_eq!(d[0].recorded, "-EBUSY");
         let rec = Ioctl { ret: 0, ..rec };
         let mut rep = rec.clone();
         rep.after[0] = 2;
         let d = compare(&rec, &rep);
-        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d.behaviour.len(), 1, "{d:?}");
+        assert!(d.environment.is_empty());
         assert!(compare(&rec, &rec).is_empty());
+    }
+
+    fn put(b: &mut [u8], off: usize, v: u32) {
+        b[off..off + 4].copy_from_slice(&v.to_le_bytes());
+    }
+
+    fn call(request: u32, after: Vec<u8>) -> Ioctl {
+        Ioctl {
+            request,
+            before: after.clone(),
+            after,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn versions_and_names_are_environment_driver_and_caps_are_behaviour() {
+        use traces::ioctl::layout::{media_device_info as DI, v4l2_capability as C};
+        let mut cap = vec![0u8; C::SIZE];
+        cap[C::DRIVER..C::DRIVER + 4].copy_from_slice(b"visl");
+        put(&mut cap, C::VERSION, 0x060c75);
+        put(&mut cap, C::CAPABILITIES, 0x8420_4000);
+        let rec = call(ioctl::querycap::VIDIOC_QUERYCAP, cap.clone());
+        let mut rep = rec.clone();
+        put(&mut rep.after, C::VERSION, 0x060c76);
+        rep.after[C::BUS_INFO] = b'x';
+        let c = compare(&rec, &rep);
+        assert!(c.behaviour.is_empty(), "{c:?}");
+        let fields: Vec<_> = c.environment.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["bus_info", "version"]);
+        assert_eq!(c.environment[1].recorded, "6.12.117");
+        put(&mut rep.after, C::CAPABILITIES, 0x8420_0000);
+        rep.after[C::DRIVER] = b'V';
+        let c = compare(&rec, &rep);
+        let fields: Vec<_> = c.behaviour.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["driver", "capabilities"]);
+
+        let mut di = vec![0u8; DI::SIZE];
+        di[..4].copy_from_slice(b"visl");
+        put(&mut di, DI::MEDIA_VERSION, 0x060c75);
+        put(&mut di, DI::DRIVER_VERSION, 0x060c75);
+        let rec = call(ioctl::media::MEDIA_IOC_DEVICE_INFO, di);
+        let mut rep = rec.clone();
+        put(&mut rep.after, DI::MEDIA_VERSION, 0x060c76);
+        put(&mut rep.after, DI::DRIVER_VERSION, 0x060c76);
+        put(&mut rep.after, DI::HW_REVISION, 3);
+        rep.after[DI::MODEL] = b'm';
+        let c = compare(&rec, &rep);
+        assert!(c.behaviour.is_empty(), "{c:?}");
+        assert_eq!(c.environment.len(), 4, "{c:?}");
+        rep.after[0] = b'V';
+        assert_eq!(compare(&rec, &rep).behaviour[0].field, "driver");
+    }
+
+    #[test]
+    fn a_copied_timestamp_is_behaviour_a_kernel_one_environment() {
+        use traces::ioctl::layout::v4l2_buffer as B;
+        let mut b = vec![0u8; B::SIZE];
+        put(&mut b, B::TYPE, ioctl::names::BUF_TYPE_VIDEO_CAPTURE_MPLANE);
+        put(&mut b, B::FLAGS, BUF_FLAG_TIMESTAMP_COPY);
+        put(&mut b, B::TIMESTAMP, 5);
+        let rec = call(ioctl::qbuf::VIDIOC_DQBUF, b);
+        let mut rep = rec.clone();
+        put(&mut rep.after, B::TIMESTAMP, 6);
+        let c = compare(&rec, &rep);
+        assert_eq!((c.behaviour.len(), c.environment.len()), (1, 0), "{c:?}");
+        let (mut rec, mut rep) = (rec, rep);
+        put(&mut rec.after, B::FLAGS, 0x2000);
+        put(&mut rep.after, B::FLAGS, 0x2000);
+        let c = compare(&rec, &rep);
+        assert_eq!((c.behaviour.len(), c.environment.len()), (0, 1), "{c:?}");
+        assert_eq!(c.environment[0].field, "timestamp");
+    }
+
+    #[test]
+    fn lost_events_or_little_replayed_make_the_verdict_incomplete() {
+        let mut r = Report {
+            ioctls_in_trace: 100,
+            ioctls_replayed: 90,
+            ioctls_skipped: 10,
+            ..Default::default()
+        };
+        r.judge_completeness();
+        assert!(!r.is_incomplete());
+        r.lost_events = 7;
+        r.lost_spans.push(LostSpan {
+            count: 7,
+            at_ns: 1_500_000_000,
+            after_seq: Some(41),
+            before_seq: Some(42),
+        });
+        r.judge_completeness();
+        assert!(r.text().contains(
+            "INCOMPLETE: the recording lost 7 events (1 holes: 7 events lost between ioctl 41 and ioctl 42 (+1.500 s))"
+        ), "{}", r.text());
+        r.lost_events = 0;
+        r.lost_spans.clear();
+        (r.ioctls_replayed, r.ioctls_skipped) = (10, 90);
+        r.judge_completeness();
+        assert!(
+            r.text().contains("INCOMPLETE: only 10 of 100"),
+            "{}",
+            r.text()
+        );
+        (r.ioctls_replayed, r.ioctls_skipped) = (0, 100);
+        r.judge_completeness();
+        assert!(
+            r.text().contains("INCOMPLETE: nothing replayed"),
+            "{}",
+            r.text()
+        );
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The pre-pass: reads the whole trace once (streaming, nothing kept but small tables) before any
-//! device is touched, and refuses a trace whose sizes or indices are out of range; collects the
-//! device nodes it opens with their recorded identity, counts its ioctls for the progress bar,
-//! and resolves frame and buffer injections to sequence numbers ([`crate::target`]).
+//! device is touched, and refuses a trace whose sizes or indices are out of range or that holds
+//! an ioctl number of another subsystem; collects the device nodes it opens with their recorded
+//! identity (checked by [`crate::node`] before any is opened), counts its ioctls for the progress
+//! bar, notes the events the recording lost, and resolves frame and buffer injections to
+//! sequence numbers ([`crate::target`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
@@ -13,6 +15,7 @@ use traces::TraceReader;
 
 use crate::bytes::{u32_at, u64_at};
 use crate::options::InjectAt;
+use crate::report::LostSpan;
 use crate::target::Resolver;
 
 /// Most buffers per queue any index may name (VB2's limit for CREATE_BUFS queues).
@@ -47,7 +50,13 @@ pub struct Plan {
     pub targets: Vec<Option<u64>>,
     /// Every record read, when they all fit in the `keep` budget given to [`scan`].
     pub kept: Option<Vec<Record>>,
+    /// Events the recording lost, and where (the first [`MAX_LOST_SPANS`] holes).
+    pub lost: u64,
+    pub lost_spans: Vec<LostSpan>,
 }
+
+/// Most holes (Lost records) the report lists.
+pub const MAX_LOST_SPANS: usize = 16;
 
 /// About how many bytes a record takes in memory.
 fn footprint(r: &Record) -> usize {
@@ -67,6 +76,8 @@ fn footprint(r: &Record) -> usize {
     }
 }
 
+/// A path the trace opened that replay takes for a V4L2 or media node (to be checked by
+/// [`crate::node::check`] before anything is opened).
 fn is_device_path(p: &str) -> bool {
     p.starts_with("/dev/video") || p.starts_with("/dev/media") || p.starts_with("/dev/v4l")
 }
@@ -81,8 +92,11 @@ pub fn scan<R: Read>(mut reader: TraceReader<R>, targets: &[InjectAt], keep: usi
         .header()
         .devices
         .iter()
+        .filter(|d| matches!(d.kind, DeviceKind::Video | DeviceKind::Media))
         .map(|d| (d.path.clone(), d.clone()))
         .collect();
+    let mut first_ts = None;
+    let mut last_seq = None;
     let mut plan = Plan::default();
     let mut fd_path: HashMap<(u32, i32), String> = HashMap::new();
     let mut counts: HashMap<(u32, i32, u32), u32> = HashMap::new();
@@ -103,6 +117,9 @@ pub fn scan<R: Read>(mut reader: TraceReader<R>, targets: &[InjectAt], keep: usi
             }
             Some(Ok(r)) => r,
         };
+        if let Some(ts) = rec.ts() {
+            first_ts.get_or_insert(ts);
+        }
         match &rec {
             Record::Open(o) if o.ret >= 0 => {
                 let known = header_devices.contains_key(&o.path);
@@ -133,6 +150,24 @@ pub fn scan<R: Read>(mut reader: TraceReader<R>, targets: &[InjectAt], keep: usi
             }
             Record::Ioctl(io) => {
                 plan.ioctls += 1;
+                for span in plan.lost_spans.iter_mut().rev() {
+                    if span.before_seq.is_some() {
+                        break;
+                    }
+                    span.before_seq = Some(io.seq);
+                }
+                last_seq = Some(io.seq);
+                if !ioctl::is_v4l2_or_media(io.request) {
+                    let f = ioctl::IocFields::split(io.request);
+                    problem(
+                        &mut plan,
+                        format!(
+                            "ioctl {}: request {:#010x} ({f}) belongs to another subsystem than V4L2, media or \
+                             dma-buf; vatrace never records those and replay never issues them",
+                            io.seq, io.request
+                        ),
+                    );
+                }
                 resolver.ioctl(io);
                 check_ioctl(
                     io,
@@ -211,6 +246,17 @@ pub fn scan<R: Read>(mut reader: TraceReader<R>, targets: &[InjectAt], keep: usi
                     &mut plan,
                     format!("mmap of {} bytes at ts {} is out of range", m.len, m.ts),
                 );
+            }
+            Record::Lost(l) => {
+                plan.lost += l.count;
+                if plan.lost_spans.len() < MAX_LOST_SPANS {
+                    plan.lost_spans.push(LostSpan {
+                        count: l.count,
+                        at_ns: l.at.saturating_sub(first_ts.unwrap_or(l.at)),
+                        after_seq: last_seq,
+                        before_seq: None,
+                    });
+                }
             }
             Record::Poll(p) if p.fds.len() > 1024 => {
                 problem(
@@ -497,6 +543,95 @@ mod tests {
             "{:?}",
             plan.problems
         );
+    }
+
+    #[test]
+    fn an_ioctl_of_another_subsystem_is_refused() {
+        let mut recs = base(0);
+        if let Record::Ioctl(io) = &mut recs[1] {
+            // WDIOC_KEEPALIVE: a watchdog's ioctl ('W').
+            io.request = ioctl::ior(b'W', 5, 4);
+            io.before = vec![0; 4];
+            io.after = vec![0; 4];
+        }
+        let plan = scan(TraceReader::new(&trace(recs, None)[..]).unwrap(), &[], 0);
+        assert!(
+            plan.problems.iter().any(|p| p.contains("ioctl 0")
+                && p.contains("another subsystem")
+                && p.contains("type='W'")),
+            "{:?}",
+            plan.problems
+        );
+    }
+
+    #[test]
+    fn lost_events_are_placed_between_ioctls() {
+        use traces::record::Lost;
+        let mut recs = base(0);
+        recs.insert(
+            2,
+            Record::Lost(Lost {
+                count: 5,
+                at: 40,
+                cpu: None,
+            }),
+        );
+        recs.insert(
+            1,
+            Record::Lost(Lost {
+                count: 2,
+                at: 30,
+                cpu: Some(1),
+            }),
+        );
+        let plan = scan(TraceReader::new(&trace(recs, None)[..]).unwrap(), &[], 0);
+        assert_eq!(plan.lost, 7);
+        let spans: Vec<_> = plan
+            .lost_spans
+            .iter()
+            .map(|s| (s.count, s.after_seq, s.before_seq))
+            .collect();
+        assert_eq!(spans, [(2, None, Some(0)), (5, Some(0), Some(1))]);
+    }
+
+    #[test]
+    fn header_devices_of_other_kinds_are_not_taken_for_nodes_to_open() {
+        let mut h = Header::new();
+        for (path, kind) in [
+            ("/dev/dri/renderD128", DeviceKind::Other),
+            ("/dev/null", DeviceKind::Video),
+        ] {
+            h.devices.push(DeviceInfo {
+                path: path.into(),
+                kind,
+                rdev: None,
+                driver: "x".into(),
+                card: String::new(),
+                bus_info: String::new(),
+                version: 0,
+                capabilities: 0,
+                device_caps: 0,
+                formats: Vec::new(),
+                media: None,
+            });
+        }
+        let mut w = TraceWriter::new(Vec::new(), &h).unwrap();
+        for (fd, path) in [(3, "/dev/dri/renderD128"), (4, "/dev/null")] {
+            w.write(&Record::Open(Open {
+                ts: 0,
+                pid: 1,
+                tid: 1,
+                dirfd: None,
+                path: path.into(),
+                flags: 2,
+                mode: 0,
+                ret: fd,
+            }))
+            .unwrap();
+        }
+        let bytes = w.finish(End::new(9, EndReason::Exited)).unwrap();
+        let plan = scan(TraceReader::new(&bytes[..]).unwrap(), &[], 0);
+        assert_eq!(plan.devices.keys().collect::<Vec<_>>(), ["/dev/null"]);
     }
 
     #[test]

@@ -9,15 +9,18 @@
 //! The recorder is another crate's binary: the `vatrace` built next to this crate's binaries
 //! (`cargo xtask test` builds the whole workspace first), or `$VATRACE_BIN`.
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
 
+use common::{load, rewrite};
 use replay::report::Report;
 use testbed::clips::{Clip, Codec};
 use testbed::{run_sh, RunOptions};
 use traces::ioctl::layout::v4l2_buffer as B;
 use traces::record::Record;
-use traces::{TraceReader, TraceWriter};
+use traces::TraceReader;
 
 const REPLAYS: usize = 10;
 
@@ -26,13 +29,6 @@ fn opts() -> RunOptions {
         timeout: Duration::from_secs(1500),
         ..Default::default()
     }
-}
-
-fn load(p: &Path) -> Report {
-    serde_json::from_str(
-        &std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
-    )
-    .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 /// The `vatrace` binary: `$VATRACE_BIN`, else the one next to this crate's binaries (the same
@@ -204,23 +200,6 @@ fn ten_replays_of_each_recording_give_the_same_verdict() {
     }
 }
 
-/// Rewrites `src` into `dst`, changing records with `f`.
-fn rewrite(src: &Path, dst: &Path, mut f: impl FnMut(&mut Record)) {
-    let mut r = TraceReader::open(src).unwrap();
-    let header = r.header().clone();
-    let mut w = TraceWriter::new(std::fs::File::create(dst).unwrap(), &header).unwrap();
-    let mut end = None;
-    for rec in &mut r {
-        let mut rec = rec.unwrap();
-        f(&mut rec);
-        match rec {
-            Record::End(e) => end = Some(e),
-            other => w.write(&other).unwrap(),
-        }
-    }
-    w.finish(end.unwrap()).unwrap();
-}
-
 #[test]
 fn refusals_truncation_and_injection() {
     let d = testbed::paths::work_dir("edge");
@@ -237,27 +216,43 @@ fn refusals_truncation_and_injection() {
 
     // An OUTPUT QBUF naming buffer 99 of 4.
     let mut done = false;
-    rewrite(&clean, &d.join("bad-index.trace"), |rec| {
-        if let Record::Ioctl(io) = rec {
-            if !done && io.request == traces::ioctl::qbuf::VIDIOC_QBUF {
-                io.before[B::INDEX] = 99;
-                io.after[B::INDEX] = 99;
-                done = true;
+    rewrite(
+        &clean,
+        &d.join("bad-index.trace"),
+        |_| {},
+        |mut rec| {
+            if let Record::Ioctl(io) = &mut rec {
+                if !done && io.request == traces::ioctl::qbuf::VIDIOC_QBUF {
+                    io.before[B::INDEX] = 99;
+                    io.after[B::INDEX] = 99;
+                    done = true;
+                }
             }
-        }
-    });
+            vec![rec]
+        },
+    );
     // The first CAPTURE DQBUF recorded with sequence 999.
     let mut done = false;
-    rewrite(&clean, &d.join("bad-seq.trace"), |rec| {
-        if let Record::Ioctl(io) = rec {
-            let capture = io.after.get(B::TYPE)
-                == Some(&(traces::ioctl::names::BUF_TYPE_VIDEO_CAPTURE_MPLANE as u8));
-            if !done && io.request == traces::ioctl::qbuf::VIDIOC_DQBUF && io.ret == 0 && capture {
-                io.after[B::SEQUENCE..B::SEQUENCE + 4].copy_from_slice(&999u32.to_le_bytes());
-                done = true;
+    rewrite(
+        &clean,
+        &d.join("bad-seq.trace"),
+        |_| {},
+        |mut rec| {
+            if let Record::Ioctl(io) = &mut rec {
+                let capture = io.after.get(B::TYPE)
+                    == Some(&(traces::ioctl::names::BUF_TYPE_VIDEO_CAPTURE_MPLANE as u8));
+                if !done
+                    && io.request == traces::ioctl::qbuf::VIDIOC_DQBUF
+                    && io.ret == 0
+                    && capture
+                {
+                    io.after[B::SEQUENCE..B::SEQUENCE + 4].copy_from_slice(&999u32.to_le_bytes());
+                    done = true;
+                }
             }
-        }
-    });
+            vec![rec]
+        },
+    );
     // The trace cut at 60 % of its bytes.
     let bytes = std::fs::read(&clean).unwrap();
     std::fs::write(d.join("cut.trace"), &bytes[..bytes.len() * 6 / 10]).unwrap();
@@ -396,8 +391,33 @@ fn committed_samples_replay_with_their_documented_verdicts() {
     );
     let leak = load(&d.join("request-leak.json"));
     assert_eq!(leak.requests_never_reinit.len(), 4);
+    assert_eq!(leak.pool.requests_allocated, 4, "{}", leak.text());
     let fixed = load(&d.join("request-leak-fixed.json"));
     assert_eq!((fixed.divergences, fixed.frames.len()), (0, 30));
+    // The pool model sees the replay's DQBUFs (it once saw none: the replay's request and
+    // dma-buf fd numbers were fed to it in place of the recorded ones).
+    for t in [
+        "probe-ebusy",
+        "request-leak",
+        "request-leak-fixed",
+        "gst-v4l2slh264dec",
+        "ffmpeg-vaapi",
+    ] {
+        let r = load(&d.join(format!("{t}.json")));
+        assert_eq!(
+            r.pool.capture_dqbufs,
+            r.frames.len() as u64,
+            "{t}: {}",
+            r.text()
+        );
+        assert!(!r.is_incomplete(), "{t}: {}", r.text());
+        assert!(
+            r.text()
+                .contains(&format!("{} CAPTURE dequeues", r.frames.len())),
+            "{t}: {}",
+            r.text()
+        );
+    }
     let gst = load(&d.join("gst-v4l2slh264dec.json"));
     assert_eq!(
         (gst.divergences, gst.frames.len()),
@@ -553,5 +573,209 @@ fn injection_by_frame_and_by_buffer_index_hits_the_chosen_call() {
     assert!(
         !strace.contains("/dev/video") && !strace.contains("/dev/media"),
         "a device was opened:\n{strace}"
+    );
+}
+
+/// The committed samples with their recorded environment rewritten (the header's kernel
+/// release, the header devices' versions, every QUERYCAP's version and MEDIA_IOC_DEVICE_INFO's
+/// media and driver versions): each replays with its documented verdict, the differences listed
+/// as environment, never counted; `--strict` counts them (exit 1).
+#[test]
+fn samples_with_other_versions_replay_clean_and_list_them_as_environment() {
+    use traces::ioctl::layout::{media_device_info as DI, v4l2_capability as C};
+    use traces::ioctl::{media::MEDIA_IOC_DEVICE_INFO, querycap::VIDIOC_QUERYCAP};
+    // KERNEL_VERSION(6, 12, 250): no kernel the test-bed builds.
+    const VERSION: u32 = (6 << 16) | (12 << 8) | 250;
+    const RELEASE: &str = "6.12.250-vatrace-test";
+    let put = |b: &mut Vec<u8>, off: usize| {
+        if b.len() >= off + 4 {
+            b[off..off + 4].copy_from_slice(&VERSION.to_le_bytes());
+        }
+    };
+    let s = Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/samples");
+    let d = testbed::paths::work_dir("environment");
+    let samples = [
+        "probe-ebusy",
+        "request-leak",
+        "request-leak-fixed",
+        "gst-v4l2slh264dec",
+        "ffmpeg-vaapi",
+    ];
+    let mut rewritten = Vec::new();
+    for t in samples {
+        let (mut querycaps, mut device_infos) = (0, 0);
+        rewrite(
+            &s.join(format!("{t}.trace")),
+            &d.join(format!("{t}.trace")),
+            |h| {
+                h.kernel_release = RELEASE.into();
+                for dev in &mut h.devices {
+                    dev.version = VERSION;
+                    if let Some(m) = &mut dev.media {
+                        (m.media_version, m.driver_version) = (VERSION, VERSION);
+                    }
+                }
+            },
+            |mut rec| {
+                if let Record::Ioctl(io) = &mut rec {
+                    if io.request == VIDIOC_QUERYCAP && io.ret == 0 {
+                        put(&mut io.after, C::VERSION);
+                        querycaps += 1;
+                    }
+                    if io.request == MEDIA_IOC_DEVICE_INFO && io.ret == 0 {
+                        put(&mut io.after, DI::MEDIA_VERSION);
+                        put(&mut io.after, DI::DRIVER_VERSION);
+                        device_infos += 1;
+                    }
+                }
+                vec![rec]
+            },
+        );
+        assert!(querycaps + device_infos > 0, "{t}: no call rewritten");
+        rewritten.push((t, querycaps, device_infos));
+    }
+    let rp = env!("CARGO_BIN_EXE_vatrace-replay");
+    let script = format!(
+        "for t in {list}; do
+           {rp} --quiet --report {d}/$t.json {d}/$t.trace > {d}/$t.txt 2>&1; echo \"replay $t $?\"
+           {rp} --quiet --strict --report {d}/$t-strict.json {d}/$t.trace > {d}/$t-strict.txt 2>&1; echo \"strict $t $?\"
+         done",
+        list = samples.join(" "),
+        d = d.display()
+    );
+    let out = run_sh(&script, &opts()).unwrap().check().unwrap();
+    let text = out.stdout_str();
+    let read = |n: &str| std::fs::read_to_string(d.join(n)).unwrap_or_default();
+    for (t, querycaps, device_infos) in rewritten {
+        assert!(
+            text.contains(&format!("replay {t} 0\n")),
+            "{t}:\n{text}\n{}",
+            read(&format!("{t}.txt"))
+        );
+        let r = load(&d.join(format!("{t}.json")));
+        assert_eq!(r.divergences, 0, "{t}: {}", r.text());
+        assert!(!r.strict);
+        let env = |at: &str, field: &str| {
+            r.environment
+                .iter()
+                .find(|e| e.at == at && e.field == field)
+                .unwrap_or_else(|| panic!("{t}: no {at} {field} in the environment:\n{}", r.text()))
+        };
+        assert_eq!(env("header", "kernel_release").recorded, RELEASE);
+        if querycaps > 0 {
+            let e = env("VIDIOC_QUERYCAP", "version");
+            assert_eq!(e.recorded, "6.12.250", "{t}");
+        }
+        if device_infos > 0 {
+            assert_eq!(
+                env("MEDIA_IOC_DEVICE_INFO", "media_version").recorded,
+                "6.12.250"
+            );
+            assert_eq!(
+                env("MEDIA_IOC_DEVICE_INFO", "driver_version").recorded,
+                "6.12.250"
+            );
+        }
+        // The nodes' identities checked before the replay: the header's versions differ too.
+        assert!(
+            r.environment
+                .iter()
+                .any(|e| e.at.starts_with("device /dev/") && e.recorded == "6.12.250"),
+            "{t}: {}",
+            r.text()
+        );
+        let txt = read(&format!("{t}.txt"));
+        assert!(
+            txt.contains("environment: ") && txt.contains("not divergences; --strict counts them"),
+            "{t}: {txt}"
+        );
+
+        assert!(
+            text.contains(&format!("strict {t} 1\n")),
+            "{t} --strict:\n{text}\n{}",
+            read(&format!("{t}-strict.txt"))
+        );
+        let strict = load(&d.join(format!("{t}-strict.json")));
+        assert!(strict.strict && strict.divergences > 0, "{}", strict.text());
+        assert_eq!(strict.environment, r.environment, "{t}");
+    }
+}
+
+/// The crafted traces of `common` in the test-bed, where V4L2 nodes exist and /dev/v4l is made
+/// a real directory (so `/dev/v4l/../null` resolves to /dev/null): refused before any open,
+/// exit 2; holes give INCOMPLETE, exit 3 (0 with --allow-incomplete). And a real recording (the
+/// clean committed sample) with lost events inserted: it replays without a divergence, all 30
+/// frames, but the verdict is INCOMPLETE and names the holes.
+#[test]
+fn crafted_traces_in_the_testbed_and_a_recording_with_lost_events() {
+    use traces::record::Lost;
+    let d = testbed::paths::work_dir("untrusted");
+    let refusals = common::craft_refusals(&d);
+    common::craft_holes(&d);
+    let sample =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/samples/request-leak-fixed.trace");
+    let mut n = 0;
+    let mut last_seq = 0;
+    let mut hole = None;
+    rewrite(
+        &sample,
+        &d.join("sample-lost.trace"),
+        |_| {},
+        |rec| {
+            n += 1;
+            // Lost events just before the first ioctl from the 150th record on.
+            if let Record::Ioctl(io) = &rec {
+                if n >= 150 && hole.is_none() {
+                    hole = Some((last_seq, io.seq));
+                    let at = io.ts_enter;
+                    return vec![
+                        Record::Lost(Lost {
+                            count: 77,
+                            at,
+                            cpu: Some(0),
+                        }),
+                        rec,
+                    ];
+                }
+                last_seq = io.seq;
+            }
+            vec![rec]
+        },
+    );
+    let (after, before) = hole.expect("the sample has ioctls after its 150th record");
+    let rp = env!("CARGO_BIN_EXE_vatrace-replay");
+    let script = format!(
+        "mkdir -p /dev/v4l\n{}\
+         {rp} --quiet --report {d}/sample-lost.json {d}/sample-lost.trace > {d}/sample-lost.txt 2>&1; echo \"case sample-lost $?\"\n\
+         {rp} --quiet --allow-incomplete {d}/sample-lost.trace > /dev/null 2>&1; echo \"case sample-lost-allowed $?\"\n",
+        common::script(rp, &d, &refusals),
+        d = d.display()
+    );
+    let out = run_sh(&script, &opts()).unwrap().check().unwrap();
+    let text = out.stdout_str();
+    assert!(text.contains("v4l-dir"), "{text}");
+    common::check(&d, &text, &refusals);
+
+    let r = load(&d.join("sample-lost.json"));
+    assert!(
+        text.contains("case sample-lost 3\n"),
+        "{text}\n{}",
+        r.text()
+    );
+    assert!(text.contains("case sample-lost-allowed 0\n"), "{text}");
+    assert_eq!((r.divergences, r.frames.len()), (0, 30), "{}", r.text());
+    assert_eq!(r.lost_events, 77);
+    assert_eq!(
+        (r.lost_spans[0].after_seq, r.lost_spans[0].before_seq),
+        (Some(after), Some(before)),
+        "{}",
+        r.text()
+    );
+    assert!(
+        r.incomplete.iter().any(|i| i.contains(&format!(
+            "77 events lost between ioctl {after} and ioctl {before}"
+        ))),
+        "{:?}",
+        r.incomplete
     );
 }

@@ -127,12 +127,9 @@ fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
     if let Command::Replay(args) = &cli.command {
-        // The replay crate owns its exit codes (0 same, 1 diverged, 2 refused or failed).
-        std::process::exit(match replay::cli::main_with(args) {
-            c if c == std::process::ExitCode::SUCCESS => 0,
-            c if c == std::process::ExitCode::from(replay::cli::EXIT_DIVERGED) => 1,
-            _ => i32::from(replay::cli::EXIT_ERROR),
-        });
+        // The replay crate owns its exit codes (0 same, 1 diverged, 2 refused or failed,
+        // 3 incomplete).
+        std::process::exit(i32::from(replay::cli::exit_code(args)));
     }
     let code = match run(cli) {
         Ok(code) => code,
