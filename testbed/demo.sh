@@ -14,9 +14,6 @@ STEPS=6
 failed=0
 
 step() { n=$1; shift; echo "[$n/$STEPS] $*"; }
-# Guest time of a step: `start` before it, `$(took)` at the end of its line.
-start() { t0=$(date +%s); }
-took() { echo " ($(( $(date +%s) - t0 )) s)"; }
 indent() { sed 's/^/      /'; }
 fail() { echo "demo: $*" >&2; failed=1; }
 # The first line of a replay report that gives its verdict, whatever its wording.
@@ -30,16 +27,14 @@ replay_failed() { [ "$1" -eq 1 ] || [ "$1" -eq 2 ]; }
 
 mkdir -p "$OUT"
 rm -f "$OUT"/*.trace
-began=$(date +%s)
 
 # 1. mpv through the driver, recorded (mpv's output and vatrace's summary both go to mpv.log).
-start
 env LIBVA_DRIVERS_PATH="$DRI" LIBVA_DRIVER_NAME=v4l2_request \
     "$VATRACE" record -o "$OUT/mpv.trace" -- mpv --no-config --hwdec=vaapi-copy --vaapi-device=/dev/dri/renderD128 \
     --vo=null --ao=null --untimed --msg-level=all=v "$CLIP" > "$OUT/mpv.log" 2>&1
 rc=$?
 if grep -q 'Using hardware decoding (vaapi-copy)' "$OUT/mpv.log"; then hw="hardware decoding on"; else hw="NO hardware decoding"; fi
-step 1 "mpv --hwdec=vaapi-copy played $(basename "$CLIP") through the v4l2_request VA driver on visl under vatrace record: exit $rc, $hw$(took)"
+step 1 "mpv --hwdec=vaapi-copy played $(basename "$CLIP") through the v4l2_request VA driver on visl under vatrace record: exit $rc, $hw"
 grep -m1 -E 'Using hardware decoding|VO: \[null\]' "$OUT/mpv.log" | indent
 if [ "$rc" -ne 0 ] || [ "$hw" != "hardware decoding on" ] || [ ! -s "$OUT/mpv.trace" ]; then
     fail "mpv did not decode through the driver under vatrace record; its log ($OUT/mpv.log) ends:"
@@ -48,28 +43,25 @@ if [ "$rc" -ne 0 ] || [ "$hw" != "hardware decoding on" ] || [ ! -s "$OUT/mpv.tr
 fi
 
 # 2. The recording's summary: vatrace's own line, the trace's end, the most frequent ioctls.
-start
 summary=$(grep -m1 -E '^vatrace: [0-9]+ events' "$OUT/mpv.log")
 "$VATRACE" dump "$OUT/mpv.trace" > "$OUT/mpv.dump" 2>&1 || fail "vatrace dump failed: $(tail -n1 "$OUT/mpv.dump")"
-step 2 "the recording: ${summary#vatrace: }$(took)"
+step 2 "the recording: ${summary#vatrace: }"
 sed -n 's/^.*+++ trace ends: \(.*\) +++$/trace ends: \1/p' "$OUT/mpv.dump" | indent
 sed -n 's/^[0-9.]* \[pid [0-9/]*\] ioctl([^,]*, \([A-Z0-9_]*\),.*/\1/p' "$OUT/mpv.dump" | sort | uniq -c | sort -rn |
     head -n 8 | awk '{ s = s (s ? ", " : "") $2 " x" $1 } END { print "most frequent ioctls: " s }' | indent
 
 # 3. Replay of the mpv trace.
-start
 "$VATRACE" replay "$OUT/mpv.trace" > "$OUT/replay-mpv.txt" 2>&1
 rc=$?
-step 3 "vatrace replay mpv.trace (exit $rc): $(verdict "$OUT/replay-mpv.txt" | sed 's/^ *//')$(took)"
+step 3 "vatrace replay mpv.trace (exit $rc): $(verdict "$OUT/replay-mpv.txt" | sed 's/^ *//')"
 indent < "$OUT/replay-mpv.txt"
 replay_failed "$rc" && fail "the replay of mpv's trace did not run clean (exit $rc): see above"
 
 # 4. The pool-bug reproducer, recorded: its error path leaks a request slot every 4th frame.
-start
 "$VATRACE" record -o "$OUT/request-leak.trace" -- "$REQUEST_LEAK" > "$OUT/request-leak.log" 2> "$OUT/record-leak.log"
 rc=$?
 starved=$(grep -m1 'STARVED' "$OUT/request-leak.log" "$OUT/record-leak.log" | sed 's/^[^:]*://')
-step 4 "request-leak under vatrace record: exit $rc, ${starved:-did not starve}$(took)"
+step 4 "request-leak under vatrace record: exit $rc, ${starved:-did not starve}"
 grep -m1 -E '^decoding ' "$OUT/request-leak.log" | indent
 grep -m1 -E '^vatrace: [0-9]+ events' "$OUT/record-leak.log" | indent
 if [ "$rc" -ne 3 ] || [ -z "$starved" ]; then
@@ -79,11 +71,10 @@ fi
 
 # 5. Its replay reproduces the failures and names the leaked requests.
 if [ -s "$OUT/request-leak.trace" ]; then
-    start
     "$VATRACE" replay "$OUT/request-leak.trace" > "$OUT/replay-leak.txt" 2>&1
     rc=$?
     leak=$(grep -m1 -E 'never reinitialised|leaked' "$OUT/replay-leak.txt" | sed 's/^ *//')
-    step 5 "vatrace replay request-leak.trace (exit $rc): $(verdict "$OUT/replay-leak.txt" | sed 's/^ *//'); ${leak:-NO LEAK SHOWN}$(took)"
+    step 5 "vatrace replay request-leak.trace (exit $rc): $(verdict "$OUT/replay-leak.txt" | sed 's/^ *//'); ${leak:-NO LEAK SHOWN}"
     indent < "$OUT/replay-leak.txt"
     replay_failed "$rc" && fail "the replay of request-leak's trace did not run clean (exit $rc): see above"
     [ -n "$leak" ] || fail "the replay of request-leak's trace did not show the leak"
@@ -94,9 +85,8 @@ else
 fi
 
 # 6. The TUI's screen at the end of the mpv trace.
-start
 if "$VATRACE" tui "$OUT/mpv.trace" --snapshot --size 100x30 > "$OUT/tui.txt" 2>&1; then
-    step 6 "vatrace tui mpv.trace --snapshot: the request and buffer pools at the trace's end$(took)"
+    step 6 "vatrace tui mpv.trace --snapshot: the request and buffer pools at the trace's end"
     indent < "$OUT/tui.txt"
 else
     step 6 "vatrace tui mpv.trace --snapshot failed"
@@ -104,5 +94,5 @@ else
     fail "vatrace tui --snapshot failed"
 fi
 
-echo "traces, logs and reports in $OUT; $(( $(date +%s) - began )) s in the guest"
+echo "traces, logs and reports in $OUT"
 exit "$failed"
