@@ -1,5 +1,5 @@
 //! Test clips generated with the host's ffmpeg (testsrc2 pattern), cached under
-//! `target/testbed/clips/` inside the repository so the guest can read them at the same path.
+//! `<target>/testbed/clips/` (the test-bed's scratch folder) so the guest reads them at the same path.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -62,7 +62,7 @@ impl Clip {
 
     /// Generates the clip (once; later calls reuse the file) and returns its path.
     pub fn generate(&self) -> Result<PathBuf> {
-        let dir = paths::repo_root().join("target/testbed/clips");
+        let dir = paths::scratch_dir().join("clips");
         std::fs::create_dir_all(&dir)?;
         let tag: String = self
             .encoder_args

@@ -1,11 +1,39 @@
-//! Where the test-bed keeps things: the repository root and the cache folder.
+//! Where the test-bed keeps things: the repository root, the cargo target folder and the cache folder.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The repository's root folder (the parent of this crate's folder).
 pub fn repo_root() -> PathBuf {
     let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     here.parent().map(PathBuf::from).unwrap_or(here)
+}
+
+/// The cargo target folder the running program was built into: the nearest folder above the
+/// executable that holds cargo's `CACHEDIR.TAG` (so `CARGO_TARGET_DIR` and `build.target-dir`
+/// are both followed); else `$CARGO_TARGET_DIR`; else the repository's `target/`.
+/// The test-bed shares it with the guest, so binaries built outside the repository run there too.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().ok();
+    if let Some(dir) = exe.as_deref().and_then(target_dir_of) {
+        return dir;
+    }
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+        let dir = PathBuf::from(dir);
+        return if dir.is_absolute() {
+            dir
+        } else {
+            repo_root().join(dir)
+        };
+    }
+    repo_root().join("target")
+}
+
+/// The cargo target folder holding `exe` (the nearest ancestor with a `CACHEDIR.TAG`).
+pub fn target_dir_of(exe: &Path) -> Option<PathBuf> {
+    exe.ancestors()
+        .skip(1)
+        .find(|d| d.join("CACHEDIR.TAG").is_file())
+        .map(Path::to_path_buf)
 }
 
 /// The cache folder: `$VATRACE_CACHE_DIR`, else `$XDG_CACHE_HOME/vatrace`, else `~/.cache/vatrace`.
@@ -17,7 +45,9 @@ pub fn cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir).join("vatrace");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"));
     home.join(".cache").join("vatrace")
 }
 
@@ -28,20 +58,52 @@ pub fn config_fragment() -> PathBuf {
 
 /// The guest's init script (PID 1), read by the guest from the host's root.
 pub fn init_script() -> PathBuf {
-    repo_root().join("testbed").join("init.sh")
+    init_script_in(&repo_root())
 }
 
-/// A fresh, empty folder for a test's files, `target/testbed/work/<name>-<pid>` inside the
-/// repository, so the guest sees it at the same path (the guest's `/tmp` is its own).
+/// The init script of the repository at `repo`.
+pub fn init_script_in(repo: &Path) -> PathBuf {
+    repo.join("testbed").join("init.sh")
+}
+
+/// The test-bed's scratch folder, `testbed/` in the cargo target folder: shared read-write with
+/// the guest at the same path (the guest's `/tmp` is its own).
+pub fn scratch_dir() -> PathBuf {
+    target_dir().join("testbed")
+}
+
+/// A fresh, empty folder for a test's files, `<target>/testbed/work/<name>-<pid>`, which the
+/// guest sees at the same path.
 pub fn work_dir(name: &str) -> PathBuf {
-    let dir = repo_root().join("target/testbed/work").join(format!("{name}-{}", std::process::id()));
+    let dir = scratch_dir()
+        .join("work")
+        .join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
     dir
 }
 
-/// Per-run folders (command, stdout, stderr, exit code, console log) live here, inside the
-/// repository share so the guest can write them.
+/// Per-run folders (command, stdout, stderr, exit code, console log) live here, in the scratch
+/// folder the guest can write.
 pub fn runs_dir() -> PathBuf {
-    repo_root().join("target").join("testbed").join("runs")
+    scratch_dir().join("runs")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_folder_is_found_above_the_executable() {
+        let exe = std::env::current_exe().unwrap();
+        let dir = target_dir_of(&exe).expect("a test executable lives in a cargo target folder");
+        assert!(exe.starts_with(&dir));
+        assert!(dir.join("CACHEDIR.TAG").is_file());
+        assert_eq!(target_dir(), dir);
+    }
+
+    #[test]
+    fn no_target_folder_above_a_plain_file() {
+        assert_eq!(target_dir_of(Path::new("/bin/sh")), None);
+    }
 }

@@ -1,23 +1,25 @@
 //! Boots the test-bed kernel under QEMU (TCG) and runs one command in it.
 //!
 //! The host writes the command (and its environment) as shell scripts into a fresh run folder
-//! under `target/testbed/runs/` inside the repository; the guest's init (`testbed/init.sh`) mounts
-//! the repository read-write at the host's own path, runs the command there with stdout and stderr
-//! redirected into the run folder, writes `exit_code`, and reboots, which `-no-reboot` turns into
-//! QEMU's exit. The host streams the two output files while the guest runs, enforces the timeout,
-//! and keeps the serial console's log for diagnosing a guest that hangs or panics.
+//! under `<target>/testbed/runs/`; the guest's init (`testbed/init.sh`) mounts the shared folders
+//! ([`crate::shares`]: the repository, the cargo target folder) read-write at the host's own paths,
+//! runs the command in the repository with stdout and stderr redirected into the run folder,
+//! writes `exit_code`, and reboots, which `-no-reboot` turns into QEMU's exit. The host streams
+//! the two output files while the guest runs, enforces the timeout, and keeps the serial
+//! console's log for diagnosing a guest that hangs or panics.
 
 use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use crate::shares::{self, Role};
 use crate::{kernel, paths, tools};
 
 /// How to boot and run.
@@ -39,6 +41,12 @@ pub struct RunOptions {
     pub echo: bool,
     /// Build the kernel first if it is not in the cache (else fail saying what to run).
     pub build_if_missing: bool,
+    /// The repository the command runs in, whose `testbed/init.sh` is the guest's init
+    /// (default: this one, [`paths::repo_root`]).
+    pub repo: Option<PathBuf>,
+    /// More host folders the guest sees read-write at their own paths (the repository and the
+    /// cargo target folder always are).
+    pub shares: Vec<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -52,6 +60,8 @@ impl Default for RunOptions {
             cwd: None,
             echo: false,
             build_if_missing: true,
+            repo: None,
+            shares: Vec::new(),
         }
     }
 }
@@ -166,6 +176,12 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
     if cmd.is_empty() {
         bail!("no command given to run in the test-bed");
     }
+    let repo = std::path::absolute(opts.repo.clone().unwrap_or_else(paths::repo_root))?;
+    let shares = plan_shares(&repo, opts)?;
+    let init = paths::init_script_in(&repo);
+    if !init.is_file() {
+        bail!("{} is missing: the test-bed's init script must be in the repository it runs in", init.display());
+    }
     tools::require(tools::RUN)?;
     let bzimage = match kernel::cached_kernel()? {
         Some(k) => k,
@@ -179,7 +195,6 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
         ),
     };
 
-    let repo = paths::repo_root();
     let run_dir = paths::runs_dir().join(format!(
         "{}-{}-{}",
         std::process::id(),
@@ -204,7 +219,7 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
     // GStreamer's registry: each run gets its own copy, seeded from a shared one. A registry shared
     // live between concurrent guests is rewritten under a running client, which then rescans its
     // plugins (v4l2codecs probes every device: hundreds of extra ioctls in a traced run).
-    let shared_registry = repo.join("target/testbed/gst-registry.bin");
+    let shared_registry = paths::scratch_dir().join("gst-registry.bin");
     let registry = run_dir.join("gst-registry.bin");
     if shared_registry.exists() {
         let _ = fs::copy(&shared_registry, &registry);
@@ -222,10 +237,14 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
     let mut append = format!(
         "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro \
          init={} panic=-1 oops=panic loglevel=4 random.trust_cpu=on tsc=reliable no_timer_check vatrace.repo={} vatrace.run={}",
-        paths::init_script().display(),
+        init.display(),
         repo.display(),
         run_dir.display()
     );
+    for a in shares::kernel_args(&shares) {
+        append.push(' ');
+        append += &a;
+    }
     for a in &opts.append {
         append.push(' ');
         append += a;
@@ -240,9 +259,7 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
         .args(["-append", &append])
         .args(["-fsdev", "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"])
         .args(["-device", "virtio-9p-pci,fsdev=hostroot,mount_tag=/dev/root"])
-        .arg("-fsdev")
-        .arg(format!("local,id=repo,path={},security_model=none,multidevs=remap", repo.display()))
-        .args(["-device", "virtio-9p-pci,fsdev=repo,mount_tag=repo"])
+        .args(shares::qemu_args(&shares))
         .arg("-serial")
         .arg(format!("file:{}", console_path.display()))
         .stdin(Stdio::null())
@@ -307,6 +324,18 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
         run_dir,
         elapsed: started.elapsed(),
     })
+}
+
+/// The folders shared with the guest for a run in `repo`: the repository, the cargo target
+/// folder (binaries, test files and the run folders live there) and the caller's.
+fn plan_shares(repo: &Path, opts: &RunOptions) -> Result<Vec<shares::Share>> {
+    let target = paths::target_dir();
+    fs::create_dir_all(&target).with_context(|| format!("creating {}", target.display()))?;
+    let mut folders = vec![(Role::Repository, repo.to_path_buf()), (Role::TargetDir, std::path::absolute(target)?)];
+    for s in &opts.shares {
+        folders.push((Role::Extra, std::path::absolute(s)?));
+    }
+    Ok(shares::plan(&folders)?)
 }
 
 /// Follows a file that the guest appends to, like `tail -f`.

@@ -92,6 +92,16 @@ enum Command {
         /// Highlight slots busy for longer than this many milliseconds.
         #[arg(long, default_value_t = 500)]
         busy_ms: u64,
+        /// With FILE: print one frame of the screen as plain text (at the trace's end, or after
+        /// --at records) and exit; no terminal needed.
+        #[arg(long, requires = "file")]
+        snapshot: bool,
+        /// With --snapshot: records applied before drawing (default: all).
+        #[arg(long, requires = "snapshot", value_name = "N")]
+        at: Option<usize>,
+        /// With --snapshot: the screen size, WIDTHxHEIGHT.
+        #[arg(long, requires = "snapshot", default_value = "100x32", value_parser = tui::snapshot::parse_size)]
+        size: (u16, u16),
         /// Live mode: the command to run, after `--`.
         #[arg(last = true)]
         command: Vec<String>,
@@ -192,6 +202,9 @@ fn run(cli: Cli) -> Result<i32> {
             output,
             pid,
             busy_ms,
+            snapshot,
+            at,
+            size,
             command,
         } => tui_cmd::run(tui_cmd::TuiArgs {
             file,
@@ -199,6 +212,11 @@ fn run(cli: Cli) -> Result<i32> {
             pid,
             command,
             busy_threshold: std::time::Duration::from_millis(busy_ms),
+            snapshot: snapshot.then_some(tui::snapshot::Frame {
+                at,
+                width: size.0,
+                height: size.1,
+            }),
         }),
         Command::Doctor { json } => doctor::run(json),
         Command::Dump { file, json } => {

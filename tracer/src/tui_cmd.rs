@@ -24,6 +24,8 @@ pub struct TuiArgs {
     pub command: Vec<String>,
     /// Highlight slots busy longer than this.
     pub busy_threshold: Duration,
+    /// With a FILE: print this one frame as text instead of running the TUI.
+    pub snapshot: Option<tui::snapshot::Frame>,
 }
 
 /// Runs `vatrace tui`.
@@ -36,6 +38,12 @@ pub fn run(args: TuiArgs) -> Result<i32> {
         let Some(file) = args.file else {
             bail!("give a trace FILE to play, a command after `--`, or -p PID")
         };
+        if let Some(frame) = args.snapshot {
+            let text = tui::snapshot::snapshot_file(&file, frame, opts)
+                .with_context(|| format!("drawing {}", file.display()))?;
+            print!("{text}");
+            return Ok(0);
+        }
         tui::run_file(&file, opts).with_context(|| format!("playing {}", file.display()))?;
         return Ok(0);
     }

@@ -6,7 +6,8 @@
 //! Entry points for the `vatrace` binary:
 //! * [`run_file`]: play a recorded trace (pause, step, speed, seek);
 //! * [`run_live`]: watch a live source (a tracer's [`traces::source::ChannelSource`]);
-//! * [`run`]: either, depending on [`RecordSource::is_live`].
+//! * [`run`]: either, depending on [`RecordSource::is_live`];
+//! * [`snapshot::snapshot_file`]: one frame of a trace as plain text, no terminal.
 //!
 //! [`App`] and [`ui::draw`] are public so tests and benchmarks can drive the screen without a
 //! terminal (ratatui's `TestBackend`).
@@ -16,6 +17,7 @@ pub mod app;
 mod keys;
 pub mod log;
 pub mod player;
+pub mod snapshot;
 mod term;
 pub mod ui;
 

@@ -4,7 +4,8 @@
 //!   rust-src, bpf-linker built against the nightly's own LLVM, the 6.12 uapi headers v4l2r needs).
 //! - `testbed build` / `testbed run`: the QEMU test-bed with a real 6.12 kernel (see the `testbed` crate).
 //! - `test`: setup + test-bed kernel + every test of the workspace (what `.ci/run` runs).
-//! - `demo`: setup + test-bed kernel + the main job: a traced decode in the test-bed.
+//! - `demo`: setup + test-bed kernel + the main job in the test-bed: mpv through the libva driver
+//!   recorded, summarised, replayed; the request-leak reproducer recorded and replayed; the TUI's screen.
 //! - `samples`: regenerates `traces/samples/` (all recorded with `vatrace record` in the test-bed);
 //!   `samples --bench`: replay speed of its decode samples.
 
@@ -59,7 +60,8 @@ enum Cmd {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
-    /// Set up, build the test-bed kernel, and run the main job in the test-bed.
+    /// Set up, build the test-bed kernel, and run the main job in the test-bed (record, summary,
+    /// replay, the request-leak reproducer, the TUI's screen).
     Demo {
         /// Skip `setup`.
         #[arg(long)]
