@@ -88,7 +88,13 @@ pub fn census(q: &Queue) -> String {
 
 fn queue(m: &PoolModel, io: &Ioctl, buf_type: u32) -> Option<(CtxId, Queue)> {
     let c = m.context_by_fd(io.pid, io.fd)?;
-    Some((c.id, c.queues.get(&buf_type).cloned().unwrap_or_else(|| Queue::new(buf_type))))
+    Some((
+        c.id,
+        c.queues
+            .get(&buf_type)
+            .cloned()
+            .unwrap_or_else(|| Queue::new(buf_type)),
+    ))
 }
 
 impl State {
@@ -101,11 +107,15 @@ impl State {
                 }
             }
             Record::Exit(e) if e.pid == e.tid => {
-                let keys: Vec<(u32, i32)> = self.runs.keys().filter(|k| k.0 == e.pid).copied().collect();
+                let keys: Vec<(u32, i32)> =
+                    self.runs.keys().filter(|k| k.0 == e.pid).copied().collect();
                 for (pid, fd) in keys {
                     self.end_run(pid, fd, s);
                 }
-                for c in m.contexts().filter(|c| c.pid == e.pid && c.closed.is_none()) {
+                for c in m
+                    .contexts()
+                    .filter(|c| c.pid == e.pid && c.closed.is_none())
+                {
                     self.never_returned(c, "its process exited", at, s);
                     exit_mappings(c, at, s);
                 }
@@ -122,9 +132,17 @@ impl State {
                 if !qbuf && io.request != decode::VIDIOC_DQBUF {
                     return;
                 }
-                let b = if qbuf { decode::buf_passed(io) } else { decode::buf_returned(io) };
-                let Some(b) = b.filter(|b| Side::of(b.buf_type) == Side::Capture) else { return };
-                let Some(c) = m.context_by_fd(io.pid, io.fd) else { return };
+                let b = if qbuf {
+                    decode::buf_passed(io)
+                } else {
+                    decode::buf_returned(io)
+                };
+                let Some(b) = b.filter(|b| Side::of(b.buf_type) == Side::Capture) else {
+                    return;
+                };
+                let Some(c) = m.context_by_fd(io.pid, io.fd) else {
+                    return;
+                };
                 let cap = self.caps.entry(c.id).or_default();
                 let i = b.index as usize;
                 if i >= 1024 {
@@ -145,7 +163,10 @@ impl State {
                 let closed: Vec<CtxId> = self
                     .caps
                     .keys()
-                    .filter(|id| m.context(**id).is_none_or(|x| x.closed.is_some() && x.pid == c.pid))
+                    .filter(|id| {
+                        m.context(**id)
+                            .is_none_or(|x| x.closed.is_some() && x.pid == c.pid)
+                    })
                     .copied()
                     .collect();
                 for id in closed {
@@ -173,8 +194,12 @@ impl State {
         let errno = io.errno();
         match io.request {
             decode::VIDIOC_REQBUFS => {
-                let Some((count, t)) = decode::reqbufs(io) else { return };
-                let Some((_, q)) = queue(m, io, t) else { return };
+                let Some((count, t)) = decode::reqbufs(io) else {
+                    return;
+                };
+                let Some((_, q)) = queue(m, io, t) else {
+                    return;
+                };
                 let side = Side::of(t).name();
                 if q.streaming || errno == Some(EBUSY) {
                     let outcome = match errno {
@@ -199,7 +224,11 @@ impl State {
                         }
                     }
                 } else if count == 0 && errno.is_none() {
-                    let mapped = q.buffers.iter().filter(|b| b.mapped > 0 || b.exported > 0).count();
+                    let mapped = q
+                        .buffers
+                        .iter()
+                        .filter(|b| b.mapped > 0 || b.exported > 0)
+                        .count();
                     if mapped > 0 {
                         s.push(
                             at,
@@ -219,8 +248,12 @@ impl State {
                 }
             }
             decode::VIDIOC_S_FMT if errno == Some(EBUSY) => {
-                let Some((t, w, h, fourcc)) = decode::format_passed(io) else { return };
-                let Some(c) = m.context_by_fd(io.pid, io.fd) else { return };
+                let Some((t, w, h, fourcc)) = decode::format_passed(io) else {
+                    return;
+                };
+                let Some(c) = m.context_by_fd(io.pid, io.fd) else {
+                    return;
+                };
                 // Drivers check the queue itself and, for OUTPUT, the CAPTURE queue it sizes.
                 let queues: Vec<String> = c
                     .queues
@@ -246,8 +279,12 @@ impl State {
                 );
             }
             decode::VIDIOC_CREATE_BUFS if errno == Some(EBUSY) => {
-                let Some((count, t)) = decode::create_bufs(io) else { return };
-                let Some((_, q)) = queue(m, io, t) else { return };
+                let Some((count, t)) = decode::create_bufs(io) else {
+                    return;
+                };
+                let Some((_, q)) = queue(m, io, t) else {
+                    return;
+                };
                 s.push(
                     at,
                     Severity::Error,
@@ -263,8 +300,12 @@ impl State {
                 );
             }
             decode::VIDIOC_REMOVE_BUFS => {
-                let Some((index, count, t)) = decode::remove_bufs(io) else { return };
-                let Some((_, q)) = queue(m, io, t) else { return };
+                let Some((index, count, t)) = decode::remove_bufs(io) else {
+                    return;
+                };
+                let Some((_, q)) = queue(m, io, t) else {
+                    return;
+                };
                 let busy: Vec<String> = q
                     .buffers
                     .iter()
@@ -290,9 +331,15 @@ impl State {
                 }
             }
             decode::VIDIOC_QBUF => {
-                let Some(b) = decode::buf_passed(io) else { return };
-                let Some((_, q)) = queue(m, io, b.buf_type) else { return };
-                let Some(buf) = q.buffers.get(b.index as usize) else { return };
+                let Some(b) = decode::buf_passed(io) else {
+                    return;
+                };
+                let Some((_, q)) = queue(m, io, b.buf_type) else {
+                    return;
+                };
+                let Some(buf) = q.buffers.get(b.index as usize) else {
+                    return;
+                };
                 if buf.state.is_busy() {
                     s.push(
                         at,
@@ -319,7 +366,11 @@ impl State {
             decode::VIDIOC_DQBUF => {
                 if errno == Some(EAGAIN) {
                     let ts = at.ts.unwrap_or(0);
-                    let r = self.runs.entry((io.pid, io.fd)).or_insert(Run { count: 0, first: *at, last_ts: ts });
+                    let r = self.runs.entry((io.pid, io.fd)).or_insert(Run {
+                        count: 0,
+                        first: *at,
+                        last_ts: ts,
+                    });
                     r.count += 1;
                     r.last_ts = ts;
                 } else {
@@ -328,7 +379,14 @@ impl State {
             }
             decode::VIDIOC_STREAMOFF => {
                 if let Some(c) = m.context_by_fd(io.pid, io.fd) {
-                    let t = crate::ioctl::decode(io.request, if io.before.is_empty() { &io.after } else { &io.before });
+                    let t = crate::ioctl::decode(
+                        io.request,
+                        if io.before.is_empty() {
+                            &io.after
+                        } else {
+                            &io.before
+                        },
+                    );
                     let capture = matches!(t, Ok(crate::ioctl::Arg::Int(v)) if Side::of(v as u32) == Side::Capture)
                         || matches!(t, Ok(crate::ioctl::Arg::U32(v)) if Side::of(v) == Side::Capture);
                     if capture {
@@ -341,7 +399,9 @@ impl State {
     }
 
     fn end_run(&mut self, pid: u32, fd: i32, s: &mut Sink) {
-        let Some(r) = self.runs.remove(&(pid, fd)) else { return };
+        let Some(r) = self.runs.remove(&(pid, fd)) else {
+            return;
+        };
         if r.count < BUSY_POLL_RUN {
             return;
         }
@@ -359,11 +419,17 @@ impl State {
     }
 
     fn never_returned(&mut self, c: &Context, why: &str, at: &At, s: &mut Sink) {
-        let Some(cap) = self.caps.get_mut(&c.id) else { return };
-        let Some(q) = c.queue(Side::Capture) else { return };
+        let Some(cap) = self.caps.get_mut(&c.id) else {
+            return;
+        };
+        let Some(q) = c.queue(Side::Capture) else {
+            return;
+        };
         let n = q.buffers.len() as u64;
         for b in q.buffers.iter().filter(|b| b.state == BufState::Queued) {
-            let Some(Some((dq_at, frame))) = cap.queued_at.get(b.index as usize).copied() else { continue };
+            let Some(Some((dq_at, frame))) = cap.queued_at.get(b.index as usize).copied() else {
+                continue;
+            };
             let others = cap.dequeued.saturating_sub(dq_at);
             if others > n {
                 s.push(

@@ -36,19 +36,26 @@ pub fn required(codec: u32, slice_based: bool) -> &'static [u32] {
             V4L2_CID_STATELESS_H264_DECODE_PARAMS,
             V4L2_CID_STATELESS_H264_SLICE_PARAMS,
         ],
-        pix::H264_SLICE => {
-            &[V4L2_CID_STATELESS_H264_SPS, V4L2_CID_STATELESS_H264_PPS, V4L2_CID_STATELESS_H264_DECODE_PARAMS]
-        }
+        pix::H264_SLICE => &[
+            V4L2_CID_STATELESS_H264_SPS,
+            V4L2_CID_STATELESS_H264_PPS,
+            V4L2_CID_STATELESS_H264_DECODE_PARAMS,
+        ],
         pix::HEVC_SLICE if slice_based => &[
             V4L2_CID_STATELESS_HEVC_SPS,
             V4L2_CID_STATELESS_HEVC_PPS,
             V4L2_CID_STATELESS_HEVC_DECODE_PARAMS,
             V4L2_CID_STATELESS_HEVC_SLICE_PARAMS,
         ],
-        pix::HEVC_SLICE => {
-            &[V4L2_CID_STATELESS_HEVC_SPS, V4L2_CID_STATELESS_HEVC_PPS, V4L2_CID_STATELESS_HEVC_DECODE_PARAMS]
-        }
-        pix::MPEG2_SLICE => &[V4L2_CID_STATELESS_MPEG2_SEQUENCE, V4L2_CID_STATELESS_MPEG2_PICTURE],
+        pix::HEVC_SLICE => &[
+            V4L2_CID_STATELESS_HEVC_SPS,
+            V4L2_CID_STATELESS_HEVC_PPS,
+            V4L2_CID_STATELESS_HEVC_DECODE_PARAMS,
+        ],
+        pix::MPEG2_SLICE => &[
+            V4L2_CID_STATELESS_MPEG2_SEQUENCE,
+            V4L2_CID_STATELESS_MPEG2_PICTURE,
+        ],
         pix::VP8_FRAME => &[V4L2_CID_STATELESS_VP8_FRAME],
         pix::VP9_FRAME => &[V4L2_CID_STATELESS_VP9_FRAME],
         pix::AV1_FRAME => &[
@@ -106,18 +113,29 @@ pub struct State {
 }
 
 impl State {
-    pub(super) fn before(&mut self, m: &PoolModel, profile: Option<Profile>, rec: &Record, at: &At, s: &mut Sink) {
+    pub(super) fn before(
+        &mut self,
+        m: &PoolModel,
+        profile: Option<Profile>,
+        rec: &Record,
+        at: &At,
+        s: &mut Sink,
+    ) {
         match rec {
             Record::Ioctl(io) => match io.request {
                 decode::VIDIOC_S_EXT_CTRLS => self.s_ext_ctrls(m, profile, io, at, s),
-                decode::VIDIOC_S_FMT => {
+                decode::VIDIOC_STREAMON => {
                     if let Some(p) = profile {
-                        self.s_fmt(m, p, io, at, s);
+                        self.streamon(m, p, io, at, s);
                     }
                 }
                 decode::VIDIOC_QBUF if io.errno().is_none() => {
-                    let Some(b) = decode::buf_passed(io) else { return };
-                    if b.flags & decode::BUF_FLAG_REQUEST_FD == 0 || Side::of(b.buf_type) != Side::Output {
+                    let Some(b) = decode::buf_passed(io) else {
+                        return;
+                    };
+                    if b.flags & decode::BUF_FLAG_REQUEST_FD == 0
+                        || Side::of(b.buf_type) != Side::Output
+                    {
                         return;
                     }
                     if let Some(r) = m.request_by_fd(io.pid, b.request_fd) {
@@ -141,17 +159,39 @@ impl State {
                 }
             }
             Record::Exit(e) if e.pid == e.tid => {
-                self.ctxs.retain(|id, _| m.context(*id).is_some_and(|c| c.pid != e.pid && c.closed.is_none()));
-                self.reqs.retain(|id, _| m.request(*id).is_some_and(|r| r.pid != e.pid));
+                self.ctxs.retain(|id, _| {
+                    m.context(*id)
+                        .is_some_and(|c| c.pid != e.pid && c.closed.is_none())
+                });
+                self.reqs
+                    .retain(|id, _| m.request(*id).is_some_and(|r| r.pid != e.pid));
             }
             _ => {}
         }
     }
 
-    fn s_fmt(&mut self, m: &PoolModel, p: Profile, io: &Ioctl, at: &At, s: &mut Sink) {
-        let f = if io.errno().is_none() { decode::format_returned(io) } else { decode::format_passed(io) };
-        let Some((t, w, h, fourcc)) = f else { return };
-        let Some(c) = m.context_by_fd(io.pid, io.fd) else { return };
+    /// At STREAMON (decoding starts; clients probe other formats with S_FMT before): the
+    /// queue's format against the profile.
+    fn streamon(&mut self, m: &PoolModel, p: Profile, io: &Ioctl, at: &At, s: &mut Sink) {
+        let arg = if io.before.is_empty() {
+            &io.after
+        } else {
+            &io.before
+        };
+        let Some(t) = arg
+            .get(..4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        else {
+            return;
+        };
+        let Some(c) = m.context_by_fd(io.pid, io.fd) else {
+            return;
+        };
+        let Some(q) = c.queues.get(&t) else { return };
+        let (w, h, fourcc) = (q.width, q.height, q.fourcc);
+        if fourcc == 0 {
+            return;
+        }
         let x = self.ctxs.entry(c.id).or_default();
         match Side::of(t) {
             Side::Output => {
@@ -173,7 +213,9 @@ impl State {
                     return;
                 };
                 if let Some((sev, why)) = profiles::size_problem(coded, w, h) {
-                    if x.told.insert(("profile-size", u64::from(w) << 32 | u64::from(h))) {
+                    if x.told
+                        .insert(("profile-size", u64::from(w) << 32 | u64::from(h)))
+                    {
                         s.push(
                             at,
                             sev,
@@ -188,16 +230,25 @@ impl State {
                 }
             }
             Side::Capture => {
-                if !p.decoded().contains(&fourcc) && x.told.insert(("profile-capture-format", u64::from(fourcc))) {
+                if !p.decoded().contains(&fourcc)
+                    && x.told.insert(("profile-capture-format", u64::from(fourcc)))
+                {
                     s.push(
                         at,
                         Severity::Warning,
                         "profile-capture-format",
                         None,
-                        format!("{p} does not list {} as a decoded (CAPTURE) format", decode::fourcc(fourcc)),
+                        format!(
+                            "{p} does not list {} as a decoded (CAPTURE) format",
+                            decode::fourcc(fourcc)
+                        ),
                         format!(
                             "It lists {}; S_FMT replaces others with its default.",
-                            p.decoded().iter().map(|f| decode::fourcc(*f)).collect::<Vec<_>>().join(", ")
+                            p.decoded()
+                                .iter()
+                                .map(|f| decode::fourcc(*f))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                         p.source(),
                     );
@@ -207,18 +258,34 @@ impl State {
         }
     }
 
-    fn s_ext_ctrls(&mut self, m: &PoolModel, profile: Option<Profile>, io: &Ioctl, at: &At, s: &mut Sink) {
-        let Some(c) = m.context_by_fd(io.pid, io.fd) else { return };
-        let Some(x) = decode::ext_ctrls(io) else { return };
+    fn s_ext_ctrls(
+        &mut self,
+        m: &PoolModel,
+        profile: Option<Profile>,
+        io: &Ioctl,
+        at: &At,
+        s: &mut Sink,
+    ) {
+        let Some(c) = m.context_by_fd(io.pid, io.fd) else {
+            return;
+        };
+        let Some(x) = decode::ext_ctrls(io) else {
+            return;
+        };
         let ok = io.errno().is_none();
-        let cap = c.queue(Side::Capture).filter(|q| q.width > 0 && q.height > 0).map(|q| (q.width, q.height));
+        let cap = c
+            .queue(Side::Capture)
+            .filter(|q| q.width > 0 && q.height > 0)
+            .map(|q| (q.width, q.height));
         let ctx = self.ctxs.entry(c.id).or_default();
         let request = x.which == decode::CTRL_WHICH_REQUEST_VAL;
         // The SPS of this call, else the context's.
         let mut sps = ctx.sps;
         for (id, v) in &x.controls {
             if let Some(ControlValue::H264Sps(sp)) = v {
-                sps = Some(Sps { poc_type: sp.pic_order_cnt_type });
+                sps = Some(Sps {
+                    poc_type: sp.pic_order_cnt_type,
+                });
                 if !request && ok {
                     ctx.sps = sps;
                 }
@@ -243,7 +310,9 @@ impl State {
         if !request || !ok {
             return;
         }
-        let Some(r) = m.request_by_fd(io.pid, x.request_fd) else { return };
+        let Some(r) = m.request_by_fd(io.pid, x.request_fd) else {
+            return;
+        };
         let q = self.reqs.entry(r.id).or_default();
         q.ctx = Some(c.id);
         for (id, v) in &x.controls {
@@ -257,8 +326,12 @@ impl State {
     }
 
     fn queue(&mut self, m: &PoolModel, io: &Ioctl, at: &At, s: &mut Sink) {
-        let Some(r) = m.request_by_fd(io.pid, io.fd) else { return };
-        let Some(q) = self.reqs.get(&r.id) else { return };
+        let Some(r) = m.request_by_fd(io.pid, io.fd) else {
+            return;
+        };
+        let Some(q) = self.reqs.get(&r.id) else {
+            return;
+        };
         let Some(cid) = q.ctx else { return };
         let Some(c) = m.context(cid) else { return };
         let codec = c.queue(Side::Output).map_or(0, |o| o.fourcc);
@@ -303,7 +376,11 @@ impl State {
         }
         if let Some(d) = q.dec {
             let longest = d.dec_ref_pic_marking_bit_size.max(d.pic_order_cnt_bit_size);
-            let limit = q.header_bits.map(u64::from).filter(|h| *h > 0).or(bits.filter(|b| *b > 0));
+            let limit = q
+                .header_bits
+                .map(u64::from)
+                .filter(|h| *h > 0)
+                .or(bits.filter(|b| *b > 0));
             if let Some(limit) = limit {
                 if u64::from(longest) > limit {
                     s.push(
@@ -348,8 +425,12 @@ impl State {
         if io.request != decode::MEDIA_REQUEST_IOC_QUEUE || io.errno().is_some() {
             return;
         }
-        let Some(r) = m.request_by_fd(io.pid, io.fd) else { return };
-        let Some(q) = self.reqs.get(&r.id) else { return };
+        let Some(r) = m.request_by_fd(io.pid, io.fd) else {
+            return;
+        };
+        let Some(q) = self.reqs.get(&r.id) else {
+            return;
+        };
         let Some(cid) = q.ctx else { return };
         let ids = q.ids.clone();
         self.ctxs.entry(cid).or_default().set.extend(ids);
@@ -396,31 +477,91 @@ fn range(v: &ControlValue, at: &At, s: &mut Sink) {
     let control = match v {
         ControlValue::H264Sps(p) => {
             check("chroma_format_idc", p.chroma_format_idc.into(), 0, 3);
-            check("bit_depth_luma_minus8", p.bit_depth_luma_minus8.into(), 0, 6);
-            check("bit_depth_chroma_minus8", p.bit_depth_chroma_minus8.into(), 0, 6);
-            check("log2_max_frame_num_minus4", p.log2_max_frame_num_minus4.into(), 0, 12);
+            check(
+                "bit_depth_luma_minus8",
+                p.bit_depth_luma_minus8.into(),
+                0,
+                6,
+            );
+            check(
+                "bit_depth_chroma_minus8",
+                p.bit_depth_chroma_minus8.into(),
+                0,
+                6,
+            );
+            check(
+                "log2_max_frame_num_minus4",
+                p.log2_max_frame_num_minus4.into(),
+                0,
+                12,
+            );
             check("pic_order_cnt_type", p.pic_order_cnt_type.into(), 0, 2);
-            check("log2_max_pic_order_cnt_lsb_minus4", p.log2_max_pic_order_cnt_lsb_minus4.into(), 0, 12);
+            check(
+                "log2_max_pic_order_cnt_lsb_minus4",
+                p.log2_max_pic_order_cnt_lsb_minus4.into(),
+                0,
+                12,
+            );
             check("max_num_ref_frames", p.max_num_ref_frames.into(), 0, 16);
             "H264_SPS"
         }
         ControlValue::H264Pps(p) => {
-            check("num_slice_groups_minus1", p.num_slice_groups_minus1.into(), 0, 7);
-            check("num_ref_idx_l0_default_active_minus1", p.num_ref_idx_l0_default_active_minus1.into(), 0, 31);
-            check("num_ref_idx_l1_default_active_minus1", p.num_ref_idx_l1_default_active_minus1.into(), 0, 31);
+            check(
+                "num_slice_groups_minus1",
+                p.num_slice_groups_minus1.into(),
+                0,
+                7,
+            );
+            check(
+                "num_ref_idx_l0_default_active_minus1",
+                p.num_ref_idx_l0_default_active_minus1.into(),
+                0,
+                31,
+            );
+            check(
+                "num_ref_idx_l1_default_active_minus1",
+                p.num_ref_idx_l1_default_active_minus1.into(),
+                0,
+                31,
+            );
             check("weighted_bipred_idc", p.weighted_bipred_idc.into(), 0, 2);
             check("pic_init_qp_minus26", p.pic_init_qp_minus26.into(), -62, 25);
             check("pic_init_qs_minus26", p.pic_init_qs_minus26.into(), -26, 25);
-            check("chroma_qp_index_offset", p.chroma_qp_index_offset.into(), -12, 12);
-            check("second_chroma_qp_index_offset", p.second_chroma_qp_index_offset.into(), -12, 12);
+            check(
+                "chroma_qp_index_offset",
+                p.chroma_qp_index_offset.into(),
+                -12,
+                12,
+            );
+            check(
+                "second_chroma_qp_index_offset",
+                p.second_chroma_qp_index_offset.into(),
+                -12,
+                12,
+            );
             "H264_PPS"
         }
         ControlValue::H264SliceParams(p) => {
             check("slice_type", p.slice_type.into(), 0, 4);
             check("cabac_init_idc", p.cabac_init_idc.into(), 0, 2);
-            check("disable_deblocking_filter_idc", p.disable_deblocking_filter_idc.into(), 0, 2);
-            check("num_ref_idx_l0_active_minus1", p.num_ref_idx_l0_active_minus1.into(), 0, 31);
-            check("num_ref_idx_l1_active_minus1", p.num_ref_idx_l1_active_minus1.into(), 0, 31);
+            check(
+                "disable_deblocking_filter_idc",
+                p.disable_deblocking_filter_idc.into(),
+                0,
+                2,
+            );
+            check(
+                "num_ref_idx_l0_active_minus1",
+                p.num_ref_idx_l0_active_minus1.into(),
+                0,
+                31,
+            );
+            check(
+                "num_ref_idx_l1_active_minus1",
+                p.num_ref_idx_l1_active_minus1.into(),
+                0,
+                31,
+            );
             "H264_SLICE_PARAMS"
         }
         ControlValue::H264DecodeParams(p) => {
@@ -428,8 +569,18 @@ fn range(v: &ControlValue, at: &At, s: &mut Sink) {
             "H264_DECODE_PARAMS"
         }
         ControlValue::H264PredWeights(p) => {
-            check("luma_log2_weight_denom", p.luma_log2_weight_denom.into(), 0, 7);
-            check("chroma_log2_weight_denom", p.chroma_log2_weight_denom.into(), 0, 7);
+            check(
+                "luma_log2_weight_denom",
+                p.luma_log2_weight_denom.into(),
+                0,
+                7,
+            );
+            check(
+                "chroma_log2_weight_denom",
+                p.chroma_log2_weight_denom.into(),
+                0,
+                7,
+            );
             "H264_PRED_WEIGHTS"
         }
         ControlValue::Mpeg2Sequence(p) => {
@@ -453,11 +604,17 @@ fn range(v: &ControlValue, at: &At, s: &mut Sink) {
 fn size(v: &ControlValue, cw: u32, ch: u32, at: &At, s: &mut Sink) {
     let (name, w, h) = match v {
         ControlValue::H264Sps(p) => ("H264_SPS", p.width(), p.height()),
-        ControlValue::Mpeg2Sequence(p) => ("MPEG2_SEQUENCE", p.horizontal_size.into(), p.vertical_size.into()),
+        ControlValue::Mpeg2Sequence(p) => (
+            "MPEG2_SEQUENCE",
+            p.horizontal_size.into(),
+            p.vertical_size.into(),
+        ),
         ControlValue::Vp8Frame(p) => ("VP8_FRAME", p.width.into(), p.height.into()),
-        ControlValue::HevcSps(p) => {
-            ("HEVC_SPS", p.pic_width_in_luma_samples.into(), p.pic_height_in_luma_samples.into())
-        }
+        ControlValue::HevcSps(p) => (
+            "HEVC_SPS",
+            p.pic_width_in_luma_samples.into(),
+            p.pic_height_in_luma_samples.into(),
+        ),
         _ => return,
     };
     // The CAPTURE format's size is the coded size, rounded up by the driver to its alignment.
@@ -476,14 +633,25 @@ fn size(v: &ControlValue, cw: u32, ch: u32, at: &At, s: &mut Sink) {
 }
 
 /// The hardware-profile rules that read controls.
-fn profile_control(p: Profile, id: u32, v: &ControlValue, sps: Option<Sps>, ctx: &mut Ctx, at: &At, s: &mut Sink) {
+fn profile_control(
+    p: Profile,
+    id: u32,
+    v: &ControlValue,
+    sps: Option<Sps>,
+    ctx: &mut Ctx,
+    at: &At,
+    s: &mut Sink,
+) {
     if let (Some((modes, starts)), Some(val)) = (p.h264_modes(), value(&Some(v.clone()))) {
         let (name, allowed) = match id {
             V4L2_CID_STATELESS_H264_DECODE_MODE => ("DECODE_MODE", modes),
             V4L2_CID_STATELESS_H264_START_CODE => ("START_CODE", starts),
             _ => ("", &[][..]),
         };
-        if !name.is_empty() && !allowed.contains(&val) && ctx.told.insert(("profile-decode-mode", id as u64)) {
+        if !name.is_empty()
+            && !allowed.contains(&val)
+            && ctx.told.insert(("profile-decode-mode", id as u64))
+        {
             let label = |v: i64| match (name, v) {
                 ("DECODE_MODE", 0) => "SLICE_BASED",
                 ("DECODE_MODE", 1) => "FRAME_BASED",
@@ -509,7 +677,10 @@ fn profile_control(p: Profile, id: u32, v: &ControlValue, sps: Option<Sps>, ctx:
     }
     match v {
         ControlValue::H264Sps(sp) if p.h264_420_8bit_only() => {
-            if sp.chroma_format_idc != 1 || sp.bit_depth_luma_minus8 != 0 || sp.bit_depth_chroma_minus8 != 0 {
+            if sp.chroma_format_idc != 1
+                || sp.bit_depth_luma_minus8 != 0
+                || sp.bit_depth_chroma_minus8 != 0
+            {
                 s.push(
                     at,
                     Severity::Error,

@@ -14,7 +14,7 @@ pub use crate::ioctl::names::{BUF_FLAG_REQUEST_FD, CTRL_WHICH_REQUEST_VAL};
 pub use crate::ioctl::qbuf::{VIDIOC_DQBUF, VIDIOC_QBUF};
 pub use crate::ioctl::reqbufs::VIDIOC_REQBUFS;
 pub use crate::ioctl::request::{MEDIA_REQUEST_IOC_QUEUE, MEDIA_REQUEST_IOC_REINIT};
-pub use crate::ioctl::streamon::VIDIOC_STREAMOFF;
+pub use crate::ioctl::streamon::{VIDIOC_STREAMOFF, VIDIOC_STREAMON};
 
 /// `V4L2_BUF_FLAG_ERROR`.
 pub const BUF_FLAG_ERROR: u32 = 0x40;
@@ -58,7 +58,11 @@ pub struct Buf {
 
 fn buf(bytes: &[u8], io: &Ioctl, before: bool) -> Option<Buf> {
     let planes = io.payload(&PayloadKind::Planes).map(|p| {
-        let (a, b) = if before { (&p.before, &p.after) } else { (&p.after, &p.before) };
+        let (a, b) = if before {
+            (&p.before, &p.after)
+        } else {
+            (&p.after, &p.before)
+        };
         if a.is_empty() {
             b.as_slice()
         } else {
@@ -67,10 +71,17 @@ fn buf(bytes: &[u8], io: &Ioctl, before: bool) -> Option<Buf> {
     });
     let d = qbuf::Buffer::decode(bytes, planes).ok()?;
     let bytesused = match &d.planes {
-        Some(p) => p.iter().map(|p| u64::from(p.bytesused.saturating_sub(p.data_offset))).sum(),
+        Some(p) => p
+            .iter()
+            .map(|p| u64::from(p.bytesused.saturating_sub(p.data_offset)))
+            .sum(),
         None => u64::from(d.bytesused),
     };
-    let us = d.timestamp.sec.saturating_mul(1_000_000).saturating_add(d.timestamp.usec);
+    let us = d
+        .timestamp
+        .sec
+        .saturating_mul(1_000_000)
+        .saturating_add(d.timestamp.usec);
     Some(Buf {
         index: d.index,
         buf_type: d.buf_type,

@@ -6,8 +6,9 @@
 //! keeps only in-flight state: the [`PoolModel`] (fds, contexts, buffers, requests), and per
 //! family a few facts per open request, buffer and context. Memory is bounded by what is in
 //! flight, never by the trace's length. Each [`Finding`] names its severity, rule, record, ioctl
-//! sequence number, time, frame (OUTPUT buffers queued before it, as [`PoolModel`] counts them:
-//! frame `F` is the one whose OUTPUT QBUF was the `F`-th, from 0), process, a one-line
+//! sequence number, time, frame (as [`PoolModel`] counts OUTPUT buffers queued: frame `F` is the
+//! one whose OUTPUT QBUF was the `F`-th, from 0; a record belongs to the frame of the last OUTPUT
+//! QBUF before it, controls set into a request to the frame queued next), process, a one-line
 //! statement, an explanation and the rule's source (kernel document or driver file).
 //!
 //! One file per rule family: [`requests`], [`buffers`], [`refs`] (frames and references),
@@ -97,7 +98,11 @@ impl fmt::Display for Finding {
         if let Some(p) = self.pid {
             write!(f, " pid {p}")?;
         }
-        write!(f, ": {}\n    {} [{}]", self.statement, self.explanation, self.source)
+        write!(
+            f,
+            ": {}\n    {} [{}]",
+            self.statement, self.explanation, self.source
+        )
     }
 }
 
@@ -234,7 +239,13 @@ impl Checker {
             Record::Ioctl(io) => (Some(io.seq), Some(io.pid)),
             _ => (None, rec.task().map(|(p, _)| p)),
         };
-        let at = At { record: self.records, seq, ts: rec.ts(), pid, frames_before };
+        let at = At {
+            record: self.records,
+            seq,
+            ts: rec.ts(),
+            pid,
+            frames_before,
+        };
         self.records += 1;
         if let Record::End(_) = rec {
             self.finished = true;
@@ -251,8 +262,19 @@ impl Checker {
         self.buffers.after(m, rec, &at, s);
         self.refs.after(m, rec, &at, s);
         self.controls.after(m, rec);
+        // A record belongs to the frame of the last OUTPUT QBUF, except controls set into a
+        // request: those belong to the frame about to be queued with it.
         let frames = self.model.totals().output_qbufs;
-        self.sink.stamp_frames(frames.checked_sub(1));
+        let frame = match rec {
+            Record::Ioctl(io) if io.request == decode::VIDIOC_S_EXT_CTRLS => {
+                match decode::ext_ctrls(io) {
+                    Some(x) if x.which == decode::CTRL_WHICH_REQUEST_VAL => Some(frames_before),
+                    _ => frames.checked_sub(1),
+                }
+            }
+            _ => frames.checked_sub(1),
+        };
+        self.sink.stamp_frames(frame);
     }
 
     /// Takes the findings made so far (for streaming consumers: the TUI, a live check).
@@ -305,8 +327,13 @@ impl Checker {
             );
             self.finished = true;
         }
-        let mut capped: Vec<(&'static str, u64)> =
-            self.sink.counts.iter().filter(|(_, n)| **n > PER_RULE_KEEP).map(|(r, n)| (*r, *n)).collect();
+        let mut capped: Vec<(&'static str, u64)> = self
+            .sink
+            .counts
+            .iter()
+            .filter(|(_, n)| **n > PER_RULE_KEEP)
+            .map(|(r, n)| (*r, *n))
+            .collect();
         capped.sort();
         for (rule, n) in capped {
             self.sink.counts.insert(rule, PER_RULE_KEEP);
@@ -320,14 +347,20 @@ impl Checker {
                 "traces/CHECK.md",
             );
         }
-        self.sink.stamp_frames(self.model.totals().output_qbufs.checked_sub(1));
+        self.sink
+            .stamp_frames(self.model.totals().output_qbufs.checked_sub(1));
         self.drain()
     }
 
     /// Counts over what was checked and found (findings counted once drained).
     pub fn summary(&self) -> Summary {
         let t = self.model.totals();
-        Summary { records: self.records, ioctls: t.ioctls, frames: t.output_qbufs, ..self.summary }
+        Summary {
+            records: self.records,
+            ioctls: t.ioctls,
+            frames: t.output_qbufs,
+            ..self.summary
+        }
     }
 }
 

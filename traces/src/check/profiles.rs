@@ -42,7 +42,12 @@ pub struct Coded {
 }
 
 const fn coded(fourcc: u32, min: (u32, u32), max: (u32, u32), step: (u32, u32)) -> Coded {
-    Coded { fourcc, min, max, step }
+    Coded {
+        fourcc,
+        min,
+        max,
+        step,
+    }
 }
 
 /// H.264 `DECODE_MODE` items: `SLICE_BASED` 0, `FRAME_BASED` 1; `START_CODE`: `NONE` 0, `ANNEX_B` 1.
@@ -53,7 +58,12 @@ pub const H264_START_ANNEX_B: i64 = 1;
 
 impl Profile {
     /// Every profile, for help texts.
-    pub const ALL: [Profile; 4] = [Profile::HantroG1, Profile::Rkvdec, Profile::Cedrus, Profile::Visl];
+    pub const ALL: [Profile; 4] = [
+        Profile::HantroG1,
+        Profile::Rkvdec,
+        Profile::Cedrus,
+        Profile::Visl,
+    ];
 
     /// `hantro-g1`, `rkvdec`, `cedrus` or `visl`.
     pub fn name(self) -> &'static str {
@@ -67,12 +77,15 @@ impl Profile {
 
     /// The profile of a `--profile` name.
     pub fn parse(name: &str) -> Result<Profile, String> {
-        Profile::ALL.into_iter().find(|p| p.name() == name).ok_or_else(|| {
-            format!(
-                "unknown profile {name:?}: use one of {}",
-                Profile::ALL.map(|p| p.name()).join(", ")
-            )
-        })
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                format!(
+                    "unknown profile {name:?}: use one of {}",
+                    Profile::ALL.map(|p| p.name()).join(", ")
+                )
+            })
     }
 
     /// The profile of a V4L2 driver name (`v4l2_capability.driver`).
@@ -88,7 +101,10 @@ impl Profile {
 
     /// The profile of the first stateless decoder the trace's header lists.
     pub fn of_header(header: &Header) -> Option<Profile> {
-        header.devices.iter().find_map(|d| Profile::from_driver(&d.driver))
+        header
+            .devices
+            .iter()
+            .find_map(|d| Profile::from_driver(&d.driver))
     }
 
     /// The driver source the profile is read from.
@@ -154,7 +170,9 @@ impl Profile {
     /// The H.264 decode modes and start codes its menus allow (`None`: any).
     pub fn h264_modes(self) -> Option<(&'static [i64], &'static [i64])> {
         match self {
-            Profile::HantroG1 | Profile::Rkvdec => Some((&[H264_FRAME_BASED], &[H264_START_ANNEX_B])),
+            Profile::HantroG1 | Profile::Rkvdec => {
+                Some((&[H264_FRAME_BASED], &[H264_START_ANNEX_B]))
+            }
             Profile::Cedrus => Some((&[H264_SLICE_BASED], &[H264_START_NONE])),
             Profile::Visl => None,
         }
@@ -176,15 +194,21 @@ impl fmt::Display for Profile {
 /// clamps it to a size the stream is not) or off the step (a note: the driver rounds it up).
 pub fn size_problem(c: &Coded, w: u32, h: u32) -> Option<(Severity, String)> {
     if w < c.min.0 || h < c.min.1 || w > c.max.0 || h > c.max.1 {
-        return Some((Severity::Error, format!(
-            "{w}x{h} is outside {}x{} .. {}x{}",
-            c.min.0, c.min.1, c.max.0, c.max.1
-        )));
+        return Some((
+            Severity::Error,
+            format!(
+                "{w}x{h} is outside {}x{} .. {}x{}",
+                c.min.0, c.min.1, c.max.0, c.max.1
+            ),
+        ));
     }
     if w % c.step.0 != 0 || h % c.step.1 != 0 {
         return Some((
             Severity::Note,
-            format!("{w}x{h} is not a multiple of {}x{}: the driver rounds it up", c.step.0, c.step.1),
+            format!(
+                "{w}x{h} is not a multiple of {}x{}: the driver rounds it up",
+                c.step.0, c.step.1
+            ),
         ));
     }
     None

@@ -27,7 +27,8 @@ use crate::record::{Ioctl, Record};
 /// of a real pool; references to them are judged unknown).
 pub const KNOWN_TIMESTAMPS: usize = 1024;
 
-const DOC: &str = "Documentation/userspace-api/media/v4l/dev-stateless-decoder.rst (Buffer management while \
+const DOC: &str =
+    "Documentation/userspace-api/media/v4l/dev-stateless-decoder.rst (Buffer management while \
                    decoding)";
 
 #[derive(Debug, Default)]
@@ -93,7 +94,12 @@ fn references(v: &ControlValue) -> Vec<(String, u64)> {
             out.push(("VP9 alt_frame_ts".into(), f.alt_frame_ts));
         }
         ControlValue::HevcDecodeParams(d) => {
-            for (i, e) in d.dpb.iter().take(usize::from(d.num_active_dpb_entries).min(16)).enumerate() {
+            for (i, e) in d
+                .dpb
+                .iter()
+                .take(usize::from(d.num_active_dpb_entries).min(16))
+                .enumerate()
+            {
                 out.push((format!("HEVC dpb[{i}]"), e.timestamp));
             }
         }
@@ -108,17 +114,25 @@ impl State {
         match io.request {
             decode::VIDIOC_S_EXT_CTRLS => self.controls(m, io, at, s),
             decode::VIDIOC_QBUF => {
-                let Some(b) = decode::buf_passed(io).filter(|b| Side::of(b.buf_type) == Side::Output) else {
+                let Some(b) =
+                    decode::buf_passed(io).filter(|b| Side::of(b.buf_type) == Side::Output)
+                else {
                     return;
                 };
-                let Some(c) = m.context_by_fd(io.pid, io.fd) else { return };
-                let Some(q) = c.queues.get(&b.buf_type) else { return };
+                let Some(c) = m.context_by_fd(io.pid, io.fd) else {
+                    return;
+                };
+                let Some(q) = c.queues.get(&b.buf_type) else {
+                    return;
+                };
                 let hold = self.ctxs.get(&c.id).and_then(|x| x.hold_ts);
                 if b.flags & BUF_FLAG_HOLD_CAPTURE != 0 || hold == Some(b.ts_ns) {
                     return;
                 }
                 let twin = q.buffers.iter().find(|o| {
-                    o.index != b.index && o.state.is_busy() && (o.timestamp_us.max(0) as u64) * 1000 == b.ts_ns
+                    o.index != b.index
+                        && o.state.is_busy()
+                        && (o.timestamp_us.max(0) as u64) * 1000 == b.ts_ns
                 });
                 if let Some(o) = twin {
                     s.push(
@@ -137,7 +151,9 @@ impl State {
                 }
             }
             decode::VIDIOC_DQBUF if io.errno().is_none() => {
-                let Some(b) = decode::buf_returned(io) else { return };
+                let Some(b) = decode::buf_returned(io) else {
+                    return;
+                };
                 if Side::of(b.buf_type) == Side::Capture && b.flags & BUF_FLAG_ERROR != 0 {
                     s.push(
                         at,
@@ -162,9 +178,15 @@ impl State {
                 if !qbuf && io.request != decode::VIDIOC_DQBUF {
                     return;
                 }
-                let b = if qbuf { decode::buf_passed(io) } else { decode::buf_returned(io) };
+                let b = if qbuf {
+                    decode::buf_passed(io)
+                } else {
+                    decode::buf_returned(io)
+                };
                 let Some(b) = b else { return };
-                let Some(c) = m.context_by_fd(io.pid, io.fd) else { return };
+                let Some(c) = m.context_by_fd(io.pid, io.fd) else {
+                    return;
+                };
                 let x = self.ctxs.entry(c.id).or_default();
                 match (Side::of(b.buf_type), qbuf) {
                     (Side::Output, true) => {
@@ -177,30 +199,49 @@ impl State {
                             if x.cap.len() <= i {
                                 x.cap.resize(i + 1, None);
                             }
-                            x.cap[i] = if qbuf { x.cap[i].map(|(t, _)| (t, true)) } else { Some((b.ts_ns, false)) };
+                            x.cap[i] = if qbuf {
+                                x.cap[i].map(|(t, _)| (t, true))
+                            } else {
+                                Some((b.ts_ns, false))
+                            };
                         }
                     }
                     _ => {}
                 }
             }
             Record::Close(_) | Record::Exit(_) => {
-                self.ctxs.retain(|id, _| m.context(*id).is_some_and(|c| c.closed.is_none()));
+                self.ctxs
+                    .retain(|id, _| m.context(*id).is_some_and(|c| c.closed.is_none()));
             }
             _ => {}
         }
     }
 
     fn controls(&mut self, m: &PoolModel, io: &Ioctl, at: &At, s: &mut Sink) {
-        let Some(c) = m.context_by_fd(io.pid, io.fd) else { return };
-        let Some(x) = decode::ext_ctrls(io) else { return };
+        let Some(c) = m.context_by_fd(io.pid, io.fd) else {
+            return;
+        };
+        let Some(x) = decode::ext_ctrls(io) else {
+            return;
+        };
         let Some(ctx) = self.ctxs.get(&c.id) else {
             // Nothing queued on this context yet: every reference is unknown.
-            for (label, ts) in x.controls.iter().filter_map(|(_, v)| v.as_ref()).flat_map(references) {
+            for (label, ts) in x
+                .controls
+                .iter()
+                .filter_map(|(_, v)| v.as_ref())
+                .flat_map(references)
+            {
                 unknown(at, s, &label, ts);
             }
             return;
         };
-        for (label, ts) in x.controls.iter().filter_map(|(_, v)| v.as_ref()).flat_map(references) {
+        for (label, ts) in x
+            .controls
+            .iter()
+            .filter_map(|(_, v)| v.as_ref())
+            .flat_map(references)
+        {
             if !ctx.known.contains_key(&ts) {
                 unknown(at, s, &label, ts);
                 continue;

@@ -14,7 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::decode::{self, ENOENT, EBUSY};
+use super::decode::{self, EBUSY, ENOENT};
 use super::{At, Severity, Sink};
 use crate::pool::{PoolModel, ReqId, ReqState, Request};
 use crate::record::{Ioctl, Record};
@@ -55,7 +55,9 @@ impl State {
         match rec {
             Record::Ioctl(io) if is_request_ioctl(io) => self.request_call(m, io, at, s),
             Record::Ioctl(io) if io.request == decode::VIDIOC_S_EXT_CTRLS => {
-                let Some(x) = decode::ext_ctrls(io) else { return };
+                let Some(x) = decode::ext_ctrls(io) else {
+                    return;
+                };
                 if x.which != decode::CTRL_WHICH_REQUEST_VAL {
                     return;
                 }
@@ -79,7 +81,9 @@ impl State {
                 }
             }
             Record::Ioctl(io) if io.request == decode::VIDIOC_QBUF => {
-                let Some(b) = decode::buf_passed(io) else { return };
+                let Some(b) = decode::buf_passed(io) else {
+                    return;
+                };
                 if b.flags & decode::BUF_FLAG_REQUEST_FD == 0 {
                     return;
                 }
@@ -106,7 +110,11 @@ impl State {
             Record::Close(c) => {
                 self.closing = m.request_by_fd(c.pid, c.fd).cloned();
                 if let Some(r) = &self.closing {
-                    if self.reqs.get(&r.id).is_some_and(|q| q.queued_frame.is_some()) {
+                    if self
+                        .reqs
+                        .get(&r.id)
+                        .is_some_and(|q| q.queued_frame.is_some())
+                    {
                         self.starvation(m, r.pid, at, s);
                     }
                 }
@@ -124,7 +132,9 @@ impl State {
         match rec {
             Record::Ioctl(io) if io.errno().is_none() => {
                 if io.request == decode::VIDIOC_QBUF {
-                    let Some(b) = decode::buf_passed(io) else { return };
+                    let Some(b) = decode::buf_passed(io) else {
+                        return;
+                    };
                     if b.flags & decode::BUF_FLAG_REQUEST_FD == 0 {
                         return;
                     }
@@ -134,10 +144,13 @@ impl State {
                         q.frame = Some(at.frames_before);
                     }
                 } else if is_request_ioctl(io) {
-                    let Some(r) = m.request_by_fd(io.pid, io.fd) else { return };
+                    let Some(r) = m.request_by_fd(io.pid, io.fd) else {
+                        return;
+                    };
                     let q = self.reqs.entry(r.id).or_default();
                     if io.request == decode::MEDIA_REQUEST_IOC_QUEUE {
-                        q.queued_frame = Some(q.frame.unwrap_or(at.frames_before.saturating_sub(1)));
+                        q.queued_frame =
+                            Some(q.frame.unwrap_or(at.frames_before.saturating_sub(1)));
                     } else if io.request == decode::MEDIA_REQUEST_IOC_REINIT {
                         *q = Req::default();
                     }
@@ -145,7 +158,9 @@ impl State {
             }
             Record::Close(_) => {
                 if let Some(r) = self.closing.take() {
-                    let gone = m.request(r.id).is_none_or(|now| matches!(now.state, ReqState::Closed | ReqState::Leaked));
+                    let gone = m
+                        .request(r.id)
+                        .is_none_or(|now| matches!(now.state, ReqState::Closed | ReqState::Leaked));
                     if gone {
                         self.judge(&r, "its fd was closed", at, s);
                     }
@@ -179,9 +194,14 @@ impl State {
 
     /// A request whose last fd goes away (`r` as it was just before).
     fn judge(&mut self, r: &Request, why: &str, at: &At, s: &mut Sink) {
-        let Some(q) = self.reqs.remove(&r.id) else { return };
+        let Some(q) = self.reqs.remove(&r.id) else {
+            return;
+        };
         let Some(frame) = q.queued_frame else { return };
-        let at = At { pid: Some(r.pid), ..*at };
+        let at = At {
+            pid: Some(r.pid),
+            ..*at
+        };
         match r.state {
             ReqState::Complete => s.push(
                 &at,
@@ -219,8 +239,13 @@ impl State {
         }
         let mut n = 0;
         let mut last = None;
-        for r in m.requests().filter(|r| r.pid == pid && !matches!(r.state, ReqState::Closed | ReqState::Leaked)) {
-            let Some(f) = self.reqs.get(&r.id).and_then(|q| q.queued_frame) else { return };
+        for r in m
+            .requests()
+            .filter(|r| r.pid == pid && !matches!(r.state, ReqState::Closed | ReqState::Leaked))
+        {
+            let Some(f) = self.reqs.get(&r.id).and_then(|q| q.queued_frame) else {
+                return;
+            };
             if r.state != ReqState::Complete {
                 return;
             }
@@ -287,7 +312,11 @@ impl State {
             }
         }
         let Some(errno) = io.errno() else { return };
-        let op = if queue { "MEDIA_REQUEST_IOC_QUEUE" } else { "MEDIA_REQUEST_IOC_REINIT" };
+        let op = if queue {
+            "MEDIA_REQUEST_IOC_QUEUE"
+        } else {
+            "MEDIA_REQUEST_IOC_REINIT"
+        };
         let why = match (queue, errno) {
             (false, EBUSY) => {
                 "REINIT answers EBUSY while the request is queued and not completed: wait for completion (poll the \
@@ -308,7 +337,11 @@ impl State {
             Severity::Error,
             "request-op-failed",
             None,
-            format!("{op} on request fd {} failed with {}", io.fd, crate::pool::errno_name(errno)),
+            format!(
+                "{op} on request fd {} failed with {}",
+                io.fd,
+                crate::pool::errno_name(errno)
+            ),
             why,
             if queue { DOC_QUEUE } else { DOC_REINIT },
         );
