@@ -4,6 +4,7 @@
 //! tracer's overhead.
 
 mod bench;
+mod check_cmd;
 mod convert;
 mod devices;
 mod dump;
@@ -93,6 +94,18 @@ enum Command {
         /// Live mode: the command to run, after `--`.
         #[arg(last = true)]
         command: Vec<String>,
+    },
+    /// Judge a trace: request, buffer, reference and control rules, and a hardware profile
+    /// (exit 1 when a finding is an error).
+    Check {
+        file: PathBuf,
+        /// Hardware rules to apply: hantro-g1, rkvdec, cedrus or visl (default: the driver the
+        /// trace recorded).
+        #[arg(long)]
+        profile: Option<String>,
+        /// One JSON document (findings, summary) instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Print a trace's records.
     Dump {
@@ -194,6 +207,7 @@ fn run(cli: Cli) -> Result<i32> {
             command,
             busy_threshold: std::time::Duration::from_millis(busy_ms),
         }),
+        Command::Check { file, profile, json } => check_cmd::run(&file, profile.as_deref(), json),
         Command::Dump { file, json } => {
             dump::run(&file, json)?;
             Ok(0)

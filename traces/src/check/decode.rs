@@ -127,13 +127,6 @@ pub fn format_passed(io: &Ioctl) -> Option<(u32, u32, u32, u32)> {
     Some((f.buf_type, w, h, f.pixelformat().map_or(0, |p| p.0)))
 }
 
-/// `(type, width, height, pixelformat)` of S_FMT/G_FMT as returned.
-pub fn format_returned(io: &Ioctl) -> Option<(u32, u32, u32, u32)> {
-    let f = fmt::Format::decode(returned(io)).ok()?;
-    let (w, h) = f.size().unwrap_or((0, 0));
-    Some((f.buf_type, w, h, f.pixelformat().map_or(0, |p| p.0)))
-}
-
 /// An S_EXT_CTRLS call's `which`, `request_fd` and controls as passed: `(id, value)` with the
 /// decoded value when the catalogue decodes it.
 pub struct Ctrls {
