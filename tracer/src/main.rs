@@ -207,7 +207,11 @@ fn run(cli: Cli) -> Result<i32> {
             command,
             busy_threshold: std::time::Duration::from_millis(busy_ms),
         }),
-        Command::Check { file, profile, json } => check_cmd::run(&file, profile.as_deref(), json),
+        Command::Check {
+            file,
+            profile,
+            json,
+        } => check_cmd::run(&file, profile.as_deref(), json),
         Command::Dump { file, json } => {
             dump::run(&file, json)?;
             Ok(0)
