@@ -98,6 +98,16 @@ fn queue(m: &PoolModel, io: &Ioctl, buf_type: u32) -> Option<(CtxId, Queue)> {
 }
 
 impl State {
+    /// Entries kept (for [`super::Checker::in_flight`]).
+    pub fn tracked(&self) -> usize {
+        self.runs.len()
+            + self
+                .caps
+                .values()
+                .map(|c| 1 + c.queued_at.len())
+                .sum::<usize>()
+    }
+
     pub(super) fn before(&mut self, m: &PoolModel, rec: &Record, at: &At, s: &mut Sink) {
         match rec {
             Record::Ioctl(io) if decode::is_video(io.request) => self.video(m, io, at, s),

@@ -113,6 +113,12 @@ pub struct State {
 }
 
 impl State {
+    /// Entries kept (for [`super::Checker::in_flight`]).
+    pub fn tracked(&self) -> usize {
+        self.reqs.values().map(|r| 1 + r.ids.len()).sum::<usize>()
+            + self.ctxs.values().map(|c| 1 + c.set.len()).sum::<usize>()
+    }
+
     pub(super) fn before(
         &mut self,
         m: &PoolModel,

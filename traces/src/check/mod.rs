@@ -21,6 +21,7 @@ mod decode;
 pub mod profiles;
 pub mod refs;
 pub mod requests;
+pub mod synthetic;
 #[cfg(test)]
 mod tests;
 
@@ -350,6 +351,15 @@ impl Checker {
         self.sink
             .stamp_frames(self.model.totals().output_qbufs.checked_sub(1));
         self.drain()
+    }
+
+    /// Entries the rules keep about what is in flight (requests, buffers, contexts, runs): what
+    /// bounds the checker's memory besides the pool model.
+    pub fn in_flight(&self) -> usize {
+        self.requests.tracked()
+            + self.buffers.tracked()
+            + self.refs.tracked()
+            + self.controls.tracked()
     }
 
     /// Counts over what was checked and found (findings counted once drained).

@@ -109,6 +109,14 @@ fn references(v: &ControlValue) -> Vec<(String, u64)> {
 }
 
 impl State {
+    /// Entries kept (for [`super::Checker::in_flight`]).
+    pub fn tracked(&self) -> usize {
+        self.ctxs
+            .values()
+            .map(|c| 1 + c.known.len() + c.order.len() + c.cap.len())
+            .sum::<usize>()
+    }
+
     pub(super) fn before(&mut self, m: &PoolModel, rec: &Record, at: &At, s: &mut Sink) {
         let Record::Ioctl(io) = rec else { return };
         match io.request {

@@ -51,6 +51,11 @@ fn held(r: &Request) -> bool {
 }
 
 impl State {
+    /// Entries kept (for [`super::Checker::in_flight`]).
+    pub fn tracked(&self) -> usize {
+        self.reqs.len() + self.starved.len()
+    }
+
     pub(super) fn before(&mut self, m: &PoolModel, rec: &Record, at: &At, s: &mut Sink) {
         match rec {
             Record::Ioctl(io) if is_request_ioctl(io) => self.request_call(m, io, at, s),

@@ -243,3 +243,23 @@ fn findings_of_a_rule_are_capped() {
     assert_eq!(s.findings.len() as u64, PER_RULE_KEEP);
     assert_eq!(s.counts["x"], PER_RULE_KEEP + 5);
 }
+
+#[test]
+fn memory_stays_bounded_over_a_long_decode() {
+    let (h, recs) = synthetic::decode_stream(20_000);
+    let mut c = Checker::new(&h, None);
+    let mut sizes = Vec::new();
+    for (i, r) in recs.enumerate() {
+        c.apply(&r);
+        assert!(c.drain().is_empty(), "a clean synthetic decode");
+        if i % 20_000 == 0 {
+            sizes.push(c.in_flight());
+        }
+    }
+    assert!(c.finish(None).iter().all(|f| f.severity != Severity::Error));
+    // Only the remembered OUTPUT timestamps grow, up to their cap; nothing grows with the trace.
+    let (early, late) = (sizes[sizes.len() / 4], *sizes.last().unwrap());
+    assert!(late <= early + 2 * refs::KNOWN_TIMESTAMPS, "{sizes:?}");
+    assert!(late < 4 * refs::KNOWN_TIMESTAMPS, "{sizes:?}");
+    assert_eq!(c.summary().frames, 20_000);
+}
