@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 
 use super::decode::{self, EAGAIN, EBUSY};
-use super::{At, Severity, Sink};
+use super::{At, Facts, Severity, Sink};
 use crate::pool::state::Side;
 use crate::pool::{BufState, Context, CtxId, PoolModel, Queue};
 use crate::record::{Ioctl, Record};
@@ -108,9 +108,16 @@ impl State {
                 .sum::<usize>()
     }
 
-    pub(super) fn before(&mut self, m: &PoolModel, rec: &Record, at: &At, s: &mut Sink) {
+    pub(super) fn before(
+        &mut self,
+        m: &PoolModel,
+        rec: &Record,
+        fx: &Facts,
+        at: &At,
+        s: &mut Sink,
+    ) {
         match rec {
-            Record::Ioctl(io) if decode::is_video(io.request) => self.video(m, io, at, s),
+            Record::Ioctl(io) if decode::is_video(io.request) => self.video(m, io, fx, at, s),
             Record::Poll(p) => {
                 for f in &p.fds {
                     self.end_run(p.pid, f.fd, s);
@@ -135,18 +142,14 @@ impl State {
         }
     }
 
-    pub(super) fn after(&mut self, m: &PoolModel, rec: &Record, at: &At, s: &mut Sink) {
+    pub(super) fn after(&mut self, m: &PoolModel, rec: &Record, fx: &Facts, at: &At, s: &mut Sink) {
         match rec {
             Record::Ioctl(io) if io.errno().is_none() => {
                 let qbuf = io.request == decode::VIDIOC_QBUF;
                 if !qbuf && io.request != decode::VIDIOC_DQBUF {
                     return;
                 }
-                let b = if qbuf {
-                    decode::buf_passed(io)
-                } else {
-                    decode::buf_returned(io)
-                };
+                let b = if qbuf { fx.buf } else { fx.buf };
                 let Some(b) = b.filter(|b| Side::of(b.buf_type) == Side::Capture) else {
                     return;
                 };
@@ -200,7 +203,7 @@ impl State {
         }
     }
 
-    fn video(&mut self, m: &PoolModel, io: &Ioctl, at: &At, s: &mut Sink) {
+    fn video(&mut self, m: &PoolModel, io: &Ioctl, fx: &Facts, at: &At, s: &mut Sink) {
         let errno = io.errno();
         match io.request {
             decode::VIDIOC_REQBUFS => {
@@ -341,7 +344,7 @@ impl State {
                 }
             }
             decode::VIDIOC_QBUF => {
-                let Some(b) = decode::buf_passed(io) else {
+                let Some(b) = fx.buf else {
                     return;
                 };
                 let Some((_, q)) = queue(m, io, b.buf_type) else {

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::decode::{self, pix};
 use super::profiles::{self, Profile};
-use super::{At, Severity, Sink};
+use super::{At, Facts, Severity, Sink};
 use crate::controls::ids::*;
 use crate::controls::{ControlValue, H264DecodeParams};
 use crate::pool::state::Side;
@@ -124,19 +124,20 @@ impl State {
         m: &PoolModel,
         profile: Option<Profile>,
         rec: &Record,
+        fx: &Facts,
         at: &At,
         s: &mut Sink,
     ) {
         match rec {
             Record::Ioctl(io) => match io.request {
-                decode::VIDIOC_S_EXT_CTRLS => self.s_ext_ctrls(m, profile, io, at, s),
+                decode::VIDIOC_S_EXT_CTRLS => self.s_ext_ctrls(m, profile, io, fx, at, s),
                 decode::VIDIOC_STREAMON => {
                     if let Some(p) = profile {
                         self.streamon(m, p, io, at, s);
                     }
                 }
                 decode::VIDIOC_QBUF if io.errno().is_none() => {
-                    let Some(b) = decode::buf_passed(io) else {
+                    let Some(b) = fx.buf else {
                         return;
                     };
                     if b.flags & decode::BUF_FLAG_REQUEST_FD == 0
@@ -269,13 +270,14 @@ impl State {
         m: &PoolModel,
         profile: Option<Profile>,
         io: &Ioctl,
+        fx: &Facts,
         at: &At,
         s: &mut Sink,
     ) {
         let Some(c) = m.context_by_fd(io.pid, io.fd) else {
             return;
         };
-        let Some(x) = decode::ext_ctrls(io) else {
+        let Some(x) = fx.ctrls.as_ref() else {
             return;
         };
         let ok = io.errno().is_none();

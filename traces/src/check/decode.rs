@@ -145,6 +145,38 @@ pub fn ext_ctrls(io: &Ioctl) -> Option<Ctrls> {
     })
 }
 
+/// What the rules read from one record, decoded once: the buffer of a QBUF (as passed) or DQBUF
+/// (as returned), the controls of an S_EXT_CTRLS (as passed).
+#[derive(Default)]
+pub struct Facts {
+    pub buf: Option<Buf>,
+    pub ctrls: Option<Ctrls>,
+}
+
+impl Facts {
+    /// Decodes what the rules need from `rec`.
+    pub fn of(rec: &crate::record::Record) -> Facts {
+        let crate::record::Record::Ioctl(io) = rec else {
+            return Facts::default();
+        };
+        match io.request {
+            VIDIOC_QBUF => Facts {
+                buf: buf_passed(io),
+                ctrls: None,
+            },
+            VIDIOC_DQBUF => Facts {
+                buf: buf_returned(io),
+                ctrls: None,
+            },
+            VIDIOC_S_EXT_CTRLS => Facts {
+                buf: None,
+                ctrls: ext_ctrls(io),
+            },
+            _ => Facts::default(),
+        }
+    }
+}
+
 /// Whether a V4L2 ioctl request number is `V4L2` (type `'V'`).
 pub fn is_video(request: u32) -> bool {
     (request >> 8) as u8 == b'V'

@@ -33,6 +33,7 @@ use serde::Serialize;
 use crate::pool::PoolModel;
 use crate::record::{Header, Record};
 
+pub use decode::Facts;
 pub use profiles::Profile;
 
 /// How bad a finding is. `vatrace check` exits 1 when any finding is an error.
@@ -253,15 +254,17 @@ impl Checker {
         }
         let m = &self.model;
         let s = &mut self.sink;
-        self.requests.before(m, rec, &at, s);
-        self.buffers.before(m, rec, &at, s);
-        self.refs.before(m, rec, &at, s);
-        self.controls.before(m, self.profile, rec, &at, s);
+        let fx = Facts::of(rec);
+        let fx = &fx;
+        self.requests.before(m, rec, fx, &at, s);
+        self.buffers.before(m, rec, fx, &at, s);
+        self.refs.before(m, rec, fx, &at, s);
+        self.controls.before(m, self.profile, rec, fx, &at, s);
         self.model.apply(rec);
         let m = &self.model;
-        self.requests.after(m, rec, &at, s);
-        self.buffers.after(m, rec, &at, s);
-        self.refs.after(m, rec, &at, s);
+        self.requests.after(m, rec, fx, &at, s);
+        self.buffers.after(m, rec, fx, &at, s);
+        self.refs.after(m, rec, fx, &at, s);
         self.controls.after(m, rec);
         // A record belongs to the frame of the last OUTPUT QBUF, except controls set into a
         // request: those belong to the frame about to be queued with it.

@@ -17,7 +17,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::decode::{self, BUF_FLAG_ERROR, BUF_FLAG_HOLD_CAPTURE};
-use super::{At, Severity, Sink};
+use super::{At, Facts, Severity, Sink};
 use crate::controls::ControlValue;
 use crate::pool::state::Side;
 use crate::pool::{CtxId, PoolModel};
@@ -117,14 +117,19 @@ impl State {
             .sum::<usize>()
     }
 
-    pub(super) fn before(&mut self, m: &PoolModel, rec: &Record, at: &At, s: &mut Sink) {
+    pub(super) fn before(
+        &mut self,
+        m: &PoolModel,
+        rec: &Record,
+        fx: &Facts,
+        at: &At,
+        s: &mut Sink,
+    ) {
         let Record::Ioctl(io) = rec else { return };
         match io.request {
-            decode::VIDIOC_S_EXT_CTRLS => self.controls(m, io, at, s),
+            decode::VIDIOC_S_EXT_CTRLS => self.controls(m, io, fx, at, s),
             decode::VIDIOC_QBUF => {
-                let Some(b) =
-                    decode::buf_passed(io).filter(|b| Side::of(b.buf_type) == Side::Output)
-                else {
+                let Some(b) = fx.buf.filter(|b| Side::of(b.buf_type) == Side::Output) else {
                     return;
                 };
                 let Some(c) = m.context_by_fd(io.pid, io.fd) else {
@@ -159,7 +164,7 @@ impl State {
                 }
             }
             decode::VIDIOC_DQBUF if io.errno().is_none() => {
-                let Some(b) = decode::buf_returned(io) else {
+                let Some(b) = fx.buf else {
                     return;
                 };
                 if Side::of(b.buf_type) == Side::Capture && b.flags & BUF_FLAG_ERROR != 0 {
@@ -179,18 +184,21 @@ impl State {
         }
     }
 
-    pub(super) fn after(&mut self, m: &PoolModel, rec: &Record, _at: &At, _s: &mut Sink) {
+    pub(super) fn after(
+        &mut self,
+        m: &PoolModel,
+        rec: &Record,
+        fx: &Facts,
+        _at: &At,
+        _s: &mut Sink,
+    ) {
         match rec {
             Record::Ioctl(io) if io.errno().is_none() => {
                 let qbuf = io.request == decode::VIDIOC_QBUF;
                 if !qbuf && io.request != decode::VIDIOC_DQBUF {
                     return;
                 }
-                let b = if qbuf {
-                    decode::buf_passed(io)
-                } else {
-                    decode::buf_returned(io)
-                };
+                let b = if qbuf { fx.buf } else { fx.buf };
                 let Some(b) = b else { return };
                 let Some(c) = m.context_by_fd(io.pid, io.fd) else {
                     return;
@@ -225,11 +233,11 @@ impl State {
         }
     }
 
-    fn controls(&mut self, m: &PoolModel, io: &Ioctl, at: &At, s: &mut Sink) {
+    fn controls(&mut self, m: &PoolModel, io: &Ioctl, fx: &Facts, at: &At, s: &mut Sink) {
         let Some(c) = m.context_by_fd(io.pid, io.fd) else {
             return;
         };
-        let Some(x) = decode::ext_ctrls(io) else {
+        let Some(x) = fx.ctrls.as_ref() else {
             return;
         };
         let Some(ctx) = self.ctxs.get(&c.id) else {

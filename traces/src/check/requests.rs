@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::decode::{self, EBUSY, ENOENT};
-use super::{At, Severity, Sink};
+use super::{At, Facts, Severity, Sink};
 use crate::pool::{PoolModel, ReqId, ReqState, Request};
 use crate::record::{Ioctl, Record};
 
@@ -56,11 +56,18 @@ impl State {
         self.reqs.len() + self.starved.len()
     }
 
-    pub(super) fn before(&mut self, m: &PoolModel, rec: &Record, at: &At, s: &mut Sink) {
+    pub(super) fn before(
+        &mut self,
+        m: &PoolModel,
+        rec: &Record,
+        fx: &Facts,
+        at: &At,
+        s: &mut Sink,
+    ) {
         match rec {
             Record::Ioctl(io) if is_request_ioctl(io) => self.request_call(m, io, at, s),
             Record::Ioctl(io) if io.request == decode::VIDIOC_S_EXT_CTRLS => {
-                let Some(x) = decode::ext_ctrls(io) else {
+                let Some(x) = fx.ctrls.as_ref() else {
                     return;
                 };
                 if x.which != decode::CTRL_WHICH_REQUEST_VAL {
@@ -86,7 +93,7 @@ impl State {
                 }
             }
             Record::Ioctl(io) if io.request == decode::VIDIOC_QBUF => {
-                let Some(b) = decode::buf_passed(io) else {
+                let Some(b) = fx.buf else {
                     return;
                 };
                 if b.flags & decode::BUF_FLAG_REQUEST_FD == 0 {
@@ -133,11 +140,11 @@ impl State {
         }
     }
 
-    pub(super) fn after(&mut self, m: &PoolModel, rec: &Record, at: &At, s: &mut Sink) {
+    pub(super) fn after(&mut self, m: &PoolModel, rec: &Record, fx: &Facts, at: &At, s: &mut Sink) {
         match rec {
             Record::Ioctl(io) if io.errno().is_none() => {
                 if io.request == decode::VIDIOC_QBUF {
-                    let Some(b) = decode::buf_passed(io) else {
+                    let Some(b) = fx.buf else {
                         return;
                     };
                     if b.flags & decode::BUF_FLAG_REQUEST_FD == 0 {
