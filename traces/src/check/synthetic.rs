@@ -14,15 +14,16 @@ use crate::pool::state::buf_type;
 use crate::pool::synth::{self, Synth};
 use crate::record::{Header, Payload, PayloadKind, Record};
 
-const PID: u32 = 4242;
-const VIDEO: i32 = 3;
-const MEDIA: i32 = 4;
-const REQ0: i32 = 10;
-const SLOTS: u32 = 4;
-const CAPS: u32 = 4;
+pub const PID: u32 = 4242;
+pub const VIDEO: i32 = 3;
+pub const MEDIA: i32 = 4;
+/// Request fd of slot `i` is `REQ0 + i`.
+pub const REQ0: i32 = 10;
+pub const SLOTS: u32 = 4;
+pub const CAPS: u32 = 4;
 
 /// S_EXT_CTRLS into request `req` with SPS, PPS and DECODE_PARAMS payloads.
-fn controls(s: &mut Synth, req: i32) -> Record {
+pub fn controls(s: &mut Synth, req: i32) -> Record {
     let mut r = s.s_ext_ctrls(VIDEO, req, 3, 0);
     if let Record::Ioctl(io) = &mut r {
         let ids = [
@@ -64,11 +65,11 @@ fn controls(s: &mut Synth, req: i32) -> Record {
     r
 }
 
-/// The header and records of a decode of `frames` frames, generated as they are read.
-pub fn decode_stream(frames: u64) -> (Header, impl Iterator<Item = Record>) {
+/// Opens the nodes, sets H.264 128x128 formats, allocates and maps 4 CAPTURE buffers, allocates
+/// the 4 requests and starts streaming.
+pub fn setup(s: &mut Synth) -> Vec<Record> {
     let out_t = buf_type::VIDEO_OUTPUT_MPLANE;
     let cap_t = buf_type::VIDEO_CAPTURE_MPLANE;
-    let mut s = Synth::new(PID, 1_000_000_000);
     let mut setup = vec![
         s.open("/dev/video0", VIDEO),
         s.open("/dev/media0", MEDIA),
@@ -93,23 +94,27 @@ pub fn decode_stream(frames: u64) -> (Header, impl Iterator<Item = Record>) {
     }
     setup.push(s.streamon(VIDEO, out_t));
     setup.push(s.streamon(VIDEO, cap_t));
-    let mut frame = 0u64;
-    let frames_iter = std::iter::from_fn(move || {
-        if frame == frames {
-            return None;
-        }
-        let slot = (frame % u64::from(SLOTS)) as u32;
-        let cap = (frame % u64::from(CAPS)) as u32;
-        let req = REQ0 + slot as i32;
-        frame += 1;
-        let mut rs = vec![controls(&mut s, req)];
-        rs.extend(
-            synth::decode_frame(&mut s, VIDEO, req, slot, cap)
-                .into_iter()
-                .skip(1),
-        );
-        Some(rs)
-    })
-    .flatten();
+    setup
+}
+
+/// Frame `n` decoded on slot `n % 4` into CAPTURE buffer `n % 4`, its request REINIT'd.
+pub fn frame(s: &mut Synth, n: u64) -> Vec<Record> {
+    let slot = (n % u64::from(SLOTS)) as u32;
+    let cap = (n % u64::from(CAPS)) as u32;
+    let req = REQ0 + slot as i32;
+    let mut rs = vec![controls(s, req)];
+    rs.extend(
+        synth::decode_frame(s, VIDEO, req, slot, cap)
+            .into_iter()
+            .skip(1),
+    );
+    rs
+}
+
+/// The header and records of a decode of `frames` frames, generated as they are read.
+pub fn decode_stream(frames: u64) -> (Header, impl Iterator<Item = Record>) {
+    let mut s = Synth::new(PID, 1_000_000_000);
+    let setup = setup(&mut s);
+    let frames_iter = (0..frames).flat_map(move |n| frame(&mut s, n));
     (synth::sample_header(), setup.into_iter().chain(frames_iter))
 }

@@ -263,3 +263,174 @@ fn memory_stays_bounded_over_a_long_decode() {
     assert!(late < 4 * refs::KNOWN_TIMESTAMPS, "{sizes:?}");
     assert_eq!(c.summary().frames, 20_000);
 }
+
+mod rules {
+    //! One hand-made trace per rule the samples do not exercise: the synthetic decode's set-up
+    //! and frames, with the one call that breaks the rule.
+
+    use super::super::synthetic::{self, CAPS, REQ0, VIDEO};
+    use super::*;
+    use crate::pool::state::buf_type::{VIDEO_CAPTURE_MPLANE as CAP, VIDEO_OUTPUT_MPLANE as OUT};
+    use crate::pool::synth::{sample_header, Synth, RET_EAGAIN, RET_EBUSY, RET_EINVAL};
+    use crate::record::{Poll, PollFd};
+
+    /// Checks set-up, two clean frames, then `extra(s)`.
+    fn with(extra: impl FnOnce(&mut Synth) -> Vec<Record>) -> Vec<Finding> {
+        let mut s = Synth::new(synthetic::PID, 1_000_000_000);
+        let mut recs = synthetic::setup(&mut s);
+        recs.extend(synthetic::frame(&mut s, 0));
+        recs.extend(synthetic::frame(&mut s, 1));
+        recs.extend(extra(&mut s));
+        let mut c = Checker::new(&sample_header(), None);
+        let mut out = Vec::new();
+        for r in &recs {
+            c.apply(r);
+            out.extend(c.drain());
+        }
+        out
+    }
+
+    fn only(f: &[Finding], name: &str) -> Vec<Finding> {
+        let hits: Vec<Finding> = f.iter().filter(|f| f.rule == name).cloned().collect();
+        let others: Vec<&Finding> = f.iter().filter(|f| f.rule != name).collect();
+        assert!(others.is_empty(), "only {name} expected: {others:#?}");
+        hits
+    }
+
+    #[test]
+    fn clean_frames_find_nothing() {
+        assert!(with(|_| Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn qbuf_of_a_queued_buffer() {
+        // After frame 1 CAPTURE buffer 1 was dequeued; queue it twice.
+        let f = with(|s| {
+            vec![
+                s.qbuf(VIDEO, CAP, 1, None, 0),
+                s.qbuf(VIDEO, CAP, 1, None, RET_EINVAL),
+            ]
+        });
+        let hits = only(&f, "qbuf-queued");
+        assert_eq!(hits.len(), 1);
+        assert!(
+            hits[0]
+                .statement
+                .contains("CAPTURE 1) of a buffer already queued; failed with EINVAL"),
+            "{hits:#?}"
+        );
+        assert_eq!(hits[0].frame, Some(1));
+    }
+
+    #[test]
+    fn dqbuf_eagain_runs_without_poll() {
+        let poll = |s: &mut Synth| {
+            Record::Poll(Poll {
+                ts_enter: s.ts,
+                ts_exit: s.ts + 10,
+                pid: synthetic::PID,
+                tid: synthetic::PID,
+                syscall: "poll".into(),
+                fds: vec![PollFd {
+                    fd: VIDEO,
+                    events: 1,
+                    revents: 1,
+                }],
+                timeout_ns: None,
+                ret: 1,
+            })
+        };
+        let f = with(|s| {
+            let mut r: Vec<Record> = (0..60)
+                .map(|_| s.dqbuf(VIDEO, CAP, 0, 0, RET_EAGAIN))
+                .collect();
+            r.push(poll(s));
+            // A short run before a poll is how non-blocking clients work: not reported.
+            r.extend((0..3).map(|_| s.dqbuf(VIDEO, CAP, 0, 0, RET_EAGAIN)));
+            r.push(poll(s));
+            r
+        });
+        let hits = only(&f, "dqbuf-busy-poll");
+        assert_eq!(hits.len(), 1);
+        assert!(
+            hits[0]
+                .statement
+                .starts_with("60 VIDIOC_DQBUF calls on fd 3"),
+            "{hits:#?}"
+        );
+    }
+
+    #[test]
+    fn request_reused_while_queued() {
+        let req = REQ0 + 2;
+        let f = with(|s| {
+            vec![
+                synthetic::controls(s, req),
+                s.qbuf(VIDEO, OUT, 2, Some(req), 0),
+                s.request_queue(req, 0),
+                // Reused without waiting or REINIT: each refused by the kernel.
+                synthetic::controls(s, req),
+                s.request_queue(req, RET_EBUSY),
+                s.request_reinit(req, RET_EBUSY),
+            ]
+        });
+        let rules: Vec<&str> = f.iter().map(|f| f.rule).collect();
+        assert_eq!(
+            rules,
+            [
+                "request-busy-update",
+                "request-requeued",
+                "request-op-failed"
+            ],
+            "{f:#?}"
+        );
+        assert!(f[2]
+            .statement
+            .contains("MEDIA_REQUEST_IOC_REINIT on request fd 12 failed with EBUSY"));
+        assert!(f.iter().all(|f| f.severity == Severity::Error));
+    }
+
+    #[test]
+    fn request_queued_without_buffer_or_controls() {
+        let req = REQ0 + 2;
+        let f = with(|s| vec![synthetic::controls(s, req), s.request_queue(req, -2)]);
+        assert_eq!(only(&f, "request-no-buffer").len(), 1);
+        // A fresh context whose request carries no controls at all.
+        let mut s = Synth::new(synthetic::PID, 1);
+        let mut recs = synthetic::setup(&mut s);
+        recs.push(s.s_ext_ctrls(VIDEO, REQ0, 0, 0));
+        recs.push(s.qbuf(VIDEO, OUT, 0, Some(REQ0), 0));
+        recs.push(s.request_queue(REQ0, 0));
+        let f = check_all(&sample_header(), None, &recs);
+        let hits: Vec<&Finding> = f.iter().filter(|f| f.rule == "control-missing").collect();
+        assert_eq!(hits.len(), 1, "{f:#?}");
+        assert!(hits[0]
+            .statement
+            .contains("V4L2_CID_STATELESS_H264_SPS, V4L2_CID_STATELESS_H264_PPS"));
+    }
+
+    #[test]
+    fn reference_no_output_buffer_carried_and_capture_error() {
+        let req = REQ0 + 2;
+        let f = with(|s| {
+            let mut c = synthetic::controls(s, req);
+            if let Record::Ioctl(io) = &mut c {
+                // DECODE_PARAMS (control 2): dpb[0] VALID, naming 5 ms, which no frame carried.
+                let p = &mut io.payloads[3].before;
+                p[0..8].copy_from_slice(&5_000_000u64.to_le_bytes());
+                p[28..32].copy_from_slice(&1u32.to_le_bytes());
+            }
+            vec![c, s.dqbuf(VIDEO, CAP, CAPS - 1, 0x40, 0)]
+        });
+        let rules: Vec<&str> = f.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, ["ref-unknown", "capture-error"], "{f:#?}");
+        assert!(
+            f[0].statement
+                .contains("H.264 dpb[0] names timestamp 5000000 ns"),
+            "{}",
+            f[0].statement
+        );
+        // Controls for the next frame belong to it: frame 2.
+        assert_eq!(f[0].frame, Some(2));
+    }
+}
