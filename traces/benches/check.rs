@@ -25,6 +25,16 @@ fn bench(c: &mut Criterion) {
             black_box(c.finish(None).len())
         })
     });
+    // The pool model alone, for comparison: what the rules add on top of it.
+    group.bench_function("synthetic-h264-25k-frames-pool-model-only", |b| {
+        b.iter(|| {
+            let mut m = traces::pool::PoolModel::with_header(&h);
+            for r in &records {
+                m.apply(r);
+            }
+            black_box(m.totals().records)
+        })
+    });
     let bytes = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/samples/gst-v4l2slh264dec.trace"

@@ -15,7 +15,7 @@
 //! * `dqbuf-busy-poll` (warning): a run of DQBUF calls answered EAGAIN without a poll between;
 //! * `exit-mappings` (note): buffers still mapped or exported when their process exited.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::decode::{self, EAGAIN, EBUSY};
 use super::{At, Facts, Severity, Sink};
@@ -86,15 +86,10 @@ pub fn census(q: &Queue) -> String {
     )
 }
 
-fn queue(m: &PoolModel, io: &Ioctl, buf_type: u32) -> Option<(CtxId, Queue)> {
-    let c = m.context_by_fd(io.pid, io.fd)?;
-    Some((
-        c.id,
-        c.queues
-            .get(&buf_type)
-            .cloned()
-            .unwrap_or_else(|| Queue::new(buf_type)),
-    ))
+/// The queue of `buf_type` on the context `io` was issued on (`None` before it has any state).
+fn queue<'a>(m: &'a PoolModel, fx: &Facts, buf_type: u32) -> Option<(CtxId, &'a Queue)> {
+    let c = fx.ctx(m)?;
+    Some((c.id, c.queues.get(&buf_type)?))
 }
 
 impl State {
@@ -153,7 +148,7 @@ impl State {
                 let Some(b) = b.filter(|b| Side::of(b.buf_type) == Side::Capture) else {
                     return;
                 };
-                let Some(c) = m.context_by_fd(io.pid, io.fd) else {
+                let Some(c) = fx.ctx(m) else {
                     return;
                 };
                 let cap = self.caps.entry(c.id).or_default();
@@ -210,7 +205,7 @@ impl State {
                 let Some((count, t)) = decode::reqbufs(io) else {
                     return;
                 };
-                let Some((_, q)) = queue(m, io, t) else {
+                let Some((_, q)) = queue(m, fx, t) else {
                     return;
                 };
                 let side = Side::of(t).name();
@@ -224,7 +219,7 @@ impl State {
                         Severity::Error,
                         "reqbufs-busy",
                         None,
-                        format!("VIDIOC_REQBUFS({side}, {count}) {outcome} while the queue held {}", census(&q)),
+                        format!("VIDIOC_REQBUFS({side}, {count}) {outcome} while the queue held {}", census(q)),
                         "vb2_core_reqbufs refuses with EBUSY while the queue is streaming (\"streaming active\"). \
                          Stop streaming first (STREAMOFF returns every queued buffer), drop the mappings and \
                          exported fds, then REQBUFS(0): otherwise the old buffers stay and the new size never \
@@ -232,7 +227,7 @@ impl State {
                         VB2,
                     );
                     if q.side() == Side::Capture {
-                        if let Some(c) = m.context_by_fd(io.pid, io.fd) {
+                        if let Some(c) = fx.ctx(m) {
                             self.never_returned(c, "REQBUFS tried to free it", at, s);
                         }
                     }
@@ -250,7 +245,7 @@ impl State {
                             None,
                             format!(
                                 "VIDIOC_REQBUFS({side}, 0) freed {mapped} buffers still mapped or exported ({})",
-                                census(&q)
+                                census(q)
                             ),
                             "vb2 \"orphans\" buffers whose memory is still mapped or exported: the memory stays \
                              allocated until the last mapping and dma-buf fd go, so a resolution change can run \
@@ -264,7 +259,7 @@ impl State {
                 let Some((t, w, h, fourcc)) = decode::format_passed(io) else {
                     return;
                 };
-                let Some(c) = m.context_by_fd(io.pid, io.fd) else {
+                let Some(c) = fx.ctx(m) else {
                     return;
                 };
                 // Drivers check the queue itself and, for OUTPUT, the CAPTURE queue it sizes.
@@ -295,7 +290,7 @@ impl State {
                 let Some((count, t)) = decode::create_bufs(io) else {
                     return;
                 };
-                let Some((_, q)) = queue(m, io, t) else {
+                let Some((_, q)) = queue(m, fx, t) else {
                     return;
                 };
                 s.push(
@@ -306,7 +301,7 @@ impl State {
                     format!(
                         "VIDIOC_CREATE_BUFS({}, {count}) failed with EBUSY while the queue held {}",
                         Side::of(t).name(),
-                        census(&q)
+                        census(q)
                     ),
                     "CREATE_BUFS is refused while another fd waits in DQBUF or file I/O is active.",
                     VB2,
@@ -316,7 +311,7 @@ impl State {
                 let Some((index, count, t)) = decode::remove_bufs(io) else {
                     return;
                 };
-                let Some((_, q)) = queue(m, io, t) else {
+                let Some((_, q)) = queue(m, fx, t) else {
                     return;
                 };
                 let busy: Vec<String> = q
@@ -347,7 +342,7 @@ impl State {
                 let Some(b) = fx.buf else {
                     return;
                 };
-                let Some((_, q)) = queue(m, io, b.buf_type) else {
+                let Some((_, q)) = queue(m, fx, b.buf_type) else {
                     return;
                 };
                 let Some(buf) = q.buffers.get(b.index as usize) else {
@@ -391,7 +386,7 @@ impl State {
                 }
             }
             decode::VIDIOC_STREAMOFF => {
-                if let Some(c) = m.context_by_fd(io.pid, io.fd) {
+                if let Some(c) = fx.ctx(m) {
                     let t = crate::ioctl::decode(
                         io.request,
                         if io.before.is_empty() {

@@ -13,7 +13,7 @@
 //! * `idr-pic-id-repeated` (warning): two consecutive H.264 IDR pictures with the same
 //!   `idr_pic_id` (ITU-T H.264 7.4.3 forbids it: it is how decoders tell them apart).
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::decode::{self, pix};
 use super::profiles::{self, Profile};
@@ -133,7 +133,7 @@ impl State {
                 decode::VIDIOC_S_EXT_CTRLS => self.s_ext_ctrls(m, profile, io, fx, at, s),
                 decode::VIDIOC_STREAMON => {
                     if let Some(p) = profile {
-                        self.streamon(m, p, io, at, s);
+                        self.streamon(m, p, io, fx, at, s);
                     }
                 }
                 decode::VIDIOC_QBUF if io.errno().is_none() => {
@@ -145,16 +145,16 @@ impl State {
                     {
                         return;
                     }
-                    if let Some(r) = m.request_by_fd(io.pid, b.request_fd) {
+                    if let Some(r) = fx.req(m) {
                         let q = self.reqs.entry(r.id).or_default();
                         q.bytes = Some(b.bytesused);
                         q.ts = Some(b.ts_ns);
-                        q.ctx = m.context_by_fd(io.pid, io.fd).map(|c| c.id).or(q.ctx);
+                        q.ctx = fx.ctx(m).map(|c| c.id).or(q.ctx);
                     }
                 }
-                decode::MEDIA_REQUEST_IOC_QUEUE => self.queue(m, io, at, s),
+                decode::MEDIA_REQUEST_IOC_QUEUE => self.queue(m, io, fx, at, s),
                 decode::MEDIA_REQUEST_IOC_REINIT if io.errno().is_none() => {
-                    if let Some(r) = m.request_by_fd(io.pid, io.fd) {
+                    if let Some(r) = fx.req(m) {
                         self.reqs.remove(&r.id);
                     }
                 }
@@ -179,7 +179,15 @@ impl State {
 
     /// At STREAMON (decoding starts; clients probe other formats with S_FMT before): the
     /// queue's format against the profile.
-    fn streamon(&mut self, m: &PoolModel, p: Profile, io: &Ioctl, at: &At, s: &mut Sink) {
+    fn streamon(
+        &mut self,
+        m: &PoolModel,
+        p: Profile,
+        io: &Ioctl,
+        fx: &Facts,
+        at: &At,
+        s: &mut Sink,
+    ) {
         let arg = if io.before.is_empty() {
             &io.after
         } else {
@@ -191,7 +199,7 @@ impl State {
         else {
             return;
         };
-        let Some(c) = m.context_by_fd(io.pid, io.fd) else {
+        let Some(c) = fx.ctx(m) else {
             return;
         };
         let Some(q) = c.queues.get(&t) else { return };
@@ -274,7 +282,7 @@ impl State {
         at: &At,
         s: &mut Sink,
     ) {
-        let Some(c) = m.context_by_fd(io.pid, io.fd) else {
+        let Some(c) = fx.ctx(m) else {
             return;
         };
         let Some(x) = fx.ctrls.as_ref() else {
@@ -301,7 +309,7 @@ impl State {
             if !request && ok {
                 ctx.set.insert(*id);
                 if *id == V4L2_CID_STATELESS_H264_DECODE_MODE {
-                    ctx.decode_mode = value(v);
+                    ctx.decode_mode = value(v.as_ref());
                 }
             }
         }
@@ -318,7 +326,7 @@ impl State {
         if !request || !ok {
             return;
         }
-        let Some(r) = m.request_by_fd(io.pid, x.request_fd) else {
+        let Some(r) = fx.req(m) else {
             return;
         };
         let q = self.reqs.entry(r.id).or_default();
@@ -333,8 +341,8 @@ impl State {
         }
     }
 
-    fn queue(&mut self, m: &PoolModel, io: &Ioctl, at: &At, s: &mut Sink) {
-        let Some(r) = m.request_by_fd(io.pid, io.fd) else {
+    fn queue(&mut self, m: &PoolModel, io: &Ioctl, fx: &Facts, at: &At, s: &mut Sink) {
+        let Some(r) = fx.req(m) else {
             return;
         };
         let Some(q) = self.reqs.get(&r.id) else {
@@ -428,12 +436,12 @@ impl State {
     }
 
     /// After a record: a request that was queued applies its controls to the context.
-    pub(super) fn after(&mut self, m: &PoolModel, rec: &Record) {
+    pub(super) fn after(&mut self, m: &PoolModel, rec: &Record, fx: &Facts) {
         let Record::Ioctl(io) = rec else { return };
         if io.request != decode::MEDIA_REQUEST_IOC_QUEUE || io.errno().is_some() {
             return;
         }
-        let Some(r) = m.request_by_fd(io.pid, io.fd) else {
+        let Some(r) = fx.req(m) else {
             return;
         };
         let Some(q) = self.reqs.get(&r.id) else {
@@ -454,7 +462,7 @@ fn dec_of(d: &H264DecodeParams) -> Dec {
     }
 }
 
-fn value(v: &Option<ControlValue>) -> Option<i64> {
+fn value(v: Option<&ControlValue>) -> Option<i64> {
     match v {
         Some(ControlValue::Integer(i)) => Some(*i),
         Some(ControlValue::Menu { value, .. }) => Some(*value),
@@ -650,7 +658,7 @@ fn profile_control(
     at: &At,
     s: &mut Sink,
 ) {
-    if let (Some((modes, starts)), Some(val)) = (p.h264_modes(), value(&Some(v.clone()))) {
+    if let (Some((modes, starts)), Some(val)) = (p.h264_modes(), value(Some(v))) {
         let (name, allowed) = match id {
             V4L2_CID_STATELESS_H264_DECODE_MODE => ("DECODE_MODE", modes),
             V4L2_CID_STATELESS_H264_START_CODE => ("START_CODE", starts),

@@ -5,6 +5,7 @@
 
 use crate::controls::ControlValue;
 use crate::ioctl::{create_bufs, ext_ctrls, fmt, qbuf, reqbufs, Side as IoSide};
+use crate::pool::{Context, CtxId, PoolModel, ReqId, Request};
 use crate::record::{Ioctl, PayloadKind};
 
 pub use crate::ioctl::create_bufs::{VIDIOC_CREATE_BUFS, VIDIOC_REMOVE_BUFS};
@@ -146,34 +147,68 @@ pub fn ext_ctrls(io: &Ioctl) -> Option<Ctrls> {
 }
 
 /// What the rules read from one record, decoded once: the buffer of a QBUF (as passed) or DQBUF
-/// (as returned), the controls of an S_EXT_CTRLS (as passed).
+/// (as returned), the controls of an S_EXT_CTRLS (as passed), and the context and request the
+/// call is about, looked up once in the model before the record is applied (the ids stay valid
+/// after it).
 #[derive(Default)]
 pub struct Facts {
     pub buf: Option<Buf>,
     pub ctrls: Option<Ctrls>,
+    /// The context of the video fd a V4L2 call was issued on.
+    pub ctx: Option<CtxId>,
+    /// The request a request-fd call, a QBUF with `REQUEST_FD` or a request S_EXT_CTRLS names.
+    pub req: Option<ReqId>,
 }
 
 impl Facts {
-    /// Decodes what the rules need from `rec`.
-    pub fn of(rec: &crate::record::Record) -> Facts {
+    /// Decodes what the rules need from `rec`, with `m` as it is before `rec` is applied.
+    pub fn of(rec: &crate::record::Record, m: &PoolModel) -> Facts {
         let crate::record::Record::Ioctl(io) = rec else {
             return Facts::default();
         };
-        match io.request {
+        let mut f = match io.request {
             VIDIOC_QBUF => Facts {
                 buf: buf_passed(io),
-                ctrls: None,
+                ..Facts::default()
             },
             VIDIOC_DQBUF => Facts {
                 buf: buf_returned(io),
-                ctrls: None,
+                ..Facts::default()
             },
             VIDIOC_S_EXT_CTRLS => Facts {
-                buf: None,
                 ctrls: ext_ctrls(io),
+                ..Facts::default()
             },
             _ => Facts::default(),
-        }
+        };
+        let req_fd = if is_video(io.request) {
+            f.ctx = m.context_by_fd(io.pid, io.fd).map(|c| c.id);
+            match (&f.buf, &f.ctrls) {
+                (Some(b), _) if io.request == VIDIOC_QBUF && b.flags & BUF_FLAG_REQUEST_FD != 0 => {
+                    Some(b.request_fd)
+                }
+                (_, Some(x)) if x.which == CTRL_WHICH_REQUEST_VAL => Some(x.request_fd),
+                _ => None,
+            }
+        } else if (io.request >> 8) as u8 == b'|' && (io.request as u8) >= 0x80 {
+            Some(io.fd)
+        } else {
+            None
+        };
+        f.req = req_fd
+            .and_then(|fd| m.request_by_fd(io.pid, fd))
+            .map(|r| r.id);
+        f
+    }
+
+    /// The context, in `m`.
+    pub fn ctx<'a>(&self, m: &'a PoolModel) -> Option<&'a Context> {
+        m.context(self.ctx?)
+    }
+
+    /// The request, in `m`.
+    pub fn req<'a>(&self, m: &'a PoolModel) -> Option<&'a Request> {
+        m.request(self.req?)
     }
 }
 

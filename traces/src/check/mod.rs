@@ -25,7 +25,7 @@ pub mod synthetic;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -254,7 +254,7 @@ impl Checker {
         }
         let m = &self.model;
         let s = &mut self.sink;
-        let fx = Facts::of(rec);
+        let fx = Facts::of(rec, m);
         let fx = &fx;
         self.requests.before(m, rec, fx, &at, s);
         self.buffers.before(m, rec, fx, &at, s);
@@ -265,7 +265,7 @@ impl Checker {
         self.requests.after(m, rec, fx, &at, s);
         self.buffers.after(m, rec, fx, &at, s);
         self.refs.after(m, rec, fx, &at, s);
-        self.controls.after(m, rec);
+        self.controls.after(m, rec, fx);
         // A record belongs to the frame of the last OUTPUT QBUF, except controls set into a
         // request: those belong to the frame about to be queued with it.
         let frames = self.model.totals().output_qbufs;

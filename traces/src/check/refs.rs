@@ -14,14 +14,16 @@
 //! AV1's `reference_frame_ts` are not judged: which of the eight are used depends on
 //! `ref_frame_idx` and the frame type, which the control alone does not settle.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use super::decode::{self, BUF_FLAG_ERROR, BUF_FLAG_HOLD_CAPTURE};
 use super::{At, Facts, Severity, Sink};
 use crate::controls::ControlValue;
 use crate::pool::state::Side;
 use crate::pool::{CtxId, PoolModel};
-use crate::record::{Ioctl, Record};
+use crate::record::Record;
 
 /// OUTPUT timestamps remembered per context (older ones cannot still be in any CAPTURE buffer
 /// of a real pool; references to them are judged unknown).
@@ -127,12 +129,12 @@ impl State {
     ) {
         let Record::Ioctl(io) = rec else { return };
         match io.request {
-            decode::VIDIOC_S_EXT_CTRLS => self.controls(m, io, fx, at, s),
+            decode::VIDIOC_S_EXT_CTRLS => self.controls(m, fx, at, s),
             decode::VIDIOC_QBUF => {
                 let Some(b) = fx.buf.filter(|b| Side::of(b.buf_type) == Side::Output) else {
                     return;
                 };
-                let Some(c) = m.context_by_fd(io.pid, io.fd) else {
+                let Some(c) = fx.ctx(m) else {
                     return;
                 };
                 let Some(q) = c.queues.get(&b.buf_type) else {
@@ -200,7 +202,7 @@ impl State {
                 }
                 let b = if qbuf { fx.buf } else { fx.buf };
                 let Some(b) = b else { return };
-                let Some(c) = m.context_by_fd(io.pid, io.fd) else {
+                let Some(c) = fx.ctx(m) else {
                     return;
                 };
                 let x = self.ctxs.entry(c.id).or_default();
@@ -233,8 +235,8 @@ impl State {
         }
     }
 
-    fn controls(&mut self, m: &PoolModel, io: &Ioctl, fx: &Facts, at: &At, s: &mut Sink) {
-        let Some(c) = m.context_by_fd(io.pid, io.fd) else {
+    fn controls(&mut self, m: &PoolModel, fx: &Facts, at: &At, s: &mut Sink) {
+        let Some(c) = fx.ctx(m) else {
             return;
         };
         let Some(x) = fx.ctrls.as_ref() else {

@@ -12,7 +12,7 @@
 //!   queued or completed and not reinitialised;
 //! * `request-no-buffer` (error): QUEUE of a request without an OUTPUT buffer.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::decode::{self, EBUSY, ENOENT};
 use super::{At, Facts, Severity, Sink};
@@ -65,7 +65,7 @@ impl State {
         s: &mut Sink,
     ) {
         match rec {
-            Record::Ioctl(io) if is_request_ioctl(io) => self.request_call(m, io, at, s),
+            Record::Ioctl(io) if is_request_ioctl(io) => self.request_call(m, io, fx, at, s),
             Record::Ioctl(io) if io.request == decode::VIDIOC_S_EXT_CTRLS => {
                 let Some(x) = fx.ctrls.as_ref() else {
                     return;
@@ -73,7 +73,7 @@ impl State {
                 if x.which != decode::CTRL_WHICH_REQUEST_VAL {
                     return;
                 }
-                if let Some(r) = m.request_by_fd(io.pid, x.request_fd).filter(|r| held(r)) {
+                if let Some(r) = fx.req(m).filter(|r| held(r)) {
                     s.push(
                         at,
                         Severity::Error,
@@ -99,7 +99,7 @@ impl State {
                 if b.flags & decode::BUF_FLAG_REQUEST_FD == 0 {
                     return;
                 }
-                if let Some(r) = m.request_by_fd(io.pid, b.request_fd).filter(|r| held(r)) {
+                if let Some(r) = fx.req(m).filter(|r| held(r)) {
                     s.push(
                         at,
                         Severity::Error,
@@ -150,13 +150,13 @@ impl State {
                     if b.flags & decode::BUF_FLAG_REQUEST_FD == 0 {
                         return;
                     }
-                    if let Some(r) = m.request_by_fd(io.pid, b.request_fd) {
+                    if let Some(r) = fx.req(m) {
                         let q = self.reqs.entry(r.id).or_default();
                         q.has_buffer = true;
                         q.frame = Some(at.frames_before);
                     }
                 } else if is_request_ioctl(io) {
-                    let Some(r) = m.request_by_fd(io.pid, io.fd) else {
+                    let Some(r) = fx.req(m) else {
                         return;
                     };
                     let q = self.reqs.entry(r.id).or_default();
@@ -282,13 +282,13 @@ impl State {
         );
     }
 
-    fn request_call(&mut self, m: &PoolModel, io: &Ioctl, at: &At, s: &mut Sink) {
+    fn request_call(&mut self, m: &PoolModel, io: &Ioctl, fx: &Facts, at: &At, s: &mut Sink) {
         let queue = io.request == decode::MEDIA_REQUEST_IOC_QUEUE;
         let reinit = io.request == decode::MEDIA_REQUEST_IOC_REINIT;
         if !queue && !reinit {
             return;
         }
-        let r = m.request_by_fd(io.pid, io.fd);
+        let r = fx.req(m);
         if queue {
             if let Some(r) = r.filter(|r| held(r)) {
                 return s.push(
