@@ -144,7 +144,7 @@ impl State {
                 if !qbuf && io.request != decode::VIDIOC_DQBUF {
                     return;
                 }
-                let b = if qbuf { fx.buf } else { fx.buf };
+                let b = fx.buf;
                 let Some(b) = b.filter(|b| Side::of(b.buf_type) == Side::Capture) else {
                     return;
                 };

@@ -692,26 +692,26 @@ fn profile_control(
         }
     }
     match v {
-        ControlValue::H264Sps(sp) if p.h264_420_8bit_only() => {
-            if sp.chroma_format_idc != 1
-                || sp.bit_depth_luma_minus8 != 0
-                || sp.bit_depth_chroma_minus8 != 0
-            {
-                s.push(
-                    at,
-                    Severity::Error,
-                    "profile-sps",
-                    None,
-                    format!(
-                        "H264 SPS chroma_format_idc {}, bit depth {}/{}: {p} decodes 4:2:0 8-bit only",
-                        sp.chroma_format_idc,
-                        u32::from(sp.bit_depth_luma_minus8) + 8,
-                        u32::from(sp.bit_depth_chroma_minus8) + 8
-                    ),
-                    "The driver's try_ctrl refuses the SPS (EINVAL).",
-                    p.source(),
-                );
-            }
+        ControlValue::H264Sps(sp)
+            if p.h264_420_8bit_only()
+                && (sp.chroma_format_idc != 1
+                    || sp.bit_depth_luma_minus8 != 0
+                    || sp.bit_depth_chroma_minus8 != 0) =>
+        {
+            s.push(
+                at,
+                Severity::Error,
+                "profile-sps",
+                None,
+                format!(
+                    "H264 SPS chroma_format_idc {}, bit depth {}/{}: {p} decodes 4:2:0 8-bit only",
+                    sp.chroma_format_idc,
+                    u32::from(sp.bit_depth_luma_minus8) + 8,
+                    u32::from(sp.bit_depth_chroma_minus8) + 8
+                ),
+                "The driver's try_ctrl refuses the SPS (EINVAL).",
+                p.source(),
+            );
         }
         ControlValue::H264DecodeParams(d) if p == Profile::HantroG1 => {
             let mut zero = Vec::new();

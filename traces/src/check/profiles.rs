@@ -202,7 +202,7 @@ pub fn size_problem(c: &Coded, w: u32, h: u32) -> Option<(Severity, String)> {
             ),
         ));
     }
-    if w % c.step.0 != 0 || h % c.step.1 != 0 {
+    if !w.is_multiple_of(c.step.0) || !h.is_multiple_of(c.step.1) {
         return Some((
             Severity::Note,
             format!(

@@ -200,7 +200,7 @@ impl State {
                 if !qbuf && io.request != decode::VIDIOC_DQBUF {
                     return;
                 }
-                let b = if qbuf { fx.buf } else { fx.buf };
+                let b = fx.buf;
                 let Some(b) = b else { return };
                 let Some(c) = fx.ctx(m) else {
                     return;
