@@ -5,6 +5,7 @@
 
 mod bench;
 mod btf;
+mod check_cmd;
 mod convert;
 mod devices;
 mod doctor;
@@ -110,6 +111,18 @@ enum Command {
     /// stateless decoders and libva with vatrace's driver; exit 0 when recording would work.
     Doctor {
         /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Judge a trace: request, buffer, reference and control rules, and a hardware profile
+    /// (exit 1 when a finding is an error).
+    Check {
+        file: PathBuf,
+        /// Hardware rules to apply: hantro-g1, rkvdec, cedrus or visl (default: the driver the
+        /// trace recorded).
+        #[arg(long)]
+        profile: Option<String>,
+        /// One JSON document (findings, summary) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -219,6 +232,11 @@ fn run(cli: Cli) -> Result<i32> {
             }),
         }),
         Command::Doctor { json } => doctor::run(json),
+        Command::Check {
+            file,
+            profile,
+            json,
+        } => check_cmd::run(&file, profile.as_deref(), json),
         Command::Dump { file, json } => {
             dump::run(&file, json)?;
             Ok(0)

@@ -6,9 +6,11 @@
 //! * [`source`]: [`RecordSource`], one interface over files and live tracers;
 //! * [`ioctl`]: the ioctl catalogue, nested-payload table and argument decoders;
 //! * [`controls`]: codec-control names and payload decoders;
-//! * [`dump`]: strace-like text lines and JSON objects for records.
+//! * [`dump`]: strace-like text lines and JSON objects for records;
+//! * [`check`]: the rules `vatrace check` judges a trace by (findings with severity and source).
 #![forbid(unsafe_code)]
 
+pub mod check;
 pub mod controls;
 pub mod dump;
 pub mod ioctl;
