@@ -6,10 +6,12 @@
 //! * [`source`]: [`RecordSource`], one interface over files and live tracers;
 //! * [`ioctl`]: the ioctl catalogue, nested-payload table and argument decoders;
 //! * [`controls`]: codec-control names and payload decoders;
-//! * [`dump`]: strace-like text lines and JSON objects for records.
+//! * [`dump`]: strace-like text lines and JSON objects for records;
+//! * [`diff`]: `vatrace diff`, two traces of one stream compared frame by frame.
 #![forbid(unsafe_code)]
 
 pub mod controls;
+pub mod diff;
 pub mod dump;
 pub mod ioctl;
 pub mod pool;
