@@ -6,6 +6,7 @@
 mod bench;
 mod convert;
 mod devices;
+mod diff_cmd;
 mod dump;
 mod loader;
 mod raw;
@@ -94,6 +95,8 @@ enum Command {
         #[arg(last = true)]
         command: Vec<String>,
     },
+    /// Compare two traces of the same stream frame by frame (exit 0 same, 1 different, 2 refused).
+    Diff(diff_cmd::DiffArgs),
     /// Print a trace's records.
     Dump {
         file: PathBuf,
@@ -194,6 +197,7 @@ fn run(cli: Cli) -> Result<i32> {
             command,
             busy_threshold: std::time::Duration::from_millis(busy_ms),
         }),
+        Command::Diff(args) => Ok(diff_cmd::run(&args)),
         Command::Dump { file, json } => {
             dump::run(&file, json)?;
             Ok(0)

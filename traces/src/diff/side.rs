@@ -350,7 +350,6 @@ impl TraceSide {
                 if ok {
                     self.requests_allocated += 1;
                 }
-                self.recording_calls = true;
                 self.note_call(io, 0);
             }
             request::MEDIA_REQUEST_IOC_QUEUE => {
@@ -424,6 +423,13 @@ impl TraceSide {
         let key = (io.pid, io.fd);
         let st = self.fds.entry(key).or_default();
         if !st.adopted {
+            // What the fd went through before it decoded (probing other formats) is not the
+            // stream's: keep each fact's value at this point.
+            for (_, v) in &mut st.facts {
+                if let Some(i) = v.rfind(" → ") {
+                    v.drain(..i + " → ".len());
+                }
+            }
             st.adopted = true;
             self.adopted.push(key);
         }
