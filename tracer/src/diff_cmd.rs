@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use traces::diff::{compare, DiffError, Input, Options};
+use traces::diff::{compare, read_ahead, DiffError, Input, Options};
 use traces::TraceReader;
 
 /// `vatrace diff`'s arguments.
@@ -51,11 +51,11 @@ pub fn run(args: &DiffArgs) -> i32 {
     let report = match compare(
         Input {
             label: args.a.display().to_string(),
-            records: ra,
+            records: read_ahead(ra),
         },
         Input {
             label: args.b.display().to_string(),
-            records: rb,
+            records: read_ahead(rb),
         },
         &opts,
     ) {

@@ -17,6 +17,7 @@
 //! side (fds, pending requests, the last [`side::TS_KEEP`] pictures' timestamps) and one entry per
 //! differing field, never the trace.
 
+pub mod ahead;
 pub mod canon;
 pub mod report;
 pub mod side;
@@ -28,6 +29,7 @@ mod tests;
 use crate::record::Record;
 use crate::stream::TraceError;
 
+pub use ahead::read_ahead;
 pub use report::{Example, FieldDiff, FirstDiff, FrameRange, Report, SideSummary};
 pub use side::{TraceSide, Unit};
 

@@ -189,8 +189,13 @@ impl TraceSide {
         }
     }
 
-    /// At the end of the input: units started but never submitted are finished as such.
+    /// At the end of the input: units started but never submitted are finished as such, unless
+    /// the trace is cut (no `End`): then where their requests went is unknown and they are
+    /// dropped.
     pub fn flush(&mut self) {
+        if !self.complete {
+            self.started.clear();
+        }
         let mut rest: Vec<Started> = self.started.drain().map(|(_, s)| s).collect();
         rest.sort_by_key(|s| s.ordinal);
         for s in rest {

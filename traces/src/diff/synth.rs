@@ -1,8 +1,10 @@
 //! A synthetic H.264 decode of any length, generated one record at a time, for `vatrace diff`'s
-//! tests and its throughput benchmark: set-up (formats, buffers, decode mode, four request fds),
-//! then per frame S_EXT_CTRLS of SPS, PPS, DECODE_PARAMS (IDR every 30 frames, the two previous
-//! frames in the DPB) and SLICE_PARAMS into a request, QBUF OUTPUT with the frame's timestamp,
-//! QBUF CAPTURE, QUEUE, DQBUF both, REINIT; then `End`.
+//! tests and its throughput benchmark, shaped like GStreamer's `v4l2slh264dec` sample: set-up
+//! (formats, buffers, decode mode, four request fds), then per frame two DMA_BUF_IOCTL_SYNC
+//! around the bitstream write, S_EXT_CTRLS of PPS, DECODE_PARAMS (IDR every 30 frames, the two
+//! previous frames in the DPB) and SLICE_PARAMS (and the SPS in the first frame) into a request,
+//! QBUF OUTPUT with the frame's timestamp and its bitstream (`Blob`, `Bitstream`), QBUF CAPTURE,
+//! QUEUE, a poll on the request, DQBUF both, REINIT: 13 records; then `End`.
 //!
 //! [`H264Synth::ts_base`] changes the client's timestamp numbering (references follow), and
 //! [`H264Synth::tweak`] edits one frame's DECODE_PARAMS payload, to make two traces that differ
@@ -12,14 +14,17 @@ use crate::controls::ids;
 use crate::controls::wire::Wire;
 use crate::controls::{H264DecodeParams, H264DpbEntry, H264Pps, H264SliceParams, H264Sps};
 use crate::ioctl::layout::{v4l2_buffer as lb, v4l2_ext_control as le};
-use crate::ioctl::{ext_ctrls, fmt, media, names, qbuf, reqbufs, request};
+use crate::ioctl::{dma_buf, ext_ctrls, fmt, media, names, qbuf, reqbufs, request};
 use crate::pool::synth::{v4l2_buffer, v4l2_ext_controls, v4l2_format, v4l2_requestbuffers, Synth};
-use crate::record::{Header, Payload, PayloadKind, Record};
+use crate::record::{Bitstream, Blob, Header, Payload, PayloadKind, Record};
 
 const PID: u32 = 77;
 const VIDEO: i32 = 3;
 const MEDIA: i32 = 4;
 const REQ0: i32 = 10;
+const DMABUF0: i32 = 20;
+/// `DMA_BUF_SYNC_WRITE`.
+const SYNC_WRITE: u64 = 2;
 const SLOTS: u64 = 4;
 const OUT_T: u32 = names::BUF_TYPE_VIDEO_OUTPUT_MPLANE;
 const CAP_T: u32 = names::BUF_TYPE_VIDEO_CAPTURE_MPLANE;
@@ -207,12 +212,16 @@ impl H264Synth {
                 sl[l0 + 2 * i + 1] = i as u8;
             }
         }
-        vec![
-            (ids::V4L2_CID_STATELESS_H264_SPS, sps),
+        let mut v = Vec::with_capacity(4);
+        if k == 0 {
+            v.push((ids::V4L2_CID_STATELESS_H264_SPS, sps));
+        }
+        v.extend([
             (ids::V4L2_CID_STATELESS_H264_PPS, pps),
             (ids::V4L2_CID_STATELESS_H264_DECODE_PARAMS, dec),
             (ids::V4L2_CID_STATELESS_H264_SLICE_PARAMS, sl),
-        ]
+        ]);
+        v
     }
 
     fn frame_records(&mut self, k: u64) {
@@ -244,6 +253,17 @@ impl H264Synth {
             });
         }
         let s = &mut self.s;
+        for flags in [SYNC_WRITE, dma_buf::SYNC_END | SYNC_WRITE] {
+            let b = flags.to_le_bytes().to_vec();
+            let r = s.ioctl(
+                DMABUF0 + slot as i32,
+                dma_buf::DMA_BUF_IOCTL_SYNC,
+                b.clone(),
+                b,
+                0,
+            );
+            self.queue.push_back(r);
+        }
         let b = v4l2_ext_controls(
             names::CTRL_WHICH_REQUEST_VAL,
             payloads.len() as u32 - 1,
@@ -260,7 +280,28 @@ impl H264Synth {
         out[lb::TIMESTAMP_TV_USEC..lb::TIMESTAMP_TV_USEC + 8]
             .copy_from_slice(&(us % 1_000_000).to_le_bytes());
         let r = s.ioctl(VIDEO, qbuf::VIDIOC_QBUF, out.clone(), out, 0);
+        let Record::Ioctl(q) = &r else { unreachable!() };
+        let qseq = q.seq;
         self.queue.push_back(r);
+        // The frame's bitstream: distinct bytes per frame, 1-2 KiB.
+        let len = 1024 + (k * 37 % 1024) as usize;
+        let mut x = k.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let data: Vec<u8> = (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        self.queue.push_back(Record::Blob(Blob { id: k, data }));
+        self.queue.push_back(Record::Bitstream(Bitstream {
+            ioctl_seq: qseq,
+            plane: 0,
+            offset: 0,
+            len: len as u64,
+            blob: k,
+        }));
         let c = v4l2_buffer(cap, CAP_T, 0, 0, 0);
         let r = s.ioctl(VIDEO, qbuf::VIDIOC_QBUF, c.clone(), c, 0);
         self.queue.push_back(r);
