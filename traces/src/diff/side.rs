@@ -74,7 +74,7 @@ impl FdState {
     fn fact(&mut self, key: &str, value: String) {
         match self.facts.iter_mut().find(|(k, _)| k == key) {
             Some((_, v)) => {
-                if !v.rsplit(" → ").next().is_some_and(|last| last == value) {
+                if v.rsplit(" → ").next().is_none_or(|last| last != value) {
                     v.push_str(" → ");
                     v.push_str(&value);
                 }

@@ -115,7 +115,8 @@ impl H264Synth {
     }
 
     fn controls(&self, k: u64) -> Vec<(u32, Vec<u8>)> {
-        let idr = k % 30 == 0;
+        let since_idr = k % 30;
+        let idr = since_idr == 0;
         let mut sps = vec![0u8; H264Sps::SIZE];
         put(&mut sps, &H264Sps::offsets(), "profile_idc", &[100]);
         put(&mut sps, &H264Sps::offsets(), "level_idc", &[30]);
@@ -147,7 +148,6 @@ impl H264Synth {
         );
         let mut dec = vec![0u8; H264DecodeParams::SIZE];
         let d = H264DecodeParams::offsets();
-        let since_idr = k % 30;
         put(&mut dec, &d, "frame_num", &(since_idr as u16).to_le_bytes());
         put(&mut dec, &d, "nal_ref_idc", &1u16.to_le_bytes());
         let poc = (2 * since_idr) as i32;
