@@ -776,6 +776,7 @@ impl State {
             h264c::needs_pred_weights(&pp, sh.slice_type),
             sh.slice_type,
         );
+        crate::h264::corrupt::apply(&mut sps, &mut pps, &mut dp, &mut slp);
         let frame_based = sess.frame_based;
         let mut ctrls: [Ctrl; 6] = [
             Ctrl::Compound(v4l2::V4L2_CID_STATELESS_H264_SPS, ioctl::payload(&mut sps)),

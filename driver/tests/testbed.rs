@@ -6,7 +6,7 @@
 //! mid-stream reconfigures the decoder with no EBUSY.
 //!
 //! The guest sees the host's root read-only: the built driver is loaded from the cargo target
-//! directory, which must therefore not be under /tmp (the guest mounts its own /tmp).
+//! directory, which the test-bed shares at its own path wherever it is.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -38,10 +38,6 @@ fn install_driver() -> PathBuf {
     let tmp = dri.join(format!(".drv.{}", std::process::id()));
     std::fs::copy(deps.join("libv4l2_request.so"), &tmp).unwrap();
     std::fs::rename(&tmp, dri.join("v4l2_request_drv_video.so")).unwrap();
-    assert!(
-        !dri.starts_with("/tmp"),
-        "the guest cannot see the host's /tmp: set CARGO_TARGET_DIR elsewhere"
-    );
     dri
 }
 

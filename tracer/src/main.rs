@@ -9,6 +9,7 @@ mod check_cmd;
 mod convert;
 mod devices;
 mod doctor;
+mod diff_cmd;
 mod dump;
 mod loader;
 mod raw;
@@ -126,6 +127,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Compare two traces of the same stream frame by frame (exit 0 same, 1 different, 2 refused).
+    Diff(diff_cmd::DiffArgs),
     /// Print a trace's records.
     Dump {
         file: PathBuf,
@@ -237,6 +240,7 @@ fn run(cli: Cli) -> Result<i32> {
             profile,
             json,
         } => check_cmd::run(&file, profile.as_deref(), json),
+        Command::Diff(args) => Ok(diff_cmd::run(&args)),
         Command::Dump { file, json } => {
             dump::run(&file, json)?;
             Ok(0)

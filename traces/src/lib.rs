@@ -8,10 +8,12 @@
 //! * [`controls`]: codec-control names and payload decoders;
 //! * [`dump`]: strace-like text lines and JSON objects for records;
 //! * [`check`]: the rules `vatrace check` judges a trace by (findings with severity and source).
+//! * [`diff`]: `vatrace diff`, two traces of one stream compared frame by frame.
 #![forbid(unsafe_code)]
 
 pub mod check;
 pub mod controls;
+pub mod diff;
 pub mod dump;
 pub mod ioctl;
 pub mod pool;

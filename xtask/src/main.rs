@@ -139,7 +139,12 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             // feature, which no other build may have: run it on its own, after everything else.
             let only_faults: Vec<String> = std::iter::once("fault_injection".to_string()).chain(args.iter().cloned()).collect();
             let faults = cargo_status(&FAULT_INJECTION_TEST, &only_faults)?;
-            return Ok(if all == ExitCode::SUCCESS { faults } else { all });
+            // Likewise `vatrace diff`'s corrupted-field test (the driver built with `test-corrupt`).
+            let only_corrupt: Vec<String> =
+                std::iter::once("a_corrupted_field_is_reported_alone".to_string()).chain(args.iter().cloned()).collect();
+            let corrupt = cargo_status(&CORRUPT_FIELD_TEST, &only_corrupt)?;
+            let worst = [all, faults, corrupt].into_iter().find(|c| *c != ExitCode::SUCCESS);
+            return Ok(worst.unwrap_or(ExitCode::SUCCESS));
         }
         Cmd::Samples { bench: true, runs, .. } => return samples::bench(runs),
         Cmd::Samples { recorded, .. } => return samples::regenerate(recorded),
@@ -216,11 +221,15 @@ fn cargo(args: &[&str], extra: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Runs `cargo ARGS -- EXTRA` in the repository and returns its exit code.
 /// `cargo test` arguments of the driver's fault-injection test (see driver/README.md).
 const FAULT_INJECTION_TEST: [&str; 7] =
     ["test", "-p", "v4l2-request-driver", "--features", "fault-injection", "--test", "testbed"];
 
+/// `cargo test` arguments of `vatrace diff`'s corrupted-field test (driver/tests/diff_testbed.rs).
+const CORRUPT_FIELD_TEST: [&str; 7] =
+    ["test", "-p", "v4l2-request-driver", "--features", "test-corrupt", "--test", "diff_testbed"];
+
+/// Runs `cargo ARGS -- EXTRA` in the repository and returns its exit code.
 fn cargo_status(args: &[&str], extra: &[String]) -> Result<ExitCode> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("xtask: cargo {} {}", args.join(" "), if extra.is_empty() { String::new() } else { format!("-- {}", extra.join(" ")) });

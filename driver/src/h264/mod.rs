@@ -2,4 +2,5 @@
 
 pub mod bits;
 pub mod controls;
+pub mod corrupt;
 pub mod slice_header;

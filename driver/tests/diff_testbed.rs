@@ -1,0 +1,226 @@
+//! `vatrace diff` of this driver against GStreamer's `v4l2slh264dec` in the test-bed (a real
+//! 6.12 kernel with visl, slice-based as GStreamer runs it): both decodes of each clip are
+//! recorded with `vatrace record` in the guest, then compared on the host. Only the fields the
+//! driver README lists as not carried by VA-API may differ (client behaviour, also listed there,
+//! is left out with `--ignore`). With `--features test-corrupt`, a driver that sends one named
+//! field wrong makes `diff` report exactly that field.
+//!
+//! Needs the `vatrace` binary next to the test executables' folder (`cargo build -p tracer`;
+//! `cargo xtask test` builds the workspace first) and, like `testbed.rs`, a cargo target
+//! directory outside /tmp.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use testbed::clips::{Clip, Codec};
+use testbed::{run_sh, RunOptions};
+
+/// `<target>/<profile>/test-dri` with the driver cargo built for these tests.
+fn driver_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    let dri = deps.parent().unwrap().join("test-dri-diff");
+    std::fs::create_dir_all(&dri).unwrap();
+    let tmp = dri.join(format!(".drv.{}", std::process::id()));
+    std::fs::copy(deps.join("libv4l2_request.so"), &tmp).unwrap();
+    std::fs::rename(&tmp, dri.join("v4l2_request_drv_video.so")).unwrap();
+    assert!(
+        !dri.starts_with("/tmp"),
+        "the guest cannot see the host's /tmp: set CARGO_TARGET_DIR elsewhere"
+    );
+    dri
+}
+
+/// The `vatrace` binary of the same cargo profile.
+fn vatrace() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let p = exe.parent().unwrap().parent().unwrap().join("vatrace");
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build -p tracer` first",
+        p.display()
+    );
+    p
+}
+
+fn clip(args: &[&str]) -> Clip {
+    Clip {
+        codec: Codec::H264,
+        width: 320,
+        height: 240,
+        frames: 30,
+        encoder_args: args.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// B-frames, two slices, weighted prediction, the 8x8 transform with a scaling matrix.
+fn clips() -> Vec<(&'static str, Clip)> {
+    vec![
+        ("main-b", clip(&["-profile:v", "main", "-bf", "2"])),
+        (
+            "high-2-slices",
+            clip(&["-profile:v", "high", "-bf", "2", "-x264-params", "slices=2"]),
+        ),
+        (
+            "high-weightp",
+            clip(&[
+                "-profile:v",
+                "high",
+                "-bf",
+                "2",
+                "-x264-params",
+                "weightp=2",
+            ]),
+        ),
+        (
+            "high-8x8-cqm",
+            clip(&[
+                "-profile:v",
+                "high",
+                "-bf",
+                "2",
+                "-x264-params",
+                "8x8dct=1:cqm=jvt",
+            ]),
+        ),
+    ]
+}
+
+/// The README's two lists, by their headings: fields VA-API does not carry, and fields where
+/// two clients legitimately differ. Each row's first column holds one backticked field name.
+fn readme_fields(heading: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("README has no {heading:?}"));
+    let fields: Vec<String> = text[start..]
+        .lines()
+        .skip(1)
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            let cell = l.split('|').nth(1)?.trim();
+            let name = cell.strip_prefix('`')?.strip_suffix('`')?;
+            Some(name.to_string())
+        })
+        .collect();
+    assert!(!fields.is_empty(), "no fields under {heading:?}");
+    fields
+}
+
+/// Records GStreamer's and the driver's decode of every clip in one test-bed run; returns
+/// `(name, gst trace, driver trace)`.
+fn record_all(tag: &str, driver_env: &str) -> Vec<(&'static str, PathBuf, PathBuf)> {
+    let dir = testbed::paths::work_dir(&format!("driver-diff-{tag}"));
+    let va_env = format!(
+        "LIBVA_DRIVERS_PATH={} LIBVA_DRIVER_NAME=v4l2_request V4L2_REQUEST_H264_MODE=slice \
+         V4L2_REQUEST_H264_START_CODE=none {driver_env}",
+        driver_dir().display()
+    );
+    let mut script = String::from("set -e\n");
+    let mut out = Vec::new();
+    for (name, c) in clips() {
+        let path = c.generate().unwrap().display().to_string();
+        let (gst, va) = (
+            dir.join(format!("gst-{name}.trace")),
+            dir.join(format!("va-{name}.trace")),
+        );
+        script += &format!(
+            "{v} record -o {gst} -- gst-launch-1.0 -q filesrc location={path} ! h264parse ! v4l2slh264dec ! fakesink\n\
+             {v} record -o {va} -- env {va_env} ffmpeg -nostdin -loglevel error -hwaccel vaapi \
+             -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 -i {path} -f null -\n",
+            v = vatrace().display(),
+            gst = gst.display(),
+            va = va.display(),
+        );
+        out.push((name, gst, va));
+    }
+    let opts = RunOptions {
+        timeout: Duration::from_secs(900),
+        ..Default::default()
+    };
+    run_sh(&script, &opts).unwrap().check().unwrap();
+    out
+}
+
+/// `vatrace diff --json` of two traces with the client-behaviour fields ignored: the exit code
+/// and the fields reported.
+fn diff(a: &Path, b: &Path) -> (i32, BTreeSet<String>, serde_json::Value) {
+    let mut cmd = Command::new(vatrace());
+    cmd.arg("diff").arg("--json").arg(a).arg(b);
+    for f in readme_fields("Fields where two clients differ") {
+        cmd.arg("--ignore").arg(f);
+    }
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let fields = v["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no fields in {v}"))
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
+    (out.status.code().unwrap_or(-1), fields, v)
+}
+
+#[test]
+fn driver_differs_from_gstreamer_only_in_what_va_api_does_not_carry() {
+    let not_carried: BTreeSet<String> = readme_fields("Fields VA-API does not carry")
+        .into_iter()
+        .collect();
+    let mut report = Vec::new();
+    for (name, gst, va) in record_all("clean", "") {
+        // Against itself: the same, exit 0.
+        for t in [&gst, &va] {
+            let (code, fields, v) = diff(t, t);
+            assert_eq!(
+                (code, fields.len()),
+                (0, 0),
+                "{name}: {} against itself: {v}",
+                t.display()
+            );
+        }
+        let (code, fields, v) = diff(&gst, &va);
+        let frames = v["frames_compared"].as_u64().unwrap();
+        let slices = if name.contains("2-slices") { 2 } else { 1 };
+        assert_eq!(frames, 30 * slices, "{name}: {v}");
+        assert!(code == 0 || code == 1, "{name}: exit {code}: {v}");
+        eprintln!("{name}: {}", v["summary"]);
+        let unexplained: Vec<&String> = fields.difference(&not_carried).collect();
+        if !unexplained.is_empty() {
+            report.push(format!("{name}: {unexplained:?}\n{v:#}"));
+        }
+    }
+    assert!(report.is_empty(), "{}", report.join("\n"));
+}
+
+/// Needs `--features test-corrupt`.
+#[cfg(feature = "test-corrupt")]
+#[test]
+fn a_corrupted_field_is_reported_alone() {
+    let not_carried: BTreeSet<String> = readme_fields("Fields VA-API does not carry")
+        .into_iter()
+        .collect();
+    let field = "h264_decode_params.pic_order_cnt_bit_size";
+    for (name, gst, va) in record_all("corrupt", &format!("VATRACE_TEST_CORRUPT={field}")) {
+        let (code, fields, v) = diff(&gst, &va);
+        assert_eq!(code, 1, "{name}: {v}");
+        let left: Vec<&String> = fields.difference(&not_carried).collect();
+        assert_eq!(left, [field], "{name}: {v:#}");
+        let f = v["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == field)
+            .unwrap();
+        let frames = v["frames_compared"].as_u64().unwrap();
+        assert_eq!(
+            f["frames"].as_u64(),
+            Some(frames),
+            "{name}: every frame: {f}"
+        );
+    }
+}

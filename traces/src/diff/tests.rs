@@ -1,0 +1,241 @@
+//! Host tests of `vatrace diff` on the synthetic H.264 decode ([`super::synth`]) and on the
+//! committed sample traces.
+
+use super::synth::H264Synth;
+use super::*;
+use crate::controls::wire::Wire;
+use crate::controls::{H264DecodeParams, H264DpbEntry};
+use crate::{Record, TraceReader, TraceWriter};
+
+fn ok(it: impl Iterator<Item = Record>) -> impl Iterator<Item = Result<Record, TraceError>> {
+    it.map(Ok)
+}
+
+fn run(a: H264Synth, b: H264Synth, ignore: &[&str]) -> Result<Report, DiffError> {
+    compare(
+        Input {
+            label: "A".into(),
+            records: ok(a),
+        },
+        Input {
+            label: "B".into(),
+            records: ok(b),
+        },
+        &Options {
+            ignore: ignore.iter().map(|s| s.to_string()).collect(),
+        },
+    )
+}
+
+fn field_offset(name: &str) -> usize {
+    H264DecodeParams::offsets()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .unwrap()
+        .1
+}
+
+#[test]
+fn a_trace_against_itself_is_the_same() {
+    let r = run(
+        H264Synth::new(40, 320, 240),
+        H264Synth::new(40, 320, 240),
+        &[],
+    )
+    .unwrap();
+    assert!(!r.differs(), "{}", r.text());
+    assert_eq!(r.frames_compared, 40);
+    assert!(r.summary().starts_with("same"), "{}", r.summary());
+}
+
+#[test]
+fn references_are_compared_by_decode_order_not_timestamp() {
+    let mut b = H264Synth::new(40, 320, 240);
+    b.ts_base = 777_000;
+    let r = run(H264Synth::new(40, 320, 240), b, &[]).unwrap();
+    assert!(!r.differs(), "{}", r.text());
+}
+
+#[test]
+fn one_corrupted_field_is_reported_alone_at_its_frame() {
+    let mut b = H264Synth::new(40, 320, 240);
+    let off = field_offset("idr_pic_id");
+    b.tweak = Some(Box::new(move |k, d| {
+        if k == 7 {
+            d[off] = 9;
+        }
+    }));
+    let r = run(H264Synth::new(40, 320, 240), b, &[]).unwrap();
+    let names: Vec<&str> = r.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(names, ["h264_decode_params.idr_pic_id"], "{}", r.text());
+    let f = &r.fields[0];
+    assert_eq!(f.frames, 1);
+    assert_eq!((f.ranges[0].first, f.ranges[0].last), (7, 7));
+    assert_eq!(f.examples[0].a.as_deref(), Some("0"));
+    assert_eq!(f.examples[0].b.as_deref(), Some("9"));
+    let first = r.first.as_ref().unwrap();
+    assert_eq!(first.frame, "7");
+    assert_eq!(r.frames_differing, 1);
+    assert!(r
+        .text()
+        .contains("h264_decode_params.idr_pic_id: differs in 1 of 40 frames: 7"));
+    // Ignored, nothing is left.
+    let mut b = H264Synth::new(40, 320, 240);
+    b.tweak = Some(Box::new(move |k, d| {
+        if k == 7 {
+            d[off] = 9;
+        }
+    }));
+    let r = run(
+        H264Synth::new(40, 320, 240),
+        b,
+        &["h264_decode_params.idr_pic_id"],
+    )
+    .unwrap();
+    assert!(!r.differs(), "{}", r.text());
+}
+
+#[test]
+fn a_wrong_reference_shows_as_the_frame_it_names() {
+    // Frame 12's first DPB entry points at frame 10 instead of frame 11.
+    let mut b = H264Synth::new(20, 320, 240);
+    b.tweak = Some(Box::new(move |k, d| {
+        if k == 12 {
+            d[0..8].copy_from_slice(&10_000u64.to_le_bytes());
+        }
+    }));
+    let r = run(H264Synth::new(20, 320, 240), b, &[]).unwrap();
+    let names: Vec<&str> = r.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(
+        names,
+        ["h264_decode_params.dpb[poc=22/22].reference_ts"],
+        "{}",
+        r.text()
+    );
+    assert_eq!(r.fields[0].examples[0].a.as_deref(), Some("frame 11"));
+    assert_eq!(r.fields[0].examples[0].b.as_deref(), Some("frame 10"));
+}
+
+#[test]
+fn inactive_dpb_slots_and_slot_order_do_not_count() {
+    // B: garbage in an invalid slot, and the two valid entries swapped (the slice's list then
+    // names the other slot: still the same pictures).
+    let size = H264DpbEntry::SIZE;
+    let mut b = H264Synth::new(20, 320, 240);
+    b.tweak = Some(Box::new(move |k, d| {
+        if k >= 3 {
+            d[9 * size..9 * size + 8].copy_from_slice(&123_456u64.to_le_bytes());
+            d[9 * size + 12] = 7;
+            let (x, y) = d.split_at_mut(size);
+            x.swap_with_slice(&mut y[..size]);
+        }
+    }));
+    let r = run(H264Synth::new(20, 320, 240), b, &[]).unwrap();
+    // Only the reference list's view changes (slot 0 now holds the older picture).
+    assert!(
+        r.fields
+            .iter()
+            .all(|f| f.field.starts_with("h264_slice_params.ref_pic_list0")),
+        "{}",
+        r.text()
+    );
+    assert!(r.differs());
+}
+
+#[test]
+fn different_sizes_are_refused_naming_them() {
+    let e = run(
+        H264Synth::new(5, 320, 240),
+        H264Synth::new(5, 176, 144),
+        &[],
+    )
+    .unwrap_err();
+    let DiffError::Refused(msg) = e;
+    assert!(msg.contains("320x240") && msg.contains("176x144"), "{msg}");
+}
+
+#[test]
+fn a_cut_trace_is_compared_up_to_the_cut_and_says_so() {
+    let mut w = TraceWriter::new(Vec::new(), &H264Synth::header()).unwrap();
+    let mut file = Vec::new();
+    let mut n = 0;
+    for r in H264Synth::new(30, 320, 240) {
+        if let Record::End(e) = r {
+            file = w.finish(e).unwrap();
+            break;
+        }
+        w.write(&r).unwrap();
+        n += 1;
+    }
+    assert!(n > 100);
+    let cut = &file[..file.len() * 2 / 3];
+    let reader = TraceReader::new(cut).unwrap();
+    let r = compare(
+        Input {
+            label: "cut".into(),
+            records: reader,
+        },
+        Input {
+            label: "whole".into(),
+            records: ok(H264Synth::new(30, 320, 240)),
+        },
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(!r.a.complete);
+    assert!(r.a.cut.is_some(), "{:?}", r.a);
+    assert!(
+        r.notes.iter().any(|n| n.starts_with("cut is cut")),
+        "{:?}",
+        r.notes
+    );
+    assert!(
+        r.notes.iter().any(|n| n.contains("whole has")),
+        "{:?}",
+        r.notes
+    );
+    assert!(r.frames_compared > 0 && r.frames_compared < 30);
+    assert_eq!(r.frames_differing, 0, "{}", r.text());
+    let names: Vec<&str> = r.fields.iter().map(|f| f.field.as_str()).collect();
+    assert!(names.contains(&"stream.frames"), "{names:?}");
+}
+
+#[test]
+fn ignore_patterns() {
+    let o = Options {
+        ignore: vec!["h264_sps".into(), "*.reserved".into(), "calls".into()],
+    };
+    assert!(o.ignores("h264_sps.level_idc"));
+    assert!(o.ignores("h264_decode_params.reserved"));
+    assert!(o.ignores("calls"));
+    assert!(!o.ignores("h264_sps_ext.x"));
+    assert!(!o.ignores("h264_pps.flags"));
+}
+
+#[test]
+fn every_committed_sample_against_itself_is_the_same() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/samples");
+    let mut seen = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "trace") {
+            continue;
+        }
+        seen += 1;
+        let r = compare(
+            Input {
+                label: "a".into(),
+                records: TraceReader::open(&p).unwrap(),
+            },
+            Input {
+                label: "b".into(),
+                records: TraceReader::open(&p).unwrap(),
+            },
+            &Options::default(),
+        )
+        .unwrap();
+        assert!(!r.differs(), "{}: {}", p.display(), r.text());
+        assert!(r.a.complete, "{}", p.display());
+    }
+    assert!(seen >= 5);
+}
