@@ -4,13 +4,13 @@
 #   1. mpv plays a clip through the shipped libva driver (--hwdec=vaapi-copy) on visl, under
 #      `vatrace record`;  2. the recording's summary;  3. `vatrace replay` of it and its verdict;
 #   4. the pool-bug reproducer request-leak recorded;  5. and replayed, showing the leak;
-#   6. the TUI's screen on the mpv trace, as text.
-# Each step prints one line `[N/6] what it showed`, its details indented below. Exits 1 when a
+#   6. the TUI's screen on the mpv trace, as text;  7. `vatrace check` judges both traces.
+# Each step prints one line `[N/7] what it showed`, its details indented below. Exits 1 when a
 # step could not show what it is for (the reason on stderr), else 0.
 set -u
 : "${VATRACE:?path of the vatrace binary}" "${REQUEST_LEAK:?path of request-leak}"
 : "${DRI:?folder holding v4l2_request_drv_video.so}" "${CLIP:?H.264 clip}" "${OUT:?output folder}"
-STEPS=6
+STEPS=7
 failed=0
 
 step() { n=$1; shift; echo "[$n/$STEPS] $*"; }
@@ -93,6 +93,17 @@ else
     indent < "$OUT/tui.txt"
     fail "vatrace tui --snapshot failed"
 fi
+
+# 7. The request-API rules: mpv's decode is clean, request-leak's slots are named, frame by frame.
+"$VATRACE" check "$OUT/mpv.trace" > "$OUT/check-mpv.txt" 2>&1
+rc_mpv=$?
+"$VATRACE" check "$OUT/request-leak.trace" > "$OUT/check-leak.txt" 2>&1
+rc_leak=$?
+leaks=$(grep -c '^error\[request-leak\]' "$OUT/check-leak.txt")
+step 7 "vatrace check: mpv.trace exit $rc_mpv ($(tail -n1 "$OUT/check-mpv.txt" | sed 's/^.*): //')), request-leak.trace exit $rc_leak ($leaks leaked requests found)"
+grep -E '^error' "$OUT/check-leak.txt" | indent
+[ "$rc_mpv" -eq 0 ] || fail "vatrace check found errors in mpv's decode: see $OUT/check-mpv.txt"
+[ "$rc_leak" -eq 1 ] && [ "$leaks" -gt 0 ] || fail "vatrace check did not find request-leak's leak: see $OUT/check-leak.txt"
 
 echo "traces, logs and reports in $OUT"
 exit "$failed"
