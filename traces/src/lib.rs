@@ -6,13 +6,16 @@
 //! * [`source`]: [`RecordSource`], one interface over files and live tracers;
 //! * [`ioctl`]: the ioctl catalogue, nested-payload table and argument decoders;
 //! * [`controls`]: codec-control names and payload decoders;
-//! * [`dump`]: strace-like text lines and JSON objects for records.
+//! * [`dump`]: strace-like text lines and JSON objects for records;
+//! * [`procs`]: the one process/fd model (fd tables per process through dup, fork, exec, exit);
+//! * [`pool`]: the pool-state model (buffers, queues, requests) built on it.
 #![forbid(unsafe_code)]
 
 pub mod controls;
 pub mod dump;
 pub mod ioctl;
 pub mod pool;
+pub mod procs;
 pub mod record;
 pub mod source;
 pub mod stream;
