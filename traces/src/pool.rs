@@ -3,7 +3,9 @@
 //!
 //! [`PoolModel::apply`] takes each [`Record`] in order and keeps:
 //! * per process, its fds and what they refer to (an open video node = a [`Context`], a media
-//!   device, a request, an exported dma-buf) and its mmaps of device buffers;
+//!   device, a request, an exported dma-buf) and its mmaps of device buffers, in the shared
+//!   process/fd model ([`crate::procs`]: dup, fork, exec with close-on-exec, thread and process
+//!   exit follow the kernel's rules there);
 //! * per context, its queues ([`Queue`], OUTPUT/CAPTURE, single- or multi-planar) and each buffer
 //!   index's [`BufState`] with how many mappings and exported fds it has;
 //! * every media [`Request`] from MEDIA_IOC_REQUEST_ALLOC to close, with the OUTPUT buffer it was
@@ -28,6 +30,7 @@ pub mod synth;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use crate::procs::{Procs, Released, O_CLOEXEC};
 use crate::record::{EndReason, Header, Record};
 
 pub use rates::{Rates, SecondStats};
@@ -69,12 +72,6 @@ struct Mapping {
     ctx: CtxId,
     buf_type: u32,
     index: u32,
-}
-
-#[derive(Debug, Clone, Default)]
-struct Process {
-    fds: HashMap<i32, FdRef>,
-    maps: BTreeMap<u64, Mapping>,
 }
 
 /// An event worth pointing out, kept in [`PoolModel::notable`].
@@ -180,7 +177,8 @@ pub struct Totals {
 #[derive(Debug, Clone)]
 pub struct PoolModel {
     devices: HashMap<String, (String, String)>,
-    procs: HashMap<u32, Process>,
+    /// Every traced process's fds and device mappings.
+    procs: Procs<FdRef, Mapping>,
     contexts: BTreeMap<CtxId, Context>,
     ctx_refs: HashMap<CtxId, u32>,
     requests: BTreeMap<ReqId, Request>,
@@ -213,7 +211,7 @@ impl PoolModel {
     pub fn new() -> Self {
         PoolModel {
             devices: HashMap::new(),
-            procs: HashMap::new(),
+            procs: Procs::new(),
             contexts: BTreeMap::new(),
             ctx_refs: HashMap::new(),
             requests: BTreeMap::new(),
@@ -252,34 +250,33 @@ impl PoolModel {
             }
             self.now = self.now.max(ts);
         }
+        // What the record did to fd tables and mappings (close, dup, fork, exec, exit, munmap, an
+        // open reusing a number) is the process model's; what it released is released here.
+        let released = self.procs.follow(record);
+        let ts = record.ts().unwrap_or(self.now);
         match record {
             Record::Ioctl(io) => {
                 self.now = self.now.max(io.ts_exit);
                 self.apply_ioctl(io);
             }
             Record::Open(o) => {
+                self.release_all(released, o.ts);
                 if o.ret >= 0 && o.ret <= i32::MAX as i64 {
-                    self.open(o.pid, o.ret as i32, &o.path, o.ts);
-                }
-            }
-            Record::Close(c) => {
-                if c.ret == 0 {
-                    self.close(c.pid, c.fd, c.ts);
+                    self.open(o.pid, o.ret as i32, &o.path, o.flags & O_CLOEXEC != 0, o.ts);
                 }
             }
             Record::Dup(d) => {
-                if d.ret >= 0 && d.ret <= i32::MAX as i64 {
-                    self.dup(d.pid, d.old, d.ret as i32, d.ts);
+                // The new fd is a copy of the old one's reference.
+                if d.ret >= 0 && d.ret != d.old as i64 {
+                    if let Some(r) = self.procs.get(d.pid, d.ret as i32).copied() {
+                        self.add_ref(r);
+                    }
                 }
+                self.release_all(released, d.ts);
             }
             Record::Mmap(m) => {
                 if m.errno().is_none() {
                     self.mmap(m.pid, m.fd, m.offset, m.ret, m.len, m.ts);
-                }
-            }
-            Record::Munmap(m) => {
-                if m.ret == 0 {
-                    self.munmap(m.pid, m.addr, m.len, m.ts);
                 }
             }
             Record::Poll(p) => {
@@ -294,23 +291,27 @@ impl PoolModel {
                 }
             }
             Record::Fork(f) => {
+                // A forked child holds copies of its parent's fds and mappings.
                 if !f.is_thread {
-                    let child = self.procs.get(&f.parent_pid).cloned().unwrap_or_default();
-                    for r in child.fds.values() {
-                        self.add_ref(*r);
+                    let copies: Vec<FdRef> = self.procs.fds(f.child).map(|(_, r)| *r).collect();
+                    for r in copies {
+                        self.add_ref(r);
                     }
-                    if let Some(old) = self.procs.insert(f.child, child) {
-                        self.drop_process(old, f.ts);
+                    let maps: Vec<Mapping> =
+                        self.procs.process(f.child).into_iter().flat_map(|p| p.maps().map(|(_, m)| *m)).collect();
+                    for m in maps {
+                        if let Some(b) = self.buffer_mut(m.ctx, m.buf_type, m.index) {
+                            b.mapped += 1;
+                        }
                     }
                 }
+                self.release_all(released, f.ts);
             }
             Record::Exit(e) => {
-                if e.pid == e.tid {
-                    if let Some(p) = self.procs.remove(&e.pid) {
-                        self.leak_check(Some(e.pid), e.ts);
-                        self.drop_process(p, e.ts);
-                    }
+                if released.exited {
+                    self.leak_check(Some(e.pid), e.ts);
                 }
+                self.release_all(released, e.ts);
             }
             Record::Lost(l) => {
                 self.totals.lost += l.count;
@@ -323,7 +324,8 @@ impl PoolModel {
                 self.ended = Some(e.reason);
                 self.leak_check(None, e.ts);
             }
-            Record::Exec(_) | Record::Bitstream(_) | Record::Blob(_) | Record::Unknown { .. } => {}
+            Record::Close(_) | Record::Munmap(_) | Record::Exec(_) => self.release_all(released, ts),
+            Record::Bitstream(_) | Record::Blob(_) | Record::Unknown { .. } => {}
         }
     }
 
@@ -351,7 +353,7 @@ impl PoolModel {
     }
 
     fn fd_ref(&self, pid: u32, fd: i32) -> Option<FdRef> {
-        self.procs.get(&pid).and_then(|p| p.fds.get(&fd)).copied()
+        self.procs.get(pid, fd).copied()
     }
 
     fn add_ref(&mut self, r: FdRef) {
@@ -368,10 +370,9 @@ impl PoolModel {
     }
 
     /// Binds `fd` of `pid` to `r`, releasing what it referred to before (a missed close).
-    fn bind_fd(&mut self, pid: u32, fd: i32, r: FdRef, ts: u64) {
+    fn bind_fd(&mut self, pid: u32, fd: i32, r: FdRef, cloexec: bool, ts: u64) {
         self.add_ref(r);
-        let old = self.procs.entry(pid).or_default().fds.insert(fd, r);
-        if let Some(old) = old {
+        if let Some(old) = self.procs.insert(pid, fd, r, cloexec) {
             self.release(old, ts);
         }
     }
@@ -422,14 +423,19 @@ impl PoolModel {
         }
     }
 
-    fn drop_process(&mut self, p: Process, ts: u64) {
-        for m in p.maps.values() {
-            if let Some(b) = self.buffer_mut(m.ctx, m.buf_type, m.index) {
-                b.mapped = b.mapped.saturating_sub(1);
-            }
+    /// Releases the mappings, then the fds, the process model let go of.
+    fn release_all(&mut self, released: Released<FdRef, Mapping>, ts: u64) {
+        for (_, m) in released.maps {
+            self.unmapped(m);
         }
-        for r in p.fds.into_values() {
+        for (_, r) in released.fds {
             self.release(r, ts);
+        }
+    }
+
+    fn unmapped(&mut self, m: Mapping) {
+        if let Some(b) = self.buffer_mut(m.ctx, m.buf_type, m.index) {
+            b.mapped = b.mapped.saturating_sub(1);
         }
     }
 
@@ -455,16 +461,14 @@ impl PoolModel {
         }
     }
 
-    fn open(&mut self, pid: u32, fd: i32, path: &str, ts: u64) {
+    /// A successful open (the number's previous meaning is already released).
+    fn open(&mut self, pid: u32, fd: i32, path: &str, cloexec: bool, ts: u64) {
         let name = path.rsplit('/').next().unwrap_or(path);
         if name.starts_with("video") {
             let id = self.new_context(pid, fd, path.to_string(), ts);
-            self.bind_fd(pid, fd, FdRef::Video(id), ts);
+            self.bind_fd(pid, fd, FdRef::Video(id), cloexec, ts);
         } else if name.starts_with("media") {
-            self.bind_fd(pid, fd, FdRef::Media, ts);
-        } else if let Some(old) = self.procs.get_mut(&pid).and_then(|p| p.fds.remove(&fd)) {
-            // Some other file took the number: whatever it was is gone.
-            self.release(old, ts);
+            self.bind_fd(pid, fd, FdRef::Media, cloexec, ts);
         }
     }
 
@@ -489,23 +493,6 @@ impl PoolModel {
         id
     }
 
-    fn close(&mut self, pid: u32, fd: i32, ts: u64) {
-        if let Some(r) = self.procs.get_mut(&pid).and_then(|p| p.fds.remove(&fd)) {
-            self.release(r, ts);
-        }
-    }
-
-    fn dup(&mut self, pid: u32, old: i32, new: i32, ts: u64) {
-        match self.fd_ref(pid, old) {
-            Some(r) => self.bind_fd(pid, new, r, ts),
-            None => {
-                if let Some(r) = self.procs.get_mut(&pid).and_then(|p| p.fds.remove(&new)) {
-                    self.release(r, ts);
-                }
-            }
-        }
-    }
-
     fn mmap(&mut self, pid: u32, fd: i32, offset: u64, addr: u64, len: u64, ts: u64) {
         let Some(FdRef::Video(ctx)) = self.fd_ref(pid, fd) else { return };
         let Some(c) = self.contexts.get_mut(&ctx) else { return };
@@ -520,23 +507,9 @@ impl PoolModel {
         if let Some((buf_type, b)) = found {
             b.mapped += 1;
             let index = b.index;
-            self.procs.entry(pid).or_default().maps.insert(addr, Mapping { len, ctx, buf_type, index });
-        }
-    }
-
-    fn munmap(&mut self, pid: u32, addr: u64, len: u64, _ts: u64) {
-        let Some(p) = self.procs.get_mut(&pid) else { return };
-        let end = addr.saturating_add(len.max(1));
-        let gone: Vec<u64> = p.maps.range(addr..end).map(|(a, _)| *a).collect();
-        let mut bufs = Vec::new();
-        for a in gone {
-            if let Some(m) = p.maps.remove(&a) {
-                bufs.push(m);
-            }
-        }
-        for m in bufs {
-            if let Some(b) = self.buffer_mut(m.ctx, m.buf_type, m.index) {
-                b.mapped = b.mapped.saturating_sub(1);
+            // A mapping placed over an older one at the same address (MAP_FIXED) replaces it.
+            if let Some(old) = self.procs.map(pid, addr, Mapping { len, ctx, buf_type, index }) {
+                self.unmapped(old);
             }
         }
     }

@@ -4,6 +4,7 @@
 use super::args::{self, BufArg};
 use super::state::{BufState, Buffer, CtxId, Queue, ReqId, ReqState, Request, Side};
 use super::{ErrorCount, FdRef, NotableKind, PoolModel, QueueCensus};
+use crate::procs::O_CLOEXEC;
 use crate::record::Ioctl;
 
 /// Buffer indices above this are taken as garbage rather than grown into.
@@ -99,7 +100,7 @@ impl PoolModel {
             None if matches!(errno, Some(ENOTTY) | Some(EBADF)) || fd < 0 => None,
             None => {
                 let id = self.new_context(pid, fd, format!("fd {fd}"), ts);
-                self.bind_fd(pid, fd, FdRef::Video(id), ts);
+                self.bind_fd(pid, fd, FdRef::Video(id), false, ts);
                 Some(id)
             }
         }
@@ -137,7 +138,8 @@ impl PoolModel {
                 leak: None,
             },
         );
-        self.bind_fd(pid, fd, FdRef::Request(id), ts);
+        // The kernel makes every request fd close-on-exec (media_request_alloc).
+        self.bind_fd(pid, fd, FdRef::Request(id), true, ts);
         id
     }
 
@@ -255,7 +257,8 @@ impl PoolModel {
                 buf.exported += 1;
                 let id = self.id();
                 self.dmabufs.insert(id, super::DmaBuf { ctx, buf_type: t, index, refs: 0 });
-                self.bind_fd(io.pid, fd, FdRef::DmaBuf(id), ts);
+                let cloexec = args::expbuf_flags(io).is_some_and(|f| f & O_CLOEXEC != 0);
+                self.bind_fd(io.pid, fd, FdRef::DmaBuf(id), cloexec, ts);
             }
             args::VIDIOC_STREAMON | args::VIDIOC_STREAMOFF if errno.is_none() => {
                 let Some(t) = args::int_before(io) else { return self.totals.malformed += 1 };
@@ -381,7 +384,7 @@ impl PoolModel {
                 return self.totals.malformed += 1;
             }
             if !matches!(self.fd_ref(io.pid, io.fd), Some(FdRef::Media)) {
-                self.bind_fd(io.pid, io.fd, FdRef::Media, ts);
+                self.bind_fd(io.pid, io.fd, FdRef::Media, false, ts);
             }
             self.totals.requests_allocated += 1;
             self.new_request(io.pid, fd, ts);
