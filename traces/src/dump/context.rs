@@ -1,5 +1,6 @@
 //! [`Context`]: what each fd of each traced process refers to, followed record by record
-//! (open, close, dup, fork, exit, MEDIA_IOC_REQUEST_ALLOC, VIDIOC_EXPBUF), so a dump can print
+//! (open, MEDIA_IOC_REQUEST_ALLOC, VIDIOC_EXPBUF name fds; close, dup, fork, exec and exit move
+//! them by the shared process model's rules, [`crate::procs`]), so a dump can print
 //! `12<request:/dev/media0>` instead of `12`.
 
 use std::collections::HashMap;
@@ -8,6 +9,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::ioctl::{self, names};
+use crate::procs::{Procs, O_CLOEXEC};
 use crate::record::{DeviceInfo, DeviceKind, Header, Record};
 
 /// What an fd refers to.
@@ -99,9 +101,8 @@ pub struct Context {
     pub start_ns: u64,
     /// Devices known from the header and `Device` records, by path.
     pub devices: HashMap<String, DeviceInfo>,
-    fds: HashMap<(u32, i32), FdKind>,
-    /// Live mappings of device fds: (pid, address) -> what was mapped.
-    maps: HashMap<(u32, u64), Mapping>,
+    /// Every traced process's fds (by what they refer to) and its live mappings of traced fds.
+    procs: Procs<FdKind, Mapping>,
 }
 
 /// A live mmap of a device fd.
@@ -129,7 +130,7 @@ impl Context {
 
     /// What `fd` of process `pid` refers to, if known.
     pub fn fd(&self, pid: u32, fd: i32) -> Option<&FdKind> {
-        self.fds.get(&(pid, fd))
+        self.procs.get(pid, fd)
     }
 
     /// `5</dev/video0>`, or `5` when unknown.
@@ -140,22 +141,19 @@ impl Context {
         }
     }
 
-    /// Records that `fd` of `pid` now refers to `kind`.
+    /// Records that `fd` of `pid` now refers to `kind` (not close-on-exec).
     pub fn set_fd(&mut self, pid: u32, fd: i32, kind: FdKind) {
-        self.fds.insert((pid, fd), kind);
+        self.procs.insert(pid, fd, kind, false);
     }
 
     /// The live mapping at `addr` in `pid`, if it maps a traced fd.
     pub fn mapping(&self, pid: u32, addr: u64) -> Option<&Mapping> {
-        self.maps.get(&(pid, addr))
+        self.procs.mapping(pid, addr)
     }
 
-    /// Every known fd of `pid`.
+    /// Every known fd of `pid`, in number order.
     pub fn fds_of(&self, pid: u32) -> impl Iterator<Item = (i32, &FdKind)> {
-        self.fds
-            .iter()
-            .filter(move |((p, _), _)| *p == pid)
-            .map(|((_, fd), k)| (*fd, k))
+        self.procs.fds(pid)
     }
 
     /// Seconds since trace start of a monotonic timestamp, as `12.345678`.
@@ -190,49 +188,25 @@ impl Context {
 
     /// Follows one record (call after formatting it, so a close still shows what it closed).
     pub fn update(&mut self, record: &Record) {
+        // Close, dup, fork, exec, exit and munmap are the process model's; names are dropped.
+        self.procs.follow(record);
         match record {
-            Record::Open(o) if o.ret >= 0 => {
+            Record::Open(o) if o.ret >= 0 && o.ret <= i32::MAX as i64 => {
                 let kind = self.device_kind(&o.path);
-                self.set_fd(o.pid, o.ret as i32, kind);
-            }
-            Record::Close(c) => {
-                self.fds.remove(&(c.pid, c.fd));
-            }
-            Record::Dup(d) if d.ret >= 0 => match self.fd(d.pid, d.old).cloned() {
-                Some(k) => self.set_fd(d.pid, d.ret as i32, k),
-                None => {
-                    self.fds.remove(&(d.pid, d.ret as i32));
-                }
-            },
-            Record::Fork(f) if !f.is_thread => {
-                let inherited: Vec<(i32, FdKind)> = self
-                    .fds_of(f.parent_pid)
-                    .map(|(fd, k)| (fd, k.clone()))
-                    .collect();
-                for (fd, k) in inherited {
-                    self.set_fd(f.child, fd, k);
-                }
-            }
-            Record::Exit(e) if e.pid == e.tid => {
-                self.fds.retain(|(p, _), _| *p != e.pid);
-                self.maps.retain(|(p, _), _| *p != e.pid);
+                let cloexec = o.flags & O_CLOEXEC != 0;
+                self.procs.insert(o.pid, o.ret as i32, kind, cloexec);
             }
             Record::Mmap(m) if m.errno().is_none() => {
                 let what = match self.fd(m.pid, m.fd) {
                     Some(k) => k.to_string(),
                     None => format!("fd {}", m.fd),
                 };
-                self.maps.insert(
-                    (m.pid, m.ret),
-                    Mapping {
-                        what,
-                        offset: m.offset,
-                        len: m.len,
-                    },
-                );
-            }
-            Record::Munmap(m) if m.ret == 0 => {
-                self.maps.remove(&(m.pid, m.addr));
+                let map = Mapping {
+                    what,
+                    offset: m.offset,
+                    len: m.len,
+                };
+                self.procs.map(m.pid, m.ret, map);
             }
             Record::Device(d) => {
                 self.devices.insert(d.path.clone(), d.clone());
@@ -250,7 +224,9 @@ impl Context {
                         Some(k) => k.to_string(),
                         None => format!("fd {}", i.fd),
                     };
-                    self.set_fd(i.pid, fd, FdKind::Request { media });
+                    // The kernel makes every request fd close-on-exec.
+                    self.procs
+                        .insert(i.pid, fd, FdKind::Request { media }, true);
                 }
             }
             ioctl::expbuf::VIDIOC_EXPBUF => {
@@ -259,16 +235,14 @@ impl Context {
                         Some(k) => k.to_string(),
                         None => format!("fd {}", i.fd),
                     };
-                    self.set_fd(
-                        i.pid,
-                        e.fd,
-                        FdKind::DmaBuf {
-                            from,
-                            buf_type: e.buf_type,
-                            index: e.index,
-                            plane: e.plane,
-                        },
-                    );
+                    let kind = FdKind::DmaBuf {
+                        from,
+                        buf_type: e.buf_type,
+                        index: e.index,
+                        plane: e.plane,
+                    };
+                    self.procs
+                        .insert(i.pid, e.fd, kind, e.flags & O_CLOEXEC != 0);
                 }
             }
             _ => {}
