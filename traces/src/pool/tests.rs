@@ -504,10 +504,6 @@ fn fork_rec(s: &Synth, child: u32, is_thread: bool) -> Record {
     Record::Fork(Fork { ts: s.ts, parent_pid: s.pid, parent_tid: s.pid, child, is_thread })
 }
 
-fn exit_rec(s: &Synth, pid: u32, tid: u32) -> Record {
-    Record::Exit(crate::record::Exit { ts: s.ts, pid, tid, code: 0 })
-}
-
 fn ctx_open(m: &PoolModel) -> bool {
     m.contexts().any(|c| c.closed.is_none())
 }
@@ -549,22 +545,6 @@ fn exec_in_a_forked_child_drops_its_close_on_exec_copies() {
     assert!(!ctx_open(&m), "the parent held the last reference");
     m.apply(&s.close(10));
     assert!(m.requests().any(|r| r.fd == 10 && r.state == ReqState::Closed));
-}
-
-#[test]
-fn the_leader_exiting_before_its_threads_does_not_end_the_process() {
-    // Main calls pthread_exit while the decode thread goes on: the process lives until its last
-    // thread exits. The old rule (leader exit = process exit) released every fd at once.
-    let mut s = Synth::new(1, 0);
-    let mut recs = setup(&mut s);
-    recs.push(fork_rec(&s, 5, true));
-    recs.push(exit_rec(&s, 1, 1));
-    let mut m = model_of(&recs);
-    assert!(ctx_open(&m));
-    assert_eq!(m.request_by_fd(1, 10).unwrap().state, ReqState::Allocated);
-    m.apply(&exit_rec(&s, 1, 5));
-    assert!(!ctx_open(&m));
-    assert!(m.requests().all(|r| r.state == ReqState::Closed));
 }
 
 #[test]
