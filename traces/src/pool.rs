@@ -30,8 +30,9 @@ pub mod synth;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use crate::dump::{self, FdKind, FdNames};
 use crate::procs::{Procs, Released, O_CLOEXEC};
-use crate::record::{EndReason, Header, Record};
+use crate::record::{DeviceInfo, EndReason, Header, Mmap, Record};
 
 pub use rates::{Rates, SecondStats};
 pub use snapshot::{ContextView, ErrorView, QueueView, RequestView, SlotView, Snapshot};
@@ -56,6 +57,14 @@ enum FdRef {
     DmaBuf(u64),
 }
 
+/// An fd of a traced process: what the model follows it as, if anything, and what it is by name
+/// (the dump's [`FdKind`], so a viewer formats records from this table: [`FdNames`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PoolFd {
+    r: Option<FdRef>,
+    name: Option<FdKind>,
+}
+
 /// An exported dma-buf: which buffer, and how many fds refer to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct DmaBuf {
@@ -72,6 +81,13 @@ struct Mapping {
     ctx: CtxId,
     buf_type: u32,
     index: u32,
+}
+
+/// A live mmap: the device buffer it maps, if the model knows it, and its name for display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PoolMap {
+    buf: Option<Mapping>,
+    name: dump::Mapping,
 }
 
 /// An event worth pointing out, kept in [`PoolModel::notable`].
@@ -176,9 +192,11 @@ pub struct Totals {
 /// The pool-state model. Cheap to clone (players keep checkpoints for seeking back).
 #[derive(Debug, Clone)]
 pub struct PoolModel {
-    devices: HashMap<String, (String, String)>,
-    /// Every traced process's fds and device mappings.
-    procs: Procs<FdRef, Mapping>,
+    devices: HashMap<String, DeviceInfo>,
+    /// CLOCK_MONOTONIC at trace start (from the header).
+    start_ns: u64,
+    /// Every traced process's fds and mappings.
+    procs: Procs<PoolFd, PoolMap>,
     contexts: BTreeMap<CtxId, Context>,
     ctx_refs: HashMap<CtxId, u32>,
     requests: BTreeMap<ReqId, Request>,
@@ -211,6 +229,7 @@ impl PoolModel {
     pub fn new() -> Self {
         PoolModel {
             devices: HashMap::new(),
+            start_ns: 0,
             procs: Procs::new(),
             contexts: BTreeMap::new(),
             ctx_refs: HashMap::new(),
@@ -234,8 +253,9 @@ impl PoolModel {
     /// A model that knows the devices (driver and card names) listed in `header`.
     pub fn with_header(header: &Header) -> Self {
         let mut m = PoolModel::new();
+        m.start_ns = header.start_monotonic_ns;
         for d in &header.devices {
-            m.devices.insert(d.path.clone(), (d.driver.clone(), d.card.clone()));
+            m.devices.insert(d.path.clone(), d.clone());
         }
         m
     }
@@ -268,7 +288,7 @@ impl PoolModel {
             Record::Dup(d) => {
                 // The new fd is a copy of the old one's reference.
                 if d.ret >= 0 && d.ret != d.old as i64 {
-                    if let Some(r) = self.procs.get(d.pid, d.ret as i32).copied() {
+                    if let Some(r) = self.fd_ref(d.pid, d.ret as i32) {
                         self.add_ref(r);
                     }
                 }
@@ -276,7 +296,7 @@ impl PoolModel {
             }
             Record::Mmap(m) => {
                 if m.errno().is_none() {
-                    self.mmap(m.pid, m.fd, m.offset, m.ret, m.len, m.ts);
+                    self.mmap(m);
                 }
             }
             Record::Poll(p) => {
@@ -293,12 +313,12 @@ impl PoolModel {
             Record::Fork(f) => {
                 // A forked child holds copies of its parent's fds and mappings.
                 if !f.is_thread {
-                    let copies: Vec<FdRef> = self.procs.fds(f.child).map(|(_, r)| *r).collect();
+                    let copies: Vec<FdRef> = self.procs.fds(f.child).filter_map(|(_, f)| f.r).collect();
                     for r in copies {
                         self.add_ref(r);
                     }
                     let maps: Vec<Mapping> =
-                        self.procs.process(f.child).into_iter().flat_map(|p| p.maps().map(|(_, m)| *m)).collect();
+                        self.procs.process(f.child).into_iter().flat_map(|p| p.maps().filter_map(|(_, m)| m.buf)).collect();
                     for m in maps {
                         if let Some(b) = self.buffer_mut(m.ctx, m.buf_type, m.index) {
                             b.mapped += 1;
@@ -318,7 +338,7 @@ impl PoolModel {
                 self.note(l.at, 0, NotableKind::Lost { count: l.count });
             }
             Record::Device(d) => {
-                self.devices.insert(d.path.clone(), (d.driver.clone(), d.card.clone()));
+                self.devices.insert(d.path.clone(), d.clone());
             }
             Record::End(e) => {
                 self.ended = Some(e.reason);
@@ -353,7 +373,11 @@ impl PoolModel {
     }
 
     fn fd_ref(&self, pid: u32, fd: i32) -> Option<FdRef> {
-        self.procs.get(pid, fd).copied()
+        self.procs.get(pid, fd)?.r
+    }
+
+    fn fd_name(&self, pid: u32, fd: i32) -> Option<&FdKind> {
+        self.procs.get(pid, fd)?.name.as_ref()
     }
 
     fn add_ref(&mut self, r: FdRef) {
@@ -369,10 +393,14 @@ impl PoolModel {
         }
     }
 
-    /// Binds `fd` of `pid` to `r`, releasing what it referred to before (a missed close).
-    fn bind_fd(&mut self, pid: u32, fd: i32, r: FdRef, cloexec: bool, ts: u64) {
-        self.add_ref(r);
-        if let Some(old) = self.procs.insert(pid, fd, r, cloexec) {
+    /// Binds `fd` of `pid` to `r` named `name`, releasing what it referred to before (a missed
+    /// close). Without a name (an fd learnt from its first call), the name it had stays.
+    fn bind_fd(&mut self, pid: u32, fd: i32, r: Option<FdRef>, name: Option<FdKind>, cloexec: bool, ts: u64) {
+        if let Some(r) = r {
+            self.add_ref(r);
+        }
+        let name = name.or_else(|| self.fd_name(pid, fd).cloned());
+        if let Some(old) = self.procs.insert(pid, fd, PoolFd { r, name }, cloexec).and_then(|f| f.r) {
             self.release(old, ts);
         }
     }
@@ -424,16 +452,17 @@ impl PoolModel {
     }
 
     /// Releases the mappings, then the fds, the process model let go of.
-    fn release_all(&mut self, released: Released<FdRef, Mapping>, ts: u64) {
+    fn release_all(&mut self, released: Released<PoolFd, PoolMap>, ts: u64) {
         for (_, m) in released.maps {
             self.unmapped(m);
         }
-        for (_, r) in released.fds {
+        for r in released.fds.into_iter().filter_map(|(_, f)| f.r) {
             self.release(r, ts);
         }
     }
 
-    fn unmapped(&mut self, m: Mapping) {
+    fn unmapped(&mut self, m: PoolMap) {
+        let Some(m) = m.buf else { return };
         if let Some(b) = self.buffer_mut(m.ctx, m.buf_type, m.index) {
             b.mapped = b.mapped.saturating_sub(1);
         }
@@ -461,20 +490,21 @@ impl PoolModel {
         }
     }
 
-    /// A successful open (the number's previous meaning is already released).
+    /// A successful open (the number's previous meaning is already released): a video node
+    /// opens a new context.
     fn open(&mut self, pid: u32, fd: i32, path: &str, cloexec: bool, ts: u64) {
-        let name = path.rsplit('/').next().unwrap_or(path);
-        if name.starts_with("video") {
-            let id = self.new_context(pid, fd, path.to_string(), ts);
-            self.bind_fd(pid, fd, FdRef::Video(id), cloexec, ts);
-        } else if name.starts_with("media") {
-            self.bind_fd(pid, fd, FdRef::Media, cloexec, ts);
-        }
+        let kind = FdKind::opened(path, &self.devices);
+        let r = match kind {
+            FdKind::Video { .. } => Some(FdRef::Video(self.new_context(pid, fd, path.to_string(), ts))),
+            FdKind::Media { .. } => Some(FdRef::Media),
+            _ => None,
+        };
+        self.bind_fd(pid, fd, r, Some(kind), cloexec, ts);
     }
 
     fn new_context(&mut self, pid: u32, fd: i32, path: String, ts: u64) -> CtxId {
         let id = self.id();
-        let (driver, card) = self.devices.get(&path).cloned().unwrap_or_default();
+        let (driver, card) = self.devices.get(&path).map(|d| (d.driver.clone(), d.card.clone())).unwrap_or_default();
         self.contexts.insert(
             id,
             Context {
@@ -493,25 +523,27 @@ impl PoolModel {
         id
     }
 
-    fn mmap(&mut self, pid: u32, fd: i32, offset: u64, addr: u64, len: u64, ts: u64) {
-        let Some(FdRef::Video(ctx)) = self.fd_ref(pid, fd) else { return };
-        let Some(c) = self.contexts.get_mut(&ctx) else { return };
-        c.last_active = ts;
-        let found = c.queues.values_mut().find_map(|q| {
-            let t = q.buf_type;
-            q.buffers
-                .iter_mut()
-                .find(|b| b.mem_offsets.iter().any(|&o| o as u64 == offset))
-                .map(|b| (t, b))
-        });
-        if let Some((buf_type, b)) = found {
-            b.mapped += 1;
-            let index = b.index;
-            // A mapping placed over an older one at the same address (MAP_FIXED) replaces it.
-            if let Some(old) = self.procs.map(pid, addr, Mapping { len, ctx, buf_type, index }) {
-                self.unmapped(old);
-            }
+    /// A successful mmap: of a device buffer (found by its offset) or of anything else.
+    fn mmap(&mut self, m: &Mmap) {
+        let name = dump::Mapping::of(m, self.fd_name(m.pid, m.fd));
+        let buf = self.map_buffer(m);
+        // A mapping placed over an older one at the same address (MAP_FIXED) replaces it.
+        if let Some(old) = self.procs.map(m.pid, m.ret, PoolMap { buf, name }) {
+            self.unmapped(old);
         }
+    }
+
+    /// The buffer of a video fd that an mmap maps, counted as mapped.
+    fn map_buffer(&mut self, m: &Mmap) -> Option<Mapping> {
+        let Some(FdRef::Video(ctx)) = self.fd_ref(m.pid, m.fd) else { return None };
+        let c = self.contexts.get_mut(&ctx)?;
+        c.last_active = m.ts;
+        let (buf_type, b) = c.queues.values_mut().find_map(|q| {
+            let t = q.buf_type;
+            q.buffers.iter_mut().find(|b| b.mem_offsets.iter().any(|&o| o as u64 == m.offset)).map(|b| (t, b))
+        })?;
+        b.mapped += 1;
+        Some(Mapping { len: m.len, ctx, buf_type, index: b.index })
     }
 
     fn buffer_mut(&mut self, ctx: CtxId, buf_type: u32, index: u32) -> Option<&mut Buffer> {
@@ -671,6 +703,22 @@ impl PoolModel {
             .or_else(|| self.contexts.values().filter(with_bufs).max_by_key(|c| c.last_active))
             .or_else(|| self.contexts.values().max_by_key(|c| c.last_active))
             .map(|c| c.id)
+    }
+}
+
+/// The pool model keeps every fd's name next to what it follows it as, so a viewer formats
+/// records ([`dump::format_record`]) from this one table.
+impl FdNames for PoolModel {
+    fn fd_kind(&self, pid: u32, fd: i32) -> Option<&FdKind> {
+        self.fd_name(pid, fd)
+    }
+
+    fn mapping(&self, pid: u32, addr: u64) -> Option<&dump::Mapping> {
+        self.procs.mapping(pid, addr).map(|m| &m.name)
+    }
+
+    fn start_ns(&self) -> u64 {
+        self.start_ns
     }
 }
 

@@ -126,11 +126,6 @@ pub fn expbuf(io: &Ioctl) -> Option<(u32, u32, u32, i32)> {
     Some((e.buf_type, e.index, e.plane, e.fd))
 }
 
-/// `v4l2_exportbuffer.flags` (`O_CLOEXEC`, access mode) as passed.
-pub fn expbuf_flags(io: &Ioctl) -> Option<u32> {
-    expbuf::ExportBuffer::decode(before_or_after(io)).ok().map(|e| e.flags)
-}
-
 /// `(which, count, request_fd)` of `struct v4l2_ext_controls` as passed (controls not decoded).
 pub fn ext_ctrls(io: &Ioctl) -> Option<(u32, u32, i32)> {
     let x = ext_ctrls::ExtControls::decode(before_or_after(io), &[], Side::Before).ok()?;
