@@ -108,7 +108,8 @@ impl<T, M> Released<T, M> {
         }
     }
 
-    fn fd(pid: u32, fd: i32, value: Option<T>) -> Self {
+    /// What one fd of `pid` released: its old `value`, if any (for a user's own replacement).
+    pub fn of(pid: u32, fd: i32, value: Option<T>) -> Self {
         let mut r = Released::none(pid);
         r.fds.extend(value.map(|v| (fd, v)));
         r
@@ -151,14 +152,14 @@ impl<T: Clone, M: Clone> Procs<T, M> {
             Record::Exit(e) => self.exit(e.pid, e.tid, None),
             Record::Exec(e) => self.exec(e.pid),
             Record::Open(o) => match fd_of(o.ret) {
-                Some(fd) => Released::fd(o.pid, fd, self.close(o.pid, fd)),
+                Some(fd) => Released::of(o.pid, fd, self.close(o.pid, fd)),
                 None => Released::none(o.pid),
             },
             Record::Close(c) if errno_of(c.ret) != Some(EBADF) => {
-                Released::fd(c.pid, c.fd, self.close(c.pid, c.fd))
+                Released::of(c.pid, c.fd, self.close(c.pid, c.fd))
             }
             Record::Dup(d) => match fd_of(d.ret) {
-                Some(new) => Released::fd(d.pid, new, self.dup(d.pid, d.old, new, false)),
+                Some(new) => Released::of(d.pid, new, self.dup(d.pid, d.old, new, false)),
                 None => Released::none(d.pid),
             },
             Record::Munmap(m) if m.ret == 0 => {
