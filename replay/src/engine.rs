@@ -17,6 +17,7 @@ use anyhow::{bail, Context, Result};
 use traces::ioctl::layout::{v4l2_buffer as B, v4l2_exportbuffer as EB, v4l2_plane as PL};
 use traces::ioctl::{self, names};
 use traces::pool::PoolModel;
+use traces::procs::{Procs, Released, O_CLOEXEC};
 use traces::record::{DeviceInfo, DeviceKind, Ioctl, Record};
 use traces::TraceReader;
 
@@ -67,7 +68,9 @@ struct Engine<'a> {
     opts: &'a ReplayOptions,
     /// The checked node of each device path the trace opens.
     nodes: BTreeMap<String, Node>,
-    fds: HashMap<(u32, i32), Rc<Entry>>,
+    /// The replay's fd for each recorded fd of each process (dups share one; close, dup, fork,
+    /// exec with close-on-exec and exit follow `traces::procs`).
+    fds: Procs<Rc<Entry>>,
     next_file: u32,
     /// Recorded mem_offset of a plane → its key, per video file.
     trace_offsets: HashMap<(u32, u64), BufKey>,
@@ -182,7 +185,7 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
     let mut e = Engine {
         opts,
         nodes,
-        fds: HashMap::new(),
+        fds: Procs::new(),
         next_file: 0,
         trace_offsets: HashMap::new(),
         replay_planes: HashMap::new(),
@@ -272,6 +275,9 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
                     e.pool.apply(&rec);
                     e.prof.spent(Phase::Pool, t);
                 }
+                let released = e.fds.follow(&rec);
+                let unmapped = released.exited || matches!(rec, Record::Exec(_));
+                e.release(released, unmapped);
                 match rec {
                     Record::Ioctl(io) => {
                         e.ioctl(&io, &mut feed);
@@ -280,33 +286,7 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
                             b.set_message(format!("{} diverged", e.report.divergences));
                         }
                     }
-                    Record::Open(o) => e.open(o.pid, &o.path, o.ret),
-                    Record::Dup(d) if d.ret >= 0 => {
-                        if let Some(en) = e.fds.get(&(d.pid, d.old)).cloned() {
-                            e.fds.insert((d.pid, d.ret as i32), en);
-                        }
-                    }
-                    Record::Close(c) => {
-                        if let Some(en) = e.fds.remove(&(c.pid, c.fd)) {
-                            if let (Kind::Video(file), 1) = (en.kind, Rc::strong_count(&en)) {
-                                e.drop_fresh(file);
-                            }
-                        }
-                        if let Some(seq) = e.queued.remove(&(c.pid, c.fd)) {
-                            e.report.requests_never_reinit.push(seq);
-                        }
-                    }
-                    Record::Fork(f) if !f.is_thread => {
-                        let inherited: Vec<_> = e
-                            .fds
-                            .iter()
-                            .filter(|((pid, _), _)| *pid == f.parent_pid)
-                            .map(|((_, fd), en)| (*fd, en.clone()))
-                            .collect();
-                        for (fd, en) in inherited {
-                            e.fds.insert((f.child, fd), en);
-                        }
-                    }
+                    Record::Open(o) => e.open(o.pid, &o.path, o.flags & O_CLOEXEC != 0, o.ret),
                     Record::Mmap(m) if m.errno().is_none() => {
                         e.mmap(m.pid, m.fd, m.len, m.offset, m.ret)
                     }
@@ -351,7 +331,7 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
     // Tear down: mappings first, then the fds (requests, then devices, as their last refs go).
     e.maps.clear();
     e.fresh.clear();
-    e.fds.clear();
+    drop(e.fds.drain());
     for (slot, hex) in e.hasher.finish() {
         if let Some(f) = e.report.frames.get_mut(slot) {
             f.sha256 = hex;
@@ -631,10 +611,38 @@ impl Engine<'_> {
     }
 
     fn raw(&self, pid: u32, fd: i32) -> Option<RawFd> {
-        self.fds.get(&(pid, fd)).map(|e| e.fd.as_raw_fd())
+        self.fds.get(pid, fd).map(|e| e.fd.as_raw_fd())
     }
 
-    fn open(&mut self, pid: u32, path: &str, ret: i64) {
+    /// Lets go of what a record released: the process's mappings when it exec'd or ended, then
+    /// the fds (a request still queued is one never reinitialised; a video file's last fd takes
+    /// the replay's own mappings of its buffers with it).
+    fn release(&mut self, released: Released<Rc<Entry>>, unmapped: bool) {
+        let pid = released.pid;
+        if unmapped {
+            let gone: Vec<(u32, u64)> = self
+                .maps
+                .keys()
+                .filter(|(p, _)| *p == pid)
+                .copied()
+                .collect();
+            for at in gone {
+                if let Some((Some(k), _)) = self.maps.remove(&at) {
+                    self.by_key.remove(&k);
+                }
+            }
+        }
+        for (fd, en) in released.fds {
+            if let (Kind::Video(file), 1) = (en.kind, Rc::strong_count(&en)) {
+                self.drop_fresh(file);
+            }
+            if let Some(seq) = self.queued.remove(&(pid, fd)) {
+                self.report.requests_never_reinit.push(seq);
+            }
+        }
+    }
+
+    fn open(&mut self, pid: u32, path: &str, cloexec: bool, ret: i64) {
         if ret < 0 {
             return;
         }
@@ -650,8 +658,10 @@ impl Engine<'_> {
                         Kind::Video(self.next_file)
                     }
                 };
-                self.fds
-                    .insert((pid, ret as i32), Rc::new(Entry { fd, kind }));
+                let old = self
+                    .fds
+                    .insert(pid, ret as i32, Rc::new(Entry { fd, kind }), cloexec);
+                debug_assert!(old.is_none(), "follow released the number");
             }
             Err(e) => self.diverge_simple(
                 0,
@@ -712,7 +722,7 @@ impl Engine<'_> {
     }
 
     fn mmap(&mut self, pid: u32, fd: i32, len: u64, offset: u64, addr: u64) {
-        let Some(entry) = self.fds.get(&(pid, fd)).cloned() else {
+        let Some(entry) = self.fds.get(pid, fd).cloned() else {
             return;
         };
         // Only buffers are mapped: video nodes' planes and exported dma-bufs.
@@ -824,7 +834,7 @@ impl Engine<'_> {
             *c += 1;
             *c
         };
-        let Some(entry) = self.fds.get(&(io.pid, io.fd)).cloned() else {
+        let Some(entry) = self.fds.get(io.pid, io.fd).cloned() else {
             self.skip_ioctl("ioctl on an fd the replay does not have");
             return;
         };
@@ -845,7 +855,7 @@ impl Engine<'_> {
             return;
         }
         let pid = io.pid;
-        let fd_map = |fd: i32| self.fds.get(&(pid, fd)).map(|e| e.fd.as_raw_fd());
+        let fd_map = |fd: i32| self.fds.get(pid, fd).map(|e| e.fd.as_raw_fd());
         let mut prep = match args::prepare(io, &fd_map) {
             Ok(p) => p,
             Err(args::NotReplayable(why)) => {
@@ -1013,13 +1023,13 @@ impl Engine<'_> {
                 if let (Some(trace_fd), Some(new_fd)) = (recorded_fd(io), new_fd) {
                     // SAFETY: the kernel just installed `new_fd` for us; nobody else owns it.
                     let fd = unsafe { sys::own_fd(new_fd) };
-                    self.fds.insert(
-                        (io.pid, trace_fd),
-                        Rc::new(Entry {
-                            fd,
-                            kind: Kind::Request,
-                        }),
-                    );
+                    // The kernel makes every request fd close-on-exec.
+                    let entry = Rc::new(Entry {
+                        fd,
+                        kind: Kind::Request,
+                    });
+                    let old = self.fds.insert(io.pid, trace_fd, entry, true);
+                    self.release(Released::of(io.pid, trace_fd, old), false);
                 }
             }
             r if r == ioctl::expbuf::VIDIOC_EXPBUF => {
@@ -1034,13 +1044,13 @@ impl Engine<'_> {
                     };
                     // SAFETY: the kernel just installed `new_fd` for us; nobody else owns it.
                     let fd = unsafe { sys::own_fd(new_fd) };
-                    self.fds.insert(
-                        (io.pid, trace_fd),
-                        Rc::new(Entry {
-                            fd,
-                            kind: Kind::DmaBuf(key),
-                        }),
-                    );
+                    let cloexec = u32_at(&io.before, EB::FLAGS).is_some_and(|f| f & O_CLOEXEC != 0);
+                    let entry = Rc::new(Entry {
+                        fd,
+                        kind: Kind::DmaBuf(key),
+                    });
+                    let old = self.fds.insert(io.pid, trace_fd, entry, cloexec);
+                    self.release(Released::of(io.pid, trace_fd, old), false);
                 }
             }
             r if r == ioctl::qbuf::VIDIOC_QUERYBUF => {
@@ -1187,7 +1197,7 @@ impl Engine<'_> {
         else {
             return;
         };
-        let Some(entry) = self.fds.get(&(io.pid, io.fd)).cloned() else {
+        let Some(entry) = self.fds.get(io.pid, io.fd).cloned() else {
             return;
         };
         let planes: Vec<(u32, u32)> = match &buf.planes {

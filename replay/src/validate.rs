@@ -10,6 +10,7 @@ use std::io::Read;
 
 use traces::ioctl::layout::{v4l2_buffer as B, v4l2_ext_controls as X, v4l2_plane as PL};
 use traces::ioctl::{self, names, ArgType, PayloadKind, CONTROL_PAYLOAD_MAX};
+use traces::procs::{Procs, O_CLOEXEC};
 use traces::record::{DeviceInfo, DeviceKind, Ioctl, Record};
 use traces::TraceReader;
 
@@ -98,7 +99,8 @@ pub fn scan<R: Read>(mut reader: TraceReader<R>, targets: &[InjectAt], keep: usi
     let mut first_ts = None;
     let mut last_seq = None;
     let mut plan = Plan::default();
-    let mut fd_path: HashMap<(u32, i32), String> = HashMap::new();
+    // The device path each fd of each process was opened at (dup, fork, exec, exit: traces::procs).
+    let mut fd_path: Procs<String> = Procs::new();
     let mut counts: HashMap<(u32, i32, u32), u32> = HashMap::new();
     let mut lengths: HashMap<(u32, i32, u32, u32, u32), u32> = HashMap::new();
     let mut qbuf_of: HashMap<u64, (u32, i32, u32, u32)> = HashMap::new();
@@ -120,32 +122,16 @@ pub fn scan<R: Read>(mut reader: TraceReader<R>, targets: &[InjectAt], keep: usi
         if let Some(ts) = rec.ts() {
             first_ts.get_or_insert(ts);
         }
+        fd_path.follow(&rec);
         match &rec {
             Record::Open(o) if o.ret >= 0 => {
                 let known = header_devices.contains_key(&o.path);
                 if known || is_device_path(&o.path) {
-                    fd_path.insert((o.pid, o.ret as i32), o.path.clone());
+                    let cloexec = o.flags & O_CLOEXEC != 0;
+                    fd_path.insert(o.pid, o.ret as i32, o.path.clone(), cloexec);
                     plan.devices
                         .entry(o.path.clone())
                         .or_insert_with(|| header_devices.get(&o.path).cloned());
-                }
-            }
-            Record::Dup(d) if d.ret >= 0 => {
-                if let Some(p) = fd_path.get(&(d.pid, d.old)).cloned() {
-                    fd_path.insert((d.pid, d.ret as i32), p);
-                }
-            }
-            Record::Close(c) => {
-                fd_path.remove(&(c.pid, c.fd));
-            }
-            Record::Fork(f) if !f.is_thread => {
-                let inherited: Vec<_> = fd_path
-                    .iter()
-                    .filter(|((pid, _), _)| *pid == f.parent_pid)
-                    .map(|((_, fd), p)| (*fd, p.clone()))
-                    .collect();
-                for (fd, p) in inherited {
-                    fd_path.insert((f.child, fd), p);
                 }
             }
             Record::Ioctl(io) => {
@@ -180,7 +166,7 @@ pub fn scan<R: Read>(mut reader: TraceReader<R>, targets: &[InjectAt], keep: usi
                 // The recorded identity of a device without a header entry: its first QUERYCAP.
                 if io.request == ioctl::querycap::VIDIOC_QUERYCAP && io.ret == 0 {
                     if let (Some(path), Ok(ioctl::Arg::Capability(c))) = (
-                        fd_path.get(&(io.pid, io.fd)),
+                        fd_path.get(io.pid, io.fd),
                         ioctl::decode(io.request, &io.after),
                     ) {
                         let slot = plan.devices.entry(path.clone()).or_insert(None);

@@ -1,6 +1,7 @@
 //! Turning the kernel side's raw events into `traces` records: pairs each ioctl's entry, nested
 //! payload segments and exit (per thread), reassembles chunked bitstreams, pairs poll entry and
-//! exit, and keeps an fd table so that only relevant opens reach the trace.
+//! exit, and keeps an fd table (the shared process model, `traces::procs`) so that only relevant
+//! opens reach the trace.
 
 use std::io::Write;
 
@@ -9,6 +10,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use tracer_common::{ioctl_flags, PollEvent, SegmentKind, NO_FD};
 use traces::{
     ioctl::Dir,
+    procs::{Procs, O_CLOEXEC},
     record::{
         Close, Dup, Exec, Exit, Fork, Ioctl, Lost, Mmap, Munmap, Open, Payload, PayloadKind, Poll,
         PollFd,
@@ -20,6 +22,7 @@ use crate::{devices, raw::RawEvent};
 
 const VIDIOC_QBUF: u32 = 0xc058_560f;
 const O_DIRECTORY: u32 = libc::O_DIRECTORY as u32;
+const EBADF: i64 = libc::EBADF as i64;
 const BUF_TYPE_VIDEO_OUTPUT: u32 = 2;
 const BUF_TYPE_VIDEO_OUTPUT_MPLANE: u32 = 10;
 
@@ -52,6 +55,7 @@ struct PendingIoctl {
 }
 
 /// What we know of an fd of a traced process.
+#[derive(Clone)]
 struct FdInfo {
     /// The open that created it, until it has been written to the trace.
     unwritten_open: Option<Open>,
@@ -65,7 +69,9 @@ pub struct Converter<W: Write> {
     /// execve entries (ts, path) waiting for their result, per thread.
     /// execve entries waiting for their exit, per thread: time, path, arguments.
     execs: HashMap<u32, (u64, String, Vec<String>)>,
-    fds: HashMap<(u32, i32), FdInfo>,
+    /// Every traced process's fds: dup, fork, exec and exit (by the kernel's `group_dead`) follow
+    /// the rules trace readers apply.
+    fds: Procs<FdInfo>,
     described: HashSet<String>,
     seq: u64,
     /// Byte buffers of records already written, reused for the next ones' captured bytes (an
@@ -109,7 +115,7 @@ impl<W: Write> Converter<W> {
             pending: HashMap::default(),
             polls: HashMap::default(),
             execs: HashMap::default(),
-            fds: HashMap::default(),
+            fds: Procs::new(),
             described: described.into_iter().collect(),
             seq: 0,
             spare: Vec::new(),
@@ -256,14 +262,20 @@ impl<W: Write> Converter<W> {
                     } else {
                         Some(open)
                     };
+                    let cloexec = ev.flags & O_CLOEXEC != 0;
                     self.fds
-                        .insert((hdr.pid, ev.ret as i32), FdInfo { unwritten_open });
+                        .insert(hdr.pid, ev.ret as i32, FdInfo { unwritten_open }, cloexec);
                 } else if path.starts_with("/dev/") && ev.flags & O_DIRECTORY == 0 {
                     self.writer.write(&Record::Open(open))?;
                 }
             }
             RawEvent::Close { hdr, ev } => {
-                let known = self.fds.remove(&(hdr.pid, ev.fd as i32));
+                // A close that failed with EBADF closed nothing; any other frees the number.
+                let known = if ev.ret == -EBADF {
+                    None
+                } else {
+                    self.fds.close(hdr.pid, ev.fd as i32)
+                };
                 if !matches!(
                     known,
                     Some(FdInfo {
@@ -282,12 +294,9 @@ impl<W: Write> Converter<W> {
             RawEvent::Dup { hdr, ev } => {
                 self.ensure_open_written(hdr.pid, ev.fd as i32)?;
                 if ev.ret >= 0 {
-                    self.fds.insert(
-                        (hdr.pid, ev.ret as i32),
-                        FdInfo {
-                            unwritten_open: None,
-                        },
-                    );
+                    // The dup and dup2 the trace shows leave the new fd without close-on-exec
+                    // (dup3 and F_DUPFD_CLOEXEC are not told apart).
+                    self.fds.dup(hdr.pid, ev.fd as i32, ev.ret as i32, false);
                 }
                 self.writer.write(&Record::Dup(Dup {
                     ts: hdr.ts_ns,
@@ -366,8 +375,8 @@ impl<W: Write> Converter<W> {
             RawEvent::ExecExit { hdr, ret } => {
                 if let Some((ts, path, argv)) = self.execs.remove(&hdr.tid) {
                     if ret == 0 {
-                        // The new program keeps only the fds without close-on-exec; we cannot
-                        // tell which, so the table stays and later opens overwrite entries.
+                        // The new program keeps only the fds without close-on-exec.
+                        self.fds.exec(hdr.pid);
                         self.writer.write(&Record::Exec(Exec {
                             ts,
                             pid: hdr.pid,
@@ -380,21 +389,8 @@ impl<W: Write> Converter<W> {
             }
             RawEvent::Fork { hdr, ev } => {
                 if ev.is_thread == 0 {
-                    // The child inherits the parent's fds.
-                    let inherited: Vec<(i32, Option<Open>)> = self
-                        .fds
-                        .iter()
-                        .filter(|((pid, _), _)| *pid == hdr.pid)
-                        .map(|((_, fd), info)| (*fd, info.unwritten_open.clone()))
-                        .collect();
-                    for (fd, open) in inherited {
-                        self.fds.insert(
-                            (ev.child_tid, fd),
-                            FdInfo {
-                                unwritten_open: open,
-                            },
-                        );
-                    }
+                    // The child inherits the parent's fds (and their held-back opens).
+                    self.fds.fork(hdr.pid, ev.child_tid);
                 }
                 self.writer.write(&Record::Fork(Fork {
                     ts: hdr.ts_ns,
@@ -409,10 +405,12 @@ impl<W: Write> Converter<W> {
                     self.finish_ioctl(hdr.tid, p, 0, 0, Vec::new())?;
                 }
                 self.polls.remove(&hdr.tid);
-                let gone = ev.group_dead == 1 || (ev.group_dead == 2 && hdr.pid == hdr.tid);
-                if gone {
-                    self.fds.retain(|(pid, _), _| *pid != hdr.pid);
-                }
+                let group_dead = match ev.group_dead {
+                    0 => Some(false),
+                    1 => Some(true),
+                    _ => None,
+                };
+                self.fds.exit(hdr.pid, hdr.tid, group_dead);
                 self.writer.write(&Record::Exit(Exit {
                     ts: hdr.ts_ns,
                     pid: hdr.pid,
@@ -462,19 +460,17 @@ impl<W: Write> Converter<W> {
 
     /// Writes the open that created `fd` if it was held back.
     fn ensure_open_written(&mut self, pid: u32, fd: i32) -> Result<()> {
-        match self.fds.get_mut(&(pid, fd)) {
+        match self.fds.get_mut(pid, fd) {
             Some(info) => {
                 if let Some(open) = info.unwritten_open.take() {
                     self.writer.write(&Record::Open(open))?;
                 }
             }
             None => {
-                self.fds.insert(
-                    (pid, fd),
-                    FdInfo {
-                        unwritten_open: None,
-                    },
-                );
+                let info = FdInfo {
+                    unwritten_open: None,
+                };
+                self.fds.insert(pid, fd, info, false);
             }
         }
         Ok(())

@@ -7,8 +7,10 @@
 //! * [`ioctl`]: the ioctl catalogue, nested-payload table and argument decoders;
 //! * [`controls`]: codec-control names and payload decoders;
 //! * [`dump`]: strace-like text lines and JSON objects for records;
-//! * [`check`]: the rules `vatrace check` judges a trace by (findings with severity and source).
-//! * [`diff`]: `vatrace diff`, two traces of one stream compared frame by frame.
+//! * [`check`]: the rules `vatrace check` judges a trace by (findings with severity and source);
+//! * [`diff`]: `vatrace diff`, two traces of one stream compared frame by frame;
+//! * [`procs`]: the one process/fd model (fd tables per process through dup, fork, exec, exit);
+//! * [`pool`]: the pool-state model (buffers, queues, requests) built on it.
 #![forbid(unsafe_code)]
 
 pub mod check;
@@ -17,6 +19,7 @@ pub mod diff;
 pub mod dump;
 pub mod ioctl;
 pub mod pool;
+pub mod procs;
 pub mod record;
 pub mod source;
 pub mod stream;

@@ -3,7 +3,9 @@
 //!
 //! [`PoolModel::apply`] takes each [`Record`] in order and keeps:
 //! * per process, its fds and what they refer to (an open video node = a [`Context`], a media
-//!   device, a request, an exported dma-buf) and its mmaps of device buffers;
+//!   device, a request, an exported dma-buf) and its mmaps of device buffers, in the shared
+//!   process/fd model ([`crate::procs`]: dup, fork, exec with close-on-exec, thread and process
+//!   exit follow the kernel's rules there);
 //! * per context, its queues ([`Queue`], OUTPUT/CAPTURE, single- or multi-planar) and each buffer
 //!   index's [`BufState`] with how many mappings and exported fds it has;
 //! * every media [`Request`] from MEDIA_IOC_REQUEST_ALLOC to close, with the OUTPUT buffer it was
@@ -28,7 +30,9 @@ pub mod synth;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use crate::record::{EndReason, Header, Record};
+use crate::dump::{self, FdKind, FdNames};
+use crate::procs::{Procs, Released, O_CLOEXEC};
+use crate::record::{DeviceInfo, EndReason, Header, Mmap, Record};
 
 pub use rates::{Rates, SecondStats};
 pub use snapshot::{ContextView, ErrorView, QueueView, RequestView, SlotView, Snapshot};
@@ -53,6 +57,14 @@ enum FdRef {
     DmaBuf(u64),
 }
 
+/// An fd of a traced process: what the model follows it as, if anything, and what it is by name
+/// (the dump's [`FdKind`], so a viewer formats records from this table: [`FdNames`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PoolFd {
+    r: Option<FdRef>,
+    name: Option<FdKind>,
+}
+
 /// An exported dma-buf: which buffer, and how many fds refer to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct DmaBuf {
@@ -71,10 +83,11 @@ struct Mapping {
     index: u32,
 }
 
-#[derive(Debug, Clone, Default)]
-struct Process {
-    fds: HashMap<i32, FdRef>,
-    maps: BTreeMap<u64, Mapping>,
+/// A live mmap: the device buffer it maps, if the model knows it, and its name for display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PoolMap {
+    buf: Option<Mapping>,
+    name: dump::Mapping,
 }
 
 /// An event worth pointing out, kept in [`PoolModel::notable`].
@@ -179,8 +192,11 @@ pub struct Totals {
 /// The pool-state model. Cheap to clone (players keep checkpoints for seeking back).
 #[derive(Debug, Clone)]
 pub struct PoolModel {
-    devices: HashMap<String, (String, String)>,
-    procs: HashMap<u32, Process>,
+    devices: HashMap<String, DeviceInfo>,
+    /// CLOCK_MONOTONIC at trace start (from the header).
+    start_ns: u64,
+    /// Every traced process's fds and mappings.
+    procs: Procs<PoolFd, PoolMap>,
     contexts: BTreeMap<CtxId, Context>,
     ctx_refs: HashMap<CtxId, u32>,
     requests: BTreeMap<ReqId, Request>,
@@ -213,7 +229,8 @@ impl PoolModel {
     pub fn new() -> Self {
         PoolModel {
             devices: HashMap::new(),
-            procs: HashMap::new(),
+            start_ns: 0,
+            procs: Procs::new(),
             contexts: BTreeMap::new(),
             ctx_refs: HashMap::new(),
             requests: BTreeMap::new(),
@@ -236,8 +253,9 @@ impl PoolModel {
     /// A model that knows the devices (driver and card names) listed in `header`.
     pub fn with_header(header: &Header) -> Self {
         let mut m = PoolModel::new();
+        m.start_ns = header.start_monotonic_ns;
         for d in &header.devices {
-            m.devices.insert(d.path.clone(), (d.driver.clone(), d.card.clone()));
+            m.devices.insert(d.path.clone(), d.clone());
         }
         m
     }
@@ -252,34 +270,33 @@ impl PoolModel {
             }
             self.now = self.now.max(ts);
         }
+        // What the record did to fd tables and mappings (close, dup, fork, exec, exit, munmap, an
+        // open reusing a number) is the process model's; what it released is released here.
+        let released = self.procs.follow(record);
+        let ts = record.ts().unwrap_or(self.now);
         match record {
             Record::Ioctl(io) => {
                 self.now = self.now.max(io.ts_exit);
                 self.apply_ioctl(io);
             }
             Record::Open(o) => {
+                self.release_all(released, o.ts);
                 if o.ret >= 0 && o.ret <= i32::MAX as i64 {
-                    self.open(o.pid, o.ret as i32, &o.path, o.ts);
-                }
-            }
-            Record::Close(c) => {
-                if c.ret == 0 {
-                    self.close(c.pid, c.fd, c.ts);
+                    self.open(o.pid, o.ret as i32, &o.path, o.flags & O_CLOEXEC != 0, o.ts);
                 }
             }
             Record::Dup(d) => {
-                if d.ret >= 0 && d.ret <= i32::MAX as i64 {
-                    self.dup(d.pid, d.old, d.ret as i32, d.ts);
+                // The new fd is a copy of the old one's reference.
+                if d.ret >= 0 && d.ret != d.old as i64 {
+                    if let Some(r) = self.fd_ref(d.pid, d.ret as i32) {
+                        self.add_ref(r);
+                    }
                 }
+                self.release_all(released, d.ts);
             }
             Record::Mmap(m) => {
                 if m.errno().is_none() {
-                    self.mmap(m.pid, m.fd, m.offset, m.ret, m.len, m.ts);
-                }
-            }
-            Record::Munmap(m) => {
-                if m.ret == 0 {
-                    self.munmap(m.pid, m.addr, m.len, m.ts);
+                    self.mmap(m);
                 }
             }
             Record::Poll(p) => {
@@ -294,36 +311,41 @@ impl PoolModel {
                 }
             }
             Record::Fork(f) => {
+                // A forked child holds copies of its parent's fds and mappings.
                 if !f.is_thread {
-                    let child = self.procs.get(&f.parent_pid).cloned().unwrap_or_default();
-                    for r in child.fds.values() {
-                        self.add_ref(*r);
+                    let copies: Vec<FdRef> = self.procs.fds(f.child).filter_map(|(_, f)| f.r).collect();
+                    for r in copies {
+                        self.add_ref(r);
                     }
-                    if let Some(old) = self.procs.insert(f.child, child) {
-                        self.drop_process(old, f.ts);
+                    let maps: Vec<Mapping> =
+                        self.procs.process(f.child).into_iter().flat_map(|p| p.maps().filter_map(|(_, m)| m.buf)).collect();
+                    for m in maps {
+                        if let Some(b) = self.buffer_mut(m.ctx, m.buf_type, m.index) {
+                            b.mapped += 1;
+                        }
                     }
                 }
+                self.release_all(released, f.ts);
             }
             Record::Exit(e) => {
-                if e.pid == e.tid {
-                    if let Some(p) = self.procs.remove(&e.pid) {
-                        self.leak_check(Some(e.pid), e.ts);
-                        self.drop_process(p, e.ts);
-                    }
+                if released.exited {
+                    self.leak_check(Some(e.pid), e.ts);
                 }
+                self.release_all(released, e.ts);
             }
             Record::Lost(l) => {
                 self.totals.lost += l.count;
                 self.note(l.at, 0, NotableKind::Lost { count: l.count });
             }
             Record::Device(d) => {
-                self.devices.insert(d.path.clone(), (d.driver.clone(), d.card.clone()));
+                self.devices.insert(d.path.clone(), d.clone());
             }
             Record::End(e) => {
                 self.ended = Some(e.reason);
                 self.leak_check(None, e.ts);
             }
-            Record::Exec(_) | Record::Bitstream(_) | Record::Blob(_) | Record::Unknown { .. } => {}
+            Record::Close(_) | Record::Munmap(_) | Record::Exec(_) => self.release_all(released, ts),
+            Record::Bitstream(_) | Record::Blob(_) | Record::Unknown { .. } => {}
         }
     }
 
@@ -351,7 +373,11 @@ impl PoolModel {
     }
 
     fn fd_ref(&self, pid: u32, fd: i32) -> Option<FdRef> {
-        self.procs.get(&pid).and_then(|p| p.fds.get(&fd)).copied()
+        self.procs.get(pid, fd)?.r
+    }
+
+    fn fd_name(&self, pid: u32, fd: i32) -> Option<&FdKind> {
+        self.procs.get(pid, fd)?.name.as_ref()
     }
 
     fn add_ref(&mut self, r: FdRef) {
@@ -367,11 +393,14 @@ impl PoolModel {
         }
     }
 
-    /// Binds `fd` of `pid` to `r`, releasing what it referred to before (a missed close).
-    fn bind_fd(&mut self, pid: u32, fd: i32, r: FdRef, ts: u64) {
-        self.add_ref(r);
-        let old = self.procs.entry(pid).or_default().fds.insert(fd, r);
-        if let Some(old) = old {
+    /// Binds `fd` of `pid` to `r` named `name`, releasing what it referred to before (a missed
+    /// close). Without a name (an fd learnt from its first call), the name it had stays.
+    fn bind_fd(&mut self, pid: u32, fd: i32, r: Option<FdRef>, name: Option<FdKind>, cloexec: bool, ts: u64) {
+        if let Some(r) = r {
+            self.add_ref(r);
+        }
+        let name = name.or_else(|| self.fd_name(pid, fd).cloned());
+        if let Some(old) = self.procs.insert(pid, fd, PoolFd { r, name }, cloexec).and_then(|f| f.r) {
             self.release(old, ts);
         }
     }
@@ -422,14 +451,20 @@ impl PoolModel {
         }
     }
 
-    fn drop_process(&mut self, p: Process, ts: u64) {
-        for m in p.maps.values() {
-            if let Some(b) = self.buffer_mut(m.ctx, m.buf_type, m.index) {
-                b.mapped = b.mapped.saturating_sub(1);
-            }
+    /// Releases the mappings, then the fds, the process model let go of.
+    fn release_all(&mut self, released: Released<PoolFd, PoolMap>, ts: u64) {
+        for (_, m) in released.maps {
+            self.unmapped(m);
         }
-        for r in p.fds.into_values() {
+        for r in released.fds.into_iter().filter_map(|(_, f)| f.r) {
             self.release(r, ts);
+        }
+    }
+
+    fn unmapped(&mut self, m: PoolMap) {
+        let Some(m) = m.buf else { return };
+        if let Some(b) = self.buffer_mut(m.ctx, m.buf_type, m.index) {
+            b.mapped = b.mapped.saturating_sub(1);
         }
     }
 
@@ -455,22 +490,21 @@ impl PoolModel {
         }
     }
 
-    fn open(&mut self, pid: u32, fd: i32, path: &str, ts: u64) {
-        let name = path.rsplit('/').next().unwrap_or(path);
-        if name.starts_with("video") {
-            let id = self.new_context(pid, fd, path.to_string(), ts);
-            self.bind_fd(pid, fd, FdRef::Video(id), ts);
-        } else if name.starts_with("media") {
-            self.bind_fd(pid, fd, FdRef::Media, ts);
-        } else if let Some(old) = self.procs.get_mut(&pid).and_then(|p| p.fds.remove(&fd)) {
-            // Some other file took the number: whatever it was is gone.
-            self.release(old, ts);
-        }
+    /// A successful open (the number's previous meaning is already released): a video node
+    /// opens a new context.
+    fn open(&mut self, pid: u32, fd: i32, path: &str, cloexec: bool, ts: u64) {
+        let kind = FdKind::opened(path, &self.devices);
+        let r = match kind {
+            FdKind::Video { .. } => Some(FdRef::Video(self.new_context(pid, fd, path.to_string(), ts))),
+            FdKind::Media { .. } => Some(FdRef::Media),
+            _ => None,
+        };
+        self.bind_fd(pid, fd, r, Some(kind), cloexec, ts);
     }
 
     fn new_context(&mut self, pid: u32, fd: i32, path: String, ts: u64) -> CtxId {
         let id = self.id();
-        let (driver, card) = self.devices.get(&path).cloned().unwrap_or_default();
+        let (driver, card) = self.devices.get(&path).map(|d| (d.driver.clone(), d.card.clone())).unwrap_or_default();
         self.contexts.insert(
             id,
             Context {
@@ -489,56 +523,27 @@ impl PoolModel {
         id
     }
 
-    fn close(&mut self, pid: u32, fd: i32, ts: u64) {
-        if let Some(r) = self.procs.get_mut(&pid).and_then(|p| p.fds.remove(&fd)) {
-            self.release(r, ts);
+    /// A successful mmap: of a device buffer (found by its offset) or of anything else.
+    fn mmap(&mut self, m: &Mmap) {
+        let name = dump::Mapping::of(m, self.fd_name(m.pid, m.fd));
+        let buf = self.map_buffer(m);
+        // A mapping placed over an older one at the same address (MAP_FIXED) replaces it.
+        if let Some(old) = self.procs.map(m.pid, m.ret, PoolMap { buf, name }) {
+            self.unmapped(old);
         }
     }
 
-    fn dup(&mut self, pid: u32, old: i32, new: i32, ts: u64) {
-        match self.fd_ref(pid, old) {
-            Some(r) => self.bind_fd(pid, new, r, ts),
-            None => {
-                if let Some(r) = self.procs.get_mut(&pid).and_then(|p| p.fds.remove(&new)) {
-                    self.release(r, ts);
-                }
-            }
-        }
-    }
-
-    fn mmap(&mut self, pid: u32, fd: i32, offset: u64, addr: u64, len: u64, ts: u64) {
-        let Some(FdRef::Video(ctx)) = self.fd_ref(pid, fd) else { return };
-        let Some(c) = self.contexts.get_mut(&ctx) else { return };
-        c.last_active = ts;
-        let found = c.queues.values_mut().find_map(|q| {
+    /// The buffer of a video fd that an mmap maps, counted as mapped.
+    fn map_buffer(&mut self, m: &Mmap) -> Option<Mapping> {
+        let Some(FdRef::Video(ctx)) = self.fd_ref(m.pid, m.fd) else { return None };
+        let c = self.contexts.get_mut(&ctx)?;
+        c.last_active = m.ts;
+        let (buf_type, b) = c.queues.values_mut().find_map(|q| {
             let t = q.buf_type;
-            q.buffers
-                .iter_mut()
-                .find(|b| b.mem_offsets.iter().any(|&o| o as u64 == offset))
-                .map(|b| (t, b))
-        });
-        if let Some((buf_type, b)) = found {
-            b.mapped += 1;
-            let index = b.index;
-            self.procs.entry(pid).or_default().maps.insert(addr, Mapping { len, ctx, buf_type, index });
-        }
-    }
-
-    fn munmap(&mut self, pid: u32, addr: u64, len: u64, _ts: u64) {
-        let Some(p) = self.procs.get_mut(&pid) else { return };
-        let end = addr.saturating_add(len.max(1));
-        let gone: Vec<u64> = p.maps.range(addr..end).map(|(a, _)| *a).collect();
-        let mut bufs = Vec::new();
-        for a in gone {
-            if let Some(m) = p.maps.remove(&a) {
-                bufs.push(m);
-            }
-        }
-        for m in bufs {
-            if let Some(b) = self.buffer_mut(m.ctx, m.buf_type, m.index) {
-                b.mapped = b.mapped.saturating_sub(1);
-            }
-        }
+            q.buffers.iter_mut().find(|b| b.mem_offsets.iter().any(|&o| o as u64 == m.offset)).map(|b| (t, b))
+        })?;
+        b.mapped += 1;
+        Some(Mapping { len: m.len, ctx, buf_type, index: b.index })
     }
 
     fn buffer_mut(&mut self, ctx: CtxId, buf_type: u32, index: u32) -> Option<&mut Buffer> {
@@ -698,6 +703,22 @@ impl PoolModel {
             .or_else(|| self.contexts.values().filter(with_bufs).max_by_key(|c| c.last_active))
             .or_else(|| self.contexts.values().max_by_key(|c| c.last_active))
             .map(|c| c.id)
+    }
+}
+
+/// The pool model keeps every fd's name next to what it follows it as, so a viewer formats
+/// records ([`dump::format_record`]) from this one table.
+impl FdNames for PoolModel {
+    fn fd_kind(&self, pid: u32, fd: i32) -> Option<&FdKind> {
+        self.fd_name(pid, fd)
+    }
+
+    fn mapping(&self, pid: u32, addr: u64) -> Option<&dump::Mapping> {
+        self.procs.mapping(pid, addr).map(|m| &m.name)
+    }
+
+    fn start_ns(&self) -> u64 {
+        self.start_ns
     }
 }
 

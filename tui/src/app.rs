@@ -4,8 +4,6 @@
 use std::time::Duration;
 
 use traces::pool::{CtxId, PoolModel};
-
-use crate::player::State;
 use traces::{Header, Record};
 
 use crate::log::Log;
@@ -28,8 +26,8 @@ pub enum Mode {
 #[derive(Debug)]
 pub struct App {
     pub header: Header,
-    /// The pool model and the dump formatter's fd names, moved forward together.
-    pub state: State,
+    /// The pool model; its fd table also names fds for the verbose log (`dump::FdNames`).
+    pub state: PoolModel,
     pub log: Log,
     pub mode: Mode,
     pub opts: Options,
@@ -52,7 +50,7 @@ pub struct App {
 impl App {
     fn new(header: Header, log: Log, mode: Mode, opts: Options) -> Self {
         App {
-            state: State::new(&header),
+            state: PoolModel::with_header(&header),
             header,
             log,
             mode,
@@ -76,7 +74,7 @@ impl App {
 
     /// An app playing `records` (nothing applied yet; see [`App::tick`] and [`App::seek`]).
     pub fn player(header: Header, records: Vec<Record>, opts: Options) -> Self {
-        let player = Player::new(&records, State::new(&header), opts.speed, opts.start_paused);
+        let player = Player::new(&records, PoolModel::with_header(&header), opts.speed, opts.start_paused);
         App::new(header, Log::from_records(records), Mode::File(player), opts)
     }
 
@@ -133,16 +131,16 @@ impl App {
 
     /// The pool model.
     pub fn model(&self) -> &PoolModel {
-        &self.state.model
+        &self.state
     }
 
     /// Moves focus to the next context the model knows.
     pub fn cycle_focus(&mut self) {
-        let ids: Vec<CtxId> = self.state.model.contexts().map(|c| c.id).collect();
+        let ids: Vec<CtxId> = self.state.contexts().map(|c| c.id).collect();
         if ids.is_empty() {
             return;
         }
-        let cur = self.focus.or_else(|| self.state.model.focus());
+        let cur = self.focus.or_else(|| self.state.focus());
         let i = cur.and_then(|c| ids.iter().position(|&x| x == c)).map_or(0, |i| (i + 1) % ids.len());
         self.focus = Some(ids[i]);
     }

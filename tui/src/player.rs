@@ -4,28 +4,8 @@
 
 use std::time::Duration;
 
-use traces::dump;
 use traces::pool::PoolModel;
 use traces::Record;
-
-/// What playback moves forward: the pool model and the dump formatter's fd names.
-#[derive(Debug, Clone)]
-pub struct State {
-    pub model: PoolModel,
-    pub names: dump::Context,
-}
-
-impl State {
-    pub fn new(header: &traces::Header) -> Self {
-        State { model: PoolModel::with_header(header), names: dump::Context::new(header) }
-    }
-
-    /// Applies one record to both.
-    pub fn apply(&mut self, r: &Record) {
-        self.model.apply(r);
-        self.names.update(r);
-    }
-}
 
 /// Records between two model checkpoints.
 pub const CHECKPOINT_EVERY: usize = 4096;
@@ -42,7 +22,7 @@ pub struct Player {
     /// Speed factor (1.0 = as recorded).
     pub speed: f64,
     pub paused: bool,
-    checkpoints: Vec<(usize, State)>,
+    checkpoints: Vec<(usize, PoolModel)>,
 }
 
 /// The timestamp of `records[i]`, or of the nearest earlier record that has one.
@@ -51,13 +31,13 @@ fn ts_at(records: &[Record], i: usize) -> Option<u64> {
 }
 
 impl Player {
-    pub fn new(records: &[Record], start: State, speed: f64, paused: bool) -> Self {
+    pub fn new(records: &[Record], start: PoolModel, speed: f64, paused: bool) -> Self {
         let clock = records.iter().find_map(Record::ts).unwrap_or(0);
         Player { pos: 0, clock, speed, paused, checkpoints: vec![(0, start)] }
     }
 
     /// Applies `records[pos]` and moves on; false at the end.
-    pub fn step(&mut self, records: &[Record], model: &mut State) -> bool {
+    pub fn step(&mut self, records: &[Record], model: &mut PoolModel) -> bool {
         let Some(r) = records.get(self.pos) else { return false };
         model.apply(r);
         self.pos += 1;
@@ -72,7 +52,7 @@ impl Player {
 
     /// Advances the clock by `elapsed` wall time at the current speed and applies every record
     /// due by then (at most `budget`). Returns how many were applied.
-    pub fn advance(&mut self, elapsed: Duration, records: &[Record], model: &mut State, budget: usize) -> usize {
+    pub fn advance(&mut self, elapsed: Duration, records: &[Record], model: &mut PoolModel, budget: usize) -> usize {
         if self.paused || self.pos >= records.len() {
             return 0;
         }
@@ -96,7 +76,7 @@ impl Player {
     }
 
     /// Moves to `target` (records applied), rebuilding the model from a checkpoint if backward.
-    pub fn seek(&mut self, target: usize, records: &[Record], model: &mut State) {
+    pub fn seek(&mut self, target: usize, records: &[Record], model: &mut PoolModel) {
         let target = target.min(records.len());
         if target < self.pos {
             let (p, m) = self
@@ -122,7 +102,7 @@ impl Player {
     }
 
     /// Moves by `delta_ns` of trace time (backward if negative).
-    pub fn seek_time(&mut self, delta_ns: i64, records: &[Record], model: &mut State) {
+    pub fn seek_time(&mut self, delta_ns: i64, records: &[Record], model: &mut PoolModel) {
         let target_ts = if delta_ns >= 0 {
             self.clock.saturating_add(delta_ns as u64)
         } else {
@@ -138,27 +118,28 @@ impl Player {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use traces::dump::FdNames;
     use traces::pool::synth;
 
     #[test]
     fn seek_back_rebuilds_the_same_model() {
         let (h, recs) = synth::leak_and_ebusy();
-        let mut m = State::new(&h);
+        let mut m = PoolModel::with_header(&h);
         let mut p = Player::new(&recs, m.clone(), 1.0, false);
         p.seek(recs.len(), &recs, &mut m);
-        let at_end = m.model.snapshot(None, 10, 10);
+        let at_end = m.snapshot(None, 10, 10);
         p.seek(10, &recs, &mut m);
         assert_eq!(p.pos, 10);
-        assert_eq!(m.model.totals().records, 10);
-        assert!(m.names.fd_label(synth::sample::PID, 3).contains("/dev/video0"));
+        assert_eq!(m.totals().records, 10);
+        assert!(m.fd_label(synth::sample::PID, 3).contains("/dev/video0"));
         p.seek(recs.len(), &recs, &mut m);
-        assert_eq!(m.model.snapshot(None, 10, 10), at_end);
+        assert_eq!(m.snapshot(None, 10, 10), at_end);
     }
 
     #[test]
     fn playback_follows_the_clock() {
         let (h, recs) = synth::leak_and_ebusy();
-        let mut m = State::new(&h);
+        let mut m = PoolModel::with_header(&h);
         let mut p = Player::new(&recs, m.clone(), 1.0, false);
         let n = p.advance(Duration::from_millis(1), &recs, &mut m, usize::MAX);
         assert!(n > 0 && n < recs.len());

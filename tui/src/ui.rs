@@ -270,7 +270,7 @@ fn draw_log(f: &mut Frame, area: Rect, app: &mut App, t0: u64) {
     let block = Block::bordered().title(title);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let (verbose, names) = (app.verbose, &app.state.names);
+    let (verbose, names) = (app.verbose, &app.state);
     let lines: Vec<Line> = shown
         .iter()
         .filter_map(|&i| app.log.get(i))
@@ -385,7 +385,7 @@ fn draw_help(f: &mut Frame, area: Rect) {
 /// Draws the whole screen.
 pub fn draw(f: &mut Frame, app: &mut App) {
     let area = f.area();
-    let snap = app.state.model.snapshot(app.focus, area.width as usize, 32);
+    let snap = app.state.snapshot(app.focus, area.width as usize, 32);
     let t0 = snap.first_ts.unwrap_or(0);
     let threshold = app.opts.busy_threshold.as_nanos().min(u64::MAX as u128) as u64;
     let focus = snap.focus.as_ref();

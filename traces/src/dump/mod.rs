@@ -1,7 +1,8 @@
 //! Presentation of records: [`format_record`] prints one strace-like line per record, decoded
 //! for V4L2 (`ioctl(5</dev/video0>, VIDIOC_QBUF, {type=VIDEO_OUTPUT_MPLANE, …}) = 0`), and
-//! [`record_json`] gives one JSON object per record for tools. Both read a [`Context`] that knows
-//! what each fd is; [`Dumper`] keeps that context up to date as records go by.
+//! [`record_json`] gives one JSON object per record for tools. Both read [`FdNames`], what each
+//! fd is: a [`Context`] (which [`Dumper`] keeps up to date as records go by) or the pool model,
+//! which keeps the same names in its own fd table.
 
 mod context;
 mod errno;
@@ -9,14 +10,14 @@ mod syscalls;
 
 use serde_json::{json, Map, Value};
 
-pub use context::{Context, FdKind, Mapping};
+pub use context::{Context, FdKind, FdNames, Mapping};
 pub use errno::{describe as describe_errno, errno_by_name, errno_message, errno_name, format_ret};
 pub use syscalls::{map_flags, open_flags, poll_events, prot, signal_name};
 
 use crate::ioctl::{self, decode_ioctl, Arg, DecodedIoctl, Dir};
 use crate::record::{EndReason, Header, Ioctl, Record};
 
-fn prefix(ctx: &Context, ts: u64, pid: u32, tid: u32) -> String {
+fn prefix(ctx: &(impl FdNames + ?Sized), ts: u64, pid: u32, tid: u32) -> String {
     format!("{} [pid {pid}/{tid}] ", ctx.rel_time(ts))
 }
 
@@ -47,7 +48,7 @@ fn arg_text(i: &Ioctl, d: &DecodedIoctl) -> Option<String> {
 }
 
 /// One ioctl as a line.
-fn format_ioctl(i: &Ioctl, ctx: &Context) -> String {
+fn format_ioctl(i: &Ioctl, ctx: &(impl FdNames + ?Sized)) -> String {
     let d = decode_ioctl(i);
     let name = match d.info {
         Some(info) => info.name.to_string(),
@@ -82,7 +83,7 @@ fn format_ioctl(i: &Ioctl, ctx: &Context) -> String {
 
 /// One record as an strace-like line (no trailing newline). Call it before
 /// [`Context::update`] for the same record.
-pub fn format_record(record: &Record, ctx: &Context) -> String {
+pub fn format_record(record: &Record, ctx: &(impl FdNames + ?Sized)) -> String {
     match record {
         Record::Ioctl(i) => format_ioctl(i, ctx),
         Record::Open(o) => {
@@ -294,7 +295,7 @@ pub fn format_record(record: &Record, ctx: &Context) -> String {
 
 /// One record as a JSON object for tools: `kind`, timestamps, the fd's meaning, and for ioctls
 /// the name, errno name and decoded argument on both sides. Blobs give their length, not data.
-pub fn record_json(record: &Record, ctx: &Context) -> Value {
+pub fn record_json(record: &Record, ctx: &(impl FdNames + ?Sized)) -> Value {
     let body = match record {
         Record::Ioctl(i) => ioctl_json(i),
         Record::Blob(b) => json!({ "id": b.id, "len": b.data.len() }),
@@ -317,7 +318,7 @@ pub fn record_json(record: &Record, ctx: &Context) -> Value {
         map.insert("t".into(), Value::String(ctx.rel_time(ts)));
     }
     if let (Some(fd), Some((pid, _))) = (fd_of(record), record.task()) {
-        if let Some(k) = ctx.fd(pid, fd) {
+        if let Some(k) = ctx.fd_kind(pid, fd) {
             map.insert("fd_is".into(), Value::String(k.to_string()));
         }
     }

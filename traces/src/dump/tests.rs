@@ -191,6 +191,13 @@ fn session() -> Vec<Record> {
             child: 2000,
             is_thread: false,
         }),
+        // exit_group from the leader: the worker thread goes first, then the leader, the last.
+        Record::Exit(Exit {
+            ts: T0 + 5_000_000_000,
+            pid: PID,
+            tid: TID,
+            code: 0,
+        }),
         Record::Exit(Exit {
             ts: T0 + 5_000_000_000,
             pid: PID,
@@ -265,7 +272,7 @@ fn text_lines() {
         "5</dev/video0>",
         "a forked child inherits the fd table"
     );
-    assert_eq!(lines[15], "5.000000 [pid 1234/1234] +++ exited with 0 +++");
+    assert_eq!(lines[16], "5.000000 [pid 1234/1234] +++ exited with 0 +++");
     assert_eq!(
         d.ctx.fd_label(PID, 5),
         "5",
@@ -470,7 +477,41 @@ fn dump_of_a_written_and_read_trace_matches() {
     }
     let end = read.line(records.last().unwrap());
     assert!(
-        end.contains("trace ends: command exited with ?; 16 records, 9 ioctls"),
+        end.contains("trace ends: command exited with ?; 17 records, 9 ioctls"),
         "{end}"
+    );
+}
+
+#[test]
+fn fd_names_follow_thread_exit_exec_and_process_exit() {
+    let recs = session();
+    let mut ctx = Context::new(&header());
+    for r in &recs[..recs.len() - 2] {
+        ctx.update(r);
+    }
+    // The worker thread's exit leaves the process and its fds.
+    let mut after_thread = ctx.clone();
+    after_thread.update(&recs[recs.len() - 2]);
+    assert_eq!(after_thread.fd_label(PID, 5), "5</dev/video0>");
+    after_thread.update(&recs[recs.len() - 1]);
+    assert_eq!(after_thread.fd_label(PID, 5), "5");
+    // An exec closes the close-on-exec fds: the video and media nodes (opened O_CLOEXEC); the
+    // request's dup (dup clears the flag) and the dma-buf exported without O_CLOEXEC stay.
+    assert_eq!(ctx.fd_label(PID, 6), "6</dev/media0>");
+    ctx.update(&Record::Exec(Exec {
+        ts: T0,
+        pid: PID,
+        tid: PID,
+        path: "/usr/bin/next".into(),
+        argv: vec![],
+    }));
+    assert_eq!(ctx.fd_label(PID, 5), "5");
+    assert_eq!(ctx.fd_label(PID, 6), "6");
+    assert_eq!(ctx.fd_label(PID, 20), "20<request:/dev/media0>");
+    assert!(ctx.fd_label(PID, 17).starts_with("17<dmabuf:"));
+    assert_eq!(
+        ctx.fd_label(2000, 5),
+        "5</dev/video0>",
+        "the forked child is not the exec'd one"
     );
 }

@@ -4,6 +4,7 @@
 use super::args::{self, BufArg};
 use super::state::{BufState, Buffer, CtxId, Queue, ReqId, ReqState, Request, Side};
 use super::{ErrorCount, FdRef, NotableKind, PoolModel, QueueCensus};
+use crate::dump::FdKind;
 use crate::record::Ioctl;
 
 /// Buffer indices above this are taken as garbage rather than grown into.
@@ -99,7 +100,7 @@ impl PoolModel {
             None if matches!(errno, Some(ENOTTY) | Some(EBADF)) || fd < 0 => None,
             None => {
                 let id = self.new_context(pid, fd, format!("fd {fd}"), ts);
-                self.bind_fd(pid, fd, FdRef::Video(id), ts);
+                self.bind_fd(pid, fd, Some(FdRef::Video(id)), None, false, ts);
                 Some(id)
             }
         }
@@ -112,12 +113,13 @@ impl PoolModel {
         match self.fd_ref(pid, fd) {
             Some(FdRef::Request(id)) => Some(id),
             Some(_) => None,
-            None if ok && fd >= 0 => Some(self.new_request(pid, fd, ts)),
+            None if ok && fd >= 0 => Some(self.new_request(pid, fd, None, ts)),
             None => None,
         }
     }
 
-    fn new_request(&mut self, pid: u32, fd: i32, ts: u64) -> ReqId {
+    /// A request on `fd` of `pid`, named `name` when its allocation was seen.
+    fn new_request(&mut self, pid: u32, fd: i32, name: Option<FdKind>, ts: u64) -> ReqId {
         let id = self.id();
         self.requests.insert(
             id,
@@ -137,7 +139,8 @@ impl PoolModel {
                 leak: None,
             },
         );
-        self.bind_fd(pid, fd, FdRef::Request(id), ts);
+        // The kernel makes every request fd close-on-exec (media_request_alloc).
+        self.bind_fd(pid, fd, Some(FdRef::Request(id)), name, true, ts);
         id
     }
 
@@ -255,7 +258,11 @@ impl PoolModel {
                 buf.exported += 1;
                 let id = self.id();
                 self.dmabufs.insert(id, super::DmaBuf { ctx, buf_type: t, index, refs: 0 });
-                self.bind_fd(io.pid, fd, FdRef::DmaBuf(id), ts);
+                let (name, cloexec) = match FdKind::created_by(io, self.fd_name(io.pid, io.fd)) {
+                    Some((_, name, cloexec)) => (Some(name), cloexec),
+                    None => (None, false),
+                };
+                self.bind_fd(io.pid, fd, Some(FdRef::DmaBuf(id)), name, cloexec, ts);
             }
             args::VIDIOC_STREAMON | args::VIDIOC_STREAMOFF if errno.is_none() => {
                 let Some(t) = args::int_before(io) else { return self.totals.malformed += 1 };
@@ -381,10 +388,11 @@ impl PoolModel {
                 return self.totals.malformed += 1;
             }
             if !matches!(self.fd_ref(io.pid, io.fd), Some(FdRef::Media)) {
-                self.bind_fd(io.pid, io.fd, FdRef::Media, ts);
+                self.bind_fd(io.pid, io.fd, Some(FdRef::Media), None, false, ts);
             }
             self.totals.requests_allocated += 1;
-            self.new_request(io.pid, fd, ts);
+            let name = FdKind::created_by(io, self.fd_name(io.pid, io.fd)).map(|(_, name, _)| name);
+            self.new_request(io.pid, fd, name, ts);
         }
     }
 

@@ -497,3 +497,100 @@ fn a_bad_request_fd_in_a_failing_call_is_not_a_phantom_leak() {
     assert_eq!(m.totals().requests_leaked, 0);
     assert_eq!(m.totals().errors, 3);
 }
+
+// ---- the process/fd model's rules (crate::procs), where the old tables were wrong ----------
+
+fn fork_rec(s: &Synth, child: u32, is_thread: bool) -> Record {
+    Record::Fork(Fork { ts: s.ts, parent_pid: s.pid, parent_tid: s.pid, child, is_thread })
+}
+
+fn ctx_open(m: &PoolModel) -> bool {
+    m.contexts().any(|c| c.closed.is_none())
+}
+
+#[test]
+fn close_interrupted_by_a_signal_still_closes() {
+    // Linux frees the fd even when close returns EINTR; the old table kept it open forever.
+    let mut s = Synth::new(1, 0);
+    let mut recs = setup(&mut s);
+    let Record::Close(mut c) = s.close(3) else { unreachable!() };
+    c.ret = -4;
+    recs.push(Record::Close(c));
+    let m = model_of(&recs);
+    assert!(!ctx_open(&m));
+    // EBADF is the one failure that leaves the table alone.
+    let mut recs = setup(&mut s);
+    let Record::Close(mut c) = s.close(3) else { unreachable!() };
+    c.ret = -9;
+    recs.push(Record::Close(c));
+    assert!(ctx_open(&model_of(&recs)));
+}
+
+#[test]
+fn exec_in_a_forked_child_drops_its_close_on_exec_copies() {
+    // The parent opens the video node close-on-exec, forks a helper that execs and keeps
+    // running. The helper's copies (the video fd and every request fd, which the kernel makes
+    // close-on-exec) are gone at its exec; the old table kept them until the helper's exit, so
+    // the parent's close left the context and request open.
+    let mut s = Synth::new(1, 0);
+    let mut recs = setup(&mut s);
+    let Record::Open(o) = &mut recs[0] else { unreachable!() };
+    o.flags |= crate::procs::O_CLOEXEC;
+    recs.push(fork_rec(&s, 2, false));
+    recs.push(Record::Exec(crate::record::Exec { ts: s.ts, pid: 2, tid: 2, path: "/bin/helper".into(), argv: vec![] }));
+    let mut m = model_of(&recs);
+    assert!(m.context_by_fd(2, 3).is_none(), "closed at exec");
+    assert_eq!(m.fd_ref(2, 4), Some(FdRef::Media), "the media fd was not close-on-exec");
+    m.apply(&s.close(3));
+    assert!(!ctx_open(&m), "the parent held the last reference");
+    m.apply(&s.close(10));
+    assert!(m.requests().any(|r| r.fd == 10 && r.state == ReqState::Closed));
+}
+
+#[test]
+fn a_forked_child_holds_the_mappings_until_its_exec() {
+    let mut s = Synth::new(1, 0);
+    let mut recs = setup(&mut s);
+    recs.push(s.querybuf(3, CAP, 0, 0x4000));
+    recs.push(s.mmap(3, 0x4000, 0x7000_0000, 4096));
+    recs.push(fork_rec(&s, 2, false));
+    let mut m = model_of(&recs);
+    assert_eq!(buf(&m, CAP, 0).mapped, 2, "the child inherits the shared mapping");
+    m.apply(&s.munmap(0x7000_0000, 4096));
+    assert_eq!(buf(&m, CAP, 0).mapped, 1);
+    m.apply(&Record::Exec(crate::record::Exec { ts: s.ts, pid: 2, tid: 2, path: "/bin/x".into(), argv: vec![] }));
+    assert_eq!(buf(&m, CAP, 0).mapped, 0, "exec unmaps everything");
+}
+
+#[test]
+fn the_model_names_fds_as_the_dump_does() {
+    // The pool model's fd table carries the dump's names, so a viewer formats records from it
+    // alone: every line of every sample, and of the synthetic leak trace, is the same either way.
+    let samples: [&[u8]; 5] = [
+        include_bytes!("../../samples/probe-ebusy.trace"),
+        include_bytes!("../../samples/request-leak.trace"),
+        include_bytes!("../../samples/request-leak-fixed.trace"),
+        include_bytes!("../../samples/gst-v4l2slh264dec.trace"),
+        include_bytes!("../../samples/ffmpeg-vaapi.trace"),
+    ];
+    let mut traces: Vec<(Header, Vec<Record>)> = samples
+        .iter()
+        .map(|bytes| {
+            let (h, records, _) = crate::stream::read_all(bytes).expect("sample reads");
+            (h, records)
+        })
+        .collect();
+    traces.push(synth::leak_and_ebusy());
+    for (h, records) in traces {
+        let mut dumper = crate::dump::Dumper::new(&h);
+        let mut m = PoolModel::with_header(&h);
+        let mut labelled = 0;
+        for r in &records {
+            let from_pool = crate::dump::format_record(r, &m);
+            assert_eq!(from_pool, dumper.line(r));
+            labelled += from_pool.contains("</dev/") as usize;
+            m.apply(r);
+        }
+        assert!(labelled > 10, "the fds are named ({labelled} lines)");
+    }
+}
