@@ -35,10 +35,83 @@ mod raw {
     nix::ioctl_write_ptr!(dma_buf_sync, b'b', 0, u64);
 }
 
-/// A zero-initialised bindgen struct (all of them are plain C data).
-pub fn zeroed<T: Copy>() -> T {
-    // SAFETY: only used for bindgen'd C structs/unions, for which all-zero bytes is a valid value.
+/// Types for which all-zero bytes are a valid value: the kernel's and libva's plain C structs
+/// this module hands out zeroed (never references, `bool`s, enums or other types with niches).
+///
+/// # Safety
+/// Implement only for `#[repr(C)]` types whose every field (padding aside) accepts all-zero bytes.
+pub unsafe trait Zeroable: Sized {}
+
+/// [`Zeroable`] types for which *any* bytes are a valid value (integers, arrays of them, unions of
+/// them and raw pointers): what the kernel may write into an ioctl argument, or a client into a
+/// VA buffer. They may have padding, so they are never viewed as `&[u8]`; bytes only flow into
+/// them (by the kernel through a pointer, or by [`read_plain`]).
+///
+/// # Safety
+/// Implement only for `#[repr(C)]` types every bit pattern of which is a valid value.
+pub unsafe trait Plain: Zeroable + Copy {}
+
+macro_rules! plain {
+    ($($t:ty),* $(,)?) => {$(
+        // SAFETY: a bindgen `#[repr(C)]` struct of integers, arrays, unions of those and raw
+        // pointers: all-zero and every other bit pattern are valid values of each field.
+        unsafe impl Zeroable for $t {}
+        // SAFETY: as above.
+        unsafe impl Plain for $t {}
+    )*};
+}
+
+plain!(
+    v4l2::v4l2_capability,
+    v4l2::v4l2_fmtdesc,
+    v4l2::v4l2_format,
+    v4l2::v4l2_requestbuffers,
+    v4l2::v4l2_create_buffers,
+    v4l2::v4l2_buffer,
+    v4l2::v4l2_plane,
+    v4l2::v4l2_exportbuffer,
+    v4l2::v4l2_queryctrl,
+    v4l2::v4l2_ext_control,
+    v4l2::v4l2_ext_controls,
+    v4l2::v4l2_ctrl_h264_sps,
+    v4l2::v4l2_ctrl_h264_pps,
+    v4l2::v4l2_ctrl_h264_scaling_matrix,
+    v4l2::v4l2_ctrl_h264_decode_params,
+    v4l2::v4l2_ctrl_h264_slice_params,
+    v4l2::v4l2_ctrl_h264_pred_weights,
+    va::media_v2_topology,
+    va::media_v2_interface,
+    va::VAImage,
+    va::VAImageFormat,
+    va::VAPictureParameterBufferH264,
+    va::VAIQMatrixBufferH264,
+    va::VASliceParameterBufferH264,
+);
+
+// SAFETY: `VAGenericValue` is a union of integers, a float, a raw pointer and an
+// `Option<fn>`, all valid when zero (the Option is `None`); the rest are integers.
+unsafe impl Zeroable for va::VASurfaceAttrib {}
+// SAFETY: integers, fixed arrays of a struct of integers, and a `uint32_t` array.
+unsafe impl Zeroable for va::VADRMPRIMESurfaceDescriptor {}
+// SAFETY: an array of `Zeroable` elements is all-zero exactly when each element is.
+unsafe impl<T: Zeroable, const N: usize> Zeroable for [T; N] {}
+// SAFETY: an array of `Plain` elements accepts any bytes exactly when each element does.
+unsafe impl<T: Plain, const N: usize> Plain for [T; N] {}
+
+/// An all-zero `T`.
+pub fn zeroed<T: Zeroable>() -> T {
+    // SAFETY: `T: Zeroable`: all-zero bytes are a valid `T`.
     unsafe { std::mem::zeroed() }
+}
+
+/// The `index`th `T` of a client's byte buffer (a VA parameter buffer holding an array of C
+/// structs), or None if the buffer is too short.
+pub fn read_plain<T: Plain>(data: &[u8], index: usize) -> Option<T> {
+    let size = std::mem::size_of::<T>();
+    let bytes = data.get(index.checked_mul(size)?..index.checked_add(1)?.checked_mul(size)?)?;
+    // SAFETY: `bytes` holds `size_of::<T>()` initialised bytes; `T: Plain` accepts any bytes;
+    // the read is unaligned because a byte buffer need not be aligned for `T`.
+    Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<T>()) })
 }
 
 pub fn querycap(fd: &impl AsRawFd) -> Result<v4l2::v4l2_capability> {
@@ -226,32 +299,53 @@ pub fn queryctrl(fd: &impl AsRawFd, id: u32) -> Option<(i32, i32, i32)> {
     Some((q.minimum, q.maximum, q.default_value))
 }
 
-/// One control of an S_EXT_CTRLS call: a value or a pointer to a compound payload.
+/// One control of an S_EXT_CTRLS call: a value or a compound payload (see [`Ctrl::compound`]).
 pub enum Ctrl<'a> {
     Value(u32, i32),
-    Compound(u32, &'a mut [u8]),
+    Compound(Compound<'a>),
 }
 
-/// Views a control payload struct as bytes for [`Ctrl::Compound`].
-pub fn payload<T: Copy>(v: &mut T) -> &mut [u8] {
-    // SAFETY: `T` is a plain C struct (bindgen), the slice covers exactly its bytes and borrows it.
-    unsafe { std::slice::from_raw_parts_mut(v as *mut T as *mut u8, std::mem::size_of::<T>()) }
+/// A compound control's payload: a pointer to a borrowed plain C struct and its size.
+pub struct Compound<'a> {
+    id: u32,
+    ptr: *mut std::ffi::c_void,
+    size: u32,
+    _borrow: std::marker::PhantomData<&'a mut ()>,
 }
 
-/// S_EXT_CTRLS of up to 8 controls, into `request` if given, else the current values.
+impl<'a> Ctrl<'a> {
+    /// Control `id` with payload `v` (a kernel control struct, which the kernel may read and
+    /// write back during the call).
+    pub fn compound<T: Plain>(id: u32, v: &'a mut T) -> Self {
+        Ctrl::Compound(Compound {
+            id,
+            ptr: (v as *mut T).cast(),
+            size: std::mem::size_of::<T>() as u32,
+            _borrow: std::marker::PhantomData,
+        })
+    }
+}
+
+const MAX_CTRLS: usize = 8;
+
+/// S_EXT_CTRLS of up to 8 controls (EINVAL for more), into `request` if given, else the
+/// current values.
 pub fn s_ext_ctrls(fd: &impl AsRawFd, request: Option<RawFd>, ctrls: &mut [Ctrl]) -> Result<()> {
-    let mut arr: [v4l2::v4l2_ext_control; 8] = zeroed();
-    let n = ctrls.len().min(arr.len());
+    let mut arr: [v4l2::v4l2_ext_control; MAX_CTRLS] = zeroed();
+    if ctrls.len() > MAX_CTRLS {
+        return Err(Errno::EINVAL);
+    }
+    let n = ctrls.len();
     for (slot, c) in arr.iter_mut().zip(ctrls.iter_mut()) {
         match c {
             Ctrl::Value(id, v) => {
                 slot.id = *id;
                 slot.__bindgen_anon_1.value = *v;
             }
-            Ctrl::Compound(id, data) => {
-                slot.id = *id;
-                slot.size = data.len() as u32;
-                slot.__bindgen_anon_1.p_u8 = data.as_mut_ptr();
+            Ctrl::Compound(p) => {
+                slot.id = p.id;
+                slot.size = p.size;
+                slot.__bindgen_anon_1.ptr = p.ptr;
             }
         }
     }
@@ -265,8 +359,8 @@ pub fn s_ext_ctrls(fd: &impl AsRawFd, request: Option<RawFd>, ctrls: &mut [Ctrl]
         }
         None => c.__bindgen_anon_1.which = v4l2::V4L2_CTRL_WHICH_CUR_VAL,
     }
-    // SAFETY: `c.controls` points to `n` initialised controls whose payload pointers borrow
-    // `ctrls` for the duration of the call.
+    // SAFETY: `c.controls` points to `n` initialised controls; each compound's pointer and size
+    // cover a `Plain` struct mutably borrowed by `ctrls` for the duration of the call.
     unsafe { raw::s_ext_ctrls(fd.as_raw_fd(), &mut c) }.map(drop)
 }
 
