@@ -968,3 +968,123 @@ pub unsafe extern "C" fn __vaDriverInit_1_1(ctx: va::VADriverContextP) -> VAStat
     // SAFETY: forwarded contract.
     guard("__vaDriverInit", || unsafe { init(ctx) })
 }
+
+#[cfg(test)]
+mod tests {
+    //! Host tests of the boundary's answers to bad pointers and to a poisoned state. The host
+    //! has no decoder, so the driver initialises with no profiles; none of these reach a device.
+    use super::*;
+
+    /// A context as libva would hand it over after init, and its driver.
+    struct Ctx {
+        ctx: Box<va::VADriverContext>,
+    }
+
+    impl Ctx {
+        fn new() -> Ctx {
+            let mut ctx = Box::new(va::VADriverContext::default());
+            ctx.pDriverData = Box::into_raw(Box::new(Driver::new())) as *mut c_void;
+            Ctx { ctx }
+        }
+        fn p(&mut self) -> va::VADriverContextP {
+            &mut *self.ctx
+        }
+    }
+
+    impl Drop for Ctx {
+        fn drop(&mut self) {
+            let p = self.p();
+            // SAFETY: the context made in `new`, terminated once.
+            assert_eq!(unsafe { terminate(p) }, status::VA_STATUS_SUCCESS);
+        }
+    }
+
+    #[test]
+    fn null_arrays_with_a_count_are_invalid_parameters() {
+        let mut c = Ctx::new();
+        let null_ids = std::ptr::null_mut();
+        // SAFETY: a live context; the arrays are null on purpose, which must be refused.
+        unsafe {
+            assert_eq!(
+                destroy_surfaces(c.p(), null_ids, 3),
+                status::VA_STATUS_ERROR_INVALID_PARAMETER
+            );
+            assert_eq!(
+                render_picture(c.p(), 1, null_ids, 2),
+                status::VA_STATUS_ERROR_INVALID_PARAMETER
+            );
+            assert_eq!(
+                create_surfaces(c.p(), 64, 64, va::VA_RT_FORMAT_YUV420 as c_int, 2, null_ids),
+                status::VA_STATUS_ERROR_INVALID_PARAMETER
+            );
+            let mut id = 0;
+            assert_eq!(
+                create_buffer(
+                    c.p(),
+                    1,
+                    0,
+                    4,
+                    1,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut()
+                ),
+                status::VA_STATUS_ERROR_INVALID_PARAMETER
+            );
+            // An empty list is fine whatever its pointer, and a real one still works.
+            assert_eq!(
+                destroy_surfaces(c.p(), null_ids, 0),
+                status::VA_STATUS_SUCCESS
+            );
+            assert_eq!(
+                create_surfaces(c.p(), 64, 64, va::VA_RT_FORMAT_YUV420 as c_int, 1, &mut id),
+                status::VA_STATUS_SUCCESS
+            );
+            assert_eq!(
+                destroy_surfaces(c.p(), &mut id, 1),
+                status::VA_STATUS_SUCCESS
+            );
+        }
+    }
+
+    #[test]
+    fn null_context_or_driver_data_is_an_error_not_a_crash() {
+        let mut num = 0;
+        // SAFETY: a null context, which must be refused.
+        let st =
+            unsafe { query_config_profiles(std::ptr::null_mut(), std::ptr::null_mut(), &mut num) };
+        assert_eq!(st, status::VA_STATUS_ERROR_OPERATION_FAILED);
+        let mut ctx = va::VADriverContext::default();
+        // SAFETY: a context without driver data, which must be refused.
+        let st = unsafe { destroy_config(&mut ctx, 1) };
+        assert_eq!(st, status::VA_STATUS_ERROR_OPERATION_FAILED);
+    }
+
+    #[test]
+    fn a_poisoned_state_answers_operation_failed() {
+        let mut c = Ctx::new();
+        let mut id = 0;
+        // SAFETY: a live context and a writable ID.
+        let st =
+            unsafe { create_surfaces(c.p(), 64, 64, va::VA_RT_FORMAT_YUV420 as c_int, 1, &mut id) };
+        assert_eq!(st, status::VA_STATUS_SUCCESS);
+        // SAFETY: the context's driver data is the live `Driver` made in `Ctx::new`.
+        let d = unsafe { driver(c.p()) }.unwrap();
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            let _g = d.lock().unwrap();
+            panic!("poison the state");
+        }));
+        assert!(r.is_err());
+        // SAFETY: as above.
+        unsafe {
+            assert_eq!(
+                destroy_surfaces(c.p(), &mut id, 1),
+                status::VA_STATUS_ERROR_OPERATION_FAILED
+            );
+            let mut num = 0;
+            assert_eq!(
+                query_config_profiles(c.p(), std::ptr::null_mut(), &mut num),
+                status::VA_STATUS_ERROR_OPERATION_FAILED
+            );
+        }
+    }
+}

@@ -1,13 +1,18 @@
 //! The driver's whole kernel boundary: thin wrappers over the V4L2, media-request, media
-//! controller and dma-buf ioctls the driver issues, on v4l2r's videodev2 bindings. Every
-//! `unsafe` that talks to the kernel lives here, and so do the fault-injection hooks
-//! ([`crate::fault`]).
+//! controller and dma-buf ioctls the driver issues. Where v4l2r's ioctl API has the call
+//! (QUERYCAP, ENUM_FMT, G/S_FMT, REQBUFS, CREATE_BUFS, STREAMON/OFF, EXPBUF, QUERYCTRL, the
+//! request ioctls) it is used; the buffer calls with their plane arrays (QUERYBUF, QBUF, DQBUF),
+//! S_EXT_CTRLS with borrowed compound payloads, MEDIA_IOC_G_TOPOLOGY and DMA_BUF_IOCTL_SYNC are
+//! issued here on bindgen structs marked [`Zeroable`]/[`Plain`]. Every `unsafe` that talks to
+//! the kernel lives here, and so do the fault-injection hooks ([`crate::fault`]).
 
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
 use v4l2r::bindings as v4l2;
-use v4l2r::ioctl::Request;
+use v4l2r::ioctl::{self as v4l2_ioctl, Request};
+use v4l2r::memory::MemoryType;
+use v4l2r::QueueType;
 
 use crate::fault::{self, Op};
 use crate::va;
@@ -17,20 +22,10 @@ pub type Result<T> = std::result::Result<T, Errno>;
 mod raw {
     use super::v4l2;
     use crate::va;
-    nix::ioctl_read!(querycap, b'V', 0, v4l2::v4l2_capability);
-    nix::ioctl_readwrite!(enum_fmt, b'V', 2, v4l2::v4l2_fmtdesc);
-    nix::ioctl_readwrite!(g_fmt, b'V', 4, v4l2::v4l2_format);
-    nix::ioctl_readwrite!(s_fmt, b'V', 5, v4l2::v4l2_format);
-    nix::ioctl_readwrite!(reqbufs, b'V', 8, v4l2::v4l2_requestbuffers);
     nix::ioctl_readwrite!(querybuf, b'V', 9, v4l2::v4l2_buffer);
     nix::ioctl_readwrite!(qbuf, b'V', 15, v4l2::v4l2_buffer);
-    nix::ioctl_readwrite!(expbuf, b'V', 16, v4l2::v4l2_exportbuffer);
     nix::ioctl_readwrite!(dqbuf, b'V', 17, v4l2::v4l2_buffer);
-    nix::ioctl_write_ptr!(streamon, b'V', 18, libc::c_int);
-    nix::ioctl_write_ptr!(streamoff, b'V', 19, libc::c_int);
-    nix::ioctl_readwrite!(queryctrl, b'V', 36, v4l2::v4l2_queryctrl);
     nix::ioctl_readwrite!(s_ext_ctrls, b'V', 72, v4l2::v4l2_ext_controls);
-    nix::ioctl_readwrite!(create_bufs, b'V', 92, v4l2::v4l2_create_buffers);
     nix::ioctl_readwrite!(media_g_topology, b'|', 0x04, va::media_v2_topology);
     nix::ioctl_write_ptr!(dma_buf_sync, b'b', 0, u64);
 }
@@ -62,15 +57,8 @@ macro_rules! plain {
 }
 
 plain!(
-    v4l2::v4l2_capability,
-    v4l2::v4l2_fmtdesc,
-    v4l2::v4l2_format,
-    v4l2::v4l2_requestbuffers,
-    v4l2::v4l2_create_buffers,
     v4l2::v4l2_buffer,
     v4l2::v4l2_plane,
-    v4l2::v4l2_exportbuffer,
-    v4l2::v4l2_queryctrl,
     v4l2::v4l2_ext_control,
     v4l2::v4l2_ext_controls,
     v4l2::v4l2_ctrl_h264_sps,
@@ -114,44 +102,39 @@ pub fn read_plain<T: Plain>(data: &[u8], index: usize) -> Option<T> {
     Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<T>()) })
 }
 
+/// v4l2r's queue type for a `v4l2_buf_type` value (EINVAL for one v4l2r does not know).
+fn queue(type_: u32) -> Result<QueueType> {
+    QueueType::n(type_).ok_or(Errno::EINVAL)
+}
+
 pub fn querycap(fd: &impl AsRawFd) -> Result<v4l2::v4l2_capability> {
-    let mut cap = zeroed();
-    // SAFETY: `cap` is a valid v4l2_capability the kernel fills.
-    unsafe { raw::querycap(fd.as_raw_fd(), &mut cap) }?;
-    Ok(cap)
+    Ok(v4l2_ioctl::querycap(fd)?)
 }
 
 /// The `index`th format of queue `type_`, or None past the end.
 pub fn enum_fmt(fd: &impl AsRawFd, type_: u32, index: u32) -> Option<u32> {
-    let mut d: v4l2::v4l2_fmtdesc = zeroed();
-    d.type_ = type_;
-    d.index = index;
-    // SAFETY: `d` is a valid v4l2_fmtdesc.
-    unsafe { raw::enum_fmt(fd.as_raw_fd(), &mut d) }.ok()?;
+    let d: v4l2::v4l2_fmtdesc = v4l2_ioctl::enum_fmt(fd, queue(type_).ok()?, index).ok()?;
     Some(d.pixelformat)
 }
 
 pub fn g_fmt(fd: &impl AsRawFd, type_: u32) -> Result<v4l2::v4l2_format> {
-    let mut f: v4l2::v4l2_format = zeroed();
-    f.type_ = type_;
-    // SAFETY: `f` is a valid v4l2_format.
-    unsafe { raw::g_fmt(fd.as_raw_fd(), &mut f) }?;
-    Ok(f)
+    Ok(v4l2_ioctl::g_fmt(fd, queue(type_)?)?)
 }
 
 pub fn s_fmt(fd: &impl AsRawFd, f: &mut v4l2::v4l2_format) -> Result<()> {
-    // SAFETY: `f` is a valid v4l2_format.
-    unsafe { raw::s_fmt(fd.as_raw_fd(), f) }.map(drop)
+    *f = v4l2_ioctl::s_fmt(&mut fd.as_raw_fd(), *f)?;
+    Ok(())
 }
 
 /// REQBUFS with MMAP memory; returns (count granted, capabilities).
 pub fn reqbufs(fd: &impl AsRawFd, type_: u32, count: u32) -> Result<(u32, u32)> {
-    let mut r: v4l2::v4l2_requestbuffers = zeroed();
-    r.type_ = type_;
-    r.memory = v4l2::v4l2_memory_V4L2_MEMORY_MMAP;
-    r.count = count;
-    // SAFETY: `r` is a valid v4l2_requestbuffers.
-    unsafe { raw::reqbufs(fd.as_raw_fd(), &mut r) }?;
+    let r: v4l2::v4l2_requestbuffers = v4l2_ioctl::reqbufs(
+        fd,
+        queue(type_)?,
+        MemoryType::Mmap,
+        count,
+        v4l2_ioctl::MemoryConsistency::empty(),
+    )?;
     Ok((r.count, r.capabilities))
 }
 
@@ -161,12 +144,8 @@ pub fn create_bufs(
     format: &v4l2::v4l2_format,
     count: u32,
 ) -> Result<(u32, u32)> {
-    let mut c: v4l2::v4l2_create_buffers = zeroed();
-    c.count = count;
-    c.memory = v4l2::v4l2_memory_V4L2_MEMORY_MMAP;
-    c.format = *format;
-    // SAFETY: `c` is a valid v4l2_create_buffers.
-    unsafe { raw::create_bufs(fd.as_raw_fd(), &mut c) }?;
+    let c: v4l2::v4l2_create_buffers =
+        v4l2_ioctl::create_bufs(fd, count, MemoryType::Mmap, *format)?;
     Ok((c.index, c.count))
 }
 
@@ -266,36 +245,30 @@ pub fn dqbuf(fd: &impl AsRawFd, type_: u32, mplane: bool) -> Result<Buffer> {
 }
 
 pub fn streamon(fd: &impl AsRawFd, type_: u32) -> Result<()> {
-    let t = type_ as libc::c_int;
-    // SAFETY: the argument is a pointer to a valid int.
-    unsafe { raw::streamon(fd.as_raw_fd(), &t) }.map(drop)
+    Ok(v4l2_ioctl::streamon(fd, queue(type_)?)?)
 }
 
 pub fn streamoff(fd: &impl AsRawFd, type_: u32) -> Result<()> {
-    let t = type_ as libc::c_int;
-    // SAFETY: the argument is a pointer to a valid int.
-    unsafe { raw::streamoff(fd.as_raw_fd(), &t) }.map(drop)
+    Ok(v4l2_ioctl::streamoff(fd, queue(type_)?)?)
 }
 
 /// EXPBUF of plane `plane` of buffer `index` as a dma-buf fd.
 pub fn expbuf(fd: &impl AsRawFd, type_: u32, index: u32, plane: u32) -> Result<OwnedFd> {
-    let mut e: v4l2::v4l2_exportbuffer = zeroed();
-    e.type_ = type_;
-    e.index = index;
-    e.plane = plane;
-    e.flags = (libc::O_CLOEXEC | libc::O_RDWR) as u32;
-    // SAFETY: `e` is a valid v4l2_exportbuffer.
-    unsafe { raw::expbuf(fd.as_raw_fd(), &mut e) }?;
-    // SAFETY: on success the kernel returned a new fd that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(e.fd) })
+    let flags = v4l2_ioctl::ExpbufFlags::CLOEXEC | v4l2_ioctl::ExpbufFlags::RDWR;
+    Ok(v4l2_ioctl::expbuf(
+        fd,
+        queue(type_)?,
+        index as usize,
+        plane as usize,
+        flags,
+    )?)
 }
 
 /// (minimum, maximum, default) of a menu/integer control, or None if the device lacks it.
 pub fn queryctrl(fd: &impl AsRawFd, id: u32) -> Option<(i32, i32, i32)> {
-    let mut q: v4l2::v4l2_queryctrl = zeroed();
-    q.id = id;
-    // SAFETY: `q` is a valid v4l2_queryctrl.
-    unsafe { raw::queryctrl(fd.as_raw_fd(), &mut q) }.ok()?;
+    let id = v4l2_ioctl::CtrlId::new(id).ok()?;
+    let q: v4l2::v4l2_queryctrl =
+        v4l2_ioctl::queryctrl(fd, id, v4l2_ioctl::QueryCtrlFlags::empty()).ok()?;
     Some((q.minimum, q.maximum, q.default_value))
 }
 
@@ -506,4 +479,42 @@ pub fn media_interfaces(media: &impl AsRawFd) -> Result<Vec<(u32, u32, u32)>> {
             (i.intf_type, dn.major, dn.minor)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_plain_reads_unaligned_elements_and_refuses_short_buffers() {
+        type Slice = va::VASliceParameterBufferH264;
+        let size = std::mem::size_of::<Slice>();
+        let size_at = std::mem::offset_of!(Slice, slice_data_size);
+        let offset_at = std::mem::offset_of!(Slice, slice_data_offset);
+        // Two elements behind one byte, so that they are unaligned.
+        let mut bytes = vec![0u8; 1 + 2 * size];
+        let data = &mut bytes[1..];
+        for (i, offset) in [7u32, 9].into_iter().enumerate() {
+            let e = &mut data[i * size..];
+            e[size_at..size_at + 4].copy_from_slice(&0x1234_5678u32.to_ne_bytes());
+            e[offset_at..offset_at + 4].copy_from_slice(&offset.to_ne_bytes());
+        }
+        let data = &bytes[1..];
+        let x: Slice = read_plain(data, 1).unwrap();
+        assert_eq!((x.slice_data_size, x.slice_data_offset), (0x1234_5678, 9));
+        let x: Slice = read_plain(data, 0).unwrap();
+        assert_eq!(x.slice_data_offset, 7);
+        assert!(read_plain::<Slice>(data, 2).is_none());
+        assert!(read_plain::<Slice>(&data[..size - 1], 0).is_none());
+        assert!(read_plain::<Slice>(data, usize::MAX).is_none());
+    }
+
+    #[test]
+    fn more_controls_than_one_call_takes_are_refused() {
+        let f = std::fs::File::open("/dev/null").unwrap();
+        let mut ctrls: Vec<Ctrl> = (0..MAX_CTRLS as u32 + 1)
+            .map(|i| Ctrl::Value(i, 0))
+            .collect();
+        assert_eq!(s_ext_ctrls(&f, None, &mut ctrls), Err(Errno::EINVAL));
+    }
 }
