@@ -3,6 +3,7 @@
 //! serialises the client's threads; several displays each have their own [`Driver`].
 
 use std::os::fd::AsRawFd;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 
 use crate::capture_pool::Layout;
@@ -132,14 +133,6 @@ fn copy_between(cap: &mut [u8], img: &mut [u8], to_image: bool) {
     }
 }
 
-fn as_struct<T: Copy + Default>(data: &[u8], index: usize) -> Option<T> {
-    let size = std::mem::size_of::<T>();
-    let bytes = data.get(index * size..(index + 1) * size)?;
-    let mut v = T::default();
-    ioctl::payload(&mut v).copy_from_slice(bytes);
-    Some(v)
-}
-
 impl Default for Driver {
     fn default() -> Self {
         Self::new()
@@ -165,10 +158,16 @@ impl Driver {
         }
     }
 
-    pub fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic while locked is caught at the entry point; the state is still consistent
-        // enough to go on (or to tear down).
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    /// The display's state, or VA_STATUS_ERROR_OPERATION_FAILED once a panic (caught at the
+    /// entry point) has poisoned the lock: the state may then be half-updated, so no later
+    /// call trusts it; vaTerminate, which does not lock, still frees everything.
+    pub fn lock(&self) -> VaResult<std::sync::MutexGuard<'_, State>> {
+        self.state.lock().map_err(|_| {
+            log::error!(
+                "driver state poisoned by an earlier panic: VA_STATUS_ERROR_OPERATION_FAILED"
+            );
+            VaError::VA_STATUS_ERROR_OPERATION_FAILED
+        })
     }
 }
 
@@ -589,29 +588,38 @@ impl State {
                 .ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
             match b.type_ {
                 va::VAPictureParameterBufferType => {
-                    c.pic.pic_param =
-                        Some(as_struct(data, 0).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?);
+                    c.pic.pic_param = Some(
+                        ioctl::read_plain(data, 0)
+                            .ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?,
+                    );
                 }
                 va::VAIQMatrixBufferType => {
-                    c.pic.iq =
-                        Some(as_struct(data, 0).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?);
+                    c.pic.iq = Some(
+                        ioctl::read_plain(data, 0)
+                            .ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?,
+                    );
                 }
                 va::VASliceParameterBufferType => {
                     c.pic.slice_params.clear();
                     for i in 0..b.num_elements as usize {
-                        let sp =
-                            as_struct(data, i).ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
+                        let sp = ioctl::read_plain(data, i)
+                            .ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
                         c.pic.slice_params.push(sp);
                     }
                 }
                 va::VASliceDataBufferType => {
-                    // Moved out and back so `self` can be borrowed mutably meanwhile.
-                    let b = self.buffers.remove(bid).unwrap();
-                    let r = match &b.data {
+                    // Moved out and back so `self` can be borrowed mutably meanwhile; put back
+                    // before a panic goes on unwinding, so the client's buffer is never lost.
+                    let b = self
+                        .buffers
+                        .remove(bid)
+                        .ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
+                    let r = catch_unwind(AssertUnwindSafe(|| match &b.data {
                         BufferData::Owned(data) => self.add_slice_data(ctx, data),
                         _ => Ok(()),
-                    };
+                    }));
                     self.buffers_put_back(bid, b);
+                    let r = r.unwrap_or_else(|p| resume_unwind(p));
                     if let Err(e) = r {
                         if let Some(c) = self.contexts.get_mut(ctx) {
                             c.pic.failed = true;
@@ -779,24 +787,12 @@ impl State {
         crate::h264::corrupt::apply(&mut sps, &mut pps, &mut dp, &mut slp);
         let frame_based = sess.frame_based;
         let mut ctrls: [Ctrl; 6] = [
-            Ctrl::Compound(v4l2::V4L2_CID_STATELESS_H264_SPS, ioctl::payload(&mut sps)),
-            Ctrl::Compound(v4l2::V4L2_CID_STATELESS_H264_PPS, ioctl::payload(&mut pps)),
-            Ctrl::Compound(
-                v4l2::V4L2_CID_STATELESS_H264_SCALING_MATRIX,
-                ioctl::payload(&mut sm),
-            ),
-            Ctrl::Compound(
-                v4l2::V4L2_CID_STATELESS_H264_DECODE_PARAMS,
-                ioctl::payload(&mut dp),
-            ),
-            Ctrl::Compound(
-                v4l2::V4L2_CID_STATELESS_H264_SLICE_PARAMS,
-                ioctl::payload(&mut slp),
-            ),
-            Ctrl::Compound(
-                v4l2::V4L2_CID_STATELESS_H264_PRED_WEIGHTS,
-                ioctl::payload(&mut pw),
-            ),
+            Ctrl::compound(v4l2::V4L2_CID_STATELESS_H264_SPS, &mut sps),
+            Ctrl::compound(v4l2::V4L2_CID_STATELESS_H264_PPS, &mut pps),
+            Ctrl::compound(v4l2::V4L2_CID_STATELESS_H264_SCALING_MATRIX, &mut sm),
+            Ctrl::compound(v4l2::V4L2_CID_STATELESS_H264_DECODE_PARAMS, &mut dp),
+            Ctrl::compound(v4l2::V4L2_CID_STATELESS_H264_SLICE_PARAMS, &mut slp),
+            Ctrl::compound(v4l2::V4L2_CID_STATELESS_H264_PRED_WEIGHTS, &mut pw),
         ];
         // Frame-based devices parse slices themselves; slice-based ones get both per slice.
         let n = if frame_based { 4 } else { 6 };
@@ -997,9 +993,10 @@ impl State {
                 // Full-width rows without padding on either side: the plane is one block, and
                 // one large copy costs a fraction of `rows` small ones.
                 let (s_off, len) = (base + sy0 * bpl, rows * bpl);
-                if let (Some(c), Some(d)) =
-                    (cap.get_mut(s_off..s_off + len), dst.get_mut(ioff..ioff + len))
-                {
+                if let (Some(c), Some(d)) = (
+                    cap.get_mut(s_off..s_off + len),
+                    dst.get_mut(ioff..ioff + len),
+                ) {
                     copy_between(c, d, to_image);
                     continue;
                 }

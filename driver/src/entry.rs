@@ -1,12 +1,21 @@
-//! The VA entry points: `extern "C"` functions libva calls through the vtable, and the driver
-//! init function. Each one converts raw pointers at the boundary, runs the operation on the
-//! display's [`Driver`] under `catch_unwind` (a panic becomes VA_STATUS_ERROR_OPERATION_FAILED
-//! and a log line, never an abort of the client), and turns the result into a `VAStatus`.
+//! The VA entry points: `unsafe extern "C"` functions libva calls through the vtable, and the
+//! driver init function. Each one converts raw pointers at the boundary (the `unsafe fn`
+//! helpers [`driver`], [`out`], [`slice`], [`slice_mut`]: null where a value is required is
+//! VA_STATUS_ERROR_INVALID_PARAMETER), runs the operation on the display's [`Driver`] under
+//! `catch_unwind` (a panic becomes VA_STATUS_ERROR_OPERATION_FAILED and a log line, never an
+//! unwind into C or an abort of the client), and turns the result into a `VAStatus`.
+//!
+//! The vtable functions are `unsafe`: their contract is libva's, that `ctx` is the context
+//! [`__vaDriverInit_1_17`] initialised (until vaTerminate) and that every pointer argument is
+//! null or valid as the VA-API documents it (an out-parameter writable, an array holding the
+//! given count of elements) for the duration of the call.
 
 use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::driver::{self, Driver};
+use std::sync::MutexGuard;
+
+use crate::driver::{self, Driver, State};
 use crate::va::{self, status, VAStatus, VaError, VaResult};
 
 const MAX_PROFILES: usize = 8;
@@ -41,9 +50,14 @@ fn guard(name: &str, f: impl FnOnce() -> VaResult<()>) -> VAStatus {
     }
 }
 
-fn driver<'a>(ctx: va::VADriverContextP) -> VaResult<&'a Driver> {
-    // SAFETY: libva passes the context it initialised us with; `pDriverData` is null or the
-    // `Box<Driver>` leaked in init, alive until vaTerminate.
+/// The display's [`Driver`].
+///
+/// # Safety
+/// `ctx` must be null or the context libva initialised this driver with, whose `pDriverData` is
+/// null or the `Box<Driver>` leaked by [`init`], alive (not terminated) for `'a`.
+unsafe fn driver<'a>(ctx: va::VADriverContextP) -> VaResult<&'a Driver> {
+    // SAFETY: guaranteed by the caller: `ctx` is null or a live context whose `pDriverData` is
+    // null or a live `Driver`.
     unsafe {
         ctx.as_ref()
             .and_then(|c| (c.pDriverData as *const Driver).as_ref())
@@ -51,34 +65,59 @@ fn driver<'a>(ctx: va::VADriverContextP) -> VaResult<&'a Driver> {
     .ok_or(VaError::VA_STATUS_ERROR_OPERATION_FAILED)
 }
 
-/// Writes an out-parameter.
-fn out<T>(p: *mut T, v: T) -> VaResult<()> {
+/// The display's state, locked ([`Driver::lock`]: OPERATION_FAILED once poisoned).
+///
+/// # Safety
+/// As [`driver`].
+unsafe fn state<'a>(ctx: va::VADriverContextP) -> VaResult<MutexGuard<'a, State>> {
+    // SAFETY: forwarded contract.
+    unsafe { driver(ctx) }?.lock()
+}
+
+/// Writes an out-parameter (INVALID_PARAMETER for null).
+///
+/// # Safety
+/// `p` must be null or valid for writing one aligned `T`.
+unsafe fn out<T>(p: *mut T, v: T) -> VaResult<()> {
     if p.is_null() {
         return Err(VaError::VA_STATUS_ERROR_INVALID_PARAMETER);
     }
-    // SAFETY: libva's out-parameters point to writable storage of the right type.
+    // SAFETY: non-null, and valid for the write by the caller's guarantee.
     unsafe { p.write(v) };
     Ok(())
 }
 
-/// A client array as a slice (empty for null).
-fn slice<'a, T>(p: *const T, n: usize) -> &'a [T] {
-    if p.is_null() || n == 0 {
-        return &[];
+/// A client array as a slice: empty for `n == 0`, INVALID_PARAMETER for null with `n > 0`.
+///
+/// # Safety
+/// `p` must be null or point to `n` initialised, aligned `T`s that nothing writes for `'a`.
+unsafe fn slice<'a, T>(p: *const T, n: usize) -> VaResult<&'a [T]> {
+    if n == 0 {
+        return Ok(&[]);
     }
-    // SAFETY: libva passes `n` readable elements at `p`.
-    unsafe { std::slice::from_raw_parts(p, n) }
+    if p.is_null() {
+        return Err(VaError::VA_STATUS_ERROR_INVALID_PARAMETER);
+    }
+    // SAFETY: non-null, and `n` readable elements by the caller's guarantee.
+    Ok(unsafe { std::slice::from_raw_parts(p, n) })
 }
 
-fn slice_mut<'a, T>(p: *mut T, n: usize) -> &'a mut [T] {
-    if p.is_null() || n == 0 {
-        return &mut [];
+/// A client out-array as a slice: empty for `n == 0`, INVALID_PARAMETER for null with `n > 0`.
+///
+/// # Safety
+/// `p` must be null or point to `n` initialised, aligned `T`s that nothing else accesses for `'a`.
+unsafe fn slice_mut<'a, T>(p: *mut T, n: usize) -> VaResult<&'a mut [T]> {
+    if n == 0 {
+        return Ok(&mut []);
     }
-    // SAFETY: libva passes `n` writable elements at `p`.
-    unsafe { std::slice::from_raw_parts_mut(p, n) }
+    if p.is_null() {
+        return Err(VaError::VA_STATUS_ERROR_INVALID_PARAMETER);
+    }
+    // SAFETY: non-null, and `n` writable elements used by nothing else, by the caller's guarantee.
+    Ok(unsafe { std::slice::from_raw_parts_mut(p, n) })
 }
 
-extern "C" fn terminate(ctx: va::VADriverContextP) -> VAStatus {
+unsafe extern "C" fn terminate(ctx: va::VADriverContextP) -> VAStatus {
     guard("vaTerminate", || {
         // SAFETY: see `driver`; we take back the Box leaked at init and clear the pointer.
         let c = unsafe { ctx.as_mut() }.ok_or(VaError::VA_STATUS_ERROR_OPERATION_FAILED)?;
@@ -91,31 +130,37 @@ extern "C" fn terminate(ctx: va::VADriverContextP) -> VAStatus {
     })
 }
 
-extern "C" fn query_config_profiles(
+unsafe extern "C" fn query_config_profiles(
     ctx: va::VADriverContextP,
     list: *mut va::VAProfile,
     num: *mut c_int,
 ) -> VAStatus {
     guard("vaQueryConfigProfiles", || {
-        let p = driver(ctx)?.lock().profiles();
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        let p = unsafe { state(ctx) }?.profiles();
         let n = p.len().min(MAX_PROFILES);
-        slice_mut(list, n).copy_from_slice(&p[..n]);
-        out(num, n as c_int)
+        // SAFETY: VA-API arrays are null or hold the given number of elements, for this call.
+        unsafe { slice_mut(list, n) }?.copy_from_slice(&p[..n]);
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(num, n as c_int) }
     })
 }
 
-extern "C" fn query_config_entrypoints(
+unsafe extern "C" fn query_config_entrypoints(
     ctx: va::VADriverContextP,
     profile: va::VAProfile,
     list: *mut va::VAEntrypoint,
     num: *mut c_int,
 ) -> VAStatus {
     guard("vaQueryConfigEntrypoints", || {
-        if !driver(ctx)?.lock().profiles().contains(&profile) {
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        if !unsafe { state(ctx) }?.profiles().contains(&profile) {
             return Err(VaError::VA_STATUS_ERROR_UNSUPPORTED_PROFILE);
         }
-        slice_mut(list, 1)[0] = va::VAEntrypointVLD;
-        out(num, 1)
+        // SAFETY: VA-API arrays are null or hold the given number of elements, for this call.
+        unsafe { slice_mut(list, 1) }?[0] = va::VAEntrypointVLD;
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(num, 1) }
     })
 }
 
@@ -129,7 +174,7 @@ fn fill_attribs(attribs: &mut [va::VAConfigAttrib]) {
     }
 }
 
-extern "C" fn get_config_attributes(
+unsafe extern "C" fn get_config_attributes(
     ctx: va::VADriverContextP,
     profile: va::VAProfile,
     entrypoint: va::VAEntrypoint,
@@ -137,18 +182,20 @@ extern "C" fn get_config_attributes(
     num: c_int,
 ) -> VAStatus {
     guard("vaGetConfigAttributes", || {
-        if !driver(ctx)?.lock().profiles().contains(&profile) {
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        if !unsafe { state(ctx) }?.profiles().contains(&profile) {
             return Err(VaError::VA_STATUS_ERROR_UNSUPPORTED_PROFILE);
         }
         if entrypoint != va::VAEntrypointVLD {
             return Err(VaError::VA_STATUS_ERROR_UNSUPPORTED_ENTRYPOINT);
         }
-        fill_attribs(slice_mut(list, num.max(0) as usize));
+        // SAFETY: VA-API arrays are null or hold the given number of elements, for this call.
+        fill_attribs(unsafe { slice_mut(list, num.max(0) as usize) }?);
         Ok(())
     })
 }
 
-extern "C" fn create_config(
+unsafe extern "C" fn create_config(
     ctx: va::VADriverContextP,
     profile: va::VAProfile,
     entrypoint: va::VAEntrypoint,
@@ -157,20 +204,23 @@ extern "C" fn create_config(
     config: *mut va::VAConfigID,
 ) -> VAStatus {
     guard("vaCreateConfig", || {
-        for a in slice(list, num.max(0) as usize) {
+        // SAFETY: VA-API arrays are null or hold the given number of elements, for this call.
+        for a in unsafe { slice(list, num.max(0) as usize) }? {
             if a.type_ == va::VAConfigAttribRTFormat && a.value & va::VA_RT_FORMAT_YUV420 == 0 {
                 return Err(VaError::VA_STATUS_ERROR_UNSUPPORTED_RT_FORMAT);
             }
         }
-        let id = driver(ctx)?.lock().create_config(profile, entrypoint)?;
-        out(config, id)
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        let id = unsafe { state(ctx) }?.create_config(profile, entrypoint)?;
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(config, id) }
     })
 }
 
-extern "C" fn destroy_config(ctx: va::VADriverContextP, config: va::VAConfigID) -> VAStatus {
+unsafe extern "C" fn destroy_config(ctx: va::VADriverContextP, config: va::VAConfigID) -> VAStatus {
     guard("vaDestroyConfig", || {
-        driver(ctx)?
-            .lock()
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        unsafe { state(ctx) }?
             .configs
             .remove(config)
             .map(drop)
@@ -178,7 +228,7 @@ extern "C" fn destroy_config(ctx: va::VADriverContextP, config: va::VAConfigID) 
     })
 }
 
-extern "C" fn query_config_attributes(
+unsafe extern "C" fn query_config_attributes(
     ctx: va::VADriverContextP,
     config: va::VAConfigID,
     profile: *mut va::VAProfile,
@@ -187,22 +237,31 @@ extern "C" fn query_config_attributes(
     num: *mut c_int,
 ) -> VAStatus {
     guard("vaQueryConfigAttributes", || {
-        let d = driver(ctx)?.lock();
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        let d = unsafe { state(ctx) }?;
         let c = d
             .configs
             .get(config)
             .ok_or(VaError::VA_STATUS_ERROR_INVALID_CONFIG)?;
-        out(profile, c.profile)?;
-        out(entrypoint, c.entrypoint)?;
-        if let Some(a) = slice_mut(list, 1).first_mut() {
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(profile, c.profile) }?;
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(entrypoint, c.entrypoint) }?;
+        // SAFETY: `list` is null (nothing written) or a writable attribute array.
+        if let Some(a) = unsafe { list.as_mut() } {
             a.type_ = va::VAConfigAttribRTFormat;
             a.value = va::VA_RT_FORMAT_YUV420;
         }
-        out(num, 1)
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(num, 1) }
     })
 }
 
-fn create_surfaces_impl(
+/// vaCreateSurfaces(2): checks the format and attributes, then fills `surfaces`.
+///
+/// # Safety
+/// `ctx` as in [`driver`]; `surfaces` null or `num` writable IDs.
+unsafe fn create_surfaces_impl(
     ctx: va::VADriverContextP,
     format: c_uint,
     width: c_uint,
@@ -231,12 +290,14 @@ fn create_surfaces_impl(
             _ => {}
         }
     }
-    let out = slice_mut(surfaces, num as usize);
-    driver(ctx)?.lock().create_surfaces(width, height, out);
+    // SAFETY: VA-API arrays are null or hold the given number of elements, for this call.
+    let out = unsafe { slice_mut(surfaces, num as usize) }?;
+    // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+    unsafe { state(ctx) }?.create_surfaces(width, height, out);
     Ok(())
 }
 
-extern "C" fn create_surfaces(
+unsafe extern "C" fn create_surfaces(
     ctx: va::VADriverContextP,
     width: c_int,
     height: c_int,
@@ -245,19 +306,22 @@ extern "C" fn create_surfaces(
     surfaces: *mut va::VASurfaceID,
 ) -> VAStatus {
     guard("vaCreateSurfaces", || {
-        create_surfaces_impl(
-            ctx,
-            format as c_uint,
-            width as c_uint,
-            height as c_uint,
-            surfaces,
-            num.max(0) as c_uint,
-            &[],
-        )
+        // SAFETY: libva's context, and `surfaces` holds `num` IDs (VA-API).
+        unsafe {
+            create_surfaces_impl(
+                ctx,
+                format as c_uint,
+                width as c_uint,
+                height as c_uint,
+                surfaces,
+                num.max(0) as c_uint,
+                &[],
+            )
+        }
     })
 }
 
-extern "C" fn create_surfaces2(
+unsafe extern "C" fn create_surfaces2(
     ctx: va::VADriverContextP,
     format: c_uint,
     width: c_uint,
@@ -268,45 +332,44 @@ extern "C" fn create_surfaces2(
     num_attribs: c_uint,
 ) -> VAStatus {
     guard("vaCreateSurfaces2", || {
-        create_surfaces_impl(
-            ctx,
-            format,
-            width,
-            height,
-            surfaces,
-            num,
-            slice(attribs, num_attribs as usize),
-        )
+        // SAFETY: VA-API arrays are null or hold the given number of elements, for this call.
+        let attribs = unsafe { slice(attribs, num_attribs as usize) }?;
+        // SAFETY: libva's context, and `surfaces` holds `num` IDs (VA-API).
+        unsafe { create_surfaces_impl(ctx, format, width, height, surfaces, num, attribs) }
     })
 }
 
-extern "C" fn destroy_surfaces(
+unsafe extern "C" fn destroy_surfaces(
     ctx: va::VADriverContextP,
     list: *mut va::VASurfaceID,
     num: c_int,
 ) -> VAStatus {
     guard("vaDestroySurfaces", || {
-        let mut d = driver(ctx)?.lock();
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        let mut d = unsafe { state(ctx) }?;
         let mut r = Ok(());
-        for &s in slice(list, num.max(0) as usize) {
+        // SAFETY: VA-API arrays are null or hold the given number of elements, for this call.
+        for &s in unsafe { slice(list, num.max(0) as usize) }? {
             r = r.and(d.destroy_surface(s));
         }
         r
     })
 }
 
-extern "C" fn query_surface_attributes(
+unsafe extern "C" fn query_surface_attributes(
     ctx: va::VADriverContextP,
     config: va::VAConfigID,
     list: *mut va::VASurfaceAttrib,
     num: *mut c_uint,
 ) -> VAStatus {
     guard("vaQuerySurfaceAttributes", || {
-        if driver(ctx)?.lock().configs.get(config).is_none() {
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        if unsafe { state(ctx) }?.configs.get(config).is_none() {
             return Err(VaError::VA_STATUS_ERROR_INVALID_CONFIG);
         }
         if list.is_null() {
-            return out(num, NUM_SURFACE_ATTRIBUTES as c_uint);
+            // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+            return unsafe { out(num, NUM_SURFACE_ATTRIBUTES as c_uint) };
         }
         let int = |type_, flags, v: i32| {
             let mut a: va::VASurfaceAttrib = crate::ioctl::zeroed();
@@ -351,8 +414,10 @@ extern "C" fn query_surface_attributes(
             .copied()
             .ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)? as usize;
         let n = cap.min(attrs.len());
-        slice_mut(list, n).copy_from_slice(&attrs[..n]);
-        out(num, n as c_uint)?;
+        // SAFETY: VA-API arrays are null or hold the given number of elements, for this call.
+        unsafe { slice_mut(list, n) }?.copy_from_slice(&attrs[..n]);
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(num, n as c_uint) }?;
         if cap < attrs.len() {
             return Err(VaError::VA_STATUS_ERROR_MAX_NUM_EXCEEDED);
         }
@@ -360,7 +425,7 @@ extern "C" fn query_surface_attributes(
     })
 }
 
-extern "C" fn create_context(
+unsafe extern "C" fn create_context(
     ctx: va::VADriverContextP,
     config: va::VAConfigID,
     width: c_int,
@@ -371,21 +436,31 @@ extern "C" fn create_context(
     context: *mut va::VAContextID,
 ) -> VAStatus {
     guard("vaCreateContext", || {
-        let t = slice(targets, num_targets.max(0) as usize);
-        let id = driver(ctx)?
-            .lock()
-            .create_context(config, width as u32, height as u32, t)?;
-        out(context, id)
+        // Render targets are a hint: null is accepted as none.
+        let t = if targets.is_null() {
+            &[]
+        } else {
+            // SAFETY: VA-API arrays are null or hold the given number of elements, for this call.
+            unsafe { slice(targets, num_targets.max(0) as usize) }?
+        };
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        let id = unsafe { state(ctx) }?.create_context(config, width as u32, height as u32, t)?;
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(context, id) }
     })
 }
 
-extern "C" fn destroy_context(ctx: va::VADriverContextP, context: va::VAContextID) -> VAStatus {
+unsafe extern "C" fn destroy_context(
+    ctx: va::VADriverContextP,
+    context: va::VAContextID,
+) -> VAStatus {
     guard("vaDestroyContext", || {
-        driver(ctx)?.lock().destroy_context(context)
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        unsafe { state(ctx) }?.destroy_context(context)
     })
 }
 
-extern "C" fn create_buffer(
+unsafe extern "C" fn create_buffer(
     ctx: va::VADriverContextP,
     _context: va::VAContextID,
     type_: va::VABufferType,
@@ -396,19 +471,27 @@ extern "C" fn create_buffer(
 ) -> VAStatus {
     guard("vaCreateBuffer", || {
         let len = size as usize * num as usize;
-        let init = (!data.is_null()).then(|| slice(data as *const u8, len));
-        let id = driver(ctx)?.lock().create_buffer(type_, size, num, init)?;
-        out(buf, id)
+        let init = if data.is_null() {
+            None
+        } else {
+            // SAFETY: non-null `data` holds `size * num` bytes (VA-API).
+            Some(unsafe { slice(data as *const u8, len) }?)
+        };
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        let id = unsafe { state(ctx) }?.create_buffer(type_, size, num, init)?;
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(buf, id) }
     })
 }
 
-extern "C" fn buffer_set_num_elements(
+unsafe extern "C" fn buffer_set_num_elements(
     ctx: va::VADriverContextP,
     buf: va::VABufferID,
     num: c_uint,
 ) -> VAStatus {
     guard("vaBufferSetNumElements", || {
-        let mut d = driver(ctx)?.lock();
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        let mut d = unsafe { state(ctx) }?;
         let b = d
             .buffers
             .get_mut(buf)
@@ -421,28 +504,34 @@ extern "C" fn buffer_set_num_elements(
     })
 }
 
-extern "C" fn map_buffer(
+unsafe extern "C" fn map_buffer(
     ctx: va::VADriverContextP,
     buf: va::VABufferID,
     pbuf: *mut *mut c_void,
 ) -> VAStatus {
     guard("vaMapBuffer", || {
-        let p = driver(ctx)?.lock().map_buffer(buf)?;
-        out(pbuf, p as *mut c_void)
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        let p = unsafe { state(ctx) }?.map_buffer(buf)?;
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(pbuf, p as *mut c_void) }
     })
 }
 
-extern "C" fn unmap_buffer(ctx: va::VADriverContextP, buf: va::VABufferID) -> VAStatus {
-    guard("vaUnmapBuffer", || driver(ctx)?.lock().unmap_buffer(buf))
+unsafe extern "C" fn unmap_buffer(ctx: va::VADriverContextP, buf: va::VABufferID) -> VAStatus {
+    guard("vaUnmapBuffer", || {
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        unsafe { state(ctx) }?.unmap_buffer(buf)
+    })
 }
 
-extern "C" fn destroy_buffer(ctx: va::VADriverContextP, buf: va::VABufferID) -> VAStatus {
+unsafe extern "C" fn destroy_buffer(ctx: va::VADriverContextP, buf: va::VABufferID) -> VAStatus {
     guard("vaDestroyBuffer", || {
-        driver(ctx)?.lock().destroy_buffer(buf)
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        unsafe { state(ctx) }?.destroy_buffer(buf)
     })
 }
 
-extern "C" fn buffer_info(
+unsafe extern "C" fn buffer_info(
     ctx: va::VADriverContextP,
     buf: va::VABufferID,
     type_: *mut va::VABufferType,
@@ -450,69 +539,79 @@ extern "C" fn buffer_info(
     num: *mut c_uint,
 ) -> VAStatus {
     guard("vaBufferInfo", || {
-        let d = driver(ctx)?.lock();
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        let d = unsafe { state(ctx) }?;
         let b = d
             .buffers
             .get(buf)
             .ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
-        out(type_, b.type_)?;
-        out(size, b.size)?;
-        out(num, b.num_elements)
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(type_, b.type_) }?;
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(size, b.size) }?;
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(num, b.num_elements) }
     })
 }
 
-extern "C" fn begin_picture(
+unsafe extern "C" fn begin_picture(
     ctx: va::VADriverContextP,
     context: va::VAContextID,
     target: va::VASurfaceID,
 ) -> VAStatus {
     guard("vaBeginPicture", || {
-        driver(ctx)?.lock().begin_picture(context, target)
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        unsafe { state(ctx) }?.begin_picture(context, target)
     })
 }
 
-extern "C" fn render_picture(
+unsafe extern "C" fn render_picture(
     ctx: va::VADriverContextP,
     context: va::VAContextID,
     buffers: *mut va::VABufferID,
     num: c_int,
 ) -> VAStatus {
     guard("vaRenderPicture", || {
-        driver(ctx)?
-            .lock()
-            .render_picture(context, slice(buffers, num.max(0) as usize))
+        // SAFETY: VA-API arrays are null or hold the given number of elements, for this call.
+        let buffers = unsafe { slice(buffers, num.max(0) as usize) }?;
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        unsafe { state(ctx) }?.render_picture(context, buffers)
     })
 }
 
-extern "C" fn end_picture(ctx: va::VADriverContextP, context: va::VAContextID) -> VAStatus {
-    guard("vaEndPicture", || driver(ctx)?.lock().end_picture(context))
+unsafe extern "C" fn end_picture(ctx: va::VADriverContextP, context: va::VAContextID) -> VAStatus {
+    guard("vaEndPicture", || {
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        unsafe { state(ctx) }?.end_picture(context)
+    })
 }
 
-extern "C" fn sync_surface(ctx: va::VADriverContextP, surface: va::VASurfaceID) -> VAStatus {
+unsafe extern "C" fn sync_surface(ctx: va::VADriverContextP, surface: va::VASurfaceID) -> VAStatus {
     guard("vaSyncSurface", || {
-        driver(ctx)?.lock().sync_surface(surface)
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        unsafe { state(ctx) }?.sync_surface(surface)
     })
 }
 
-extern "C" fn query_surface_status(
+unsafe extern "C" fn query_surface_status(
     ctx: va::VADriverContextP,
     surface: va::VASurfaceID,
     st: *mut va::VASurfaceStatus,
 ) -> VAStatus {
     guard("vaQuerySurfaceStatus", || {
-        let busy = driver(ctx)?.lock().surface_busy(surface)?;
-        out(
-            st,
-            if busy {
-                va::VASurfaceRendering
-            } else {
-                va::VASurfaceReady
-            },
-        )
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        let busy = unsafe { state(ctx) }?.surface_busy(surface)?;
+        let v = if busy {
+            va::VASurfaceRendering
+        } else {
+            va::VASurfaceReady
+        };
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(st, v) }
     })
 }
 
-extern "C" fn query_surface_error(
+unsafe extern "C" fn query_surface_error(
     _ctx: va::VADriverContextP,
     _surface: va::VASurfaceID,
     _error_status: va::VAStatus,
@@ -521,7 +620,7 @@ extern "C" fn query_surface_error(
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
-extern "C" fn put_surface(
+unsafe extern "C" fn put_surface(
     _ctx: va::VADriverContextP,
     _surface: va::VASurfaceID,
     _draw: *mut c_void,
@@ -540,21 +639,24 @@ extern "C" fn put_surface(
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
-extern "C" fn query_image_formats(
+unsafe extern "C" fn query_image_formats(
     ctx: va::VADriverContextP,
     list: *mut va::VAImageFormat,
     num: *mut c_int,
 ) -> VAStatus {
     guard("vaQueryImageFormats", || {
-        driver(ctx)?;
-        if let Some(f) = slice_mut(list, 1).first_mut() {
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        unsafe { driver(ctx) }?;
+        // SAFETY: `list` is null (nothing written) or holds `max_image_formats` (1) formats.
+        if let Some(f) = unsafe { list.as_mut() } {
             *f = driver::nv12_format();
         }
-        out(num, 1)
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(num, 1) }
     })
 }
 
-extern "C" fn create_image(
+unsafe extern "C" fn create_image(
     ctx: va::VADriverContextP,
     format: *mut va::VAImageFormat,
     width: c_int,
@@ -562,35 +664,38 @@ extern "C" fn create_image(
     image: *mut va::VAImage,
 ) -> VAStatus {
     guard("vaCreateImage", || {
-        let f = slice(format, 1)
-            .first()
+        // SAFETY: `format` is null or points to the client's image format (VA-API).
+        let f = unsafe { format.as_ref() }
             .copied()
             .ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
-        let img = driver(ctx)?
-            .lock()
-            .create_image(&f, width as u32, height as u32)?;
-        out(image, img)
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        let img = unsafe { state(ctx) }?.create_image(&f, width as u32, height as u32)?;
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(image, img) }
     })
 }
 
-extern "C" fn derive_image(
+unsafe extern "C" fn derive_image(
     ctx: va::VADriverContextP,
     surface: va::VASurfaceID,
     image: *mut va::VAImage,
 ) -> VAStatus {
     guard("vaDeriveImage", || {
-        let img = driver(ctx)?.lock().derive_image(surface)?;
-        out(image, img)
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        let img = unsafe { state(ctx) }?.derive_image(surface)?;
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(image, img) }
     })
 }
 
-extern "C" fn destroy_image(ctx: va::VADriverContextP, image: va::VAImageID) -> VAStatus {
+unsafe extern "C" fn destroy_image(ctx: va::VADriverContextP, image: va::VAImageID) -> VAStatus {
     guard("vaDestroyImage", || {
-        driver(ctx)?.lock().destroy_image(image)
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        unsafe { state(ctx) }?.destroy_image(image)
     })
 }
 
-extern "C" fn set_image_palette(
+unsafe extern "C" fn set_image_palette(
     _ctx: va::VADriverContextP,
     _image: va::VAImageID,
     _palette: *mut u8,
@@ -598,7 +703,7 @@ extern "C" fn set_image_palette(
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
-extern "C" fn get_image(
+unsafe extern "C" fn get_image(
     ctx: va::VADriverContextP,
     surface: va::VASurfaceID,
     x: c_int,
@@ -608,7 +713,8 @@ extern "C" fn get_image(
     image: va::VAImageID,
 ) -> VAStatus {
     guard("vaGetImage", || {
-        driver(ctx)?.lock().copy_image(
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        unsafe { state(ctx) }?.copy_image(
             surface,
             image,
             (x.max(0) as u32, y.max(0) as u32, width, height),
@@ -617,7 +723,7 @@ extern "C" fn get_image(
     })
 }
 
-extern "C" fn put_image(
+unsafe extern "C" fn put_image(
     ctx: va::VADriverContextP,
     surface: va::VASurfaceID,
     image: va::VAImageID,
@@ -635,7 +741,8 @@ extern "C" fn put_image(
         if src_x != dst_x || src_y != dst_y || src_w != dst_w || src_h != dst_h {
             return Err(VaError::VA_STATUS_ERROR_UNIMPLEMENTED);
         }
-        driver(ctx)?.lock().copy_image(
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        unsafe { state(ctx) }?.copy_image(
             surface,
             image,
             (dst_x.max(0) as u32, dst_y.max(0) as u32, dst_w, dst_h),
@@ -644,16 +751,19 @@ extern "C" fn put_image(
     })
 }
 
-extern "C" fn query_subpicture_formats(
+unsafe extern "C" fn query_subpicture_formats(
     _ctx: va::VADriverContextP,
     _list: *mut va::VAImageFormat,
     _flags: *mut c_uint,
     num: *mut c_uint,
 ) -> VAStatus {
-    guard("vaQuerySubpictureFormats", || out(num, 0))
+    guard("vaQuerySubpictureFormats", || {
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(num, 0) }
+    })
 }
 
-extern "C" fn create_subpicture(
+unsafe extern "C" fn create_subpicture(
     _ctx: va::VADriverContextP,
     _image: va::VAImageID,
     _sub: *mut va::VASubpictureID,
@@ -661,11 +771,14 @@ extern "C" fn create_subpicture(
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
-extern "C" fn destroy_subpicture(_ctx: va::VADriverContextP, _sub: va::VASubpictureID) -> VAStatus {
+unsafe extern "C" fn destroy_subpicture(
+    _ctx: va::VADriverContextP,
+    _sub: va::VASubpictureID,
+) -> VAStatus {
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
-extern "C" fn set_subpicture_image(
+unsafe extern "C" fn set_subpicture_image(
     _ctx: va::VADriverContextP,
     _sub: va::VASubpictureID,
     _image: va::VAImageID,
@@ -673,7 +786,7 @@ extern "C" fn set_subpicture_image(
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
-extern "C" fn set_subpicture_chromakey(
+unsafe extern "C" fn set_subpicture_chromakey(
     _ctx: va::VADriverContextP,
     _sub: va::VASubpictureID,
     _min: c_uint,
@@ -683,7 +796,7 @@ extern "C" fn set_subpicture_chromakey(
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
-extern "C" fn set_subpicture_global_alpha(
+unsafe extern "C" fn set_subpicture_global_alpha(
     _ctx: va::VADriverContextP,
     _sub: va::VASubpictureID,
     _alpha: f32,
@@ -691,7 +804,7 @@ extern "C" fn set_subpicture_global_alpha(
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
-extern "C" fn associate_subpicture(
+unsafe extern "C" fn associate_subpicture(
     _ctx: va::VADriverContextP,
     _sub: va::VASubpictureID,
     _surfaces: *mut va::VASurfaceID,
@@ -709,7 +822,7 @@ extern "C" fn associate_subpicture(
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
-extern "C" fn deassociate_subpicture(
+unsafe extern "C" fn deassociate_subpicture(
     _ctx: va::VADriverContextP,
     _sub: va::VASubpictureID,
     _surfaces: *mut va::VASurfaceID,
@@ -718,15 +831,18 @@ extern "C" fn deassociate_subpicture(
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
-extern "C" fn query_display_attributes(
+unsafe extern "C" fn query_display_attributes(
     _ctx: va::VADriverContextP,
     _list: *mut va::VADisplayAttribute,
     num: *mut c_int,
 ) -> VAStatus {
-    guard("vaQueryDisplayAttributes", || out(num, 0))
+    guard("vaQueryDisplayAttributes", || {
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(num, 0) }
+    })
 }
 
-extern "C" fn get_display_attributes(
+unsafe extern "C" fn get_display_attributes(
     _ctx: va::VADriverContextP,
     _list: *mut va::VADisplayAttribute,
     _num: c_int,
@@ -734,7 +850,7 @@ extern "C" fn get_display_attributes(
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
-extern "C" fn set_display_attributes(
+unsafe extern "C" fn set_display_attributes(
     _ctx: va::VADriverContextP,
     _list: *mut va::VADisplayAttribute,
     _num: c_int,
@@ -742,7 +858,7 @@ extern "C" fn set_display_attributes(
     status::VA_STATUS_ERROR_UNIMPLEMENTED
 }
 
-extern "C" fn export_surface_handle(
+unsafe extern "C" fn export_surface_handle(
     ctx: va::VADriverContextP,
     surface: va::VASurfaceID,
     mem_type: u32,
@@ -753,15 +869,20 @@ extern "C" fn export_surface_handle(
         if mem_type != va::VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2 {
             return Err(VaError::VA_STATUS_ERROR_UNSUPPORTED_MEMORY_TYPE);
         }
-        let d = driver(ctx)?.lock().export_surface(surface, flags)?;
-        out(descriptor as *mut va::VADRMPRIMESurfaceDescriptor, d)
+        // SAFETY: `ctx` is the context libva passes to every vtable call (see `driver`).
+        let d = unsafe { state(ctx) }?.export_surface(surface, flags)?;
+        // SAFETY: VA-API out-parameters are null or point to writable storage of their type.
+        unsafe { out(descriptor as *mut va::VADRMPRIMESurfaceDescriptor, d) }
     })
 }
 
 /// Fills the context and vtable libva allocated.
-fn init(ctx: va::VADriverContextP) -> VaResult<()> {
+///
+/// # Safety
+/// As [`__vaDriverInit_1_17`].
+unsafe fn init(ctx: va::VADriverContextP) -> VaResult<()> {
     crate::logger::init();
-    // SAFETY: libva passes a valid, exclusively-owned context during initialisation.
+    // SAFETY: by the caller's guarantee, null or a valid, exclusively-owned context.
     let c = unsafe { ctx.as_mut() }.ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
     // SAFETY: libva allocated the vtable (zeroed) before calling init; we fill it in place.
     let vt = unsafe { c.vtable.as_mut() }.ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
@@ -826,13 +947,144 @@ fn init(ctx: va::VADriverContextP) -> VaResult<()> {
 }
 
 /// The driver init function libva 2.17 looks up (it tries its own minor first, then older).
+///
+/// # Safety
+/// `ctx` must be null or a `VADriverContext` that the caller owns exclusively during the call,
+/// whose `vtable` is null or a zeroed, writable `VADriverVTable`, as libva's `va_openDriver`
+/// allocates them; the vtable functions then require the same context in every call, until
+/// `vaTerminate`.
 #[no_mangle]
-pub extern "C" fn __vaDriverInit_1_17(ctx: va::VADriverContextP) -> VAStatus {
-    guard("__vaDriverInit", || init(ctx))
+pub unsafe extern "C" fn __vaDriverInit_1_17(ctx: va::VADriverContextP) -> VAStatus {
+    // SAFETY: forwarded contract.
+    guard("__vaDriverInit", || unsafe { init(ctx) })
 }
 
 /// Older libva 2.x (>= 2.1: vaExportSurfaceHandle) finds this one; newer ones find 1_17.
+///
+/// # Safety
+/// As [`__vaDriverInit_1_17`].
 #[no_mangle]
-pub extern "C" fn __vaDriverInit_1_1(ctx: va::VADriverContextP) -> VAStatus {
-    guard("__vaDriverInit", || init(ctx))
+pub unsafe extern "C" fn __vaDriverInit_1_1(ctx: va::VADriverContextP) -> VAStatus {
+    // SAFETY: forwarded contract.
+    guard("__vaDriverInit", || unsafe { init(ctx) })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Host tests of the boundary's answers to bad pointers and to a poisoned state. The host
+    //! has no decoder, so the driver initialises with no profiles; none of these reach a device.
+    use super::*;
+
+    /// A context as libva would hand it over after init, and its driver.
+    struct Ctx {
+        ctx: Box<va::VADriverContext>,
+    }
+
+    impl Ctx {
+        fn new() -> Ctx {
+            let mut ctx = Box::new(va::VADriverContext::default());
+            ctx.pDriverData = Box::into_raw(Box::new(Driver::new())) as *mut c_void;
+            Ctx { ctx }
+        }
+        fn p(&mut self) -> va::VADriverContextP {
+            &mut *self.ctx
+        }
+    }
+
+    impl Drop for Ctx {
+        fn drop(&mut self) {
+            let p = self.p();
+            // SAFETY: the context made in `new`, terminated once.
+            assert_eq!(unsafe { terminate(p) }, status::VA_STATUS_SUCCESS);
+        }
+    }
+
+    #[test]
+    fn null_arrays_with_a_count_are_invalid_parameters() {
+        let mut c = Ctx::new();
+        let null_ids = std::ptr::null_mut();
+        // SAFETY: a live context; the arrays are null on purpose, which must be refused.
+        unsafe {
+            assert_eq!(
+                destroy_surfaces(c.p(), null_ids, 3),
+                status::VA_STATUS_ERROR_INVALID_PARAMETER
+            );
+            assert_eq!(
+                render_picture(c.p(), 1, null_ids, 2),
+                status::VA_STATUS_ERROR_INVALID_PARAMETER
+            );
+            assert_eq!(
+                create_surfaces(c.p(), 64, 64, va::VA_RT_FORMAT_YUV420 as c_int, 2, null_ids),
+                status::VA_STATUS_ERROR_INVALID_PARAMETER
+            );
+            let mut id = 0;
+            assert_eq!(
+                create_buffer(
+                    c.p(),
+                    1,
+                    0,
+                    4,
+                    1,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut()
+                ),
+                status::VA_STATUS_ERROR_INVALID_PARAMETER
+            );
+            // An empty list is fine whatever its pointer, and a real one still works.
+            assert_eq!(
+                destroy_surfaces(c.p(), null_ids, 0),
+                status::VA_STATUS_SUCCESS
+            );
+            assert_eq!(
+                create_surfaces(c.p(), 64, 64, va::VA_RT_FORMAT_YUV420 as c_int, 1, &mut id),
+                status::VA_STATUS_SUCCESS
+            );
+            assert_eq!(
+                destroy_surfaces(c.p(), &mut id, 1),
+                status::VA_STATUS_SUCCESS
+            );
+        }
+    }
+
+    #[test]
+    fn null_context_or_driver_data_is_an_error_not_a_crash() {
+        let mut num = 0;
+        // SAFETY: a null context, which must be refused.
+        let st =
+            unsafe { query_config_profiles(std::ptr::null_mut(), std::ptr::null_mut(), &mut num) };
+        assert_eq!(st, status::VA_STATUS_ERROR_OPERATION_FAILED);
+        let mut ctx = va::VADriverContext::default();
+        // SAFETY: a context without driver data, which must be refused.
+        let st = unsafe { destroy_config(&mut ctx, 1) };
+        assert_eq!(st, status::VA_STATUS_ERROR_OPERATION_FAILED);
+    }
+
+    #[test]
+    fn a_poisoned_state_answers_operation_failed() {
+        let mut c = Ctx::new();
+        let mut id = 0;
+        // SAFETY: a live context and a writable ID.
+        let st =
+            unsafe { create_surfaces(c.p(), 64, 64, va::VA_RT_FORMAT_YUV420 as c_int, 1, &mut id) };
+        assert_eq!(st, status::VA_STATUS_SUCCESS);
+        // SAFETY: the context's driver data is the live `Driver` made in `Ctx::new`.
+        let d = unsafe { driver(c.p()) }.unwrap();
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            let _g = d.lock().unwrap();
+            panic!("poison the state");
+        }));
+        assert!(r.is_err());
+        // SAFETY: as above.
+        unsafe {
+            assert_eq!(
+                destroy_surfaces(c.p(), &mut id, 1),
+                status::VA_STATUS_ERROR_OPERATION_FAILED
+            );
+            let mut num = 0;
+            assert_eq!(
+                query_config_profiles(c.p(), std::ptr::null_mut(), &mut num),
+                status::VA_STATUS_ERROR_OPERATION_FAILED
+            );
+        }
+    }
 }

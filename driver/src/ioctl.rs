@@ -1,13 +1,18 @@
 //! The driver's whole kernel boundary: thin wrappers over the V4L2, media-request, media
-//! controller and dma-buf ioctls the driver issues, on v4l2r's videodev2 bindings. Every
-//! `unsafe` that talks to the kernel lives here, and so do the fault-injection hooks
-//! ([`crate::fault`]).
+//! controller and dma-buf ioctls the driver issues. Where v4l2r's ioctl API has the call
+//! (QUERYCAP, ENUM_FMT, G/S_FMT, REQBUFS, CREATE_BUFS, STREAMON/OFF, EXPBUF, QUERYCTRL, the
+//! request ioctls) it is used; the buffer calls with their plane arrays (QUERYBUF, QBUF, DQBUF),
+//! S_EXT_CTRLS with borrowed compound payloads, MEDIA_IOC_G_TOPOLOGY and DMA_BUF_IOCTL_SYNC are
+//! issued here on bindgen structs marked [`Zeroable`]/[`Plain`]. Every `unsafe` that talks to
+//! the kernel lives here, and so do the fault-injection hooks ([`crate::fault`]).
 
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
 use v4l2r::bindings as v4l2;
-use v4l2r::ioctl::Request;
+use v4l2r::ioctl::{self as v4l2_ioctl, Request};
+use v4l2r::memory::MemoryType;
+use v4l2r::QueueType;
 
 use crate::fault::{self, Op};
 use crate::va;
@@ -17,68 +22,119 @@ pub type Result<T> = std::result::Result<T, Errno>;
 mod raw {
     use super::v4l2;
     use crate::va;
-    nix::ioctl_read!(querycap, b'V', 0, v4l2::v4l2_capability);
-    nix::ioctl_readwrite!(enum_fmt, b'V', 2, v4l2::v4l2_fmtdesc);
-    nix::ioctl_readwrite!(g_fmt, b'V', 4, v4l2::v4l2_format);
-    nix::ioctl_readwrite!(s_fmt, b'V', 5, v4l2::v4l2_format);
-    nix::ioctl_readwrite!(reqbufs, b'V', 8, v4l2::v4l2_requestbuffers);
     nix::ioctl_readwrite!(querybuf, b'V', 9, v4l2::v4l2_buffer);
     nix::ioctl_readwrite!(qbuf, b'V', 15, v4l2::v4l2_buffer);
-    nix::ioctl_readwrite!(expbuf, b'V', 16, v4l2::v4l2_exportbuffer);
     nix::ioctl_readwrite!(dqbuf, b'V', 17, v4l2::v4l2_buffer);
-    nix::ioctl_write_ptr!(streamon, b'V', 18, libc::c_int);
-    nix::ioctl_write_ptr!(streamoff, b'V', 19, libc::c_int);
-    nix::ioctl_readwrite!(queryctrl, b'V', 36, v4l2::v4l2_queryctrl);
     nix::ioctl_readwrite!(s_ext_ctrls, b'V', 72, v4l2::v4l2_ext_controls);
-    nix::ioctl_readwrite!(create_bufs, b'V', 92, v4l2::v4l2_create_buffers);
     nix::ioctl_readwrite!(media_g_topology, b'|', 0x04, va::media_v2_topology);
     nix::ioctl_write_ptr!(dma_buf_sync, b'b', 0, u64);
 }
 
-/// A zero-initialised bindgen struct (all of them are plain C data).
-pub fn zeroed<T: Copy>() -> T {
-    // SAFETY: only used for bindgen'd C structs/unions, for which all-zero bytes is a valid value.
+/// Types for which all-zero bytes are a valid value: the kernel's and libva's plain C structs
+/// this module hands out zeroed (never references, `bool`s, enums or other types with niches).
+///
+/// # Safety
+/// Implement only for `#[repr(C)]` types whose every field (padding aside) accepts all-zero bytes.
+pub unsafe trait Zeroable: Sized {}
+
+/// [`Zeroable`] types for which *any* bytes are a valid value (integers, arrays of them, unions of
+/// them and raw pointers): what the kernel may write into an ioctl argument, or a client into a
+/// VA buffer. They may have padding, so they are never viewed as `&[u8]`; bytes only flow into
+/// them (by the kernel through a pointer, or by [`read_plain`]).
+///
+/// # Safety
+/// Implement only for `#[repr(C)]` types every bit pattern of which is a valid value.
+pub unsafe trait Plain: Zeroable + Copy {}
+
+macro_rules! plain {
+    ($($t:ty),* $(,)?) => {$(
+        // SAFETY: a bindgen `#[repr(C)]` struct of integers, arrays, unions of those and raw
+        // pointers: all-zero and every other bit pattern are valid values of each field.
+        unsafe impl Zeroable for $t {}
+        // SAFETY: as above.
+        unsafe impl Plain for $t {}
+    )*};
+}
+
+plain!(
+    v4l2::v4l2_buffer,
+    v4l2::v4l2_plane,
+    v4l2::v4l2_ext_control,
+    v4l2::v4l2_ext_controls,
+    v4l2::v4l2_ctrl_h264_sps,
+    v4l2::v4l2_ctrl_h264_pps,
+    v4l2::v4l2_ctrl_h264_scaling_matrix,
+    v4l2::v4l2_ctrl_h264_decode_params,
+    v4l2::v4l2_ctrl_h264_slice_params,
+    v4l2::v4l2_ctrl_h264_pred_weights,
+    va::media_v2_topology,
+    va::media_v2_interface,
+    va::VAImage,
+    va::VAImageFormat,
+    va::VAPictureParameterBufferH264,
+    va::VAIQMatrixBufferH264,
+    va::VASliceParameterBufferH264,
+);
+
+// SAFETY: `VAGenericValue` is a union of integers, a float, a raw pointer and an
+// `Option<fn>`, all valid when zero (the Option is `None`); the rest are integers.
+unsafe impl Zeroable for va::VASurfaceAttrib {}
+// SAFETY: integers, fixed arrays of a struct of integers, and a `uint32_t` array.
+unsafe impl Zeroable for va::VADRMPRIMESurfaceDescriptor {}
+// SAFETY: an array of `Zeroable` elements is all-zero exactly when each element is.
+unsafe impl<T: Zeroable, const N: usize> Zeroable for [T; N] {}
+// SAFETY: an array of `Plain` elements accepts any bytes exactly when each element does.
+unsafe impl<T: Plain, const N: usize> Plain for [T; N] {}
+
+/// An all-zero `T`.
+pub fn zeroed<T: Zeroable>() -> T {
+    // SAFETY: `T: Zeroable`: all-zero bytes are a valid `T`.
     unsafe { std::mem::zeroed() }
 }
 
+/// The `index`th `T` of a client's byte buffer (a VA parameter buffer holding an array of C
+/// structs), or None if the buffer is too short.
+pub fn read_plain<T: Plain>(data: &[u8], index: usize) -> Option<T> {
+    let size = std::mem::size_of::<T>();
+    let bytes = data.get(index.checked_mul(size)?..index.checked_add(1)?.checked_mul(size)?)?;
+    // SAFETY: `bytes` holds `size_of::<T>()` initialised bytes; `T: Plain` accepts any bytes;
+    // the read is unaligned because a byte buffer need not be aligned for `T`.
+    Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<T>()) })
+}
+
+/// v4l2r's queue type for a `v4l2_buf_type` value (EINVAL for one v4l2r does not know).
+fn queue(type_: u32) -> Result<QueueType> {
+    QueueType::n(type_).ok_or(Errno::EINVAL)
+}
+
 pub fn querycap(fd: &impl AsRawFd) -> Result<v4l2::v4l2_capability> {
-    let mut cap = zeroed();
-    // SAFETY: `cap` is a valid v4l2_capability the kernel fills.
-    unsafe { raw::querycap(fd.as_raw_fd(), &mut cap) }?;
-    Ok(cap)
+    Ok(v4l2_ioctl::querycap(fd)?)
 }
 
 /// The `index`th format of queue `type_`, or None past the end.
 pub fn enum_fmt(fd: &impl AsRawFd, type_: u32, index: u32) -> Option<u32> {
-    let mut d: v4l2::v4l2_fmtdesc = zeroed();
-    d.type_ = type_;
-    d.index = index;
-    // SAFETY: `d` is a valid v4l2_fmtdesc.
-    unsafe { raw::enum_fmt(fd.as_raw_fd(), &mut d) }.ok()?;
+    let d: v4l2::v4l2_fmtdesc = v4l2_ioctl::enum_fmt(fd, queue(type_).ok()?, index).ok()?;
     Some(d.pixelformat)
 }
 
 pub fn g_fmt(fd: &impl AsRawFd, type_: u32) -> Result<v4l2::v4l2_format> {
-    let mut f: v4l2::v4l2_format = zeroed();
-    f.type_ = type_;
-    // SAFETY: `f` is a valid v4l2_format.
-    unsafe { raw::g_fmt(fd.as_raw_fd(), &mut f) }?;
-    Ok(f)
+    Ok(v4l2_ioctl::g_fmt(fd, queue(type_)?)?)
 }
 
 pub fn s_fmt(fd: &impl AsRawFd, f: &mut v4l2::v4l2_format) -> Result<()> {
-    // SAFETY: `f` is a valid v4l2_format.
-    unsafe { raw::s_fmt(fd.as_raw_fd(), f) }.map(drop)
+    *f = v4l2_ioctl::s_fmt(&mut fd.as_raw_fd(), *f)?;
+    Ok(())
 }
 
 /// REQBUFS with MMAP memory; returns (count granted, capabilities).
 pub fn reqbufs(fd: &impl AsRawFd, type_: u32, count: u32) -> Result<(u32, u32)> {
-    let mut r: v4l2::v4l2_requestbuffers = zeroed();
-    r.type_ = type_;
-    r.memory = v4l2::v4l2_memory_V4L2_MEMORY_MMAP;
-    r.count = count;
-    // SAFETY: `r` is a valid v4l2_requestbuffers.
-    unsafe { raw::reqbufs(fd.as_raw_fd(), &mut r) }?;
+    let r: v4l2::v4l2_requestbuffers = v4l2_ioctl::reqbufs(
+        fd,
+        queue(type_)?,
+        MemoryType::Mmap,
+        count,
+        v4l2_ioctl::MemoryConsistency::empty(),
+    )?;
     Ok((r.count, r.capabilities))
 }
 
@@ -88,12 +144,8 @@ pub fn create_bufs(
     format: &v4l2::v4l2_format,
     count: u32,
 ) -> Result<(u32, u32)> {
-    let mut c: v4l2::v4l2_create_buffers = zeroed();
-    c.count = count;
-    c.memory = v4l2::v4l2_memory_V4L2_MEMORY_MMAP;
-    c.format = *format;
-    // SAFETY: `c` is a valid v4l2_create_buffers.
-    unsafe { raw::create_bufs(fd.as_raw_fd(), &mut c) }?;
+    let c: v4l2::v4l2_create_buffers =
+        v4l2_ioctl::create_bufs(fd, count, MemoryType::Mmap, *format)?;
     Ok((c.index, c.count))
 }
 
@@ -193,65 +245,80 @@ pub fn dqbuf(fd: &impl AsRawFd, type_: u32, mplane: bool) -> Result<Buffer> {
 }
 
 pub fn streamon(fd: &impl AsRawFd, type_: u32) -> Result<()> {
-    let t = type_ as libc::c_int;
-    // SAFETY: the argument is a pointer to a valid int.
-    unsafe { raw::streamon(fd.as_raw_fd(), &t) }.map(drop)
+    Ok(v4l2_ioctl::streamon(fd, queue(type_)?)?)
 }
 
 pub fn streamoff(fd: &impl AsRawFd, type_: u32) -> Result<()> {
-    let t = type_ as libc::c_int;
-    // SAFETY: the argument is a pointer to a valid int.
-    unsafe { raw::streamoff(fd.as_raw_fd(), &t) }.map(drop)
+    Ok(v4l2_ioctl::streamoff(fd, queue(type_)?)?)
 }
 
 /// EXPBUF of plane `plane` of buffer `index` as a dma-buf fd.
 pub fn expbuf(fd: &impl AsRawFd, type_: u32, index: u32, plane: u32) -> Result<OwnedFd> {
-    let mut e: v4l2::v4l2_exportbuffer = zeroed();
-    e.type_ = type_;
-    e.index = index;
-    e.plane = plane;
-    e.flags = (libc::O_CLOEXEC | libc::O_RDWR) as u32;
-    // SAFETY: `e` is a valid v4l2_exportbuffer.
-    unsafe { raw::expbuf(fd.as_raw_fd(), &mut e) }?;
-    // SAFETY: on success the kernel returned a new fd that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(e.fd) })
+    let flags = v4l2_ioctl::ExpbufFlags::CLOEXEC | v4l2_ioctl::ExpbufFlags::RDWR;
+    Ok(v4l2_ioctl::expbuf(
+        fd,
+        queue(type_)?,
+        index as usize,
+        plane as usize,
+        flags,
+    )?)
 }
 
 /// (minimum, maximum, default) of a menu/integer control, or None if the device lacks it.
 pub fn queryctrl(fd: &impl AsRawFd, id: u32) -> Option<(i32, i32, i32)> {
-    let mut q: v4l2::v4l2_queryctrl = zeroed();
-    q.id = id;
-    // SAFETY: `q` is a valid v4l2_queryctrl.
-    unsafe { raw::queryctrl(fd.as_raw_fd(), &mut q) }.ok()?;
+    let id = v4l2_ioctl::CtrlId::new(id).ok()?;
+    let q: v4l2::v4l2_queryctrl =
+        v4l2_ioctl::queryctrl(fd, id, v4l2_ioctl::QueryCtrlFlags::empty()).ok()?;
     Some((q.minimum, q.maximum, q.default_value))
 }
 
-/// One control of an S_EXT_CTRLS call: a value or a pointer to a compound payload.
+/// One control of an S_EXT_CTRLS call: a value or a compound payload (see [`Ctrl::compound`]).
 pub enum Ctrl<'a> {
     Value(u32, i32),
-    Compound(u32, &'a mut [u8]),
+    Compound(Compound<'a>),
 }
 
-/// Views a control payload struct as bytes for [`Ctrl::Compound`].
-pub fn payload<T: Copy>(v: &mut T) -> &mut [u8] {
-    // SAFETY: `T` is a plain C struct (bindgen), the slice covers exactly its bytes and borrows it.
-    unsafe { std::slice::from_raw_parts_mut(v as *mut T as *mut u8, std::mem::size_of::<T>()) }
+/// A compound control's payload: a pointer to a borrowed plain C struct and its size.
+pub struct Compound<'a> {
+    id: u32,
+    ptr: *mut std::ffi::c_void,
+    size: u32,
+    _borrow: std::marker::PhantomData<&'a mut ()>,
 }
 
-/// S_EXT_CTRLS of up to 8 controls, into `request` if given, else the current values.
+impl<'a> Ctrl<'a> {
+    /// Control `id` with payload `v` (a kernel control struct, which the kernel may read and
+    /// write back during the call).
+    pub fn compound<T: Plain>(id: u32, v: &'a mut T) -> Self {
+        Ctrl::Compound(Compound {
+            id,
+            ptr: (v as *mut T).cast(),
+            size: std::mem::size_of::<T>() as u32,
+            _borrow: std::marker::PhantomData,
+        })
+    }
+}
+
+const MAX_CTRLS: usize = 8;
+
+/// S_EXT_CTRLS of up to 8 controls (EINVAL for more), into `request` if given, else the
+/// current values.
 pub fn s_ext_ctrls(fd: &impl AsRawFd, request: Option<RawFd>, ctrls: &mut [Ctrl]) -> Result<()> {
-    let mut arr: [v4l2::v4l2_ext_control; 8] = zeroed();
-    let n = ctrls.len().min(arr.len());
+    let mut arr: [v4l2::v4l2_ext_control; MAX_CTRLS] = zeroed();
+    if ctrls.len() > MAX_CTRLS {
+        return Err(Errno::EINVAL);
+    }
+    let n = ctrls.len();
     for (slot, c) in arr.iter_mut().zip(ctrls.iter_mut()) {
         match c {
             Ctrl::Value(id, v) => {
                 slot.id = *id;
                 slot.__bindgen_anon_1.value = *v;
             }
-            Ctrl::Compound(id, data) => {
-                slot.id = *id;
-                slot.size = data.len() as u32;
-                slot.__bindgen_anon_1.p_u8 = data.as_mut_ptr();
+            Ctrl::Compound(p) => {
+                slot.id = p.id;
+                slot.size = p.size;
+                slot.__bindgen_anon_1.ptr = p.ptr;
             }
         }
     }
@@ -265,8 +332,8 @@ pub fn s_ext_ctrls(fd: &impl AsRawFd, request: Option<RawFd>, ctrls: &mut [Ctrl]
         }
         None => c.__bindgen_anon_1.which = v4l2::V4L2_CTRL_WHICH_CUR_VAL,
     }
-    // SAFETY: `c.controls` points to `n` initialised controls whose payload pointers borrow
-    // `ctrls` for the duration of the call.
+    // SAFETY: `c.controls` points to `n` initialised controls; each compound's pointer and size
+    // cover a `Plain` struct mutably borrowed by `ctrls` for the duration of the call.
     unsafe { raw::s_ext_ctrls(fd.as_raw_fd(), &mut c) }.map(drop)
 }
 
@@ -412,4 +479,42 @@ pub fn media_interfaces(media: &impl AsRawFd) -> Result<Vec<(u32, u32, u32)>> {
             (i.intf_type, dn.major, dn.minor)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_plain_reads_unaligned_elements_and_refuses_short_buffers() {
+        type Slice = va::VASliceParameterBufferH264;
+        let size = std::mem::size_of::<Slice>();
+        let size_at = std::mem::offset_of!(Slice, slice_data_size);
+        let offset_at = std::mem::offset_of!(Slice, slice_data_offset);
+        // Two elements behind one byte, so that they are unaligned.
+        let mut bytes = vec![0u8; 1 + 2 * size];
+        let data = &mut bytes[1..];
+        for (i, offset) in [7u32, 9].into_iter().enumerate() {
+            let e = &mut data[i * size..];
+            e[size_at..size_at + 4].copy_from_slice(&0x1234_5678u32.to_ne_bytes());
+            e[offset_at..offset_at + 4].copy_from_slice(&offset.to_ne_bytes());
+        }
+        let data = &bytes[1..];
+        let x: Slice = read_plain(data, 1).unwrap();
+        assert_eq!((x.slice_data_size, x.slice_data_offset), (0x1234_5678, 9));
+        let x: Slice = read_plain(data, 0).unwrap();
+        assert_eq!(x.slice_data_offset, 7);
+        assert!(read_plain::<Slice>(data, 2).is_none());
+        assert!(read_plain::<Slice>(&data[..size - 1], 0).is_none());
+        assert!(read_plain::<Slice>(data, usize::MAX).is_none());
+    }
+
+    #[test]
+    fn more_controls_than_one_call_takes_are_refused() {
+        let f = std::fs::File::open("/dev/null").unwrap();
+        let mut ctrls: Vec<Ctrl> = (0..MAX_CTRLS as u32 + 1)
+            .map(|i| Ctrl::Value(i, 0))
+            .collect();
+        assert_eq!(s_ext_ctrls(&f, None, &mut ctrls), Err(Errno::EINVAL));
+    }
 }

@@ -7,6 +7,19 @@
 //! decoder), [`request_pool`] and [`capture_pool`] (the two buffer pools), [`h264`] (slice
 //! header parsing and VA→V4L2 controls), [`discovery`] (finding the device), [`ioctl`] (the
 //! kernel boundary) and [`fault`] (test-only fault injection).
+//!
+//! The FFI layer's rules are in README.md ("The FFI layer"): `unsafe` only in [`entry`] and
+//! [`ioctl`] (and in reading bindgen unions), every block with a `// SAFETY:` line.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+// Every entry point turns a panic into VA_STATUS_ERROR_OPERATION_FAILED with `catch_unwind`,
+// which needs unwinding: with `panic = "abort"` a panic would kill the client application.
+#[cfg(panic = "abort")]
+compile_error!(
+    "v4l2-request-driver must be built with panic = \"unwind\": its entry points catch panics \
+     so that none crosses into libva (set `panic = \"unwind\"` in the workspace profile)"
+);
 
 pub mod capture_pool;
 pub mod discovery;

@@ -6,7 +6,9 @@
     non_snake_case,
     dead_code,
     clippy::all,
-    rustdoc::all
+    rustdoc::all,
+    // bindgen's generated `unsafe fn`s (incomplete-array accessors) use unsafe calls unwrapped.
+    unsafe_op_in_unsafe_fn
 )]
 
 include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
