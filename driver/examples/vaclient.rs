@@ -423,7 +423,7 @@ impl Decoder {
             });
             bufs.push(b);
         }
-        // SAFETY (block): plain libva calls on live objects.
+        // SAFETY: plain libva calls on live objects.
         let ok = unsafe {
             vaBeginPicture(self.dpy, self.context, target) == 0
                 && vaRenderPicture(
@@ -511,7 +511,7 @@ fn main() {
         .open(&device)
         .expect("opening the DRM device");
     let fds_start = open_fds();
-    // SAFETY (block): libva client calls with valid out-pointers.
+    // SAFETY: libva client calls with valid out-pointers.
     let (dpy, config) = unsafe {
         let dpy = vaGetDisplayDRM(drm.as_raw_fd());
         let (mut major, mut minor) = (0, 0);
@@ -533,7 +533,7 @@ fn main() {
     println!("fds after vaInitialize {}", open_fds());
 
     if probe {
-        // SAFETY (block): libva client calls on objects created here.
+        // SAFETY: libva client calls on objects created here.
         unsafe {
             let mut s = [0u32; 4];
             check(
@@ -594,7 +594,7 @@ fn main() {
         ok: 0,
         failed: 0,
     };
-    // SAFETY (block): libva client calls with valid out-pointers.
+    // SAFETY: libva client calls with valid out-pointers.
     unsafe {
         check(
             "vaCreateSurfaces",
@@ -664,7 +664,7 @@ fn main() {
             open_fds()
         );
     }
-    // SAFETY (block): destroying what was created above.
+    // SAFETY: destroying what was created above.
     unsafe {
         vaDestroyContext(dpy, dec.context);
         vaDestroySurfaces(dpy, dec.surfaces.as_mut_ptr(), dec.surfaces.len() as c_int);

@@ -6,6 +6,7 @@
     non_snake_case,
     dead_code,
     clippy::all,
+    clippy::undocumented_unsafe_blocks,
     rustdoc::all,
     // bindgen's generated `unsafe fn`s (incomplete-array accessors) use unsafe calls unwrapped.
     unsafe_op_in_unsafe_fn

@@ -39,8 +39,8 @@ fn init_fills_context_and_vtable() {
         "v4l2_request_capture_drain",
     ] {
         let n = CString::new(name).unwrap();
-        // SAFETY: dlsym on a live handle.
         assert!(
+            // SAFETY: dlsym on a live handle.
             !unsafe { libc::dlsym(handle, n.as_ptr()) }.is_null(),
             "{name} not exported"
         );
@@ -52,8 +52,10 @@ fn init_fills_context_and_vtable() {
     // SAFETY: calloc'ed like libva's va_openDriver does.
     let ctx = unsafe { libc::calloc(1, std::mem::size_of::<va::VADriverContext>()) }
         as *mut va::VADriverContext;
+    // SAFETY: as above.
     let vt = unsafe { libc::calloc(1, std::mem::size_of::<va::VADriverVTable>()) }
         as *mut va::VADriverVTable;
+    // SAFETY: as above.
     let vpp = unsafe { libc::calloc(1, std::mem::size_of::<va::VADriverVTableVPP>()) }
         as *mut va::VADriverVTableVPP;
     // SAFETY: fresh allocations.
@@ -128,7 +130,7 @@ fn init_fills_context_and_vtable() {
             && v.vaQuerySurfaceAttributes.is_some()
     );
 
-    // SAFETY (all calls below): vtable functions called with a valid context and out-pointers.
+    // SAFETY: vtable functions called with a valid context and out-pointers.
     unsafe {
         let mut profiles = vec![0; c.max_profiles as usize];
         let mut n = -1;

@@ -210,8 +210,8 @@ impl<T: Zeroable> Pod<T> {
     /// `n` zeroed elements.
     pub fn zeroed(n: usize) -> Self {
         let b = Box::<[T]>::new_zeroed_slice(n.max(1));
-        // SAFETY: `T: Zeroable`, so all-zero bytes are a valid `T`.
         Pod {
+            // SAFETY: `T: Zeroable`, so all-zero bytes are a valid `T`.
             items: unsafe { b.assume_init() },
         }
     }

@@ -222,9 +222,9 @@ impl VideoDevice {
             || format!("VIDIOC_QUERYBUF({}, {index})", queue_name(ty)),
             r,
         )?;
-        // SAFETY: for MMAP planes the kernel fills `m.mem_offset`.
         Ok(PlaneInfo {
             length: planes[0].length,
+            // SAFETY: for MMAP planes the kernel fills `m.mem_offset`.
             mem_offset: unsafe { planes[0].m.mem_offset },
         })
     }
@@ -378,8 +378,8 @@ impl MediaDevice {
         let r =
             unsafe { sys::ioctl_pod(self.fd.as_raw_fd(), nr::MEDIA_IOC_REQUEST_ALLOC, &mut fd) };
         call(|| "MEDIA_IOC_REQUEST_ALLOC".into(), r)?;
-        // SAFETY: on success the kernel installed a new request fd that we now own.
         Ok(MediaRequest {
+            // SAFETY: on success the kernel installed a new request fd that we now own.
             fd: unsafe { sys::own_fd(fd[0]) },
         })
     }

@@ -133,6 +133,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 setup::run(false)?;
             }
             build_kernel(false, None)?;
+            // The house rules are gates: formatting and clippy (with the workspace lints) first.
+            let fmt = cargo_status(&["fmt", "--all", "--check"], &[])?;
+            let clippy = cargo_status(&["clippy", "--workspace", "--all-targets"], &["-D".into(), "warnings".into()])?;
             cargo(&["build", "--workspace", "--all-targets"], &[])?;
             let all = cargo_status(&["test", "--workspace", "--no-fail-fast"], &args)?;
             // The driver's fault-injection test needs the driver built with its test-only
@@ -143,7 +146,13 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             let only_corrupt: Vec<String> =
                 std::iter::once("a_corrupted_field_is_reported_alone".to_string()).chain(args.iter().cloned()).collect();
             let corrupt = cargo_status(&CORRUPT_FIELD_TEST, &only_corrupt)?;
-            let worst = [all, faults, corrupt].into_iter().find(|c| *c != ExitCode::SUCCESS);
+            if fmt != ExitCode::SUCCESS {
+                eprintln!("xtask: `cargo fmt --all --check` found unformatted code: run `cargo fmt --all`");
+            }
+            if clippy != ExitCode::SUCCESS {
+                eprintln!("xtask: clippy found warnings (denied): see its output above");
+            }
+            let worst = [fmt, clippy, all, faults, corrupt].into_iter().find(|c| *c != ExitCode::SUCCESS);
             return Ok(worst.unwrap_or(ExitCode::SUCCESS));
         }
         Cmd::Samples { bench: true, runs, .. } => return samples::bench(runs),
