@@ -11,7 +11,11 @@ fn main() -> anyhow::Result<()> {
     // is its own workspace root with its own lock file and release profile (panic = "abort").
     std::env::set_current_dir(root_dir)?;
     aya_build::build_ebpf(
-        [aya_build::Package { name: "tracer-ebpf", root_dir, ..Default::default() }],
+        [aya_build::Package {
+            name: "tracer-ebpf",
+            root_dir,
+            ..Default::default()
+        }],
         aya_build::Toolchain::default(),
     )?;
     // With AYA_BUILD_SKIP=1 (no nightly or bpf-linker, e.g. for clippy or docs) aya-build builds

@@ -52,7 +52,13 @@ impl Clip {
             Codec::Mpeg2 => vec!["-bf", "2"],
             Codec::Vp8 => vec![],
         };
-        Self { codec, width: 320, height: 240, frames: 30, encoder_args: encoder_args.into_iter().map(String::from).collect() }
+        Self {
+            codec,
+            width: 320,
+            height: 240,
+            frames: 30,
+            encoder_args: encoder_args.into_iter().map(String::from).collect(),
+        }
     }
 
     /// Bytes of NV12 output for the whole clip.
@@ -70,8 +76,15 @@ impl Clip {
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect();
-        let name = format!("{:?}-{}x{}-{}f-{tag}.{}", self.codec, self.width, self.height, self.frames, self.codec.extension())
-            .to_lowercase();
+        let name = format!(
+            "{:?}-{}x{}-{}f-{tag}.{}",
+            self.codec,
+            self.width,
+            self.height,
+            self.frames,
+            self.codec.extension()
+        )
+        .to_lowercase();
         let path = dir.join(name);
         if path.exists() {
             return Ok(path);
@@ -79,7 +92,11 @@ impl Clip {
         // Unique per process and call: tests in one binary generate the same clip from several threads.
         static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = path.with_extension(format!("{}.tmp-{}-{call}", self.codec.extension(), std::process::id()));
+        let tmp = path.with_extension(format!(
+            "{}.tmp-{}-{call}",
+            self.codec.extension(),
+            std::process::id()
+        ));
         let codec = match self.codec {
             Codec::H264 => "libx264",
             Codec::Mpeg2 => "mpeg2video",
@@ -92,18 +109,33 @@ impl Clip {
         };
         let out = Command::new("ffmpeg")
             .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
-            .arg(format!("testsrc2=size={}x{}:rate=30", self.width, self.height))
-            .args(["-frames:v", &self.frames.to_string(), "-pix_fmt", "yuv420p", "-c:v", codec])
+            .arg(format!(
+                "testsrc2=size={}x{}:rate=30",
+                self.width, self.height
+            ))
+            .args([
+                "-frames:v",
+                &self.frames.to_string(),
+                "-pix_fmt",
+                "yuv420p",
+                "-c:v",
+                codec,
+            ])
             .args(&self.encoder_args)
             .args(["-f", format])
             .arg(&tmp)
             .output()
             .context("running ffmpeg (package ffmpeg; run `cargo xtask setup`)")?;
         if !out.status.success() {
-            bail!("ffmpeg failed to generate {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "ffmpeg failed to generate {}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         // rename(2) replaces atomically: a clip generated meanwhile by someone else is the same clip.
-        std::fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+        std::fs::rename(&tmp, &path)
+            .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
         Ok(path)
     }
 }

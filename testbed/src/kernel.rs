@@ -48,13 +48,23 @@ impl KernelKey {
         h.update(source_version.as_bytes());
         h.update([0]);
         h.update(RECIPE_VERSION.as_bytes());
-        let hash = h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
-        Self { source_version: source_version.to_string(), hash }
+        let hash = h
+            .finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Self {
+            source_version: source_version.to_string(),
+            hash,
+        }
     }
 
     /// The folder holding this build's bzImage and .config.
     pub fn dir(&self) -> PathBuf {
-        paths::cache_dir().join("testbed").join(format!("kernel-{}", self.hash))
+        paths::cache_dir()
+            .join("testbed")
+            .join(format!("kernel-{}", self.hash))
     }
 
     /// The cached bzImage's path (which may not exist yet).
@@ -103,7 +113,9 @@ pub struct BuildOptions {
 
 impl Default for BuildOptions {
     fn default() -> Self {
-        let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let jobs = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         Self { jobs, force: false }
     }
 }
@@ -134,7 +146,8 @@ pub fn build_kernel(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Resu
         fs::remove_dir_all(&work).with_context(|| format!("removing {}", work.display()))?;
     }
     fs::create_dir_all(&work)?;
-    let log = File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+    let log =
+        File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
     progress(&format!(
         "building the test-bed kernel {} (linux-source-6.12 {}), log: {}",
         key.hash,
@@ -143,20 +156,43 @@ pub fn build_kernel(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Resu
     ));
 
     progress(&format!("extracting {SOURCE_TARBALL}"));
-    step(Command::new("tar").args(["xf", SOURCE_TARBALL, "-C"]).arg(&work), &log, &log_path, "extracting the kernel source")?;
+    step(
+        Command::new("tar")
+            .args(["xf", SOURCE_TARBALL, "-C"])
+            .arg(&work),
+        &log,
+        &log_path,
+        "extracting the kernel source",
+    )?;
     let src = find_source_dir(&work)?;
     let fragment = paths::config_fragment();
 
     progress("configuring: tinyconfig + testbed/kernel.config");
-    step(Command::new("make").arg("tinyconfig").current_dir(&src), &log, &log_path, "make tinyconfig")?;
     step(
-        Command::new("scripts/kconfig/merge_config.sh").args(["-m", ".config"]).arg(&fragment).current_dir(&src),
+        Command::new("make").arg("tinyconfig").current_dir(&src),
+        &log,
+        &log_path,
+        "make tinyconfig",
+    )?;
+    step(
+        Command::new("scripts/kconfig/merge_config.sh")
+            .args(["-m", ".config"])
+            .arg(&fragment)
+            .current_dir(&src),
         &log,
         &log_path,
         "merging testbed/kernel.config",
     )?;
-    step(Command::new("make").arg("olddefconfig").current_dir(&src), &log, &log_path, "make olddefconfig")?;
-    let missing = missing_options(&fs::read_to_string(&fragment)?, &fs::read_to_string(src.join(".config"))?);
+    step(
+        Command::new("make").arg("olddefconfig").current_dir(&src),
+        &log,
+        &log_path,
+        "make olddefconfig",
+    )?;
+    let missing = missing_options(
+        &fs::read_to_string(&fragment)?,
+        &fs::read_to_string(src.join(".config"))?,
+    );
     if !missing.is_empty() {
         bail!(
             "these options of {} did not survive `make olddefconfig` (a dependency is missing from the fragment): {}",
@@ -165,7 +201,10 @@ pub fn build_kernel(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Resu
         );
     }
 
-    progress(&format!("compiling with {} jobs (about 6 minutes on 2 cores)", opts.jobs));
+    progress(&format!(
+        "compiling with {} jobs (about 6 minutes on 2 cores)",
+        opts.jobs
+    ));
     let mut child = Command::new("make")
         .arg(format!("-j{}", opts.jobs))
         .arg("bzImage")
@@ -181,10 +220,17 @@ pub fn build_kernel(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Resu
         }
         std::thread::sleep(Duration::from_secs(15));
         let (lines, last) = log_progress(&log_path);
-        progress(&format!("  {:>4}s, {lines} steps, at: {last}", started.elapsed().as_secs()));
+        progress(&format!(
+            "  {:>4}s, {lines} steps, at: {last}",
+            started.elapsed().as_secs()
+        ));
     };
     if !status.success() {
-        bail!("the kernel build failed ({status}); full log: {}\n{}", log_path.display(), tail(&log_path, 25));
+        bail!(
+            "the kernel build failed ({status}); full log: {}\n{}",
+            log_path.display(),
+            tail(&log_path, 25)
+        );
     }
 
     let dir = key.dir();
@@ -193,7 +239,11 @@ pub fn build_kernel(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Resu
     let tmp = dir.join("bzImage.tmp");
     fs::copy(src.join("arch/x86/boot/bzImage"), &tmp)?;
     fs::rename(&tmp, &image)?;
-    progress(&format!("built {} in {}s", image.display(), started.elapsed().as_secs()));
+    progress(&format!(
+        "built {} in {}s",
+        image.display(),
+        started.elapsed().as_secs()
+    ));
     // The object tree is ~1.5 GB and only this bzImage is needed again.
     let _ = fs::remove_dir_all(&work);
     Ok(image)
@@ -207,7 +257,11 @@ fn step(cmd: &mut Command, log: &File, log_path: &Path, what: &str) -> Result<()
         .status()
         .with_context(|| format!("{what}: could not start {:?}", cmd.get_program()))?;
     if !status.success() {
-        bail!("{what} failed ({status}); full log: {}\n{}", log_path.display(), tail(log_path, 25));
+        bail!(
+            "{what} failed ({status}); full log: {}\n{}",
+            log_path.display(),
+            tail(log_path, 25)
+        );
     }
     Ok(())
 }
@@ -219,7 +273,10 @@ fn find_source_dir(work: &Path) -> Result<PathBuf> {
             return Ok(p);
         }
     }
-    bail!("no kernel source tree found in {} after extracting {SOURCE_TARBALL}", work.display())
+    bail!(
+        "no kernel source tree found in {} after extracting {SOURCE_TARBALL}",
+        work.display()
+    )
 }
 
 /// The `CONFIG_…=…` lines of `fragment` that `config` does not contain verbatim.
@@ -235,7 +292,9 @@ pub fn missing_options(fragment: &str, config: &str) -> Vec<String> {
 }
 
 fn log_progress(log: &Path) -> (usize, String) {
-    let Ok(f) = File::open(log) else { return (0, String::new()) };
+    let Ok(f) = File::open(log) else {
+        return (0, String::new());
+    };
     let mut lines = 0;
     let mut last = String::new();
     for line in BufReader::new(f).lines().map_while(Result::ok) {
@@ -249,7 +308,9 @@ fn log_progress(log: &Path) -> (usize, String) {
 
 /// The last `n` lines of a file, for error messages.
 pub fn tail(path: &Path, n: usize) -> String {
-    let Ok(mut f) = File::open(path) else { return String::new() };
+    let Ok(mut f) = File::open(path) else {
+        return String::new();
+    };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let _ = f.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)));
     let mut s = String::new();
@@ -275,6 +336,9 @@ mod tests {
     fn missing_options_finds_dropped_lines() {
         let fragment = "# comment\nCONFIG_A=y\nCONFIG_B=y\nCONFIG_LSM=\"bpf\"\n";
         let config = "CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_LSM=\"bpf\"\n";
-        assert_eq!(missing_options(fragment, config), vec!["CONFIG_B=y".to_string()]);
+        assert_eq!(
+            missing_options(fragment, config),
+            vec!["CONFIG_B=y".to_string()]
+        );
     }
 }

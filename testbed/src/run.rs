@@ -161,7 +161,10 @@ fn tail_str(s: &str, n: usize) -> String {
 /// Quotes one argument for `/bin/sh`.
 pub fn shell_quote(arg: &[u8]) -> String {
     let s = String::from_utf8_lossy(arg);
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b)) {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
+    {
         return s.into_owned();
     }
     format!("'{}'", s.replace('\'', "'\\''"))
@@ -180,7 +183,10 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
     let shares = plan_shares(&repo, opts)?;
     let init = paths::init_script_in(&repo);
     if !init.is_file() {
-        bail!("{} is missing: the test-bed's init script must be in the repository it runs in", init.display());
+        bail!(
+            "{} is missing: the test-bed's init script must be in the repository it runs in",
+            init.display()
+        );
     }
     tools::require(tools::RUN)?;
     let bzimage = match kernel::cached_kernel()? {
@@ -199,13 +205,19 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
         "{}-{}-{}",
         std::process::id(),
         RUN_COUNTER.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0)
     ));
     fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
 
     let mut script = String::from("# written by the vatrace test-bed runner\n");
     if let Some(cwd) = &opts.cwd {
-        script += &format!("cd {} || exit 126\n", shell_quote(cwd.as_os_str().as_bytes()));
+        script += &format!(
+            "cd {} || exit 126\n",
+            shell_quote(cwd.as_os_str().as_bytes())
+        );
     }
     script += "exec";
     for a in cmd {
@@ -224,7 +236,10 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
     if shared_registry.exists() {
         let _ = fs::copy(&shared_registry, &registry);
     }
-    env += &format!("export GST_REGISTRY={}\n", shell_quote(registry.as_os_str().as_bytes()));
+    env += &format!(
+        "export GST_REGISTRY={}\n",
+        shell_quote(registry.as_os_str().as_bytes())
+    );
     for (k, v) in &opts.env {
         env += &format!("export {k}={}\n", shell_quote(v.as_bytes()));
     }
@@ -252,13 +267,32 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
 
     let mut qemu = Command::new("qemu-system-x86_64");
     qemu.args(["-accel", "tcg", "-machine", "pc", "-cpu", "max"])
-        .args(["-smp", &opts.smp.to_string(), "-m", &opts.memory_mib.to_string()])
-        .args(["-display", "none", "-no-reboot", "-net", "none", "-monitor", "none"])
+        .args([
+            "-smp",
+            &opts.smp.to_string(),
+            "-m",
+            &opts.memory_mib.to_string(),
+        ])
+        .args([
+            "-display",
+            "none",
+            "-no-reboot",
+            "-net",
+            "none",
+            "-monitor",
+            "none",
+        ])
         .arg("-kernel")
         .arg(&bzimage)
         .args(["-append", &append])
-        .args(["-fsdev", "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"])
-        .args(["-device", "virtio-9p-pci,fsdev=hostroot,mount_tag=/dev/root"])
+        .args([
+            "-fsdev",
+            "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap",
+        ])
+        .args([
+            "-device",
+            "virtio-9p-pci,fsdev=hostroot,mount_tag=/dev/root",
+        ])
         .args(shares::qemu_args(&shares))
         .arg("-serial")
         .arg(format!("file:{}", console_path.display()))
@@ -297,7 +331,10 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
     }
     if let Some(status) = status {
         if !status.success() && !console_path.exists() {
-            bail!("qemu-system-x86_64 failed to start ({status}): {}", qemu_err.trim());
+            bail!(
+                "qemu-system-x86_64 failed to start ({status}): {}",
+                qemu_err.trim()
+            );
         }
     }
 
@@ -307,11 +344,15 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
             let _ = fs::rename(&tmp, &shared_registry);
         }
     }
-    let console = String::from_utf8_lossy(&fs::read(&console_path).unwrap_or_default()).into_owned();
+    let console =
+        String::from_utf8_lossy(&fs::read(&console_path).unwrap_or_default()).into_owned();
     let outcome = if timed_out {
         Outcome::TimedOut
     } else {
-        match fs::read_to_string(run_dir.join("exit_code")).ok().and_then(|s| s.trim().parse().ok()) {
+        match fs::read_to_string(run_dir.join("exit_code"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
             Some(code) => Outcome::Exited(code),
             None => Outcome::NoExitCode,
         }
@@ -331,7 +372,10 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
 fn plan_shares(repo: &Path, opts: &RunOptions) -> Result<Vec<shares::Share>> {
     let target = paths::target_dir();
     fs::create_dir_all(&target).with_context(|| format!("creating {}", target.display()))?;
-    let mut folders = vec![(Role::Repository, repo.to_path_buf()), (Role::TargetDir, std::path::absolute(target)?)];
+    let mut folders = vec![
+        (Role::Repository, repo.to_path_buf()),
+        (Role::TargetDir, std::path::absolute(target)?),
+    ];
     for s in &opts.shares {
         folders.push((Role::Extra, std::path::absolute(s)?));
     }
@@ -350,7 +394,9 @@ impl Follower {
     }
 
     fn copy_to(&mut self, to: &mut dyn Write) {
-        let Ok(mut f) = File::open(&self.path) else { return };
+        let Ok(mut f) = File::open(&self.path) else {
+            return;
+        };
         if f.seek(SeekFrom::Start(self.pos)).is_err() {
             return;
         }

@@ -14,22 +14,61 @@ pub struct Requirement {
 
 /// What building the kernel needs (Documentation/process/changes.rst, plus pahole for BTF).
 pub const KERNEL_BUILD: &[Requirement] = &[
-    Requirement { what: "make", package: "make" },
-    Requirement { what: "gcc", package: "gcc" },
-    Requirement { what: "bc", package: "bc" },
-    Requirement { what: "flex", package: "flex" },
-    Requirement { what: "bison", package: "bison" },
-    Requirement { what: "pahole", package: "dwarves" },
-    Requirement { what: "cpio", package: "cpio" },
-    Requirement { what: "xz", package: "xz-utils" },
-    Requirement { what: "rsync", package: "rsync" },
-    Requirement { what: "/usr/include/libelf.h", package: "libelf-dev" },
-    Requirement { what: "/usr/include/openssl/ssl.h", package: "libssl-dev" },
-    Requirement { what: "/usr/src/linux-source-6.12.tar.xz", package: "linux-source-6.12" },
+    Requirement {
+        what: "make",
+        package: "make",
+    },
+    Requirement {
+        what: "gcc",
+        package: "gcc",
+    },
+    Requirement {
+        what: "bc",
+        package: "bc",
+    },
+    Requirement {
+        what: "flex",
+        package: "flex",
+    },
+    Requirement {
+        what: "bison",
+        package: "bison",
+    },
+    Requirement {
+        what: "pahole",
+        package: "dwarves",
+    },
+    Requirement {
+        what: "cpio",
+        package: "cpio",
+    },
+    Requirement {
+        what: "xz",
+        package: "xz-utils",
+    },
+    Requirement {
+        what: "rsync",
+        package: "rsync",
+    },
+    Requirement {
+        what: "/usr/include/libelf.h",
+        package: "libelf-dev",
+    },
+    Requirement {
+        what: "/usr/include/openssl/ssl.h",
+        package: "libssl-dev",
+    },
+    Requirement {
+        what: "/usr/src/linux-source-6.12.tar.xz",
+        package: "linux-source-6.12",
+    },
 ];
 
 /// What booting the test-bed needs.
-pub const RUN: &[Requirement] = &[Requirement { what: "qemu-system-x86_64", package: "qemu-system-x86" }];
+pub const RUN: &[Requirement] = &[Requirement {
+    what: "qemu-system-x86_64",
+    package: "qemu-system-x86",
+}];
 
 /// Errors when something is missing.
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +87,9 @@ pub fn have(what: &str) -> bool {
     if what.starts_with('/') {
         return Path::new(what).exists();
     }
-    let Some(path) = std::env::var_os("PATH") else { return false };
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
     std::env::split_paths(&path).any(|dir| {
         let candidate = dir.join(what);
         candidate
@@ -78,19 +119,32 @@ mod tests {
     #[test]
     fn missing_program_names_its_package() {
         let reqs = [
-            Requirement { what: "sh", package: "dash" },
-            Requirement { what: "vatrace-no-such-program", package: "no-such-package" },
+            Requirement {
+                what: "sh",
+                package: "dash",
+            },
+            Requirement {
+                what: "vatrace-no-such-program",
+                package: "no-such-package",
+            },
         ];
         let err = require(&reqs).unwrap_err();
         assert_eq!(err.missing.len(), 1);
         let msg = err.to_string();
-        assert!(msg.contains("vatrace-no-such-program (package no-such-package)"), "{msg}");
+        assert!(
+            msg.contains("vatrace-no-such-program (package no-such-package)"),
+            "{msg}"
+        );
         assert!(msg.contains("apt-get install no-such-package"), "{msg}");
     }
 
     #[test]
     fn present_program_passes() {
         assert!(have("sh"));
-        assert!(require(&[Requirement { what: "sh", package: "dash" }]).is_ok());
+        assert!(require(&[Requirement {
+            what: "sh",
+            package: "dash"
+        }])
+        .is_ok());
     }
 }

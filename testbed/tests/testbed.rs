@@ -7,7 +7,10 @@ use testbed::clips::{Clip, Codec};
 use testbed::{run, run_sh, Outcome, RunOptions};
 
 fn opts() -> RunOptions {
-    RunOptions { timeout: Duration::from_secs(300), ..Default::default() }
+    RunOptions {
+        timeout: Duration::from_secs(300),
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -22,16 +25,40 @@ fn devices_btf_and_bpf_lsm_are_present() {
     "#;
     let out = run_sh(script, &opts()).unwrap().check().unwrap();
     let text = out.stdout_str();
-    let names: Vec<&str> =
-        text.lines().filter_map(|l| l.strip_prefix("video ")).filter_map(|l| l.split_once(' ').map(|(_, n)| n)).collect();
-    for expected in ["visl", "stateless-decoder", "stateful-decoder", "stateful-encoder", "vim2m"] {
-        assert!(names.contains(&expected), "no /dev/video* named {expected:?} in {names:?}");
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("video "))
+        .filter_map(|l| l.split_once(' ').map(|(_, n)| n))
+        .collect();
+    for expected in [
+        "visl",
+        "stateless-decoder",
+        "stateful-decoder",
+        "stateful-encoder",
+        "vim2m",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "no /dev/video* named {expected:?} in {names:?}"
+        );
     }
-    assert!(text.lines().filter(|l| l.starts_with("media /dev/media")).count() >= 2, "{text}");
+    assert!(
+        text.lines()
+            .filter(|l| l.starts_with("media /dev/media"))
+            .count()
+            >= 2,
+        "{text}"
+    );
     assert!(text.contains("render /dev/dri/renderD128"), "{text}");
     assert!(text.contains("btf yes"), "{text}");
-    let lsm = text.lines().find_map(|l| l.strip_prefix("lsm ")).unwrap_or("");
-    assert!(lsm.split(',').any(|l| l == "bpf"), "BPF LSM not active: {lsm:?}");
+    let lsm = text
+        .lines()
+        .find_map(|l| l.strip_prefix("lsm "))
+        .unwrap_or("");
+    assert!(
+        lsm.split(',').any(|l| l == "bpf"),
+        "BPF LSM not active: {lsm:?}"
+    );
     assert!(text.contains("visl-events yes"), "{text}");
 }
 
@@ -55,7 +82,14 @@ fn gst_decode(clip: Clip, parser: &str, decoder: &str, event: &str) {
     );
     let out = run_sh(&script, &opts()).unwrap().check().unwrap();
     let size = std::fs::metadata(&out_file).unwrap().len();
-    assert_eq!(size, clip.nv12_bytes(), "{decoder}: {} frames of {}x{} NV12", clip.frames, clip.width, clip.height);
+    assert_eq!(
+        size,
+        clip.nv12_bytes(),
+        "{decoder}: {} frames of {}x{} NV12",
+        clip.frames,
+        clip.width,
+        clip.height
+    );
     let events: u32 = out
         .stdout_str()
         .lines()
@@ -67,7 +101,12 @@ fn gst_decode(clip: Clip, parser: &str, decoder: &str, event: &str) {
 
 #[test]
 fn gstreamer_h264_decodes_through_visl() {
-    gst_decode(Clip::small(Codec::H264), "h264parse", "v4l2slh264dec", "visl_h264_controls/v4l2_ctrl_h264_sps");
+    gst_decode(
+        Clip::small(Codec::H264),
+        "h264parse",
+        "v4l2slh264dec",
+        "visl_h264_controls/v4l2_ctrl_h264_sps",
+    );
 }
 
 #[test]
@@ -82,12 +121,25 @@ fn gstreamer_mpeg2_decodes_through_visl() {
 
 #[test]
 fn gstreamer_vp8_decodes_through_visl() {
-    gst_decode(Clip::small(Codec::Vp8), "ivfparse", "v4l2slvp8dec", "visl_vp8_controls/v4l2_ctrl_vp8_frame");
+    gst_decode(
+        Clip::small(Codec::Vp8),
+        "ivfparse",
+        "v4l2slvp8dec",
+        "visl_vp8_controls/v4l2_ctrl_vp8_frame",
+    );
 }
 
 #[test]
 fn runner_propagates_the_exit_code_and_output() {
-    let out = run(&["/bin/sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 7"], &opts()).unwrap();
+    let out = run(
+        &[
+            "/bin/sh",
+            "-c",
+            "echo to-stdout; echo to-stderr >&2; exit 7",
+        ],
+        &opts(),
+    )
+    .unwrap();
     assert_eq!(out.outcome, Outcome::Exited(7));
     assert_eq!(out.stdout_str(), "to-stdout\n");
     assert_eq!(out.stderr_str(), "to-stderr\n");
@@ -96,7 +148,10 @@ fn runner_propagates_the_exit_code_and_output() {
 
 #[test]
 fn runner_kills_a_hung_guest_at_the_timeout() {
-    let o = RunOptions { timeout: Duration::from_secs(25), ..Default::default() };
+    let o = RunOptions {
+        timeout: Duration::from_secs(25),
+        ..Default::default()
+    };
     let out = run(&["/bin/sleep", "1000"], &o).unwrap();
     assert_eq!(out.outcome, Outcome::TimedOut);
     assert!(out.elapsed < Duration::from_secs(60));
@@ -108,7 +163,11 @@ fn runner_kills_a_hung_guest_at_the_timeout() {
 #[test]
 fn runner_reports_a_kernel_panic() {
     // An unknown init makes the kernel panic; the runner must say so rather than hang.
-    let o = RunOptions { timeout: Duration::from_secs(120), append: vec!["init=/nonexistent".into()], ..Default::default() };
+    let o = RunOptions {
+        timeout: Duration::from_secs(120),
+        append: vec!["init=/nonexistent".into()],
+        ..Default::default()
+    };
     let out = run(&["/bin/true"], &o).unwrap();
     assert_eq!(out.outcome, Outcome::NoExitCode);
     assert!(out.explain().contains("kernel panic"), "{}", out.explain());
@@ -121,7 +180,13 @@ fn runner_passes_environment_and_kernel_arguments() {
         env: vec![("VATRACE_PROBE".into(), "a b'c".into())],
         ..opts()
     };
-    let out = run_sh("echo \"$VATRACE_PROBE\"; cat /sys/module/visl/parameters/visl_transtime_ms; pwd", &o).unwrap().check().unwrap();
+    let out = run_sh(
+        "echo \"$VATRACE_PROBE\"; cat /sys/module/visl/parameters/visl_transtime_ms; pwd",
+        &o,
+    )
+    .unwrap()
+    .check()
+    .unwrap();
     let text = out.stdout_str();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "a b'c");

@@ -36,7 +36,9 @@ use crate::record::{DeviceInfo, EndReason, Header, Mmap, Record};
 
 pub use rates::{Rates, SecondStats};
 pub use snapshot::{ContextView, ErrorView, QueueView, RequestView, SlotView, Snapshot};
-pub use state::{BufState, Buffer, Context, CtxId, LeakReason, Queue, ReqId, ReqState, Request, Side};
+pub use state::{
+    BufState, Buffer, Context, CtxId, LeakReason, Queue, ReqId, ReqState, Request, Side,
+};
 
 /// How many [`Notable`] events the model keeps (oldest dropped first).
 pub const NOTABLE_KEEP: usize = 256;
@@ -118,14 +120,32 @@ pub struct QueueCensus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotableKind {
     /// REQBUFS failed with EBUSY (the CAPTURE-pool race): what was asked and the queue then.
-    ReqbufsBusy { ctx: CtxId, buf_type: u32, asked: u32, census: QueueCensus },
+    ReqbufsBusy {
+        ctx: CtxId,
+        buf_type: u32,
+        asked: u32,
+        census: QueueCensus,
+    },
     /// S_FMT failed with EBUSY (the set-format-after-allocation trap).
-    SetFmtBusy { ctx: CtxId, buf_type: u32, census: QueueCensus },
+    SetFmtBusy {
+        ctx: CtxId,
+        buf_type: u32,
+        census: QueueCensus,
+    },
     /// An operation on a request failed.
-    RequestFailed { req: ReqId, fd: i32, op: &'static str, errno: i32 },
+    RequestFailed {
+        req: ReqId,
+        fd: i32,
+        op: &'static str,
+        errno: i32,
+    },
     /// A request was still failed, or had dropped out of its pool, when it was closed or its
     /// process or the trace ended.
-    RequestLeaked { req: ReqId, fd: i32, reason: LeakReason },
+    RequestLeaked {
+        req: ReqId,
+        fd: i32,
+        reason: LeakReason,
+    },
     /// The tracer lost events: the model may be wrong from here on.
     Lost { count: u64 },
 }
@@ -134,7 +154,12 @@ impl NotableKind {
     /// A one-line description.
     pub fn describe(&self) -> String {
         match self {
-            NotableKind::ReqbufsBusy { buf_type, asked, census: c, .. } => format!(
+            NotableKind::ReqbufsBusy {
+                buf_type,
+                asked,
+                census: c,
+                ..
+            } => format!(
                 "REQBUFS({asked}) {} EBUSY: {} bufs, {} queued, {} held, {} mapped, {} exported{}",
                 Side::of(*buf_type).name(),
                 c.buffers,
@@ -144,7 +169,11 @@ impl NotableKind {
                 c.exported,
                 if c.streaming { ", streaming" } else { "" }
             ),
-            NotableKind::SetFmtBusy { buf_type, census: c, .. } => format!(
+            NotableKind::SetFmtBusy {
+                buf_type,
+                census: c,
+                ..
+            } => format!(
                 "S_FMT {} EBUSY: {} bufs allocated, {} queued",
                 Side::of(*buf_type).name(),
                 c.buffers,
@@ -153,10 +182,18 @@ impl NotableKind {
             NotableKind::RequestFailed { fd, op, errno, .. } => {
                 format!("request fd {fd}: {op} failed with {}", errno_name(*errno))
             }
-            NotableKind::RequestLeaked { fd, reason: LeakReason::Failed, .. } => {
+            NotableKind::RequestLeaked {
+                fd,
+                reason: LeakReason::Failed,
+                ..
+            } => {
                 format!("request fd {fd} LEAKED (failed, never released)")
             }
-            NotableKind::RequestLeaked { fd, reason: LeakReason::NeverRecycled, .. } => {
+            NotableKind::RequestLeaked {
+                fd,
+                reason: LeakReason::NeverRecycled,
+                ..
+            } => {
                 format!("request fd {fd} LEAKED (never reinitialised while its pool cycled)")
             }
             NotableKind::Lost { count } => format!("{count} events lost"),
@@ -313,12 +350,17 @@ impl PoolModel {
             Record::Fork(f) => {
                 // A forked child holds copies of its parent's fds and mappings.
                 if !f.is_thread {
-                    let copies: Vec<FdRef> = self.procs.fds(f.child).filter_map(|(_, f)| f.r).collect();
+                    let copies: Vec<FdRef> =
+                        self.procs.fds(f.child).filter_map(|(_, f)| f.r).collect();
                     for r in copies {
                         self.add_ref(r);
                     }
-                    let maps: Vec<Mapping> =
-                        self.procs.process(f.child).into_iter().flat_map(|p| p.maps().filter_map(|(_, m)| m.buf)).collect();
+                    let maps: Vec<Mapping> = self
+                        .procs
+                        .process(f.child)
+                        .into_iter()
+                        .flat_map(|p| p.maps().filter_map(|(_, m)| m.buf))
+                        .collect();
                     for m in maps {
                         if let Some(b) = self.buffer_mut(m.ctx, m.buf_type, m.index) {
                             b.mapped += 1;
@@ -344,7 +386,9 @@ impl PoolModel {
                 self.ended = Some(e.reason);
                 self.leak_check(None, e.ts);
             }
-            Record::Close(_) | Record::Munmap(_) | Record::Exec(_) => self.release_all(released, ts),
+            Record::Close(_) | Record::Munmap(_) | Record::Exec(_) => {
+                self.release_all(released, ts)
+            }
             Record::Bitstream(_) | Record::Blob(_) | Record::Unknown { .. } => {}
         }
     }
@@ -395,12 +439,24 @@ impl PoolModel {
 
     /// Binds `fd` of `pid` to `r` named `name`, releasing what it referred to before (a missed
     /// close). Without a name (an fd learnt from its first call), the name it had stays.
-    fn bind_fd(&mut self, pid: u32, fd: i32, r: Option<FdRef>, name: Option<FdKind>, cloexec: bool, ts: u64) {
+    fn bind_fd(
+        &mut self,
+        pid: u32,
+        fd: i32,
+        r: Option<FdRef>,
+        name: Option<FdKind>,
+        cloexec: bool,
+        ts: u64,
+    ) {
         if let Some(r) = r {
             self.add_ref(r);
         }
         let name = name.or_else(|| self.fd_name(pid, fd).cloned());
-        if let Some(old) = self.procs.insert(pid, fd, PoolFd { r, name }, cloexec).and_then(|f| f.r) {
+        if let Some(old) = self
+            .procs
+            .insert(pid, fd, PoolFd { r, name }, cloexec)
+            .and_then(|f| f.r)
+        {
             self.release(old, ts);
         }
     }
@@ -414,7 +470,11 @@ impl PoolModel {
             }
             FdRef::Request(q) => {
                 if dec(&mut self.req_refs, q) {
-                    if self.requests.get(&q).is_some_and(|r| self.never_recycled(r)) {
+                    if self
+                        .requests
+                        .get(&q)
+                        .is_some_and(|r| self.never_recycled(r))
+                    {
                         self.declare_leaked(q, LeakReason::NeverRecycled, ts);
                     }
                     let mut closed = false;
@@ -481,7 +541,12 @@ impl PoolModel {
             }
         }
         self.depth = self.depth.saturating_sub(freed);
-        let closed: Vec<CtxId> = self.contexts.values().filter(|c| c.closed.is_some()).map(|c| c.id).collect();
+        let closed: Vec<CtxId> = self
+            .contexts
+            .values()
+            .filter(|c| c.closed.is_some())
+            .map(|c| c.id)
+            .collect();
         if closed.len() > CLOSED_CONTEXTS_KEEP {
             for id in &closed[..closed.len() - CLOSED_CONTEXTS_KEEP] {
                 self.contexts.remove(id);
@@ -495,7 +560,12 @@ impl PoolModel {
     fn open(&mut self, pid: u32, fd: i32, path: &str, cloexec: bool, ts: u64) {
         let kind = FdKind::opened(path, &self.devices);
         let r = match kind {
-            FdKind::Video { .. } => Some(FdRef::Video(self.new_context(pid, fd, path.to_string(), ts))),
+            FdKind::Video { .. } => Some(FdRef::Video(self.new_context(
+                pid,
+                fd,
+                path.to_string(),
+                ts,
+            ))),
             FdKind::Media { .. } => Some(FdRef::Media),
             _ => None,
         };
@@ -504,7 +574,11 @@ impl PoolModel {
 
     fn new_context(&mut self, pid: u32, fd: i32, path: String, ts: u64) -> CtxId {
         let id = self.id();
-        let (driver, card) = self.devices.get(&path).map(|d| (d.driver.clone(), d.card.clone())).unwrap_or_default();
+        let (driver, card) = self
+            .devices
+            .get(&path)
+            .map(|d| (d.driver.clone(), d.card.clone()))
+            .unwrap_or_default();
         self.contexts.insert(
             id,
             Context {
@@ -535,19 +609,34 @@ impl PoolModel {
 
     /// The buffer of a video fd that an mmap maps, counted as mapped.
     fn map_buffer(&mut self, m: &Mmap) -> Option<Mapping> {
-        let Some(FdRef::Video(ctx)) = self.fd_ref(m.pid, m.fd) else { return None };
+        let Some(FdRef::Video(ctx)) = self.fd_ref(m.pid, m.fd) else {
+            return None;
+        };
         let c = self.contexts.get_mut(&ctx)?;
         c.last_active = m.ts;
         let (buf_type, b) = c.queues.values_mut().find_map(|q| {
             let t = q.buf_type;
-            q.buffers.iter_mut().find(|b| b.mem_offsets.iter().any(|&o| o as u64 == m.offset)).map(|b| (t, b))
+            q.buffers
+                .iter_mut()
+                .find(|b| b.mem_offsets.iter().any(|&o| o as u64 == m.offset))
+                .map(|b| (t, b))
         })?;
         b.mapped += 1;
-        Some(Mapping { len: m.len, ctx, buf_type, index: b.index })
+        Some(Mapping {
+            len: m.len,
+            ctx,
+            buf_type,
+            index: b.index,
+        })
     }
 
     fn buffer_mut(&mut self, ctx: CtxId, buf_type: u32, index: u32) -> Option<&mut Buffer> {
-        self.contexts.get_mut(&ctx)?.queues.get_mut(&buf_type)?.buffers.get_mut(index as usize)
+        self.contexts
+            .get_mut(&ctx)?
+            .queues
+            .get_mut(&buf_type)?
+            .buffers
+            .get_mut(index as usize)
     }
 
     fn request_complete(&mut self, id: ReqId, ts: u64) {
@@ -561,20 +650,26 @@ impl PoolModel {
 
     /// Requests of `pid` not closed or leaked: the size of its request pool.
     fn pool_size(&self, pid: u32) -> u64 {
-        self.requests.values().filter(|r| r.pid == pid && !matches!(r.state, ReqState::Closed | ReqState::Leaked)).count()
-            as u64
+        self.requests
+            .values()
+            .filter(|r| r.pid == pid && !matches!(r.state, ReqState::Closed | ReqState::Leaked))
+            .count() as u64
     }
 
     /// Whether `r` is in flight but its pool has been cycled through twice since it last moved
     /// (twice, so a client that allocates per frame and closes late is not flagged): it dropped
     /// out of the pool, a slot whose error path forgot to release it.
     pub fn never_recycled(&self, r: &Request) -> bool {
-        matches!(r.state, ReqState::Bound | ReqState::Queued | ReqState::Complete)
-            && self.queues.saturating_sub(r.last_step) >= 2 * self.pool_size(r.pid).max(2)
+        matches!(
+            r.state,
+            ReqState::Bound | ReqState::Queued | ReqState::Complete
+        ) && self.queues.saturating_sub(r.last_step) >= 2 * self.pool_size(r.pid).max(2)
     }
 
     fn declare_leaked(&mut self, id: ReqId, reason: LeakReason, ts: u64) {
-        let Some(r) = self.requests.get_mut(&id) else { return };
+        let Some(r) = self.requests.get_mut(&id) else {
+            return;
+        };
         if r.state == ReqState::Leaked {
             return;
         }
@@ -583,7 +678,15 @@ impl PoolModel {
         let (fd, pid) = (r.fd, r.pid);
         self.request_ended(id);
         self.totals.requests_leaked += 1;
-        self.note(ts, pid, NotableKind::RequestLeaked { req: id, fd, reason });
+        self.note(
+            ts,
+            pid,
+            NotableKind::RequestLeaked {
+                req: id,
+                fd,
+                reason,
+            },
+        );
     }
 
     /// Declares leaked every open request (of `pid`, or of everyone) that failed and was never
@@ -654,7 +757,11 @@ impl PoolModel {
 
     /// How often ioctl `name` failed with `errno`.
     pub fn error_count(&self, name: &str, errno: i32) -> u64 {
-        self.errors.iter().filter(|((r, e), _)| *e == errno && ioctl_name(*r) == name).map(|(_, c)| c.count).sum()
+        self.errors
+            .iter()
+            .filter(|((r, e), _)| *e == errno && ioctl_name(*r) == name)
+            .map(|(_, c)| c.count)
+            .sum()
     }
 
     /// Notable events, oldest first.
@@ -700,7 +807,12 @@ impl PoolModel {
             .filter(open)
             .filter(with_bufs)
             .max_by_key(|c| c.last_active)
-            .or_else(|| self.contexts.values().filter(with_bufs).max_by_key(|c| c.last_active))
+            .or_else(|| {
+                self.contexts
+                    .values()
+                    .filter(with_bufs)
+                    .max_by_key(|c| c.last_active)
+            })
             .or_else(|| self.contexts.values().max_by_key(|c| c.last_active))
             .map(|c| c.id)
     }

@@ -71,7 +71,16 @@ fn second(s: &mut Synth, frame: &mut u32) -> Vec<Record> {
 
 fn run(label: &str, seconds: usize, w: u16, h: u16, filter: Option<&str>) {
     let mut s = Synth::new(1, 1_000_000_000);
-    let mut app = App::live(synth::sample_header(), Options { log_capacity: std::env::var("VATRACE_BENCH_LOG_CAP").ok().and_then(|v| v.parse().ok()).unwrap_or(Options::default().log_capacity), ..Options::default() });
+    let mut app = App::live(
+        synth::sample_header(),
+        Options {
+            log_capacity: std::env::var("VATRACE_BENCH_LOG_CAP")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(Options::default().log_capacity),
+            ..Options::default()
+        },
+    );
     for r in setup(&mut s) {
         app.ingest(r);
     }
@@ -117,7 +126,16 @@ fn parts(seconds: usize) {
     let mut s = Synth::new(1, 1_000_000_000);
     let mut frame = 0u32;
     let mut model = traces::pool::PoolModel::new();
-    let mut app = App::live(synth::sample_header(), Options { log_capacity: std::env::var("VATRACE_BENCH_LOG_CAP").ok().and_then(|v| v.parse().ok()).unwrap_or(Options::default().log_capacity), ..Options::default() });
+    let mut app = App::live(
+        synth::sample_header(),
+        Options {
+            log_capacity: std::env::var("VATRACE_BENCH_LOG_CAP")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(Options::default().log_capacity),
+            ..Options::default()
+        },
+    );
     for r in setup(&mut s) {
         model.apply(&r);
         app.ingest(r);
@@ -146,10 +164,13 @@ fn parts(seconds: usize) {
 
 fn main() {
     // `cargo test --benches` runs this too: keep that quick.
-    let quick = std::env::args().any(|a| a == "--test") || std::env::var_os("VATRACE_BENCH_QUICK").is_some();
+    let quick = std::env::args().any(|a| a == "--test")
+        || std::env::var_os("VATRACE_BENCH_QUICK").is_some();
     let secs = if quick { 1 } else { 5 };
     if cfg!(debug_assertions) {
-        println!("(unoptimised build: the CPU shares below are not the benchmark's; use `cargo bench`)");
+        println!(
+            "(unoptimised build: the CPU shares below are not the benchmark's; use `cargo bench`)"
+        );
     }
     parts(secs);
     run("model+log+render", secs, 80, 24, None);

@@ -16,7 +16,10 @@ const SLOTS: u32 = 16;
 const BUFS: u32 = 8;
 
 fn main() -> std::io::Result<()> {
-    let secs: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20);
+    let secs: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(20);
     let (tx, rx) = mpsc::channel();
     let header = synth::sample_header();
     thread::spawn(move || {

@@ -10,7 +10,9 @@ use traces::pool::synth;
 use traces::{Record, TraceWriter};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "leak_and_ebusy.vatrace".to_string());
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "leak_and_ebusy.vatrace".to_string());
     let (header, records) = synth::leak_and_ebusy();
     let mut w = TraceWriter::new(BufWriter::new(File::create(&path)?), &header)?;
     let mut end = None;

@@ -74,7 +74,12 @@ impl App {
 
     /// An app playing `records` (nothing applied yet; see [`App::tick`] and [`App::seek`]).
     pub fn player(header: Header, records: Vec<Record>, opts: Options) -> Self {
-        let player = Player::new(&records, PoolModel::with_header(&header), opts.speed, opts.start_paused);
+        let player = Player::new(
+            &records,
+            PoolModel::with_header(&header),
+            opts.speed,
+            opts.start_paused,
+        );
         App::new(header, Log::from_records(records), Mode::File(player), opts)
     }
 
@@ -91,7 +96,9 @@ impl App {
 
     /// File mode: advances playback by `elapsed` wall time. Returns records applied.
     pub fn tick(&mut self, elapsed: Duration) -> usize {
-        let Mode::File(p) = &mut self.mode else { return 0 };
+        let Mode::File(p) = &mut self.mode else {
+            return 0;
+        };
         let recs = self.log.as_slice();
         p.advance(elapsed, recs, &mut self.state, 1_000_000)
     }
@@ -141,7 +148,9 @@ impl App {
             return;
         }
         let cur = self.focus.or_else(|| self.state.focus());
-        let i = cur.and_then(|c| ids.iter().position(|&x| x == c)).map_or(0, |i| (i + 1) % ids.len());
+        let i = cur
+            .and_then(|c| ids.iter().position(|&x| x == c))
+            .map_or(0, |i| (i + 1) % ids.len());
         self.focus = Some(ids[i]);
     }
 }

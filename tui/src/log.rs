@@ -32,12 +32,22 @@ struct FilterCache {
 impl Log {
     /// A log keeping at most `capacity` records (`None`: all).
     pub fn new(capacity: Option<usize>) -> Self {
-        Log { records: VecDeque::new(), base: 0, capacity, filter: None }
+        Log {
+            records: VecDeque::new(),
+            base: 0,
+            capacity,
+            filter: None,
+        }
     }
 
     /// A log holding all of `records`.
     pub fn from_records(records: Vec<Record>) -> Self {
-        Log { records: records.into(), base: 0, capacity: None, filter: None }
+        Log {
+            records: records.into(),
+            base: 0,
+            capacity: None,
+            filter: None,
+        }
     }
 
     /// The records of a file log (built by [`Log::from_records`], never pushed to) as one slice;
@@ -67,7 +77,8 @@ impl Log {
     }
 
     pub fn get(&self, abs: u64) -> Option<&Record> {
-        abs.checked_sub(self.base).and_then(|i| self.records.get(i as usize))
+        abs.checked_sub(self.base)
+            .and_then(|i| self.records.get(i as usize))
     }
 
     pub fn len(&self) -> usize {
@@ -111,14 +122,20 @@ impl Log {
             }
             f.scanned = end;
         }
-        let from = f.scanned.max(start).max(end.saturating_sub(FILTER_SCAN_LIMIT));
+        let from = f
+            .scanned
+            .max(start)
+            .max(end.saturating_sub(FILTER_SCAN_LIMIT));
         if from > f.scanned {
             // Records before `from` were never tested: forget older matches to stay ordered.
             f.matches.retain(|&m| m < f.scanned);
         }
         let mut line = String::with_capacity(160);
         for abs in from..end {
-            if let Some(r) = abs.checked_sub(self.base).and_then(|i| self.records.get(i as usize)) {
+            if let Some(r) = abs
+                .checked_sub(self.base)
+                .and_then(|i| self.records.get(i as usize))
+            {
                 line.clear();
                 describe::write_describe(&mut line, r);
                 if contains_ignore_case(&line, &f.needle) {
@@ -128,14 +145,20 @@ impl Log {
         }
         f.scanned = f.scanned.max(end);
         let n = f.matches.len();
-        f.matches.iter().skip(n.saturating_sub(rows)).copied().collect()
+        f.matches
+            .iter()
+            .skip(n.saturating_sub(rows))
+            .copied()
+            .collect()
     }
 }
 
 /// Whether `hay` contains `needle` (already lower-case), ASCII case-insensitively.
 fn contains_ignore_case(hay: &str, needle: &str) -> bool {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    n.is_empty() || h.windows(n.len()).any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b))
+    n.is_empty()
+        || h.windows(n.len())
+            .any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b))
 }
 
 /// The log line of `r`: seconds since `t0`, then the record's description.
@@ -144,7 +167,11 @@ pub fn line(r: &Record, t0: u64) -> String {
     match r.ts() {
         Some(ts) => {
             let rel = ts.saturating_sub(t0);
-            format!("{:>4}.{:06} {d}", rel / 1_000_000_000, (rel % 1_000_000_000) / 1000)
+            format!(
+                "{:>4}.{:06} {d}",
+                rel / 1_000_000_000,
+                (rel % 1_000_000_000) / 1000
+            )
         }
         None => format!("{:>11} {d}", ""),
     }

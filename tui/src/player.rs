@@ -27,24 +27,42 @@ pub struct Player {
 
 /// The timestamp of `records[i]`, or of the nearest earlier record that has one.
 fn ts_at(records: &[Record], i: usize) -> Option<u64> {
-    records.get(..=i).unwrap_or(records).iter().rev().take(64).find_map(Record::ts)
+    records
+        .get(..=i)
+        .unwrap_or(records)
+        .iter()
+        .rev()
+        .take(64)
+        .find_map(Record::ts)
 }
 
 impl Player {
     pub fn new(records: &[Record], start: PoolModel, speed: f64, paused: bool) -> Self {
         let clock = records.iter().find_map(Record::ts).unwrap_or(0);
-        Player { pos: 0, clock, speed, paused, checkpoints: vec![(0, start)] }
+        Player {
+            pos: 0,
+            clock,
+            speed,
+            paused,
+            checkpoints: vec![(0, start)],
+        }
     }
 
     /// Applies `records[pos]` and moves on; false at the end.
     pub fn step(&mut self, records: &[Record], model: &mut PoolModel) -> bool {
-        let Some(r) = records.get(self.pos) else { return false };
+        let Some(r) = records.get(self.pos) else {
+            return false;
+        };
         model.apply(r);
         self.pos += 1;
         if let Some(ts) = r.ts() {
             self.clock = self.clock.max(ts);
         }
-        if self.checkpoints.last().is_some_and(|(p, _)| self.pos >= p + CHECKPOINT_EVERY) {
+        if self
+            .checkpoints
+            .last()
+            .is_some_and(|(p, _)| self.pos >= p + CHECKPOINT_EVERY)
+        {
             self.checkpoints.push((self.pos, model.clone()));
         }
         true
@@ -52,7 +70,13 @@ impl Player {
 
     /// Advances the clock by `elapsed` wall time at the current speed and applies every record
     /// due by then (at most `budget`). Returns how many were applied.
-    pub fn advance(&mut self, elapsed: Duration, records: &[Record], model: &mut PoolModel, budget: usize) -> usize {
+    pub fn advance(
+        &mut self,
+        elapsed: Duration,
+        records: &[Record],
+        model: &mut PoolModel,
+        budget: usize,
+    ) -> usize {
         if self.paused || self.pos >= records.len() {
             return 0;
         }
@@ -65,7 +89,9 @@ impl Player {
         }
         let mut n = 0;
         while n < budget {
-            let Some(r) = records.get(self.pos) else { break };
+            let Some(r) = records.get(self.pos) else {
+                break;
+            };
             if r.ts().is_some_and(|ts| ts > self.clock) {
                 break;
             }
@@ -109,7 +135,11 @@ impl Player {
             self.clock.saturating_sub(delta_ns.unsigned_abs())
         };
         let target = records.partition_point(|r| r.ts().is_none_or(|ts| ts <= target_ts));
-        let target = if delta_ns < 0 { target.min(self.pos.saturating_sub(1)) } else { target.max(self.pos + 1) };
+        let target = if delta_ns < 0 {
+            target.min(self.pos.saturating_sub(1))
+        } else {
+            target.max(self.pos + 1)
+        };
         self.seek(target, records, model);
         self.clock = target_ts.max(self.clock.min(target_ts));
     }

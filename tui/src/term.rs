@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, Event};
-use ratatui::crossterm::terminal::{disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen};
+use ratatui::crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
 use ratatui::crossterm::{cursor, execute};
 use ratatui::Terminal;
 use traces::source::SourceDone;
@@ -102,7 +104,11 @@ pub fn run(mut app: App, mut source: Option<Box<dyn RecordSource + '_>>) -> io::
             }
         }
         let wait = frame.saturating_sub(last_draw.map_or(Duration::ZERO, |t| t.elapsed()));
-        let wait = if source.is_some() { wait.min(Duration::from_millis(5)) } else { wait };
+        let wait = if source.is_some() {
+            wait.min(Duration::from_millis(5))
+        } else {
+            wait
+        };
         if event::poll(wait)? {
             match event::read()? {
                 Event::Key(k) => {

@@ -67,7 +67,10 @@ pub fn slot_cell(s: &SlotView, side: Side, threshold_ns: u64) -> (String, Style)
     let text = format!("{:>2}{mark}{label:<4} {extra:<4}", s.index);
     let mut style = Style::default().fg(color);
     if label == "LEAK" || over {
-        style = Style::default().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD);
+        style = Style::default()
+            .fg(Color::White)
+            .bg(Color::Red)
+            .add_modifier(Modifier::BOLD);
     } else if label == "FAIL" || label == "STCK" {
         style = style.add_modifier(Modifier::BOLD);
     }
@@ -81,13 +84,22 @@ fn queue_title(q: &QueueView, threshold_ns: u64, t0: u64) -> Line<'static> {
         Style::default().add_modifier(Modifier::BOLD),
     )];
     if q.fourcc != 0 {
-        spans.push(Span::raw(format!("{} {}x{} ", fourcc(q.fourcc), q.width, q.height)));
+        spans.push(Span::raw(format!(
+            "{} {}x{} ",
+            fourcc(q.fourcc),
+            q.width,
+            q.height
+        )));
     }
     spans.push(Span::raw(if q.streaming { "on " } else { "off " }));
     if let Some(t) = q.freed_at {
         let rel = t.saturating_sub(t0);
         spans.push(Span::styled(
-            format!("as of @{}.{:03}: ", rel / 1_000_000_000, rel % 1_000_000_000 / 1_000_000),
+            format!(
+                "as of @{}.{:03}: ",
+                rel / 1_000_000_000,
+                rel % 1_000_000_000 / 1_000_000
+            ),
             Style::default().fg(Color::DarkGray),
         ));
     }
@@ -98,13 +110,22 @@ fn queue_title(q: &QueueView, threshold_ns: u64, t0: u64) -> Line<'static> {
     spans.push(Span::raw(counts));
     if let Some(o) = q.oldest() {
         let style = if o.busy_ns >= threshold_ns {
-            Style::default().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD)
+            Style::default()
+                .fg(Color::White)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD)
         } else {
             Style::default().fg(Color::Yellow)
         };
         let since = o.busy_since.unwrap_or(t0).saturating_sub(t0);
         spans.push(Span::styled(
-            format!(" oldest #{} {} @{}.{:03} ", o.index, age(o.busy_ns), since / 1_000_000_000, since % 1_000_000_000 / 1_000_000),
+            format!(
+                " oldest #{} {} @{}.{:03} ",
+                o.index,
+                age(o.busy_ns),
+                since / 1_000_000_000,
+                since % 1_000_000_000 / 1_000_000
+            ),
             style,
         ));
     }
@@ -117,7 +138,14 @@ fn grid_height(n: usize, width: u16) -> u16 {
     2 + n.div_ceil(per_row).max(1) as u16
 }
 
-fn draw_grid(f: &mut Frame, area: Rect, q: Option<&QueueView>, side: Side, threshold_ns: u64, t0: u64) {
+fn draw_grid(
+    f: &mut Frame,
+    area: Rect,
+    q: Option<&QueueView>,
+    side: Side,
+    threshold_ns: u64,
+    t0: u64,
+) {
     let Some(q) = q else {
         let b = Block::bordered().title(format!(" {} (no buffers) ", side.name()));
         f.render_widget(b, area);
@@ -163,24 +191,39 @@ fn draw_rates(f: &mut Frame, area: Rect, rates: &[SecondStats], ended: bool) {
         s.ioctls as u64
     }
     type Series = (&'static str, fn(&SecondStats) -> u64, Color);
-    let series: [Series; 3] =
-        [("frames/s", frames, Color::Green), ("depth", depth, Color::LightBlue), ("ioctl/s", ioctls, Color::Yellow)];
+    let series: [Series; 3] = [
+        ("frames/s", frames, Color::Green),
+        ("depth", depth, Color::LightBlue),
+        ("ioctl/s", ioctls, Color::Yellow),
+    ];
     let rows = Layout::vertical([Constraint::Length(1); 3]).split(inner);
     let width = inner.width.saturating_sub(label_w) as usize;
     let skip = rates.len().saturating_sub(width);
     for (i, (name, get, color)) in series.iter().enumerate() {
-        let Some(row) = rows.get(i).copied() else { break };
+        let Some(row) = rows.get(i).copied() else {
+            break;
+        };
         if row.height == 0 {
             continue;
         }
         let data: Vec<u64> = rates.iter().skip(skip).map(get).collect();
         // The last complete second (the newest one is still filling), or the newest once the
         // trace has ended.
-        let shown = if ended { rates.last() } else { rates.iter().rev().nth(1).or(rates.last()) };
+        let shown = if ended {
+            rates.last()
+        } else {
+            rates.iter().rev().nth(1).or(rates.last())
+        };
         let last = shown.map(get).unwrap_or(0);
-        let [l, r] = Layout::horizontal([Constraint::Length(label_w), Constraint::Min(0)]).areas(row);
+        let [l, r] =
+            Layout::horizontal([Constraint::Length(label_w), Constraint::Min(0)]).areas(row);
         f.render_widget(Paragraph::new(format!("{name:<9}{last:>6} ")), l);
-        f.render_widget(Sparkline::default().data(&data).style(Style::default().fg(*color)), r);
+        f.render_widget(
+            Sparkline::default()
+                .data(&data)
+                .style(Style::default().fg(*color)),
+            r,
+        );
     }
 }
 
@@ -188,11 +231,23 @@ fn draw_errors(f: &mut Frame, area: Rect, snap: &Snapshot) {
     let block = Block::bordered().title(format!(" errors {} ", snap.totals.errors));
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let alarm_style = Style::default().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD);
+    let alarm_style = Style::default()
+        .fg(Color::White)
+        .bg(Color::Red)
+        .add_modifier(Modifier::BOLD);
     let mut cells: Vec<(bool, Span)> = Vec::new();
     for e in &snap.errors {
         let name = e.ioctl.strip_prefix("VIDIOC_").unwrap_or(&e.ioctl);
-        let name = name.strip_prefix("MEDIA_REQUEST_IOC_").map(|n| if n == "REINIT" { n.to_string() } else { format!("REQ_{n}") }).unwrap_or(name.to_string());
+        let name = name
+            .strip_prefix("MEDIA_REQUEST_IOC_")
+            .map(|n| {
+                if n == "REINIT" {
+                    n.to_string()
+                } else {
+                    format!("REQ_{n}")
+                }
+            })
+            .unwrap_or(name.to_string());
         let alarm = e.errno == 16 && (e.ioctl == "VIDIOC_REQBUFS" || e.ioctl == "VIDIOC_S_FMT");
         let style = if alarm {
             alarm_style
@@ -201,12 +256,19 @@ fn draw_errors(f: &mut Frame, area: Rect, snap: &Snapshot) {
         } else {
             Style::default().fg(Color::LightRed)
         };
-        cells.push((alarm, Span::styled(format!("{name} {} x{}", e.errno_name, e.count), style)));
+        cells.push((
+            alarm,
+            Span::styled(format!("{name} {} x{}", e.errno_name, e.count), style),
+        ));
     }
     // Alarms first, then by count (the snapshot's order).
     cells.sort_by_key(|(alarm, _)| !*alarm);
     let rows = (inner.height as usize).saturating_sub(1);
-    let cols = if cells.len() > rows && inner.width >= 30 { 2 } else { 1 };
+    let cols = if cells.len() > rows && inner.width >= 30 {
+        2
+    } else {
+        1
+    };
     let col_w = (inner.width as usize / cols).max(1);
     let mut lines: Vec<Line> = cells
         .chunks(cols)
@@ -233,14 +295,21 @@ fn draw_errors(f: &mut Frame, area: Rect, snap: &Snapshot) {
     if r.leaked > 0 {
         req.push_str(&format!(" {} LEAKED", r.leaked));
     }
-    let style = if r.leaked > 0 || r.failed > 0 || r.stuck > 0 { alarm_style } else { Style::default() };
+    let style = if r.leaked > 0 || r.failed > 0 || r.stuck > 0 {
+        alarm_style
+    } else {
+        Style::default()
+    };
     lines.push(Line::styled(req, style));
     f.render_widget(Paragraph::new(lines), inner);
 }
 
 fn log_style(r: &traces::Record) -> Style {
     if describe::is_ebusy_alloc(r) {
-        Style::default().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD)
+        Style::default()
+            .fg(Color::White)
+            .bg(Color::Red)
+            .add_modifier(Modifier::BOLD)
     } else if describe::is_failure(r) {
         Style::default().fg(Color::LightRed)
     } else {
@@ -275,7 +344,11 @@ fn draw_log(f: &mut Frame, area: Rect, app: &mut App, t0: u64) {
         .iter()
         .filter_map(|&i| app.log.get(i))
         .map(|r| {
-            let text = if verbose { traces::dump::format_record(r, names) } else { log::line(r, t0) };
+            let text = if verbose {
+                traces::dump::format_record(r, names)
+            } else {
+                log::line(r, t0)
+            };
             Line::styled(text, log_style(r))
         })
         .collect();
@@ -284,15 +357,30 @@ fn draw_log(f: &mut Frame, area: Rect, app: &mut App, t0: u64) {
 
 fn header_line(app: &App, snap: &Snapshot) -> Line<'static> {
     let bold = Style::default().add_modifier(Modifier::BOLD);
-    let mut spans = vec![Span::styled(" vatrace ", Style::default().fg(Color::Black).bg(Color::Cyan))];
+    let mut spans = vec![Span::styled(
+        " vatrace ",
+        Style::default().fg(Color::Black).bg(Color::Cyan),
+    )];
     match &snap.focus {
         Some(c) => {
             spans.push(Span::styled(format!(" pid {} ", c.pid), bold));
-            let driver = if c.driver.is_empty() { String::new() } else { format!(" {}", c.driver) };
-            spans.push(Span::raw(format!("{}{}{} ", c.path, driver, if c.closed { " (closed)" } else { "" })));
+            let driver = if c.driver.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", c.driver)
+            };
+            spans.push(Span::raw(format!(
+                "{}{}{} ",
+                c.path,
+                driver,
+                if c.closed { " (closed)" } else { "" }
+            )));
             let codec = c.codec();
             if !codec.is_empty() {
-                spans.push(Span::styled(format!("{codec} "), Style::default().fg(Color::Yellow)));
+                spans.push(Span::styled(
+                    format!("{codec} "),
+                    Style::default().fg(Color::Yellow),
+                ));
             }
             if let Some((w, h)) = c.resolution() {
                 spans.push(Span::raw(format!("{w}x{h} ")));
@@ -300,7 +388,10 @@ fn header_line(app: &App, snap: &Snapshot) -> Line<'static> {
         }
         None => {
             let cmd = app.header.command.join(" ");
-            spans.push(Span::raw(format!(" {} (no decoder yet) ", if cmd.is_empty() { "waiting" } else { &cmd })));
+            spans.push(Span::raw(format!(
+                " {} (no decoder yet) ",
+                if cmd.is_empty() { "waiting" } else { &cmd }
+            )));
         }
     }
     let state = match &app.mode {
@@ -313,14 +404,23 @@ fn header_line(app: &App, snap: &Snapshot) -> Line<'static> {
         ),
         Mode::Live { ended } => format!(
             "| {} {} rec ",
-            if *ended { "ended" } else if app.frozen { "frozen" } else { "live" },
+            if *ended {
+                "ended"
+            } else if app.frozen {
+                "frozen"
+            } else {
+                "live"
+            },
             snap.totals.records
         ),
     };
     spans.push(Span::raw(state));
     spans.push(Span::raw(format!("+{} ", age(snap.elapsed_ns()))));
     if snap.totals.lost > 0 {
-        spans.push(Span::styled(format!("LOST {} ", snap.totals.lost), Style::default().fg(Color::Red)));
+        spans.push(Span::styled(
+            format!("LOST {} ", snap.totals.lost),
+            Style::default().fg(Color::Red),
+        ));
     }
     Line::from(spans)
 }
@@ -335,19 +435,27 @@ fn fmt_speed(s: f64) -> String {
 
 fn status_line(app: &App, alarm: Option<&NotableView>) -> Line<'static> {
     if let Some(text) = &app.editing {
-        return Line::from(vec![Span::styled(format!("/{text}"), Style::default().fg(Color::Yellow)), Span::raw("_")]);
+        return Line::from(vec![
+            Span::styled(format!("/{text}"), Style::default().fg(Color::Yellow)),
+            Span::raw("_"),
+        ]);
     }
     if let Some(n) = alarm {
         return Line::styled(
             format!("! {}", n.text),
-            Style::default().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD),
+            Style::default()
+                .fg(Color::White)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD),
         );
     }
     if !app.status.is_empty() {
         return Line::raw(app.status.clone());
     }
     let keys = match app.mode {
-        Mode::File(_) => "q quit  spc pause  n/→ step  +/- speed  g/G [ ] seek  / filter  v  tab  ? help",
+        Mode::File(_) => {
+            "q quit  spc pause  n/→ step  +/- speed  g/G [ ] seek  / filter  v  tab  ? help"
+        }
         Mode::Live { .. } => "q quit  space freeze  / filter  tab context  ? help",
     };
     Line::styled(keys, Style::default().fg(Color::DarkGray))
@@ -376,10 +484,18 @@ const HELP: &[&str] = &[
 fn draw_help(f: &mut Frame, area: Rect) {
     let w = area.width.min(80);
     let h = area.height.min(HELP.len() as u16 + 2);
-    let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
     f.render_widget(Clear, r);
     let lines: Vec<Line> = HELP.iter().map(|l| Line::raw(*l)).collect();
-    f.render_widget(Paragraph::new(lines).block(Block::bordered().title(" help ")), r);
+    f.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" help ")),
+        r,
+    );
 }
 
 /// Draws the whole screen.
@@ -408,8 +524,10 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     f.render_widget(Paragraph::new(header_line(app, &snap)), head);
     draw_grid(f, out_a, out, Side::Output, threshold, t0);
     draw_grid(f, cap_a, cap, Side::Capture, threshold, t0);
-    let [rates_a, err_a] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(mid);
-    let ended = snap.ended.is_some() || matches!(&app.mode, Mode::File(p) if p.pos >= app.log.len());
+    let [rates_a, err_a] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(mid);
+    let ended =
+        snap.ended.is_some() || matches!(&app.mode, Mode::File(p) if p.pos >= app.log.len());
     draw_rates(f, rates_a, &snap.rates, ended);
     draw_errors(f, err_a, &snap);
     draw_log(f, log_a, app, t0);

@@ -23,7 +23,8 @@ fn text(buf: &Buffer) -> String {
 fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
     let t = text(buf);
     t.lines().enumerate().find_map(|(y, l)| {
-        l.find(needle).map(|byte| (l[..byte].chars().count() as u16, y as u16))
+        l.find(needle)
+            .map(|byte| (l[..byte].chars().count() as u16, y as u16))
     })
 }
 
@@ -53,7 +54,11 @@ fn leak_and_ebusy_at_80x24() {
     assert!(screen.contains("S264"));
     assert!(screen.contains("128x128"));
     // The leaked slot, highlighted, with its request fd; the others recycled.
-    let leak = format!("{}!LEAK r{}", sample::LEAKED_SLOT, sample::REQ_FD0 + sample::LEAKED_SLOT as i32);
+    let leak = format!(
+        "{}!LEAK r{}",
+        sample::LEAKED_SLOT,
+        sample::REQ_FD0 + sample::LEAKED_SLOT as i32
+    );
     let (x, y) = find(&buf, &leak).unwrap_or_else(|| panic!("no {leak:?} in\n{screen}"));
     assert_eq!(buf[(x, y)].bg, Color::Red);
     assert!(screen.contains(" 0 done r10"), "{screen}");
@@ -78,14 +83,24 @@ fn ebusy_line_in_the_log_is_highlighted() {
     let (_, recs) = synth::leak_and_ebusy();
     let at = recs
         .iter()
-        .position(|r| matches!(r, traces::Record::Ioctl(io) if io.ret == -16 && io.before.len() == 20))
+        .position(
+            |r| matches!(r, traces::Record::Ioctl(io) if io.ret == -16 && io.before.len() == 20),
+        )
         .unwrap();
     let mut app = played(Some(at + 1));
     let buf = render(&mut app, 100, 30);
     let screen = text(&buf);
-    let (x, y) = find(&buf, "VIDIOC_REQBUFS fd=3 CAPTURE_MPLANE count=0 = -1 EBUSY").expect(&screen);
+    let (x, y) = find(
+        &buf,
+        "VIDIOC_REQBUFS fd=3 CAPTURE_MPLANE count=0 = -1 EBUSY",
+    )
+    .expect(&screen);
     assert_eq!(buf[(x, y)].bg, Color::Red);
-    assert!(screen.contains("! REQBUFS(0) CAPTURE EBUSY: 4 bufs, 2 queued, 2 held, 4 mapped, 1 exported"), "{screen}");
+    assert!(
+        screen
+            .contains("! REQBUFS(0) CAPTURE EBUSY: 4 bufs, 2 queued, 2 held, 4 mapped, 1 exported"),
+        "{screen}"
+    );
     // Before End the slot's request has failed but is not yet leaked.
     assert!(screen.contains(" 2 FAIL r12"), "{screen}");
 }
@@ -97,9 +112,15 @@ fn filter_and_help() {
     let buf = render(&mut app, 80, 24);
     let screen = text(&buf);
     assert!(screen.contains("events /reinit"));
-    let log_lines: Vec<&str> = screen.lines().filter(|l| l.contains("fd=1") && l.contains("MEDIA_")).collect();
+    let log_lines: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("fd=1") && l.contains("MEDIA_"))
+        .collect();
     assert!(!log_lines.is_empty());
-    assert!(log_lines.iter().all(|l| l.contains("REINIT")), "{log_lines:?}");
+    assert!(
+        log_lines.iter().all(|l| l.contains("REINIT")),
+        "{log_lines:?}"
+    );
     app.help = true;
     let screen = text(&render(&mut app, 80, 24));
     assert!(screen.contains("seek to start / end"));
@@ -120,7 +141,13 @@ fn small_and_large_terminals_and_empty_traces() {
 fn live_app_ingests_every_record() {
     let (h, recs) = synth::leak_and_ebusy();
     let n = recs.len() as u64;
-    let mut app = App::live(h, Options { log_capacity: 10, ..Options::default() });
+    let mut app = App::live(
+        h,
+        Options {
+            log_capacity: 10,
+            ..Options::default()
+        },
+    );
     for r in recs {
         app.ingest(r);
     }
@@ -142,12 +169,18 @@ fn verbose_log_uses_the_dump_formatter() {
 
 #[test]
 fn recorded_leak_trace_shows_the_leaked_slots() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../traces/samples/request-leak.trace");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../traces/samples/request-leak.trace"
+    );
     let (h, recs, _) = traces::stream::read_all(&std::fs::read(path).unwrap()).unwrap();
     let mut app = App::player(h, recs, Options::default());
     app.seek(usize::MAX);
     let screen = text(&render(&mut app, 80, 24));
-    assert!(screen.contains("0 LEAK r5") && screen.contains("2 LEAK r7"), "{screen}");
+    assert!(
+        screen.contains("0 LEAK r5") && screen.contains("2 LEAK r7"),
+        "{screen}"
+    );
     assert!(screen.contains("3 LEAKED"), "{screen}");
 }
 
@@ -160,7 +193,10 @@ fn log_scrolls_back() {
     assert!(!screen.contains("END Exited"), "{screen}");
     app.log_scroll = 1_000_000;
     let screen = text(&render(&mut app, 80, 24));
-    assert!(screen.contains("open /dev/video0"), "scrolled to the top:\n{screen}");
+    assert!(
+        screen.contains("open /dev/video0"),
+        "scrolled to the top:\n{screen}"
+    );
     app.log_scroll = 0;
     let screen = text(&render(&mut app, 80, 24));
     assert!(screen.contains("END Exited"), "{screen}");

@@ -20,8 +20,15 @@ fn example(name: &str) -> Option<PathBuf> {
 }
 
 fn tmux(socket: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new("tmux").arg("-L").arg(socket).args(args).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = Command::new("tmux")
+        .arg("-L")
+        .arg(socket)
+        .args(args)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Plays `trace` in a detached 80x24 tmux until every string of `want` is on screen (or 20 s
@@ -32,7 +39,12 @@ fn play_in_tmux(trace: &std::path::Path, want: &[&str]) -> (String, String) {
 }
 
 /// Runs example `name` with `args` in a detached 80x24 tmux (see [`play_in_tmux`]).
-fn run_in_tmux(name: &str, args: &str, status: &std::path::Path, want: &[&str]) -> (String, String) {
+fn run_in_tmux(
+    name: &str,
+    args: &str,
+    status: &std::path::Path,
+    want: &[&str],
+) -> (String, String) {
     let Some(bin) = example(name) else {
         panic!("examples/{name} is not built: run `cargo build -p tui --examples` (cargo xtask test builds all targets)");
     };
@@ -42,7 +54,11 @@ fn run_in_tmux(name: &str, args: &str, status: &std::path::Path, want: &[&str]) 
     let _ = std::fs::remove_file(status);
     let socket = format!("vatrace-test-{}-{name}", std::process::id());
     let cmd = format!("{} {args}; echo $? > {}", bin.display(), status.display());
-    tmux(&socket, &["new-session", "-d", "-x", "80", "-y", "24", &cmd]).expect("tmux new-session");
+    tmux(
+        &socket,
+        &["new-session", "-d", "-x", "80", "-y", "24", &cmd],
+    )
+    .expect("tmux new-session");
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut screen = String::new();
     while Instant::now() < deadline {
@@ -92,7 +108,14 @@ fn play_in_tmux_recorded_leak() {
     let dir = std::env::temp_dir().join(format!("vatrace-tui-tmux-rec-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let trace = dir.join("leak.trace");
-    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../traces/samples/request-leak.trace"), &trace).unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../traces/samples/request-leak.trace"
+        ),
+        &trace,
+    )
+    .unwrap();
     let result = play_in_tmux(&trace, &["3 LEAKED"]);
     let _ = std::fs::remove_dir_all(&dir);
     let (screen, code) = result;
@@ -103,8 +126,14 @@ fn play_in_tmux_recorded_leak() {
 
 #[test]
 fn live_demo_in_tmux_ends_with_the_leak() {
-    let status = std::env::temp_dir().join(format!("vatrace-tui-live-{}.status", std::process::id()));
-    let (screen, code) = run_in_tmux("live_demo", "7", &status, &["ended", "1 LEAKED", "REQBUFS EBUSY"]);
+    let status =
+        std::env::temp_dir().join(format!("vatrace-tui-live-{}.status", std::process::id()));
+    let (screen, code) = run_in_tmux(
+        "live_demo",
+        "7",
+        &status,
+        &["ended", "1 LEAKED", "REQBUFS EBUSY"],
+    );
     let _ = std::fs::remove_file(&status);
     assert!(screen.contains("| ended"), "{screen}");
     assert!(screen.contains("5!LEAK r15"), "{screen}");

@@ -25,11 +25,31 @@ struct Sample {
 }
 
 const SAMPLES: [Sample; 5] = [
-    Sample { name: "gst-v4l2slh264dec", exit: 0, decode: true },
-    Sample { name: "ffmpeg-vaapi", exit: 0, decode: true },
-    Sample { name: "probe-ebusy", exit: 2, decode: false },
-    Sample { name: "request-leak", exit: 3, decode: false },
-    Sample { name: "request-leak-fixed", exit: 0, decode: false },
+    Sample {
+        name: "gst-v4l2slh264dec",
+        exit: 0,
+        decode: true,
+    },
+    Sample {
+        name: "ffmpeg-vaapi",
+        exit: 0,
+        decode: true,
+    },
+    Sample {
+        name: "probe-ebusy",
+        exit: 2,
+        decode: false,
+    },
+    Sample {
+        name: "request-leak",
+        exit: 3,
+        decode: false,
+    },
+    Sample {
+        name: "request-leak-fixed",
+        exit: 0,
+        decode: false,
+    },
 ];
 
 /// The committed samples' folder.
@@ -47,7 +67,10 @@ fn target_dir() -> PathBuf {
 
 fn run_checked(c: &mut Command, what: &str) -> Result<()> {
     eprintln!("samples: {what}");
-    let st = c.current_dir(testbed::paths::repo_root()).status().with_context(|| format!("running {what}"))?;
+    let st = c
+        .current_dir(testbed::paths::repo_root())
+        .status()
+        .with_context(|| format!("running {what}"))?;
     ensure!(st.success(), "{what} failed ({st})");
     Ok(())
 }
@@ -59,21 +82,41 @@ fn cargo() -> Command {
 /// Builds vatrace (eBPF object included), the synthetic clients and the driver; returns the
 /// debug binaries' folder and the driver's folder.
 fn build() -> Result<(PathBuf, PathBuf)> {
-    run_checked(cargo().args(["build", "-p", "tracer", "-p", "replay", "--bins"]), "cargo build -p tracer -p replay --bins")?;
-    run_checked(Command::new("sh").args(["driver/install.sh", "--debug"]), "driver/install.sh --debug")?;
+    run_checked(
+        cargo().args(["build", "-p", "tracer", "-p", "replay", "--bins"]),
+        "cargo build -p tracer -p replay --bins",
+    )?;
+    run_checked(
+        Command::new("sh").args(["driver/install.sh", "--debug"]),
+        "driver/install.sh --debug",
+    )?;
     let bin = target_dir().join("debug");
     for b in ["vatrace", "probe-ebusy", "request-leak"] {
-        ensure!(bin.join(b).exists(), "{} was not built", bin.join(b).display());
+        ensure!(
+            bin.join(b).exists(),
+            "{} was not built",
+            bin.join(b).display()
+        );
     }
     let dri = target_dir().join("dri");
-    ensure!(dri.join("v4l2_request_drv_video.so").exists(), "driver/install.sh left no driver in {}", dri.display());
+    ensure!(
+        dri.join("v4l2_request_drv_video.so").exists(),
+        "driver/install.sh left no driver in {}",
+        dri.display()
+    );
     Ok((bin, dri))
 }
 
 /// The guest script recording every sample into `out`; each exit code into `NAME.exit`.
 fn record_script(out: &Path, bin: &Path, dri: &Path, clip: &Path) -> String {
     let vt = bin.join("vatrace");
-    let (o, b, d, c, vt) = (out.display(), bin.display(), dri.display(), clip.display(), vt.display());
+    let (o, b, d, c, vt) = (
+        out.display(),
+        bin.display(),
+        dri.display(),
+        clip.display(),
+        vt.display(),
+    );
     let cmds = [
         (
             "gst-v4l2slh264dec",
@@ -117,25 +160,48 @@ fn numbers(json: &str, key: &str) -> Vec<u64> {
     json.match_indices(&pat)
         .filter_map(|(i, _)| {
             let rest = json[i + pat.len()..].trim_start();
-            rest[..rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len())].parse().ok()
+            rest[..rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len())]
+                .parse()
+                .ok()
         })
         .collect()
 }
 
 fn summarize(vatrace: &Path, trace: &Path) -> Result<Summary> {
-    let out = Command::new(vatrace).args(["dump", "--json"]).arg(trace).output().context("running vatrace dump")?;
-    ensure!(out.status.success(), "vatrace dump {}: {}", trace.display(), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(vatrace)
+        .args(["dump", "--json"])
+        .arg(trace)
+        .output()
+        .context("running vatrace dump")?;
+    ensure!(
+        out.status.success(),
+        "vatrace dump {}: {}",
+        trace.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut s = Summary { exit: None, bitstream: 0, lost: 0, queued: 0 };
+    let mut s = Summary {
+        exit: None,
+        bitstream: 0,
+        lost: 0,
+        queued: 0,
+    };
     for line in text.lines() {
         if line.contains("\"kind\":\"Bitstream\"") {
             s.bitstream += numbers(line, "l").first().copied().unwrap_or(0);
         } else if line.contains("\"kind\":\"End\"") {
             s.exit = numbers(line, "exit_code").first().map(|&c| c as i64);
-            s.lost = numbers(line, "lost").first().copied().context("no lost-event total in the End record")?;
+            s.lost = numbers(line, "lost")
+                .first()
+                .copied()
+                .context("no lost-event total in the End record")?;
         } else if line.contains("\"name\":\"VIDIOC_QBUF\"") && line.contains("\"ret\":0,") {
             // The entry side: from `"before":` to the next top-level key.
-            let Some(b) = line.find("\"before\":") else { continue };
+            let Some(b) = line.find("\"before\":") else {
+                continue;
+            };
             let before = &line[b..line[b..].find(",\"fd\":").map_or(line.len(), |e| b + e)];
             // OUTPUT (2) or OUTPUT_MPLANE (10): the buffer's `type` closes the struct.
             if before.ends_with("\"type\":10}}") || before.ends_with("\"type\":2}}") {
@@ -163,11 +229,19 @@ pub fn regenerate(recorded: Option<PathBuf>) -> Result<ExitCode> {
     std::fs::create_dir_all(&dir)?;
     for s in &SAMPLES {
         let name = format!("{}.trace", s.name);
-        std::fs::copy(out.join(&name), dir.join(&name)).with_context(|| format!("copying {name}"))?;
+        std::fs::copy(out.join(&name), dir.join(&name))
+            .with_context(|| format!("copying {name}"))?;
         // `vatrace record` writes 0600; the samples are for everyone to read.
-        std::fs::set_permissions(dir.join(&name), std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+        std::fs::set_permissions(
+            dir.join(&name),
+            std::os::unix::fs::PermissionsExt::from_mode(0o644),
+        )?;
     }
-    eprintln!("samples: {} traces written to {}", SAMPLES.len(), dir.display());
+    eprintln!(
+        "samples: {} traces written to {}",
+        SAMPLES.len(),
+        dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -178,7 +252,11 @@ fn record(out: &Path, bin: &Path, dri: &Path) -> Result<()> {
     let _ = std::fs::remove_dir_all(out);
     std::fs::create_dir_all(out)?;
     let script = record_script(out, bin, dri, &clip);
-    let opts = testbed::RunOptions { timeout: Duration::from_secs(900), echo: true, ..Default::default() };
+    let opts = testbed::RunOptions {
+        timeout: Duration::from_secs(900),
+        echo: true,
+        ..Default::default()
+    };
     let run = testbed::run_sh(&script, &opts)?;
     ensure!(run.exit_code().is_some(), "{}", run.explain());
     Ok(())
@@ -190,10 +268,17 @@ fn check(vatrace: &Path, out: &Path) -> Result<()> {
     let mut problems = Vec::new();
     for s in &SAMPLES {
         let trace = out.join(format!("{}.trace", s.name));
-        let code = std::fs::read_to_string(out.join(format!("{}.exit", s.name))).unwrap_or_default();
+        let code =
+            std::fs::read_to_string(out.join(format!("{}.exit", s.name))).unwrap_or_default();
         if code.trim() != s.exit.to_string() {
-            let log = std::fs::read_to_string(out.join(format!("{}.log", s.name))).unwrap_or_default();
-            problems.push(format!("{}: the recording exited {:?}, want {}:\n{log}", s.name, code.trim(), s.exit));
+            let log =
+                std::fs::read_to_string(out.join(format!("{}.log", s.name))).unwrap_or_default();
+            problems.push(format!(
+                "{}: the recording exited {:?}, want {}:\n{log}",
+                s.name,
+                code.trim(),
+                s.exit
+            ));
             continue;
         }
         let sum = summarize(vatrace, &trace)?;
@@ -202,7 +287,10 @@ fn check(vatrace: &Path, out: &Path) -> Result<()> {
             s.name, sum.exit, sum.bitstream, sum.queued, sum.lost
         );
         if sum.exit != Some(s.exit) {
-            problems.push(format!("{}: the trace ends with exit {:?}, want {}", s.name, sum.exit, s.exit));
+            problems.push(format!(
+                "{}: the trace ends with exit {:?}, want {}",
+                s.name, sum.exit, s.exit
+            ));
         }
         if sum.lost != 0 {
             problems.push(format!("{}: {} events lost", s.name, sum.lost));
@@ -225,14 +313,25 @@ fn check(vatrace: &Path, out: &Path) -> Result<()> {
 /// wall time (what a user waits for) and its parts from the report (pre-pass, devices, replay).
 pub fn bench(runs: u32) -> Result<ExitCode> {
     run_checked(
-        cargo().args(["build", "--release", "-p", "replay", "--bin", "vatrace-replay"]),
+        cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "replay",
+            "--bin",
+            "vatrace-replay",
+        ]),
         "cargo build --release -p replay --bin vatrace-replay",
     )?;
     let rp = target_dir().join("release/vatrace-replay");
     let out = testbed::paths::repo_root().join("target/samples-bench");
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out)?;
-    let decodes: Vec<&str> = SAMPLES.iter().filter(|s| s.decode).map(|s| s.name).collect();
+    let decodes: Vec<&str> = SAMPLES
+        .iter()
+        .filter(|s| s.decode)
+        .map(|s| s.name)
+        .collect();
     // The binary runs from the guest's tmpfs: run from the 9p share, every page of it is faulted
     // in over virtio (100-300 ms per start under TCG), a test-bed artefact a local disk does not
     // have. Times are bash's $EPOCHREALTIME (no process of its own) around each command.
@@ -249,12 +348,18 @@ pub fn bench(runs: u32) -> Result<ExitCode> {
         o = out.display(),
         dir = samples_dir().display(),
     );
-    let opts = testbed::RunOptions { timeout: Duration::from_secs(900), ..Default::default() };
+    let opts = testbed::RunOptions {
+        timeout: Duration::from_secs(900),
+        ..Default::default()
+    };
     let run = testbed::run(&["/bin/bash", "-c", &script], &opts)?;
     ensure!(run.exit_code().is_some(), "{}", run.explain());
     // "S E" (two $EPOCHREALTIME values) to nanoseconds.
     let span = |se: &str| -> u64 {
-        let t: Vec<f64> = se.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+        let t: Vec<f64> = se
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
         match t[..] {
             [s, e] => ((e - s) * 1e9) as u64,
             _ => u64::MAX,
@@ -263,7 +368,15 @@ pub fn bench(runs: u32) -> Result<ExitCode> {
     let ms = |ns: u64| ns as f64 / 1e6;
     println!(
         "{:<20} {:>3} {:>10} {:>10} {:>6} {:>9} {:>9} {:>9} {:>9}",
-        "sample", "run", "recorded", "process", "speed", "pre-pass", "devices", "replay", "peak RSS"
+        "sample",
+        "run",
+        "recorded",
+        "process",
+        "speed",
+        "pre-pass",
+        "devices",
+        "replay",
+        "peak RSS"
     );
     let mut speeds: Vec<(String, f64)> = Vec::new();
     let stdout = run.stdout_str();
@@ -276,20 +389,36 @@ pub fn bench(runs: u32) -> Result<ExitCode> {
         v.join(", ")
     };
     println!("/bin/true measured the same way: {}", times("floor "));
-    println!("vatrace-replay --help (start and exit alone): {}", times("startup "));
+    println!(
+        "vatrace-replay --help (start and exit alone): {}",
+        times("startup ")
+    );
     for line in stdout.lines().filter_map(|l| l.strip_prefix("bench ")) {
         let f: Vec<&str> = line.split_whitespace().collect();
         let [name, i, rc, s, e] = f[..] else { continue };
-        let json = std::fs::read_to_string(out.join(format!("{name}-{i}.json"))).unwrap_or_default();
+        let json =
+            std::fs::read_to_string(out.join(format!("{name}-{i}.json"))).unwrap_or_default();
         let get = |k: &str| numbers(&json, k).first().copied().unwrap_or(0);
-        ensure!(rc == "0", "{name} run {i}: replay exited {rc}:\n{}", std::fs::read_to_string(out.join(format!("{name}-{i}.txt"))).unwrap_or_default());
+        ensure!(
+            rc == "0",
+            "{name} run {i}: replay exited {rc}:\n{}",
+            std::fs::read_to_string(out.join(format!("{name}-{i}.txt"))).unwrap_or_default()
+        );
         let wall = span(&format!("{s} {e}"));
         let speed = get("recorded_ns") as f64 / wall as f64;
         speeds.push((name.to_string(), speed));
-        let phases: Vec<String> = ["read", "issue", "wait", "verdict", "pool", "bookkeeping", "checksum"]
-            .iter()
-            .map(|p| format!("{p} {:.0}", ms(get(p))))
-            .collect();
+        let phases: Vec<String> = [
+            "read",
+            "issue",
+            "wait",
+            "verdict",
+            "pool",
+            "bookkeeping",
+            "checksum",
+        ]
+        .iter()
+        .map(|p| format!("{p} {:.0}", ms(get(p))))
+        .collect();
         println!(
             "{name:<20} {i:>3} {:>8.0}ms {:>8.0}ms {speed:>5.1}x {:>7.1}ms {:>7.1}ms {:>7.1}ms {:>6}KiB  ({} ms)",
             ms(get("recorded_ns")),
@@ -302,10 +431,17 @@ pub fn bench(runs: u32) -> Result<ExitCode> {
         );
     }
     for name in &decodes {
-        let mut v: Vec<f64> = speeds.iter().filter(|(n, _)| n == name).map(|(_, s)| *s).collect();
+        let mut v: Vec<f64> = speeds
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, s)| *s)
+            .collect();
         v.sort_by(f64::total_cmp);
         if let (Some(lo), Some(hi)) = (v.first(), v.last()) {
-            println!("{name}: {lo:.1}x to {hi:.1}x faster than recorded, median {:.1}x (goal: 5x)", v[v.len() / 2]);
+            println!(
+                "{name}: {lo:.1}x to {hi:.1}x faster than recorded, median {:.1}x (goal: 5x)",
+                v[v.len() / 2]
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

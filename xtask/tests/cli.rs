@@ -8,14 +8,34 @@ fn xtask() -> Command {
 
 #[test]
 fn testbed_run_exits_with_the_commands_code() {
-    let out = xtask().args(["testbed", "run", "--timeout", "300", "--", "sh", "-c", "echo hello; exit 42"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(42), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let out = xtask()
+        .args([
+            "testbed",
+            "run",
+            "--timeout",
+            "300",
+            "--",
+            "sh",
+            "-c",
+            "echo hello; exit 42",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(42),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n");
 }
 
 #[test]
 fn testbed_run_reports_a_timeout_as_failure() {
-    let out = xtask().args(["testbed", "run", "--timeout", "20", "--", "sleep", "600"]).output().unwrap();
+    let out = xtask()
+        .args(["testbed", "run", "--timeout", "20", "--", "sleep", "600"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(124));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("still running after the timeout"), "{err}");
@@ -33,7 +53,10 @@ fn testbed_run_without_a_kernel_says_what_to_run() {
     let _ = std::fs::remove_dir_all(&empty);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("is not built: run `cargo xtask testbed build`"), "{err}");
+    assert!(
+        err.contains("is not built: run `cargo xtask testbed build`"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -35,11 +35,11 @@ pub mod streamon;
 mod decode;
 mod payloads;
 
+/// Re-exported: the kind of a captured nested payload, named by [`PayloadSpec::kind`].
+pub use crate::record::PayloadKind;
 pub use decode::{
     decode, decode_ioctl, decode_with_payloads, Arg, DecodeError, DecodedIoctl, Fourcc, Side,
 };
-/// Re-exported: the kind of a captured nested payload, named by [`PayloadSpec::kind`].
-pub use crate::record::PayloadKind;
 pub use payloads::{
     control_reads, nested_reads, payload_specs, Capture, Condition, NestedRead, PayloadSpec,
     CONTROL_PAYLOAD_MAX, CONTROL_PAYLOAD_PTR_OFFSET, CONTROL_PAYLOAD_SIZE_OFFSET,

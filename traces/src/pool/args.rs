@@ -3,13 +3,15 @@
 //! decoders ([`crate::ioctl`]), plus the request numbers the model reacts to. Every accessor
 //! returns `None` for bytes the decoder refuses (the model counts those as malformed).
 
-use crate::ioctl::{self, create_bufs, expbuf, ext_ctrls, fmt, names, qbuf, querycap, reqbufs, Arg, Side};
+use crate::ioctl::{
+    self, create_bufs, expbuf, ext_ctrls, fmt, names, qbuf, querycap, reqbufs, Arg, Side,
+};
 use crate::record::{Ioctl, PayloadKind};
 
-pub use crate::ioctl::fmt::{VIDIOC_G_FMT, VIDIOC_S_FMT};
 pub use crate::ioctl::create_bufs::{VIDIOC_CREATE_BUFS, VIDIOC_REMOVE_BUFS};
 pub use crate::ioctl::expbuf::VIDIOC_EXPBUF;
 pub use crate::ioctl::ext_ctrls::VIDIOC_S_EXT_CTRLS;
+pub use crate::ioctl::fmt::{VIDIOC_G_FMT, VIDIOC_S_FMT};
 pub use crate::ioctl::media::MEDIA_IOC_REQUEST_ALLOC;
 pub use crate::ioctl::names::{BUF_FLAG_REQUEST_FD, CTRL_WHICH_REQUEST_VAL};
 pub use crate::ioctl::qbuf::{VIDIOC_DQBUF, VIDIOC_QBUF, VIDIOC_QUERYBUF};
@@ -77,7 +79,11 @@ fn buf_from(b: &[u8]) -> Option<BufArg> {
             _ => 0,
         },
         request_fd: d.request_fd,
-        timestamp_us: d.timestamp.sec.saturating_mul(1_000_000).saturating_add(d.timestamp.usec),
+        timestamp_us: d
+            .timestamp
+            .sec
+            .saturating_mul(1_000_000)
+            .saturating_add(d.timestamp.usec),
     })
 }
 
@@ -93,9 +99,17 @@ pub fn buffer_after(io: &Ioctl) -> Option<BufArg> {
 
 /// `m.mem_offset` of each plane of a multi-planar buffer (QUERYBUF), from the plane payload.
 pub fn plane_offsets(io: &Ioctl) -> Vec<u32> {
-    let Some(p) = io.payload(&PayloadKind::Planes) else { return Vec::new() };
-    let planes = if p.after.is_empty() { &p.before } else { &p.after };
-    let Ok(b) = qbuf::Buffer::decode(after_or_before(io), Some(planes)) else { return Vec::new() };
+    let Some(p) = io.payload(&PayloadKind::Planes) else {
+        return Vec::new();
+    };
+    let planes = if p.after.is_empty() {
+        &p.before
+    } else {
+        &p.after
+    };
+    let Ok(b) = qbuf::Buffer::decode(after_or_before(io), Some(planes)) else {
+        return Vec::new();
+    };
     b.planes
         .unwrap_or_default()
         .iter()
@@ -109,7 +123,9 @@ pub fn plane_offsets(io: &Ioctl) -> Vec<u32> {
 /// `(count, type, memory)` of `struct v4l2_requestbuffers` as asked for, and the count answered.
 pub fn reqbufs(io: &Ioctl) -> Option<((u32, u32, u32), Option<u32>)> {
     let asked = reqbufs::RequestBuffers::decode(before_or_after(io)).ok()?;
-    let got = reqbufs::RequestBuffers::decode(&io.after).ok().map(|a| a.count);
+    let got = reqbufs::RequestBuffers::decode(&io.after)
+        .ok()
+        .map(|a| a.count);
     Some(((asked.count, asked.buf_type, asked.memory), got))
 }
 
@@ -156,7 +172,10 @@ fn int_of(request: u32, bytes: &[u8]) -> Option<i32> {
 pub fn int_before(io: &Ioctl) -> Option<i32> {
     let b = before_or_after(io);
     // STREAMON's argument is an `int` holding a buffer type.
-    int_of(io.request, b).or_else(|| b.get(..4).map(|s| i32::from_le_bytes([s[0], s[1], s[2], s[3]])))
+    int_of(io.request, b).or_else(|| {
+        b.get(..4)
+            .map(|s| i32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    })
 }
 
 /// The `int` argument as returned (REQUEST_ALLOC's new fd).

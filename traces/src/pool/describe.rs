@@ -34,7 +34,11 @@ fn write_result(out: &mut String, ret: i64) {
 fn write_ioctl_args(s: &mut String, io: &Ioctl) {
     let _ = match io.request {
         args::VIDIOC_QBUF | args::VIDIOC_DQBUF | args::VIDIOC_QUERYBUF => {
-            let b = if io.request == args::VIDIOC_QBUF { args::buffer_before(io) } else { args::buffer_after(io) };
+            let b = if io.request == args::VIDIOC_QBUF {
+                args::buffer_before(io)
+            } else {
+                args::buffer_after(io)
+            };
             if let Some(b) = b {
                 let _ = write!(s, " {} index={}", buf_type_name(b.buf_type), b.index);
                 if b.flags & args::BUF_FLAG_REQUEST_FD != 0 {
@@ -56,7 +60,9 @@ fn write_ioctl_args(s: &mut String, io: &Ioctl) {
             Ok(())
         }
         args::VIDIOC_S_FMT | args::VIDIOC_G_FMT => match args::format(io) {
-            Some((t, w, h, fourcc)) => write!(s, " {} {} {w}x{h}", buf_type_name(t), args::fourcc(fourcc)),
+            Some((t, w, h, fourcc)) => {
+                write!(s, " {} {} {w}x{h}", buf_type_name(t), args::fourcc(fourcc))
+            }
             None => Ok(()),
         },
         args::VIDIOC_EXPBUF => match args::expbuf(io) {
@@ -115,7 +121,11 @@ pub fn write_describe(out: &mut String, r: &Record) {
             Ok(())
         }
         Record::Mmap(m) => {
-            let _ = write!(out, "{} mmap fd={} offset={:#x} len={} = ", m.pid, m.fd, m.offset, m.len);
+            let _ = write!(
+                out,
+                "{} mmap fd={} offset={:#x} len={} = ",
+                m.pid, m.fd, m.offset, m.len
+            );
             match m.errno() {
                 Some(_) => write_result(out, m.ret as i64),
                 None => {
@@ -132,14 +142,26 @@ pub fn write_describe(out: &mut String, r: &Record) {
         Record::Poll(p) => {
             let _ = write!(out, "{} {} [", p.pid, p.syscall);
             for (i, f) in p.fds.iter().enumerate() {
-                let _ = write!(out, "{}{}:{:#x}", if i > 0 { " " } else { "" }, f.fd, f.revents);
+                let _ = write!(
+                    out,
+                    "{}{}:{:#x}",
+                    if i > 0 { " " } else { "" },
+                    f.fd,
+                    f.revents
+                );
             }
             out.push_str("] = ");
             write_result(out, p.ret);
             Ok(())
         }
         Record::Fork(f) => {
-            write!(out, "{} {} {}", f.parent_pid, if f.is_thread { "thread" } else { "fork" }, f.child)
+            write!(
+                out,
+                "{} {} {}",
+                f.parent_pid,
+                if f.is_thread { "thread" } else { "fork" },
+                f.child
+            )
         }
         Record::Exec(e) => write!(out, "{} exec {}", e.pid, e.path),
         Record::Exit(e) => write!(out, "{} exit code={}", e.pid, e.code),
@@ -152,7 +174,11 @@ pub fn write_describe(out: &mut String, r: &Record) {
                 None => Ok(()),
             }
         }
-        Record::Bitstream(b) => write!(out, "bitstream of #{} plane {} {} bytes", b.ioctl_seq, b.plane, b.len),
+        Record::Bitstream(b) => write!(
+            out,
+            "bitstream of #{} plane {} {} bytes",
+            b.ioctl_seq, b.plane, b.len
+        ),
         Record::Blob(b) => write!(out, "blob {} ({} bytes)", b.id, b.data.len()),
         Record::Unknown { tag } => write!(out, "unknown record {tag}"),
     };
@@ -169,7 +195,8 @@ pub fn describe(r: &Record) -> String {
 pub fn is_ebusy_alloc(r: &Record) -> bool {
     match r {
         Record::Ioctl(io) => {
-            (io.request == args::VIDIOC_REQBUFS || io.request == args::VIDIOC_S_FMT) && io.errno() == Some(16)
+            (io.request == args::VIDIOC_REQBUFS || io.request == args::VIDIOC_S_FMT)
+                && io.errno() == Some(16)
         }
         _ => false,
     }
@@ -211,9 +238,15 @@ mod tests {
             "7 VIDIOC_QBUF fd=3 OUTPUT_MPLANE index=2 request_fd=12 = 0"
         );
         let r = s.reqbufs(3, 9, 0, 0, RET_EBUSY);
-        assert_eq!(describe(&r), "7 VIDIOC_REQBUFS fd=3 CAPTURE_MPLANE count=0 = -1 EBUSY");
+        assert_eq!(
+            describe(&r),
+            "7 VIDIOC_REQBUFS fd=3 CAPTURE_MPLANE count=0 = -1 EBUSY"
+        );
         assert!(is_ebusy_alloc(&r) && is_failure(&r));
-        assert_eq!(describe(&s.request_alloc(4, 10)), "7 MEDIA_IOC_REQUEST_ALLOC fd=4 -> request_fd=10 = 0");
+        assert_eq!(
+            describe(&s.request_alloc(4, 10)),
+            "7 MEDIA_IOC_REQUEST_ALLOC fd=4 -> request_fd=10 = 0"
+        );
         // Garbage never panics.
         let g = s.ioctl(3, args::VIDIOC_QBUF, vec![1], vec![], -1);
         assert_eq!(describe(&g), "7 VIDIOC_QBUF fd=3 = -1 EPERM");

@@ -28,7 +28,11 @@ fn set_state(depth: &mut u32, b: &mut Buffer, state: BufState, ts: u64) {
 
 /// The queue's state, for EBUSY reports.
 pub(super) fn census(q: &Queue) -> QueueCensus {
-    let mut c = QueueCensus { buffers: q.buffers.len() as u32, streaming: q.streaming, ..Default::default() };
+    let mut c = QueueCensus {
+        buffers: q.buffers.len() as u32,
+        streaming: q.streaming,
+        ..Default::default()
+    };
     for b in &q.buffers {
         if b.state.is_busy() {
             c.queued += 1;
@@ -47,7 +51,10 @@ pub(super) fn census(q: &Queue) -> QueueCensus {
 }
 
 fn queue_mut(model_ctx: &mut super::Context, buf_type: u32) -> &mut Queue {
-    model_ctx.queues.entry(buf_type).or_insert_with(|| Queue::new(buf_type))
+    model_ctx
+        .queues
+        .entry(buf_type)
+        .or_insert_with(|| Queue::new(buf_type))
 }
 
 /// The buffer `index` of `q`, growing the queue for buffers allocated before tracing started.
@@ -76,7 +83,11 @@ impl PoolModel {
         }
         if let Some(e) = errno {
             self.totals.errors += 1;
-            let c = self.errors.entry((io.request, e)).or_insert(ErrorCount { count: 0, first: ts, last: ts });
+            let c = self.errors.entry((io.request, e)).or_insert(ErrorCount {
+                count: 0,
+                first: ts,
+                last: ts,
+            });
             c.count += 1;
             c.last = ts;
         }
@@ -145,13 +156,24 @@ impl PoolModel {
     }
 
     fn request_failed(&mut self, id: ReqId, op: &'static str, errno: i32, ts: u64) {
-        let Some(r) = self.requests.get_mut(&id) else { return };
+        let Some(r) = self.requests.get_mut(&id) else {
+            return;
+        };
         r.failed = true;
         if op == "MEDIA_REQUEST_IOC_REINIT" {
             r.reinit_failed = true;
         }
         let (fd, pid) = (r.fd, r.pid);
-        self.note(ts, pid, NotableKind::RequestFailed { req: id, fd, op, errno });
+        self.note(
+            ts,
+            pid,
+            NotableKind::RequestFailed {
+                req: id,
+                fd,
+                op,
+                errno,
+            },
+        );
     }
 
     fn request_bound(&mut self, id: ReqId, ts: u64, f: impl FnOnce(&mut Request)) {
@@ -160,7 +182,10 @@ impl PoolModel {
             f(r);
             r.failed = false;
             r.last_step = step;
-            if matches!(r.state, ReqState::Allocated | ReqState::Reinit | ReqState::Complete) {
+            if matches!(
+                r.state,
+                ReqState::Allocated | ReqState::Reinit | ReqState::Complete
+            ) {
                 r.state = ReqState::Bound;
                 r.since = ts;
             }
@@ -168,13 +193,17 @@ impl PoolModel {
     }
 
     fn video_ioctl(&mut self, io: &Ioctl, errno: Option<i32>, ts: u64) {
-        let Some(ctx) = self.video_ctx(io.pid, io.fd, ts, errno) else { return };
+        let Some(ctx) = self.video_ctx(io.pid, io.fd, ts, errno) else {
+            return;
+        };
         if let Some(c) = self.contexts.get_mut(&ctx) {
             c.last_active = ts;
         }
         match io.request {
             args::VIDIOC_QUERYCAP if errno.is_none() => {
-                let Some((driver, card)) = args::querycap(io) else { return self.totals.malformed += 1 };
+                let Some((driver, card)) = args::querycap(io) else {
+                    return self.totals.malformed += 1;
+                };
                 if let Some(c) = self.contexts.get_mut(&ctx) {
                     if c.driver.is_empty() {
                         c.driver = driver;
@@ -183,8 +212,12 @@ impl PoolModel {
                 }
             }
             args::VIDIOC_G_FMT | args::VIDIOC_S_FMT => {
-                let Some((t, w, h, fourcc)) = args::format(io) else { return self.totals.malformed += 1 };
-                let Some(c) = self.contexts.get_mut(&ctx) else { return };
+                let Some((t, w, h, fourcc)) = args::format(io) else {
+                    return self.totals.malformed += 1;
+                };
+                let Some(c) = self.contexts.get_mut(&ctx) else {
+                    return;
+                };
                 match errno {
                     None => {
                         let q = queue_mut(c, t);
@@ -201,7 +234,15 @@ impl PoolModel {
                             census.exported += one.exported;
                             census.streaming |= one.streaming;
                         }
-                        self.note(ts, io.pid, NotableKind::SetFmtBusy { ctx, buf_type: t, census });
+                        self.note(
+                            ts,
+                            io.pid,
+                            NotableKind::SetFmtBusy {
+                                ctx,
+                                buf_type: t,
+                                census,
+                            },
+                        );
                     }
                     Some(_) => {}
                 }
@@ -211,7 +252,9 @@ impl PoolModel {
                 let Some((index, count, memory, t)) = args::create_bufs(io) else {
                     return self.totals.malformed += 1;
                 };
-                let Some(c) = self.contexts.get_mut(&ctx) else { return };
+                let Some(c) = self.contexts.get_mut(&ctx) else {
+                    return;
+                };
                 let q = queue_mut(c, t);
                 q.memory = memory;
                 if count > 0 {
@@ -219,25 +262,42 @@ impl PoolModel {
                 }
             }
             args::VIDIOC_REMOVE_BUFS if errno.is_none() => {
-                let Some((index, count, t)) = args::remove_bufs(io) else { return self.totals.malformed += 1 };
-                let Some(q) = self.contexts.get_mut(&ctx).and_then(|c| c.queues.get_mut(&t)) else { return };
+                let Some((index, count, t)) = args::remove_bufs(io) else {
+                    return self.totals.malformed += 1;
+                };
+                let Some(q) = self
+                    .contexts
+                    .get_mut(&ctx)
+                    .and_then(|c| c.queues.get_mut(&t))
+                else {
+                    return;
+                };
                 let end = index.saturating_add(count) as usize;
                 if end >= q.buffers.len() {
                     q.buffers.truncate(index as usize);
                 } else {
-                    for b in q.buffers.iter_mut().skip(index as usize).take(count as usize) {
+                    for b in q
+                        .buffers
+                        .iter_mut()
+                        .skip(index as usize)
+                        .take(count as usize)
+                    {
                         set_state(&mut self.depth, b, BufState::Free, ts);
                     }
                 }
             }
             args::VIDIOC_QUERYBUF if errno.is_none() => {
-                let Some(b) = args::buffer_after(io) else { return self.totals.malformed += 1 };
+                let Some(b) = args::buffer_after(io) else {
+                    return self.totals.malformed += 1;
+                };
                 let offsets = if super::state::is_mplane(b.buf_type) {
                     args::plane_offsets(io)
                 } else {
                     vec![b.mem_offset]
                 };
-                let Some(c) = self.contexts.get_mut(&ctx) else { return };
+                let Some(c) = self.contexts.get_mut(&ctx) else {
+                    return;
+                };
                 let q = queue_mut(c, b.buf_type);
                 if b.memory != 0 {
                     q.memory = b.memory;
@@ -248,16 +308,32 @@ impl PoolModel {
             }
             args::VIDIOC_QBUF => self.qbuf(io, ctx, errno, ts),
             args::VIDIOC_DQBUF if errno.is_none() => {
-                let Some(b) = args::buffer_after(io) else { return self.totals.malformed += 1 };
+                let Some(b) = args::buffer_after(io) else {
+                    return self.totals.malformed += 1;
+                };
                 self.dqbuf(b, ctx, ts);
             }
             args::VIDIOC_EXPBUF if errno.is_none() => {
-                let Some((t, index, _plane, fd)) = args::expbuf(io) else { return self.totals.malformed += 1 };
-                let Some(c) = self.contexts.get_mut(&ctx) else { return };
-                let Some(buf) = buffer_in(queue_mut(c, t), index, ts) else { return self.totals.malformed += 1 };
+                let Some((t, index, _plane, fd)) = args::expbuf(io) else {
+                    return self.totals.malformed += 1;
+                };
+                let Some(c) = self.contexts.get_mut(&ctx) else {
+                    return;
+                };
+                let Some(buf) = buffer_in(queue_mut(c, t), index, ts) else {
+                    return self.totals.malformed += 1;
+                };
                 buf.exported += 1;
                 let id = self.id();
-                self.dmabufs.insert(id, super::DmaBuf { ctx, buf_type: t, index, refs: 0 });
+                self.dmabufs.insert(
+                    id,
+                    super::DmaBuf {
+                        ctx,
+                        buf_type: t,
+                        index,
+                        refs: 0,
+                    },
+                );
                 let (name, cloexec) = match FdKind::created_by(io, self.fd_name(io.pid, io.fd)) {
                     Some((_, name, cloexec)) => (Some(name), cloexec),
                     None => (None, false),
@@ -265,8 +341,12 @@ impl PoolModel {
                 self.bind_fd(io.pid, fd, Some(FdRef::DmaBuf(id)), name, cloexec, ts);
             }
             args::VIDIOC_STREAMON | args::VIDIOC_STREAMOFF if errno.is_none() => {
-                let Some(t) = args::int_before(io) else { return self.totals.malformed += 1 };
-                let Some(c) = self.contexts.get_mut(&ctx) else { return };
+                let Some(t) = args::int_before(io) else {
+                    return self.totals.malformed += 1;
+                };
+                let Some(c) = self.contexts.get_mut(&ctx) else {
+                    return;
+                };
                 let q = queue_mut(c, t as u32);
                 q.streaming = io.request == args::VIDIOC_STREAMON;
                 q.freed_at_streamoff = false;
@@ -289,7 +369,9 @@ impl PoolModel {
                 if which != args::CTRL_WHICH_REQUEST_VAL {
                     return;
                 }
-                let Some(id) = self.request_id(io.pid, request_fd, ts, errno.is_none()) else { return };
+                let Some(id) = self.request_id(io.pid, request_fd, ts, errno.is_none()) else {
+                    return;
+                };
                 match errno {
                     None => self.request_bound(id, ts, |r| r.has_controls = true),
                     Some(e) => self.request_failed(id, "VIDIOC_S_EXT_CTRLS", e, ts),
@@ -300,8 +382,12 @@ impl PoolModel {
     }
 
     fn reqbufs(&mut self, io: &Ioctl, ctx: CtxId, errno: Option<i32>, ts: u64) {
-        let Some(((asked, t, memory), got)) = args::reqbufs(io) else { return self.totals.malformed += 1 };
-        let Some(c) = self.contexts.get_mut(&ctx) else { return };
+        let Some(((asked, t, memory), got)) = args::reqbufs(io) else {
+            return self.totals.malformed += 1;
+        };
+        let Some(c) = self.contexts.get_mut(&ctx) else {
+            return;
+        };
         let q = queue_mut(c, t);
         match errno {
             None => {
@@ -309,7 +395,8 @@ impl PoolModel {
                 let busy = q.busy() as u32;
                 self.depth = self.depth.saturating_sub(busy);
                 q.memory = memory;
-                let old = std::mem::replace(&mut q.buffers, (0..n).map(|i| Buffer::new(i, ts)).collect());
+                let old =
+                    std::mem::replace(&mut q.buffers, (0..n).map(|i| Buffer::new(i, ts)).collect());
                 if !old.is_empty() && !q.freed_at_streamoff {
                     q.freed = Some((ts, old));
                 }
@@ -321,16 +408,31 @@ impl PoolModel {
             Some(EBUSY) => {
                 let census = census(q);
                 self.totals.reqbufs_ebusy += 1;
-                self.note(ts, io.pid, NotableKind::ReqbufsBusy { ctx, buf_type: t, asked, census });
+                self.note(
+                    ts,
+                    io.pid,
+                    NotableKind::ReqbufsBusy {
+                        ctx,
+                        buf_type: t,
+                        asked,
+                        census,
+                    },
+                );
             }
             Some(_) => {}
         }
     }
 
     fn qbuf(&mut self, io: &Ioctl, ctx: CtxId, errno: Option<i32>, ts: u64) {
-        let Some(b) = args::buffer_before(io) else { return self.totals.malformed += 1 };
+        let Some(b) = args::buffer_before(io) else {
+            return self.totals.malformed += 1;
+        };
         let with_request = b.flags & args::BUF_FLAG_REQUEST_FD != 0;
-        let req = if with_request { self.request_id(io.pid, b.request_fd, ts, errno.is_none()) } else { None };
+        let req = if with_request {
+            self.request_id(io.pid, b.request_fd, ts, errno.is_none())
+        } else {
+            None
+        };
         if let Some(e) = errno {
             if let Some(id) = req {
                 self.request_failed(id, "VIDIOC_QBUF", e, ts);
@@ -338,10 +440,18 @@ impl PoolModel {
             return;
         }
         let side = Side::of(b.buf_type);
-        let Some(c) = self.contexts.get_mut(&ctx) else { return };
+        let Some(c) = self.contexts.get_mut(&ctx) else {
+            return;
+        };
         let q = queue_mut(c, b.buf_type);
-        let Some(buf) = buffer_in(q, b.index, ts) else { return self.totals.malformed += 1 };
-        let state = if req.is_some() { BufState::InRequest } else { BufState::Queued };
+        let Some(buf) = buffer_in(q, b.index, ts) else {
+            return self.totals.malformed += 1;
+        };
+        let state = if req.is_some() {
+            BufState::InRequest
+        } else {
+            BufState::Queued
+        };
         set_state(&mut self.depth, buf, state, ts);
         buf.queued_count += 1;
         buf.timestamp_us = b.timestamp_us;
@@ -362,10 +472,18 @@ impl PoolModel {
 
     fn dqbuf(&mut self, b: BufArg, ctx: CtxId, ts: u64) {
         let side = Side::of(b.buf_type);
-        let Some(c) = self.contexts.get_mut(&ctx) else { return };
+        let Some(c) = self.contexts.get_mut(&ctx) else {
+            return;
+        };
         let q = queue_mut(c, b.buf_type);
-        let Some(buf) = buffer_in(q, b.index, ts) else { return self.totals.malformed += 1 };
-        let state = if side == Side::Capture { BufState::Held } else { BufState::Done };
+        let Some(buf) = buffer_in(q, b.index, ts) else {
+            return self.totals.malformed += 1;
+        };
+        let state = if side == Side::Capture {
+            BufState::Held
+        } else {
+            BufState::Done
+        };
         set_state(&mut self.depth, buf, state, ts);
         buf.error = b.flags & args::BUF_FLAG_ERROR != 0;
         buf.timestamp_us = b.timestamp_us;
@@ -383,7 +501,9 @@ impl PoolModel {
 
     fn media_ioctl(&mut self, io: &Ioctl, errno: Option<i32>, ts: u64) {
         if io.request == args::MEDIA_IOC_REQUEST_ALLOC && errno.is_none() {
-            let Some(fd) = args::int_after(io) else { return self.totals.malformed += 1 };
+            let Some(fd) = args::int_after(io) else {
+                return self.totals.malformed += 1;
+            };
             if fd < 0 {
                 return self.totals.malformed += 1;
             }
@@ -402,16 +522,24 @@ impl PoolModel {
         if !queue && !reinit {
             return;
         }
-        let Some(id) = self.request_id(io.pid, io.fd, ts, errno.is_none()) else { return };
+        let Some(id) = self.request_id(io.pid, io.fd, ts, errno.is_none()) else {
+            return;
+        };
         if let Some(e) = errno {
-            let op = if queue { "MEDIA_REQUEST_IOC_QUEUE" } else { "MEDIA_REQUEST_IOC_REINIT" };
+            let op = if queue {
+                "MEDIA_REQUEST_IOC_QUEUE"
+            } else {
+                "MEDIA_REQUEST_IOC_REINIT"
+            };
             return self.request_failed(id, op, e, ts);
         }
         if queue {
             self.queues += 1;
         }
         let step = self.queues;
-        let Some(r) = self.requests.get_mut(&id) else { return };
+        let Some(r) = self.requests.get_mut(&id) else {
+            return;
+        };
         r.failed = false;
         r.since = ts;
         r.last_step = step;
@@ -419,7 +547,12 @@ impl PoolModel {
             r.state = ReqState::Queued;
             r.uses += 1;
             if let Some((ctx, t, index)) = r.buffer {
-                if let Some(buf) = self.contexts.get_mut(&ctx).and_then(|c| c.queues.get_mut(&t)).and_then(|q| q.buffers.get_mut(index as usize)) {
+                if let Some(buf) = self
+                    .contexts
+                    .get_mut(&ctx)
+                    .and_then(|c| c.queues.get_mut(&t))
+                    .and_then(|q| q.buffers.get_mut(index as usize))
+                {
                     if buf.state == BufState::InRequest && buf.request == Some(id) {
                         set_state(&mut self.depth, buf, BufState::Queued, ts);
                     }

@@ -30,7 +30,11 @@ pub struct Rates {
 
 impl Rates {
     pub fn new(cap: usize) -> Self {
-        Rates { ring: VecDeque::with_capacity(cap.max(1)), cap: cap.max(1), base_ns: None }
+        Rates {
+            ring: VecDeque::with_capacity(cap.max(1)),
+            cap: cap.max(1),
+            base_ns: None,
+        }
     }
 
     /// Counts seconds from `ts` (the trace's first timestamp); otherwise from the first `at`.
@@ -58,7 +62,11 @@ impl Rates {
                         self.ring.pop_front();
                     }
                     // An empty second still had the depth the queues were left with.
-                    self.ring.push_back(SecondStats { sec: s, depth_max: depth, ..Default::default() });
+                    self.ring.push_back(SecondStats {
+                        sec: s,
+                        depth_max: depth,
+                        ..Default::default()
+                    });
                 }
             }
         }

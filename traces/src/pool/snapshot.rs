@@ -37,7 +37,9 @@ impl RequestView {
     }
     /// In flight, waiting to be recycled, failed, or leaked.
     pub fn is_busy(&self) -> bool {
-        self.state.is_busy() || self.state == ReqState::Leaked || (self.failed && self.state != ReqState::Closed)
+        self.state.is_busy()
+            || self.state == ReqState::Leaked
+            || (self.failed && self.state != ReqState::Closed)
     }
 }
 
@@ -63,9 +65,9 @@ pub struct SlotView {
 impl SlotView {
     /// Whether the slot's request leaked or failed and was not recovered.
     pub fn is_failed(&self) -> bool {
-        self.request
-            .as_ref()
-            .is_some_and(|r| r.state == ReqState::Leaked || r.stuck || (r.failed && r.state != ReqState::Closed))
+        self.request.as_ref().is_some_and(|r| {
+            r.state == ReqState::Leaked || r.stuck || (r.failed && r.state != ReqState::Closed)
+        })
     }
 }
 
@@ -100,7 +102,10 @@ impl QueueView {
         let slots: Vec<SlotView> = buffers
             .iter()
             .map(|b| {
-                let request = b.request.and_then(|id| model.requests.get(&id)).map(|r| RequestView::of(r, now, model.never_recycled(r)));
+                let request = b
+                    .request
+                    .and_then(|id| model.requests.get(&id))
+                    .map(|r| RequestView::of(r, now, model.never_recycled(r)));
                 let mut busy_since = b.state.is_busy().then_some(b.since);
                 if let Some(r) = request.as_ref().filter(|r| r.is_busy()) {
                     busy_since = Some(busy_since.map_or(r.since, |s| s.min(r.since)));
@@ -179,7 +184,11 @@ impl ContextView {
 
     /// The coded format (OUTPUT fourcc) as text, e.g. `S264`.
     pub fn codec(&self) -> String {
-        self.output.as_ref().filter(|q| q.fourcc != 0).map(|q| fourcc(q.fourcc)).unwrap_or_default()
+        self.output
+            .as_ref()
+            .filter(|q| q.fourcc != 0)
+            .map(|q| fourcc(q.fourcc))
+            .unwrap_or_default()
     }
 
     /// The decoded frame size (CAPTURE format, else OUTPUT's).
@@ -261,7 +270,9 @@ impl PoolModel {
     /// and `notable` bound how many rate seconds and notable events are copied.
     pub fn snapshot(&self, focus: Option<CtxId>, seconds: usize, notable: usize) -> Snapshot {
         let now = self.now;
-        let focus = focus.filter(|id| self.contexts.contains_key(id)).or_else(|| self.focus());
+        let focus = focus
+            .filter(|id| self.contexts.contains_key(id))
+            .or_else(|| self.focus());
         let mut counts = RequestCounts::default();
         let mut oldest: Option<&Request> = None;
         for r in self.requests.values() {
@@ -314,8 +325,14 @@ impl PoolModel {
         Snapshot {
             now,
             first_ts: self.first_ts,
-            focus: focus.and_then(|id| self.contexts.get(&id)).map(|c| ContextView::of(c, self, now)),
-            contexts: self.contexts.values().map(|c| (c.id, c.pid, c.path.clone(), c.closed.is_some())).collect(),
+            focus: focus
+                .and_then(|id| self.contexts.get(&id))
+                .map(|c| ContextView::of(c, self, now)),
+            contexts: self
+                .contexts
+                .values()
+                .map(|c| (c.id, c.pid, c.path.clone(), c.closed.is_some()))
+                .collect(),
             requests: counts,
             oldest_request: oldest.map(|r| RequestView::of(r, now, self.never_recycled(r))),
             errors,

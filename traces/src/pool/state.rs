@@ -49,7 +49,10 @@ impl Side {
 
 /// Whether an `enum v4l2_buf_type` is multi-planar.
 pub fn is_mplane(buf_type: u32) -> bool {
-    matches!(buf_type, buf_type::VIDEO_CAPTURE_MPLANE | buf_type::VIDEO_OUTPUT_MPLANE)
+    matches!(
+        buf_type,
+        buf_type::VIDEO_CAPTURE_MPLANE | buf_type::VIDEO_OUTPUT_MPLANE
+    )
 }
 
 /// Where one buffer is, as the application's ioctls show it.
@@ -225,7 +228,10 @@ pub enum ReqState {
 impl ReqState {
     /// Whether the request is out of the application's pool (in flight or waiting to be recycled).
     pub fn is_busy(self) -> bool {
-        matches!(self, ReqState::Bound | ReqState::Queued | ReqState::Complete)
+        matches!(
+            self,
+            ReqState::Bound | ReqState::Queued | ReqState::Complete
+        )
     }
     pub fn label(self) -> &'static str {
         match self {

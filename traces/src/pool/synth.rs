@@ -4,14 +4,14 @@
 //! REQBUFS(0) that fails with EBUSY.
 
 use super::args;
+use super::state::buf_type;
 use crate::ioctl::layout::{
     v4l2_buffer as buf, v4l2_capability as cap, v4l2_exportbuffer as exp, v4l2_ext_controls as ext,
     v4l2_format as fmt, v4l2_pix_format as pix, v4l2_plane as plane, v4l2_requestbuffers as rb,
 };
-use super::state::buf_type;
 use crate::record::{
-    Close, DeviceInfo, DeviceKind, End, EndReason, Header, Ioctl, Mmap, Munmap, Open, Payload, PayloadKind, Poll,
-    PollFd, Record,
+    Close, DeviceInfo, DeviceKind, End, EndReason, Header, Ioctl, Mmap, Munmap, Open, Payload,
+    PayloadKind, Poll, PollFd, Record,
 };
 
 /// `V4L2_MEMORY_MMAP`.
@@ -32,7 +32,13 @@ fn put_u32(b: &mut [u8], off: usize, v: u32) {
 }
 
 /// Bytes of a `struct v4l2_buffer`.
-pub fn v4l2_buffer(index: u32, buf_type: u32, flags: u32, request_fd: i32, mem_offset: u32) -> Vec<u8> {
+pub fn v4l2_buffer(
+    index: u32,
+    buf_type: u32,
+    flags: u32,
+    request_fd: i32,
+    mem_offset: u32,
+) -> Vec<u8> {
     let mut b = vec![0u8; buf::SIZE];
     put_u32(&mut b, buf::INDEX, index);
     put_u32(&mut b, buf::TYPE, buf_type);
@@ -86,7 +92,10 @@ pub fn v4l2_ext_controls(which: u32, count: u32, request_fd: i32) -> Vec<u8> {
 /// Bytes of a `struct v4l2_capability`.
 pub fn v4l2_capability(driver: &str, card: &str) -> Vec<u8> {
     let mut b = vec![0u8; cap::SIZE];
-    for (off, len, s) in [(cap::DRIVER, cap::CARD - cap::DRIVER, driver), (cap::CARD, cap::BUS_INFO - cap::CARD, card)] {
+    for (off, len, s) in [
+        (cap::DRIVER, cap::CARD - cap::DRIVER, driver),
+        (cap::CARD, cap::BUS_INFO - cap::CARD, card),
+    ] {
         let n = s.len().min(len - 1);
         b[off..off + n].copy_from_slice(&s.as_bytes()[..n]);
     }
@@ -106,7 +115,12 @@ pub struct Synth {
 
 impl Synth {
     pub fn new(pid: u32, start_ns: u64) -> Self {
-        Synth { pid, ts: start_ns, step_ns: 100_000, seq: 0 }
+        Synth {
+            pid,
+            ts: start_ns,
+            step_ns: 100_000,
+            seq: 0,
+        }
     }
 
     /// Lets `ns` pass.
@@ -121,7 +135,14 @@ impl Synth {
     }
 
     /// Any ioctl with the given argument bytes.
-    pub fn ioctl(&mut self, fd: i32, request: u32, before: Vec<u8>, after: Vec<u8>, ret: i64) -> Record {
+    pub fn ioctl(
+        &mut self,
+        fd: i32,
+        request: u32,
+        before: Vec<u8>,
+        after: Vec<u8>,
+        ret: i64,
+    ) -> Record {
         let (t0, t1) = self.tick();
         let seq = self.seq;
         self.seq += 1;
@@ -143,16 +164,37 @@ impl Synth {
 
     pub fn open(&mut self, path: &str, fd: i32) -> Record {
         let (ts, _) = self.tick();
-        Record::Open(Open { ts, pid: self.pid, tid: self.pid, dirfd: Some(-100), path: path.into(), flags: 2, mode: 0, ret: fd as i64 })
+        Record::Open(Open {
+            ts,
+            pid: self.pid,
+            tid: self.pid,
+            dirfd: Some(-100),
+            path: path.into(),
+            flags: 2,
+            mode: 0,
+            ret: fd as i64,
+        })
     }
 
     pub fn close(&mut self, fd: i32) -> Record {
         let (ts, _) = self.tick();
-        Record::Close(Close { ts, pid: self.pid, tid: self.pid, fd, ret: 0 })
+        Record::Close(Close {
+            ts,
+            pid: self.pid,
+            tid: self.pid,
+            fd,
+            ret: 0,
+        })
     }
 
     pub fn querycap(&mut self, fd: i32, driver: &str, card: &str) -> Record {
-        self.ioctl(fd, args::VIDIOC_QUERYCAP, Vec::new(), v4l2_capability(driver, card), 0)
+        self.ioctl(
+            fd,
+            args::VIDIOC_QUERYCAP,
+            Vec::new(),
+            v4l2_capability(driver, card),
+            0,
+        )
     }
 
     pub fn s_fmt(&mut self, fd: i32, t: u32, fourcc: u32, w: u32, h: u32, ret: i64) -> Record {
@@ -163,8 +205,18 @@ impl Synth {
 
     /// REQBUFS asking for `count` MMAP buffers; the kernel answers `got` on success.
     pub fn reqbufs(&mut self, fd: i32, t: u32, count: u32, got: u32, ret: i64) -> Record {
-        let a = if ret == 0 { v4l2_requestbuffers(got, t, MEMORY_MMAP) } else { Vec::new() };
-        self.ioctl(fd, args::VIDIOC_REQBUFS, v4l2_requestbuffers(count, t, MEMORY_MMAP), a, ret)
+        let a = if ret == 0 {
+            v4l2_requestbuffers(got, t, MEMORY_MMAP)
+        } else {
+            Vec::new()
+        };
+        self.ioctl(
+            fd,
+            args::VIDIOC_REQBUFS,
+            v4l2_requestbuffers(count, t, MEMORY_MMAP),
+            a,
+            ret,
+        )
     }
 
     /// QUERYBUF of a buffer at `mem_offset` (single-planar, or plane 0 of a multi-planar one).
@@ -180,7 +232,12 @@ impl Synth {
             if let Record::Ioctl(io) = &mut r {
                 let mut plane = vec![0u8; plane::SIZE];
                 put_u32(&mut plane, plane::M, mem_offset);
-                io.payloads.push(Payload { kind: PayloadKind::Planes, addr: 0x7ffe_0000, before: Vec::new(), after: plane });
+                io.payloads.push(Payload {
+                    kind: PayloadKind::Planes,
+                    addr: 0x7ffe_0000,
+                    before: Vec::new(),
+                    after: plane,
+                });
             }
         }
         r
@@ -188,28 +245,70 @@ impl Synth {
 
     pub fn mmap(&mut self, fd: i32, mem_offset: u32, addr: u64, len: u64) -> Record {
         let (ts, _) = self.tick();
-        Record::Mmap(Mmap { ts, pid: self.pid, tid: self.pid, fd, addr: 0, len, prot: 3, flags: 1, offset: mem_offset as u64, ret: addr })
+        Record::Mmap(Mmap {
+            ts,
+            pid: self.pid,
+            tid: self.pid,
+            fd,
+            addr: 0,
+            len,
+            prot: 3,
+            flags: 1,
+            offset: mem_offset as u64,
+            ret: addr,
+        })
     }
 
     pub fn munmap(&mut self, addr: u64, len: u64) -> Record {
         let (ts, _) = self.tick();
-        Record::Munmap(Munmap { ts, pid: self.pid, tid: self.pid, addr, len, ret: 0 })
+        Record::Munmap(Munmap {
+            ts,
+            pid: self.pid,
+            tid: self.pid,
+            addr,
+            len,
+            ret: 0,
+        })
     }
 
     pub fn expbuf(&mut self, fd: i32, t: u32, index: u32, new_fd: i32) -> Record {
-        self.ioctl(fd, args::VIDIOC_EXPBUF, v4l2_exportbuffer(t, index, 0), v4l2_exportbuffer(t, index, new_fd), 0)
+        self.ioctl(
+            fd,
+            args::VIDIOC_EXPBUF,
+            v4l2_exportbuffer(t, index, 0),
+            v4l2_exportbuffer(t, index, new_fd),
+            0,
+        )
     }
 
     pub fn streamon(&mut self, fd: i32, t: u32) -> Record {
-        self.ioctl(fd, args::VIDIOC_STREAMON, t.to_le_bytes().to_vec(), Vec::new(), 0)
+        self.ioctl(
+            fd,
+            args::VIDIOC_STREAMON,
+            t.to_le_bytes().to_vec(),
+            Vec::new(),
+            0,
+        )
     }
 
     pub fn streamoff(&mut self, fd: i32, t: u32) -> Record {
-        self.ioctl(fd, args::VIDIOC_STREAMOFF, t.to_le_bytes().to_vec(), Vec::new(), 0)
+        self.ioctl(
+            fd,
+            args::VIDIOC_STREAMOFF,
+            t.to_le_bytes().to_vec(),
+            Vec::new(),
+            0,
+        )
     }
 
     pub fn request_alloc(&mut self, media_fd: i32, req_fd: i32) -> Record {
-        self.ioctl(media_fd, args::MEDIA_IOC_REQUEST_ALLOC, Vec::new(), req_fd.to_le_bytes().to_vec(), 0)
+        self.ioctl(
+            media_fd,
+            args::MEDIA_IOC_REQUEST_ALLOC,
+            Vec::new(),
+            req_fd.to_le_bytes().to_vec(),
+            0,
+        )
     }
 
     /// S_EXT_CTRLS of `count` controls into request `req_fd`.
@@ -220,23 +319,43 @@ impl Synth {
 
     /// QBUF of buffer `index`, bound to request `req_fd` if given.
     pub fn qbuf(&mut self, fd: i32, t: u32, index: u32, req_fd: Option<i32>, ret: i64) -> Record {
-        let flags = if req_fd.is_some() { args::BUF_FLAG_REQUEST_FD } else { 0 };
+        let flags = if req_fd.is_some() {
+            args::BUF_FLAG_REQUEST_FD
+        } else {
+            0
+        };
         let b = v4l2_buffer(index, t, flags, req_fd.unwrap_or(0), 0);
         self.ioctl(fd, args::VIDIOC_QBUF, b.clone(), b, ret)
     }
 
     /// DQBUF returning buffer `index` with `flags` (on success).
     pub fn dqbuf(&mut self, fd: i32, t: u32, index: u32, flags: u32, ret: i64) -> Record {
-        let a = if ret == 0 { v4l2_buffer(index, t, flags, 0, 0) } else { Vec::new() };
+        let a = if ret == 0 {
+            v4l2_buffer(index, t, flags, 0, 0)
+        } else {
+            Vec::new()
+        };
         self.ioctl(fd, args::VIDIOC_DQBUF, v4l2_buffer(0, t, 0, 0, 0), a, ret)
     }
 
     pub fn request_queue(&mut self, req_fd: i32, ret: i64) -> Record {
-        self.ioctl(req_fd, args::MEDIA_REQUEST_IOC_QUEUE, Vec::new(), Vec::new(), ret)
+        self.ioctl(
+            req_fd,
+            args::MEDIA_REQUEST_IOC_QUEUE,
+            Vec::new(),
+            Vec::new(),
+            ret,
+        )
     }
 
     pub fn request_reinit(&mut self, req_fd: i32, ret: i64) -> Record {
-        self.ioctl(req_fd, args::MEDIA_REQUEST_IOC_REINIT, Vec::new(), Vec::new(), ret)
+        self.ioctl(
+            req_fd,
+            args::MEDIA_REQUEST_IOC_REINIT,
+            Vec::new(),
+            Vec::new(),
+            ret,
+        )
     }
 
     /// poll on `req_fd` returning POLLPRI.
@@ -248,7 +367,11 @@ impl Synth {
             pid: self.pid,
             tid: self.pid,
             syscall: "ppoll".into(),
-            fds: vec![PollFd { fd: req_fd, events: args::POLLPRI, revents: args::POLLPRI }],
+            fds: vec![PollFd {
+                fd: req_fd,
+                events: args::POLLPRI,
+                revents: args::POLLPRI,
+            }],
             timeout_ns: None,
             ret: 1,
         })
@@ -304,7 +427,10 @@ pub fn sample_header() -> Header {
     h.machine = "x86_64".into();
     h.command = vec!["synthetic-client".into(), "probe.h264".into()];
     h.root_pid = sample::PID;
-    for (path, kind) in [("/dev/video0", DeviceKind::Video), ("/dev/media0", DeviceKind::Media)] {
+    for (path, kind) in [
+        ("/dev/video0", DeviceKind::Video),
+        ("/dev/media0", DeviceKind::Media),
+    ] {
         h.devices.push(DeviceInfo {
             path: path.into(),
             kind,
@@ -345,7 +471,12 @@ pub fn leak_and_ebusy() -> (Header, Vec<Record>) {
     for i in 0..CAPTURE_BUFS {
         let offset = 0x1000_0000 + i * 0x10_0000;
         r.push(s.querybuf(VIDEO_FD, cap_t, i, offset));
-        r.push(s.mmap(VIDEO_FD, offset, 0x7f00_0000_0000 + i as u64 * 0x10_0000, 128 * 128 * 3 / 2));
+        r.push(s.mmap(
+            VIDEO_FD,
+            offset,
+            0x7f00_0000_0000 + i as u64 * 0x10_0000,
+            128 * 128 * 3 / 2,
+        ));
     }
     r.push(s.expbuf(VIDEO_FD, cap_t, EXPORTED_INDEX, DMABUF_FD));
     for i in 0..SLOTS {

@@ -14,7 +14,9 @@ fn model_of(records: &[Record]) -> PoolModel {
 }
 
 fn ctx(m: &PoolModel) -> &Context {
-    m.contexts().find(|c| c.fd == sample::VIDEO_FD && c.closed.is_none()).expect("video context")
+    m.contexts()
+        .find(|c| c.fd == sample::VIDEO_FD && c.closed.is_none())
+        .expect("video context")
 }
 
 fn buf(m: &PoolModel, t: u32, i: u32) -> &Buffer {
@@ -45,7 +47,10 @@ fn one_frame_moves_through_every_state() {
     assert_eq!(c.driver, "visl");
     assert_eq!(c.queues[&OUT].buffers.len(), 2);
     assert!(c.queues[&CAP].streaming);
-    assert_eq!(m.request_by_fd(sample::PID, 10).unwrap().state, ReqState::Allocated);
+    assert_eq!(
+        m.request_by_fd(sample::PID, 10).unwrap().state,
+        ReqState::Allocated
+    );
 
     m.apply(&s.s_ext_ctrls(3, 10, 4, 0));
     let r = m.request_by_fd(sample::PID, 10).unwrap();
@@ -81,7 +86,10 @@ fn one_frame_moves_through_every_state() {
     assert!(!r.has_controls && !r.failed);
     assert_eq!(r.uses, 1);
     let t = m.totals();
-    assert_eq!((t.output_qbufs, t.capture_dqbufs, t.errors, t.malformed), (1, 1, 0, 0));
+    assert_eq!(
+        (t.output_qbufs, t.capture_dqbufs, t.errors, t.malformed),
+        (1, 1, 0, 0)
+    );
 
     m.apply(&s.close(10));
     assert_eq!(m.request(rid).unwrap().state, ReqState::Closed);
@@ -130,16 +138,37 @@ fn request_slot_leak() {
     m.apply(&recs[before_end]);
     assert_eq!(m.request(r.id).unwrap().state, ReqState::Leaked);
     assert_eq!(m.totals().requests_leaked, 1);
-    assert!(m.notable().any(|n| matches!(n.kind, NotableKind::RequestLeaked { fd, .. } if fd == req_fd)));
+    assert!(m
+        .notable()
+        .any(|n| matches!(n.kind, NotableKind::RequestLeaked { fd, .. } if fd == req_fd)));
     // The other slots were recycled and are not leaked.
-    let leaked: Vec<_> = m.requests().filter(|r| r.state == ReqState::Leaked).collect();
+    let leaked: Vec<_> = m
+        .requests()
+        .filter(|r| r.state == ReqState::Leaked)
+        .collect();
     assert_eq!(leaked.len(), 1);
     let snap = m.snapshot(None, 60, 16);
     assert_eq!(snap.requests.leaked, 1);
-    let oldest = snap.focus.as_ref().unwrap().output.as_ref().unwrap().oldest().unwrap().clone();
+    let oldest = snap
+        .focus
+        .as_ref()
+        .unwrap()
+        .output
+        .as_ref()
+        .unwrap()
+        .oldest()
+        .unwrap()
+        .clone();
     assert_eq!(oldest.request.as_ref().unwrap().state, ReqState::Leaked);
-    assert!(oldest.busy_ns >= 2_000_000_000, "busy {} ns", oldest.busy_ns);
-    assert!(snap.notable.iter().any(|n| n.alarm && n.text.contains("LEAKED")));
+    assert!(
+        oldest.busy_ns >= 2_000_000_000,
+        "busy {} ns",
+        oldest.busy_ns
+    );
+    assert!(snap
+        .notable
+        .iter()
+        .any(|n| n.alarm && n.text.contains("LEAKED")));
 }
 
 #[test]
@@ -155,7 +184,10 @@ fn force_release_by_close_is_not_a_leak() {
     recs.push(s.end());
     let m = model_of(&recs);
     assert_eq!(m.totals().requests_leaked, 0);
-    assert_eq!(m.requests().filter(|r| r.state == ReqState::Closed).count(), 1);
+    assert_eq!(
+        m.requests().filter(|r| r.state == ReqState::Closed).count(),
+        1
+    );
     // The same fd number now names a new request.
     assert_eq!(m.request_by_fd(1, 10).unwrap().state, ReqState::Allocated);
     assert_eq!(m.totals().requests_allocated, 3);
@@ -172,7 +204,12 @@ fn ebusy_race_records_the_queue_state() {
     let census = m
         .notable()
         .find_map(|n| match n.kind {
-            NotableKind::ReqbufsBusy { buf_type, asked, census, .. } => Some((buf_type, asked, census)),
+            NotableKind::ReqbufsBusy {
+                buf_type,
+                asked,
+                census,
+                ..
+            } => Some((buf_type, asked, census)),
             _ => None,
         })
         .expect("REQBUFS EBUSY noted");
@@ -185,12 +222,18 @@ fn ebusy_race_records_the_queue_state() {
     assert_eq!(c.exported, 1);
     assert!(c.streaming);
     // The buffers survive the failed REQBUFS; the failed S_FMT leaves the old size.
-    assert_eq!(ctx(&m).queues[&CAP].buffers.len(), sample::CAPTURE_BUFS as usize);
+    assert_eq!(
+        ctx(&m).queues[&CAP].buffers.len(),
+        sample::CAPTURE_BUFS as usize
+    );
     assert_eq!(ctx(&m).queues[&CAP].width, 128);
     assert_eq!(m.error_count("VIDIOC_REQBUFS", 16), 1);
     assert_eq!(m.error_count("VIDIOC_S_FMT", 16), 1);
     let snap = m.snapshot(None, 60, 16);
-    assert!(snap.notable.iter().any(|n| n.alarm && n.text.contains("REQBUFS(0) CAPTURE EBUSY")));
+    assert!(snap
+        .notable
+        .iter()
+        .any(|n| n.alarm && n.text.contains("REQBUFS(0) CAPTURE EBUSY")));
     let v = snap.focus.unwrap();
     assert_eq!(v.codec(), "S264");
     assert_eq!(v.resolution(), Some((128, 128)));
@@ -208,7 +251,14 @@ fn drained_capture_frees_without_ebusy() {
     assert_eq!(buf(&m, CAP, 0).mapped, 1);
     assert_eq!(buf(&m, CAP, 1).exported, 1);
     // A dup keeps the export alive until both fds are closed.
-    m.apply(&Record::Dup(Dup { ts: s.ts, pid: 1, tid: 1, old: 30, new: None, ret: 31 }));
+    m.apply(&Record::Dup(Dup {
+        ts: s.ts,
+        pid: 1,
+        tid: 1,
+        old: 30,
+        new: None,
+        ret: 31,
+    }));
     m.apply(&s.close(30));
     assert_eq!(buf(&m, CAP, 1).exported, 1);
     m.apply(&s.close(31));
@@ -241,8 +291,13 @@ fn malformed_records_are_counted_not_fatal() {
     m.apply(&s.ioctl(3, 0xdead_beef, vec![0; 3], vec![], -4095));
     assert_eq!(m.totals().malformed, 4);
     assert_eq!(ctx(&m).queues[&OUT].buffers.len(), 2);
-    m.apply(&Record::Unknown { tag: "Future".into() });
-    assert_eq!(m.totals().records, setup(&mut Synth::new(1, 0)).len() as u64 + 6);
+    m.apply(&Record::Unknown {
+        tag: "Future".into(),
+    });
+    assert_eq!(
+        m.totals().records,
+        setup(&mut Synth::new(1, 0)).len() as u64 + 6
+    );
 }
 
 #[test]
@@ -274,18 +329,32 @@ fn errors_are_counted_by_ioctl_and_errno() {
     assert_eq!(snap.errors[0].errno_name, "EAGAIN");
     assert_eq!(snap.errors[0].count, 3);
     assert!(m.request_by_fd(1, 11).unwrap().failed);
-    assert!(snap.notable.iter().any(|n| n.text.contains("MEDIA_REQUEST_IOC_QUEUE failed with EIO")));
+    assert!(snap
+        .notable
+        .iter()
+        .any(|n| n.text.contains("MEDIA_REQUEST_IOC_QUEUE failed with EIO")));
 }
 
 #[test]
 fn fork_shares_and_exit_releases() {
     let mut s = Synth::new(1, 0);
     let mut m = model_of(&setup(&mut s));
-    m.apply(&Record::Fork(Fork { ts: s.ts, parent_pid: 1, parent_tid: 1, child: 2, is_thread: false }));
+    m.apply(&Record::Fork(Fork {
+        ts: s.ts,
+        parent_pid: 1,
+        parent_tid: 1,
+        child: 2,
+        is_thread: false,
+    }));
     assert!(m.context_by_fd(2, 3).is_some());
     m.apply(&s.close(3));
     assert!(ctx_open(&m), "the child still holds the video fd");
-    m.apply(&Record::Exit(crate::record::Exit { ts: s.ts, pid: 2, tid: 2, code: 0 }));
+    m.apply(&Record::Exit(crate::record::Exit {
+        ts: s.ts,
+        pid: 2,
+        tid: 2,
+        code: 0,
+    }));
     assert!(!ctx_open(&m));
     fn ctx_open(m: &PoolModel) -> bool {
         m.contexts().any(|c| c.closed.is_none())
@@ -298,10 +367,20 @@ fn rates_count_frames_per_second() {
     let mut recs = setup(&mut s);
     for f in 0..60u32 {
         s.ts = 1_000_000_000 + f as u64 * 33_400_000;
-        recs.extend(synth::decode_frame(&mut s, 3, 10 + (f % 2) as i32, f % 2, f % 2));
+        recs.extend(synth::decode_frame(
+            &mut s,
+            3,
+            10 + (f % 2) as i32,
+            f % 2,
+            f % 2,
+        ));
     }
     let mut m = model_of(&recs);
-    m.apply(&Record::Lost(Lost { count: 5, at: s.ts, cpu: None }));
+    m.apply(&Record::Lost(Lost {
+        count: 5,
+        at: s.ts,
+        cpu: None,
+    }));
     let secs = m.rates().last(10);
     assert_eq!(secs.len(), 3);
     assert_eq!(secs[1].output_qbufs, 30);
@@ -324,7 +403,9 @@ fn random_bytes_never_panic() {
     // A small LCG: deterministic garbage for every ioctl the model reads.
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = move || {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         x >> 33
     };
     let requests = [
@@ -399,7 +480,10 @@ fn slot_dropped_from_the_pool_is_stuck_then_leaked() {
     // Closing it at teardown does not hide the leak.
     m.apply(&s.close(10));
     assert_eq!(m.request(rid).unwrap().state, ReqState::Leaked);
-    assert_eq!(m.request(rid).unwrap().leak, Some(LeakReason::NeverRecycled));
+    assert_eq!(
+        m.request(rid).unwrap().leak,
+        Some(LeakReason::NeverRecycled)
+    );
     assert_eq!(m.totals().requests_leaked, 1);
 }
 
@@ -409,7 +493,13 @@ fn teardown_with_requests_in_flight_is_not_a_leak() {
     let mut s = Synth::new(1, 0);
     let mut recs = setup(&mut s);
     for i in 0..10 {
-        recs.extend(synth::decode_frame(&mut s, 3, 10 + (i % 2), (i % 2) as u32, 0));
+        recs.extend(synth::decode_frame(
+            &mut s,
+            3,
+            10 + (i % 2),
+            (i % 2) as u32,
+            0,
+        ));
     }
     recs.push(s.s_ext_ctrls(3, 10, 1, 0));
     recs.push(s.qbuf(3, OUT, 0, Some(10), 0));
@@ -445,7 +535,12 @@ fn recorded_probe_pattern_shows_the_ebusy() {
     let c = m
         .notable()
         .find_map(|n| match n.kind {
-            NotableKind::ReqbufsBusy { buf_type, asked: 0, census, .. } => Some((buf_type, census)),
+            NotableKind::ReqbufsBusy {
+                buf_type,
+                asked: 0,
+                census,
+                ..
+            } => Some((buf_type, census)),
             _ => None,
         })
         .expect("REQBUFS(0) EBUSY");
@@ -457,15 +552,24 @@ fn recorded_probe_pattern_shows_the_ebusy() {
 #[test]
 fn recorded_leak_is_found_and_the_fixed_client_is_clean() {
     let m = fixture(include_bytes!("../../samples/request-leak.trace"));
-    let leaked: Vec<&Request> = m.requests().filter(|r| r.state == ReqState::Leaked).collect();
+    let leaked: Vec<&Request> = m
+        .requests()
+        .filter(|r| r.state == ReqState::Leaked)
+        .collect();
     assert_eq!(leaked.len(), 3, "{leaked:?}");
-    assert!(leaked.iter().all(|r| r.leak == Some(LeakReason::NeverRecycled)));
+    assert!(leaked
+        .iter()
+        .all(|r| r.leak == Some(LeakReason::NeverRecycled)));
     assert_eq!(m.totals().requests_leaked, 3);
     assert!(m.error_count("VIDIOC_DQBUF", 22) > 0);
 
     let m = fixture(include_bytes!("../../samples/request-leak-fixed.trace"));
     assert_eq!(m.totals().requests_leaked, 0);
-    assert!(m.requests().all(|r| r.state == ReqState::Closed), "{:?}", m.requests().collect::<Vec<_>>());
+    assert!(
+        m.requests().all(|r| r.state == ReqState::Closed),
+        "{:?}",
+        m.requests().collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -481,7 +585,10 @@ fn a_request_per_frame_does_not_grow_the_model() {
     }
     assert!(m.requests().count() <= ENDED_REQUESTS_KEEP + 2);
     assert_eq!(m.totals().requests_leaked, 0);
-    assert_eq!(m.totals().requests_allocated, 2 + 3 * ENDED_REQUESTS_KEEP as u64);
+    assert_eq!(
+        m.totals().requests_allocated,
+        2 + 3 * ENDED_REQUESTS_KEEP as u64
+    );
 }
 
 #[test]
@@ -493,7 +600,11 @@ fn a_bad_request_fd_in_a_failing_call_is_not_a_phantom_leak() {
     recs.push(s.request_queue(97, -9));
     recs.push(s.end());
     let m = model_of(&recs);
-    assert!(m.request_by_fd(1, 99).is_none() && m.request_by_fd(1, 98).is_none() && m.request_by_fd(1, 97).is_none());
+    assert!(
+        m.request_by_fd(1, 99).is_none()
+            && m.request_by_fd(1, 98).is_none()
+            && m.request_by_fd(1, 97).is_none()
+    );
     assert_eq!(m.totals().requests_leaked, 0);
     assert_eq!(m.totals().errors, 3);
 }
@@ -501,7 +612,13 @@ fn a_bad_request_fd_in_a_failing_call_is_not_a_phantom_leak() {
 // ---- the process/fd model's rules (crate::procs), where the old tables were wrong ----------
 
 fn fork_rec(s: &Synth, child: u32, is_thread: bool) -> Record {
-    Record::Fork(Fork { ts: s.ts, parent_pid: s.pid, parent_tid: s.pid, child, is_thread })
+    Record::Fork(Fork {
+        ts: s.ts,
+        parent_pid: s.pid,
+        parent_tid: s.pid,
+        child,
+        is_thread,
+    })
 }
 
 fn ctx_open(m: &PoolModel) -> bool {
@@ -513,14 +630,18 @@ fn close_interrupted_by_a_signal_still_closes() {
     // Linux frees the fd even when close returns EINTR; the old table kept it open forever.
     let mut s = Synth::new(1, 0);
     let mut recs = setup(&mut s);
-    let Record::Close(mut c) = s.close(3) else { unreachable!() };
+    let Record::Close(mut c) = s.close(3) else {
+        unreachable!()
+    };
     c.ret = -4;
     recs.push(Record::Close(c));
     let m = model_of(&recs);
     assert!(!ctx_open(&m));
     // EBADF is the one failure that leaves the table alone.
     let mut recs = setup(&mut s);
-    let Record::Close(mut c) = s.close(3) else { unreachable!() };
+    let Record::Close(mut c) = s.close(3) else {
+        unreachable!()
+    };
     c.ret = -9;
     recs.push(Record::Close(c));
     assert!(ctx_open(&model_of(&recs)));
@@ -534,17 +655,31 @@ fn exec_in_a_forked_child_drops_its_close_on_exec_copies() {
     // the parent's close left the context and request open.
     let mut s = Synth::new(1, 0);
     let mut recs = setup(&mut s);
-    let Record::Open(o) = &mut recs[0] else { unreachable!() };
+    let Record::Open(o) = &mut recs[0] else {
+        unreachable!()
+    };
     o.flags |= crate::procs::O_CLOEXEC;
     recs.push(fork_rec(&s, 2, false));
-    recs.push(Record::Exec(crate::record::Exec { ts: s.ts, pid: 2, tid: 2, path: "/bin/helper".into(), argv: vec![] }));
+    recs.push(Record::Exec(crate::record::Exec {
+        ts: s.ts,
+        pid: 2,
+        tid: 2,
+        path: "/bin/helper".into(),
+        argv: vec![],
+    }));
     let mut m = model_of(&recs);
     assert!(m.context_by_fd(2, 3).is_none(), "closed at exec");
-    assert_eq!(m.fd_ref(2, 4), Some(FdRef::Media), "the media fd was not close-on-exec");
+    assert_eq!(
+        m.fd_ref(2, 4),
+        Some(FdRef::Media),
+        "the media fd was not close-on-exec"
+    );
     m.apply(&s.close(3));
     assert!(!ctx_open(&m), "the parent held the last reference");
     m.apply(&s.close(10));
-    assert!(m.requests().any(|r| r.fd == 10 && r.state == ReqState::Closed));
+    assert!(m
+        .requests()
+        .any(|r| r.fd == 10 && r.state == ReqState::Closed));
 }
 
 #[test]
@@ -555,10 +690,20 @@ fn a_forked_child_holds_the_mappings_until_its_exec() {
     recs.push(s.mmap(3, 0x4000, 0x7000_0000, 4096));
     recs.push(fork_rec(&s, 2, false));
     let mut m = model_of(&recs);
-    assert_eq!(buf(&m, CAP, 0).mapped, 2, "the child inherits the shared mapping");
+    assert_eq!(
+        buf(&m, CAP, 0).mapped,
+        2,
+        "the child inherits the shared mapping"
+    );
     m.apply(&s.munmap(0x7000_0000, 4096));
     assert_eq!(buf(&m, CAP, 0).mapped, 1);
-    m.apply(&Record::Exec(crate::record::Exec { ts: s.ts, pid: 2, tid: 2, path: "/bin/x".into(), argv: vec![] }));
+    m.apply(&Record::Exec(crate::record::Exec {
+        ts: s.ts,
+        pid: 2,
+        tid: 2,
+        path: "/bin/x".into(),
+        argv: vec![],
+    }));
     assert_eq!(buf(&m, CAP, 0).mapped, 0, "exec unmaps everything");
 }
 
