@@ -81,7 +81,11 @@ pub fn run<S: RecordSource>(source: S, opts: Options) -> io::Result<()> {
     }
 }
 
-fn run_player<S: RecordSource>(mut source: S, opts: Options) -> io::Result<()> {
+/// A finite source read to its end: its header, its records, and the status line's note when it
+/// was cut short (what was readable is kept, as the player shows it).
+pub(crate) fn read_all<S: RecordSource>(
+    mut source: S,
+) -> (traces::Header, Vec<traces::Record>, Option<String>) {
     let header = source.header().clone();
     let mut records = Vec::new();
     let mut note = None;
@@ -94,6 +98,11 @@ fn run_player<S: RecordSource>(mut source: S, opts: Options) -> io::Result<()> {
             }
         }
     }
+    (header, records, note)
+}
+
+fn run_player<S: RecordSource>(source: S, opts: Options) -> io::Result<()> {
+    let (header, records, note) = read_all(source);
     let mut app = App::player(header, records, opts);
     if let Some(n) = note {
         app.status = n;

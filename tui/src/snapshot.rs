@@ -55,19 +55,8 @@ pub fn snapshot_file(path: impl AsRef<Path>, frame: Frame, opts: Options) -> io:
 
 /// The frame of a finite source (read fully first), as text. A trace cut short is drawn up to
 /// where it ends, with the reason on the status line, as the interactive player does.
-pub fn snapshot<S: RecordSource>(mut source: S, frame: Frame, opts: Options) -> io::Result<String> {
-    let header = source.header().clone();
-    let mut records = Vec::new();
-    let mut note = None;
-    while let Some(r) = source.next_record() {
-        match r {
-            Ok(r) => records.push(r),
-            Err(e) => {
-                note = Some(format!("trace cut short: {e}"));
-                break;
-            }
-        }
-    }
+pub fn snapshot<S: RecordSource>(source: S, frame: Frame, opts: Options) -> io::Result<String> {
+    let (header, records, note) = crate::read_all(source);
     let n = records.len();
     let mut app = App::player(
         header,
