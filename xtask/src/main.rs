@@ -5,12 +5,16 @@
 //! - `testbed build` / `testbed run`: the QEMU test-bed with a real 6.12 kernel (see the `testbed` crate).
 //! - `test`: setup + test-bed kernel + every test of the workspace (what `.ci/run` runs).
 //! - `demo`: setup + test-bed kernel + the main job: a traced decode in the test-bed.
+//! - `build --target aarch64`: release builds for arm64 (vatrace, the driver, the test clients),
+//!   checked: ELF machine, the eBPF object's syscall table, and under qemu-user (see build.rs).
 //! - `samples`: regenerates `traces/samples/` (all recorded with `vatrace record` in the test-bed);
 //!   `samples --bench`: replay speed of its decode samples.
 
+mod build;
 mod demo;
 mod samples;
 mod setup;
+mod syscall_table;
 
 use std::process::{Command, ExitCode};
 use std::time::Duration;
@@ -59,12 +63,27 @@ enum Cmd {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
+    /// Release builds for another architecture, checked (see xtask/src/build.rs).
+    Build {
+        /// The architecture: only `aarch64` (arm64 boards) so far.
+        #[arg(long, value_enum)]
+        target: BuildTarget,
+        /// Skip `setup` and its arm64 step (fails if the cross toolchain is incomplete).
+        #[arg(long)]
+        no_setup: bool,
+    },
     /// Set up, build the test-bed kernel, and run the main job in the test-bed.
     Demo {
         /// Skip `setup`.
         #[arg(long)]
         no_setup: bool,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum BuildTarget {
+    /// aarch64-unknown-linux-gnu (arm64 boards: RK3568, RK3399, RK3588, Allwinner).
+    Aarch64,
 }
 
 #[derive(Subcommand)]
@@ -139,6 +158,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             let faults = cargo_status(&FAULT_INJECTION_TEST, &only_faults)?;
             return Ok(if all == ExitCode::SUCCESS { faults } else { all });
         }
+        Cmd::Build { target: BuildTarget::Aarch64, no_setup } => build::aarch64(!no_setup)?,
         Cmd::Samples { bench: true, runs, .. } => return samples::bench(runs),
         Cmd::Samples { recorded, .. } => return samples::regenerate(recorded),
         Cmd::Demo { no_setup } => {

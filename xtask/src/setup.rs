@@ -5,6 +5,9 @@
 //! 2. the nightly toolchain's `rust-src` (the eBPF crate is built with `-Z build-std`);
 //! 3. bpf-linker built against the nightly's own libLLVM, rebuilt when their LLVMs differ;
 //! 4. the Linux 6.12 uapi headers in `.cache/kernel-headers` (v4l2r runs bindgen on videodev2.h).
+//!
+//! [`arm64`] is a separate step that only `cargo xtask build --target aarch64` runs: the cross
+//! toolchain, qemu-user and the arm64 libva headers (multiarch), and the Rust std for aarch64.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -79,30 +82,38 @@ fn installed(pkg: &str) -> bool {
 }
 
 fn apt(check: bool) -> Result<usize> {
-    let missing: Vec<&str> = APT_PACKAGES.iter().map(|(p, _)| *p).filter(|p| !installed(p)).collect();
+    apt_install(APT_PACKAGES, check)
+}
+
+/// Runs a root command (through sudo when not root), printing it.
+fn as_root(args: &[&str]) -> Result<()> {
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+    let mut all: Vec<&str> = sudo.to_vec();
+    all.extend_from_slice(args);
+    say(&format!("running {}", all.join(" ")));
+    let status = Command::new(all[0])
+        .args(&all[1..])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .with_context(|| format!("running {}", all[0]))?;
+    if !status.success() {
+        bail!("`{}` failed ({status})", all.join(" "));
+    }
+    Ok(())
+}
+
+/// Installs the missing ones of `packages` with apt-get; with `check`, only counts them.
+fn apt_install(packages: &[(&str, &str)], check: bool) -> Result<usize> {
+    let missing: Vec<&str> = packages.iter().map(|(p, _)| *p).filter(|p| !installed(p)).collect();
     if missing.is_empty() {
-        say(&format!("apt: all {} packages installed", APT_PACKAGES.len()));
+        say(&format!("apt: all {} packages installed", packages.len()));
         return Ok(0);
     }
     say(&format!("apt: missing {}", missing.join(" ")));
     if check {
         return Ok(missing.len());
     }
-    let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
-    let run = |args: &[&str]| -> Result<()> {
-        let mut all: Vec<&str> = sudo.to_vec();
-        all.extend_from_slice(args);
-        say(&format!("running {}", all.join(" ")));
-        let status = Command::new(all[0])
-            .args(&all[1..])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .with_context(|| format!("running {}", all[0]))?;
-        if !status.success() {
-            bail!("`{}` failed ({status})", all.join(" "));
-        }
-        Ok(())
-    };
+    let run = as_root;
     run(&["apt-get", "update", "-q"])?;
     let mut args = vec!["apt-get", "install", "-y", "-q", "--no-install-recommends"];
     args.extend(&missing);
@@ -261,5 +272,65 @@ fn kernel_headers(check: bool) -> Result<usize> {
     }
     fs::write(&stamp, &version)?;
     let _ = fs::remove_dir_all(&work);
+    Ok(0)
+}
+
+/// Debian packages `cargo xtask build --target aarch64` needs, with why.
+pub const ARM64_APT_PACKAGES: &[(&str, &str)] = &[
+    ("gcc-aarch64-linux-gnu", "linker for aarch64-unknown-linux-gnu"),
+    ("libc6-dev-arm64-cross", "arm64 glibc to link against; its headers for bindgen"),
+    ("qemu-user-static", "runs the arm64 binaries on this machine"),
+    ("libva-dev:arm64", "the arm64 libva the driver is built for (multiarch)"),
+];
+
+/// The Rust target of the arm64 build.
+pub const ARM64_TARGET: &str = "aarch64-unknown-linux-gnu";
+
+/// The arm64 cross-build step (not part of [`run`]: only `build --target aarch64` needs it).
+/// Returns how many things were missing.
+pub fn arm64(check: bool) -> Result<usize> {
+    let mut missing = 0;
+    missing += arm64_dpkg_arch(check)?;
+    missing += apt_install(ARM64_APT_PACKAGES, check)?;
+    missing += arm64_rust_std(check)?;
+    Ok(missing)
+}
+
+/// `dpkg --add-architecture arm64`, so that apt can install `libva-dev:arm64`.
+fn arm64_dpkg_arch(check: bool) -> Result<usize> {
+    let out = Command::new("dpkg").arg("--print-foreign-architectures").output().context("running dpkg")?;
+    if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == "arm64") {
+        say("arm64: dpkg has the arm64 architecture");
+        return Ok(0);
+    }
+    say("arm64: dpkg lacks the arm64 architecture");
+    if check {
+        return Ok(1);
+    }
+    as_root(&["dpkg", "--add-architecture", "arm64"])?;
+    Ok(0)
+}
+
+/// Whether the stable toolchain has a prebuilt std for [`ARM64_TARGET`].
+pub fn stable_has_arm64_std() -> bool {
+    rustup(&["target", "list", "--installed"]).map(|l| l.lines().any(|t| t.trim() == ARM64_TARGET)).unwrap_or(false)
+}
+
+/// The prebuilt std for aarch64 (`rustup target add`); when rustup cannot download it, the build
+/// falls back to the nightly building std from its rust-src (step 2 of [`run`]).
+fn arm64_rust_std(check: bool) -> Result<usize> {
+    if stable_has_arm64_std() {
+        say(&format!("arm64: rust std for {ARM64_TARGET} installed"));
+        return Ok(0);
+    }
+    if check {
+        say(&format!("arm64: no rust std for {ARM64_TARGET} (the build would use the nightly's -Z build-std)"));
+        return Ok(1);
+    }
+    say(&format!("arm64: rustup target add {ARM64_TARGET}"));
+    if let Err(e) = rustup(&["target", "add", ARM64_TARGET]) {
+        say(&format!("arm64: {e:#}; the build will use the nightly with -Z build-std instead"));
+        return rust_src(false);
+    }
     Ok(0)
 }
