@@ -281,6 +281,7 @@ pub const ARM64_APT_PACKAGES: &[(&str, &str)] = &[
     ("libc6-dev-arm64-cross", "arm64 glibc to link against; its headers for bindgen"),
     ("qemu-user-static", "runs the arm64 binaries on this machine"),
     ("libva-dev:arm64", "the arm64 libva the driver is built for (multiarch)"),
+    ("llvm", "llvm-objdump, to check the syscall numbers in the arm64 eBPF object"),
 ];
 
 /// The Rust target of the arm64 build.
