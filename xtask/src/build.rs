@@ -87,7 +87,13 @@ fn cargo_build(root: &Path) -> Result<()> {
     }
     // The linker comes from .cargo/config.toml; bindgen (v4l2r, the driver) parses the headers
     // as aarch64 code, with the arm64 glibc headers of the cross sysroot.
-    cmd.env(format!("BINDGEN_EXTRA_CLANG_ARGS_{}", ARM64_TARGET.replace('-', "_")), format!("--sysroot={ARM64_SYSROOT}"));
+    cmd.env(
+        format!(
+            "BINDGEN_EXTRA_CLANG_ARGS_{}",
+            ARM64_TARGET.replace('-', "_")
+        ),
+        format!("--sysroot={ARM64_SYSROOT}"),
+    );
     cmd.current_dir(root);
     say(&format!("running {cmd:?}"));
     let status = cmd.status().context("running cargo")?;
@@ -101,10 +107,22 @@ const EM_AARCH64: u16 = 183;
 /// Fails unless `path` is a 64-bit little-endian ELF for aarch64.
 fn check_aarch64_elf(path: &Path) -> Result<()> {
     let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    ensure!(bytes.len() > 20 && bytes.starts_with(b"\x7fELF"), "{} is not an ELF file", path.display());
-    ensure!(bytes[4] == 2 && bytes[5] == 1, "{} is not a 64-bit little-endian ELF", path.display());
+    ensure!(
+        bytes.len() > 20 && bytes.starts_with(b"\x7fELF"),
+        "{} is not an ELF file",
+        path.display()
+    );
+    ensure!(
+        bytes[4] == 2 && bytes[5] == 1,
+        "{} is not a 64-bit little-endian ELF",
+        path.display()
+    );
     let machine = u16::from_le_bytes([bytes[18], bytes[19]]);
-    ensure!(machine == EM_AARCH64, "{} is for ELF machine {machine}, not aarch64 ({EM_AARCH64})", path.display());
+    ensure!(
+        machine == EM_AARCH64,
+        "{} is for ELF machine {machine}, not aarch64 ({EM_AARCH64})",
+        path.display()
+    );
     Ok(())
 }
 
@@ -119,8 +137,17 @@ fn ebpf_object(out_dir: &Path) -> Result<PathBuf> {
         .filter_map(|p| Some((fs::metadata(&p).ok()?.modified().ok()?, p)))
         .collect();
     found.sort();
-    let (_, object) = found.pop().with_context(|| format!("no tracer-*/out/tracer eBPF object under {}", build.display()))?;
-    ensure!(fs::metadata(&object)?.len() > 0, "{} is empty (was AYA_BUILD_SKIP set?)", object.display());
+    let (_, object) = found.pop().with_context(|| {
+        format!(
+            "no tracer-*/out/tracer eBPF object under {}",
+            build.display()
+        )
+    })?;
+    ensure!(
+        fs::metadata(&object)?.len() > 0,
+        "{} is empty (was AYA_BUILD_SKIP set?)",
+        object.display()
+    );
     Ok(object)
 }
 
@@ -131,8 +158,14 @@ fn compared_immediates(object: &Path) -> Result<BTreeSet<i64>> {
         .arg(object)
         .output()
         .context("running llvm-objdump (Debian package llvm)")?;
-    ensure!(out.status.success(), "llvm-objdump failed: {}", String::from_utf8_lossy(&out.stderr));
-    Ok(syscall_table::jeq_immediates(&String::from_utf8_lossy(&out.stdout)))
+    ensure!(
+        out.status.success(),
+        "llvm-objdump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(syscall_table::jeq_immediates(&String::from_utf8_lossy(
+        &out.stdout,
+    )))
 }
 
 /// Fails unless the eBPF object compares against the distinctive arm64 syscall numbers
@@ -144,9 +177,17 @@ fn check_ebpf_arch(object: &Path, root: &Path) -> Result<()> {
     let seen = compared_immediates(object)?;
     for name in ["IOCTL", "OPENAT", "CLOSE", "PPOLL"] {
         let nr = arm64[name];
-        ensure!(seen.contains(&nr), "the eBPF object {} never compares against arm64's {name} = {nr}", object.display());
+        ensure!(
+            seen.contains(&nr),
+            "the eBPF object {} never compares against arm64's {name} = {nr}",
+            object.display()
+        );
         let x = x86[name];
-        ensure!(!seen.contains(&x), "the eBPF object {} compares against x86_64's {name} = {x}", object.display());
+        ensure!(
+            !seen.contains(&x),
+            "the eBPF object {} compares against x86_64's {name} = {x}",
+            object.display()
+        );
     }
     say(&format!(
         "{}: eBPF compares syscall numbers against the arm64 table (ioctl {}, openat {}, close {}, ppoll {})",
@@ -169,25 +210,60 @@ fn check_under_qemu(root: &Path, vatrace: &Path) -> Result<()> {
             .current_dir(root)
             .output()
             .context("running qemu-aarch64-static (Debian package qemu-user-static)")?;
-        ensure!(out.status.success(), "arm64 `vatrace {}` under qemu failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+        ensure!(
+            out.status.success(),
+            "arm64 `vatrace {}` under qemu failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     };
     let help = qemu(&["--help"])?;
-    ensure!(help.contains("dump"), "arm64 `vatrace --help` does not list `dump`:\n{help}");
+    ensure!(
+        help.contains("dump"),
+        "arm64 `vatrace --help` does not list `dump`:\n{help}"
+    );
     say("qemu-aarch64: `vatrace --help` runs");
     let arm = qemu(&["dump", DUMP_SAMPLE])?;
     let out = Command::new("cargo")
-        .args(["run", "--quiet", "-p", "tracer", "--bin", "vatrace", "--", "dump", DUMP_SAMPLE])
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "tracer",
+            "--bin",
+            "vatrace",
+            "--",
+            "dump",
+            DUMP_SAMPLE,
+        ])
         .current_dir(root)
         .output()
         .context("running the host's vatrace dump")?;
-    ensure!(out.status.success(), "host `vatrace dump {DUMP_SAMPLE}` failed: {}", String::from_utf8_lossy(&out.stderr));
+    ensure!(
+        out.status.success(),
+        "host `vatrace dump {DUMP_SAMPLE}` failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let host = String::from_utf8_lossy(&out.stdout);
-    ensure!(!arm.is_empty(), "arm64 `vatrace dump {DUMP_SAMPLE}` printed nothing");
+    ensure!(
+        !arm.is_empty(),
+        "arm64 `vatrace dump {DUMP_SAMPLE}` printed nothing"
+    );
     if arm != host {
-        let line = arm.lines().zip(host.lines()).position(|(a, h)| a != h).unwrap_or(arm.lines().count().min(host.lines().count()));
-        bail!("arm64 and x86_64 `vatrace dump {DUMP_SAMPLE}` differ from line {}", line + 1);
+        let line = arm
+            .lines()
+            .zip(host.lines())
+            .position(|(a, h)| a != h)
+            .unwrap_or(arm.lines().count().min(host.lines().count()));
+        bail!(
+            "arm64 and x86_64 `vatrace dump {DUMP_SAMPLE}` differ from line {}",
+            line + 1
+        );
     }
-    say(&format!("qemu-aarch64: `vatrace dump {DUMP_SAMPLE}` equals the host's ({} lines)", arm.lines().count()));
+    say(&format!(
+        "qemu-aarch64: `vatrace dump {DUMP_SAMPLE}` equals the host's ({} lines)",
+        arm.lines().count()
+    ));
     Ok(())
 }

@@ -13,18 +13,31 @@ pub const SOURCE: &str = "tracer-ebpf/src/syscalls.rs";
 /// lacks) of the `mod arch` under `#[cfg(bpf_target_arch = "ARCH")]` in `source`.
 pub fn parse(source: &str, arch: &str) -> Result<BTreeMap<String, i64>> {
     let cfg = format!("#[cfg(bpf_target_arch = \"{arch}\")]");
-    let start = source.find(&cfg).with_context(|| format!("{SOURCE} has no {cfg}"))?;
+    let start = source
+        .find(&cfg)
+        .with_context(|| format!("{SOURCE} has no {cfg}"))?;
     let body = &source[start..];
-    let end = body.find("\n}").with_context(|| format!("{SOURCE}: the {arch} module does not end"))?;
+    let end = body
+        .find("\n}")
+        .with_context(|| format!("{SOURCE}: the {arch} module does not end"))?;
     let mut table = BTreeMap::new();
     for line in body[..end].lines() {
-        let Some(rest) = line.trim().strip_prefix("pub const ") else { continue };
-        let Some((name, value)) = rest.split_once(": i64 = ") else { continue };
+        let Some(rest) = line.trim().strip_prefix("pub const ") else {
+            continue;
+        };
+        let Some((name, value)) = rest.split_once(": i64 = ") else {
+            continue;
+        };
         let value = value.trim_end_matches(';').trim();
-        let nr = value.parse().with_context(|| format!("{SOURCE}: {arch} {name} = {value:?} is not a number"))?;
+        let nr = value
+            .parse()
+            .with_context(|| format!("{SOURCE}: {arch} {name} = {value:?} is not a number"))?;
         table.insert(name.to_string(), nr);
     }
-    ensure!(table.contains_key("IOCTL"), "{SOURCE}: no IOCTL constant in the {arch} module");
+    ensure!(
+        table.contains_key("IOCTL"),
+        "{SOURCE}: no IOCTL constant in the {arch} module"
+    );
     Ok(table)
 }
 
@@ -33,9 +46,13 @@ pub fn parse(source: &str, arch: &str) -> Result<BTreeMap<String, i64>> {
 pub fn jeq_immediates(disassembly: &str) -> BTreeSet<i64> {
     let mut seen = BTreeSet::new();
     for line in disassembly.lines() {
-        let Some(cond) = line.split_once("if ").map(|(_, c)| c) else { continue };
+        let Some(cond) = line.split_once("if ").map(|(_, c)| c) else {
+            continue;
+        };
         let mut words = cond.split_whitespace();
-        let (Some(_reg), Some(op), Some(imm)) = (words.next(), words.next(), words.next()) else { continue };
+        let (Some(_reg), Some(op), Some(imm)) = (words.next(), words.next(), words.next()) else {
+            continue;
+        };
         if op != "==" && op != "!=" {
             continue;
         }
@@ -64,9 +81,13 @@ pub fn unistd_numbers(header: &str) -> BTreeMap<String, i64> {
             raw.insert(name.to_string(), value.to_string());
         }
     }
-    let resolve = |value: &str| -> Option<i64> { value.parse().ok().or_else(|| raw.get(value)?.parse().ok()) };
+    let resolve = |value: &str| -> Option<i64> {
+        value.parse().ok().or_else(|| raw.get(value)?.parse().ok())
+    };
     raw.iter()
-        .filter_map(|(name, value)| Some((name.strip_prefix("__NR_")?.to_string(), resolve(value)?)))
+        .filter_map(|(name, value)| {
+            Some((name.strip_prefix("__NR_")?.to_string(), resolve(value)?))
+        })
         .collect()
 }
 
@@ -82,16 +103,31 @@ mod tests {
     /// Every constant of the `arch` table equals the kernel's `__NR_name` in `header`, and the
     /// ones marked -1 are syscalls the architecture really lacks.
     fn check(arch: &str, header: &str) {
-        let text = std::fs::read_to_string(header).unwrap_or_else(|e| panic!("{header}: {e} (Debian's linux-libc-dev has it)"));
+        let text = std::fs::read_to_string(header)
+            .unwrap_or_else(|e| panic!("{header}: {e} (Debian's linux-libc-dev has it)"));
         let kernel = unistd_numbers(&text);
-        assert!(kernel.len() > 250, "{header}: only {} syscalls parsed", kernel.len());
+        assert!(
+            kernel.len() > 250,
+            "{header}: only {} syscalls parsed",
+            kernel.len()
+        );
         let ours = table(arch);
-        assert!(ours.len() >= 19, "{arch}: only {} constants parsed", ours.len());
+        assert!(
+            ours.len() >= 19,
+            "{arch}: only {} constants parsed",
+            ours.len()
+        );
         for (name, nr) in &ours {
             let kname = name.to_lowercase();
             match kernel.get(&kname) {
-                Some(k) => assert_eq!(nr, k, "{arch} {name}: ours {nr}, the kernel's __NR_{kname} {k}"),
-                None => assert_eq!(*nr, -1, "{arch} {name} = {nr}, but {header} has no __NR_{kname}"),
+                Some(k) => assert_eq!(
+                    nr, k,
+                    "{arch} {name}: ours {nr}, the kernel's __NR_{kname} {k}"
+                ),
+                None => assert_eq!(
+                    *nr, -1,
+                    "{arch} {name} = {nr}, but {header} has no __NR_{kname}"
+                ),
             }
         }
     }
@@ -101,7 +137,11 @@ mod tests {
     fn aarch64_table_matches_the_kernels_generic_unistd() {
         check("aarch64", "/usr/include/asm-generic/unistd.h");
         let arm = table("aarch64");
-        assert_eq!((arm["OPEN"], arm["DUP2"], arm["POLL"]), (-1, -1, -1), "arm64 has no open, dup2 or poll");
+        assert_eq!(
+            (arm["OPEN"], arm["DUP2"], arm["POLL"]),
+            (-1, -1, -1),
+            "arm64 has no open, dup2 or poll"
+        );
     }
 
     #[test]
@@ -117,7 +157,9 @@ mod tests {
 
     #[test]
     fn resolves_the_3264_aliases() {
-        let kernel = unistd_numbers("#define __NR3264_fcntl 25\n#define __NR_fcntl __NR3264_fcntl\n#define __NR_ioctl 29\n");
+        let kernel = unistd_numbers(
+            "#define __NR3264_fcntl 25\n#define __NR_fcntl __NR3264_fcntl\n#define __NR_ioctl 29\n",
+        );
         assert_eq!(kernel.get("fcntl"), Some(&25));
         assert_eq!(kernel.get("ioctl"), Some(&29));
     }
