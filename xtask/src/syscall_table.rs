@@ -68,6 +68,30 @@ pub fn jeq_immediates(disassembly: &str) -> BTreeSet<i64> {
     seen
 }
 
+/// What says that the comparisons `seen` in an eBPF object were not built from the `want` table:
+/// a number of `want` never compared against, or a distinctive number of the `other` table
+/// compared against (one above 100 that `want` lacks: small ones also occur as loop bounds).
+pub fn wrong_table(
+    seen: &BTreeSet<i64>,
+    want: &BTreeMap<String, i64>,
+    other: &BTreeMap<String, i64>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, nr) in want {
+        if *nr >= 0 && !seen.contains(nr) {
+            problems.push(format!("no comparison against {name} = {nr}"));
+        }
+    }
+    for (name, nr) in other {
+        if *nr > 100 && !want.values().any(|w| w == nr) && seen.contains(nr) {
+            problems.push(format!(
+                "a comparison against the other table's {name} = {nr}"
+            ));
+        }
+    }
+    problems
+}
+
 #[cfg(test)]
 /// `#define __NR_name N` (and their aliases, e.g. `__NR_fcntl __NR3264_fcntl`) of a unistd header.
 pub fn unistd_numbers(header: &str) -> BTreeMap<String, i64> {
@@ -153,6 +177,29 @@ mod tests {
     fn reads_the_comparisons_of_a_bpf_disassembly() {
         let text = "      12:\tif r1 == 0x1d goto +0x4 <LBB0_3>\n      13:\tif w2 != 57 goto +3\n      14:\tif r1 > 0x40 goto +1\n      15:\tr1 = 0x38\n";
         assert_eq!(jeq_immediates(text), BTreeSet::from([29, 57]));
+    }
+
+    #[test]
+    fn tells_the_arm64_table_from_the_x86_64_one() {
+        let (arm, x86) = (table("aarch64"), table("x86_64"));
+        let arm_seen: BTreeSet<i64> = arm.values().copied().chain([0, 1, 16]).collect();
+        assert_eq!(wrong_table(&arm_seen, &arm, &x86), Vec::<String>::new());
+        let x86_seen: BTreeSet<i64> = x86.values().copied().collect();
+        let problems = wrong_table(&x86_seen, &arm, &x86);
+        assert!(
+            problems.iter().any(|p| p.contains("IOCTL = 29")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("OPENAT = 257")),
+            "{problems:?}"
+        );
+        let mut mixed = arm_seen.clone();
+        mixed.insert(x86["PPOLL"]);
+        assert_eq!(
+            wrong_table(&mixed, &arm, &x86),
+            vec!["a comparison against the other table's PPOLL = 271".to_string()]
+        );
     }
 
     #[test]
