@@ -58,9 +58,10 @@ mod arch {
     pub const EXIT: i64 = 93;
     pub const EXECVE: i64 = 221;
     pub const EXECVEAT: i64 = 281;
-    /// `pt_regs` words read at once: x0..x31, sp, pc, pstate, orig_x0, syscallno (at syscall
-    /// entry x0 still holds the first argument; at exit it holds the return value and orig_x0
-    /// the argument).
+    /// `pt_regs` words read at once: x0..x30 (`regs[31]`), sp, pc, pstate, orig_x0, then the
+    /// word whose low half is the s32 `syscallno` (arch/arm64/include/asm/ptrace.h in 6.12; at
+    /// syscall entry x0 still holds the first argument; at exit it holds the return value and
+    /// orig_x0 the argument).
     pub const REGS_START: usize = 0;
     pub const REGS_WORDS: usize = 36;
     pub const ARG_INDEX: [usize; 6] = [0, 1, 2, 3, 4, 5];

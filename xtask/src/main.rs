@@ -5,13 +5,18 @@
 //! - `testbed build` / `testbed run`: the QEMU test-bed with a real 6.12 kernel (see the `testbed` crate).
 //! - `test`: setup + test-bed kernel + every test of the workspace (what `.ci/run` runs).
 //! - `demo`: setup + test-bed kernel + the main job in the test-bed: mpv through the libva driver
-//!   recorded, summarised, replayed; the request-leak reproducer recorded and replayed; the TUI's screen.
+//!   recorded, summarised, replayed; the request-leak reproducer recorded and replayed; the TUI's
+//!   screen; `vatrace check` on both traces.
+//! - `build --target aarch64`: release builds for arm64 (vatrace, the driver, the test clients),
+//!   checked: ELF machine, the eBPF object's syscall table, and under qemu-user (see build.rs).
 //! - `samples`: regenerates `traces/samples/` (all recorded with `vatrace record` in the test-bed);
 //!   `samples --bench`: replay speed of its decode samples.
 
+mod build;
 mod demo;
 mod samples;
 mod setup;
+mod syscall_table;
 
 use std::process::{Command, ExitCode};
 use std::time::Duration;
@@ -60,6 +65,15 @@ enum Cmd {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
+    /// Release builds for another architecture, checked (see xtask/src/build.rs).
+    Build {
+        /// The architecture: only `aarch64` (arm64 boards) so far.
+        #[arg(long, value_enum)]
+        target: BuildTarget,
+        /// Skip `setup` and its arm64 step (fails if the cross toolchain is incomplete).
+        #[arg(long)]
+        no_setup: bool,
+    },
     /// Set up, build the test-bed kernel, and run the main job in the test-bed (record, summary,
     /// replay, the request-leak reproducer, the TUI's screen).
     Demo {
@@ -67,6 +81,12 @@ enum Cmd {
         #[arg(long)]
         no_setup: bool,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum BuildTarget {
+    /// aarch64-unknown-linux-gnu (arm64 boards: RK3568, RK3399, RK3588, Allwinner).
+    Aarch64,
 }
 
 #[derive(Subcommand)]
@@ -135,16 +155,23 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             build_kernel(false, None)?;
             // The house rules are gates: formatting and clippy (with the workspace lints) first.
             let fmt = cargo_status(&["fmt", "--all", "--check"], &[])?;
-            let clippy = cargo_status(&["clippy", "--workspace", "--all-targets"], &["-D".into(), "warnings".into()])?;
+            let clippy = cargo_status(
+                &["clippy", "--workspace", "--all-targets"],
+                &["-D".into(), "warnings".into()],
+            )?;
             cargo(&["build", "--workspace", "--all-targets"], &[])?;
             let all = cargo_status(&["test", "--workspace", "--no-fail-fast"], &args)?;
             // The driver's fault-injection test needs the driver built with its test-only
             // feature, which no other build may have: run it on its own, after everything else.
-            let only_faults: Vec<String> = std::iter::once("fault_injection".to_string()).chain(args.iter().cloned()).collect();
+            let only_faults: Vec<String> = std::iter::once("fault_injection".to_string())
+                .chain(args.iter().cloned())
+                .collect();
             let faults = cargo_status(&FAULT_INJECTION_TEST, &only_faults)?;
             // Likewise `vatrace diff`'s corrupted-field test (the driver built with `test-corrupt`).
             let only_corrupt: Vec<String> =
-                std::iter::once("a_corrupted_field_is_reported_alone".to_string()).chain(args.iter().cloned()).collect();
+                std::iter::once("a_corrupted_field_is_reported_alone".to_string())
+                    .chain(args.iter().cloned())
+                    .collect();
             let corrupt = cargo_status(&CORRUPT_FIELD_TEST, &only_corrupt)?;
             if fmt != ExitCode::SUCCESS {
                 eprintln!("xtask: `cargo fmt --all --check` found unformatted code: run `cargo fmt --all`");
@@ -152,10 +179,18 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             if clippy != ExitCode::SUCCESS {
                 eprintln!("xtask: clippy found warnings (denied): see its output above");
             }
-            let worst = [fmt, clippy, all, faults, corrupt].into_iter().find(|c| *c != ExitCode::SUCCESS);
+            let worst = [fmt, clippy, all, faults, corrupt]
+                .into_iter()
+                .find(|c| *c != ExitCode::SUCCESS);
             return Ok(worst.unwrap_or(ExitCode::SUCCESS));
         }
-        Cmd::Samples { bench: true, runs, .. } => return samples::bench(runs),
+        Cmd::Build {
+            target: BuildTarget::Aarch64,
+            no_setup,
+        } => build::aarch64(!no_setup)?,
+        Cmd::Samples {
+            bench: true, runs, ..
+        } => return samples::bench(runs),
         Cmd::Samples { recorded, .. } => return samples::regenerate(recorded),
         Cmd::Demo { no_setup } => {
             if !no_setup {
@@ -169,7 +204,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
 }
 
 fn build_kernel(force: bool, jobs: Option<usize>) -> Result<std::path::PathBuf> {
-    let mut opts = testbed::kernel::BuildOptions { force, ..Default::default() };
+    let mut opts = testbed::kernel::BuildOptions {
+        force,
+        ..Default::default()
+    };
     if let Some(j) = jobs {
         opts.jobs = j;
     }
@@ -190,7 +228,15 @@ fn testbed_cmd(cmd: TestbedCmd) -> Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         },
-        TestbedCmd::Run { timeout, append, smp, memory, env, no_build, cmd } => {
+        TestbedCmd::Run {
+            timeout,
+            append,
+            smp,
+            memory,
+            env,
+            no_build,
+            cmd,
+        } => {
             let mut opts = testbed::RunOptions {
                 timeout: Duration::from_secs(timeout),
                 append,
@@ -201,7 +247,9 @@ fn testbed_cmd(cmd: TestbedCmd) -> Result<ExitCode> {
                 ..Default::default()
             };
             for kv in env {
-                let Some((k, v)) = kv.split_once('=') else { bail!("--env takes NAME=VALUE, got {kv:?}") };
+                let Some((k, v)) = kv.split_once('=') else {
+                    bail!("--env takes NAME=VALUE, got {kv:?}")
+                };
                 opts.env.push((k.to_string(), v.to_string()));
             }
             let out = testbed::run(&cmd, &opts)?;
@@ -231,17 +279,39 @@ fn cargo(args: &[&str], extra: &[String]) -> Result<()> {
 }
 
 /// `cargo test` arguments of the driver's fault-injection test (see driver/README.md).
-const FAULT_INJECTION_TEST: [&str; 7] =
-    ["test", "-p", "v4l2-request-driver", "--features", "fault-injection", "--test", "testbed"];
+const FAULT_INJECTION_TEST: [&str; 7] = [
+    "test",
+    "-p",
+    "v4l2-request-driver",
+    "--features",
+    "fault-injection",
+    "--test",
+    "testbed",
+];
 
 /// `cargo test` arguments of `vatrace diff`'s corrupted-field test (driver/tests/diff_testbed.rs).
-const CORRUPT_FIELD_TEST: [&str; 7] =
-    ["test", "-p", "v4l2-request-driver", "--features", "test-corrupt", "--test", "diff_testbed"];
+const CORRUPT_FIELD_TEST: [&str; 7] = [
+    "test",
+    "-p",
+    "v4l2-request-driver",
+    "--features",
+    "test-corrupt",
+    "--test",
+    "diff_testbed",
+];
 
 /// Runs `cargo ARGS -- EXTRA` in the repository and returns its exit code.
 fn cargo_status(args: &[&str], extra: &[String]) -> Result<ExitCode> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("xtask: cargo {} {}", args.join(" "), if extra.is_empty() { String::new() } else { format!("-- {}", extra.join(" ")) });
+    eprintln!(
+        "xtask: cargo {} {}",
+        args.join(" "),
+        if extra.is_empty() {
+            String::new()
+        } else {
+            format!("-- {}", extra.join(" "))
+        }
+    );
     let mut c = Command::new(cargo);
     c.args(args).current_dir(testbed::paths::repo_root());
     if !extra.is_empty() {

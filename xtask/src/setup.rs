@@ -5,6 +5,9 @@
 //! 2. the nightly toolchain's `rust-src` (the eBPF crate is built with `-Z build-std`);
 //! 3. bpf-linker built against the nightly's own libLLVM, rebuilt when their LLVMs differ;
 //! 4. the Linux 6.12 uapi headers in `.cache/kernel-headers` (v4l2r runs bindgen on videodev2.h).
+//!
+//! [`arm64`] is a separate step that only `cargo xtask build --target aarch64` runs: the cross
+//! toolchain, qemu-user and the arm64 libva headers (multiarch), and the Rust std for aarch64.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -57,7 +60,9 @@ pub fn run(check: bool) -> Result<usize> {
     if missing == 0 {
         say("everything is in place");
     } else if check {
-        say(&format!("{missing} thing(s) missing: run `cargo xtask setup`"));
+        say(&format!(
+            "{missing} thing(s) missing: run `cargo xtask setup`"
+        ));
     }
     Ok(missing)
 }
@@ -67,7 +72,11 @@ fn say(msg: &str) {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
 
 fn installed(pkg: &str) -> bool {
@@ -79,30 +88,42 @@ fn installed(pkg: &str) -> bool {
 }
 
 fn apt(check: bool) -> Result<usize> {
-    let missing: Vec<&str> = APT_PACKAGES.iter().map(|(p, _)| *p).filter(|p| !installed(p)).collect();
+    apt_install(APT_PACKAGES, check)
+}
+
+/// Runs a root command (through sudo when not root), printing it.
+fn as_root(args: &[&str]) -> Result<()> {
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+    let mut all: Vec<&str> = sudo.to_vec();
+    all.extend_from_slice(args);
+    say(&format!("running {}", all.join(" ")));
+    let status = Command::new(all[0])
+        .args(&all[1..])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .with_context(|| format!("running {}", all[0]))?;
+    if !status.success() {
+        bail!("`{}` failed ({status})", all.join(" "));
+    }
+    Ok(())
+}
+
+/// Installs the missing ones of `packages` with apt-get; with `check`, only counts them.
+fn apt_install(packages: &[(&str, &str)], check: bool) -> Result<usize> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| !installed(p))
+        .collect();
     if missing.is_empty() {
-        say(&format!("apt: all {} packages installed", APT_PACKAGES.len()));
+        say(&format!("apt: all {} packages installed", packages.len()));
         return Ok(0);
     }
     say(&format!("apt: missing {}", missing.join(" ")));
     if check {
         return Ok(missing.len());
     }
-    let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
-    let run = |args: &[&str]| -> Result<()> {
-        let mut all: Vec<&str> = sudo.to_vec();
-        all.extend_from_slice(args);
-        say(&format!("running {}", all.join(" ")));
-        let status = Command::new(all[0])
-            .args(&all[1..])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .with_context(|| format!("running {}", all[0]))?;
-        if !status.success() {
-            bail!("`{}` failed ({status})", all.join(" "));
-        }
-        Ok(())
-    };
+    let run = as_root;
     run(&["apt-get", "update", "-q"])?;
     let mut args = vec!["apt-get", "install", "-y", "-q", "--no-install-recommends"];
     args.extend(&missing);
@@ -115,15 +136,25 @@ fn apt(check: bool) -> Result<usize> {
 }
 
 fn rustup(args: &[&str]) -> Result<String> {
-    let out = Command::new("rustup").args(args).output().context("running rustup (is it installed?)")?;
+    let out = Command::new("rustup")
+        .args(args)
+        .output()
+        .context("running rustup (is it installed?)")?;
     if !out.status.success() {
-        bail!("`rustup {}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "`rustup {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn rust_src(check: bool) -> Result<usize> {
-    if !rustup(&["toolchain", "list"])?.lines().any(|l| l.starts_with("nightly")) {
+    if !rustup(&["toolchain", "list"])?
+        .lines()
+        .any(|l| l.starts_with("nightly"))
+    {
         if check {
             say("rust: no nightly toolchain");
             return Ok(1);
@@ -131,7 +162,10 @@ fn rust_src(check: bool) -> Result<usize> {
         say("rust: installing the nightly toolchain");
         rustup(&["toolchain", "install", "nightly", "--profile", "minimal"])?;
     }
-    if rustup(&["component", "list", "--toolchain", "nightly", "--installed"])?.lines().any(|l| l.starts_with("rust-src")) {
+    if rustup(&["component", "list", "--toolchain", "nightly", "--installed"])?
+        .lines()
+        .any(|l| l.starts_with("rust-src"))
+    {
         say("rust: nightly has rust-src");
         return Ok(0);
     }
@@ -146,7 +180,10 @@ fn rust_src(check: bool) -> Result<usize> {
 
 /// The nightly's sysroot and the file name of its versioned libLLVM (`libLLVM.so.22.1-rust-…`).
 fn nightly_llvm() -> Result<(PathBuf, String, u32)> {
-    let out = Command::new("rustc").args(["+nightly", "--print", "sysroot"]).output().context("running rustc +nightly")?;
+    let out = Command::new("rustc")
+        .args(["+nightly", "--print", "sysroot"])
+        .output()
+        .context("running rustc +nightly")?;
     let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
     let vv = Command::new("rustc").args(["+nightly", "-vV"]).output()?;
     let vv = String::from_utf8_lossy(&vv.stdout).into_owned();
@@ -168,7 +205,9 @@ fn nightly_llvm() -> Result<(PathBuf, String, u32)> {
 fn cargo_bin(name: &str) -> PathBuf {
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into())).join(".cargo"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into())).join(".cargo")
+        });
     home.join("bin").join(name)
 }
 
@@ -178,7 +217,11 @@ fn needed_llvm(bin: &Path) -> Option<String> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| l.contains("(NEEDED)"))
-        .find_map(|l| l.split('[').nth(1).map(|s| s.trim_end_matches(']').to_string()))
+        .find_map(|l| {
+            l.split('[')
+                .nth(1)
+                .map(|s| s.trim_end_matches(']').to_string())
+        })
         .filter(|n| n.starts_with("libLLVM"))
 }
 
@@ -188,11 +231,17 @@ fn bpf_linker(check: bool) -> Result<usize> {
     let needed = bin.exists().then(|| needed_llvm(&bin)).flatten();
     match &needed {
         Some(n) if *n == llvm_name => {
-            say(&format!("bpf-linker: linked against {n}, the nightly's LLVM {major}"));
+            say(&format!(
+                "bpf-linker: linked against {n}, the nightly's LLVM {major}"
+            ));
             return Ok(0);
         }
-        Some(n) => say(&format!("bpf-linker: linked against {n} but the nightly has {llvm_name}: rebuilding")),
-        None if bin.exists() => say("bpf-linker: present but not linked against a rust libLLVM: rebuilding"),
+        Some(n) => say(&format!(
+            "bpf-linker: linked against {n} but the nightly has {llvm_name}: rebuilding"
+        )),
+        None if bin.exists() => {
+            say("bpf-linker: present but not linked against a rust libLLVM: rebuilding")
+        }
         None => say("bpf-linker: not installed"),
     }
     if check {
@@ -206,20 +255,31 @@ fn bpf_linker(check: bool) -> Result<usize> {
     for link in ["libLLVM.so".to_string(), llvm_name.clone()] {
         let p = lib.join(&link);
         let _ = fs::remove_file(&p);
-        std::os::unix::fs::symlink(&target, &p).with_context(|| format!("linking {}", p.display()))?;
+        std::os::unix::fs::symlink(&target, &p)
+            .with_context(|| format!("linking {}", p.display()))?;
     }
     say(&format!(
         "bpf-linker: LLVM_PREFIX={} cargo install bpf-linker@{BPF_LINKER_VERSION} --no-default-features --features llvm-{major} --force",
         prefix.display()
     ));
     let status = Command::new("cargo")
-        .args(["install", "bpf-linker", "--version", BPF_LINKER_VERSION, "--locked", "--no-default-features"])
+        .args([
+            "install",
+            "bpf-linker",
+            "--version",
+            BPF_LINKER_VERSION,
+            "--locked",
+            "--no-default-features",
+        ])
         .args(["--features", &format!("llvm-{major}"), "--force"])
         .env("LLVM_PREFIX", &prefix)
         .status()
         .context("running cargo install bpf-linker")?;
     if !status.success() {
-        bail!("building bpf-linker failed ({status}); it needs the nightly's libLLVM at {}", target.display());
+        bail!(
+            "building bpf-linker failed ({status}); it needs the nightly's libLLVM at {}",
+            target.display()
+        );
     }
     match needed_llvm(&bin) {
         Some(n) if n == llvm_name => Ok(0),
@@ -229,26 +289,45 @@ fn bpf_linker(check: bool) -> Result<usize> {
 
 /// `.cache/kernel-headers/include`, from `make headers_install` in the 6.12 source.
 fn kernel_headers(check: bool) -> Result<usize> {
-    let root = testbed::paths::repo_root().join(".cache").join("kernel-headers");
+    let root = testbed::paths::repo_root()
+        .join(".cache")
+        .join("kernel-headers");
     let stamp = root.join("source-version");
     let version = testbed::kernel::source_version()?;
-    if root.join("include/linux/videodev2.h").exists() && fs::read_to_string(&stamp).ok().as_deref() == Some(version.as_str()) {
-        say(&format!("kernel headers: {} (linux-source-6.12 {version})", root.join("include").display()));
+    if root.join("include/linux/videodev2.h").exists()
+        && fs::read_to_string(&stamp).ok().as_deref() == Some(version.as_str())
+    {
+        say(&format!(
+            "kernel headers: {} (linux-source-6.12 {version})",
+            root.join("include").display()
+        ));
         return Ok(0);
     }
     if check {
         say("kernel headers: missing");
         return Ok(1);
     }
-    say(&format!("kernel headers: make headers_install into {}", root.display()));
+    say(&format!(
+        "kernel headers: make headers_install into {}",
+        root.display()
+    ));
     let work = testbed::paths::cache_dir().join("headers-src");
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work)?;
-    let ok = Command::new("tar").arg("xf").arg(testbed::kernel::SOURCE_TARBALL).arg("-C").arg(&work).status()?.success();
+    let ok = Command::new("tar")
+        .arg("xf")
+        .arg(testbed::kernel::SOURCE_TARBALL)
+        .arg("-C")
+        .arg(&work)
+        .status()?
+        .success();
     if !ok {
         bail!("extracting {} failed", testbed::kernel::SOURCE_TARBALL);
     }
-    let src = fs::read_dir(&work)?.filter_map(|e| e.ok()).map(|e| e.path()).find(|p| p.join("Makefile").exists());
+    let src = fs::read_dir(&work)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.join("Makefile").exists());
     let src = src.context("no kernel tree in the extracted source")?;
     let _ = fs::remove_dir_all(&root);
     let out = Command::new("make")
@@ -257,9 +336,98 @@ fn kernel_headers(check: bool) -> Result<usize> {
         .current_dir(&src)
         .output()?;
     if !out.status.success() {
-        bail!("make headers_install failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "make headers_install failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     fs::write(&stamp, &version)?;
     let _ = fs::remove_dir_all(&work);
+    Ok(0)
+}
+
+/// Debian packages `cargo xtask build --target aarch64` needs, with why.
+pub const ARM64_APT_PACKAGES: &[(&str, &str)] = &[
+    (
+        "gcc-aarch64-linux-gnu",
+        "linker for aarch64-unknown-linux-gnu",
+    ),
+    (
+        "libc6-dev-arm64-cross",
+        "arm64 glibc to link against; its headers for bindgen",
+    ),
+    (
+        "qemu-user-static",
+        "runs the arm64 binaries on this machine",
+    ),
+    (
+        "libva-dev:arm64",
+        "the arm64 libva the driver is built for (multiarch)",
+    ),
+    (
+        "llvm",
+        "llvm-objdump, to check the syscall numbers in the arm64 eBPF object",
+    ),
+];
+
+/// The Rust target of the arm64 build.
+pub const ARM64_TARGET: &str = "aarch64-unknown-linux-gnu";
+
+/// The arm64 cross-build step (not part of [`run`]: only `build --target aarch64` needs it).
+/// Returns how many things were missing.
+pub fn arm64(check: bool) -> Result<usize> {
+    let mut missing = 0;
+    missing += arm64_dpkg_arch(check)?;
+    missing += apt_install(ARM64_APT_PACKAGES, check)?;
+    missing += arm64_rust_std(check)?;
+    Ok(missing)
+}
+
+/// `dpkg --add-architecture arm64`, so that apt can install `libva-dev:arm64`.
+fn arm64_dpkg_arch(check: bool) -> Result<usize> {
+    let out = Command::new("dpkg")
+        .arg("--print-foreign-architectures")
+        .output()
+        .context("running dpkg")?;
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == "arm64")
+    {
+        say("arm64: dpkg has the arm64 architecture");
+        return Ok(0);
+    }
+    say("arm64: dpkg lacks the arm64 architecture");
+    if check {
+        return Ok(1);
+    }
+    as_root(&["dpkg", "--add-architecture", "arm64"])?;
+    Ok(0)
+}
+
+/// Whether the stable toolchain has a prebuilt std for [`ARM64_TARGET`].
+pub fn stable_has_arm64_std() -> bool {
+    rustup(&["target", "list", "--installed"])
+        .map(|l| l.lines().any(|t| t.trim() == ARM64_TARGET))
+        .unwrap_or(false)
+}
+
+/// The prebuilt std for aarch64 (`rustup target add`); when rustup cannot download it, the build
+/// falls back to the nightly building std from its rust-src (step 2 of [`run`]).
+fn arm64_rust_std(check: bool) -> Result<usize> {
+    if stable_has_arm64_std() {
+        say(&format!("arm64: rust std for {ARM64_TARGET} installed"));
+        return Ok(0);
+    }
+    if check {
+        say(&format!("arm64: no rust std for {ARM64_TARGET} (the build would use the nightly's -Z build-std)"));
+        return Ok(1);
+    }
+    say(&format!("arm64: rustup target add {ARM64_TARGET}"));
+    if let Err(e) = rustup(&["target", "add", ARM64_TARGET]) {
+        say(&format!(
+            "arm64: {e:#}; the build will use the nightly with -Z build-std instead"
+        ));
+        return rust_src(false);
+    }
     Ok(0)
 }
