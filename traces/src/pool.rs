@@ -20,7 +20,7 @@
 //! Also here: [`describe`], compact one-line record descriptions for narrow logs, and [`synth`],
 //! hand-built records (and a sample trace with a leak and an EBUSY) for tests and benchmarks.
 
-mod args;
+pub(crate) mod args;
 pub mod describe;
 mod ioctls;
 pub mod rates;
