@@ -70,7 +70,7 @@ impl Facts {
                 (_, Some(x)) if x.which == CTRL_WHICH_REQUEST_VAL => Some(x.request_fd),
                 _ => None,
             }
-        } else if args::ioc_type(io.request) == b'|' && args::ioc_nr(io.request) >= 0x80 {
+        } else if is_request(io.request) {
             Some(io.fd)
         } else {
             None
@@ -95,6 +95,12 @@ impl Facts {
 /// Whether a V4L2 ioctl request number is `V4L2` (type `'V'`).
 pub fn is_video(request: u32) -> bool {
     args::ioc_type(request) == b'V'
+}
+
+/// Whether an ioctl request number is a request-fd call (`MEDIA_REQUEST_IOC_*`: type `'|'`,
+/// number 0x80 and up).
+pub fn is_request(request: u32) -> bool {
+    args::ioc_type(request) == b'|' && args::ioc_nr(request) >= 0x80
 }
 
 /// `V4L2_PIX_FMT_*` codes of the coded (OUTPUT) formats of stateless decoders.
