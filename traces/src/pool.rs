@@ -20,7 +20,7 @@
 //! Also here: [`describe`], compact one-line record descriptions for narrow logs, and [`synth`],
 //! hand-built records (and a sample trace with a leak and an EBUSY) for tests and benchmarks.
 
-mod args;
+pub(crate) mod args;
 pub mod describe;
 mod ioctls;
 pub mod rates;
@@ -29,6 +29,8 @@ pub mod state;
 pub mod synth;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use rustc_hash::FxHashMap;
 
 use crate::dump::{self, FdKind, FdNames};
 use crate::procs::{Procs, Released, O_CLOEXEC};
@@ -235,10 +237,10 @@ pub struct PoolModel {
     /// Every traced process's fds and mappings.
     procs: Procs<PoolFd, PoolMap>,
     contexts: BTreeMap<CtxId, Context>,
-    ctx_refs: HashMap<CtxId, u32>,
+    ctx_refs: FxHashMap<CtxId, u32>,
     requests: BTreeMap<ReqId, Request>,
-    req_refs: HashMap<ReqId, u32>,
-    dmabufs: HashMap<u64, DmaBuf>,
+    req_refs: FxHashMap<ReqId, u32>,
+    dmabufs: FxHashMap<u64, DmaBuf>,
     next_id: u64,
     errors: BTreeMap<(u32, i32), ErrorCount>,
     notable: VecDeque<Notable>,
@@ -269,10 +271,10 @@ impl PoolModel {
             start_ns: 0,
             procs: Procs::new(),
             contexts: BTreeMap::new(),
-            ctx_refs: HashMap::new(),
+            ctx_refs: FxHashMap::default(),
             requests: BTreeMap::new(),
-            req_refs: HashMap::new(),
-            dmabufs: HashMap::new(),
+            req_refs: FxHashMap::default(),
+            dmabufs: FxHashMap::default(),
             next_id: 1,
             errors: BTreeMap::new(),
             notable: VecDeque::new(),
@@ -835,7 +837,7 @@ impl FdNames for PoolModel {
 }
 
 /// Decrements a reference count; true when it reached zero (or was unknown).
-fn dec(refs: &mut HashMap<u64, u32>, id: u64) -> bool {
+fn dec(refs: &mut FxHashMap<u64, u32>, id: u64) -> bool {
     match refs.get_mut(&id) {
         Some(n) if *n > 1 => {
             *n -= 1;

@@ -287,7 +287,7 @@ impl State {
                 );
             }
             decode::VIDIOC_CREATE_BUFS if errno == Some(EBUSY) => {
-                let Some((count, t)) = decode::create_bufs(io) else {
+                let Some((_index, count, _memory, t)) = decode::create_bufs(io) else {
                     return;
                 };
                 let Some((_, q)) = queue(m, fx, t) else {

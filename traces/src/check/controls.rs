@@ -148,7 +148,7 @@ impl State {
                     if let Some(r) = fx.req(m) {
                         let q = self.reqs.entry(r.id).or_default();
                         q.bytes = Some(b.bytesused);
-                        q.ts = Some(b.ts_ns);
+                        q.ts = Some(b.ts_ns());
                         q.ctx = fx.ctx(m).map(|c| c.id).or(q.ctx);
                     }
                 }

@@ -141,13 +141,13 @@ impl State {
                     return;
                 };
                 let hold = self.ctxs.get(&c.id).and_then(|x| x.hold_ts);
-                if b.flags & BUF_FLAG_HOLD_CAPTURE != 0 || hold == Some(b.ts_ns) {
+                if b.flags & BUF_FLAG_HOLD_CAPTURE != 0 || hold == Some(b.ts_ns()) {
                     return;
                 }
                 let twin = q.buffers.iter().find(|o| {
                     o.index != b.index
                         && o.state.is_busy()
-                        && (o.timestamp_us.max(0) as u64) * 1000 == b.ts_ns
+                        && (o.timestamp_us.max(0) as u64) * 1000 == b.ts_ns()
                 });
                 if let Some(o) = twin {
                     s.push(
@@ -157,7 +157,7 @@ impl State {
                         None,
                         format!(
                             "OUTPUT buffer {} queued with timestamp {} ns, the same as OUTPUT buffer {} still in flight",
-                            b.index, b.ts_ns, o.index
+                            b.index, b.ts_ns(), o.index
                         ),
                         "References name frames by timestamp: two frames in flight with one timestamp make the \
                          CAPTURE lookup ambiguous. Only the slices of one frame (HOLD_CAPTURE_BUF) share one.",
@@ -175,7 +175,7 @@ impl State {
                         Severity::Error,
                         "capture-error",
                         None,
-                        format!("CAPTURE buffer {} (timestamp {} ns) dequeued with V4L2_BUF_FLAG_ERROR", b.index, b.ts_ns),
+                        format!("CAPTURE buffer {} (timestamp {} ns) dequeued with V4L2_BUF_FLAG_ERROR", b.index, b.ts_ns()),
                         "The driver reports the frame as not (or badly) decoded: the controls or the bitstream it \
                          was given were refused by the hardware, or a reference was missing.",
                         "Documentation/userspace-api/media/v4l/buffer.rst (V4L2_BUF_FLAG_ERROR)",
@@ -208,8 +208,8 @@ impl State {
                 let x = self.ctxs.entry(c.id).or_default();
                 match (Side::of(b.buf_type), qbuf) {
                     (Side::Output, true) => {
-                        x.remember(b.ts_ns);
-                        x.hold_ts = (b.flags & BUF_FLAG_HOLD_CAPTURE != 0).then_some(b.ts_ns);
+                        x.remember(b.ts_ns());
+                        x.hold_ts = (b.flags & BUF_FLAG_HOLD_CAPTURE != 0).then_some(b.ts_ns());
                     }
                     (Side::Capture, _) => {
                         let i = b.index as usize;
@@ -220,7 +220,7 @@ impl State {
                             x.cap[i] = if qbuf {
                                 x.cap[i].map(|(t, _)| (t, true))
                             } else {
-                                Some((b.ts_ns, false))
+                                Some((b.ts_ns(), false))
                             };
                         }
                     }

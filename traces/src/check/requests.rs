@@ -42,10 +42,6 @@ pub struct State {
     closing: Option<Request>,
 }
 
-fn is_request_ioctl(io: &Ioctl) -> bool {
-    (io.request >> 8) as u8 == b'|' && (io.request as u8) >= 0x80
-}
-
 fn held(r: &Request) -> bool {
     matches!(r.state, ReqState::Queued | ReqState::Complete)
 }
@@ -65,7 +61,9 @@ impl State {
         s: &mut Sink,
     ) {
         match rec {
-            Record::Ioctl(io) if is_request_ioctl(io) => self.request_call(m, io, fx, at, s),
+            Record::Ioctl(io) if decode::is_request(io.request) => {
+                self.request_call(m, io, fx, at, s)
+            }
             Record::Ioctl(io) if io.request == decode::VIDIOC_S_EXT_CTRLS => {
                 let Some(x) = fx.ctrls.as_ref() else {
                     return;
@@ -73,24 +71,16 @@ impl State {
                 if x.which != decode::CTRL_WHICH_REQUEST_VAL {
                     return;
                 }
-                if let Some(r) = fx.req(m).filter(|r| held(r)) {
-                    s.push(
-                        at,
-                        Severity::Error,
-                        "request-busy-update",
-                        None,
-                        format!(
-                            "controls set into request fd {} while it is {} (queued{}, not reinitialised){}",
-                            r.fd,
-                            r.state.label(),
-                            self.frame_text(r.id),
-                            failed_text(io)
-                        ),
-                        "A queued or completed request cannot be changed: the kernel answers EBUSY. The client \
-                         reused a request fd it still thinks is free; REINIT it first.",
-                        DOC,
-                    );
-                }
+                self.busy_update(
+                    m,
+                    io,
+                    fx,
+                    "controls set into".to_string(),
+                    "A queued or completed request cannot be changed: the kernel answers EBUSY. The client \
+                     reused a request fd it still thinks is free; REINIT it first.",
+                    at,
+                    s,
+                );
             }
             Record::Ioctl(io) if io.request == decode::VIDIOC_QBUF => {
                 let Some(b) = fx.buf else {
@@ -99,25 +89,16 @@ impl State {
                 if b.flags & decode::BUF_FLAG_REQUEST_FD == 0 {
                     return;
                 }
-                if let Some(r) = fx.req(m).filter(|r| held(r)) {
-                    s.push(
-                        at,
-                        Severity::Error,
-                        "request-busy-update",
-                        None,
-                        format!(
-                            "buffer {} queued into request fd {} while it is {} (queued{}, not reinitialised){}",
-                            b.index,
-                            r.fd,
-                            r.state.label(),
-                            self.frame_text(r.id),
-                            failed_text(io)
-                        ),
-                        "A queued or completed request takes no more objects: the kernel answers EBUSY. REINIT it \
-                         before binding a new frame to it.",
-                        DOC,
-                    );
-                }
+                self.busy_update(
+                    m,
+                    io,
+                    fx,
+                    format!("buffer {} queued into", b.index),
+                    "A queued or completed request takes no more objects: the kernel answers EBUSY. REINIT it \
+                     before binding a new frame to it.",
+                    at,
+                    s,
+                );
             }
             Record::Close(c) => {
                 self.closing = m.request_by_fd(c.pid, c.fd).cloned();
@@ -155,7 +136,7 @@ impl State {
                         q.has_buffer = true;
                         q.frame = Some(at.frames_before);
                     }
-                } else if is_request_ioctl(io) {
+                } else if decode::is_request(io.request) {
                     let Some(r) = fx.req(m) else {
                         return;
                     };
@@ -356,6 +337,39 @@ impl State {
             ),
             why,
             if queue { DOC_QUEUE } else { DOC_REINIT },
+        );
+    }
+
+    /// `request-busy-update`: `what` (a control set or a buffer queued) went into the request the
+    /// call names while that request is queued or complete.
+    #[allow(clippy::too_many_arguments)]
+    fn busy_update(
+        &self,
+        m: &PoolModel,
+        io: &Ioctl,
+        fx: &Facts,
+        what: String,
+        fix: &'static str,
+        at: &At,
+        s: &mut Sink,
+    ) {
+        let Some(r) = fx.req(m).filter(|r| held(r)) else {
+            return;
+        };
+        s.push(
+            at,
+            Severity::Error,
+            "request-busy-update",
+            None,
+            format!(
+                "{what} request fd {} while it is {} (queued{}, not reinitialised){}",
+                r.fd,
+                r.state.label(),
+                self.frame_text(r.id),
+                failed_text(io)
+            ),
+            fix,
+            DOC,
         );
     }
 

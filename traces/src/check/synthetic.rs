@@ -10,17 +10,14 @@ use crate::controls::ids::{
 use crate::controls::wire::Wire;
 use crate::controls::{H264DecodeParams, H264Pps, H264Sps};
 use crate::ioctl::layout::v4l2_ext_control as ec;
-use crate::pool::state::buf_type;
 use crate::pool::synth::{self, Synth};
 use crate::record::{Header, Payload, PayloadKind, Record};
 
-pub const PID: u32 = 4242;
-pub const VIDEO: i32 = 3;
-pub const MEDIA: i32 = 4;
-/// Request fd of slot `i` is `REQ0 + i`.
-pub const REQ0: i32 = 10;
-pub const SLOTS: u32 = 4;
-pub const CAPS: u32 = 4;
+/// The pool model's sample decoder ([`crate::pool::synth::sample`]): request fd of slot `i` is
+/// `REQ0 + i`.
+pub use crate::pool::synth::sample::{
+    CAPTURE_BUFS as CAPS, MEDIA_FD as MEDIA, PID, REQ_FD0 as REQ0, SLOTS, VIDEO_FD as VIDEO,
+};
 
 /// S_EXT_CTRLS into request `req` with SPS, PPS and DECODE_PARAMS payloads.
 pub fn controls(s: &mut Synth, req: i32) -> Record {
@@ -66,34 +63,10 @@ pub fn controls(s: &mut Synth, req: i32) -> Record {
 }
 
 /// Opens the nodes, sets H.264 128x128 formats, allocates and maps 4 CAPTURE buffers, allocates
-/// the 4 requests and starts streaming.
+/// the 4 requests and starts streaming (the pool model's sample set-up, without the export).
 pub fn setup(s: &mut Synth) -> Vec<Record> {
-    let out_t = buf_type::VIDEO_OUTPUT_MPLANE;
-    let cap_t = buf_type::VIDEO_CAPTURE_MPLANE;
-    let mut setup = vec![
-        s.open("/dev/video0", VIDEO),
-        s.open("/dev/media0", MEDIA),
-        s.querycap(VIDEO, "visl", "visl"),
-        s.s_fmt(VIDEO, out_t, synth::FOURCC_S264, 128, 128, 0),
-        s.s_fmt(VIDEO, cap_t, synth::FOURCC_NV12, 128, 128, 0),
-        s.reqbufs(VIDEO, out_t, SLOTS, SLOTS, 0),
-        s.reqbufs(VIDEO, cap_t, CAPS, CAPS, 0),
-    ];
-    for i in 0..CAPS {
-        let offset = 0x1000_0000 + i * 0x10_0000;
-        setup.push(s.querybuf(VIDEO, cap_t, i, offset));
-        setup.push(s.mmap(
-            VIDEO,
-            offset,
-            0x7f10_0000_0000 + u64::from(i) * 0x10_0000,
-            128 * 128 * 3 / 2,
-        ));
-    }
-    for i in 0..SLOTS {
-        setup.push(s.request_alloc(MEDIA, REQ0 + i as i32));
-    }
-    setup.push(s.streamon(VIDEO, out_t));
-    setup.push(s.streamon(VIDEO, cap_t));
+    let mut setup = synth::sample_buffers(s, 0x7f10_0000_0000);
+    setup.extend(synth::sample_start(s));
     setup
 }
 

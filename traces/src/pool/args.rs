@@ -1,8 +1,10 @@
 //! The few argument-struct fields the pool model reads (buffer index/type/flags, REQBUFS count,
 //! formats, EXPBUF fds, request fds), taken from an [`Ioctl`] through the ioctl catalogue's
 //! decoders ([`crate::ioctl`]), plus the request numbers the model reacts to. Every accessor
-//! returns `None` for bytes the decoder refuses (the model counts those as malformed).
+//! returns `None` for bytes the decoder refuses (the model counts those as malformed). The
+//! protocol checker ([`crate::check`]) reads its fields through these same accessors.
 
+use crate::controls::ControlValue;
 use crate::ioctl::{
     self, create_bufs, expbuf, ext_ctrls, fmt, names, qbuf, querycap, reqbufs, Arg, Side,
 };
@@ -35,22 +37,34 @@ pub fn ioc_nr(request: u32) -> u8 {
     request as u8
 }
 
+/// Of two captured sides, the preferred one unless it is empty.
+fn either<'a>(preferred: &'a [u8], other: &'a [u8]) -> &'a [u8] {
+    if preferred.is_empty() {
+        other
+    } else {
+        preferred
+    }
+}
+
 /// Whichever side of the call was captured, preferring `after` (what the kernel returned).
 fn after_or_before(io: &Ioctl) -> &[u8] {
-    if io.after.is_empty() {
-        &io.before
-    } else {
-        &io.after
-    }
+    either(&io.after, &io.before)
 }
 
 /// Whichever side was captured, preferring `before` (what the application passed).
 fn before_or_after(io: &Ioctl) -> &[u8] {
-    if io.before.is_empty() {
-        &io.after
-    } else {
-        &io.before
-    }
+    either(&io.before, &io.after)
+}
+
+/// The captured plane array of a multi-planar buffer, preferring the same side as the buffer.
+fn planes(io: &Ioctl, before: bool) -> Option<&[u8]> {
+    io.payload(&PayloadKind::Planes).map(|p| {
+        if before {
+            either(&p.before, &p.after)
+        } else {
+            either(&p.after, &p.before)
+        }
+    })
 }
 
 /// The fields of `struct v4l2_buffer` the model uses.
@@ -65,10 +79,27 @@ pub struct BufArg {
     pub request_fd: i32,
     /// `timestamp` in microseconds.
     pub timestamp_us: i64,
+    /// Bytes used over all planes, less their data offsets (0 when a multi-planar buffer's
+    /// planes were not captured).
+    pub bytesused: u64,
 }
 
-fn buf_from(b: &[u8]) -> Option<BufArg> {
-    let d = qbuf::Buffer::decode(b, None).ok()?;
+impl BufArg {
+    /// `timestamp` in ns (as references name frames; negative times count as 0).
+    pub fn ts_ns(&self) -> u64 {
+        (self.timestamp_us.max(0) as u64).saturating_mul(1000)
+    }
+}
+
+fn buf_from(b: &[u8], planes: Option<&[u8]>) -> Option<BufArg> {
+    let d = qbuf::Buffer::decode(b, planes).ok()?;
+    let bytesused = match &d.planes {
+        Some(p) => p
+            .iter()
+            .map(|p| u64::from(p.bytesused.saturating_sub(p.data_offset)))
+            .sum(),
+        None => u64::from(d.bytesused),
+    };
     Some(BufArg {
         index: d.index,
         buf_type: d.buf_type,
@@ -84,28 +115,24 @@ fn buf_from(b: &[u8]) -> Option<BufArg> {
             .sec
             .saturating_mul(1_000_000)
             .saturating_add(d.timestamp.usec),
+        bytesused,
     })
 }
 
 /// `v4l2_buffer` as the application passed it (QBUF).
 pub fn buffer_before(io: &Ioctl) -> Option<BufArg> {
-    buf_from(before_or_after(io))
+    buf_from(before_or_after(io), planes(io, true))
 }
 
 /// `v4l2_buffer` as the kernel returned it (DQBUF, QUERYBUF).
 pub fn buffer_after(io: &Ioctl) -> Option<BufArg> {
-    buf_from(after_or_before(io))
+    buf_from(after_or_before(io), planes(io, false))
 }
 
 /// `m.mem_offset` of each plane of a multi-planar buffer (QUERYBUF), from the plane payload.
 pub fn plane_offsets(io: &Ioctl) -> Vec<u32> {
-    let Some(p) = io.payload(&PayloadKind::Planes) else {
+    let Some(planes) = planes(io, false) else {
         return Vec::new();
-    };
-    let planes = if p.after.is_empty() {
-        &p.before
-    } else {
-        &p.after
     };
     let Ok(b) = qbuf::Buffer::decode(after_or_before(io), Some(planes)) else {
         return Vec::new();
@@ -129,11 +156,20 @@ pub fn reqbufs(io: &Ioctl) -> Option<((u32, u32, u32), Option<u32>)> {
     Some(((asked.count, asked.buf_type, asked.memory), got))
 }
 
-/// `(type, width, height, pixelformat)` of `struct v4l2_format`.
-pub fn format(io: &Ioctl) -> Option<(u32, u32, u32, u32)> {
-    let f = fmt::Format::decode(after_or_before(io)).ok()?;
+fn format_from(b: &[u8]) -> Option<(u32, u32, u32, u32)> {
+    let f = fmt::Format::decode(b).ok()?;
     let (w, h) = f.size().unwrap_or((0, 0));
     Some((f.buf_type, w, h, f.pixelformat().map_or(0, |p| p.0)))
+}
+
+/// `(type, width, height, pixelformat)` of `struct v4l2_format` as returned.
+pub fn format(io: &Ioctl) -> Option<(u32, u32, u32, u32)> {
+    format_from(after_or_before(io))
+}
+
+/// `(type, width, height, pixelformat)` of `struct v4l2_format` as passed (what S_FMT asked).
+pub fn format_passed(io: &Ioctl) -> Option<(u32, u32, u32, u32)> {
+    format_from(before_or_after(io))
 }
 
 /// `(type, index, plane, fd)` of `struct v4l2_exportbuffer` as returned.
@@ -148,10 +184,37 @@ pub fn ext_ctrls(io: &Ioctl) -> Option<(u32, u32, i32)> {
     Some((x.which, x.count, x.request_fd))
 }
 
+/// An S_EXT_CTRLS call's `which`, `request_fd` and controls as passed: `(id, value)` with the
+/// decoded value when the catalogue decodes it.
+pub struct Ctrls {
+    pub which: u32,
+    pub request_fd: i32,
+    pub controls: Vec<(u32, Option<ControlValue>)>,
+}
+
+/// `struct v4l2_ext_controls` as passed, with each control's payload decoded.
+pub fn ext_ctrls_values(io: &Ioctl) -> Option<Ctrls> {
+    let x = ext_ctrls::ExtControls::decode(before_or_after(io), &io.payloads, Side::Before).ok()?;
+    Some(Ctrls {
+        which: x.which,
+        request_fd: x.request_fd,
+        controls: x.controls.into_iter().map(|c| (c.id, c.decoded)).collect(),
+    })
+}
+
+fn create_bufs_from(b: &[u8]) -> Option<(u32, u32, u32, u32)> {
+    let c = create_bufs::CreateBuffers::decode(b).ok()?;
+    Some((c.index, c.count, c.memory, c.format.buf_type))
+}
+
 /// `(index, count, memory, format.type)` of `struct v4l2_create_buffers` as returned.
 pub fn create_bufs(io: &Ioctl) -> Option<(u32, u32, u32, u32)> {
-    let c = create_bufs::CreateBuffers::decode(after_or_before(io)).ok()?;
-    Some((c.index, c.count, c.memory, c.format.buf_type))
+    create_bufs_from(after_or_before(io))
+}
+
+/// `(index, count, memory, format.type)` of `struct v4l2_create_buffers` as asked for.
+pub fn create_bufs_passed(io: &Ioctl) -> Option<(u32, u32, u32, u32)> {
+    create_bufs_from(before_or_after(io))
 }
 
 /// `(index, count, type)` of `struct v4l2_remove_buffers`.

@@ -448,17 +448,14 @@ pub fn sample_header() -> Header {
     h
 }
 
-/// A complete sample trace: 4 OUTPUT slots each with its request fd, 4 mapped 128x128 "probe"
-/// CAPTURE buffers (one also exported); frames decoded round-robin until slot
-/// [`sample::LEAKED_SLOT`]'s DQBUF fails with EIO and its REINIT with EBUSY, after which the
-/// client skips that slot for good (the leak); then a resolution change to 1920x1080 whose
-/// CAPTURE `REQBUFS(0)` fails with EBUSY because the buffers are still queued, mapped and
-/// exported; then End. At End the failed request is leaked.
-pub fn leak_and_ebusy() -> (Header, Vec<Record>) {
+/// The set-up of the [`sample`] decoder up to its buffers: opens the video and media nodes, sets
+/// H.264 128x128 OUTPUT and NV12 CAPTURE formats, allocates the [`sample::SLOTS`] OUTPUT and
+/// [`sample::CAPTURE_BUFS`] CAPTURE buffers and maps each CAPTURE buffer (at `map_base` plus
+/// 1 MiB per buffer).
+pub fn sample_buffers(s: &mut Synth, map_base: u64) -> Vec<Record> {
     use sample::*;
     let out_t = buf_type::VIDEO_OUTPUT_MPLANE;
     let cap_t = buf_type::VIDEO_CAPTURE_MPLANE;
-    let mut s = Synth::new(PID, 1_000_000_000);
     let mut r = vec![
         s.open("/dev/video0", VIDEO_FD),
         s.open("/dev/media0", MEDIA_FD),
@@ -474,16 +471,39 @@ pub fn leak_and_ebusy() -> (Header, Vec<Record>) {
         r.push(s.mmap(
             VIDEO_FD,
             offset,
-            0x7f00_0000_0000 + i as u64 * 0x10_0000,
+            map_base + u64::from(i) * 0x10_0000,
             128 * 128 * 3 / 2,
         ));
     }
+    r
+}
+
+/// The rest of the [`sample`] decoder's set-up: allocates one request per slot and starts
+/// streaming on both queues.
+pub fn sample_start(s: &mut Synth) -> Vec<Record> {
+    use sample::*;
+    let mut r: Vec<Record> = (0..SLOTS)
+        .map(|i| s.request_alloc(MEDIA_FD, REQ_FD0 + i as i32))
+        .collect();
+    r.push(s.streamon(VIDEO_FD, buf_type::VIDEO_OUTPUT_MPLANE));
+    r.push(s.streamon(VIDEO_FD, buf_type::VIDEO_CAPTURE_MPLANE));
+    r
+}
+
+/// A complete sample trace: 4 OUTPUT slots each with its request fd, 4 mapped 128x128 "probe"
+/// CAPTURE buffers (one also exported); frames decoded round-robin until slot
+/// [`sample::LEAKED_SLOT`]'s DQBUF fails with EIO and its REINIT with EBUSY, after which the
+/// client skips that slot for good (the leak); then a resolution change to 1920x1080 whose
+/// CAPTURE `REQBUFS(0)` fails with EBUSY because the buffers are still queued, mapped and
+/// exported; then End. At End the failed request is leaked.
+pub fn leak_and_ebusy() -> (Header, Vec<Record>) {
+    use sample::*;
+    let out_t = buf_type::VIDEO_OUTPUT_MPLANE;
+    let cap_t = buf_type::VIDEO_CAPTURE_MPLANE;
+    let mut s = Synth::new(PID, 1_000_000_000);
+    let mut r = sample_buffers(&mut s, 0x7f00_0000_0000);
     r.push(s.expbuf(VIDEO_FD, cap_t, EXPORTED_INDEX, DMABUF_FD));
-    for i in 0..SLOTS {
-        r.push(s.request_alloc(MEDIA_FD, REQ_FD0 + i as i32));
-    }
-    r.push(s.streamon(VIDEO_FD, out_t));
-    r.push(s.streamon(VIDEO_FD, cap_t));
+    r.extend(sample_start(&mut s));
     let mut slot = 0u32;
     let mut leaked = false;
     for frame in 0..FRAMES {
