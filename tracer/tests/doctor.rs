@@ -7,6 +7,8 @@ use std::{process::Command, time::Duration};
 use serde_json::Value;
 use testbed::{run_sh, RunOptions};
 
+mod common;
+
 const VATRACE: &str = env!("CARGO_BIN_EXE_vatrace");
 
 /// The check named `name` in doctor's JSON.
@@ -84,8 +86,10 @@ fn doctor_without_privileges_fails_and_says_what_to_do() {
         return;
     }
     use std::os::unix::process::CommandExt;
-    let out = Command::new(VATRACE)
+    let (_dir, vatrace) = common::vatrace_for_nobody(VATRACE);
+    let out = Command::new(vatrace)
         .arg("doctor")
+        .current_dir("/")
         .uid(65534)
         .gid(65534)
         .output()

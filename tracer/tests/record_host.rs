@@ -15,6 +15,8 @@ use traces::{
     Record, TraceReader,
 };
 
+mod common;
+
 const VATRACE: &str = env!("CARGO_BIN_EXE_vatrace");
 const PROBE: &str = env!("CARGO_BIN_EXE_v4l2-ioctl-probe");
 const ENOTTY: i64 = -25;
@@ -452,8 +454,10 @@ fn without_privileges_the_error_says_what_to_do() {
         return;
     }
     use std::os::unix::process::CommandExt;
-    let out = Command::new(VATRACE)
+    let (_dir, vatrace) = common::vatrace_for_nobody(VATRACE);
+    let out = Command::new(vatrace)
         .args(["record", "-o", "/dev/null", "--", "true"])
+        .current_dir("/")
         .uid(65534)
         .gid(65534)
         .output()
