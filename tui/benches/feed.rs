@@ -69,18 +69,21 @@ fn second(s: &mut Synth, frame: &mut u32) -> Vec<Record> {
     out
 }
 
+/// The TUI's options for a bench run: the default ones, with the log's capacity from
+/// `VATRACE_BENCH_LOG_CAP` when set.
+fn bench_options() -> Options {
+    Options {
+        log_capacity: std::env::var("VATRACE_BENCH_LOG_CAP")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(Options::default().log_capacity),
+        ..Options::default()
+    }
+}
+
 fn run(label: &str, seconds: usize, w: u16, h: u16, filter: Option<&str>) {
     let mut s = Synth::new(1, 1_000_000_000);
-    let mut app = App::live(
-        synth::sample_header(),
-        Options {
-            log_capacity: std::env::var("VATRACE_BENCH_LOG_CAP")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(Options::default().log_capacity),
-            ..Options::default()
-        },
-    );
+    let mut app = App::live(synth::sample_header(), bench_options());
     for r in setup(&mut s) {
         app.ingest(r);
     }
@@ -126,16 +129,7 @@ fn parts(seconds: usize) {
     let mut s = Synth::new(1, 1_000_000_000);
     let mut frame = 0u32;
     let mut model = traces::pool::PoolModel::new();
-    let mut app = App::live(
-        synth::sample_header(),
-        Options {
-            log_capacity: std::env::var("VATRACE_BENCH_LOG_CAP")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(Options::default().log_capacity),
-            ..Options::default()
-        },
-    );
+    let mut app = App::live(synth::sample_header(), bench_options());
     for r in setup(&mut s) {
         model.apply(&r);
         app.ingest(r);
