@@ -9,6 +9,7 @@
 //! * [`dump`]: strace-like text lines and JSON objects for records;
 //! * [`check`]: the rules `vatrace check` judges a trace by (findings with severity and source);
 //! * [`diff`]: `vatrace diff`, two traces of one stream compared frame by frame;
+//! * [`edit`]: trace editing that keeps a trace valid (`vatrace cut`, `vatrace minimize`);
 //! * [`procs`]: the one process/fd model (fd tables per process through dup, fork, exec, exit);
 //! * [`pool`]: the pool-state model (buffers, queues, requests) built on it.
 #![forbid(unsafe_code)]
@@ -17,6 +18,7 @@ pub mod check;
 pub mod controls;
 pub mod diff;
 pub mod dump;
+pub mod edit;
 pub mod ioctl;
 pub mod pool;
 pub mod procs;

@@ -60,6 +60,30 @@ pub struct Header {
     /// Free-form settings of the tracer (ring-buffer size, capture limits, …).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub options: BTreeMap<String, String>,
+    /// For a trace made from another one (`vatrace cut`, `vatrace minimize`): what it was made
+    /// from and how. Absent in recorded traces; older readers ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived: Option<Derivation>,
+}
+
+/// Where a cut or minimised trace comes from ([`Header::derived`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Derivation {
+    /// The tool that made it: `"cut"` or `"minimize"`.
+    pub tool: String,
+    /// The source trace's path as given on the command line.
+    pub source: String,
+    /// SHA-256 of the source trace file, hex.
+    #[serde(default)]
+    pub source_sha256: String,
+    /// The selection (`--frames 3..5`) or the predicate (`errno:VIDIOC_REQBUFS=EBUSY`).
+    pub how: String,
+    /// Ioctls in the source and in this trace.
+    pub ioctls_before: u64,
+    pub ioctls_after: u64,
+    /// The source's own derivation, if it was itself cut or minimised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Box<Derivation>>,
 }
 
 impl Header {
@@ -78,6 +102,7 @@ impl Header {
             root_pid: 0,
             devices: Vec::new(),
             options: BTreeMap::new(),
+            derived: None,
         }
     }
 
