@@ -1,7 +1,7 @@
 //! The `vatrace` binary: `record` traces a command's V4L2/media ioctl stream with eBPF, `dump`
 //! prints a trace, `replay` re-executes one against the device (the `replay` crate), `tui` shows
 //! the request and buffer pools live or from a file (the `tui` crate), `bench` measures the
-//! tracer's overhead.
+//! tracer's overhead, `minimize` and `cut` make a trace smaller (the `minimize` crate).
 
 mod bench;
 mod btf;
@@ -129,6 +129,12 @@ enum Command {
     },
     /// Compare two traces of the same stream frame by frame (exit 0 same, 1 different, 2 refused).
     Diff(diff_cmd::DiffArgs),
+    /// The smallest trace that still shows the bug: delta debugging over processes, threads,
+    /// frames, probing runs and calls, every candidate replayed on the device (exit 0 written
+    /// and confirmed, 1 written but not confirmed every time, 2 refused).
+    Minimize(minimize::cli::MinimizeArgs),
+    /// A shorter valid trace by frame or sequence range, without search.
+    Cut(minimize::cli::CutArgs),
     /// Print a trace's records.
     Dump {
         file: PathBuf,
@@ -241,6 +247,8 @@ fn run(cli: Cli) -> Result<i32> {
             json,
         } => check_cmd::run(&file, profile.as_deref(), json),
         Command::Diff(args) => Ok(diff_cmd::run(&args)),
+        Command::Minimize(args) => Ok(minimize::cli::minimize(&args)),
+        Command::Cut(args) => Ok(minimize::cli::cut(&args)),
         Command::Dump { file, json } => {
             dump::run(&file, json)?;
             Ok(0)
