@@ -4,11 +4,16 @@
 //!   (`errno:VIDIOC_REQBUFS=EBUSY`);
 //! * `diverges` — the replay diverges from the recording at a call of the same name as the
 //!   original trace's first divergence;
-//! * `leak` — the replay leaves a request queued and never reinitialised, or the pool model of
-//!   the replay declares one leaked;
+//! * `leak` — the replay leaves a request queued and never reinitialised (a request queued
+//!   successfully: one whose QUEUE failed is not a leak);
 //! * `check:RULE` — `vatrace check` finds `RULE` (`check:request-starved`) in the candidate, and
-//!   the candidate replays (not refused, not INCOMPLETE), so the device still does what the
-//!   recording says it did;
+//!   the candidate replays (not refused, not INCOMPLETE);
+//!
+//! `leak` and `check:RULE` also want the replay *faithful*: unless a fault is injected, the first
+//! divergence (if any) is not a call answering otherwise than recorded (its `result` field).
+//! Other differences (buffer indices, `sequence` counters) follow from removing frames and are
+//! allowed; a different result would mean the candidate made its own bug (a QUEUE failing for
+//! want of the QBUF that was cut, say), not kept the recorded one.
 //! * `cmd:SHELL` — `sh -c SHELL` exits 0, given the replay's JSON report on stdin and the
 //!   candidate's path in `VATRACE_CANDIDATE`.
 
@@ -109,6 +114,15 @@ fn failed_with(report: &Report, name: &str, errno: i32) -> bool {
             .any(|i| i.call.split('#').next() == Some(name) && i.injected == want)
 }
 
+/// Whether the replay did what the recording did (see the module doc).
+pub fn faithful(report: &Report) -> bool {
+    !report.injections.is_empty()
+        || report
+            .first_divergence
+            .as_ref()
+            .is_none_or(|d| !d.fields.iter().any(|f| f.field == "result"))
+}
+
 /// Whether the check rule `rule` fires on the trace at `trace`.
 pub fn check_finds(trace: &Path, rule: &str) -> Result<bool> {
     let t =
@@ -147,10 +161,10 @@ impl Predicate {
                 (Some(_), None) => true,
                 (None, _) => false,
             },
-            Predicate::Leak => {
-                !report.requests_never_reinit.is_empty() || report.pool.requests_leaked > 0
+            Predicate::Leak => !report.requests_never_reinit.is_empty() && faithful(report),
+            Predicate::Check(rule) => {
+                !report.is_incomplete() && faithful(report) && check_finds(trace, rule)?
             }
-            Predicate::Check(rule) => !report.is_incomplete() && check_finds(trace, rule)?,
             Predicate::Cmd(cmd) => {
                 let json = serde_json::to_vec(report)?;
                 let mut child = Command::new("sh")
@@ -231,8 +245,28 @@ mod tests {
 
         let mut leak = Report::default();
         assert!(!Predicate::Leak.holds(t, &leak).unwrap());
+        leak.pool.requests_leaked = 1;
+        assert!(
+            !Predicate::Leak.holds(t, &leak).unwrap(),
+            "a failed request is no leak"
+        );
         leak.requests_never_reinit.push(12);
         assert!(Predicate::Leak.holds(t, &leak).unwrap());
+        let mut made_up = leak.clone();
+        made_up.first_divergence = Some(Divergence {
+            seq: 5,
+            call: "MEDIA_REQUEST_IOC_QUEUE".into(),
+            fields: vec![replay::report::FieldDiff {
+                field: "result".into(),
+                recorded: "0".into(),
+                replayed: "-ENOENT".into(),
+            }],
+            recorded: String::new(),
+            replayed: String::new(),
+        });
+        assert!(!Predicate::Leak.holds(t, &made_up).unwrap());
+        made_up.first_divergence.as_mut().unwrap().fields[0].field = "sequence".into();
+        assert!(Predicate::Leak.holds(t, &made_up).unwrap());
 
         let mut d: Predicate = "diverges".parse().unwrap();
         assert!(d.learn(&Report::default()).is_err());
