@@ -9,11 +9,12 @@
 //! * `check:RULE` — `vatrace check` finds `RULE` (`check:request-starved`) in the candidate, and
 //!   the candidate replays (not refused, not INCOMPLETE);
 //!
-//! `leak` and `check:RULE` also want the replay *faithful*: unless a fault is injected, the first
-//! divergence (if any) is not a call answering otherwise than recorded (its `result` field).
-//! Other differences (buffer indices, `sequence` counters) follow from removing frames and are
-//! allowed; a different result would mean the candidate made its own bug (a QUEUE failing for
-//! want of the QBUF that was cut, say), not kept the recorded one.
+//! `leak` and `check:RULE` also want the replay *faithful*: unless a fault is injected, every call
+//! that failed in the recording fails the same way, no other call fails, and every wait the
+//! recording saw end (poll on a request) ends. Other differences (buffer indices, `sequence`
+//! counters, formats the kernel adjusts) follow from removing calls and are allowed; a call
+//! answering otherwise would mean the candidate made its own bug (a QUEUE failing for want of
+//! the QBUF that was cut, say), not kept the recorded one.
 //! * `cmd:SHELL` — `sh -c SHELL` exits 0, given the replay's JSON report on stdin and the
 //!   candidate's path in `VATRACE_CANDIDATE`.
 
@@ -116,11 +117,18 @@ fn failed_with(report: &Report, name: &str, errno: i32) -> bool {
 
 /// Whether the replay did what the recording did (see the module doc).
 pub fn faithful(report: &Report) -> bool {
-    !report.injections.is_empty()
-        || report
-            .first_divergence
-            .as_ref()
-            .is_none_or(|d| !d.fields.iter().any(|f| f.field == "result"))
+    if !report.injections.is_empty() {
+        return true;
+    }
+    let failures = &report.recorded_failures;
+    // The report keeps the first 64 recorded failures: beyond that the count cannot be compared.
+    let same_failures = failures.iter().all(|f| f.reproduced)
+        && (failures.len() >= 64 || report.pool.errors == failures.len() as u64);
+    let waits_end = !report
+        .divergences_by_call
+        .keys()
+        .any(|k| k.starts_with("poll") || k.starts_with("ppoll") || k == "mmap");
+    same_failures && waits_end
 }
 
 /// Whether the check rule `rule` fires on the trace at `trace`.
@@ -252,21 +260,18 @@ mod tests {
         );
         leak.requests_never_reinit.push(12);
         assert!(Predicate::Leak.holds(t, &leak).unwrap());
+        // A call that succeeded when recorded fails on replay: the candidate made its own bug.
         let mut made_up = leak.clone();
-        made_up.first_divergence = Some(Divergence {
-            seq: 5,
-            call: "MEDIA_REQUEST_IOC_QUEUE".into(),
-            fields: vec![replay::report::FieldDiff {
-                field: "result".into(),
-                recorded: "0".into(),
-                replayed: "-ENOENT".into(),
-            }],
-            recorded: String::new(),
-            replayed: String::new(),
-        });
+        made_up.pool.errors = 1;
         assert!(!Predicate::Leak.holds(t, &made_up).unwrap());
-        made_up.first_divergence.as_mut().unwrap().fields[0].field = "sequence".into();
+        // The recorded failure, reproduced: faithful.
+        made_up
+            .recorded_failures
+            .push(failure("VIDIOC_DQBUF", "-EBUSY"));
         assert!(Predicate::Leak.holds(t, &made_up).unwrap());
+        // A wait the recording saw end times out.
+        made_up.divergences_by_call.insert("poll(fd 7)".into(), 1);
+        assert!(!Predicate::Leak.holds(t, &made_up).unwrap());
 
         let mut d: Predicate = "diverges".parse().unwrap();
         assert!(d.learn(&Report::default()).is_err());

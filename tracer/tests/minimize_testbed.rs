@@ -79,7 +79,8 @@ fn output_qbufs(t: &Trace) -> usize {
 }
 
 /// The sequence number of the last MEDIA_REQUEST_IOC_REINIT of the request frame `frame` (from
-/// 0) was queued with: failing it leaves that request completed and never reinitialised.
+/// 0) was queued with (GStreamer keeps its requests for the whole decode): failing it leaves
+/// that request completed and never reinitialised until it is closed.
 fn last_reinit_of_frame(t: &Trace, frame: usize) -> u64 {
     let qbufs: Vec<&traces::record::Ioctl> = t
         .records
@@ -112,7 +113,7 @@ fn last_reinit_of_frame(t: &Trace, frame: usize) -> u64 {
             }
             _ => None,
         })
-        .next()
+        .last()
         .expect("a REINIT of the frame's request")
 }
 
