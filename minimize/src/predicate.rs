@@ -275,14 +275,16 @@ mod tests {
 
         let mut d: Predicate = "diverges".parse().unwrap();
         assert!(d.learn(&Report::default()).is_err());
-        let mut div = Report::default();
-        div.first_divergence = Some(Divergence {
-            seq: 1,
-            call: "VIDIOC_DQBUF".into(),
-            fields: Vec::new(),
-            recorded: String::new(),
-            replayed: String::new(),
-        });
+        let mut div = Report {
+            first_divergence: Some(Divergence {
+                seq: 1,
+                call: "VIDIOC_DQBUF".into(),
+                fields: Vec::new(),
+                recorded: String::new(),
+                replayed: String::new(),
+            }),
+            ..Default::default()
+        };
         d.learn(&div).unwrap();
         assert!(d.holds(t, &div).unwrap());
         div.first_divergence.as_mut().unwrap().call = "VIDIOC_QBUF".into();

@@ -101,7 +101,8 @@ fn last_reinit_of_frame(t: &Trace, frame: usize) -> u64 {
     let fd = i32::from_le_bytes(q.before[at..at + 4].try_into().unwrap());
     t.records
         .iter()
-        .filter_map(|r| match r {
+        .rev()
+        .find_map(|r| match r {
             Record::Ioctl(io)
                 if io.request == traces::ioctl::request::MEDIA_REQUEST_IOC_REINIT
                     && io.fd == fd
@@ -113,7 +114,6 @@ fn last_reinit_of_frame(t: &Trace, frame: usize) -> u64 {
             }
             _ => None,
         })
-        .last()
         .expect("a REINIT of the frame's request")
 }
 
