@@ -26,9 +26,10 @@ pub mod synthetic;
 mod tests;
 
 use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::pool::PoolModel;
 use crate::record::{Header, Record};
@@ -37,7 +38,7 @@ pub use decode::Facts;
 pub use profiles::Profile;
 
 /// How bad a finding is. `vatrace check` exits 1 when any finding is an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing; not wrong.
@@ -59,12 +60,13 @@ impl Severity {
     }
 }
 
-/// One finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One finding. It reads back from its JSON (a replay report holding findings is read again by
+/// `vatrace replay --compare`), hence the owned-or-static names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub severity: Severity,
     /// The rule's name (`request-leak`, `reqbufs-busy`, …), as listed in `traces/CHECK.md`.
-    pub rule: &'static str,
+    pub rule: Cow<'static, str>,
     /// Index of the record it was found at (0 = the first record after the header).
     pub record: u64,
     /// The ioctl's sequence number when that record is an ioctl.
@@ -84,7 +86,7 @@ pub struct Finding {
     /// Why it matters.
     pub explanation: String,
     /// Where the rule comes from (kernel document section or driver file).
-    pub source: &'static str,
+    pub source: Cow<'static, str>,
 }
 
 impl fmt::Display for Finding {
@@ -152,7 +154,7 @@ impl Sink {
         }
         let f = Finding {
             severity,
-            rule,
+            rule: Cow::Borrowed(rule),
             record: at.record,
             seq: at.seq,
             ts: at.ts,
@@ -160,7 +162,7 @@ impl Sink {
             pid: at.pid,
             statement,
             explanation: explanation.into(),
-            source,
+            source: Cow::Borrowed(source),
         };
         if frame.is_some() {
             // Keep findings with a fixed frame out of the range the record's frame fills.
@@ -181,7 +183,7 @@ impl Sink {
 }
 
 /// What the checker saw, for the summary line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub records: u64,
     pub ioctls: u64,
