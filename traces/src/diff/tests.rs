@@ -295,6 +295,7 @@ fn decoded_in_a_child(frames: u64) -> Vec<Record> {
                         pid,
                         tid,
                         code: 0,
+                        group_dead: None,
                     }));
                 }
                 let pid = parent.unwrap();
@@ -303,6 +304,7 @@ fn decoded_in_a_child(frames: u64) -> Vec<Record> {
                     pid,
                     tid: pid,
                     code: 0,
+                    group_dead: None,
                 }));
                 out.push(Record::End(e));
             }
