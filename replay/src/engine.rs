@@ -4,7 +4,9 @@
 //! ioctls with rebuilt arguments ([`crate::args`]), mmaps, munmaps, waits — writing each OUTPUT
 //! QBUF's recorded bitstream into the replay's buffer first, checksumming each dequeued CAPTURE
 //! buffer, injecting the requested faults, and judging every result against the recording
-//! (behaviour; environment differences are listed apart).
+//! (behaviour; environment differences are listed apart). The replay's side of every call goes
+//! through `traces::check`'s rules on the pool model (the same findings `vatrace check` makes);
+//! the report lists them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
@@ -14,6 +16,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use traces::check::Rules;
 use traces::ioctl::layout::{v4l2_buffer as B, v4l2_exportbuffer as EB, v4l2_plane as PL};
 use traces::ioctl::{self, names};
 use traces::pool::PoolModel;
@@ -90,10 +93,11 @@ struct Engine<'a> {
     /// Injections whose follow-up calls are still being collected.
     following: Vec<Injection>,
     report: Report,
-    /// The pool-state model fed with the replay's side of every call (recorded fds, replay results).
+    /// The pool-state model fed with the replay's side of every call (recorded fds, replay
+    /// results), moved by `rules`.
     pool: PoolModel,
-    /// Request fds of the replay queued and not yet reinitialised: (pid, fd) → seq of the QUEUE.
-    queued: HashMap<(u32, i32), u64>,
+    /// `traces::check`'s rules over the replay's side of every call (what `vatrace check` judges).
+    rules: Rules,
     first_ts: Option<u64>,
     last_ts: u64,
     start: Instant,
@@ -213,8 +217,8 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
             lost_spans: std::mem::take(&mut plan.lost_spans),
             ..Default::default()
         },
-        queued: HashMap::new(),
         pool: PoolModel::with_header(&header),
+        rules: Rules::new(&header, None),
         first_ts: None,
         last_ts: 0,
         start: Instant::now(),
@@ -272,7 +276,7 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
                 }
                 if !matches!(rec, Record::Ioctl(_)) {
                     let t = Instant::now();
-                    e.pool.apply(&rec);
+                    e.check(&rec);
                     e.prof.spent(Phase::Pool, t);
                 }
                 let released = e.fds.follow(&rec);
@@ -312,7 +316,16 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    e.report.requests_never_reinit.extend(e.queued.values());
+    let t = Instant::now();
+    let stopped = e
+        .report
+        .stopped_after
+        .map(|n| format!("the replay stopped after ioctl {n} (--until)"));
+    let cut = e.report.cut.clone().or(stopped);
+    let found = e.rules.finish(&e.pool, cut.as_deref());
+    e.report.findings.extend(found);
+    e.report.check = e.rules.summary(&e.pool);
+    e.prof.spent(Phase::Pool, t);
     let t = e.pool.totals();
     e.report.pool = PoolSummary {
         requests_allocated: t.requests_allocated,
@@ -327,7 +340,6 @@ pub fn run(path: &Path, opts: &ReplayOptions) -> Result<Report> {
             .map(|n| n.kind.describe())
             .collect(),
     };
-    e.report.requests_never_reinit.sort_unstable();
     // Tear down: mappings first, then the fds (requests, then devices, as their last refs go).
     e.maps.clear();
     e.fresh.clear();
@@ -615,8 +627,7 @@ impl Engine<'_> {
     }
 
     /// Lets go of what a record released: the process's mappings when it exec'd or ended, then
-    /// the fds (a request still queued is one never reinitialised; a video file's last fd takes
-    /// the replay's own mappings of its buffers with it).
+    /// the fds (a video file's last fd takes the replay's own mappings of its buffers with it).
     fn release(&mut self, released: Released<Rc<Entry>>, unmapped: bool) {
         let pid = released.pid;
         if unmapped {
@@ -632,14 +643,18 @@ impl Engine<'_> {
                 }
             }
         }
-        for (fd, en) in released.fds {
+        for (_, en) in released.fds {
             if let (Kind::Video(file), 1) = (en.kind, Rc::strong_count(&en)) {
                 self.drop_fresh(file);
             }
-            if let Some(seq) = self.queued.remove(&(pid, fd)) {
-                self.report.requests_never_reinit.push(seq);
-            }
         }
+    }
+
+    /// Checks a record of the replay's side (`traces::check`) and applies it to the pool model.
+    fn check(&mut self, rec: &Record) {
+        self.rules.apply(&mut self.pool, rec);
+        let found = self.rules.drain();
+        self.report.findings.extend(found);
     }
 
     fn open(&mut self, pid: u32, path: &str, cloexec: bool, ret: i64) {
@@ -893,7 +908,7 @@ impl Engine<'_> {
             None
         };
         let rec = Record::Ioctl(replayed);
-        self.pool.apply(&rec);
+        self.check(&rec);
         let Record::Ioctl(replayed) = rec else {
             unreachable!("built as an Ioctl just above")
         };
@@ -1013,12 +1028,6 @@ impl Engine<'_> {
             return;
         }
         match io.request {
-            r if r == ioctl::request::MEDIA_REQUEST_IOC_QUEUE => {
-                self.queued.insert((io.pid, io.fd), io.seq);
-            }
-            r if r == ioctl::request::MEDIA_REQUEST_IOC_REINIT => {
-                self.queued.remove(&(io.pid, io.fd));
-            }
             r if r == ioctl::media::MEDIA_IOC_REQUEST_ALLOC => {
                 if let (Some(trace_fd), Some(new_fd)) = (recorded_fd(io), new_fd) {
                     // SAFETY: the kernel just installed `new_fd` for us; nobody else owns it.

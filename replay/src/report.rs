@@ -1,12 +1,14 @@
 //! The replay's verdict: [`Report`] (JSON with `--json`, text otherwise), the per-call field
 //! comparison that decides a divergence (behaviour) or only lists a difference (environment:
 //! kernel and driver versions, bus and card names, kernel-made timestamps), whether the replay
-//! is complete enough for a verdict, and `--compare A B` of two reports.
+//! is complete enough for a verdict, the findings of `traces::check` over the replayed calls,
+//! and `--compare A B` of two reports.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
+use traces::check::{Finding, Summary};
 use traces::ioctl::{self, Arg, ArgType};
 use traces::record::Ioctl;
 
@@ -177,9 +179,12 @@ pub struct Report {
     /// Calls that failed in the recording, in order (the first 64).
     pub recorded_failures: Vec<Failure>,
     pub injections: Vec<Injection>,
-    /// Requests the replay queued and never reinitialised before they were closed or the trace
-    /// ended (the request-slot leak): the sequence numbers of their last MEDIA_REQUEST_IOC_QUEUE.
-    pub requests_never_reinit: Vec<u64>,
+    /// What `traces::check` found over the replay's side of the calls (the same rules as
+    /// `vatrace check`: request-slot leaks, starvation, EBUSY with the buffers' states, …), in
+    /// order. They inform; the verdict (divergence, incomplete) does not depend on them.
+    pub findings: Vec<Finding>,
+    /// The check's counts (records, frames, errors, warnings, notes).
+    pub check: Summary,
     /// The pool model's view of the replay.
     pub pool: PoolSummary,
     pub frames: Vec<Frame>,
@@ -199,8 +204,9 @@ pub struct Report {
     pub peak_rss_kib: u64,
     /// Where the replay's own time went, ns per phase: `read` (streaming the trace), `issue`
     /// (the ioctls, DQBUF waits included), `wait` (recorded polls), `verdict` (comparing with the
-    /// recording), `pool` (the pool model), `bookkeeping` (fds, mappings, checksums), `checksum` (the
-    /// CAPTURE checksums alone, a part of `bookkeeping`).
+    /// recording), `pool` (the pool model and `traces::check`'s rules, which move it),
+    /// `bookkeeping` (fds, mappings, checksums), `checksum` (the CAPTURE checksums alone, a part
+    /// of `bookkeeping`).
     pub profile_ns: BTreeMap<String, u64>,
     /// The recorded process's exit code.
     pub recorded_exit_code: Option<i32>,
@@ -333,12 +339,20 @@ impl Report {
                 }
             );
         }
-        if !self.requests_never_reinit.is_empty() {
+        let c = &self.check;
+        let _ = writeln!(
+            s,
+            "  check (the replayed calls, as `vatrace check` judges them): {} errors, {} warnings, {} notes",
+            c.errors, c.warnings, c.notes
+        );
+        for f in self.findings.iter().take(MAX_FINDINGS_SHOWN) {
+            let _ = writeln!(s, "    {}", finding_line(f));
+        }
+        if self.findings.len() > MAX_FINDINGS_SHOWN {
             let _ = writeln!(
                 s,
-                "  {} requests queued and never reinitialised (slots leaked), queued at ioctls {:?}",
-                self.requests_never_reinit.len(),
-                self.requests_never_reinit
+                "    … {} more findings (--json lists them all)",
+                self.findings.len() - MAX_FINDINGS_SHOWN
             );
         }
         let p = &self.pool;
@@ -428,6 +442,30 @@ impl Report {
         }
         s
     }
+}
+
+/// Findings the text report lists (all of them are in the JSON).
+pub const MAX_FINDINGS_SHOWN: usize = 16;
+
+/// A finding on one line: `error[request-leak] record 231 frame 3 pid 62: statement`.
+pub fn finding_line(f: &Finding) -> String {
+    let mut s = format!("{}[{}]", f.severity.name(), f.rule);
+    match f.seq {
+        Some(q) => {
+            let _ = write!(s, " ioctl {q}");
+        }
+        None => {
+            let _ = write!(s, " record {}", f.record);
+        }
+    }
+    if let Some(fr) = f.frame {
+        let _ = write!(s, " frame {fr}");
+    }
+    if let Some(p) = f.pid {
+        let _ = write!(s, " pid {p}");
+    }
+    let _ = write!(s, ": {}", f.statement);
+    s
 }
 
 /// "0", "-EBUSY", …
@@ -674,6 +712,34 @@ pub fn compare_reports(a: &Report, b: &Report) -> (String, bool) {
         let _ = writeln!(s, "{differing} frames differ");
         same = false;
     }
+    let judged = |r: &Report| -> Vec<(String, Option<u64>, Option<u64>)> {
+        r.findings
+            .iter()
+            .map(|f| (f.rule.to_string(), f.seq, f.frame))
+            .collect()
+    };
+    let (ja, jb) = (judged(a), judged(b));
+    if ja != jb {
+        let first = ja
+            .iter()
+            .zip(&jb)
+            .position(|(x, y)| x != y)
+            .unwrap_or(ja.len().min(jb.len()));
+        let show = |r: &Report| {
+            r.findings
+                .get(first)
+                .map_or("none".to_string(), finding_line)
+        };
+        let _ = writeln!(
+            s,
+            "findings differ: A {} B {}; the first that differs: A {} | B {}",
+            ja.len(),
+            jb.len(),
+            show(a),
+            show(b)
+        );
+        same = false;
+    }
     let fd = |r: &Report| r.first_divergence.as_ref().map(|d| (d.seq, d.call.clone()));
     if fd(a) != fd(b) {
         let _ = writeln!(s, "first divergence: A {:?} | B {:?}", fd(a), fd(b));
@@ -857,5 +923,49 @@ mod tests {
         let (text, same) = compare_reports(&a, &b);
         assert!(!same);
         assert!(text.contains("frame 1"), "{text}");
+    }
+
+    /// A report with the findings `traces::check` makes over the hand-built leak sample.
+    fn checked() -> Report {
+        let (h, recs) = traces::pool::synth::leak_and_ebusy();
+        let mut rules = traces::check::Checker::new(&h, None);
+        let mut findings = Vec::new();
+        for r in &recs {
+            rules.apply(r);
+            findings.extend(rules.drain());
+        }
+        findings.extend(rules.finish(None));
+        Report {
+            check: rules.summary(),
+            findings,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn findings_are_listed_read_back_and_compared() {
+        let a = checked();
+        assert!(a.check.errors > 0);
+        let text = a.text();
+        assert!(
+            text.contains(&format!("{} errors", a.check.errors)),
+            "{text}"
+        );
+        let first = &a.findings[0];
+        assert!(text.contains(&finding_line(first)), "{text}");
+        // `--compare` reads reports back from their JSON, findings included.
+        let back: Report = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(back.findings, a.findings);
+        assert_eq!(back.check, a.check);
+        assert!(compare_reports(&a, &back).1);
+        let mut b = back;
+        let gone = b.findings.remove(1);
+        let (text, same) = compare_reports(&a, &b);
+        assert!(!same);
+        assert!(text.contains("findings differ"), "{text}");
+        assert!(text.contains(&gone.statement), "{text}");
+        // A report written before findings existed still reads.
+        let old: Report = serde_json::from_str(r#"{"trace": "t", "divergences": 0}"#).unwrap();
+        assert!(old.findings.is_empty());
     }
 }

@@ -80,6 +80,15 @@ fn record_script(d: &Path, which: &[&str]) -> String {
 }
 
 /// The sequence number of the trace's first ioctl that failed with EBUSY, a REQBUFS.
+/// The frames of the `request-leak` findings `traces::check` made over the replayed calls.
+fn leaked_frames(r: &Report) -> Vec<Option<u64>> {
+    r.findings
+        .iter()
+        .filter(|f| f.rule == "request-leak")
+        .map(|f| f.frame)
+        .collect()
+}
+
 fn first_ebusy(trace: &Path) -> u64 {
     let io = TraceReader::open(trace)
         .unwrap()
@@ -160,7 +169,7 @@ fn ten_replays_of_each_recording_give_the_same_verdict() {
                 r.frames, runs[0].frames,
                 "{t}: CAPTURE checksums differ between replays"
             );
-            assert!(r.requests_never_reinit.is_empty());
+            assert!(leaked_frames(r).is_empty(), "{}", r.text());
             assert_eq!(r.bitstream_bytes, bitstream, "{t}");
         }
     }
@@ -187,8 +196,8 @@ fn ten_replays_of_each_recording_give_the_same_verdict() {
         .collect();
     for r in &leak {
         assert_eq!(r.divergences, 0, "{}", r.text());
-        assert_eq!(r.requests_never_reinit.len(), 4, "{}", r.text());
-        assert_eq!(r.requests_never_reinit, leak[0].requests_never_reinit);
+        assert_eq!(leaked_frames(r).len(), 4, "{}", r.text());
+        assert_eq!(leaked_frames(r), leaked_frames(&leak[0]));
         assert_eq!(r.frames.len(), 12);
         assert_eq!(r.frames, leak[0].frames);
         assert!(r
@@ -390,10 +399,32 @@ fn committed_samples_replay_with_their_documented_verdicts() {
         (first_ebusy(&s.join("probe-ebusy.trace")), "-EBUSY")
     );
     let leak = load(&d.join("request-leak.json"));
-    assert_eq!(leak.requests_never_reinit.len(), 4);
+    // Check's findings over the replayed calls: one leak per leaked request, at the frames
+    // `vatrace check` names on the recording, and the starvation from frame 16.
+    let mut frames = leaked_frames(&leak);
+    frames.sort();
+    assert_eq!(
+        frames,
+        [Some(3), Some(7), Some(11), Some(15)],
+        "{}",
+        leak.text()
+    );
+    assert!(
+        leak.findings
+            .iter()
+            .any(|f| f.rule == "request-starved" && f.frame == Some(16)),
+        "{}",
+        leak.text()
+    );
+    assert!(
+        leak.text().contains("error[request-leak]"),
+        "{}",
+        leak.text()
+    );
     assert_eq!(leak.pool.requests_allocated, 4, "{}", leak.text());
     let fixed = load(&d.join("request-leak-fixed.json"));
     assert_eq!((fixed.divergences, fixed.frames.len()), (0, 30));
+    assert_eq!(fixed.check.errors, 0, "{}", fixed.text());
     // The pool model sees the replay's DQBUFs (it once saw none: the replay's request and
     // dma-buf fd numbers were fed to it in place of the recorded ones).
     for t in [

@@ -238,6 +238,15 @@ pub struct FdEvent {
     /// Dup: the target fd asked for (dup2/dup3) or the lower bound (fcntl F_DUPFD*);
     /// [`NO_FD`] for dup and the other kinds.
     pub arg: i64,
+    /// [`fd_flags`] bits (Dup only; 0 for the other kinds).
+    pub flags: u32,
+    pub _pad: u32,
+}
+
+/// Bits of [`FdEvent::flags`].
+pub mod fd_flags {
+    /// Dup: the new fd is close-on-exec (dup3 with `O_CLOEXEC`, `fcntl(F_DUPFD_CLOEXEC)`).
+    pub const CLOEXEC: u32 = 1;
 }
 
 /// Body of `Mmap` / `Munmap`.

@@ -5,8 +5,8 @@ use core::mem::size_of;
 
 use aya_ebpf::helpers::generated::bpf_probe_read_user_str;
 use tracer_common::{
-    EventKind, FdEvent, MmapEvent, OpenEvent, PollEvent, PollFd, SegmentEvent, SegmentKind,
-    MAX_ARGV, MAX_POLLFDS, NO_FD, PATH_MAX,
+    fd_flags, EventKind, FdEvent, MmapEvent, OpenEvent, PollEvent, PollFd, SegmentEvent,
+    SegmentKind, MAX_ARGV, MAX_POLLFDS, NO_FD, PATH_MAX,
 };
 
 use crate::{
@@ -133,12 +133,19 @@ pub fn on_exec_exit(ret: i64) {
 
 #[inline(always)]
 fn emit_fd(kind: EventKind, fd: i64, arg: i64, ret: i64) {
+    emit_fd_flags(kind, fd, arg, ret, 0);
+}
+
+#[inline(always)]
+fn emit_fd_flags(kind: EventKind, fd: i64, arg: i64, ret: i64, flags: u32) {
     let Some(base) = scratch() else { return };
     let ev = FdEvent {
         hdr: header(kind, size_of::<FdEvent>()),
         fd,
         ret,
         arg,
+        flags,
+        _pad: 0,
     };
     // SAFETY: the scratch value is 8-byte aligned and larger than an FdEvent.
     unsafe { base.cast::<FdEvent>().write(ev) };
@@ -156,9 +163,10 @@ pub fn on_close(tgid: u32, fd: i32, ret: i64) {
 }
 
 /// A dup of `old` (to `new`, the fd asked for or the lower bound, or [`NO_FD`]) returned `ret`
-/// (the new fd or -errno).
+/// (the new fd or -errno); `cloexec`: the new fd is close-on-exec (dup3 `O_CLOEXEC`,
+/// `F_DUPFD_CLOEXEC`).
 #[inline(always)]
-pub fn on_dup(tgid: u32, old: i32, new: i64, ret: i64) {
+pub fn on_dup(tgid: u32, old: i32, new: i64, ret: i64, cloexec: bool) {
     let old_key = FdKey { tgid, fd: old };
     // SAFETY: plain lookup, value copied out.
     let kind = unsafe { FDS.get(&old_key) }.copied();
@@ -175,7 +183,8 @@ pub fn on_dup(tgid: u32, old: i32, new: i64, ret: i64) {
         let _ = FDS.remove(&new_key);
     }
     if kind.is_some() || replaced {
-        emit_fd(EventKind::Dup, old as i64, new, ret);
+        let flags = if cloexec { fd_flags::CLOEXEC } else { 0 };
+        emit_fd_flags(EventKind::Dup, old as i64, new, ret, flags);
     }
 }
 

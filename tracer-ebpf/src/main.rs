@@ -151,11 +151,15 @@ pub fn sys_exit(ctx: RawTracePointContext) -> i32 {
     } else if f.nr == CLOSE {
         files::on_close(tgid, a[0] as i32, ret);
     } else if f.nr == DUP {
-        files::on_dup(tgid, a[0] as i32, NO_FD as i64, ret);
-    } else if f.nr == DUP2 || f.nr == DUP3 {
-        files::on_dup(tgid, a[0] as i32, a[1] as i32 as i64, ret);
+        files::on_dup(tgid, a[0] as i32, NO_FD as i64, ret, false);
+    } else if f.nr == DUP2 {
+        files::on_dup(tgid, a[0] as i32, a[1] as i32 as i64, ret, false);
+    } else if f.nr == DUP3 {
+        let cloexec = a[2] & O_CLOEXEC != 0;
+        files::on_dup(tgid, a[0] as i32, a[1] as i32 as i64, ret, cloexec);
     } else if f.nr == FCNTL {
-        files::on_dup(tgid, a[0] as i32, a[2] as i32 as i64, ret);
+        let cloexec = a[1] == F_DUPFD_CLOEXEC;
+        files::on_dup(tgid, a[0] as i32, a[2] as i32 as i64, ret, cloexec);
     } else if f.nr == MMAP {
         files::on_mmap(tgid, a, ret);
     } else if f.nr == MUNMAP {

@@ -74,6 +74,8 @@ pub use arch::*;
 /// `fcntl` commands that duplicate an fd.
 pub const F_DUPFD: u64 = 0;
 pub const F_DUPFD_CLOEXEC: u64 = 1030;
+/// `O_CLOEXEC` in dup3's flags (the generic value: x86, Arm and RISC-V).
+pub const O_CLOEXEC: u64 = 0o2_000_000;
 /// `clone` flag: the new task shares the thread group.
 pub const CLONE_THREAD: u64 = 0x10000;
 

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use tracer_common::{ioctl_flags, PollEvent, SegmentKind, NO_FD};
+use tracer_common::{fd_flags, ioctl_flags, PollEvent, SegmentKind, NO_FD};
 use traces::{
     ioctl::Dir,
     procs::{Procs, O_CLOEXEC},
@@ -293,10 +293,10 @@ impl<W: Write> Converter<W> {
             }
             RawEvent::Dup { hdr, ev } => {
                 self.ensure_open_written(hdr.pid, ev.fd as i32)?;
+                // dup3(O_CLOEXEC) and F_DUPFD_CLOEXEC make the new fd close-on-exec.
+                let cloexec = ev.flags & fd_flags::CLOEXEC != 0;
                 if ev.ret >= 0 {
-                    // The dup and dup2 the trace shows leave the new fd without close-on-exec
-                    // (dup3 and F_DUPFD_CLOEXEC are not told apart).
-                    self.fds.dup(hdr.pid, ev.fd as i32, ev.ret as i32, false);
+                    self.fds.dup(hdr.pid, ev.fd as i32, ev.ret as i32, cloexec);
                 }
                 self.writer.write(&Record::Dup(Dup {
                     ts: hdr.ts_ns,
@@ -305,6 +305,7 @@ impl<W: Write> Converter<W> {
                     old: ev.fd as i32,
                     new: (ev.arg != NO_FD as i64).then_some(ev.arg as i32),
                     ret: ev.ret,
+                    cloexec,
                 }))?;
             }
             RawEvent::Mmap { hdr, ev } => {
@@ -417,6 +418,7 @@ impl<W: Write> Converter<W> {
                     tid: hdr.tid,
                     // Already a wait status (code << 8 | signal), or -1 if unknown.
                     code: ev.code,
+                    group_dead,
                 }))?;
             }
         }

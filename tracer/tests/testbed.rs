@@ -5,6 +5,10 @@
 //! control values visl printed in its ftrace events. The trace's size must meet issue 3's goal:
 //! at most 1.05 × the bitstream it captured + 1 KiB per frame of the clip.
 //!
+//! A probe that duplicates a video fd with dup3(O_CLOEXEC) and F_DUPFD_CLOEXEC, then execs:
+//! the trace says which dups are close-on-exec, and the one fd model (`vatrace dump`'s names)
+//! closes those at the exec and keeps the plain dup2.
+//!
 //! Each test boots the test-bed (QEMU under TCG, tens of seconds); they run with the rest of
 //! `cargo xtask test`.
 
@@ -281,4 +285,62 @@ fn strace_counting() {
                 59    <... ioctl resumed>) = 0\n\
                 60    ioctl(0x9, 0x40086200, 0x7f00) = 0\n";
     assert_eq!(strace_count(text), 3);
+}
+
+#[test]
+fn cloexec_dups_are_recorded_and_closed_by_exec() {
+    let probe = env!("CARGO_BIN_EXE_v4l2-ioctl-probe");
+    let dir = testbed::paths::work_dir("cloexec");
+    let d = dir.display();
+    let script = format!(
+        "set -e
+        {VATRACE} record -o {d}/c.trace -- {probe} cloexec /dev/video0 > {d}/probe.json 2> {d}/record.log
+        cat {d}/probe.json
+        {VATRACE} dump {d}/c.trace"
+    );
+    let opts = RunOptions {
+        timeout: Duration::from_secs(600),
+        ..Default::default()
+    };
+    let out = run_sh(&script, &opts)
+        .unwrap()
+        .check()
+        .unwrap()
+        .stdout_str();
+    let probe_out: serde_json::Value =
+        serde_json::from_str(out.lines().next().unwrap()).expect("the probe's JSON");
+    const EBADF: i64 = -9;
+    assert_eq!(probe_out["dup3"], EBADF, "{out}");
+    assert_eq!(probe_out["dupfd"][1], EBADF, "{out}");
+    assert_eq!(probe_out["dup2"], 0, "{out}");
+    let dupfd = probe_out["dupfd"][0].as_i64().unwrap() as i32;
+
+    let mut reader = TraceReader::open(dir.join("c.trace")).unwrap();
+    let mut dups = Vec::new();
+    for r in &mut reader {
+        if let Record::Dup(x) = r.unwrap() {
+            dups.push((x.ret as i32, x.cloexec));
+        }
+    }
+    assert_eq!(dups, [(50, true), (dupfd, true), (70, false)], "{out}");
+    // The dump's fd names after the exec: the close-on-exec dups are gone, dup2's is the device.
+    let after: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.contains("execve("))
+        .filter(|l| l.contains("VIDIOC_QUERYCAP"))
+        .collect();
+    assert_eq!(after.len(), 3, "{out}");
+    assert!(
+        after[0].contains("ioctl(50, ") && after[0].contains("EBADF"),
+        "{out}"
+    );
+    assert!(
+        after[1].contains(&format!("ioctl({dupfd}, ")) && after[1].contains("EBADF"),
+        "{out}"
+    );
+    assert!(after[2].contains("ioctl(70</dev/video0"), "{out}");
+    assert!(
+        out.contains("dup3(") && out.contains(", 50, O_CLOEXEC)"),
+        "{out}"
+    );
 }

@@ -15,16 +15,17 @@
 //!   its mappings (shared device mappings are inherited, and hold their buffers);
 //! * **dup** (dup/dup2/dup3/`F_DUPFD`) makes the new fd refer to what the old one does, replacing
 //!   what the new number held; a dup of an fd the model does not know makes the new one unknown;
-//!   `dup2(fd, fd)` changes nothing. The trace's `Dup` record does not say whether the new fd is
-//!   close-on-exec (dup3 `O_CLOEXEC`, `F_DUPFD_CLOEXEC`), so [`Procs::follow`] takes it as not;
+//!   `dup2(fd, fd)` changes nothing. The new fd is close-on-exec as the `Dup` record's `cloexec`
+//!   says (dup3 `O_CLOEXEC`, `F_DUPFD_CLOEXEC`; traces before format 2.1 lack it: not);
 //! * **close** releases the fd whatever the call returned, except `EBADF` (Linux frees the number
 //!   even when close reports `EINTR` or `EIO`);
 //! * **exec** closes the close-on-exec fds and unmaps everything;
 //! * **exit** of a thread ends the process only when it was the last thread. The kernel tells
-//!   the tracer (`group_dead` of `sched_process_exit`, in kernels that have it), and the tracer
-//!   passes it to [`Procs::exit`]. A trace's `Exit` record does not carry it, so
-//!   [`Procs::follow`] ends a process at its leader's exit (`pid == tid`): the rule the tracer
-//!   applies when the kernel does not say, after which it traces nothing more of the process.
+//!   the tracer (`group_dead` of `sched_process_exit`, in kernels that have it), which passes it
+//!   to [`Procs::exit`] and writes it in the `Exit` record (`group_dead`, format 2.1), which
+//!   [`Procs::follow`] obeys. When the kernel does not say (or an older trace), the leader's exit
+//!   (`pid == tid`) ends the process: the rule the tracer applies then, after which it traces
+//!   nothing more of the process.
 //!   (Counting live threads instead fails on real traces: the test-bed kernel, 6.12, has no
 //!   `group_dead`, so the exits of threads outliving their leader are not in its traces.)
 //!
@@ -149,7 +150,7 @@ impl<T: Clone, M: Clone> Procs<T, M> {
         match record {
             Record::Fork(f) if f.is_thread => Released::none(f.parent_pid),
             Record::Fork(f) => self.fork(f.parent_pid, f.child),
-            Record::Exit(e) => self.exit(e.pid, e.tid, None),
+            Record::Exit(e) => self.exit(e.pid, e.tid, e.group_dead),
             Record::Exec(e) => self.exec(e.pid),
             Record::Open(o) => match fd_of(o.ret) {
                 Some(fd) => Released::of(o.pid, fd, self.close(o.pid, fd)),
@@ -159,7 +160,7 @@ impl<T: Clone, M: Clone> Procs<T, M> {
                 Released::of(c.pid, c.fd, self.close(c.pid, c.fd))
             }
             Record::Dup(d) => match fd_of(d.ret) {
-                Some(new) => Released::of(d.pid, new, self.dup(d.pid, d.old, new, false)),
+                Some(new) => Released::of(d.pid, new, self.dup(d.pid, d.old, new, d.cloexec)),
                 None => Released::none(d.pid),
             },
             Record::Munmap(m) if m.ret == 0 => {

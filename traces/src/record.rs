@@ -29,7 +29,9 @@ pub const MAGIC: [u8; 8] = *b"VATRACE\0";
 pub const FORMAT_VERSION: u32 = 2;
 
 /// Minor format version: additions a reader of the same major version can skip.
-pub const FORMAT_MINOR: u32 = 0;
+/// 1: `Dup.cloexec` and `Exit.group_dead` (absent in minor 0 traces: close-on-exec dups and
+/// whether an exit ended the process were not recorded).
+pub const FORMAT_MINOR: u32 = 1;
 
 /// Opens every trace: what was traced, where, when, and the devices it could see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -412,6 +414,10 @@ pub struct Dup {
     pub new: Option<i32>,
     /// The new fd, or `-errno`.
     pub ret: i64,
+    /// The new fd is close-on-exec (dup3 with `O_CLOEXEC`, `fcntl(F_DUPFD_CLOEXEC)`). Since
+    /// format 2.1; older traces read as `false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cloexec: bool,
 }
 
 /// mmap.
@@ -508,6 +514,11 @@ pub struct Exit {
     pub tid: u32,
     /// Exit code as the kernel reports it (`exit_code`: status << 8 | signal).
     pub code: i32,
+    /// Whether this exit ended the process (its last thread): the kernel's `group_dead` of
+    /// `sched_process_exit`. `None` when the kernel does not say (kernels without the field) and
+    /// in traces before format 2.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_dead: Option<bool>,
 }
 
 /// A gap: events the kernel side produced but could not deliver.

@@ -48,10 +48,18 @@ pub fn handle(app: &mut App, key: KeyEvent) {
         KeyCode::Char('v') => app.verbose = !app.verbose,
         KeyCode::PageUp => app.log_scroll += LOG_PAGE,
         KeyCode::PageDown => app.log_scroll = app.log_scroll.saturating_sub(LOG_PAGE),
-        KeyCode::Char(' ') => match &mut app.mode {
-            Mode::File(p) => p.paused = !p.paused,
-            Mode::Live { .. } => app.frozen = !app.frozen,
-        },
+        KeyCode::Char(' ') => {
+            match &mut app.mode {
+                Mode::File(p) => p.paused = !p.paused,
+                Mode::Live { .. } => app.frozen = !app.frozen,
+            }
+            if !app.paused() {
+                app.mark = None;
+            }
+        }
+        KeyCode::Up => app.select_finding(-1),
+        KeyCode::Down => app.select_finding(1),
+        KeyCode::Enter => app.jump_to_finding(),
         KeyCode::Char('n') | KeyCode::Right => app.step(),
         KeyCode::Left => {
             if let Mode::File(p) = &mut app.mode {
@@ -138,5 +146,35 @@ mod tests {
         assert!(app.verbose);
         press(&mut app, KeyCode::Char('q'));
         assert!(app.quit);
+    }
+
+    #[test]
+    fn up_down_select_a_finding_and_enter_jumps_to_its_record() {
+        let (h, recs) = synth::leak_and_ebusy();
+        let n = recs.len();
+        let mut app = App::player(h, recs, Options::default());
+        press(&mut app, KeyCode::Enter);
+        assert!(app.status.contains("select a finding"), "{}", app.status);
+        press(&mut app, KeyCode::Char('G'));
+        let shown = app.shown_findings().len();
+        assert!(shown >= 2, "{:?}", app.shown_findings());
+        press(&mut app, KeyCode::Up);
+        press(&mut app, KeyCode::Up);
+        assert_eq!(app.findings.selected, Some(shown - 2));
+        let want = app.shown_findings()[shown - 2].record;
+        press(&mut app, KeyCode::Enter);
+        let Mode::File(p) = &app.mode else {
+            unreachable!()
+        };
+        assert_eq!(p.pos as u64, want.min(n as u64 - 1) + 1);
+        assert!(p.paused);
+        assert_eq!(app.mark, Some(want.min(n as u64 - 1)));
+        // The selected finding is still among those shown at the new position.
+        assert_eq!(
+            app.findings.selected(app.shown_findings()).unwrap().record,
+            want
+        );
+        press(&mut app, KeyCode::Char(' '));
+        assert_eq!(app.mark, None);
     }
 }

@@ -1,6 +1,7 @@
 //! `vatrace tui`: a live and offline pool-occupancy monitor (ratatui). It feeds every record of a
 //! [`RecordSource`] to the shared pool model ([`traces::pool::PoolModel`]) and draws the focused
-//! decoder's OUTPUT request slots and CAPTURE buffers coloured by state, rates, errors and a
+//! decoder's OUTPUT request slots and CAPTURE buffers coloured by state, rates, errors, the
+//! findings of `traces::check` as they arise (the same streaming rules as `vatrace check`), and a
 //! filterable event log.
 //!
 //! Entry points for the `vatrace` binary:
@@ -14,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod findings;
 mod keys;
 pub mod log;
 pub mod player;
@@ -103,9 +105,6 @@ pub(crate) fn read_all<S: RecordSource>(
 
 fn run_player<S: RecordSource>(source: S, opts: Options) -> io::Result<()> {
     let (header, records, note) = read_all(source);
-    let mut app = App::player(header, records, opts);
-    if let Some(n) = note {
-        app.status = n;
-    }
+    let app = App::player_cut(header, records, note, opts);
     term::run(app, None)
 }

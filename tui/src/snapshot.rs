@@ -58,18 +58,16 @@ pub fn snapshot_file(path: impl AsRef<Path>, frame: Frame, opts: Options) -> io:
 pub fn snapshot<S: RecordSource>(source: S, frame: Frame, opts: Options) -> io::Result<String> {
     let (header, records, note) = crate::read_all(source);
     let n = records.len();
-    let mut app = App::player(
+    let mut app = App::player_cut(
         header,
         records,
+        note,
         Options {
             start_paused: true,
             ..opts
         },
     );
     app.seek(frame.at.unwrap_or(n).min(n));
-    if let Some(note) = note {
-        app.status = note;
-    }
     render_text(&mut app, frame.width, frame.height)
 }
 

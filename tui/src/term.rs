@@ -15,7 +15,7 @@ use ratatui::Terminal;
 use traces::source::SourceDone;
 use traces::RecordSource;
 
-use crate::app::{App, Mode};
+use crate::app::App;
 use crate::{keys, ui};
 
 /// Set in the environment, the TUI panics after its first frame (to test terminal restoration).
@@ -60,16 +60,11 @@ fn drain(app: &mut App, source: &mut dyn RecordSource) -> bool {
             Ok(Some(r)) => app.ingest(r),
             Ok(None) => return true,
             Err(SourceDone::Finished) => {
-                if let Mode::Live { ended } = &mut app.mode {
-                    *ended = true;
-                }
+                app.end_live(None);
                 return false;
             }
             Err(SourceDone::Error(e)) => {
-                app.status = format!("source error: {e}");
-                if let Mode::Live { ended } = &mut app.mode {
-                    *ended = true;
-                }
+                app.end_live(Some(e.to_string()));
                 return false;
             }
         }

@@ -1,5 +1,6 @@
 //! Drawing the main screen from an [`App`]: header, OUTPUT slot grid, CAPTURE buffer grid,
-//! sparklines, error counters, event log, status line, and the help overlay. Layout fits 80x24
+//! sparklines, error counters, the check's findings, event log, status line, and the help
+//! overlay. Layout fits 80x24
 //! and grows with the terminal; ratatui diffs frames, so nothing flickers.
 
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -7,12 +8,13 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Sparkline};
 use ratatui::Frame;
+use traces::check::Severity;
 use traces::pool::describe;
 use traces::pool::snapshot::{fourcc, NotableView, QueueView, SlotView, Snapshot};
 use traces::pool::{BufState, ReqState, SecondStats, Side};
 
 use crate::app::{App, Mode};
-use crate::log;
+use crate::{findings, log};
 
 /// Width of one grid cell, border included.
 const CELL: u16 = 12;
@@ -340,16 +342,84 @@ fn draw_log(f: &mut Frame, area: Rect, app: &mut App, t0: u64) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     let (verbose, names) = (app.verbose, &app.state);
+    let mark = app.mark;
     let lines: Vec<Line> = shown
         .iter()
-        .filter_map(|&i| app.log.get(i))
-        .map(|r| {
+        .filter_map(|&i| app.log.get(i).map(|r| (i, r)))
+        .map(|(i, r)| {
             let text = if verbose {
                 traces::dump::format_record(r, names)
             } else {
                 log::line(r, t0)
             };
-            Line::styled(text, log_style(r))
+            let mut style = log_style(r);
+            if mark == Some(i) {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            Line::styled(text, style)
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Rows the findings panel takes out of `log_h` rows: its findings plus a border, at most half
+/// (at least a 3-row box saying there are none); none when the log area is too small to share.
+fn findings_height(n: usize, log_h: u16) -> u16 {
+    if log_h < 8 {
+        return 0;
+    }
+    (n as u16 + 2).clamp(3, log_h / 2)
+}
+
+fn severity_style(s: Severity) -> Style {
+    match s {
+        Severity::Error => Style::default().fg(Color::LightRed),
+        Severity::Warning => Style::default().fg(Color::Yellow),
+        Severity::Note => Style::default().fg(Color::DarkGray),
+    }
+}
+
+fn draw_findings(f: &mut Frame, area: Rect, app: &App) {
+    let shown = app.shown_findings();
+    let (e, w, n) = findings::counts(shown);
+    let title = if shown.is_empty() {
+        " findings: none ".to_string()
+    } else {
+        format!(" findings: {e} errors, {w} warnings, {n} notes (Up/Down, Enter: jump) ")
+    };
+    let block = Block::bordered().title(title);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if shown.is_empty() {
+        let live = matches!(app.mode, Mode::Live { ended: false });
+        let text = if live {
+            "no finding so far"
+        } else {
+            "no finding"
+        };
+        f.render_widget(
+            Paragraph::new(Line::styled(text, Style::default().fg(Color::DarkGray))),
+            inner,
+        );
+        return;
+    }
+    let rows = inner.height as usize;
+    let sel = app.findings.selected.filter(|&i| i < shown.len());
+    // The newest rows, or a window keeping the selection in view.
+    let end = match sel {
+        Some(i) => (i + 1).max(rows.min(shown.len())),
+        None => shown.len(),
+    };
+    let start = end.saturating_sub(rows);
+    let lines: Vec<Line> = shown[start..end]
+        .iter()
+        .enumerate()
+        .map(|(k, x)| {
+            let mut style = severity_style(x.severity);
+            if sel == Some(start + k) {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+            Line::styled(findings::line(x), style)
         })
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
@@ -470,6 +540,7 @@ const HELP: &[&str] = &[
     "[ / ]       seek -1 s / +1 s     tab     next device context",
     "/           filter the log (Enter applies, empty clears, Esc cancels)",
     "PgUp/PgDn   scroll the log back / forward",
+    "Up/Down     select a finding     Enter   jump to its record",
     "v           log lines: compact / strace-like (vatrace dump)",
     "?           this help",
     "",
@@ -530,6 +601,12 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         snap.ended.is_some() || matches!(&app.mode, Mode::File(p) if p.pos >= app.log.len());
     draw_rates(f, rates_a, &snap.rates, ended);
     draw_errors(f, err_a, &snap);
+    let find_h = findings_height(app.shown_findings().len(), log_a.height);
+    let [find_a, log_a] =
+        Layout::vertical([Constraint::Length(find_h), Constraint::Min(0)]).areas(log_a);
+    if find_h > 0 {
+        draw_findings(f, find_a, app);
+    }
     draw_log(f, log_a, app, t0);
     let alarm = snap.notable.iter().rev().find(|n| n.alarm);
     f.render_widget(Paragraph::new(status_line(app, alarm)), foot);

@@ -159,6 +159,35 @@ fn live_app_ingests_every_record() {
 }
 
 #[test]
+fn live_findings_arise_as_records_arrive_and_equal_the_files() {
+    let (h, recs) = synth::leak_and_ebusy();
+    let file = App::player(h.clone(), recs.clone(), Options::default());
+    let mut app = App::live(h, Options::default());
+    let mut seen = 0;
+    let mut grew = 0;
+    for r in recs {
+        app.ingest(r);
+        let n = app.shown_findings().len();
+        grew += usize::from(n > seen);
+        seen = n;
+    }
+    app.end_live(None);
+    // Found along the way, not all at the end.
+    assert!(grew >= 2, "{:?}", app.shown_findings());
+    let mut all = App::player(file.header.clone(), Vec::new(), Options::default());
+    all.findings = file.findings;
+    assert_eq!(app.shown_findings(), all.shown_findings());
+    let newest = app.shown_findings().last().unwrap().clone();
+    let screen = text(&render(&mut app, 100, 40));
+    assert!(screen.contains(" findings: "), "{screen}");
+    // The panel follows the newest finding.
+    assert!(
+        screen.contains(&format!("{}: ", newest.rule)),
+        "{newest:?} in {screen}"
+    );
+}
+
+#[test]
 fn verbose_log_uses_the_dump_formatter() {
     let mut app = played(None);
     app.verbose = true;

@@ -10,6 +10,10 @@
 //!   node (which succeeds: the driver fills the format in).
 //! * `v4l2-ioctl-probe delayed N` — prints its pid, waits for a line on stdin, then N ×
 //!   VIDIOC_DQBUF (for attaching with `vatrace record -p`).
+//! * `v4l2-ioctl-probe cloexec DEVICE` — opens DEVICE, duplicates it with dup3(O_CLOEXEC) onto
+//!   50, fcntl(F_DUPFD_CLOEXEC) from 60 and dup2 onto 70, then execs itself as `after-exec`,
+//!   which issues VIDIOC_QUERYCAP on each of the three numbers and prints
+//!   `{"dup3": r, "dupfd": [fd, r], "dup2": r}` (exec closed the first two: EBADF).
 
 use std::{fs::File, os::fd::AsRawFd};
 
@@ -171,6 +175,47 @@ fn child() -> i32 {
     0
 }
 
+fn cloexec(device: &str) -> i32 {
+    let file = File::options()
+        .read(true)
+        .write(true)
+        .open(device)
+        .expect("open the device");
+    let fd = file.as_raw_fd();
+    // SAFETY: dup3/fcntl/dup2 on an fd this process owns; no memory is involved.
+    let (a, b, c) = unsafe {
+        (
+            libc::dup3(fd, 50, libc::O_CLOEXEC),
+            libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 60),
+            libc::dup2(fd, 70),
+        )
+    };
+    assert!(a == 50 && b >= 60 && c == 70, "dups: {a} {b} {c}");
+    use std::os::unix::process::CommandExt;
+    let err = std::process::Command::new(std::env::current_exe().unwrap())
+        .arg("after-exec")
+        .arg(b.to_string())
+        .exec();
+    eprintln!("exec: {err}");
+    1
+}
+
+fn after_exec(dupfd: i32) -> i32 {
+    let querycap = |fd: i32| {
+        let mut cap = vec![0u8; 104];
+        ioctl(fd, VIDIOC_QUERYCAP, cap.as_mut_ptr())
+    };
+    println!(
+        "{}",
+        serde_json::json!({
+            "dup3": querycap(50),
+            "dupfd": [dupfd, querycap(dupfd)],
+            "dup2": querycap(70),
+        })
+    );
+    0
+}
+
 fn bench_loop(n: u64, device: Option<&str>) -> i32 {
     let path = device.unwrap_or("/dev/null");
     let file = match File::options().read(true).write(true).open(path) {
@@ -216,6 +261,8 @@ fn main() {
     let code = match args.get(1).map(String::as_str) {
         Some("sequence") => sequence(),
         Some("child") => child(),
+        Some("cloexec") => cloexec(args.get(2).map_or("/dev/video0", String::as_str)),
+        Some("after-exec") => after_exec(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(60)),
         Some("loop") => bench_loop(
             args.get(2)
                 .and_then(|s| s.parse().ok())
@@ -229,7 +276,9 @@ fn main() {
             bench_loop(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10), None)
         }
         _ => {
-            eprintln!("usage: v4l2-ioctl-probe sequence | child | loop N [DEVICE]");
+            eprintln!(
+                "usage: v4l2-ioctl-probe sequence | child | loop N [DEVICE] | delayed N | cloexec DEVICE"
+            );
             2
         }
     };

@@ -360,6 +360,8 @@ pub fn mixed(n: usize) -> Vec<Item> {
                 old: 3,
                 new: [None, Some(10), Some(-1)][rng.below(3) as usize],
                 ret: [10, -24][rng.below(2) as usize],
+                // dup3(O_CLOEXEC) now and then (the map form), without drawing from `rng`.
+                cloexec: ts % 4 == 1,
             }),
             19 => Record::Mmap(Mmap {
                 ts,
@@ -417,6 +419,7 @@ pub fn mixed(n: usize) -> Vec<Item> {
                     pid,
                     tid,
                     code: 256,
+                    group_dead: [None, Some(true), Some(false)][(ts % 3) as usize],
                 }),
                 3 => Record::Lost(Lost {
                     count: rng.below(1000),

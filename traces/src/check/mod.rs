@@ -26,9 +26,10 @@ pub mod synthetic;
 mod tests;
 
 use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::pool::PoolModel;
 use crate::record::{Header, Record};
@@ -37,7 +38,7 @@ pub use decode::Facts;
 pub use profiles::Profile;
 
 /// How bad a finding is. `vatrace check` exits 1 when any finding is an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing; not wrong.
@@ -59,12 +60,13 @@ impl Severity {
     }
 }
 
-/// One finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One finding. It reads back from its JSON (a replay report holding findings is read again by
+/// `vatrace replay --compare`), hence the owned-or-static names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub severity: Severity,
     /// The rule's name (`request-leak`, `reqbufs-busy`, …), as listed in `traces/CHECK.md`.
-    pub rule: &'static str,
+    pub rule: Cow<'static, str>,
     /// Index of the record it was found at (0 = the first record after the header).
     pub record: u64,
     /// The ioctl's sequence number when that record is an ioctl.
@@ -84,7 +86,7 @@ pub struct Finding {
     /// Why it matters.
     pub explanation: String,
     /// Where the rule comes from (kernel document section or driver file).
-    pub source: &'static str,
+    pub source: Cow<'static, str>,
 }
 
 impl fmt::Display for Finding {
@@ -152,7 +154,7 @@ impl Sink {
         }
         let f = Finding {
             severity,
-            rule,
+            rule: Cow::Borrowed(rule),
             record: at.record,
             seq: at.seq,
             ts: at.ts,
@@ -160,7 +162,7 @@ impl Sink {
             pid: at.pid,
             statement,
             explanation: explanation.into(),
-            source,
+            source: Cow::Borrowed(source),
         };
         if frame.is_some() {
             // Keep findings with a fixed frame out of the range the record's frame fills.
@@ -181,7 +183,7 @@ impl Sink {
 }
 
 /// What the checker saw, for the summary line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub records: u64,
     pub ioctls: u64,
@@ -191,9 +193,11 @@ pub struct Summary {
     pub notes: u64,
 }
 
-/// Runs every rule over records applied one at a time.
-pub struct Checker {
-    model: PoolModel,
+/// Every rule's in-flight state and the findings made so far, without the pool model the rules
+/// read: for a consumer that keeps its own [`PoolModel`] (the TUI's live screen) and lets
+/// [`Rules::apply`] move it, so the model is applied once per record. [`Checker`] is these rules
+/// with a model of their own.
+pub struct Rules {
     profile: Option<Profile>,
     requests: requests::State,
     buffers: buffers::State,
@@ -205,13 +209,12 @@ pub struct Checker {
     finished: bool,
 }
 
-impl Checker {
-    /// A checker for a trace with `header`, judging hardware rules for `profile` (`None`: the
+impl Rules {
+    /// Rules for a trace with `header`, judging hardware rules for `profile` (`None`: the
     /// driver the header lists, if [`Profile::from_driver`] knows it).
     pub fn new(header: &Header, profile: Option<Profile>) -> Self {
         let profile = profile.or_else(|| Profile::of_header(header));
-        Checker {
-            model: PoolModel::with_header(header),
+        Rules {
             profile,
             requests: requests::State::default(),
             buffers: buffers::State::default(),
@@ -229,14 +232,11 @@ impl Checker {
         self.profile
     }
 
-    /// The pool model the rules read (after the last applied record).
-    pub fn model(&self) -> &PoolModel {
-        &self.model
-    }
-
-    /// Checks one record, then applies it to the model.
-    pub fn apply(&mut self, rec: &Record) {
-        let frames_before = self.model.totals().output_qbufs;
+    /// Checks one record and applies it to `model`, which must be the model of the same
+    /// records so far (made with [`PoolModel::with_header`] of the same header, and moved by
+    /// nothing else).
+    pub fn apply(&mut self, model: &mut PoolModel, rec: &Record) {
+        let frames_before = model.totals().output_qbufs;
         let (seq, pid) = match rec {
             Record::Ioctl(io) => (Some(io.seq), Some(io.pid)),
             _ => (None, rec.task().map(|(p, _)| p)),
@@ -252,7 +252,7 @@ impl Checker {
         if let Record::End(_) = rec {
             self.finished = true;
         }
-        let m = &self.model;
+        let m = &*model;
         let s = &mut self.sink;
         let fx = Facts::of(rec, m);
         let fx = &fx;
@@ -260,15 +260,15 @@ impl Checker {
         self.buffers.before(m, rec, fx, &at, s);
         self.refs.before(m, rec, fx, &at, s);
         self.controls.before(m, self.profile, rec, fx, &at, s);
-        self.model.apply(rec);
-        let m = &self.model;
+        model.apply(rec);
+        let m = &*model;
         self.requests.after(m, rec, fx, &at, s);
         self.buffers.after(m, rec, fx, &at, s);
         self.refs.after(m, rec, fx, &at, s);
         self.controls.after(m, rec, fx);
         // A record belongs to the frame of the last OUTPUT QBUF, except controls set into a
         // request: those belong to the frame about to be queued with it.
-        let frames = self.model.totals().output_qbufs;
+        let frames = model.totals().output_qbufs;
         let frame = match rec {
             Record::Ioctl(io) if io.request == decode::VIDIOC_S_EXT_CTRLS => {
                 match decode::ext_ctrls(io) {
@@ -298,23 +298,22 @@ impl Checker {
         }
     }
 
-    /// Ends the check: for a trace without `End` (cut, or a live source that stopped), runs the
-    /// end-of-trace rules as if it ended at the last record and adds a note saying where it was
-    /// cut (`cut`: the reader's message). Adds a note per rule whose findings were capped.
-    /// Returns the remaining findings.
-    pub fn finish(&mut self, cut: Option<&str>) -> Vec<Finding> {
+    /// Ends the check over `model` (the model of every record applied): for a trace without
+    /// `End` (cut, or a live source that stopped), runs the end-of-trace rules as if it ended at
+    /// the last record and adds a note saying where it was cut (`cut`: the reader's message).
+    /// Adds a note per rule whose findings were capped. Returns the remaining findings.
+    pub fn finish(&mut self, model: &PoolModel, cut: Option<&str>) -> Vec<Finding> {
         let at = At {
             record: self.records,
             seq: None,
-            ts: Some(self.model.now()),
+            ts: Some(model.now()),
             pid: None,
-            frames_before: self.model.totals().output_qbufs,
+            frames_before: model.totals().output_qbufs,
         };
         if !self.finished {
-            let m = &self.model;
             let s = &mut self.sink;
-            self.requests.end_of_trace(m, &at, s);
-            self.buffers.end_of_trace(m, &at, s);
+            self.requests.end_of_trace(model, &at, s);
+            self.buffers.end_of_trace(model, &at, s);
             self.sink.push(
                 &at,
                 Severity::Note,
@@ -352,12 +351,12 @@ impl Checker {
             );
         }
         self.sink
-            .stamp_frames(self.model.totals().output_qbufs.checked_sub(1));
+            .stamp_frames(model.totals().output_qbufs.checked_sub(1));
         self.drain()
     }
 
     /// Entries the rules keep about what is in flight (requests, buffers, contexts, runs): what
-    /// bounds the checker's memory besides the pool model.
+    /// bounds the rules' memory besides the pool model.
     pub fn in_flight(&self) -> usize {
         self.requests.tracked()
             + self.buffers.tracked()
@@ -365,15 +364,68 @@ impl Checker {
             + self.controls.tracked()
     }
 
-    /// Counts over what was checked and found (findings counted once drained).
-    pub fn summary(&self) -> Summary {
-        let t = self.model.totals();
+    /// Counts over what was checked (read from `model`) and found (findings counted once
+    /// drained).
+    pub fn summary(&self, model: &PoolModel) -> Summary {
+        let t = model.totals();
         Summary {
             records: self.records,
             ioctls: t.ioctls,
             frames: t.output_qbufs,
             ..self.summary
         }
+    }
+}
+
+/// Runs every rule over records applied one at a time, on a pool model of its own.
+pub struct Checker {
+    model: PoolModel,
+    rules: Rules,
+}
+
+impl Checker {
+    /// A checker for a trace with `header`, judging hardware rules for `profile` (`None`: the
+    /// driver the header lists, if [`Profile::from_driver`] knows it).
+    pub fn new(header: &Header, profile: Option<Profile>) -> Self {
+        Checker {
+            model: PoolModel::with_header(header),
+            rules: Rules::new(header, profile),
+        }
+    }
+
+    /// The hardware profile in use.
+    pub fn profile(&self) -> Option<Profile> {
+        self.rules.profile()
+    }
+
+    /// The pool model the rules read (after the last applied record).
+    pub fn model(&self) -> &PoolModel {
+        &self.model
+    }
+
+    /// Checks one record, then applies it to the model.
+    pub fn apply(&mut self, rec: &Record) {
+        self.rules.apply(&mut self.model, rec);
+    }
+
+    /// Takes the findings made so far (for streaming consumers: the TUI, a live check).
+    pub fn drain(&mut self) -> Vec<Finding> {
+        self.rules.drain()
+    }
+
+    /// Ends the check; see [`Rules::finish`].
+    pub fn finish(&mut self, cut: Option<&str>) -> Vec<Finding> {
+        self.rules.finish(&self.model, cut)
+    }
+
+    /// Entries the rules keep about what is in flight; see [`Rules::in_flight`].
+    pub fn in_flight(&self) -> usize {
+        self.rules.in_flight()
+    }
+
+    /// Counts over what was checked and found (findings counted once drained).
+    pub fn summary(&self) -> Summary {
+        self.rules.summary(&self.model)
     }
 }
 

@@ -374,7 +374,7 @@ mod rules {
                 s.request_reinit(req, RET_EBUSY),
             ]
         });
-        let rules: Vec<&str> = f.iter().map(|f| f.rule).collect();
+        let rules: Vec<&str> = f.iter().map(|f| &*f.rule).collect();
         assert_eq!(
             rules,
             [
@@ -422,7 +422,7 @@ mod rules {
             }
             vec![c, s.dqbuf(VIDEO, CAP, CAPS - 1, 0x40, 0)]
         });
-        let rules: Vec<&str> = f.iter().map(|f| f.rule).collect();
+        let rules: Vec<&str> = f.iter().map(|f| &*f.rule).collect();
         assert_eq!(rules, ["ref-unknown", "capture-error"], "{f:#?}");
         assert!(
             f[0].statement

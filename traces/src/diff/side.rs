@@ -4,9 +4,15 @@
 //! ordinals, and the shape of the calls that led to it; plus the stream-level facts (formats,
 //! buffer counts, requests, decode mode) of the fds that decoded.
 //!
-//! State kept is the in-flight state only: per fd its formats and current controls, per request
-//! fd the controls set into it, the units queued but not yet submitted, and a bounded map from
-//! OUTPUT timestamps to picture ordinals ([`TS_KEEP`] pictures).
+//! Fds are followed through [`crate::procs`] (fork, dup, exec, exit), so the state belongs to the
+//! open file, not to a (process, fd number) pair: a client that sets up in one process and decodes
+//! in a forked child, or decodes from several threads, is one stream. Each open file gets a
+//! number ([`FileId`]) when first seen; dups and inherited fds refer to the same file, which is
+//! closed when its last fd goes.
+//!
+//! State kept is the in-flight state only: per open file its formats and current controls, per
+//! request the controls set into it, the units queued but not yet submitted, and a bounded map
+//! from OUTPUT timestamps to picture ordinals ([`TS_KEEP`] pictures).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -15,7 +21,12 @@ use crate::ioctl::{
     create_bufs, decode_with_payloads, ext_ctrls, fmt, media, names, qbuf, reqbufs, request, Arg,
     Side as ArgSide,
 };
+use crate::pool::args::int_after;
+use crate::procs::{Procs, O_CLOEXEC};
 use crate::record::{Ioctl, Record};
+
+/// An open file (a video, media or request fd and every fd that refers to the same file).
+pub type FileId = u64;
 
 /// How many pictures' timestamps are remembered for resolving references (a reference older than
 /// this many pictures shows as an unresolved timestamp).
@@ -91,17 +102,22 @@ struct Started {
     picture: u64,
     slice: u32,
     seq: u64,
-    fd: (u32, i32),
+    fd: FileId,
 }
 
 /// The per-trace state machine.
 #[derive(Debug, Default)]
 pub struct TraceSide {
-    fds: HashMap<(u32, i32), FdState>,
-    /// Controls set into each request fd since its last queue or reinit.
-    pending_ctrls: HashMap<(u32, i32), Vec<(u32, ControlValue)>>,
+    /// What each fd of each process refers to.
+    procs: Procs<FileId>,
+    /// Fds referring to each open file.
+    refs: HashMap<FileId, u32>,
+    next_file: FileId,
+    fds: HashMap<FileId, FdState>,
+    /// Controls set into each request since its last queue or reinit.
+    pending_ctrls: HashMap<FileId, Vec<(u32, ControlValue)>>,
     /// Units QBUF'd with a request not queued yet, by request fd.
-    started: HashMap<(u32, i32), Started>,
+    started: HashMap<FileId, Started>,
     /// Finished units waiting for the ones before them.
     ready: BTreeMap<u64, Unit>,
     next_emit: u64,
@@ -116,7 +132,7 @@ pub struct TraceSide {
     requests_allocated: u64,
     /// Facts of decoding fds that were closed.
     closed_facts: Vec<Vec<(String, String)>>,
-    adopted: Vec<(u32, i32)>,
+    adopted: Vec<FileId>,
     /// Records seen, and events the tracer lost.
     pub records: u64,
     pub lost: u64,
@@ -154,31 +170,11 @@ impl TraceSide {
     /// Feeds one record; finished units become available from [`TraceSide::pop`].
     pub fn apply(&mut self, record: &Record) {
         self.records += 1;
+        self.follow(record);
         match record {
             Record::Ioctl(io) => self.ioctl(io),
-            Record::Close(c) if c.ret == 0 => {
-                let key = (c.pid, c.fd);
-                if let Some(st) = self.fds.remove(&key) {
-                    if st.adopted {
-                        self.adopted.retain(|k| *k != key);
-                        self.closed_facts.push(st.facts);
-                    }
-                }
-                self.pending_ctrls.remove(&key);
-                if let Some(s) = self.started.remove(&key) {
-                    self.finish(s, Some(0));
-                }
-            }
-            Record::Dup(d) if d.ret >= 0 => {
-                if let Some(st) = self.fds.get(&(d.pid, d.old)).cloned() {
-                    self.fds.insert(
-                        (d.pid, d.ret as i32),
-                        FdState {
-                            adopted: false,
-                            ..st
-                        },
-                    );
-                }
+            Record::Open(o) if o.ret >= 0 => {
+                self.new_file(o.pid, o.ret as i32, o.flags & O_CLOEXEC != 0);
             }
             Record::Lost(l) => self.lost += l.count,
             Record::End(_) => {
@@ -186,6 +182,81 @@ impl TraceSide {
                 self.flush();
             }
             _ => {}
+        }
+    }
+
+    /// Follows the record's effect on the fd tables (close, dup, fork, exec, exit), closing the
+    /// files whose last fd went.
+    fn follow(&mut self, record: &Record) {
+        match record {
+            Record::Ioctl(_) => return,
+            // A dup of an fd not seen yet: both refer to one file from now on.
+            Record::Dup(d) if d.ret >= 0 => {
+                self.file(d.pid, d.old);
+            }
+            _ => {}
+        }
+        let released = self.procs.follow(record);
+        if let Record::Dup(d) = record {
+            if let Some(f) = (d.ret >= 0)
+                .then(|| self.procs.get(d.pid, d.ret as i32))
+                .flatten()
+            {
+                *self.refs.entry(*f).or_default() += 1;
+            }
+        }
+        if let Record::Fork(f) = record {
+            if !f.is_thread {
+                let inherited: Vec<FileId> = self.procs.fds(f.child).map(|(_, f)| *f).collect();
+                for f in inherited {
+                    *self.refs.entry(f).or_default() += 1;
+                }
+            }
+        }
+        for (_, file) in released.fds {
+            self.unref(file);
+        }
+    }
+
+    /// One fd fewer refers to `file`; the last one closes it.
+    fn unref(&mut self, file: FileId) {
+        let Some(n) = self.refs.get_mut(&file) else {
+            return;
+        };
+        *n = n.saturating_sub(1);
+        if *n > 0 {
+            return;
+        }
+        self.refs.remove(&file);
+        if let Some(st) = self.fds.remove(&file) {
+            if st.adopted {
+                self.adopted.retain(|k| *k != file);
+                self.closed_facts.push(st.facts);
+            }
+        }
+        self.pending_ctrls.remove(&file);
+        if let Some(s) = self.started.remove(&file) {
+            self.finish(s, Some(0));
+        }
+    }
+
+    /// `fd` of `pid` now refers to a new open file (an open, a request allocated).
+    fn new_file(&mut self, pid: u32, fd: i32, cloexec: bool) -> FileId {
+        let id = self.next_file;
+        self.next_file += 1;
+        if let Some(old) = self.procs.insert(pid, fd, id, cloexec) {
+            self.unref(old);
+        }
+        self.refs.insert(id, 1);
+        id
+    }
+
+    /// The open file `fd` of `pid` refers to; an fd the trace never showed opening (the tracer
+    /// attached later, a hand-made trace) is taken as a file of its own.
+    fn file(&mut self, pid: u32, fd: i32) -> FileId {
+        match self.procs.get(pid, fd) {
+            Some(f) => *f,
+            None => self.new_file(pid, fd, false),
         }
     }
 
@@ -272,7 +343,7 @@ impl TraceSide {
     }
 
     fn ioctl(&mut self, io: &Ioctl) {
-        let key = (io.pid, io.fd);
+        let key = self.file(io.pid, io.fd);
         let ok = io.ret >= 0;
         match io.request {
             fmt::VIDIOC_S_FMT | fmt::VIDIOC_G_FMT if ok => {
@@ -354,6 +425,10 @@ impl TraceSide {
             media::MEDIA_IOC_REQUEST_ALLOC => {
                 if ok {
                     self.requests_allocated += 1;
+                    // The kernel makes every request fd close-on-exec.
+                    if let Some(fd) = int_after(io) {
+                        self.new_file(io.pid, fd, true);
+                    }
                 }
                 self.note_call(io, 0);
             }
@@ -393,13 +468,11 @@ impl TraceSide {
         else {
             return;
         };
-        let key = (io.pid, io.fd);
+        let key = self.file(io.pid, io.fd);
         if set && x.is_request() {
             self.recording_calls = true;
-            let pending = self
-                .pending_ctrls
-                .entry((io.pid, x.request_fd))
-                .or_default();
+            let req = self.file(io.pid, x.request_fd);
+            let pending = self.pending_ctrls.entry(req).or_default();
             for c in x.controls {
                 if let Some(v) = c.decoded {
                     if is_codec_control(&v) {
@@ -425,7 +498,7 @@ impl TraceSide {
     }
 
     fn output_qbuf(&mut self, io: &Ioctl, b: &qbuf::Buffer) {
-        let key = (io.pid, io.fd);
+        let key = self.file(io.pid, io.fd);
         let st = self.fds.entry(key).or_default();
         if !st.adopted {
             // What the fd went through before it decoded (probing other formats) is not the
@@ -465,7 +538,8 @@ impl TraceSide {
         self.next_ordinal += 1;
         match b.request() {
             Some(req) => {
-                if let Some(old) = self.started.insert((io.pid, req), s) {
+                let req = self.file(io.pid, req);
+                if let Some(old) = self.started.insert(req, s) {
                     self.finish(old, Some(0));
                 }
             }

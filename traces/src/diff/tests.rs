@@ -239,3 +239,131 @@ fn every_committed_sample_against_itself_is_the_same() {
     }
     assert!(seen >= 5);
 }
+
+/// The synthetic decode with its frames decoded by a forked child: the parent sets up (formats,
+/// buffers, decode mode, requests), forks, closes its own copies of the fds and waits; the child
+/// decodes on the fds it inherited, from two threads, and exits.
+fn decoded_in_a_child(frames: u64) -> Vec<Record> {
+    use crate::record::{Close, Exit, Fork};
+    const CHILD: u32 = 4321;
+    let mut out = Vec::new();
+    let mut parent = None;
+    let mut last_ts = 0;
+    for r in H264Synth::new(frames, 320, 240) {
+        match r {
+            Record::Ioctl(mut io) => {
+                last_ts = io.ts_exit;
+                if parent.is_none() && io.request == crate::ioctl::dma_buf::DMA_BUF_IOCTL_SYNC {
+                    let (pid, ts) = (io.pid, io.ts_enter);
+                    parent = Some(pid);
+                    out.push(Record::Fork(Fork {
+                        ts,
+                        parent_pid: pid,
+                        parent_tid: pid,
+                        child: CHILD,
+                        is_thread: false,
+                    }));
+                    out.push(Record::Fork(Fork {
+                        ts,
+                        parent_pid: CHILD,
+                        parent_tid: CHILD,
+                        child: CHILD + 1,
+                        is_thread: true,
+                    }));
+                    // The video, media and request fds, and the dma-bufs, are the child's now.
+                    for fd in [3, 4, 10, 11, 12, 13, 20, 21, 22, 23] {
+                        out.push(Record::Close(Close {
+                            ts,
+                            pid,
+                            tid: pid,
+                            fd,
+                            ret: 0,
+                        }));
+                    }
+                }
+                if parent.is_some() {
+                    io.pid = CHILD;
+                    // Odd frames' calls from the second thread.
+                    io.tid = CHILD + (io.seq / 13 % 2) as u32;
+                }
+                out.push(Record::Ioctl(io));
+            }
+            Record::End(e) => {
+                for (pid, tid) in [(CHILD, CHILD + 1), (CHILD, CHILD)] {
+                    out.push(Record::Exit(Exit {
+                        ts: last_ts,
+                        pid,
+                        tid,
+                        code: 0,
+                        group_dead: None,
+                    }));
+                }
+                let pid = parent.unwrap();
+                out.push(Record::Exit(Exit {
+                    ts: last_ts,
+                    pid,
+                    tid: pid,
+                    code: 0,
+                    group_dead: None,
+                }));
+                out.push(Record::End(e));
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[test]
+fn a_decode_in_a_forked_child_is_followed() {
+    let child = decoded_in_a_child(40);
+    assert!(child
+        .iter()
+        .any(|r| matches!(r, Record::Ioctl(io) if io.pid == 4321)));
+    let r = compare(
+        Input {
+            label: "one process".into(),
+            records: ok(H264Synth::new(40, 320, 240)),
+        },
+        Input {
+            label: "forked child".into(),
+            records: ok(child.clone().into_iter()),
+        },
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(!r.differs(), "{}", r.text());
+    assert_eq!(r.frames_compared, 40);
+    // The parent's set-up reached the child: the stream facts are there, not just equal.
+    let mut side = TraceSide::new();
+    for rec in &child {
+        side.apply(rec);
+    }
+    let facts = side.facts();
+    assert_eq!(
+        facts.get("stream.output_format").map(String::as_str),
+        Some("S264 320x240"),
+        "{facts:?}"
+    );
+    assert_eq!(
+        facts.get("stream.decode_mode").map(String::as_str),
+        Some("FRAME_BASED"),
+        "{facts:?}"
+    );
+    // The child's controls still resolve references (DPB entries) as the one-process decode's.
+    let mut one = TraceSide::new();
+    for rec in H264Synth::new(40, 320, 240) {
+        one.apply(&rec);
+    }
+    one.flush();
+    side.flush();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    while let Some(u) = one.pop() {
+        a.push(u.controls);
+    }
+    while let Some(u) = side.pop() {
+        b.push(u.controls);
+    }
+    assert_eq!(a.len(), 40);
+    assert_eq!(a, b);
+}

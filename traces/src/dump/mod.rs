@@ -117,9 +117,11 @@ pub fn format_record(record: &Record, ctx: &(impl FdNames + ?Sized)) -> String {
             )
         }
         Record::Dup(d) => {
-            let call = match d.new {
-                Some(n) => format!("dup2({}, {n})", ctx.fd_label(d.pid, d.old)),
-                None => format!("dup({})", ctx.fd_label(d.pid, d.old)),
+            let call = match (d.new, d.cloexec) {
+                (Some(n), true) => format!("dup3({}, {n}, O_CLOEXEC)", ctx.fd_label(d.pid, d.old)),
+                (Some(n), false) => format!("dup2({}, {n})", ctx.fd_label(d.pid, d.old)),
+                (None, true) => format!("dup({}) [O_CLOEXEC]", ctx.fd_label(d.pid, d.old)),
+                (None, false) => format!("dup({})", ctx.fd_label(d.pid, d.old)),
             };
             format!(
                 "{}{call} = {}",

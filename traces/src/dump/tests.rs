@@ -160,6 +160,7 @@ fn session() -> Vec<Record> {
             old: 12,
             new: None,
             ret: 20,
+            cloexec: false,
         }),
         Record::Close(Close {
             ts: T0,
@@ -197,12 +198,14 @@ fn session() -> Vec<Record> {
             pid: PID,
             tid: TID,
             code: 0,
+            group_dead: None,
         }),
         Record::Exit(Exit {
             ts: T0 + 5_000_000_000,
             pid: PID,
             tid: PID,
             code: 0,
+            group_dead: None,
         }),
     ]
 }
@@ -373,6 +376,7 @@ fn other_records() {
         pid: 1,
         tid: 2,
         code: 11,
+        group_dead: None,
     });
     assert_eq!(
         format_record(&killed, &ctx),
@@ -514,4 +518,38 @@ fn fd_names_follow_thread_exit_exec_and_process_exit() {
         "5</dev/video0>",
         "the forked child is not the exec'd one"
     );
+}
+
+#[test]
+fn a_cloexec_dup_is_shown_and_closed_by_exec() {
+    let recs = session();
+    let mut ctx = Context::new(&header());
+    for r in &recs[..recs.len() - 2] {
+        ctx.update(r);
+    }
+    let dup = Record::Dup(Dup {
+        ts: T0,
+        pid: PID,
+        tid: PID,
+        old: 20,
+        new: Some(40),
+        ret: 40,
+        cloexec: true,
+    });
+    let line = format_record(&dup, &ctx);
+    assert!(
+        line.contains("dup3(20<request:/dev/media0>, 40, O_CLOEXEC) = 40"),
+        "{line}"
+    );
+    ctx.update(&dup);
+    assert_eq!(ctx.fd_label(PID, 40), "40<request:/dev/media0>");
+    ctx.update(&Record::Exec(Exec {
+        ts: T0,
+        pid: PID,
+        tid: PID,
+        path: "/usr/bin/next".into(),
+        argv: vec![],
+    }));
+    assert_eq!(ctx.fd_label(PID, 40), "40", "closed by the exec");
+    assert_eq!(ctx.fd_label(PID, 20), "20<request:/dev/media0>", "kept");
 }

@@ -258,6 +258,7 @@ fn drained_capture_frees_without_ebusy() {
         old: 30,
         new: None,
         ret: 31,
+        cloexec: false,
     }));
     m.apply(&s.close(30));
     assert_eq!(buf(&m, CAP, 1).exported, 1);
@@ -354,6 +355,7 @@ fn fork_shares_and_exit_releases() {
         pid: 2,
         tid: 2,
         code: 0,
+        group_dead: None,
     }));
     assert!(!ctx_open(&m));
     fn ctx_open(m: &PoolModel) -> bool {

@@ -54,6 +54,7 @@ fn dup(pid: u32, old: i32, new: Option<i32>, ret: i64) -> Record {
         old,
         new,
         ret,
+        cloexec: false,
     })
 }
 
@@ -73,6 +74,7 @@ fn exit(pid: u32, tid: u32) -> Record {
         pid,
         tid,
         code: 0,
+        group_dead: None,
     })
 }
 
@@ -206,6 +208,7 @@ fn threads_share_the_table() {
         old: 3,
         new: None,
         ret: 7,
+        cloexec: false,
     });
     p.follow(&d);
     assert_eq!(name(&p, PID, 7), Some("/dev/video0"));
@@ -330,4 +333,42 @@ fn drain_returns_every_process() {
     );
     assert!(all.iter().all(|r| r.exited && r.fds.len() == 1));
     assert!(p.processes().next().is_none());
+}
+
+#[test]
+fn a_cloexec_dup_record_is_closed_by_exec_and_a_plain_one_kept() {
+    let mut p = Names::new();
+    open(&mut p, PID, "/dev/video0", 0, 3);
+    let mut d = dup(PID, 3, Some(50), 50);
+    if let Record::Dup(x) = &mut d {
+        x.cloexec = true;
+    }
+    p.follow(&d);
+    p.follow(&dup(PID, 3, Some(70), 70));
+    assert!(p.fd(PID, 50).unwrap().cloexec);
+    assert!(!p.fd(PID, 70).unwrap().cloexec);
+    let r = p.follow(&exec(PID));
+    assert_eq!(released_fds(&r), vec![(50, "/dev/video0")]);
+    assert_eq!(name(&p, PID, 70), Some("/dev/video0"));
+    assert_eq!(name(&p, PID, 3), Some("/dev/video0"));
+}
+
+#[test]
+fn an_exit_record_with_group_dead_is_obeyed() {
+    let exit_gd = |tid, gd| {
+        let mut e = exit(PID, tid);
+        if let Record::Exit(x) = &mut e {
+            x.group_dead = Some(gd);
+        }
+        e
+    };
+    let mut p = Names::new();
+    open(&mut p, PID, "/dev/video0", 0, 3);
+    // The leader's exit that the kernel says is not the last thread's keeps the process.
+    assert!(p.follow(&exit_gd(PID, false)).is_empty());
+    assert_eq!(name(&p, PID, 3), Some("/dev/video0"));
+    // A non-leader's exit the kernel says was the last one ends it.
+    let r = p.follow(&exit_gd(PID + 3, true));
+    assert!(r.exited);
+    assert_eq!(released_fds(&r), vec![(3, "/dev/video0")]);
 }

@@ -13,7 +13,8 @@
 //! | 7 `Mmap` | `[7, scalars, fd, addr, len, prot, flags, offset, ret]` |
 //! | 8 `Munmap` | `[8, scalars, addr, len, ret]` |
 //!
-//! `syscall` is `0` for poll, `1` for ppoll, else the name as text.
+//! `syscall` is `0` for poll, `1` for ppoll, else the name as text. A `Dup` whose new fd is
+//! close-on-exec is written in the map form instead (`cloexec: true`).
 
 use ciborium::Value;
 
@@ -63,7 +64,9 @@ impl Codec {
                 cbor::int(out, c.fd.into());
                 cbor::int(out, c.ret);
             }
-            Record::Dup(d) => {
+            // A close-on-exec dup (rare) keeps the map form, which carries `cloexec` and which
+            // readers before format 2.1 read too, ignoring the field.
+            Record::Dup(d) if !d.cloexec => {
                 self.call_head(out, DUP, 3, d.ts, d.pid, d.tid, None);
                 cbor::int(out, d.old.into());
                 cbor::opt(out, d.new.map(i64::from));
@@ -191,6 +194,7 @@ impl Codec {
                 old: it.i32("old")?,
                 new: it.opt_int("new")?,
                 ret: it.i64("ret")?,
+                cloexec: false,
             }),
             MMAP => Record::Mmap(Mmap {
                 ts,

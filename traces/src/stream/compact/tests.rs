@@ -116,6 +116,7 @@ fn other_records() -> Vec<Record> {
             old: 7,
             new: Some(9),
             ret: 9,
+            cloexec: false,
         }),
         Record::Dup(Dup {
             ts: 8,
@@ -124,6 +125,7 @@ fn other_records() -> Vec<Record> {
             old: 7,
             new: None,
             ret: -9,
+            cloexec: false,
         }),
         Record::Mmap(Mmap {
             ts: 9,
