@@ -18,6 +18,8 @@ pub mod controls;
 pub mod diff;
 pub mod dump;
 pub mod ioctl;
+#[cfg(test)]
+mod layout_check;
 pub mod pool;
 pub mod procs;
 pub mod record;

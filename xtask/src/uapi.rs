@@ -8,8 +8,8 @@
 //!   shares; the eBPF target is LP64 too);
 //! - every `VIDIOC_*`, `MEDIA_IOC_*`, `MEDIA_REQUEST_IOC_*` and `DMA_BUF_*` ioctl number, written
 //!   as the header's `_IOWR('V', 15, struct v4l2_buffer)` over the generated structs;
-//! - `CONTROL_NAMES`: (id, name) of the codec, stateless, colorimetry and min-buffers controls,
-//!   sorted by id (what `traces::controls::ids` names).
+//! - `controls`: the codec, stateless, colorimetry and min-buffers control ids, and `NAMES`, their
+//!   (id, name) sorted by id (what `traces::controls::ids` re-exports).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -28,7 +28,7 @@ const HEADERS: &[&str] = &[
 /// The generated file, relative to the repository root.
 pub const OUTPUT: &str = "uapi/src/generated.rs";
 
-/// Control-id prefixes `CONTROL_NAMES` covers.
+/// Control-id prefixes `controls` covers.
 const CID_PREFIXES: &[&str] = &[
     "V4L2_CID_MPEG_",
     "V4L2_CID_FWHT_",
@@ -112,12 +112,17 @@ fn generate(include: &Path) -> Result<String> {
     for (name, def) in &ioctls {
         out += &format!("pub const {name}: u32 = {def};\n");
     }
-    out += "\n/// (id, name) of every codec, stateless-codec, colorimetry and min-buffers control, sorted by id.\n";
-    out += "pub const CONTROL_NAMES: &[(u32, &str)] = &[\n";
+    out += "\n/// The codec, stateless-codec, colorimetry and min-buffers control ids, and their names.\n";
+    out += "pub mod controls {\n";
     for (_, name) in &names {
-        out += &format!("    ({name}, \"{name}\"),\n");
+        out += &format!("    pub use super::{name};\n");
     }
-    out += "];\n";
+    out += "    /// (id, name) of every control above, sorted by id.\n";
+    out += "    pub const NAMES: &[(u32, &str)] = &[\n";
+    for (_, name) in &names {
+        out += &format!("        ({name}, \"{name}\"),\n");
+    }
+    out += "    ];\n}\n";
     Ok(out)
 }
 
@@ -201,7 +206,7 @@ fn rust_type(c: &str) -> Option<String> {
     )
 }
 
-/// `(id, name)` of the controls `CONTROL_NAMES` lists, read from bindgen's constants.
+/// `(id, name)` of the controls `controls::NAMES` lists, read from bindgen's constants.
 fn control_names(bindings: &str) -> Result<Vec<(u32, String)>> {
     let mut out = Vec::new();
     // Items end with `;`; rustfmt may have split one over lines.

@@ -9,7 +9,7 @@
 //! compares them with decoded controls).
 //!
 //! How it is checked: `layout.rs` compares every struct size and field offset with numbers
-//! `layout_check.c` printed from the 6.12 headers; each codec file tests hand-built payloads;
+//! `traces/src/layout_check/layout_check.c` printed from the 6.12 headers; each codec file tests hand-built payloads;
 //! `visl_ftrace/real_tests.rs` rebuilds every value visl printed in real test-bed traces
 //! (`testdata/`), decodes it and compares it with the events.
 
@@ -27,7 +27,7 @@ pub mod vp9;
 pub mod wire;
 
 #[cfg(test)]
-mod layout;
+pub(crate) mod layout;
 
 use std::fmt;
 

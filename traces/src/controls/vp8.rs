@@ -212,7 +212,7 @@ mod tests {
     use crate::controls::visl_ftrace::{parse_line, parse_text};
     use crate::controls::wire::Wire;
 
-    /// A frame payload with a few fields set at their C offsets (see layout_expected.txt).
+    /// A frame payload with a few fields set at their C offsets (see traces/src/layout_check/layout_expected.txt).
     fn payload() -> Vec<u8> {
         let mut p = vec![0u8; Vp8Frame::SIZE];
         p[0] = (-3i8) as u8; // segment.quant_update[0]

@@ -5,7 +5,7 @@
 //!
 //! One module per ioctl family, as in v4l2r. Numbers use the `_IOC` encoding shared by x86_64 and
 //! arm64 (`nr` bits 0–7, `type` 8–15, `size` 16–29, `dir` 30–31); struct layouts are LP64 and are
-//! checked against gcc's in [`layout`]. 32-bit (compat) callers are not covered.
+//! taken from the generated `uapi` crate by [`layout`] and checked against gcc in `crate::layout_check`. 32-bit (compat) callers are not covered.
 
 use std::borrow::Cow;
 use std::fmt as stdfmt;
