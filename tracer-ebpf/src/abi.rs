@@ -90,7 +90,8 @@ offsets! {
     EXT_CTRLS_COUNT = v4l2_ext_controls.count;
     EXT_CTRLS_CONTROLS = v4l2_ext_controls.controls;
     EXT_CONTROL_SIZE_FIELD = v4l2_ext_control.size;
-    EXT_CONTROL_PTR = v4l2_ext_control.__bindgen_anon_1;
+    // The payload pointer (`ptr`) shares the union with `value`.
+    EXT_CONTROL_PTR = v4l2_ext_control.__bindgen_anon_1.value;
     TOPOLOGY_NUM_ENTITIES = media_v2_topology.num_entities;
     TOPOLOGY_PTR_ENTITIES = media_v2_topology.ptr_entities;
     TOPOLOGY_NUM_INTERFACES = media_v2_topology.num_interfaces;
