@@ -18,13 +18,13 @@ use traces::{
     Record, TraceWriter,
 };
 
+use traces::ioctl::names::{BUF_TYPE_VIDEO_OUTPUT, BUF_TYPE_VIDEO_OUTPUT_MPLANE};
+use traces::ioctl::qbuf::VIDIOC_QBUF;
+
 use crate::{devices, raw::RawEvent};
 
-const VIDIOC_QBUF: u32 = 0xc058_560f;
 const O_DIRECTORY: u32 = libc::O_DIRECTORY as u32;
 const EBADF: i64 = libc::EBADF as i64;
-const BUF_TYPE_VIDEO_OUTPUT: u32 = 2;
-const BUF_TYPE_VIDEO_OUTPUT_MPLANE: u32 = 10;
 
 /// Counts for the closing summary.
 #[derive(Debug, Default, Clone, Copy)]

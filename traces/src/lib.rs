@@ -10,7 +10,8 @@
 //! * [`check`]: the rules `vatrace check` judges a trace by (findings with severity and source);
 //! * [`diff`]: `vatrace diff`, two traces of one stream compared frame by frame;
 //! * [`procs`]: the one process/fd model (fd tables per process through dup, fork, exec, exit);
-//! * [`pool`]: the pool-state model (buffers, queues, requests) built on it.
+//! * [`pool`]: the pool-state model (buffers, queues, requests) built on it;
+//! * [`uapi`]: the generated kernel uapi (structs, numbers, ioctls, control ids) all of it rests on.
 #![forbid(unsafe_code)]
 
 pub mod check;
@@ -29,3 +30,4 @@ pub mod stream;
 pub use record::{Header, Record};
 pub use source::RecordSource;
 pub use stream::{TraceError, TraceReader, TraceWriter};
+pub use uapi;

@@ -12,7 +12,7 @@ pub const READ: u32 = 2;
 
 /// `_IOC(dir, type, nr, size)`.
 pub const fn ioc(dir: u32, ty: u8, nr: u32, size: usize) -> u32 {
-    (dir << 30) | ((size as u32) << 16) | ((ty as u32) << 8) | nr
+    (dir << 30) | (((size as u32) & 0x3fff) << 16) | ((ty as u32) << 8) | nr
 }
 
 /// `_IO(type, nr)`.
@@ -43,4 +43,19 @@ pub const fn size(cmd: u32) -> usize {
 /// The direction bits of an ioctl number (`WRITE`, `READ`, both or `NONE`).
 pub const fn dir(cmd: u32) -> u32 {
     cmd >> 30
+}
+
+/// The type byte of an ioctl number (`'V'`, `'|'`, `'b'`, …).
+pub const fn ty(cmd: u32) -> u8 {
+    (cmd >> 8) as u8
+}
+
+/// Whether `cmd` is a V4L2 (`'V'`), media-controller or media-request (`'|'`) or dma-buf
+/// (`'b'`) ioctl: the filter the tracer applies to every ioctl (the type bytes are those of the
+/// headers' own ioctls).
+pub const fn is_v4l2_media_or_dma_buf(cmd: u32) -> bool {
+    let t = ty(cmd);
+    t == ty(crate::VIDIOC_QUERYCAP)
+        || t == ty(crate::MEDIA_IOC_DEVICE_INFO)
+        || t == crate::DMA_BUF_BASE
 }
