@@ -490,7 +490,7 @@ impl<W: Write> Converter<W> {
         self.summary.ioctls += 1;
         let is_output_qbuf = p.cmd == VIDIOC_QBUF
             && matches!(
-                u32_at(&p.before, 4),
+                u32_at(&p.before, traces::ioctl::layout::v4l2_buffer::TYPE),
                 Some(BUF_TYPE_VIDEO_OUTPUT | BUF_TYPE_VIDEO_OUTPUT_MPLANE)
             );
         if is_output_qbuf {
@@ -538,3 +538,6 @@ fn split_argv(data: &[u8]) -> Vec<String> {
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect()
 }
+
+#[cfg(test)]
+mod tests;
