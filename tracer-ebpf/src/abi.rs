@@ -1,8 +1,8 @@
 //! The uapi numbers, sizes and field offsets the eBPF programs read, each taken from the generated
 //! `uapi` crate (`offset_of!`/`size_of` on its structs, its ioctl numbers and enum values), none
-//! written as a literal. The host test `traces/tests/ebpf_uapi.rs` includes this file and checks
-//! every entry of `IOCTLS`, `VALUES`, `SIZES` and `OFFSETS` against `traces`' catalogue and the
-//! gcc-compiled layout oracle, and that `ioctl.rs` reads user memory only at these offsets.
+//! written as a literal. The host test `traces/src/layout_check/ebpf.rs` includes this file and
+//! checks every entry of `IOCTLS`, `VALUES`, `SIZES` and `OFFSETS` against `traces`' catalogue
+//! and the gcc-compiled layout oracle, and that `ioctl.rs` reads user memory only at these offsets.
 // The tables are read by that host test, not by the programs.
 #![allow(dead_code)]
 

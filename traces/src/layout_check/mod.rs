@@ -3,7 +3,8 @@
 //! control payload structs `crate::controls` mirrors; the ioctl catalogue's numbers) against what
 //! gcc prints for the same 6.12 uapi headers, kept in `layout_expected.txt` so the test needs no C
 //! compiler. gcc is the independent oracle: bindgen, `offset_of!` and the hand-written control
-//! mirrors are all checked against it. To regenerate both files after adding a struct or ioctl:
+//! mirrors are all checked against it; [`ebpf`] ties the eBPF programs' numbers to the same
+//! oracle and to the catalogue. To regenerate both files after adding a struct or ioctl:
 //!
 //! ```sh
 //! cargo test -p traces layout_check::print_layout_check_c -- --ignored --nocapture \
@@ -13,6 +14,12 @@
 //! ```
 
 use std::collections::BTreeMap;
+
+/// The eBPF programs' uapi numbers (`tracer-ebpf/src/abi.rs`), compiled on the host for [`ebpf`].
+#[path = "../../../tracer-ebpf/src/abi.rs"]
+mod ebpf_abi;
+
+mod ebpf;
 
 /// gcc's output (see the module documentation).
 pub(crate) const EXPECTED: &str = include_str!("layout_expected.txt");

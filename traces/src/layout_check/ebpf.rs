@@ -1,34 +1,12 @@
 //! The eBPF programs and `traces` agree: every ioctl number, buffer/memory value, element size and
 //! field offset `tracer-ebpf` uses (its `abi.rs`, compiled here on the host) equals `traces`'
-//! catalogue and what gcc printed for the uapi headers (`src/layout_check/layout_expected.txt`);
+//! catalogue and what gcc printed for the uapi headers (`layout_expected.txt`);
 //! and `tracer-ebpf/src/ioctl.rs` reads user memory only at those named offsets, never at a
 //! literal one. If the kernel side drifted from the catalogue, captures would go silently missing.
 
-use std::collections::BTreeMap;
-
-use traces::ioctl::{self, layout, names};
-
-#[path = "../../tracer-ebpf/src/abi.rs"]
-mod abi;
-
-const GCC: &str = include_str!("../src/layout_check/layout_expected.txt");
-
-fn gcc() -> BTreeMap<&'static str, u64> {
-    GCC.lines()
-        .filter_map(|l| l.rsplit_once(' '))
-        .map(|(k, v)| (k, v.parse().expect("a decimal value")))
-        .collect()
-}
-
-/// The C spelling of a bindgen field path (anonymous unions dropped, `type_` → `type`).
-fn c_path(rust: &str) -> String {
-    rust.split('.')
-        .map(str::trim)
-        .filter(|p| !p.starts_with("__bindgen_anon_"))
-        .map(|p| p.strip_suffix('_').unwrap_or(p))
-        .collect::<Vec<_>>()
-        .join(".")
-}
+use super::ebpf_abi as abi;
+use super::{c_path, expected as gcc};
+use crate::ioctl::{self, layout, names};
 
 #[test]
 fn ioctl_numbers_match_the_catalogue_and_gcc() {
@@ -38,8 +16,8 @@ fn ioctl_numbers_match_the_catalogue_and_gcc() {
         let info = ioctl::by_name(name).unwrap_or_else(|| panic!("{name} is not in the catalogue"));
         assert_eq!(info.request, value, "{name}: eBPF vs traces");
         assert_eq!(
-            gcc.get(format!("ioctl {name}").as_str()),
-            Some(&(value as u64)),
+            gcc.get(&format!("ioctl {name}")),
+            Some(&u64::from(value)),
             "{name}: eBPF vs gcc"
         );
     }
@@ -87,8 +65,8 @@ fn element_sizes_match_the_catalogue_and_gcc() {
             .map(|e| e.2 as u64);
         assert_eq!(traces, Some(value as u64), "{name}: eBPF vs traces");
         assert_eq!(
-            gcc.get(format!("sizeof {s}").as_str()),
-            Some(&(value as u64)),
+            gcc.get(&format!("sizeof {s}")),
+            Some(&u64::from(value)),
             "{name}: eBPF vs gcc"
         );
     }
@@ -124,7 +102,7 @@ fn field_offsets_match_the_catalogue_and_gcc() {
             ),
         }
         assert_eq!(
-            gcc.get(format!("offsetof {s}.{c}").as_str()),
+            gcc.get(&format!("offsetof {s}.{c}")),
             Some(&value),
             "{name} ({s}.{c}): eBPF vs gcc"
         );
@@ -185,7 +163,7 @@ fn user_offsets(src: &str) -> Vec<String> {
 
 #[test]
 fn ioctl_rs_reads_user_memory_only_at_named_offsets() {
-    let src = include_str!("../../tracer-ebpf/src/ioctl.rs");
+    let src = include_str!("../../../tracer-ebpf/src/ioctl.rs");
     let offsets = user_offsets(src);
     assert!(offsets.len() >= 20, "found only {offsets:?}");
     for off in &offsets {
