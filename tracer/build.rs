@@ -6,6 +6,7 @@ fn main() -> anyhow::Result<()> {
     println!("cargo:rerun-if-changed={root_dir}/src");
     println!("cargo:rerun-if-changed={root_dir}/Cargo.toml");
     println!("cargo:rerun-if-changed=../tracer-common/src");
+    println!("cargo:rerun-if-changed=../uapi/src");
     // tracer-ebpf is excluded from the workspace (the host toolchain must never build it), so
     // aya-build's `cargo build --package tracer-ebpf` has to run from its own directory, where it
     // is its own workspace root with its own lock file and release profile (panic = "abort").

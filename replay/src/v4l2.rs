@@ -34,10 +34,8 @@ pub const CAPTURE_MPLANE: u32 = b::v4l2_buf_type_V4L2_BUF_TYPE_VIDEO_CAPTURE_MPL
 /// `V4L2_MEMORY_MMAP`.
 pub const MEMORY_MMAP: u32 = b::v4l2_memory_V4L2_MEMORY_MMAP;
 
-/// A fourcc code from its four characters.
-pub const fn fourcc(c: &[u8; 4]) -> u32 {
-    (c[0] as u32) | ((c[1] as u32) << 8) | ((c[2] as u32) << 16) | ((c[3] as u32) << 24)
-}
+/// A fourcc code from its four characters (the catalogue's).
+pub use traces::ioctl::names::fourcc_code as fourcc;
 
 /// Annotates an errno with the call that returned it.
 #[derive(Debug, thiserror::Error)]

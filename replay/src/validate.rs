@@ -19,8 +19,8 @@ use crate::options::InjectAt;
 use crate::report::LostSpan;
 use crate::target::Resolver;
 
-/// Most buffers per queue any index may name (VB2's limit for CREATE_BUFS queues).
-pub const MAX_BUFFERS: u32 = 1024;
+/// Most buffers per queue any index may name (the catalogue's bound).
+pub use traces::ioctl::reqbufs::MAX_BUFFERS;
 /// Most planes per buffer.
 pub const MAX_PLANES: u32 = 8;
 /// Largest mapping or plane replay accepts.

@@ -336,11 +336,10 @@ pub mod stats {
 }
 
 /// True for ioctl numbers this tracer captures: type byte `'V'` (V4L2), `'|'` (media) or `'b'`
-/// (DMA_BUF_IOCTL_SYNC).
+/// (DMA_BUF_IOCTL_SYNC); the one filter, in the generated uapi crate.
 #[inline(always)]
 pub fn is_traced_ioctl(cmd: u32) -> bool {
-    let ty = (cmd >> 8) & 0xff;
-    ty == b'V' as u32 || ty == b'|' as u32 || ty == b'b' as u32
+    uapi::ioc::is_v4l2_media_or_dma_buf(cmd)
 }
 
 #[cfg(feature = "user")]

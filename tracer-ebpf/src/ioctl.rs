@@ -10,32 +10,10 @@ use tracer_common::{
 };
 
 use crate::{
+    abi::*,
     emit::{header, read_user, scratch, segments, submit},
     maps::{count, fd_kind, ExpKey, FdKey, MapKey, EXPBUFS, FDS, MMAPS},
 };
-
-const VIDIOC_QUERYBUF: u32 = 0xc058_5609;
-const VIDIOC_QBUF: u32 = 0xc058_560f;
-const VIDIOC_DQBUF: u32 = 0xc058_5611;
-const VIDIOC_PREPARE_BUF: u32 = 0xc058_565d;
-const VIDIOC_EXPBUF: u32 = 0xc040_5610;
-const VIDIOC_G_EXT_CTRLS: u32 = 0xc020_5647;
-const VIDIOC_S_EXT_CTRLS: u32 = 0xc020_5648;
-const VIDIOC_TRY_EXT_CTRLS: u32 = 0xc020_5649;
-const MEDIA_IOC_G_TOPOLOGY: u32 = 0xc048_7c04;
-const MEDIA_IOC_REQUEST_ALLOC: u32 = 0x8004_7c05;
-
-const BUF_TYPE_VIDEO_OUTPUT: u32 = 2;
-const BUF_TYPE_VIDEO_CAPTURE_MPLANE: u32 = 9;
-const BUF_TYPE_VIDEO_OUTPUT_MPLANE: u32 = 10;
-const MEMORY_MMAP: u32 = 1;
-const MEMORY_USERPTR: u32 = 2;
-const MEMORY_DMABUF: u32 = 4;
-
-const EXT_CONTROL_SIZE: u32 = 20;
-const PLANE_SIZE: u32 = 64;
-/// Element sizes of the four MEDIA_IOC_G_TOPOLOGY arrays: entities, interfaces, pads, links.
-const TOPO_ELEM: [u32; 4] = [96, 112, 32, 40];
 
 pub const PHASE_ENTER: u32 = 0;
 pub const PHASE_EXIT: u32 = 1;
@@ -63,9 +41,13 @@ pub fn note_fd(tgid: u32, fd: i32, kind: u32) {
 fn emit_call(kind: EventKind, fd: i32, cmd: u32, arg: u64, ret: i64) {
     let Some(base) = scratch() else { return };
     // The argument travels in at entry (_IOW) and/or out at exit (_IOR): read it only then.
-    let dir = cmd >> 30;
-    let wanted = if kind == EventKind::IoctlEnter { 1 } else { 2 };
-    let mut size = ((cmd >> 16) & 0x3fff) as usize;
+    let dir = uapi::ioc::dir(cmd);
+    let wanted = if kind == EventKind::IoctlEnter {
+        uapi::ioc::WRITE
+    } else {
+        uapi::ioc::READ
+    };
+    let mut size = uapi::ioc::size(cmd);
     let untouched = kind == EventKind::IoctlExit && arg_untouched(ret);
     if dir & wanted == 0 || arg == 0 || untouched {
         size = 0;
@@ -121,17 +103,16 @@ pub fn on_exit(tgid: u32, fd: i32, cmd: u32, arg: u64, ret: i64) {
     if arg != 0 && !arg_untouched(ret) {
         nested(tgid, fd, cmd, arg, PHASE_EXIT);
         if ret == 0 && cmd == MEDIA_IOC_REQUEST_ALLOC {
-            note_fd(tgid, user::<i32>(arg, 0), fd_kind::REQUEST);
+            note_fd(tgid, user::<i32>(arg, REQUEST_ALLOC_FD), fd_kind::REQUEST);
         } else if ret == 0 && cmd == VIDIOC_EXPBUF {
-            // struct v4l2_exportbuffer { type, index, plane, flags, fd, ... }
-            let dmabuf: i32 = user(arg, 16);
+            let dmabuf: i32 = user(arg, EXPBUF_FD);
             note_fd(tgid, dmabuf, fd_kind::DMABUF);
             let key = ExpKey {
                 tgid,
                 fd,
-                buf_type: user(arg, 0),
-                index: user(arg, 4),
-                plane: user(arg, 8),
+                buf_type: user(arg, EXPBUF_TYPE),
+                index: user(arg, EXPBUF_INDEX),
+                plane: user(arg, EXPBUF_PLANE),
                 _pad: 0,
             };
             let _ = EXPBUFS.insert(&key, &dmabuf, 0);
@@ -162,10 +143,10 @@ fn nested(tgid: u32, fd: i32, cmd: u32, arg: u64, phase: u32) {
         if !planes_now {
             return;
         }
-        let ty: u32 = user(arg, 4);
+        let ty: u32 = user(arg, BUFFER_TYPE);
         if ty == BUF_TYPE_VIDEO_CAPTURE_MPLANE || ty == BUF_TYPE_VIDEO_OUTPUT_MPLANE {
-            let planes: u64 = user(arg, 64);
-            let n: u32 = user(arg, 72);
+            let planes: u64 = user(arg, BUFFER_M);
+            let n: u32 = user(arg, BUFFER_LENGTH);
             if planes != 0 && n > 0 {
                 let n = if n > MAX_PLANES { MAX_PLANES } else { n };
                 cut |= !segments(
@@ -186,9 +167,9 @@ fn nested(tgid: u32, fd: i32, cmd: u32, arg: u64, phase: u32) {
             }
         }
     } else if cmd == MEDIA_IOC_G_TOPOLOGY && phase == PHASE_EXIT {
-        for (i, elem) in TOPO_ELEM.iter().enumerate() {
-            let num: u32 = user(arg, 8 + 16 * i as u64);
-            let ptr: u64 = user(arg, 16 + 16 * i as u64);
+        for (i, (num_off, ptr_off, elem)) in TOPOLOGY.iter().enumerate() {
+            let num: u32 = user(arg, *num_off);
+            let ptr: u64 = user(arg, *ptr_off);
             if ptr != 0 && num > 0 && num < 4096 {
                 let kind = SegmentKind::Topology as u32;
                 cut |= !segments(kind, phase, i as u32, ptr, num * elem, MAX_TOPOLOGY_CHUNKS);
@@ -203,8 +184,8 @@ fn nested(tgid: u32, fd: i32, cmd: u32, arg: u64, phase: u32) {
 /// The `v4l2_ext_control` array and, if `payloads`, each control's pointed-to payload.
 #[inline(always)]
 fn ext_ctrls(arg: u64, phase: u32, payloads: bool) -> bool {
-    let count: u32 = user(arg, 4);
-    let controls: u64 = user(arg, 24);
+    let count: u32 = user(arg, EXT_CTRLS_COUNT);
+    let controls: u64 = user(arg, EXT_CTRLS_CONTROLS);
     if controls == 0 || count == 0 {
         return true;
     }
@@ -227,9 +208,9 @@ fn ext_ctrls(arg: u64, phase: u32, payloads: bool) -> bool {
             break;
         }
         let ctrl = controls + (i * EXT_CONTROL_SIZE) as u64;
-        let size: u32 = user(ctrl, 4);
+        let size: u32 = user(ctrl, EXT_CONTROL_SIZE_FIELD);
         if size > 0 {
-            let ptr: u64 = user(ctrl, 12);
+            let ptr: u64 = user(ctrl, EXT_CONTROL_PTR);
             let max_chunks = CTRL_PAYLOAD_MAX / DATA_MAX as u32;
             whole &= segments(
                 SegmentKind::CtrlPayload as u32,
@@ -321,11 +302,11 @@ fn emit_bitstream(plane: u32, addr: u64, bytesused: u32, maplen: u32) -> bool {
 /// Bitstream of a single-planar OUTPUT buffer being queued.
 #[inline(always)]
 fn bitstream_single(tgid: u32, fd: i32, arg: u64) -> bool {
-    let index: u32 = user(arg, 0);
-    let bytesused: u32 = user(arg, 8);
-    let memory: u32 = user(arg, 60);
-    let m: u64 = user(arg, 64);
-    let length: u32 = user(arg, 72);
+    let index: u32 = user(arg, BUFFER_INDEX);
+    let bytesused: u32 = user(arg, BUFFER_BYTESUSED);
+    let memory: u32 = user(arg, BUFFER_MEMORY);
+    let m: u64 = user(arg, BUFFER_M);
+    let length: u32 = user(arg, BUFFER_LENGTH);
     match buffer_address(tgid, fd, BUF_TYPE_VIDEO_OUTPUT, index, 0, memory, m, length) {
         Some((addr, maplen)) => emit_bitstream(0, addr, bytesused, maplen),
         None => bytesused == 0,
@@ -336,16 +317,16 @@ fn bitstream_single(tgid: u32, fd: i32, arg: u64) -> bool {
 /// plane; each further plane would add a full chunk loop to verify).
 #[inline(always)]
 fn bitstream_mplane(tgid: u32, fd: i32, arg: u64) -> bool {
-    let index: u32 = user(arg, 0);
-    let memory: u32 = user(arg, 60);
-    let planes: u64 = user(arg, 64);
-    let n: u32 = user(arg, 72);
+    let index: u32 = user(arg, BUFFER_INDEX);
+    let memory: u32 = user(arg, BUFFER_MEMORY);
+    let planes: u64 = user(arg, BUFFER_M);
+    let n: u32 = user(arg, BUFFER_LENGTH);
     if planes == 0 || n == 0 {
         return true;
     }
-    let bytesused: u32 = user(planes, 0);
-    let length: u32 = user(planes, 4);
-    let m: u64 = user(planes, 8);
+    let bytesused: u32 = user(planes, PLANE_BYTESUSED);
+    let length: u32 = user(planes, PLANE_LENGTH);
+    let m: u64 = user(planes, PLANE_M);
     let ty = BUF_TYPE_VIDEO_OUTPUT_MPLANE;
     let whole = match buffer_address(tgid, fd, ty, index, 0, memory, m, length) {
         Some((addr, maplen)) => emit_bitstream(0, addr, bytesused, maplen),

@@ -4,6 +4,7 @@
 #![no_std]
 #![no_main]
 
+mod abi;
 mod emit;
 mod files;
 mod ioctl;

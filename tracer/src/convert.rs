@@ -18,13 +18,13 @@ use traces::{
     Record, TraceWriter,
 };
 
+use traces::ioctl::names::{BUF_TYPE_VIDEO_OUTPUT, BUF_TYPE_VIDEO_OUTPUT_MPLANE};
+use traces::ioctl::qbuf::VIDIOC_QBUF;
+
 use crate::{devices, raw::RawEvent};
 
-const VIDIOC_QBUF: u32 = 0xc058_560f;
 const O_DIRECTORY: u32 = libc::O_DIRECTORY as u32;
 const EBADF: i64 = libc::EBADF as i64;
-const BUF_TYPE_VIDEO_OUTPUT: u32 = 2;
-const BUF_TYPE_VIDEO_OUTPUT_MPLANE: u32 = 10;
 
 /// Counts for the closing summary.
 #[derive(Debug, Default, Clone, Copy)]
@@ -492,7 +492,7 @@ impl<W: Write> Converter<W> {
         self.summary.ioctls += 1;
         let is_output_qbuf = p.cmd == VIDIOC_QBUF
             && matches!(
-                u32_at(&p.before, 4),
+                u32_at(&p.before, traces::ioctl::layout::v4l2_buffer::TYPE),
                 Some(BUF_TYPE_VIDEO_OUTPUT | BUF_TYPE_VIDEO_OUTPUT_MPLANE)
             );
         if is_output_qbuf {
@@ -540,3 +540,6 @@ fn split_argv(data: &[u8]) -> Vec<String> {
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

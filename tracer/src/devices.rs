@@ -12,11 +12,19 @@ use std::{
 
 use traces::record::{DeviceInfo, DeviceKind, FormatDesc, MediaInfo, QueueFormats};
 
-const VIDIOC_QUERYCAP: u32 = 0x8068_5600;
-const VIDIOC_ENUM_FMT: u32 = 0xc040_5602;
-const MEDIA_IOC_DEVICE_INFO: u32 = 0xc100_7c00;
+use traces::ioctl::names::{
+    BUF_TYPE_VIDEO_CAPTURE, BUF_TYPE_VIDEO_CAPTURE_MPLANE, BUF_TYPE_VIDEO_OUTPUT,
+    BUF_TYPE_VIDEO_OUTPUT_MPLANE,
+};
+use traces::uapi::{MEDIA_IOC_DEVICE_INFO, VIDIOC_ENUM_FMT, VIDIOC_QUERYCAP};
+
 /// Buffer types whose formats we list: CAPTURE, OUTPUT, CAPTURE_MPLANE, OUTPUT_MPLANE.
-const BUF_TYPES: [u32; 4] = [1, 2, 9, 10];
+const BUF_TYPES: [u32; 4] = [
+    BUF_TYPE_VIDEO_CAPTURE,
+    BUF_TYPE_VIDEO_OUTPUT,
+    BUF_TYPE_VIDEO_CAPTURE_MPLANE,
+    BUF_TYPE_VIDEO_OUTPUT_MPLANE,
+];
 
 #[repr(C)]
 struct Capability {
@@ -262,8 +270,7 @@ pub fn topology(path: &str) -> Option<traces::ioctl::media::Topology> {
 /// capabilities, among them `V4L2_BUF_CAP_SUPPORTS_REQUESTS`.
 pub fn queue_takes_requests(path: &str, buf_type: u32) -> bool {
     use traces::ioctl::{layout::v4l2_requestbuffers as L, reqbufs::VIDIOC_REQBUFS};
-    const V4L2_MEMORY_MMAP: u32 = 1;
-    const V4L2_BUF_CAP_SUPPORTS_REQUESTS: u32 = 1 << 3;
+    use traces::uapi::{V4L2_BUF_CAP_SUPPORTS_REQUESTS, V4L2_MEMORY_MMAP};
     let Ok(file) = OpenOptions::new()
         .read(true)
         .write(true)

@@ -6,17 +6,16 @@
 mod bench;
 mod btf;
 mod check_cmd;
-mod convert;
-mod devices;
 mod diff_cmd;
 mod doctor;
 mod dump;
 mod loader;
-mod raw;
 mod reader;
 mod record;
 mod tracefs;
 mod tui_cmd;
+
+use tracer::{convert, devices, raw};
 
 use std::path::PathBuf;
 

@@ -11,7 +11,8 @@
 //! * [`diff`]: `vatrace diff`, two traces of one stream compared frame by frame;
 //! * [`edit`]: trace editing that keeps a trace valid (`vatrace cut`, `vatrace minimize`);
 //! * [`procs`]: the one process/fd model (fd tables per process through dup, fork, exec, exit);
-//! * [`pool`]: the pool-state model (buffers, queues, requests) built on it.
+//! * [`pool`]: the pool-state model (buffers, queues, requests) built on it;
+//! * [`uapi`]: the generated kernel uapi (structs, numbers, ioctls, control ids) all of it rests on.
 #![forbid(unsafe_code)]
 
 pub mod check;
@@ -20,6 +21,8 @@ pub mod diff;
 pub mod dump;
 pub mod edit;
 pub mod ioctl;
+#[cfg(test)]
+mod layout_check;
 pub mod pool;
 pub mod procs;
 pub mod record;
@@ -29,3 +32,4 @@ pub mod stream;
 pub use record::{Header, Record};
 pub use source::RecordSource;
 pub use stream::{TraceError, TraceReader, TraceWriter};
+pub use uapi;

@@ -26,6 +26,7 @@ mod ioctls;
 pub mod rates;
 pub mod snapshot;
 pub mod state;
+#[cfg(any(test, feature = "testing"))]
 pub mod synth;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};

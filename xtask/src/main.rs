@@ -9,6 +9,7 @@
 //!   screen; `vatrace check` on both traces.
 //! - `build --target aarch64`: release builds for arm64 (vatrace, the driver, the test clients),
 //!   checked: ELF machine, the eBPF object's syscall table, and under qemu-user (see build.rs).
+//! - `uapi [--check]`: regenerates (or checks) `uapi/src/generated.rs` from the uapi headers.
 //! - `samples`: regenerates `traces/samples/` (all recorded with `vatrace record` in the test-bed);
 //!   `samples --bench`: replay speed of its decode samples.
 
@@ -17,6 +18,7 @@ mod demo;
 mod samples;
 mod setup;
 mod syscall_table;
+mod uapi;
 
 use std::process::{Command, ExitCode};
 use std::time::Duration;
@@ -73,6 +75,12 @@ enum Cmd {
         /// Skip `setup` and its arm64 step (fails if the cross toolchain is incomplete).
         #[arg(long)]
         no_setup: bool,
+    },
+    /// Regenerate uapi/src/generated.rs from the kernel's uapi headers (see xtask/src/uapi.rs).
+    Uapi {
+        /// Only check that the committed file is what the generator writes (fails if stale).
+        #[arg(long)]
+        check: bool,
     },
     /// Set up, build the test-bed kernel, and run the main job in the test-bed (record, summary,
     /// replay, the request-leak reproducer, the TUI's screen).
@@ -153,7 +161,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 setup::run(false)?;
             }
             build_kernel(false, None)?;
-            // The house rules are gates: formatting and clippy (with the workspace lints) first.
+            // The house rules are gates: the generated uapi up to date, formatting and clippy
+            // (with the workspace lints) first.
+            let generated = match uapi::run(true) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("xtask: {e:#}");
+                    ExitCode::from(1)
+                }
+            };
             let fmt = cargo_status(&["fmt", "--all", "--check"], &[])?;
             let clippy = cargo_status(
                 &["clippy", "--workspace", "--all-targets"],
@@ -179,7 +195,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             if clippy != ExitCode::SUCCESS {
                 eprintln!("xtask: clippy found warnings (denied): see its output above");
             }
-            let worst = [fmt, clippy, all, faults, corrupt]
+            let worst = [generated, fmt, clippy, all, faults, corrupt]
                 .into_iter()
                 .find(|c| *c != ExitCode::SUCCESS);
             return Ok(worst.unwrap_or(ExitCode::SUCCESS));
@@ -192,6 +208,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             bench: true, runs, ..
         } => return samples::bench(runs),
         Cmd::Samples { recorded, .. } => return samples::regenerate(recorded),
+        Cmd::Uapi { check } => uapi::run(check)?,
         Cmd::Demo { no_setup } => {
             if !no_setup {
                 setup::run(false)?;

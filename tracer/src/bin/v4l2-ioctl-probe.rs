@@ -17,14 +17,10 @@
 
 use std::{fs::File, os::fd::AsRawFd};
 
-const VIDIOC_QUERYCAP: u32 = 0x8068_5600;
-const VIDIOC_G_FMT: u32 = 0xc0d0_5604;
-const VIDIOC_S_FMT: u32 = 0xc0d0_5605;
-const VIDIOC_QBUF: u32 = 0xc058_560f;
-const VIDIOC_DQBUF: u32 = 0xc058_5611;
-const VIDIOC_S_EXT_CTRLS: u32 = 0xc020_5648;
-const MEDIA_IOC_REQUEST_ALLOC: u32 = 0x8004_7c05;
-const DMA_BUF_IOCTL_SYNC: u32 = 0x4008_6200;
+use traces::uapi::{
+    DMA_BUF_IOCTL_SYNC, MEDIA_IOC_REQUEST_ALLOC, VIDIOC_DQBUF, VIDIOC_G_FMT, VIDIOC_QBUF,
+    VIDIOC_QUERYCAP, VIDIOC_S_EXT_CTRLS, VIDIOC_S_FMT,
+};
 const TCGETS: u32 = 0x5401;
 
 /// Deterministic bytes: what the test expects to find in the trace.

@@ -21,6 +21,7 @@ mod decode;
 pub mod profiles;
 pub mod refs;
 pub mod requests;
+#[cfg(any(test, feature = "testing"))]
 pub mod synthetic;
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,9 @@
 //! and decodes to a `Vec`. C enums are 4-byte integers on the Linux ABIs and appear here as
 //! `u32`.
 
-use super::visl_fmt::{self as vf, kv};
+use super::visl_fmt as vf;
+#[cfg(any(test, feature = "testing"))]
+use super::visl_fmt::kv;
 use super::wire::{wire_struct, FlagTable};
 
 /// `V4L2_AV1_SEQUENCE_FLAG_*`.
@@ -330,10 +332,12 @@ pub fn summary_film_grain(g: &Av1FilmGrain) -> String {
 
 // ---- visl field flattening ----------------------------------------------------------------
 
+#[cfg(any(test, feature = "testing"))]
 fn arr_u64(v: &[u64]) -> String {
     vf::array(v.iter().copied())
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Sequence fields as `v4l2_ctrl_av1_sequence` prints them.
 pub fn visl_sequence(s: &Av1Sequence) -> Vec<(String, String)> {
     vec![
@@ -346,6 +350,7 @@ pub fn visl_sequence(s: &Av1Sequence) -> Vec<(String, String)> {
     ]
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// The first entry as `v4l2_ctrl_av1_tile_group_entry` prints it (visl traces only the
 /// first element of the array).
 pub fn visl_tiles(v: &[Av1TileGroupEntry]) -> Vec<(String, String)> {
@@ -360,6 +365,7 @@ pub fn visl_tiles(v: &[Av1TileGroupEntry]) -> Vec<(String, String)> {
     ]
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Frame fields as `v4l2_ctrl_av1_frame` prints them (visl leaves out the segmentation
 /// feature data, the global motion parameters and the frame type, interpolation filter and
 /// tx mode).
@@ -467,6 +473,7 @@ pub fn visl_frame(f: &Av1Frame) -> Vec<(String, String)> {
     ]
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Film-grain fields as `v4l2_ctrl_av1_film_grain` prints them.
 pub fn visl_film_grain(g: &Av1FilmGrain) -> Vec<(String, String)> {
     vec![

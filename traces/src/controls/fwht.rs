@@ -2,6 +2,7 @@
 //! the 6.12 uapi struct, a one-line summary, and the flattening visl's `v4l2_ctrl_fwht_params`
 //! event prints (drivers/media/test-drivers/visl/visl-trace-fwht.h).
 
+#[cfg(any(test, feature = "testing"))]
 use super::visl_fmt::{self as vf, kv};
 use super::wire::{wire_struct, FlagTable};
 
@@ -24,6 +25,7 @@ pub const FLAGS: FlagTable = &[
     (1 << 19, "PIXENC_YUV"),
 ];
 
+#[cfg(any(test, feature = "testing"))]
 /// The flag table of visl's event (it omits the CHROMA_FULL_* bits and the component count,
 /// which then print as a leftover hex number).
 const VISL_FLAGS: FlagTable = &[
@@ -82,6 +84,7 @@ pub fn summary(p: &FwhtParams) -> String {
     )
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Fields as `v4l2_ctrl_fwht_params` prints them.
 pub fn visl_params(p: &FwhtParams) -> Vec<(String, String)> {
     vec![

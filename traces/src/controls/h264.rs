@@ -3,7 +3,9 @@
 //! field names and value formats that visl's `visl_h264_controls` ftrace events print
 //! (drivers/media/test-drivers/visl/visl-trace-h264.h).
 
-use super::visl_fmt::{self as vf, kv};
+use super::visl_fmt as vf;
+#[cfg(any(test, feature = "testing"))]
+use super::visl_fmt::kv;
 use super::wire::{wire_struct, FlagTable};
 
 /// `V4L2_H264_SPS_CONSTRAINT_SET*_FLAG` (names as visl prints them).
@@ -323,6 +325,7 @@ pub fn summary_decode(d: &H264DecodeParams) -> String {
 
 // ---- visl field flattening ----------------------------------------------------------------
 
+#[cfg(any(test, feature = "testing"))]
 /// SPS fields as `v4l2_ctrl_h264_sps` prints them.
 pub fn visl_sps(s: &H264Sps) -> Vec<(String, String)> {
     vec![
@@ -365,6 +368,7 @@ pub fn visl_sps(s: &H264Sps) -> Vec<(String, String)> {
     ]
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// PPS fields as `v4l2_ctrl_h264_pps` prints them.
 pub fn visl_pps(p: &H264Pps) -> Vec<(String, String)> {
     vec![
@@ -391,6 +395,7 @@ pub fn visl_pps(p: &H264Pps) -> Vec<(String, String)> {
     ]
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Scaling matrix as `v4l2_ctrl_h264_scaling_matrix` prints it (hex dumps).
 pub fn visl_scaling(m: &H264ScalingMatrix) -> Vec<(String, String)> {
     let l4: Vec<u8> = m.scaling_list_4x4.iter().flatten().copied().collect();
@@ -401,10 +406,12 @@ pub fn visl_scaling(m: &H264ScalingMatrix) -> Vec<(String, String)> {
     ]
 }
 
+#[cfg(any(test, feature = "testing"))]
 fn le_bytes_i16(v: &[[i16; 2]; 32]) -> Vec<u8> {
     v.iter().flatten().flat_map(|x| x.to_le_bytes()).collect()
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Prediction weights as `v4l2_ctrl_h264_pred_weights` prints them.
 pub fn visl_pred_weights(p: &H264PredWeights) -> Vec<(String, String)> {
     let mut out = vec![
@@ -432,6 +439,7 @@ pub fn visl_pred_weights(p: &H264PredWeights) -> Vec<(String, String)> {
     out
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Slice parameters as `v4l2_ctrl_h264_slice_params` prints them, followed by the 32 + 32
 /// `v4l2_h264_ref_pic_list0/1` events as `ref_pic_list0[i].fields` / `.index`.
 pub fn visl_slice(s: &H264SliceParams) -> Vec<(String, String)> {
@@ -485,6 +493,7 @@ pub fn visl_slice(s: &H264SliceParams) -> Vec<(String, String)> {
     out
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Decode parameters as `v4l2_ctrl_h264_decode_params` prints them, followed by the 16
 /// `v4l2_h264_dpb_entry` events as `dpb[i].<field>`.
 pub fn visl_decode(d: &H264DecodeParams) -> Vec<(String, String)> {

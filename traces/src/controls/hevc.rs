@@ -5,7 +5,9 @@
 //! SLICE_PARAMS and ENTRY_POINT_OFFSETS are dynamic arrays (one element per slice / per entry
 //! point) and decode to `Vec`s.
 
-use super::visl_fmt::{self as vf, kv};
+use super::visl_fmt as vf;
+#[cfg(any(test, feature = "testing"))]
+use super::visl_fmt::kv;
 use super::wire::{wire_struct, FlagTable, ParseResult, Reader, Wire};
 
 /// `V4L2_HEVC_SPS_FLAG_*`.
@@ -358,10 +360,12 @@ pub const VISL_PPS_FLAGS: FlagTable = &[
     (1 << 20, "UNIFORM_SPACING"),
 ];
 
+#[cfg(any(test, feature = "testing"))]
 fn i8_bytes(v: &[[i8; 2]; 16]) -> Vec<u8> {
     v.iter().flatten().map(|&b| b as u8).collect()
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// SPS fields as `v4l2_ctrl_hevc_sps` prints them.
 pub fn visl_sps(s: &HevcSps) -> Vec<(String, String)> {
     vec![
@@ -432,6 +436,7 @@ pub fn visl_sps(s: &HevcSps) -> Vec<(String, String)> {
     ]
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// PPS fields as `v4l2_ctrl_hevc_pps` prints them.
 pub fn visl_pps(p: &HevcPps) -> Vec<(String, String)> {
     vec![
@@ -463,6 +468,7 @@ pub fn visl_pps(p: &HevcPps) -> Vec<(String, String)> {
     ]
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// The first slice's fields as `v4l2_ctrl_hevc_slice_params` prints them (visl traces only
 /// the first element of the array), then its `v4l2_hevc_pred_weight_table` fields.
 pub fn visl_slices(v: &[HevcSliceParams]) -> Vec<(String, String)> {
@@ -541,6 +547,7 @@ pub fn visl_slices(v: &[HevcSliceParams]) -> Vec<(String, String)> {
     ]
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Scaling matrix as `v4l2_ctrl_hevc_scaling_matrix` prints it.
 pub fn visl_scaling(m: &HevcScalingMatrix) -> Vec<(String, String)> {
     let flat4: Vec<u8> = m.scaling_list_4x4.iter().flatten().copied().collect();
@@ -563,6 +570,7 @@ pub fn visl_scaling(m: &HevcScalingMatrix) -> Vec<(String, String)> {
     ]
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Decode parameters as `v4l2_ctrl_hevc_decode_params` prints them, then the 16
 /// `v4l2_hevc_dpb_entry` events as `dpb[i].<field>` (numbered by `visl_ftrace::parse_text`).
 pub fn visl_decode(d: &HevcDecodeParams) -> Vec<(String, String)> {

@@ -4,12 +4,14 @@
 //!
 //! Entry points: [`control_name`], [`decode`] (payload bytes → [`ControlValue`]), its
 //! `Display` one-liners for `vatrace dump`, [`fields`] (flat `(path, value)` pairs), [`diff`]
-//! (fields that differ between two values) and [`visl_fields`] / [`h264_fields`] (the names
-//! and value formats visl's ftrace events print; [`visl_ftrace`] parses those events and
-//! compares them with decoded controls).
+//! (fields that differ between two values). Test oracle, behind the `testing` feature (tests
+//! only, not the library's API): `visl_fields` / `h264_fields` (the names and value formats
+//! visl's ftrace events print; `visl_ftrace` parses those events and compares them with decoded
+//! controls).
 //!
-//! How it is checked: `layout.rs` compares every struct size and field offset with numbers
-//! `layout_check.c` printed from the 6.12 headers; each codec file tests hand-built payloads;
+//! How it is checked: `crate::layout_check` compares every struct size and field offset with
+//! numbers `traces/src/layout_check/layout_check.c` printed from the 6.12 headers; each codec
+//! file tests hand-built payloads;
 //! `visl_ftrace/real_tests.rs` rebuilds every value visl printed in real test-bed traces
 //! (`testdata/`), decodes it and compares it with the events.
 
@@ -21,13 +23,14 @@ pub mod ids;
 mod menus;
 pub mod mpeg2;
 pub mod visl_fmt;
+#[cfg(any(test, feature = "testing"))]
 pub mod visl_ftrace;
 pub mod vp8;
 pub mod vp9;
 pub mod wire;
 
 #[cfg(test)]
-mod layout;
+pub(crate) mod layout;
 
 use std::fmt;
 
@@ -324,6 +327,7 @@ fn indexed<T>(v: &[T], fields: fn(&T) -> Vec<(String, String)>) -> Vec<(String, 
         .collect()
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Flattens a value the way visl's ftrace events print it: same field names (array elements
 /// of the per-entry events as `ref_pic_list0[i].index`, `dpb[i].flags`), same value formats
 /// (flag names joined by `|`, `__print_array` hex, hex dumps as `xx xx …`). Empty for values
@@ -356,6 +360,7 @@ pub fn visl_fields(value: &ControlValue) -> Vec<(String, String)> {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// [`visl_fields`] for the H.264 controls (empty for any other value).
 pub fn h264_fields(value: &ControlValue) -> Vec<(String, String)> {
     if value.codec() == Some("h264") {

@@ -2,7 +2,9 @@
 //! quantisation structs of the 6.12 uapi, one-line summaries, and the flattening visl's
 //! `visl_mpeg2_controls` events print (drivers/media/test-drivers/visl/visl-trace-mpeg2.h).
 
-use super::visl_fmt::{self as vf, kv};
+use super::visl_fmt as vf;
+#[cfg(any(test, feature = "testing"))]
+use super::visl_fmt::kv;
 use super::wire::{wire_struct, FlagTable};
 
 /// `V4L2_MPEG2_SEQ_FLAG_*`.
@@ -111,6 +113,7 @@ pub fn summary_quantisation(q: &Mpeg2Quantisation) -> String {
     )
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Sequence fields as `v4l2_ctrl_mpeg2_sequence` prints them.
 pub fn visl_sequence(s: &Mpeg2Sequence) -> Vec<(String, String)> {
     vec![
@@ -126,6 +129,7 @@ pub fn visl_sequence(s: &Mpeg2Sequence) -> Vec<(String, String)> {
     ]
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Picture fields as `v4l2_ctrl_mpeg2_picture` prints them (`picture_coding_type` loses the
 /// colon visl prints after it).
 pub fn visl_picture(p: &Mpeg2Picture) -> Vec<(String, String)> {
@@ -141,6 +145,7 @@ pub fn visl_picture(p: &Mpeg2Picture) -> Vec<(String, String)> {
     ]
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Quantisation fields as `v4l2_ctrl_mpeg2_quantisation` prints them.
 pub fn visl_quantisation(q: &Mpeg2Quantisation) -> Vec<(String, String)> {
     vec![

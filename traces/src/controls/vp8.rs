@@ -3,7 +3,9 @@
 //! one-line summary, and the flattening visl's `v4l2_ctrl_vp8_frame` and
 //! `v4l2_ctrl_vp8_entropy` events print (drivers/media/test-drivers/visl/visl-trace-vp8.h).
 
-use super::visl_fmt::{self as vf, kv};
+use super::visl_fmt as vf;
+#[cfg(any(test, feature = "testing"))]
+use super::visl_fmt::kv;
 use super::wire::{wire_struct, FlagTable};
 
 /// `V4L2_VP8_SEGMENT_FLAG_*` (names as visl prints them).
@@ -135,6 +137,7 @@ pub fn summary_frame(f: &Vp8Frame) -> String {
     )
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Frame fields as `v4l2_ctrl_vp8_frame` prints them, then the entropy fields as
 /// `v4l2_ctrl_vp8_entropy` prints them.
 pub fn visl_frame(f: &Vp8Frame) -> Vec<(String, String)> {
@@ -212,7 +215,7 @@ mod tests {
     use crate::controls::visl_ftrace::{parse_line, parse_text};
     use crate::controls::wire::Wire;
 
-    /// A frame payload with a few fields set at their C offsets (see layout_expected.txt).
+    /// A frame payload with a few fields set at their C offsets (see traces/src/layout_check/layout_expected.txt).
     fn payload() -> Vec<u8> {
         let mut p = vec![0u8; Vp8Frame::SIZE];
         p[0] = (-3i8) as u8; // segment.quant_update[0]

@@ -4,7 +4,9 @@
 //! flattening visl's `visl_vp9_controls` events print
 //! (drivers/media/test-drivers/visl/visl-trace-vp9.h).
 
-use super::visl_fmt::{self as vf, kv};
+use super::visl_fmt as vf;
+#[cfg(any(test, feature = "testing"))]
+use super::visl_fmt::kv;
 use super::wire::{wire_struct, FlagTable};
 
 /// `V4L2_VP9_LOOP_FILTER_FLAG_*`.
@@ -210,10 +212,12 @@ pub const VISL_TX_MODES: FlagTable = &[
     (4, "TX_MODE_SELECT"),
 ];
 
+#[cfg(any(test, feature = "testing"))]
 fn flat<const N: usize, const M: usize>(v: &[[u8; M]; N]) -> Vec<u8> {
     v.iter().flatten().copied().collect()
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Frame fields as `v4l2_ctrl_vp9_frame` prints them (`tile_rows_log2` is printed as
 /// `tile_rows_log_2`).
 pub fn visl_frame(f: &Vp9Frame) -> Vec<(String, String)> {
@@ -273,6 +277,7 @@ pub fn visl_frame(f: &Vp9Frame) -> Vec<(String, String)> {
     ]
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Compressed-header fields as `v4l2_ctrl_vp9_compressed_hdr`,
 /// `v4l2_ctrl_vp9_compressed_coeff` and `v4l2_vp9_mv_probs` print them.
 pub fn visl_compressed(h: &Vp9CompressedHdr) -> Vec<(String, String)> {

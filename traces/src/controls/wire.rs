@@ -4,8 +4,8 @@
 //!
 //! A mirror lists the C fields in declaration order with their C types; the macro lays them out
 //! with C's rules (each field aligned to its natural alignment, the struct padded to its largest
-//! alignment), so implicit padding needs no hand-written offsets. `layout.rs` checks every
-//! resulting offset and size against numbers printed by `layout_check.c` from the real headers.
+//! alignment), so implicit padding needs no hand-written offsets. `crate::layout_check` checks every
+//! resulting offset and size against numbers gcc printed from the real headers.
 
 use serde::ser::{SerializeSeq, Serializer};
 

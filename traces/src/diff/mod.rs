@@ -21,6 +21,7 @@ pub mod ahead;
 pub mod canon;
 pub mod report;
 pub mod side;
+#[cfg(any(test, feature = "testing"))]
 pub mod synth;
 
 #[cfg(test)]

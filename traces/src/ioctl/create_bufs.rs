@@ -10,10 +10,10 @@ use super::fmt::Format;
 use super::layout::{v4l2_create_buffers as C, v4l2_remove_buffers as R};
 use super::names;
 use super::raw::Raw;
-use super::{iowr, ArgType, Family, IoctlInfo};
+use super::{ArgType, Family, IoctlInfo};
 
-pub const VIDIOC_CREATE_BUFS: u32 = iowr(b'V', 92, C::SIZE);
-pub const VIDIOC_REMOVE_BUFS: u32 = iowr(b'V', 104, R::SIZE);
+pub use uapi::VIDIOC_CREATE_BUFS;
+pub use uapi::VIDIOC_REMOVE_BUFS;
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
     IoctlInfo::new(

@@ -6,15 +6,15 @@ use std::fmt;
 use serde::Serialize;
 
 use super::decode::{DecodeError, Fields};
-use super::layout::{v4l2_decoder_cmd as D, v4l2_encoder_cmd as E};
+use super::layout::v4l2_decoder_cmd as D;
 use super::names;
 use super::raw::Raw;
-use super::{iowr, ArgType, Family, IoctlInfo};
+use super::{ArgType, Family, IoctlInfo};
 
-pub const VIDIOC_ENCODER_CMD: u32 = iowr(b'V', 77, E::SIZE);
-pub const VIDIOC_TRY_ENCODER_CMD: u32 = iowr(b'V', 78, E::SIZE);
-pub const VIDIOC_DECODER_CMD: u32 = iowr(b'V', 96, D::SIZE);
-pub const VIDIOC_TRY_DECODER_CMD: u32 = iowr(b'V', 97, D::SIZE);
+pub use uapi::VIDIOC_DECODER_CMD;
+pub use uapi::VIDIOC_ENCODER_CMD;
+pub use uapi::VIDIOC_TRY_DECODER_CMD;
+pub use uapi::VIDIOC_TRY_ENCODER_CMD;
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
     IoctlInfo::new(

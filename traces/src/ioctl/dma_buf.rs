@@ -9,13 +9,13 @@ use super::decode::{DecodeError, Fields};
 use super::layout::{dma_buf_export_sync_file as X, dma_buf_sync as S};
 use super::names;
 use super::raw::Raw;
-use super::{iow, iowr, ArgType, Family, IoctlInfo};
+use super::{ArgType, Family, IoctlInfo};
 
-pub const DMA_BUF_IOCTL_SYNC: u32 = iow(b'b', 0, S::SIZE);
-pub const DMA_BUF_SET_NAME_A: u32 = iow(b'b', 1, 4);
-pub const DMA_BUF_SET_NAME_B: u32 = iow(b'b', 1, 8);
-pub const DMA_BUF_IOCTL_EXPORT_SYNC_FILE: u32 = iowr(b'b', 2, X::SIZE);
-pub const DMA_BUF_IOCTL_IMPORT_SYNC_FILE: u32 = iow(b'b', 3, X::SIZE);
+pub use uapi::DMA_BUF_IOCTL_EXPORT_SYNC_FILE;
+pub use uapi::DMA_BUF_IOCTL_IMPORT_SYNC_FILE;
+pub use uapi::DMA_BUF_IOCTL_SYNC;
+pub use uapi::DMA_BUF_SET_NAME_A;
+pub use uapi::DMA_BUF_SET_NAME_B;
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
     IoctlInfo::new(

@@ -10,11 +10,11 @@ use super::ext_ctrls::control_label;
 use super::layout::{v4l2_event as E, v4l2_event_subscription as S};
 use super::names;
 use super::raw::Raw;
-use super::{ior, iow, ArgType, Family, IoctlInfo};
+use super::{ArgType, Family, IoctlInfo};
 
-pub const VIDIOC_DQEVENT: u32 = ior(b'V', 89, E::SIZE);
-pub const VIDIOC_SUBSCRIBE_EVENT: u32 = iow(b'V', 90, S::SIZE);
-pub const VIDIOC_UNSUBSCRIBE_EVENT: u32 = iow(b'V', 91, S::SIZE);
+pub use uapi::VIDIOC_DQEVENT;
+pub use uapi::VIDIOC_SUBSCRIBE_EVENT;
+pub use uapi::VIDIOC_UNSUBSCRIBE_EVENT;
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
     IoctlInfo::new(

@@ -8,9 +8,9 @@ use super::decode::{DecodeError, Fields};
 use super::layout::v4l2_exportbuffer as L;
 use super::names;
 use super::raw::Raw;
-use super::{iowr, ArgType, Family, IoctlInfo};
+use super::{ArgType, Family, IoctlInfo};
 
-pub const VIDIOC_EXPBUF: u32 = iowr(b'V', 16, L::SIZE);
+pub use uapi::VIDIOC_EXPBUF;
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[IoctlInfo::new(
     "VIDIOC_EXPBUF",

@@ -10,15 +10,15 @@ use super::decode::{payload_bytes, DecodeError, Fields, Side};
 use super::layout::{v4l2_control as C, v4l2_ext_control as E, v4l2_ext_controls as L};
 use super::names;
 use super::raw::{elements, Raw};
-use super::{iowr, ArgType, Family, IoctlInfo};
+use super::{ArgType, Family, IoctlInfo};
 use crate::controls::{self, ControlValue};
 use crate::record::{Payload, PayloadKind};
 
-pub const VIDIOC_G_CTRL: u32 = iowr(b'V', 27, C::SIZE);
-pub const VIDIOC_S_CTRL: u32 = iowr(b'V', 28, C::SIZE);
-pub const VIDIOC_G_EXT_CTRLS: u32 = iowr(b'V', 71, L::SIZE);
-pub const VIDIOC_S_EXT_CTRLS: u32 = iowr(b'V', 72, L::SIZE);
-pub const VIDIOC_TRY_EXT_CTRLS: u32 = iowr(b'V', 73, L::SIZE);
+pub use uapi::VIDIOC_G_CTRL;
+pub use uapi::VIDIOC_G_EXT_CTRLS;
+pub use uapi::VIDIOC_S_CTRL;
+pub use uapi::VIDIOC_S_EXT_CTRLS;
+pub use uapi::VIDIOC_TRY_EXT_CTRLS;
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
     IoctlInfo::new(

@@ -12,13 +12,13 @@ use super::layout::{
 };
 use super::names;
 use super::raw::Raw;
-use super::{iowr, ArgType, Family, IoctlInfo};
+use super::{ArgType, Family, IoctlInfo};
 
-pub const VIDIOC_ENUM_FMT: u32 = iowr(b'V', 2, D::SIZE);
-pub const VIDIOC_G_FMT: u32 = iowr(b'V', 4, F::SIZE);
-pub const VIDIOC_S_FMT: u32 = iowr(b'V', 5, F::SIZE);
-pub const VIDIOC_TRY_FMT: u32 = iowr(b'V', 64, F::SIZE);
-pub const VIDIOC_ENUM_FRAMESIZES: u32 = iowr(b'V', 74, Z::SIZE);
+pub use uapi::VIDIOC_ENUM_FMT;
+pub use uapi::VIDIOC_ENUM_FRAMESIZES;
+pub use uapi::VIDIOC_G_FMT;
+pub use uapi::VIDIOC_S_FMT;
+pub use uapi::VIDIOC_TRY_FMT;
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
     IoctlInfo::new(

@@ -8,21 +8,20 @@ use serde::Serialize;
 
 use super::decode::{payload_bytes, quoted, DecodeError, Fields, Side};
 use super::layout::{
-    media_device_info as DI, media_entity_desc as ED, media_link_desc as LD,
-    media_links_enum as LE, media_v2_entity as VE, media_v2_interface as VI, media_v2_link as VL,
-    media_v2_pad as VP, media_v2_topology as T,
+    media_device_info as DI, media_entity_desc as ED, media_v2_entity as VE,
+    media_v2_interface as VI, media_v2_link as VL, media_v2_pad as VP, media_v2_topology as T,
 };
 use super::names;
 use super::raw::{elements, Raw};
-use super::{ior, iowr, ArgType, Family, IoctlInfo};
+use super::{ArgType, Family, IoctlInfo};
 use crate::record::{MediaInfo, Payload, PayloadKind};
 
-pub const MEDIA_IOC_DEVICE_INFO: u32 = iowr(b'|', 0x00, DI::SIZE);
-pub const MEDIA_IOC_ENUM_ENTITIES: u32 = iowr(b'|', 0x01, ED::SIZE);
-pub const MEDIA_IOC_ENUM_LINKS: u32 = iowr(b'|', 0x02, LE::SIZE);
-pub const MEDIA_IOC_SETUP_LINK: u32 = iowr(b'|', 0x03, LD::SIZE);
-pub const MEDIA_IOC_G_TOPOLOGY: u32 = iowr(b'|', 0x04, T::SIZE);
-pub const MEDIA_IOC_REQUEST_ALLOC: u32 = ior(b'|', 0x05, 4);
+pub use uapi::MEDIA_IOC_DEVICE_INFO;
+pub use uapi::MEDIA_IOC_ENUM_ENTITIES;
+pub use uapi::MEDIA_IOC_ENUM_LINKS;
+pub use uapi::MEDIA_IOC_G_TOPOLOGY;
+pub use uapi::MEDIA_IOC_REQUEST_ALLOC;
+pub use uapi::MEDIA_IOC_SETUP_LINK;
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
     IoctlInfo::new(

@@ -7,21 +7,21 @@ use std::fmt;
 use serde::Serialize;
 
 use super::decode::{DecodeError, Fields};
-use super::layout::{v4l2_frmivalenum as FI, v4l2_selection as S, v4l2_streamparm as P};
+use super::layout::v4l2_selection as S;
 use super::names;
 use super::raw::Raw;
-use super::{io, ior, iow, iowr, ArgType, Family, IoctlInfo};
+use super::{ArgType, Family, IoctlInfo};
 
-pub const VIDIOC_G_PARM: u32 = iowr(b'V', 21, P::SIZE);
-pub const VIDIOC_S_PARM: u32 = iowr(b'V', 22, P::SIZE);
-pub const VIDIOC_G_INPUT: u32 = ior(b'V', 38, 4);
-pub const VIDIOC_S_INPUT: u32 = iowr(b'V', 39, 4);
-pub const VIDIOC_G_PRIORITY: u32 = ior(b'V', 67, 4);
-pub const VIDIOC_S_PRIORITY: u32 = iow(b'V', 68, 4);
-pub const VIDIOC_LOG_STATUS: u32 = io(b'V', 70);
-pub const VIDIOC_ENUM_FRAMEINTERVALS: u32 = iowr(b'V', 75, FI::SIZE);
-pub const VIDIOC_G_SELECTION: u32 = iowr(b'V', 94, S::SIZE);
-pub const VIDIOC_S_SELECTION: u32 = iowr(b'V', 95, S::SIZE);
+pub use uapi::VIDIOC_ENUM_FRAMEINTERVALS;
+pub use uapi::VIDIOC_G_INPUT;
+pub use uapi::VIDIOC_G_PARM;
+pub use uapi::VIDIOC_G_PRIORITY;
+pub use uapi::VIDIOC_G_SELECTION;
+pub use uapi::VIDIOC_LOG_STATUS;
+pub use uapi::VIDIOC_S_INPUT;
+pub use uapi::VIDIOC_S_PARM;
+pub use uapi::VIDIOC_S_PRIORITY;
+pub use uapi::VIDIOC_S_SELECTION;
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
     IoctlInfo::new(

@@ -5,7 +5,7 @@
 //!
 //! One module per ioctl family, as in v4l2r. Numbers use the `_IOC` encoding shared by x86_64 and
 //! arm64 (`nr` bits 0–7, `type` 8–15, `size` 16–29, `dir` 30–31); struct layouts are LP64 and are
-//! checked against gcc's in [`layout`]. 32-bit (compat) callers are not covered.
+//! taken from the generated `uapi` crate by [`layout`] and checked against gcc in `crate::layout_check`. 32-bit (compat) callers are not covered.
 
 use std::borrow::Cow;
 use std::fmt as stdfmt;
@@ -46,15 +46,16 @@ pub use payloads::{
 };
 
 /// `_IOC_NONE`: no argument copied.
-pub const IOC_NONE: u32 = 0;
+pub const IOC_NONE: u32 = uapi::ioc::NONE;
 /// `_IOC_WRITE`: user space writes the argument (the kernel reads it).
-pub const IOC_WRITE: u32 = 1;
+pub const IOC_WRITE: u32 = uapi::ioc::WRITE;
 /// `_IOC_READ`: user space reads the argument (the kernel writes it).
-pub const IOC_READ: u32 = 2;
+pub const IOC_READ: u32 = uapi::ioc::READ;
 
-/// `_IOC(dir, type, nr, size)`.
+/// `_IOC(dir, type, nr, size)`, for numbers the headers do not define (the catalogue's own
+/// numbers are the generated `uapi` crate's).
 pub const fn ioc(dir: u32, ty: u8, nr: u8, size: usize) -> u32 {
-    (dir << 30) | (((size as u32) & 0x3fff) << 16) | ((ty as u32) << 8) | nr as u32
+    uapi::ioc::ioc(dir, ty, nr as u32, size)
 }
 /// `_IO(type, nr)`.
 pub const fn io(ty: u8, nr: u8) -> u32 {
@@ -280,7 +281,7 @@ pub fn by_name(name: &str) -> Option<&'static IoctlInfo> {
 /// Whether `request` belongs to V4L2 (`'V'`), the media controller or requests (`'|'`), or
 /// DMA-BUF (`'b'`): the filter the tracer applies to every ioctl.
 pub const fn is_v4l2_or_media(request: u32) -> bool {
-    matches!((request >> 8) as u8, b'V' | b'|' | b'b')
+    uapi::ioc::is_v4l2_media_or_dma_buf(request)
 }
 
 /// The name of `request`: its C name, or `UNKNOWN(0x…)` for numbers the catalogue lacks.

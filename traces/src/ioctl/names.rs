@@ -80,10 +80,14 @@ pub const BUF_TYPES: Table = &[
     (0x80, "PRIVATE"),
 ];
 
+/// `V4L2_BUF_TYPE_VIDEO_CAPTURE`.
+pub const BUF_TYPE_VIDEO_CAPTURE: u32 = uapi::V4L2_BUF_TYPE_VIDEO_CAPTURE;
+/// `V4L2_BUF_TYPE_VIDEO_OUTPUT`.
+pub const BUF_TYPE_VIDEO_OUTPUT: u32 = uapi::V4L2_BUF_TYPE_VIDEO_OUTPUT;
 /// `V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE`.
-pub const BUF_TYPE_VIDEO_CAPTURE_MPLANE: u32 = 9;
+pub const BUF_TYPE_VIDEO_CAPTURE_MPLANE: u32 = uapi::V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
 /// `V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE`.
-pub const BUF_TYPE_VIDEO_OUTPUT_MPLANE: u32 = 10;
+pub const BUF_TYPE_VIDEO_OUTPUT_MPLANE: u32 = uapi::V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE;
 
 /// Whether a buffer type uses `v4l2_pix_format_mplane` and plane arrays.
 pub const fn is_mplane(buf_type: u32) -> bool {
@@ -95,17 +99,28 @@ pub const fn is_mplane(buf_type: u32) -> bool {
 
 /// Whether a buffer type is an OUTPUT (user space → device) queue, as `V4L2_TYPE_IS_OUTPUT`.
 pub const fn is_output(buf_type: u32) -> bool {
-    matches!(buf_type, 2 | 10 | 3 | 8 | 5 | 7 | 12 | 14)
+    use uapi::*;
+    matches!(
+        buf_type,
+        V4L2_BUF_TYPE_VIDEO_OUTPUT
+            | V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE
+            | V4L2_BUF_TYPE_VIDEO_OVERLAY
+            | V4L2_BUF_TYPE_VIDEO_OUTPUT_OVERLAY
+            | V4L2_BUF_TYPE_VBI_OUTPUT
+            | V4L2_BUF_TYPE_SLICED_VBI_OUTPUT
+            | V4L2_BUF_TYPE_SDR_OUTPUT
+            | V4L2_BUF_TYPE_META_OUTPUT
+    )
 }
 
 /// `enum v4l2_memory`.
 pub const MEMORY: Table = &[(1, "MMAP"), (2, "USERPTR"), (3, "OVERLAY"), (4, "DMABUF")];
 /// `V4L2_MEMORY_MMAP`.
-pub const MEMORY_MMAP: u32 = 1;
+pub const MEMORY_MMAP: u32 = uapi::V4L2_MEMORY_MMAP;
 /// `V4L2_MEMORY_USERPTR`.
-pub const MEMORY_USERPTR: u32 = 2;
+pub const MEMORY_USERPTR: u32 = uapi::V4L2_MEMORY_USERPTR;
 /// `V4L2_MEMORY_DMABUF`.
-pub const MEMORY_DMABUF: u32 = 4;
+pub const MEMORY_DMABUF: u32 = uapi::V4L2_MEMORY_DMABUF;
 
 /// `enum v4l2_field`.
 pub const FIELDS: Table = &[

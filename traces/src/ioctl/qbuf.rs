@@ -10,12 +10,12 @@ use super::decode::{list, DecodeError, Fields};
 use super::layout::{v4l2_buffer as L, v4l2_plane as PL};
 use super::names;
 use super::raw::{elements, Raw};
-use super::{iowr, ArgType, Family, IoctlInfo};
+use super::{ArgType, Family, IoctlInfo};
 
-pub const VIDIOC_QUERYBUF: u32 = iowr(b'V', 9, L::SIZE);
-pub const VIDIOC_QBUF: u32 = iowr(b'V', 15, L::SIZE);
-pub const VIDIOC_DQBUF: u32 = iowr(b'V', 17, L::SIZE);
-pub const VIDIOC_PREPARE_BUF: u32 = iowr(b'V', 93, L::SIZE);
+pub use uapi::VIDIOC_DQBUF;
+pub use uapi::VIDIOC_PREPARE_BUF;
+pub use uapi::VIDIOC_QBUF;
+pub use uapi::VIDIOC_QUERYBUF;
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
     IoctlInfo::new(

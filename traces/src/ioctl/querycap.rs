@@ -8,9 +8,9 @@ use super::decode::{quoted, DecodeError, Fields};
 use super::layout::v4l2_capability as L;
 use super::names;
 use super::raw::Raw;
-use super::{ior, ArgType, Family, IoctlInfo};
+use super::{ArgType, Family, IoctlInfo};
 
-pub const VIDIOC_QUERYCAP: u32 = ior(b'V', 0, L::SIZE);
+pub use uapi::VIDIOC_QUERYCAP;
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[IoctlInfo::new(
     "VIDIOC_QUERYCAP",

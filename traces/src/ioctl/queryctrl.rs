@@ -9,11 +9,11 @@ use super::ext_ctrls::control_label;
 use super::layout::{v4l2_query_ext_ctrl as X, v4l2_queryctrl as Q, v4l2_querymenu as M};
 use super::names;
 use super::raw::Raw;
-use super::{iowr, ArgType, Family, IoctlInfo};
+use super::{ArgType, Family, IoctlInfo};
 
-pub const VIDIOC_QUERYCTRL: u32 = iowr(b'V', 36, Q::SIZE);
-pub const VIDIOC_QUERYMENU: u32 = iowr(b'V', 37, M::SIZE);
-pub const VIDIOC_QUERY_EXT_CTRL: u32 = iowr(b'V', 103, X::SIZE);
+pub use uapi::VIDIOC_QUERYCTRL;
+pub use uapi::VIDIOC_QUERYMENU;
+pub use uapi::VIDIOC_QUERY_EXT_CTRL;
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
     IoctlInfo::new(

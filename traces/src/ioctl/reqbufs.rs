@@ -8,9 +8,13 @@ use super::decode::{DecodeError, Fields};
 use super::layout::v4l2_requestbuffers as L;
 use super::names;
 use super::raw::Raw;
-use super::{iowr, ArgType, Family, IoctlInfo};
+use super::{ArgType, Family, IoctlInfo};
 
-pub const VIDIOC_REQBUFS: u32 = iowr(b'V', 8, L::SIZE);
+pub use uapi::VIDIOC_REQBUFS;
+
+/// Most buffers per queue any index may name (VB2's limit for CREATE_BUFS queues); indices at or
+/// above it are garbage, not a queue to grow. The pool model and replay's validation share it.
+pub const MAX_BUFFERS: u32 = 1024;
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[IoctlInfo::new(
     "VIDIOC_REQBUFS",

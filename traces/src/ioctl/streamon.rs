@@ -1,9 +1,9 @@
 //! VIDIOC_STREAMON / VIDIOC_STREAMOFF: start or stop a queue (argument: a buffer type).
 
-use super::{iow, ArgType, Family, IoctlInfo};
+use super::{ArgType, Family, IoctlInfo};
 
-pub const VIDIOC_STREAMON: u32 = iow(b'V', 18, 4);
-pub const VIDIOC_STREAMOFF: u32 = iow(b'V', 19, 4);
+pub use uapi::VIDIOC_STREAMOFF;
+pub use uapi::VIDIOC_STREAMON;
 
 pub(super) const IOCTLS: &[IoctlInfo] = &[
     IoctlInfo::new(

@@ -257,7 +257,5 @@ pub fn name(request: u32) -> std::borrow::Cow<'static, str> {
     ioctl::name(request)
 }
 
-/// A fourcc as text.
-pub fn fourcc(code: u32) -> String {
-    names::fourcc(code)
-}
+/// A fourcc as text (the catalogue's).
+pub use names::fourcc;

@@ -7,8 +7,7 @@ use super::{ErrorCount, FdRef, NotableKind, PoolModel, QueueCensus};
 use crate::dump::FdKind;
 use crate::record::Ioctl;
 
-/// Buffer indices above this are taken as garbage rather than grown into.
-const MAX_BUFFERS: u32 = 1024;
+use crate::ioctl::reqbufs::MAX_BUFFERS;
 
 /// `EBUSY`, `ENOTTY`, `EBADF`.
 const EBUSY: i32 = 16;

@@ -345,7 +345,5 @@ impl PoolModel {
     }
 }
 
-/// A fourcc code as its four characters (the catalogue's [`crate::ioctl::names::fourcc`]).
-pub fn fourcc(code: u32) -> String {
-    super::args::fourcc(code)
-}
+/// A fourcc code as its four characters (the catalogue's).
+pub use crate::ioctl::names::fourcc;

@@ -11,10 +11,11 @@ pub type ReqId = u64;
 
 /// `enum v4l2_buf_type` values the model distinguishes.
 pub mod buf_type {
-    pub const VIDEO_CAPTURE: u32 = 1;
-    pub const VIDEO_OUTPUT: u32 = 2;
-    pub const VIDEO_CAPTURE_MPLANE: u32 = 9;
-    pub const VIDEO_OUTPUT_MPLANE: u32 = 10;
+    pub use crate::ioctl::names::{
+        BUF_TYPE_VIDEO_CAPTURE as VIDEO_CAPTURE,
+        BUF_TYPE_VIDEO_CAPTURE_MPLANE as VIDEO_CAPTURE_MPLANE,
+        BUF_TYPE_VIDEO_OUTPUT as VIDEO_OUTPUT, BUF_TYPE_VIDEO_OUTPUT_MPLANE as VIDEO_OUTPUT_MPLANE,
+    };
 }
 
 /// Which side of a mem2mem decoder a queue is.
@@ -47,13 +48,8 @@ impl Side {
     }
 }
 
-/// Whether an `enum v4l2_buf_type` is multi-planar.
-pub fn is_mplane(buf_type: u32) -> bool {
-    matches!(
-        buf_type,
-        buf_type::VIDEO_CAPTURE_MPLANE | buf_type::VIDEO_OUTPUT_MPLANE
-    )
-}
+/// Whether an `enum v4l2_buf_type` is multi-planar (the catalogue's).
+pub use crate::ioctl::names::is_mplane;
 
 /// Where one buffer is, as the application's ioctls show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
