@@ -129,6 +129,9 @@ enum Command {
     },
     /// Compare two traces of the same stream frame by frame (exit 0 same, 1 different, 2 refused).
     Diff(diff_cmd::DiffArgs),
+    /// Export a trace as a Perfetto timeline (--perfetto), Chrome JSON (--json) or a picture
+    /// of the pools (--svg, --png).
+    Export(export::cli::ExportArgs),
     /// Print a trace's records.
     Dump {
         file: PathBuf,
@@ -241,6 +244,7 @@ fn run(cli: Cli) -> Result<i32> {
             json,
         } => check_cmd::run(&file, profile.as_deref(), json),
         Command::Diff(args) => Ok(diff_cmd::run(&args)),
+        Command::Export(args) => export::cli::run(&args),
         Command::Dump { file, json } => {
             dump::run(&file, json)?;
             Ok(0)
