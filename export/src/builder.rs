@@ -117,6 +117,8 @@ pub struct Builder<S: Sink> {
     first_ts: Option<u64>,
     last_ts: u64,
     media_name: String,
+    /// (pid, fd) of requests the check's `request-leak` rule found leaked at this record.
+    check_leaks: FxHashSet<(u32, i32)>,
     stats: Stats,
 }
 
@@ -148,6 +150,7 @@ impl<S: Sink> Builder<S> {
             first_ts: None,
             last_ts: 0,
             media_name,
+            check_leaks: FxHashSet::default(),
             stats: Stats::default(),
         }
     }
@@ -210,7 +213,10 @@ impl<S: Sink> Builder<S> {
             _ => {}
         }
         let ts = self.last_ts;
+        let findings = self.checker.drain();
+        self.check_leaks = check_leaks(&findings);
         self.requests_changed(ts)?;
+        self.check_leaks.clear();
         if !matches!(
             rec,
             Record::Poll(_)
@@ -222,7 +228,6 @@ impl<S: Sink> Builder<S> {
             self.buffers_changed(ts)?;
         }
         self.update_counters(ts)?;
-        let findings = self.checker.drain();
         self.findings(findings)?;
         Ok(())
     }
@@ -635,7 +640,9 @@ impl<S: Sink> Builder<S> {
             return Ok(());
         }
         let at = since.max(self.first_ts.unwrap_or(0)).min(ts.max(since));
-        if state == ReqState::Leaked {
+        // Closed while the check's request-leak rule says its slot leaked: shown as leaked.
+        let leaked_by_check = state == ReqState::Closed && self.check_leaks.contains(&(pid, fd));
+        if state == ReqState::Leaked || leaked_by_check {
             // A leaked request stays in the state it was left in, open to the end of the trace.
             if !s.leaked {
                 let reason = match leak {
@@ -655,7 +662,7 @@ impl<S: Sink> Builder<S> {
                 }
                 s.leaked = true;
             }
-            s.state = state;
+            s.state = ReqState::Leaked;
             self.requests.insert(id, s);
             return Ok(());
         }
@@ -964,6 +971,24 @@ impl<S: Sink> Builder<S> {
         }
         Ok(())
     }
+}
+
+/// (pid, fd) of the requests `request-leak` findings name ("request fd N …", the rule's
+/// statement in `traces::check::requests`).
+fn check_leaks(findings: &[Finding]) -> FxHashSet<(u32, i32)> {
+    findings
+        .iter()
+        .filter(|f| f.rule == "request-leak")
+        .filter_map(|f| {
+            let rest = f.statement.strip_prefix("request fd ")?;
+            let fd = rest
+                .split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()?;
+            Some((f.pid?, fd))
+        })
+        .collect()
 }
 
 /// A buffer index as the model has it now: (context, buffer type, index), state, mappings,
