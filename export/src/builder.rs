@@ -119,6 +119,10 @@ pub struct Builder<S: Sink> {
     media_name: String,
     /// (pid, fd) of requests the check's `request-leak` rule found leaked at this record.
     check_leaks: FxHashSet<(u32, i32)>,
+    /// The root pid and the traced command's program name.
+    root: (u32, Option<String>),
+    /// What each process last exec'd (program name), for naming its track.
+    execs: FxHashMap<u32, String>,
     stats: Stats,
 }
 
@@ -151,6 +155,8 @@ impl<S: Sink> Builder<S> {
             last_ts: 0,
             media_name,
             check_leaks: FxHashSet::default(),
+            root: (header.root_pid, header.command.first().map(|c| program(c))),
+            execs: FxHashMap::default(),
             stats: Stats::default(),
         }
     }
@@ -196,6 +202,9 @@ impl<S: Sink> Builder<S> {
             Record::Poll(p) => {
                 self.last_ts = self.last_ts.max(p.ts_exit);
                 self.poll(p, args)?;
+            }
+            Record::Exec(x) => {
+                self.execs.insert(x.pid, program(&x.path));
             }
             Record::Lost(l) => {
                 self.declare_marks()?;
@@ -322,18 +331,20 @@ impl<S: Sink> Builder<S> {
     fn declare_thread(&mut self, pid: u32, tid: u32) -> anyhow::Result<TrackId> {
         let ptrack = space::PROCESS | pid as u64;
         if !self.declared.contains(&ptrack) {
-            let name = match self.checker.model().contexts().find(|c| c.pid == pid) {
-                Some(c) if !c.card.is_empty() => format!("pid {pid} ({})", c.card),
-                _ => format!("pid {pid}"),
+            // The traced command's name for the root process, else what it last exec'd.
+            let name = match (pid == self.root.0, &self.root.1) {
+                (true, Some(cmd)) => cmd.clone(),
+                _ => self
+                    .execs
+                    .get(&pid)
+                    .cloned()
+                    .unwrap_or_else(|| "traced process".into()),
             };
             self.declare(Track {
                 id: ptrack,
                 parent: None,
-                name,
-                kind: TrackKind::Process {
-                    pid,
-                    name: format!("pid {pid}"),
-                },
+                name: format!("{name} {pid}"),
+                kind: TrackKind::Process { pid, name },
                 order: 0,
                 pool: None,
             })?;
@@ -971,6 +982,11 @@ impl<S: Sink> Builder<S> {
         }
         Ok(())
     }
+}
+
+/// The file name of a program path.
+fn program(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
 /// (pid, fd) of the requests `request-leak` findings name ("request fd N …", the rule's
