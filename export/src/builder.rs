@@ -711,7 +711,7 @@ impl<S: Sink> Builder<S> {
 
     fn buffers_changed(&mut self, ts: u64) -> anyhow::Result<()> {
         let mut now: Vec<BufNow> = Vec::new();
-        let mut queues: Vec<(u64, u32, String, u32)> = Vec::new();
+        let mut queues: Vec<(u64, u32, String)> = Vec::new();
         for c in self.model().contexts() {
             if c.closed.is_some() {
                 continue;
@@ -721,19 +721,24 @@ impl<S: Sink> Builder<S> {
                 if side == Side::Other || q.buffers.is_empty() {
                     continue;
                 }
-                queues.push((
-                    c.id,
-                    q.buf_type,
-                    format!(
-                        "{} {} (pid {}, fd {}, {})",
-                        c.path,
-                        side.name(),
-                        c.pid,
-                        c.fd,
-                        traces::pool::snapshot::fourcc(q.fourcc)
-                    ),
-                    c.pid,
-                ));
+                // Named once, when first seen.
+                if !self
+                    .declared
+                    .contains(&(space::QUEUE | c.id << 8 | q.buf_type as u64))
+                {
+                    queues.push((
+                        c.id,
+                        q.buf_type,
+                        format!(
+                            "{} {} (pid {}, fd {}, {})",
+                            c.path,
+                            side.name(),
+                            c.pid,
+                            c.fd,
+                            traces::pool::snapshot::fourcc(q.fourcc)
+                        ),
+                    ));
+                }
                 for b in &q.buffers {
                     now.push((
                         (c.id, q.buf_type, b.index),
@@ -746,7 +751,7 @@ impl<S: Sink> Builder<S> {
                 }
             }
         }
-        for (ctx, bt, name, _) in queues {
+        for (ctx, bt, name) in queues {
             let id = space::QUEUE | ctx << 8 | bt as u64;
             if !self.declared.contains(&id) {
                 self.declare(Track {
@@ -759,13 +764,23 @@ impl<S: Sink> Builder<S> {
                 })?;
             }
         }
-        let present: FxHashSet<(u64, u32, u32)> = now.iter().map(|n| n.0).collect();
-        let gone: Vec<(u64, u32, u32)> = self
-            .buffers
-            .keys()
-            .filter(|k| !present.contains(k))
-            .copied()
-            .collect();
+        // Buffers freed (REQBUFS 0, a smaller pool) or whose context closed: usually none.
+        let same =
+            now.len() == self.buffers.len() && now.iter().all(|n| self.buffers.contains_key(&n.0));
+        let present: FxHashSet<(u64, u32, u32)> = if same {
+            FxHashSet::default()
+        } else {
+            now.iter().map(|n| n.0).collect()
+        };
+        let gone: Vec<(u64, u32, u32)> = if same {
+            Vec::new()
+        } else {
+            self.buffers
+                .keys()
+                .filter(|k| !present.contains(k))
+                .copied()
+                .collect()
+        };
         for key in gone {
             if let Some(s) = self.buffers.remove(&key) {
                 if s.open {
