@@ -46,7 +46,10 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
     ("strace", "ioctl counts to compare with"),
     ("mpv", "VA-API client"),
     ("tmux", "TUI tests"),
-    ("chromium", "vatrace export's test in the real Perfetto UI (headless)"),
+    (
+        "chromium",
+        "vatrace export's test in the real Perfetto UI (headless)",
+    ),
     ("fonts-dejavu-core", "vatrace export --svg/--png text"),
     ("python3-pip", "the PyPI packages of vatrace export's tests"),
 ];
@@ -172,7 +175,10 @@ fn pip(check: bool) -> Result<usize> {
         .map(|(p, _, _)| *p)
         .collect();
     if missing.is_empty() {
-        say(&format!("pip: all {} packages installed", PIP_PACKAGES.len()));
+        say(&format!(
+            "pip: all {} packages installed",
+            PIP_PACKAGES.len()
+        ));
         return Ok(0);
     }
     say(&format!("pip: missing {}", missing.join(" ")));
