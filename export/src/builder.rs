@@ -523,7 +523,7 @@ impl<S: Sink> Builder<S> {
         end_flows: Vec<u64>,
     ) -> anyhow::Result<()> {
         let mut b = Event::new(t0, track, EventKind::Begin, name).cat(category);
-        if let Some(Value::Object(m)) = args {
+        if let Some(Value::Object(mut m)) = args {
             for key in [
                 "seq",
                 "fd",
@@ -535,9 +535,9 @@ impl<S: Sink> Builder<S> {
                 "fds",
                 "timeout_ns",
             ] {
-                if let Some(v) = m.get(key) {
+                if let Some(v) = m.remove(key) {
                     if !v.is_null() {
-                        b.args.insert(key.to_string(), v.clone());
+                        b.args.insert(key.to_string(), v);
                     }
                 }
             }

@@ -129,8 +129,16 @@ pub struct DebugAnnotation {
     pub array_values: Vec<DebugAnnotation>,
 }
 
-/// A decoded JSON value as a debug annotation (dicts and arrays nest).
+/// Dicts and arrays nest as annotations this deep; deeper ones (control payloads' inner arrays)
+/// are one compact JSON string, which keeps the UI readable and the writer fast.
+const NEST_KEEP: usize = 3;
+
+/// A decoded JSON value as a debug annotation (dicts and arrays nest, [`NEST_KEEP`] deep).
 pub fn annotation(name: Option<&str>, v: &Value) -> DebugAnnotation {
+    nested(name, v, 0)
+}
+
+fn nested(name: Option<&str>, v: &Value, depth: usize) -> DebugAnnotation {
     let mut a = DebugAnnotation {
         name: name.map(str::to_string),
         ..Default::default()
@@ -148,11 +156,14 @@ pub fn annotation(name: Option<&str>, v: &Value) -> DebugAnnotation {
             }
         }
         Value::String(s) => a.string_value = Some(s.clone()),
+        Value::Array(_) | Value::Object(_) if depth >= NEST_KEEP => {
+            a.string_value = Some(v.to_string())
+        }
         Value::Array(xs) => {
             a.array_values = xs
                 .iter()
                 .take(ARRAY_KEEP)
-                .map(|x| annotation(None, x))
+                .map(|x| nested(None, x, depth + 1))
                 .collect();
             if xs.len() > ARRAY_KEEP {
                 a.array_values.push(DebugAnnotation {
@@ -162,7 +173,10 @@ pub fn annotation(name: Option<&str>, v: &Value) -> DebugAnnotation {
             }
         }
         Value::Object(m) => {
-            a.dict_entries = m.iter().map(|(k, x)| annotation(Some(k), x)).collect();
+            a.dict_entries = m
+                .iter()
+                .map(|(k, x)| nested(Some(k), x, depth + 1))
+                .collect();
             if a.dict_entries.is_empty() {
                 a.string_value = Some("{}".into());
             }
