@@ -10,6 +10,10 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+if (typeof WebSocket === "undefined") {
+  console.error(`node ${process.version} has no WebSocket: this test needs node >= 20.10 (run with --experimental-websocket) or >= 22`);
+  process.exit(1);
+}
 const [uiUrl, traceUrl, shot, queriesFile] = process.argv.slice(2);
 const queries = JSON.parse(readFileSync(queriesFile, "utf8"));
 const profile = mkdtempSync(join(tmpdir(), "vatrace-chromium-"));
