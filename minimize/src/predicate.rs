@@ -169,7 +169,7 @@ impl Predicate {
                 (Some(_), None) => true,
                 (None, _) => false,
             },
-            Predicate::Leak => !report.requests_never_reinit.is_empty() && faithful(report),
+            Predicate::Leak => leaked(report) && faithful(report),
             Predicate::Check(rule) => {
                 !report.is_incomplete() && faithful(report) && check_finds(trace, rule)?
             }
@@ -191,6 +191,12 @@ impl Predicate {
             }
         })
     }
+}
+
+/// Whether the replay's check findings (the same rules `vatrace check` runs) name a request
+/// whose slot leaked: queued, completed and never REINIT'd before its fd was closed.
+pub fn leaked(report: &Report) -> bool {
+    report.findings.iter().any(|f| f.rule == "request-leak")
 }
 
 #[cfg(test)]
@@ -258,7 +264,18 @@ mod tests {
             !Predicate::Leak.holds(t, &leak).unwrap(),
             "a failed request is no leak"
         );
-        leak.requests_never_reinit.push(12);
+        leak.findings.push(traces::check::Finding {
+            severity: traces::check::Severity::Error,
+            rule: "request-leak".into(),
+            record: 12,
+            seq: None,
+            ts: None,
+            frame: Some(3),
+            pid: None,
+            statement: "request fd 12 was never REINIT'd".into(),
+            explanation: String::new(),
+            source: "test".into(),
+        });
         assert!(Predicate::Leak.holds(t, &leak).unwrap());
         // A call that succeeded when recorded fails on replay: the candidate made its own bug.
         let mut made_up = leak.clone();
@@ -290,7 +307,7 @@ mod tests {
         div.first_divergence.as_mut().unwrap().call = "VIDIOC_QBUF".into();
         assert!(!d.holds(t, &div).unwrap());
 
-        let yes: Predicate = "cmd:grep -q requests_never_reinit".parse().unwrap();
+        let yes: Predicate = "cmd:grep -q request-leak".parse().unwrap();
         assert!(yes.holds(t, &leak).unwrap());
         let no: Predicate = "cmd:test \"$VATRACE_CANDIDATE\" = /elsewhere"
             .parse()

@@ -134,6 +134,9 @@ enum Command {
     Minimize(minimize::cli::MinimizeArgs),
     /// A shorter valid trace by frame or sequence range, without search.
     Cut(minimize::cli::CutArgs),
+    /// Export a trace as a Perfetto timeline (--perfetto), Chrome JSON (--json) or a picture
+    /// of the pools (--svg, --png).
+    Export(export::cli::ExportArgs),
     /// Print a trace's records.
     Dump {
         file: PathBuf,
@@ -248,6 +251,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Diff(args) => Ok(diff_cmd::run(&args)),
         Command::Minimize(args) => Ok(minimize::cli::minimize(&args)),
         Command::Cut(args) => Ok(minimize::cli::cut(&args)),
+        Command::Export(args) => export::cli::run(&args),
         Command::Dump { file, json } => {
             dump::run(&file, json)?;
             Ok(0)

