@@ -58,6 +58,7 @@ macro_rules! plain {
 
 plain!(
     v4l2::v4l2_buffer,
+    v4l2::v4l2_format,
     v4l2::v4l2_plane,
     v4l2::v4l2_ext_control,
     v4l2::v4l2_ext_controls,
@@ -415,6 +416,29 @@ impl Mapping {
         Ok(Mapping {
             ptr: ptr as *mut u8,
             len: len as usize,
+        })
+    }
+
+    /// Anonymous memory standing in for a device buffer (host tests of the pools).
+    #[cfg(test)]
+    pub fn anonymous(len: usize) -> Result<Mapping> {
+        // SAFETY: a fresh private anonymous mapping; no existing Rust memory is affected.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(Errno::last());
+        }
+        Ok(Mapping {
+            ptr: ptr as *mut u8,
+            len,
         })
     }
 
