@@ -59,6 +59,9 @@ pub struct Slot<R = Request> {
     pub in_flight: bool,
     /// CAPTURE buffer this use decodes into.
     pub capture: u32,
+    /// The request holds the CAPTURE buffer for a later request (HOLD_CAPTURE_BUF): its
+    /// completion does not give the CAPTURE buffer back.
+    pub hold: bool,
     /// Submission order, to sync the oldest first.
     pub seq: u64,
 }
@@ -141,6 +144,7 @@ impl<D: RequestDevice> RequestPool<D> {
                         out_queued: false,
                         in_flight: false,
                         capture: 0,
+                        hold: false,
                         seq: 0,
                     }
                 })

@@ -225,10 +225,15 @@ impl Session {
             if let Some(i) = self.output.acquire() {
                 return Some(i);
             }
-            // Pick up OUTPUT buffers of released slots whose DQBUF failed earlier.
-            let _ = self.dequeue_ready();
-            if let Some(i) = self.output.acquire() {
-                return Some(i);
+            // Pick up OUTPUT buffers of released slots whose DQBUF failed earlier (only then:
+            // a DQBUF with nothing to dequeue is an ioctl spent on EAGAIN).
+            let stranded =
+                |s: &crate::request_pool::Slot| s.state == SlotState::Free && s.out_queued;
+            if self.output.slots.iter().any(stranded) {
+                let _ = self.dequeue_ready();
+                if let Some(i) = self.output.acquire() {
+                    return Some(i);
+                }
             }
             if self.output.busy_count() == 0 && self.output.revive_one(&self.media) {
                 continue;
@@ -311,6 +316,7 @@ impl Session {
         ioctl::qbuf(&self.video, &mut b).map_err(e("QBUF(OUTPUT)"))?;
         slot.out_queued = true;
         slot.capture = capture;
+        slot.hold = hold_capture;
         if let Some(r) = &slot.request {
             ioctl::request_queue(r).map_err(e("MEDIA_REQUEST_IOC_QUEUE"))?;
         }
@@ -327,7 +333,80 @@ impl Session {
         Ok(())
     }
 
-    /// Dequeues every finished OUTPUT and CAPTURE buffer. Err if a DQBUF failed (not EAGAIN).
+    /// Dequeues what slot `i`'s completed request gave back: its OUTPUT buffer and, unless the
+    /// request holds it, its CAPTURE buffer. The kernel returns both before it signals the
+    /// request (CAPTURE first), and in queue order, so each DQBUF here returns a buffer: none
+    /// is spent on EAGAIN. Err if a DQBUF failed.
+    fn dequeue_completed(&mut self, i: usize) -> ioctl::Result<()> {
+        let mplane = self.node.mplane;
+        let mut result = Ok(());
+        while self.output.slots[i].out_queued {
+            match ioctl::dqbuf(&self.video, self.node.output_type(), mplane) {
+                Ok(b) => {
+                    if let Some(s) = self.output.slots.get_mut(b.buf.index as usize) {
+                        s.out_queued = false;
+                    }
+                }
+                Err(err) => {
+                    log::warn!("DQBUF(OUTPUT) for slot {i}: {err}");
+                    result = Err(err);
+                    break;
+                }
+            }
+        }
+        let (capture, hold) = (self.output.slots[i].capture, self.output.slots[i].hold);
+        while !hold && self.capture.by_index(capture).is_some_and(|cb| cb.queued) {
+            match ioctl::dqbuf(&self.video, self.node.capture_type(), mplane) {
+                Ok(b) => self.captured(&b),
+                Err(err) => {
+                    log::warn!("DQBUF(CAPTURE {capture}) for slot {i}: {err}");
+                    result = result.and(Err(err));
+                    break;
+                }
+            }
+        }
+        result
+    }
+
+    fn captured(&mut self, b: &ioctl::Buffer) {
+        let error = b.buf.flags & v4l2::V4L2_BUF_FLAG_ERROR != 0;
+        if let Some(cb) = self.capture.by_index(b.buf.index) {
+            cb.queued = false;
+            cb.error = error;
+        }
+        self.frames_decoded += 1;
+    }
+
+    /// Syncs the requests decoding into CAPTURE buffer `index` that have completed, without
+    /// waiting (a zero-timeout poll on each request fd, oldest first); true while the buffer is
+    /// still the kernel's.
+    pub fn capture_busy(&mut self, index: u32) -> bool {
+        while let Some(i) = self.oldest_into(index) {
+            let done = self.output.slots[i]
+                .request
+                .as_ref()
+                .is_some_and(|r| ioctl::poll_request(r, 0).unwrap_or(false));
+            if !done {
+                break;
+            }
+            self.sync_slot(i);
+        }
+        self.capture.by_index(index).is_some_and(|cb| cb.queued)
+    }
+
+    /// The in-flight slot decoding into CAPTURE buffer `index` submitted first.
+    fn oldest_into(&self, index: u32) -> Option<usize> {
+        (0..self.output.slots.len())
+            .filter(|&i| {
+                let s = &self.output.slots[i];
+                s.state == SlotState::Busy && s.in_flight && s.capture == index
+            })
+            .min_by_key(|&i| self.output.slots[i].seq)
+    }
+
+    /// Dequeues every finished OUTPUT and CAPTURE buffer, probing until EAGAIN: for the paths
+    /// where what completed is unknown (after a failure, at teardown). Err if a DQBUF failed
+    /// (not EAGAIN).
     pub fn dequeue_ready(&mut self) -> ioctl::Result<()> {
         let mplane = self.node.mplane;
         let mut result = Ok(());
@@ -349,14 +428,7 @@ impl Session {
         }
         while self.capture_streaming {
             match ioctl::dqbuf(&self.video, self.node.capture_type(), mplane) {
-                Ok(b) => {
-                    let error = b.buf.flags & v4l2::V4L2_BUF_FLAG_ERROR != 0;
-                    if let Some(cb) = self.capture.by_index(b.buf.index) {
-                        cb.queued = false;
-                        cb.error = error;
-                    }
-                    self.frames_decoded += 1;
-                }
+                Ok(b) => self.captured(&b),
                 Err(Errno::EAGAIN) => break,
                 Err(err) => {
                     log::warn!("DQBUF(CAPTURE): {err}");
@@ -401,7 +473,7 @@ impl Session {
             let _ = self.dequeue_ready();
             return;
         }
-        if self.dequeue_ready().is_err() {
+        if self.dequeue_completed(i).is_err() {
             self.output.force_release(i, &self.media);
             return;
         }
@@ -413,7 +485,13 @@ impl Session {
         while let Some(i) = self.output.oldest_in_flight() {
             self.sync_slot(i);
         }
-        let _ = self.dequeue_ready();
+        // Buffers still the kernel's once every request is synced were stranded by a failure:
+        // only then probe for them.
+        let stranded = self.output.slots.iter().any(|s| s.out_queued)
+            || self.capture.bufs.iter().any(|b| b.queued);
+        if stranded {
+            let _ = self.dequeue_ready();
+        }
     }
 
     /// Waits until CAPTURE buffer `index` is back from the kernel. Returns false if it is still
@@ -426,13 +504,7 @@ impl Session {
             }
             // Sync the slots decoding into it, oldest first (no allocation: one at a time).
             let mut synced = false;
-            while let Some(i) = (0..self.output.slots.len())
-                .filter(|&i| {
-                    let s = &self.output.slots[i];
-                    s.state == SlotState::Busy && s.in_flight && s.capture == index
-                })
-                .min_by_key(|&i| self.output.slots[i].seq)
-            {
+            while let Some(i) = self.oldest_into(index) {
                 self.sync_slot(i);
                 synced = true;
             }

@@ -73,8 +73,7 @@ impl State {
         let Some(sess) = self.sessions.find(si) else {
             return Ok(false);
         };
-        let _ = sess.dequeue_ready();
-        Ok(sess.capture.by_index(idx).is_some_and(|b| b.queued))
+        Ok(sess.capture_busy(idx))
     }
 
     /// The surface's session and CAPTURE layout, if bound.
