@@ -68,6 +68,9 @@ plain!(
     v4l2::v4l2_ctrl_h264_decode_params,
     v4l2::v4l2_ctrl_h264_slice_params,
     v4l2::v4l2_ctrl_h264_pred_weights,
+    v4l2::v4l2_ctrl_mpeg2_sequence,
+    v4l2::v4l2_ctrl_mpeg2_picture,
+    v4l2::v4l2_ctrl_mpeg2_quantisation,
     va::media_v2_topology,
     va::media_v2_interface,
     va::VAImage,
@@ -75,6 +78,9 @@ plain!(
     va::VAPictureParameterBufferH264,
     va::VAIQMatrixBufferH264,
     va::VASliceParameterBufferH264,
+    va::VAPictureParameterBufferMPEG2,
+    va::VAIQMatrixBufferMPEG2,
+    va::VASliceParameterBufferMPEG2,
 );
 
 // SAFETY: `VAGenericValue` is a union of integers, a float, a raw pointer and an

@@ -25,6 +25,9 @@ pub struct Picture {
     pub slot: Option<usize>,
     /// The CAPTURE buffer went out with an earlier request of this picture.
     pub capture_queued: bool,
+    /// The last request sent holds the CAPTURE buffer (first field of a field pair): the next
+    /// picture into the same surface continues this one.
+    pub held: bool,
     pub failed: bool,
 }
 
@@ -85,6 +88,7 @@ impl Requests for Sink<'_> {
             ctrls,
         );
         self.pic.capture_queued = true;
+        self.pic.held = hold_capture;
         r.map_err(|_| VaError::VA_STATUS_ERROR_OPERATION_FAILED)
     }
 
@@ -132,25 +136,32 @@ impl State {
             return Err(VaError::VA_STATUS_ERROR_INVALID_SURFACE);
         }
         let capture = self.bind_surface(target, si)?;
-        let sess = self
-            .sessions
-            .get(si, VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
-        // The target must not still be decoding (or held by the kernel).
-        sess.wait_capture(capture);
-        // Decode index in µs, from 0: the same reference timestamps GStreamer uses.
-        let ts = self.next_timestamp_us;
-        self.next_timestamp_us += 1;
         let c = self
             .contexts
             .get_mut(ctx)
             .ok_or(VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
+        // The second field of a pair: same CAPTURE buffer (held by the kernel), same timestamp.
+        let second_field = c.pic.held && c.pic.target == Some(target) && c.pic.capture == capture;
+        let sess = self
+            .sessions
+            .get(si, VaError::VA_STATUS_ERROR_INVALID_CONTEXT)?;
         if let Some(slot) = c.pic.slot.take() {
             sess.output.release(slot, &sess.media);
         }
+        let ts = if second_field {
+            c.pic.timestamp_us
+        } else {
+            // The target must not still be decoding (or held by the kernel).
+            sess.wait_capture(capture);
+            // Decode index in µs, from 0: the same reference timestamps GStreamer uses.
+            self.next_timestamp_us += 1;
+            self.next_timestamp_us - 1
+        };
         c.pic = Picture {
             target: Some(target),
             capture,
             timestamp_us: ts,
+            capture_queued: second_field,
             ..Default::default()
         };
         c.codec.begin_picture();
