@@ -20,8 +20,14 @@ use std::time::Duration;
 use testbed::clips::{Clip, Codec};
 use testbed::{run_sh, RunOptions};
 
-/// `<target>/<profile>/test-dri` with the driver cargo built for these tests.
+/// `<target>/<profile>/test-dri` with the driver cargo built for these tests (installed once
+/// per test process: the tests of this file run in parallel).
 fn driver_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(install_driver).clone()
+}
+
+fn install_driver() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let deps = exe.parent().unwrap();
     let dri = deps.parent().unwrap().join("test-dri-diff");
