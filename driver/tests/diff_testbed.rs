@@ -335,6 +335,21 @@ fn ioctls_per_frame_within_budget() {
             traces.push((format!("{client} {w}x{h}"), t));
         }
     }
+    // MPEG-2 (one request per picture) under ffmpeg.
+    let m2v = Clip {
+        codec: Codec::Mpeg2,
+        ..clip(&["-bf", "2"])
+    };
+    let path = m2v.generate().unwrap().display().to_string();
+    let t = dir.join("ffmpeg-mpeg2-320x240.trace");
+    script += &format!(
+        "{v} record -o {t} -- env {va_env} ffmpeg -nostdin -loglevel error -threads 1 -hwaccel vaapi \
+         -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 -i {path} \
+         -vf hwdownload,format=nv12 -f rawvideo -y /dev/null\n",
+        v = vatrace().display(),
+        t = t.display()
+    );
+    traces.push(("ffmpeg MPEG-2 320x240".to_string(), t));
     let opts = RunOptions {
         timeout: Duration::from_secs(900),
         ..Default::default()
