@@ -12,6 +12,45 @@ use v4l2r::bindings as v4l2;
 use crate::ioctl::{self, Mapping};
 use crate::va;
 
+/// The few calls the pool makes on the video device: implemented by the device's [`File`] and
+/// by the host tests' fake.
+pub trait CaptureDevice {
+    /// VIDIOC_CREATE_BUFS: (first index, count created).
+    fn create_bufs(&self, format: &v4l2::v4l2_format, count: u32) -> ioctl::Result<(u32, u32)>;
+    /// VIDIOC_QUERYBUF and mmap of every memory plane of buffer `index`.
+    fn map(&self, type_: u32, index: u32, mplane: bool) -> ioctl::Result<Vec<Mapping>>;
+    /// VIDIOC_DQBUF: (index, flags).
+    fn dqbuf(&self, type_: u32, mplane: bool) -> ioctl::Result<(u32, u32)>;
+    fn streamoff(&self, type_: u32) -> ioctl::Result<()>;
+    /// VIDIOC_REQBUFS.
+    fn reqbufs(&self, type_: u32, count: u32) -> ioctl::Result<()>;
+}
+
+impl CaptureDevice for File {
+    fn create_bufs(&self, format: &v4l2::v4l2_format, count: u32) -> ioctl::Result<(u32, u32)> {
+        ioctl::create_bufs(self, format, count)
+    }
+    fn map(&self, type_: u32, index: u32, mplane: bool) -> ioctl::Result<Vec<Mapping>> {
+        let mut b = ioctl::Buffer::new(type_, index, mplane);
+        ioctl::querybuf(self, &mut b)?;
+        (0..b.num_planes())
+            .map(|p| {
+                let (off, len) = b.plane_mapping(p);
+                Mapping::new(self, off, len)
+            })
+            .collect()
+    }
+    fn dqbuf(&self, type_: u32, mplane: bool) -> ioctl::Result<(u32, u32)> {
+        ioctl::dqbuf(self, type_, mplane).map(|b| (b.buf.index, b.buf.flags))
+    }
+    fn streamoff(&self, type_: u32) -> ioctl::Result<()> {
+        ioctl::streamoff(self, type_)
+    }
+    fn reqbufs(&self, type_: u32, count: u32) -> ioctl::Result<()> {
+        ioctl::reqbufs(self, type_, count).map(drop)
+    }
+}
+
 #[no_mangle]
 #[inline(never)]
 pub extern "C" fn v4l2_request_capture_drain(buffers: u32, queued: u32) {
@@ -71,7 +110,11 @@ impl CapturePool {
     }
 
     /// The buffer bound to `surface`, binding a free one (or creating one) if needed.
-    pub fn bind(&mut self, video: &File, surface: va::VASurfaceID) -> ioctl::Result<u32> {
+    pub fn bind(
+        &mut self,
+        video: &impl CaptureDevice,
+        surface: va::VASurfaceID,
+    ) -> ioctl::Result<u32> {
         if let Some(b) = self.bufs.iter().find(|b| b.surface == Some(surface)) {
             return Ok(b.index);
         }
@@ -84,24 +127,17 @@ impl CapturePool {
             return Ok(b.index);
         }
         self.grow(video, 1)?;
-        let b = self.bufs.last_mut().unwrap();
+        let b = self.bufs.last_mut().ok_or(nix::errno::Errno::ENOMEM)?;
         b.surface = Some(surface);
         Ok(b.index)
     }
 
     /// Creates `count` more buffers.
-    pub fn grow(&mut self, video: &File, count: u32) -> ioctl::Result<()> {
-        let (first, n) = ioctl::create_bufs(video, &self.format, count)?;
+    pub fn grow(&mut self, video: &impl CaptureDevice, count: u32) -> ioctl::Result<()> {
+        let (first, n) = video.create_bufs(&self.format, count)?;
         v4l2_request_capture_alloc(first, n, self.layout.width, self.layout.height);
         for index in first..first + n {
-            let mut b = ioctl::Buffer::new(self.type_, index, self.mplane);
-            ioctl::querybuf(video, &mut b)?;
-            let maps = (0..b.num_planes())
-                .map(|p| {
-                    let (off, len) = b.plane_mapping(p);
-                    Mapping::new(video, off, len)
-                })
-                .collect::<ioctl::Result<Vec<_>>>()?;
+            let maps = video.map(self.type_, index, self.mplane)?;
             self.bufs.push(CaptureBuf {
                 index,
                 maps,
@@ -125,24 +161,24 @@ impl CapturePool {
     }
 
     /// Frees every buffer safely (see the module doc). The caller has stopped the OUTPUT side.
-    pub fn drain(&mut self, video: &File) -> ioctl::Result<()> {
+    pub fn drain(&mut self, video: &impl CaptureDevice) -> ioctl::Result<()> {
         let queued = self.bufs.iter().filter(|b| b.queued).count() as u32;
         v4l2_request_capture_drain(self.bufs.len() as u32, queued);
         // Dequeue what is done; STREAMOFF returns the rest.
         for _ in 0..queued {
-            match ioctl::dqbuf(video, self.type_, self.mplane) {
-                Ok(b) => {
-                    if let Some(cb) = self.by_index(b.buf.index) {
+            match video.dqbuf(self.type_, self.mplane) {
+                Ok((index, _)) => {
+                    if let Some(cb) = self.by_index(index) {
                         cb.queued = false;
                     }
                 }
                 Err(_) => break,
             }
         }
-        ioctl::streamoff(video, self.type_)?;
+        video.streamoff(self.type_)?;
         // Drop mappings and exported fds: the kernel refuses REQBUFS(0) while they exist.
         self.bufs.clear();
-        ioctl::reqbufs(video, self.type_, 0)?;
+        video.reqbufs(self.type_, 0)?;
         Ok(())
     }
 }
@@ -177,5 +213,107 @@ pub fn layout_of(f: &v4l2::v4l2_format, mplane: bool) -> Layout {
             separate_planes: false,
             size: p.sizeimage,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The pool's binding and drain order on the host, through a fake video device that
+    //! records the calls it gets. (Whether the kernel really answers EBUSY to a REQBUFS(0)
+    //! with buffers still mapped is what the test-bed's probe-pattern test checks.)
+
+    use super::*;
+    use nix::errno::Errno;
+    use std::cell::RefCell;
+
+    #[derive(Default)]
+    struct FakeVideo {
+        calls: RefCell<Vec<String>>,
+        /// Indexes the kernel has finished with, in completion order.
+        done: RefCell<Vec<u32>>,
+        next: RefCell<u32>,
+    }
+
+    impl CaptureDevice for FakeVideo {
+        fn create_bufs(&self, _f: &v4l2::v4l2_format, count: u32) -> ioctl::Result<(u32, u32)> {
+            self.calls.borrow_mut().push(format!("CREATE_BUFS {count}"));
+            let first = *self.next.borrow();
+            *self.next.borrow_mut() += count;
+            Ok((first, count))
+        }
+        fn map(&self, _t: u32, index: u32, _mplane: bool) -> ioctl::Result<Vec<Mapping>> {
+            self.calls.borrow_mut().push(format!("QUERYBUF {index}"));
+            Ok(vec![Mapping::anonymous(4096)?])
+        }
+        fn dqbuf(&self, _t: u32, _mplane: bool) -> ioctl::Result<(u32, u32)> {
+            let mut done = self.done.borrow_mut();
+            if done.is_empty() {
+                self.calls.borrow_mut().push("DQBUF EAGAIN".into());
+                return Err(Errno::EAGAIN);
+            }
+            let i = done.remove(0);
+            self.calls.borrow_mut().push(format!("DQBUF {i}"));
+            Ok((i, 0))
+        }
+        fn streamoff(&self, _t: u32) -> ioctl::Result<()> {
+            self.calls.borrow_mut().push("STREAMOFF".into());
+            Ok(())
+        }
+        fn reqbufs(&self, _t: u32, count: u32) -> ioctl::Result<()> {
+            self.calls.borrow_mut().push(format!("REQBUFS {count}"));
+            Ok(())
+        }
+    }
+
+    fn pool() -> CapturePool {
+        let mut f: v4l2::v4l2_format = ioctl::zeroed();
+        f.type_ = v4l2::v4l2_buf_type_V4L2_BUF_TYPE_VIDEO_CAPTURE;
+        CapturePool::new(f, false)
+    }
+
+    #[test]
+    fn bind_reuses_free_buffers_before_creating_more() {
+        let v = FakeVideo::default();
+        let mut p = pool();
+        p.grow(&v, 2).unwrap();
+        assert_eq!(p.bind(&v, 0x400_0001).unwrap(), 0);
+        assert_eq!(
+            p.bind(&v, 0x400_0001).unwrap(),
+            0,
+            "same surface, same buffer"
+        );
+        assert_eq!(p.bind(&v, 0x400_0002).unwrap(), 1);
+        // A queued buffer is not free even when unbound.
+        p.by_index(0).unwrap().queued = true;
+        p.unbind(0x400_0001);
+        assert_eq!(p.bind(&v, 0x400_0003).unwrap(), 2);
+        assert_eq!(
+            *v.calls.borrow(),
+            [
+                "CREATE_BUFS 2",
+                "QUERYBUF 0",
+                "QUERYBUF 1",
+                "CREATE_BUFS 1",
+                "QUERYBUF 2"
+            ]
+        );
+    }
+
+    #[test]
+    fn drain_dequeues_what_is_done_then_stops_then_frees() {
+        let v = FakeVideo::default();
+        let mut p = pool();
+        p.grow(&v, 3).unwrap();
+        for i in [0, 2] {
+            p.by_index(i).unwrap().queued = true;
+        }
+        v.done.borrow_mut().push(2);
+        v.calls.borrow_mut().clear();
+        p.drain(&v).unwrap();
+        assert_eq!(
+            *v.calls.borrow(),
+            ["DQBUF 2", "DQBUF EAGAIN", "STREAMOFF", "REQBUFS 0"]
+        );
+        assert!(p.bufs.is_empty());
     }
 }

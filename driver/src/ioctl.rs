@@ -58,6 +58,7 @@ macro_rules! plain {
 
 plain!(
     v4l2::v4l2_buffer,
+    v4l2::v4l2_format,
     v4l2::v4l2_plane,
     v4l2::v4l2_ext_control,
     v4l2::v4l2_ext_controls,
@@ -67,6 +68,9 @@ plain!(
     v4l2::v4l2_ctrl_h264_decode_params,
     v4l2::v4l2_ctrl_h264_slice_params,
     v4l2::v4l2_ctrl_h264_pred_weights,
+    v4l2::v4l2_ctrl_mpeg2_sequence,
+    v4l2::v4l2_ctrl_mpeg2_picture,
+    v4l2::v4l2_ctrl_mpeg2_quantisation,
     va::media_v2_topology,
     va::media_v2_interface,
     va::VAImage,
@@ -74,6 +78,9 @@ plain!(
     va::VAPictureParameterBufferH264,
     va::VAIQMatrixBufferH264,
     va::VASliceParameterBufferH264,
+    va::VAPictureParameterBufferMPEG2,
+    va::VAIQMatrixBufferMPEG2,
+    va::VASliceParameterBufferMPEG2,
 );
 
 // SAFETY: `VAGenericValue` is a union of integers, a float, a raw pointer and an
@@ -415,6 +422,29 @@ impl Mapping {
         Ok(Mapping {
             ptr: ptr as *mut u8,
             len: len as usize,
+        })
+    }
+
+    /// Anonymous memory standing in for a device buffer (host tests of the pools).
+    #[cfg(test)]
+    pub fn anonymous(len: usize) -> Result<Mapping> {
+        // SAFETY: a fresh private anonymous mapping; no existing Rust memory is affected.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(Errno::last());
+        }
+        Ok(Mapping {
+            ptr: ptr as *mut u8,
+            len,
         })
     }
 

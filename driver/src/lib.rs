@@ -3,10 +3,12 @@
 //! README.md for building and installing.
 //!
 //! Modules, one concern each: [`va`] (generated libva bindings), [`entry`] (the C entry
-//! points), [`driver`] (per-display state and VA objects), [`session`] (one configured
-//! decoder), [`request_pool`] and [`capture_pool`] (the two buffer pools), [`h264`] (slice
-//! header parsing and VA→V4L2 controls), [`discovery`] (finding the device), [`ioctl`] (the
-//! kernel boundary) and [`fault`] (test-only fault injection).
+//! points), [`driver`] (per-display state, one module per kind of VA object), [`codec`] (the
+//! stateless-codec interface between the VA objects and the codecs), [`session`] (one
+//! configured decoder), [`request_pool`] and [`capture_pool`] (the two buffer pools), one folder
+//! per codec ([`h264`]: slice header parsing, VA→V4L2 controls, its [`codec::Codec`]; [`mpeg2`]),
+//! [`discovery`] (finding the device), [`ioctl`] (the kernel boundary) and [`fault`] (test-only
+//! fault injection).
 //!
 //! The FFI layer's rules are in README.md ("The FFI layer"): `unsafe` only in [`entry`] and
 //! [`ioctl`] (and in reading bindgen unions), every block with a `// SAFETY:` line.
@@ -22,6 +24,7 @@ compile_error!(
 );
 
 pub mod capture_pool;
+pub mod codec;
 pub mod discovery;
 pub mod driver;
 pub mod entry;
@@ -29,6 +32,7 @@ pub mod fault;
 pub mod h264;
 pub mod ioctl;
 pub mod logger;
+pub mod mpeg2;
 pub mod objects;
 pub mod request_pool;
 pub mod session;

@@ -16,6 +16,24 @@ use v4l2r::ioctl::Request;
 
 use crate::ioctl::{self, Mapping};
 
+/// The few calls the pool makes on the media device: implemented by the media device's
+/// [`File`] (MEDIA_IOC_REQUEST_ALLOC, MEDIA_REQUEST_IOC_REINIT) and by the host tests' fake.
+pub trait RequestDevice {
+    type Request: AsRawFd;
+    fn alloc(&self) -> ioctl::Result<Self::Request>;
+    fn reinit(&self, r: &Self::Request) -> ioctl::Result<()>;
+}
+
+impl RequestDevice for File {
+    type Request = Request;
+    fn alloc(&self) -> ioctl::Result<Request> {
+        ioctl::request_alloc(self)
+    }
+    fn reinit(&self, r: &Request) -> ioctl::Result<()> {
+        ioctl::request_reinit(r)
+    }
+}
+
 /// Where a slot is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SlotState {
@@ -27,9 +45,9 @@ pub enum SlotState {
     Dead,
 }
 
-pub struct Slot {
+pub struct Slot<R = Request> {
     pub state: SlotState,
-    pub request: Option<Request>,
+    pub request: Option<R>,
     /// OUTPUT buffer index (== slot index).
     pub buffer: u32,
     pub map: Mapping,
@@ -41,11 +59,14 @@ pub struct Slot {
     pub in_flight: bool,
     /// CAPTURE buffer this use decodes into.
     pub capture: u32,
+    /// The request holds the CAPTURE buffer for a later request (HOLD_CAPTURE_BUF): its
+    /// completion does not give the CAPTURE buffer back.
+    pub hold: bool,
     /// Submission order, to sync the oldest first.
     pub seq: u64,
 }
 
-impl Slot {
+impl<R: AsRawFd> Slot<R> {
     pub fn request_fd(&self) -> i32 {
         self.request.as_ref().map_or(-1, |r| r.as_raw_fd())
     }
@@ -86,29 +107,30 @@ pub struct PoolStats {
     pub revived: u64,
 }
 
-pub struct RequestPool {
-    pub slots: Vec<Slot>,
+pub struct RequestPool<D: RequestDevice = File> {
+    pub slots: Vec<Slot<D::Request>>,
     next_seq: u64,
     pub stats: PoolStats,
 }
 
-impl RequestPool {
+impl<D: RequestDevice> RequestPool<D> {
     /// Binds OUTPUT buffers `0..maps.len()` to request fds, reusing `requests` (kept across
     /// reconfigurations) and allocating the missing ones.
-    pub fn new(media: &File, maps: Vec<Mapping>, mut requests: Vec<Option<Request>>) -> Self {
+    pub fn new(media: &D, maps: Vec<Mapping>, mut requests: Vec<Option<D::Request>>) -> Self {
         let slots =
             maps.into_iter()
                 .enumerate()
                 .map(|(i, map)| {
-                    let request = requests.get_mut(i).and_then(Option::take).or_else(|| {
-                        match ioctl::request_alloc(media) {
-                            Ok(r) => Some(r),
-                            Err(e) => {
-                                log::error!("MEDIA_IOC_REQUEST_ALLOC for slot {i}: {e}");
-                                None
+                    let request =
+                        requests.get_mut(i).and_then(Option::take).or_else(|| {
+                            match media.alloc() {
+                                Ok(r) => Some(r),
+                                Err(e) => {
+                                    log::error!("MEDIA_IOC_REQUEST_ALLOC for slot {i}: {e}");
+                                    None
+                                }
                             }
-                        }
-                    });
+                        });
                     Slot {
                         state: if request.is_some() {
                             SlotState::Free
@@ -122,6 +144,7 @@ impl RequestPool {
                         out_queued: false,
                         in_flight: false,
                         capture: 0,
+                        hold: false,
                         seq: 0,
                     }
                 })
@@ -134,7 +157,7 @@ impl RequestPool {
     }
 
     /// Gives the request fds back (for a reconfiguration that keeps them).
-    pub fn into_requests(self) -> Vec<Option<Request>> {
+    pub fn into_requests(self) -> Vec<Option<D::Request>> {
         self.slots.into_iter().map(|s| s.request).collect()
     }
 
@@ -177,11 +200,11 @@ impl RequestPool {
     }
 
     /// Tries to give one dead slot a request fd again (when the pool runs dry).
-    pub fn revive_one(&mut self, media: &File) -> bool {
+    pub fn revive_one(&mut self, media: &D) -> bool {
         let Some(i) = self.slots.iter().position(|s| s.state == SlotState::Dead) else {
             return false;
         };
-        match ioctl::request_alloc(media) {
+        match media.alloc() {
             Ok(r) => {
                 let s = &mut self.slots[i];
                 log::warn!("slot {i}: revived with request fd {}", r.as_raw_fd());
@@ -196,13 +219,13 @@ impl RequestPool {
     }
 
     /// Normal release after the request completed: REINIT, or force-release if that fails.
-    pub fn release(&mut self, i: usize, media: &File) {
+    pub fn release(&mut self, i: usize, media: &D) {
         let s = &mut self.slots[i];
         if s.state != SlotState::Busy {
             return;
         }
         s.in_flight = false;
-        let r = s.request.as_ref().map(ioctl::request_reinit);
+        let r = s.request.as_ref().map(|r| media.reinit(r));
         match r {
             Some(Ok(())) => {
                 s.state = SlotState::Free;
@@ -217,7 +240,7 @@ impl RequestPool {
     }
 
     /// Gets a slot back whatever happened: REINIT; else close + re-alloc; else dead.
-    pub fn force_release(&mut self, i: usize, media: &File) {
+    pub fn force_release(&mut self, i: usize, media: &D) {
         let s = &mut self.slots[i];
         if s.state == SlotState::Dead {
             return;
@@ -225,7 +248,7 @@ impl RequestPool {
         s.in_flight = false;
         let old_fd = s.request_fd();
         if let Some(r) = &s.request {
-            if ioctl::request_reinit(r).is_ok() {
+            if media.reinit(r).is_ok() {
                 s.state = SlotState::Free;
                 self.stats.force_reinit += 1;
                 v4l2_request_slot_force_release(i as u32, old_fd, FORCE_REINIT_OK);
@@ -234,7 +257,7 @@ impl RequestPool {
         }
         // Close first so the new fd is a fresh request, not a reinit of the broken one.
         s.request = None;
-        match ioctl::request_alloc(media) {
+        match media.alloc() {
             Ok(r) => {
                 log::warn!(
                     "slot {i}: request fd {old_fd} closed, re-allocated as {}",
@@ -252,5 +275,212 @@ impl RequestPool {
                 v4l2_request_slot_force_release(i as u32, -1, FORCE_DEAD);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The pool's ladder on the host, through a fake media device whose REINIT and ALLOC fail
+    //! on demand (the test-bed's fault-injection test covers the same through the kernel).
+
+    use super::*;
+    use std::cell::{Cell, RefCell};
+    use std::os::fd::RawFd;
+
+    /// A request as the fake hands it out: an fd number, never a real fd.
+    #[derive(Debug)]
+    struct FakeRequest(RawFd);
+
+    impl AsRawFd for FakeRequest {
+        fn as_raw_fd(&self) -> RawFd {
+            self.0
+        }
+    }
+
+    /// Counts calls; fails the next `fail_reinit` REINITs and `fail_alloc` ALLOCs.
+    #[derive(Default)]
+    struct FakeMedia {
+        next_fd: Cell<RawFd>,
+        fail_reinit: Cell<u32>,
+        fail_alloc: Cell<u32>,
+        reinits: RefCell<Vec<RawFd>>,
+        allocs: Cell<u32>,
+    }
+
+    fn take(n: &Cell<u32>) -> bool {
+        let v = n.get();
+        n.set(v.saturating_sub(1));
+        v > 0
+    }
+
+    impl RequestDevice for FakeMedia {
+        type Request = FakeRequest;
+        fn alloc(&self) -> ioctl::Result<FakeRequest> {
+            if take(&self.fail_alloc) {
+                return Err(nix::errno::Errno::ENOMEM);
+            }
+            self.allocs.set(self.allocs.get() + 1);
+            self.next_fd.set(self.next_fd.get() + 1);
+            Ok(FakeRequest(100 + self.next_fd.get()))
+        }
+        fn reinit(&self, r: &FakeRequest) -> ioctl::Result<()> {
+            self.reinits.borrow_mut().push(r.0);
+            if take(&self.fail_reinit) {
+                return Err(nix::errno::Errno::EIO);
+            }
+            Ok(())
+        }
+    }
+
+    fn pool(media: &FakeMedia, n: usize) -> RequestPool<FakeMedia> {
+        let maps = (0..n).map(|_| Mapping::anonymous(4096).unwrap()).collect();
+        RequestPool::new(media, maps, Vec::new())
+    }
+
+    #[test]
+    fn every_slot_gets_its_own_request_once() {
+        let m = FakeMedia::default();
+        let p = pool(&m, 4);
+        assert_eq!(m.allocs.get(), 4);
+        let fds: Vec<_> = p.slots.iter().map(|s| s.request_fd()).collect();
+        assert_eq!(fds, [101, 102, 103, 104]);
+        assert!(p.slots.iter().all(|s| s.state == SlotState::Free));
+    }
+
+    #[test]
+    fn a_slot_whose_first_alloc_fails_starts_dead_and_is_skipped() {
+        let m = FakeMedia::default();
+        m.fail_alloc.set(1);
+        let mut p = pool(&m, 2);
+        assert_eq!(p.slots[0].state, SlotState::Dead);
+        assert_eq!(p.acquire(), Some(1));
+        assert_eq!(p.acquire(), None);
+        assert!(p.revive_one(&m));
+        assert_eq!(p.acquire(), Some(0));
+        assert_eq!(p.stats.revived, 1);
+    }
+
+    #[test]
+    fn release_reinits_and_keeps_the_fd() {
+        let m = FakeMedia::default();
+        let mut p = pool(&m, 1);
+        let i = p.acquire().unwrap();
+        p.release(i, &m);
+        assert_eq!(*m.reinits.borrow(), [101]);
+        assert_eq!(p.slots[i].state, SlotState::Free);
+        assert_eq!(p.slots[i].request_fd(), 101);
+        assert_eq!(m.allocs.get(), 1);
+    }
+
+    #[test]
+    fn force_release_first_rung_reinit() {
+        let m = FakeMedia::default();
+        let mut p = pool(&m, 1);
+        let i = p.acquire().unwrap();
+        p.slots[i].in_flight = true;
+        p.force_release(i, &m);
+        assert_eq!(p.slots[i].state, SlotState::Free);
+        assert!(!p.slots[i].in_flight);
+        assert_eq!(p.slots[i].request_fd(), 101);
+        assert_eq!(
+            (
+                p.stats.force_reinit,
+                p.stats.force_realloc,
+                p.stats.force_dead
+            ),
+            (1, 0, 0)
+        );
+    }
+
+    #[test]
+    fn force_release_second_rung_reallocates_when_reinit_fails() {
+        let m = FakeMedia::default();
+        let mut p = pool(&m, 1);
+        let i = p.acquire().unwrap();
+        m.fail_reinit.set(1);
+        p.force_release(i, &m);
+        assert_eq!(p.slots[i].state, SlotState::Free);
+        assert_eq!(
+            p.slots[i].request_fd(),
+            102,
+            "a fresh request replaces the broken one"
+        );
+        assert_eq!(
+            (
+                p.stats.force_reinit,
+                p.stats.force_realloc,
+                p.stats.force_dead
+            ),
+            (0, 1, 0)
+        );
+    }
+
+    #[test]
+    fn force_release_last_rung_marks_dead_then_revives() {
+        let m = FakeMedia::default();
+        let mut p = pool(&m, 2);
+        let i = p.acquire().unwrap();
+        m.fail_reinit.set(1);
+        m.fail_alloc.set(1);
+        p.force_release(i, &m);
+        assert_eq!(p.slots[i].state, SlotState::Dead);
+        assert_eq!(p.slots[i].request_fd(), -1);
+        assert_eq!(p.stats.force_dead, 1);
+        assert_eq!(p.dead_count(), 1);
+        // A dead slot is skipped, and left alone by a later force-release.
+        assert_eq!(p.acquire(), Some(1 - i));
+        p.force_release(i, &m);
+        assert_eq!(p.stats.force_dead, 1);
+        assert!(p.revive_one(&m));
+        assert_eq!(p.dead_count(), 0);
+    }
+
+    #[test]
+    fn a_failing_reinit_on_release_falls_into_the_ladder() {
+        let m = FakeMedia::default();
+        let mut p = pool(&m, 1);
+        let i = p.acquire().unwrap();
+        // release's REINIT and force_release's REINIT both fail: re-allocated.
+        m.fail_reinit.set(2);
+        p.release(i, &m);
+        assert_eq!(p.slots[i].state, SlotState::Free);
+        assert_eq!(p.stats.force_realloc, 1);
+        assert_eq!(m.reinits.borrow().len(), 2);
+    }
+
+    #[test]
+    fn errors_never_starve_the_pool() {
+        // More failures than slots: every use ends in a force-release, and the pool still
+        // hands out a slot each time.
+        let m = FakeMedia::default();
+        let mut p = pool(&m, 4);
+        for round in 0..40 {
+            let i = p
+                .acquire()
+                .unwrap_or_else(|| panic!("pool starved at use {round}"));
+            p.slots[i].in_flight = true;
+            m.fail_reinit.set(1);
+            p.force_release(i, &m);
+        }
+        assert_eq!(p.stats.force_realloc, 40);
+        assert_eq!(p.dead_count(), 0);
+    }
+
+    #[test]
+    fn acquire_waits_for_the_output_buffer_and_orders_in_flight() {
+        let m = FakeMedia::default();
+        let mut p = pool(&m, 2);
+        let a = p.acquire().unwrap();
+        let b = p.acquire().unwrap();
+        p.slots[a].in_flight = true;
+        p.slots[b].in_flight = true;
+        assert_eq!(p.oldest_in_flight(), Some(a));
+        p.slots[a].out_queued = true;
+        p.release(a, &m);
+        // Free, but its OUTPUT buffer is still the kernel's: not handed out.
+        assert_eq!(p.acquire(), None);
+        p.slots[a].out_queued = false;
+        assert_eq!(p.acquire(), Some(a));
+        assert_eq!(p.oldest_in_flight(), Some(b));
     }
 }

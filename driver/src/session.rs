@@ -10,6 +10,7 @@ use nix::errno::Errno;
 use v4l2r::bindings as v4l2;
 
 use crate::capture_pool::CapturePool;
+use crate::codec::{self, Mode};
 use crate::discovery::{self, DecoderNode};
 use crate::ioctl::{self, Ctrl, Mapping};
 use crate::request_pool::{RequestPool, SlotState};
@@ -30,10 +31,8 @@ pub struct Session {
     pub video: File,
     pub media: File,
     pub config: Config,
-    /// H.264: one request per frame (else one per slice, HOLD_CAPTURE_BUF between slices).
-    pub frame_based: bool,
-    /// Bitstream with Annex-B start codes.
-    pub annex_b: bool,
+    /// How the device takes the bitstream.
+    pub mode: Mode,
     pub output: RequestPool,
     pub capture: CapturePool,
     output_streaming: bool,
@@ -68,15 +67,13 @@ impl Session {
             log::error!("open {}: {err}", node.media_path.display());
             Errno::from_raw(err.raw_os_error().unwrap_or(libc::EIO))
         })?;
-        let (output, capture, frame_based, annex_b) =
-            Self::configure(&video, &media, node, config, Vec::new())?;
+        let (output, capture, mode) = Self::configure(&video, &media, node, config, Vec::new())?;
         Ok(Session {
             node: node.clone(),
             video,
             media,
             config,
-            frame_based,
-            annex_b,
+            mode,
             output,
             capture,
             output_streaming: false,
@@ -92,7 +89,7 @@ impl Session {
         node: &DecoderNode,
         c: Config,
         requests: Vec<Option<v4l2r::ioctl::Request>>,
-    ) -> ioctl::Result<(RequestPool, CapturePool, bool, bool)> {
+    ) -> ioctl::Result<(RequestPool, CapturePool, Mode)> {
         let (out_t, cap_t) = (node.output_type(), node.capture_type());
         // OUTPUT format first: it determines what CAPTURE can be.
         let mut f = ioctl::g_fmt(video, out_t).map_err(e("G_FMT(OUTPUT)"))?;
@@ -115,57 +112,12 @@ impl Session {
         }
         ioctl::s_fmt(video, &mut f).map_err(e("S_FMT(OUTPUT)"))?;
 
-        // Codec mode controls (H.264): frame-based with Annex-B when offered.
-        let mut frame_based = false;
-        let mut annex_b = false;
-        if c.coded_format == discovery::PIX_FMT_H264_SLICE {
-            let want = std::env::var("V4L2_REQUEST_H264_MODE").ok();
-            if let Some((min, max, _)) =
-                ioctl::queryctrl(video, v4l2::V4L2_CID_STATELESS_H264_DECODE_MODE)
-            {
-                let frame = v4l2::v4l2_stateless_h264_decode_mode_V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED as i32;
-                let slice = v4l2::v4l2_stateless_h264_decode_mode_V4L2_STATELESS_H264_DECODE_MODE_SLICE_BASED as i32;
-                let can_frame = min <= frame && frame <= max;
-                let can_slice = min <= slice && slice <= max;
-                frame_based = match want.as_deref() {
-                    Some("slice") if can_slice => false,
-                    Some("frame") if can_frame => true,
-                    _ => can_frame,
-                };
-            }
-            if let Some((min, max, _)) =
-                ioctl::queryctrl(video, v4l2::V4L2_CID_STATELESS_H264_START_CODE)
-            {
-                let ab = v4l2::v4l2_stateless_h264_start_code_V4L2_STATELESS_H264_START_CODE_ANNEX_B
-                    as i32;
-                annex_b = min <= ab && ab <= max;
-                if std::env::var("V4L2_REQUEST_H264_START_CODE").as_deref() == Ok("none")
-                    && min == 0
-                {
-                    annex_b = false;
-                }
-            }
-            if frame_based && !annex_b && want.as_deref() != Some("frame") {
-                // Without start codes the slices of a frame cannot be told apart.
-                let slice = v4l2::v4l2_stateless_h264_decode_mode_V4L2_STATELESS_H264_DECODE_MODE_SLICE_BASED as i32;
-                if ioctl::queryctrl(video, v4l2::V4L2_CID_STATELESS_H264_DECODE_MODE)
-                    .is_some_and(|(min, max, _)| min <= slice && slice <= max)
-                {
-                    frame_based = false;
-                }
-            }
-            let mode = if frame_based { 1 } else { 0 };
-            let sc = if annex_b { 1 } else { 0 };
-            ioctl::s_ext_ctrls(
-                video,
-                None,
-                &mut [
-                    Ctrl::Value(v4l2::V4L2_CID_STATELESS_H264_DECODE_MODE, mode),
-                    Ctrl::Value(v4l2::V4L2_CID_STATELESS_H264_START_CODE, sc),
-                ],
-            )
-            .map_err(e("S_EXT_CTRLS(DECODE_MODE, START_CODE)"))?;
-        }
+        // Codec-wide controls (H.264's decode mode and start codes).
+        let kind = codec::for_format(c.coded_format).ok_or_else(|| {
+            log::error!("no codec for {}", discovery::fourcc_str(c.coded_format));
+            Errno::EINVAL
+        })?;
+        let mode = (kind.set_up)(video)?;
 
         // CAPTURE: NV12 at the coded size (the driver aligns it).
         let mut cf = ioctl::g_fmt(video, cap_t).map_err(e("G_FMT(CAPTURE)"))?;
@@ -216,13 +168,13 @@ impl Session {
             c.height,
             discovery::fourcc_str(c.coded_format),
             pool.slots.len(),
-            if frame_based { "frame" } else { "slice" },
-            if annex_b { " + Annex-B" } else { "" },
+            if mode.frame_based { "frame" } else { "slice" },
+            if mode.annex_b { " + Annex-B" } else { "" },
             capture.layout.width,
             capture.layout.height,
             capture.layout.bytesperline
         );
-        Ok((pool, capture, frame_based, annex_b))
+        Ok((pool, capture, mode))
     }
 
     /// Switches to another format/size: waits for what is in flight, drains CAPTURE and OUTPUT
@@ -253,7 +205,7 @@ impl Session {
             let _ = ioctl::request_reinit(r);
         }
         ioctl::reqbufs(&self.video, out_t, 0).map_err(e("REQBUFS(OUTPUT, 0)"))?;
-        let (output, capture, fb, ab) = Self::configure(
+        let (output, capture, mode) = Self::configure(
             &self.video,
             &self.media,
             &self.node,
@@ -262,8 +214,7 @@ impl Session {
         )?;
         self.output = output;
         self.capture = capture;
-        self.frame_based = fb;
-        self.annex_b = ab;
+        self.mode = mode;
         self.config = config;
         Ok(())
     }
@@ -274,10 +225,15 @@ impl Session {
             if let Some(i) = self.output.acquire() {
                 return Some(i);
             }
-            // Pick up OUTPUT buffers of released slots whose DQBUF failed earlier.
-            let _ = self.dequeue_ready();
-            if let Some(i) = self.output.acquire() {
-                return Some(i);
+            // Pick up OUTPUT buffers of released slots whose DQBUF failed earlier (only then:
+            // a DQBUF with nothing to dequeue is an ioctl spent on EAGAIN).
+            let stranded =
+                |s: &crate::request_pool::Slot| s.state == SlotState::Free && s.out_queued;
+            if self.output.slots.iter().any(stranded) {
+                let _ = self.dequeue_ready();
+                if let Some(i) = self.output.acquire() {
+                    return Some(i);
+                }
             }
             if self.output.busy_count() == 0 && self.output.revive_one(&self.media) {
                 continue;
@@ -360,6 +316,7 @@ impl Session {
         ioctl::qbuf(&self.video, &mut b).map_err(e("QBUF(OUTPUT)"))?;
         slot.out_queued = true;
         slot.capture = capture;
+        slot.hold = hold_capture;
         if let Some(r) = &slot.request {
             ioctl::request_queue(r).map_err(e("MEDIA_REQUEST_IOC_QUEUE"))?;
         }
@@ -376,7 +333,80 @@ impl Session {
         Ok(())
     }
 
-    /// Dequeues every finished OUTPUT and CAPTURE buffer. Err if a DQBUF failed (not EAGAIN).
+    /// Dequeues what slot `i`'s completed request gave back: its OUTPUT buffer and, unless the
+    /// request holds it, its CAPTURE buffer. The kernel returns both before it signals the
+    /// request (CAPTURE first), and in queue order, so each DQBUF here returns a buffer: none
+    /// is spent on EAGAIN. Err if a DQBUF failed.
+    fn dequeue_completed(&mut self, i: usize) -> ioctl::Result<()> {
+        let mplane = self.node.mplane;
+        let mut result = Ok(());
+        while self.output.slots[i].out_queued {
+            match ioctl::dqbuf(&self.video, self.node.output_type(), mplane) {
+                Ok(b) => {
+                    if let Some(s) = self.output.slots.get_mut(b.buf.index as usize) {
+                        s.out_queued = false;
+                    }
+                }
+                Err(err) => {
+                    log::warn!("DQBUF(OUTPUT) for slot {i}: {err}");
+                    result = Err(err);
+                    break;
+                }
+            }
+        }
+        let (capture, hold) = (self.output.slots[i].capture, self.output.slots[i].hold);
+        while !hold && self.capture.by_index(capture).is_some_and(|cb| cb.queued) {
+            match ioctl::dqbuf(&self.video, self.node.capture_type(), mplane) {
+                Ok(b) => self.captured(&b),
+                Err(err) => {
+                    log::warn!("DQBUF(CAPTURE {capture}) for slot {i}: {err}");
+                    result = result.and(Err(err));
+                    break;
+                }
+            }
+        }
+        result
+    }
+
+    fn captured(&mut self, b: &ioctl::Buffer) {
+        let error = b.buf.flags & v4l2::V4L2_BUF_FLAG_ERROR != 0;
+        if let Some(cb) = self.capture.by_index(b.buf.index) {
+            cb.queued = false;
+            cb.error = error;
+        }
+        self.frames_decoded += 1;
+    }
+
+    /// Syncs the requests decoding into CAPTURE buffer `index` that have completed, without
+    /// waiting (a zero-timeout poll on each request fd, oldest first); true while the buffer is
+    /// still the kernel's.
+    pub fn capture_busy(&mut self, index: u32) -> bool {
+        while let Some(i) = self.oldest_into(index) {
+            let done = self.output.slots[i]
+                .request
+                .as_ref()
+                .is_some_and(|r| ioctl::poll_request(r, 0).unwrap_or(false));
+            if !done {
+                break;
+            }
+            self.sync_slot(i);
+        }
+        self.capture.by_index(index).is_some_and(|cb| cb.queued)
+    }
+
+    /// The in-flight slot decoding into CAPTURE buffer `index` submitted first.
+    fn oldest_into(&self, index: u32) -> Option<usize> {
+        (0..self.output.slots.len())
+            .filter(|&i| {
+                let s = &self.output.slots[i];
+                s.state == SlotState::Busy && s.in_flight && s.capture == index
+            })
+            .min_by_key(|&i| self.output.slots[i].seq)
+    }
+
+    /// Dequeues every finished OUTPUT and CAPTURE buffer, probing until EAGAIN: for the paths
+    /// where what completed is unknown (after a failure, at teardown). Err if a DQBUF failed
+    /// (not EAGAIN).
     pub fn dequeue_ready(&mut self) -> ioctl::Result<()> {
         let mplane = self.node.mplane;
         let mut result = Ok(());
@@ -398,14 +428,7 @@ impl Session {
         }
         while self.capture_streaming {
             match ioctl::dqbuf(&self.video, self.node.capture_type(), mplane) {
-                Ok(b) => {
-                    let error = b.buf.flags & v4l2::V4L2_BUF_FLAG_ERROR != 0;
-                    if let Some(cb) = self.capture.by_index(b.buf.index) {
-                        cb.queued = false;
-                        cb.error = error;
-                    }
-                    self.frames_decoded += 1;
-                }
+                Ok(b) => self.captured(&b),
                 Err(Errno::EAGAIN) => break,
                 Err(err) => {
                     log::warn!("DQBUF(CAPTURE): {err}");
@@ -450,7 +473,7 @@ impl Session {
             let _ = self.dequeue_ready();
             return;
         }
-        if self.dequeue_ready().is_err() {
+        if self.dequeue_completed(i).is_err() {
             self.output.force_release(i, &self.media);
             return;
         }
@@ -462,7 +485,13 @@ impl Session {
         while let Some(i) = self.output.oldest_in_flight() {
             self.sync_slot(i);
         }
-        let _ = self.dequeue_ready();
+        // Buffers still the kernel's once every request is synced were stranded by a failure:
+        // only then probe for them.
+        let stranded = self.output.slots.iter().any(|s| s.out_queued)
+            || self.capture.bufs.iter().any(|b| b.queued);
+        if stranded {
+            let _ = self.dequeue_ready();
+        }
     }
 
     /// Waits until CAPTURE buffer `index` is back from the kernel. Returns false if it is still
@@ -475,13 +504,7 @@ impl Session {
             }
             // Sync the slots decoding into it, oldest first (no allocation: one at a time).
             let mut synced = false;
-            while let Some(i) = (0..self.output.slots.len())
-                .filter(|&i| {
-                    let s = &self.output.slots[i];
-                    s.state == SlotState::Busy && s.in_flight && s.capture == index
-                })
-                .min_by_key(|&i| self.output.slots[i].seq)
-            {
+            while let Some(i) = self.oldest_into(index) {
                 self.sync_slot(i);
                 synced = true;
             }

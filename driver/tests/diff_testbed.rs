@@ -5,6 +5,9 @@
 //! is left out with `--ignore`). With `--features test-corrupt`, a driver that sends one named
 //! field wrong makes `diff` report exactly that field.
 //!
+//! The same recordings give the per-frame cost of the decode loop: ioctls and waits per frame
+//! under ffmpeg and mpv at two sizes, within the budget of issue 14 (7 ioctls + 1 wait).
+//!
 //! Needs the `vatrace` binary next to the test executables' folder (`cargo build -p tracer`;
 //! `cargo xtask test` builds the workspace first) and, like `testbed.rs`, a cargo target
 //! directory outside /tmp.
@@ -17,8 +20,14 @@ use std::time::Duration;
 use testbed::clips::{Clip, Codec};
 use testbed::{run_sh, RunOptions};
 
-/// `<target>/<profile>/test-dri` with the driver cargo built for these tests.
+/// `<target>/<profile>/test-dri` with the driver cargo built for these tests (installed once
+/// per test process: the tests of this file run in parallel).
 fn driver_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(install_driver).clone()
+}
+
+fn install_driver() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let deps = exe.parent().unwrap();
     let dri = deps.parent().unwrap().join("test-dri-diff");
@@ -223,4 +232,140 @@ fn a_corrupted_field_is_reported_alone() {
             "{name}: every frame: {f}"
         );
     }
+}
+
+/// Per-frame figures of one recorded decode: (frames, ioctls per frame, waits per frame,
+/// DQBUFs answered EAGAIN, counts by ioctl name). Frames are requests queued (frame-based
+/// mode: one per frame); per-frame ioctls are QBUF, DQBUF, S_EXT_CTRLS bound to a request,
+/// MEDIA_REQUEST_IOC_QUEUE/REINIT and DMA_BUF_IOCTL_SYNC; waits are poll/ppoll calls.
+fn per_frame(trace: &Path) -> (u64, f64, f64, u64, std::collections::BTreeMap<String, u64>) {
+    let out = Command::new(vatrace())
+        .args(["dump", "--json"])
+        .arg(trace)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut by_name = std::collections::BTreeMap::new();
+    let (mut frames, mut ioctls, mut waits, mut eagain) = (0u64, 0u64, 0u64, 0u64);
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        match v["kind"].as_str() {
+            Some("Poll") => waits += 1,
+            Some("Ioctl") => {
+                let name = v["name"].as_str().unwrap_or("?").to_string();
+                let counted = match name.as_str() {
+                    "VIDIOC_QBUF"
+                    | "VIDIOC_DQBUF"
+                    | "MEDIA_REQUEST_IOC_QUEUE"
+                    | "MEDIA_REQUEST_IOC_REINIT"
+                    | "DMA_BUF_IOCTL_SYNC" => true,
+                    "VIDIOC_S_EXT_CTRLS" => {
+                        v["before"]["ExtControls"]["request_fd"]
+                            .as_i64()
+                            .unwrap_or(0)
+                            > 0
+                    }
+                    _ => false,
+                };
+                if name == "MEDIA_REQUEST_IOC_QUEUE" {
+                    frames += 1;
+                }
+                if name == "VIDIOC_DQBUF" && v["ret"].as_i64() != Some(0) {
+                    eagain += 1;
+                }
+                if counted {
+                    ioctls += 1;
+                    *by_name.entry(name).or_insert(0) += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(frames > 0, "{}: no request queued", trace.display());
+    let f = frames as f64;
+    (frames, ioctls as f64 / f, waits as f64 / f, eagain, by_name)
+}
+
+#[test]
+fn ioctls_per_frame_within_budget() {
+    let dir = testbed::paths::work_dir("driver-ioctl-budget");
+    let va_env = format!(
+        "LIBVA_DRIVERS_PATH={} LIBVA_DRIVER_NAME=v4l2_request",
+        driver_dir().display()
+    );
+    let mut script = String::from("set -e\n");
+    let mut traces = Vec::new();
+    for (w, h) in [(320, 240), (1280, 720)] {
+        let c = Clip {
+            width: w,
+            height: h,
+            ..clip(&["-profile:v", "high", "-bf", "2"])
+        };
+        let path = c.generate().unwrap().display().to_string();
+        let clients = [
+            (
+                "ffmpeg",
+                format!(
+                    "ffmpeg -nostdin -loglevel error -threads 1 -hwaccel vaapi \
+                     -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 -i {path} \
+                     -vf hwdownload,format=nv12 -f rawvideo -y /dev/null"
+                ),
+            ),
+            (
+                "mpv",
+                format!(
+                    "mpv --no-config --hwdec=vaapi-copy --vaapi-device=/dev/dri/renderD128 \
+                     --vo=null --ao=null --untimed --really-quiet {path}"
+                ),
+            ),
+        ];
+        for (client, cmd) in clients {
+            let t = dir.join(format!("{client}-{w}x{h}.trace"));
+            script += &format!(
+                "{v} record -o {t} -- env {va_env} {cmd}\n",
+                v = vatrace().display(),
+                t = t.display()
+            );
+            traces.push((format!("{client} {w}x{h}"), t));
+        }
+    }
+    // MPEG-2 (one request per picture) under ffmpeg.
+    let m2v = Clip {
+        codec: Codec::Mpeg2,
+        ..clip(&["-bf", "2"])
+    };
+    let path = m2v.generate().unwrap().display().to_string();
+    let t = dir.join("ffmpeg-mpeg2-320x240.trace");
+    script += &format!(
+        "{v} record -o {t} -- env {va_env} ffmpeg -nostdin -loglevel error -threads 1 -hwaccel vaapi \
+         -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 -i {path} \
+         -vf hwdownload,format=nv12 -f rawvideo -y /dev/null\n",
+        v = vatrace().display(),
+        t = t.display()
+    );
+    traces.push(("ffmpeg MPEG-2 320x240".to_string(), t));
+    let opts = RunOptions {
+        timeout: Duration::from_secs(900),
+        ..Default::default()
+    };
+    run_sh(&script, &opts).unwrap().check().unwrap();
+    let mut report = Vec::new();
+    for (name, t) in &traces {
+        let (frames, ioctls, waits, eagain, by_name) = per_frame(t);
+        let line = format!(
+            "{name}: {frames} frames, {ioctls:.2} ioctls + {waits:.2} waits per frame, \
+             {eagain} EAGAIN DQBUFs; {by_name:?}"
+        );
+        eprintln!("{line}");
+        if ioctls > 7.0 || waits > 1.0 || eagain > 0 {
+            report.push(line);
+        }
+    }
+    assert!(report.is_empty(), "over budget:\n{}", report.join("\n"));
 }
