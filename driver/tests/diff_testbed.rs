@@ -13,46 +13,18 @@
 //! directory outside /tmp.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use testbed::clips::{Clip, Codec};
 use testbed::{run_sh, RunOptions};
 
-/// `<target>/<profile>/test-dri` with the driver cargo built for these tests (installed once
-/// per test process: the tests of this file run in parallel).
-fn driver_dir() -> PathBuf {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(install_driver).clone()
-}
+mod common;
+use common::{diff, driver_dir, readme_fields, record_pairs, va_env, vatrace, Pair};
 
-fn install_driver() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    let dri = deps.parent().unwrap().join("test-dri-diff");
-    std::fs::create_dir_all(&dri).unwrap();
-    let tmp = dri.join(format!(".drv.{}", std::process::id()));
-    std::fs::copy(deps.join("libv4l2_request.so"), &tmp).unwrap();
-    std::fs::rename(&tmp, dri.join("v4l2_request_drv_video.so")).unwrap();
-    assert!(
-        !dri.starts_with("/tmp"),
-        "the guest cannot see the host's /tmp: set CARGO_TARGET_DIR elsewhere"
-    );
-    dri
-}
-
-/// The `vatrace` binary of the same cargo profile.
-fn vatrace() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let p = exe.parent().unwrap().parent().unwrap().join("vatrace");
-    assert!(
-        p.exists(),
-        "{} is missing: run `cargo build -p tracer` first",
-        p.display()
-    );
-    p
-}
+/// The README heading of the fields where two clients legitimately differ (left out).
+const CLIENTS: &str = "Fields where two clients differ";
 
 fn clip(args: &[&str]) -> Clip {
     Clip {
@@ -97,82 +69,19 @@ fn clips() -> Vec<(&'static str, Clip)> {
     ]
 }
 
-/// The README's two lists, by their headings: fields VA-API does not carry, and fields where
-/// two clients legitimately differ. Each row's first column holds one backticked field name.
-fn readme_fields(heading: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = text
-        .find(heading)
-        .unwrap_or_else(|| panic!("README has no {heading:?}"));
-    let fields: Vec<String> = text[start..]
-        .lines()
-        .skip(1)
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .filter_map(|l| {
-            let cell = l.split('|').nth(1)?.trim();
-            let name = cell.strip_prefix('`')?.strip_suffix('`')?;
-            Some(name.to_string())
-        })
-        .collect();
-    assert!(!fields.is_empty(), "no fields under {heading:?}");
-    fields
-}
-
 /// Records GStreamer's and the driver's decode of every clip in one test-bed run; returns
 /// `(name, gst trace, driver trace)`.
-fn record_all(tag: &str, driver_env: &str) -> Vec<(&'static str, PathBuf, PathBuf)> {
-    let dir = testbed::paths::work_dir(&format!("driver-diff-{tag}"));
+fn record_all(tag: &str, driver_env: &str) -> Vec<Pair> {
     let va_env = format!(
-        "LIBVA_DRIVERS_PATH={} LIBVA_DRIVER_NAME=v4l2_request V4L2_REQUEST_H264_MODE=slice \
-         V4L2_REQUEST_H264_START_CODE=none {driver_env}",
-        driver_dir().display()
+        "{} V4L2_REQUEST_H264_MODE=slice V4L2_REQUEST_H264_START_CODE=none {driver_env}",
+        va_env()
     );
-    let mut script = String::from("set -e\n");
-    let mut out = Vec::new();
-    for (name, c) in clips() {
-        let path = c.generate().unwrap().display().to_string();
-        let (gst, va) = (
-            dir.join(format!("gst-{name}.trace")),
-            dir.join(format!("va-{name}.trace")),
-        );
-        script += &format!(
-            "{v} record -o {gst} -- gst-launch-1.0 -q filesrc location={path} ! h264parse ! v4l2slh264dec ! fakesink\n\
-             {v} record -o {va} -- env {va_env} ffmpeg -nostdin -loglevel error -hwaccel vaapi \
-             -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 -i {path} -f null -\n",
-            v = vatrace().display(),
-            gst = gst.display(),
-            va = va.display(),
-        );
-        out.push((name, gst, va));
-    }
-    let opts = RunOptions {
-        timeout: Duration::from_secs(900),
-        ..Default::default()
-    };
-    run_sh(&script, &opts).unwrap().check().unwrap();
-    out
-}
-
-/// `vatrace diff --json` of two traces with the client-behaviour fields ignored: the exit code
-/// and the fields reported.
-fn diff(a: &Path, b: &Path) -> (i32, BTreeSet<String>, serde_json::Value) {
-    let mut cmd = Command::new(vatrace());
-    cmd.arg("diff").arg("--json").arg(a).arg(b);
-    for f in readme_fields("Fields where two clients differ") {
-        cmd.arg("--ignore").arg(f);
-    }
-    let out = cmd.output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let v: serde_json::Value = serde_json::from_str(text.trim())
-        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
-    let fields = v["fields"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no fields in {v}"))
-        .iter()
-        .map(|f| f["field"].as_str().unwrap().to_string())
-        .collect();
-    (out.status.code().unwrap_or(-1), fields, v)
+    record_pairs(
+        &format!("driver-diff-{tag}"),
+        clips(),
+        "h264parse ! v4l2slh264dec",
+        &va_env,
+    )
 }
 
 #[test]
@@ -184,7 +93,7 @@ fn driver_differs_from_gstreamer_only_in_what_va_api_does_not_carry() {
     for (name, gst, va) in record_all("clean", "") {
         // Against itself: the same, exit 0.
         for t in [&gst, &va] {
-            let (code, fields, v) = diff(t, t);
+            let (code, fields, v) = diff(t, t, CLIENTS);
             assert_eq!(
                 (code, fields.len()),
                 (0, 0),
@@ -192,7 +101,7 @@ fn driver_differs_from_gstreamer_only_in_what_va_api_does_not_carry() {
                 t.display()
             );
         }
-        let (code, fields, v) = diff(&gst, &va);
+        let (code, fields, v) = diff(&gst, &va, CLIENTS);
         let frames = v["frames_compared"].as_u64().unwrap();
         let slices = if name.contains("2-slices") { 2 } else { 1 };
         assert_eq!(frames, 30 * slices, "{name}: {v}");
@@ -215,7 +124,7 @@ fn a_corrupted_field_is_reported_alone() {
         .collect();
     let field = "h264_decode_params.pic_order_cnt_bit_size";
     for (name, gst, va) in record_all("corrupt", &format!("VATRACE_TEST_CORRUPT={field}")) {
-        let (code, fields, v) = diff(&gst, &va);
+        let (code, fields, v) = diff(&gst, &va, CLIENTS);
         assert_eq!(code, 1, "{name}: {v}");
         let left: Vec<&String> = fields.difference(&not_carried).collect();
         assert_eq!(left, [field], "{name}: {v:#}");

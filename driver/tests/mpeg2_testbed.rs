@@ -4,45 +4,11 @@
 //! matrices) to the exact NV12 size; the QUANTISATION control visl receives holds the clip's
 //! own matrices.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
 use testbed::clips::{Clip, Codec};
-use testbed::{run_sh, RunOptions};
+use testbed::run_sh;
 
-fn opts() -> RunOptions {
-    RunOptions {
-        timeout: Duration::from_secs(600),
-        ..Default::default()
-    }
-}
-
-/// `<target>/<profile>/test-dri-mpeg2` holding the driver cargo built for these tests.
-fn driver_dir() -> PathBuf {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
-        let exe = std::env::current_exe().unwrap();
-        let deps = exe.parent().unwrap();
-        let dri = deps.parent().unwrap().join("test-dri-mpeg2");
-        std::fs::create_dir_all(&dri).unwrap();
-        let tmp = dri.join(format!(".drv.{}", std::process::id()));
-        std::fs::copy(deps.join("libv4l2_request.so"), &tmp).unwrap();
-        std::fs::rename(&tmp, dri.join("v4l2_request_drv_video.so")).unwrap();
-        assert!(
-            !dri.starts_with("/tmp"),
-            "the guest cannot see the host's /tmp: set CARGO_TARGET_DIR elsewhere"
-        );
-        dri
-    })
-    .clone()
-}
-
-fn va_env() -> String {
-    format!(
-        "LIBVA_DRIVERS_PATH={} LIBVA_DRIVER_NAME=v4l2_request",
-        driver_dir().display()
-    )
-}
+mod common;
+use common::{diff, opts, readme_fields, record_pairs, va_env};
 
 /// A non-default intra matrix (single digits: the clip's file name holds the encoder
 /// arguments and must stay under 255 bytes, which also leaves the inter matrix at its default).
@@ -96,19 +62,7 @@ fn clips() -> Vec<(&'static str, Clip)> {
 
 #[test]
 fn vainfo_lists_mpeg2_profiles() {
-    let script = format!(
-        "{} vainfo --display drm --device /dev/dri/renderD128",
-        va_env()
-    );
-    let out = run_sh(&script, &opts()).unwrap().check().unwrap();
-    let text = out.stdout_str();
-    for p in ["VAProfileMPEG2Simple", "VAProfileMPEG2Main"] {
-        let line = text
-            .lines()
-            .find(|l| l.contains(p))
-            .unwrap_or_else(|| panic!("{p} missing:\n{text}"));
-        assert!(line.contains("VAEntrypointVLD"), "{line}");
-    }
+    common::assert_vainfo_lists(&["VAProfileMPEG2Simple", "VAProfileMPEG2Main"]);
 }
 
 #[test]
@@ -147,84 +101,20 @@ fn ffmpeg_and_gstreamer_decode_every_mpeg2_clip() {
     );
 }
 
-/// The `vatrace` binary of the same cargo profile (`cargo build -p tracer`).
-fn vatrace() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let p = exe.parent().unwrap().parent().unwrap().join("vatrace");
-    assert!(
-        p.exists(),
-        "{} is missing: run `cargo build -p tracer` first",
-        p.display()
-    );
-    p
-}
-
-/// The README's field list under `heading` (first column, backticked).
-fn readme_fields(heading: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = text
-        .find(heading)
-        .unwrap_or_else(|| panic!("README has no {heading:?}"));
-    text[start..]
-        .lines()
-        .skip(1)
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .filter_map(|l| {
-            let cell = l.split('|').nth(1)?.trim();
-            Some(cell.strip_prefix('`')?.strip_suffix('`')?.to_string())
-        })
-        .collect()
-}
-
 #[test]
 fn mpeg2_controls_differ_from_v4l2slmpeg2dec_only_where_documented() {
-    let dir = testbed::paths::work_dir("driver-mpeg2-diff");
-    let mut script = String::from("set -e\n");
-    let mut traces = Vec::new();
-    for (name, c) in clips() {
-        let path = c.generate().unwrap().display().to_string();
-        let (gst, va) = (
-            dir.join(format!("gst-{name}.trace")),
-            dir.join(format!("va-{name}.trace")),
-        );
-        script += &format!(
-            "{v} record -o {gst} -- gst-launch-1.0 -q filesrc location={path} ! mpegvideoparse ! v4l2slmpeg2dec ! fakesink\n\
-             {v} record -o {va} -- env {env} ffmpeg -nostdin -loglevel error -hwaccel vaapi \
-             -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 -i {path} -f null -\n",
-            v = vatrace().display(),
-            gst = gst.display(),
-            va = va.display(),
-            env = va_env(),
-        );
-        traces.push((name, gst, va));
-    }
-    let opts = RunOptions {
-        timeout: Duration::from_secs(900),
-        ..Default::default()
-    };
-    run_sh(&script, &opts).unwrap().check().unwrap();
     let documented = readme_fields("MPEG-2 fields VA-API does not carry");
     let mut report = Vec::new();
-    for (name, gst, va) in traces {
-        let mut cmd = std::process::Command::new(vatrace());
-        cmd.arg("diff").arg("--json").arg(&gst).arg(&va);
-        for f in readme_fields("MPEG-2 fields where two clients differ") {
-            cmd.arg("--ignore").arg(f);
-        }
-        let out = cmd.output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        let v: serde_json::Value = serde_json::from_str(text.trim())
-            .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    for (name, gst, va) in record_pairs(
+        "driver-mpeg2-diff",
+        clips(),
+        "mpegvideoparse ! v4l2slmpeg2dec",
+        &va_env(),
+    ) {
+        let (_, fields, v) = diff(&gst, &va, "MPEG-2 fields where two clients differ");
         eprintln!("{name}: {}", v["summary"]);
         assert_eq!(v["frames_compared"].as_u64(), Some(30), "{name}: {v}");
-        let unexplained: Vec<String> = v["fields"]
-            .as_array()
-            .unwrap_or_else(|| panic!("no fields in {v}"))
-            .iter()
-            .map(|f| f["field"].as_str().unwrap().to_string())
-            .filter(|f| !documented.contains(f))
-            .collect();
+        let unexplained: Vec<&String> = fields.iter().filter(|f| !documented.contains(f)).collect();
         if !unexplained.is_empty() {
             report.push(format!("{name}: {unexplained:?}\n{v:#}"));
         }

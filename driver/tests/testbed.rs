@@ -10,43 +10,13 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use testbed::clips::{Clip, Codec};
-use testbed::{run_sh, RunOptions};
+use testbed::run_sh;
 use traces::controls::visl_ftrace::{parse_text, split_runs, VislEvent};
 
-fn opts() -> RunOptions {
-    RunOptions {
-        timeout: Duration::from_secs(600),
-        ..Default::default()
-    }
-}
-
-/// `<target>/<profile>/test-dri` holding `v4l2_request_drv_video.so`, copied from the cdylib
-/// cargo built for these tests (in `deps/`, next to the test executable).
-fn driver_dir() -> PathBuf {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(install_driver).clone()
-}
-
-fn install_driver() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    let dri = deps.parent().unwrap().join("test-dri");
-    std::fs::create_dir_all(&dri).unwrap();
-    let tmp = dri.join(format!(".drv.{}", std::process::id()));
-    std::fs::copy(deps.join("libv4l2_request.so"), &tmp).unwrap();
-    std::fs::rename(&tmp, dri.join("v4l2_request_drv_video.so")).unwrap();
-    dri
-}
-
-fn va_env() -> String {
-    format!(
-        "LIBVA_DRIVERS_PATH={} LIBVA_DRIVER_NAME=v4l2_request",
-        driver_dir().display()
-    )
-}
+mod common;
+use common::{driver_dir, opts, va_env};
 
 fn clip(frames: u32, w: u32, h: u32, args: &[&str]) -> Clip {
     Clip {
@@ -113,23 +83,11 @@ fn ffmpeg_cmd(env: &str, input: &str, out: &str) -> String {
 
 #[test]
 fn vainfo_lists_h264_profiles() {
-    let script = format!(
-        "{} vainfo --display drm --device /dev/dri/renderD128",
-        va_env()
-    );
-    let out = run_sh(&script, &opts()).unwrap().check().unwrap();
-    let text = out.stdout_str();
-    for p in [
+    common::assert_vainfo_lists(&[
         "VAProfileH264ConstrainedBaseline",
         "VAProfileH264Main",
         "VAProfileH264High",
-    ] {
-        let line = text
-            .lines()
-            .find(|l| l.contains(p))
-            .unwrap_or_else(|| panic!("{p} missing:\n{text}"));
-        assert!(line.contains("VAEntrypointVLD"), "{line}");
-    }
+    ]);
 }
 
 #[test]

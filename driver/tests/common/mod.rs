@@ -1,0 +1,165 @@
+//! What the driver's test-bed tests share: the driver installed where the guest loads it, the
+//! VA environment that selects it, the `vatrace` binary, vainfo's profile list, the README's
+//! field tables, and the record-both-clients-then-`vatrace diff` step of the control-fidelity
+//! tests (GStreamer's `v4l2sl*dec` against ffmpeg + this driver on the same clips).
+//!
+//! Each test file uses part of it.
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use testbed::clips::Clip;
+use testbed::{run_sh, RunOptions};
+
+/// A test-bed run of up to 10 minutes.
+pub fn opts() -> RunOptions {
+    RunOptions {
+        timeout: Duration::from_secs(600),
+        ..Default::default()
+    }
+}
+
+/// `<target>/<profile>/test-dri` holding `v4l2_request_drv_video.so`, copied from the cdylib
+/// cargo built for these tests (in `deps/`, next to the test executable), once per test process
+/// (a file's tests run in parallel; the copy is renamed into place, so two processes never see
+/// half a file). The test-bed shares the cargo target directory at its own path.
+pub fn driver_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        let deps = exe.parent().unwrap();
+        let dri = deps.parent().unwrap().join("test-dri");
+        std::fs::create_dir_all(&dri).unwrap();
+        let tmp = dri.join(format!(".drv.{}", std::process::id()));
+        std::fs::copy(deps.join("libv4l2_request.so"), &tmp).unwrap();
+        std::fs::rename(&tmp, dri.join("v4l2_request_drv_video.so")).unwrap();
+        assert!(
+            !dri.starts_with("/tmp"),
+            "the guest cannot see the host's /tmp: set CARGO_TARGET_DIR elsewhere"
+        );
+        dri
+    })
+    .clone()
+}
+
+/// The environment that makes libva load this driver.
+pub fn va_env() -> String {
+    format!(
+        "LIBVA_DRIVERS_PATH={} LIBVA_DRIVER_NAME=v4l2_request",
+        driver_dir().display()
+    )
+}
+
+/// The `vatrace` binary of the same cargo profile (`cargo build -p tracer`; `cargo xtask test`
+/// builds the workspace first).
+pub fn vatrace() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let p = exe.parent().unwrap().parent().unwrap().join("vatrace");
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build -p tracer` first",
+        p.display()
+    );
+    p
+}
+
+/// vainfo in the test-bed lists each of `profiles` with the VLD (decode) entry point.
+pub fn assert_vainfo_lists(profiles: &[&str]) {
+    let script = format!(
+        "{} vainfo --display drm --device /dev/dri/renderD128",
+        va_env()
+    );
+    let out = run_sh(&script, &opts()).unwrap().check().unwrap();
+    let text = out.stdout_str();
+    for p in profiles {
+        let line = text
+            .lines()
+            .find(|l| l.contains(p))
+            .unwrap_or_else(|| panic!("{p} missing:\n{text}"));
+        assert!(line.contains("VAEntrypointVLD"), "{line}");
+    }
+}
+
+/// The driver README's field list under `heading` (a table whose rows' first column holds one
+/// backticked field name): fields VA-API does not carry, fields where two clients differ.
+pub fn readme_fields(heading: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("README has no {heading:?}"));
+    let fields: Vec<String> = text[start..]
+        .lines()
+        .skip(1)
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            let cell = l.split('|').nth(1)?.trim();
+            Some(cell.strip_prefix('`')?.strip_suffix('`')?.to_string())
+        })
+        .collect();
+    assert!(!fields.is_empty(), "no fields under {heading:?}");
+    fields
+}
+
+/// One clip decoded by both clients: `(name, GStreamer's trace, ffmpeg + driver's trace)`.
+pub type Pair = (&'static str, PathBuf, PathBuf);
+
+/// Records, in one test-bed run, GStreamer's decode of every clip through `gst_elements`
+/// (e.g. `h264parse ! v4l2slh264dec`) and ffmpeg's through this driver with `va_env`, into
+/// `<work>/<tag>/`.
+pub fn record_pairs(
+    tag: &str,
+    clips: Vec<(&'static str, Clip)>,
+    gst_elements: &str,
+    va_env: &str,
+) -> Vec<Pair> {
+    let dir = testbed::paths::work_dir(tag);
+    let mut script = String::from("set -e\n");
+    let mut out = Vec::new();
+    for (name, c) in clips {
+        let path = c.generate().unwrap().display().to_string();
+        let (gst, va) = (
+            dir.join(format!("gst-{name}.trace")),
+            dir.join(format!("va-{name}.trace")),
+        );
+        script += &format!(
+            "{v} record -o {gst} -- gst-launch-1.0 -q filesrc location={path} ! {gst_elements} ! fakesink\n\
+             {v} record -o {va} -- env {va_env} ffmpeg -nostdin -loglevel error -hwaccel vaapi \
+             -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 -i {path} -f null -\n",
+            v = vatrace().display(),
+            gst = gst.display(),
+            va = va.display(),
+        );
+        out.push((name, gst, va));
+    }
+    let opts = RunOptions {
+        timeout: Duration::from_secs(900),
+        ..Default::default()
+    };
+    run_sh(&script, &opts).unwrap().check().unwrap();
+    out
+}
+
+/// `vatrace diff --json A B`, ignoring the fields listed under the README heading `ignored`
+/// (client behaviour): the exit code, the fields reported, and the whole report.
+pub fn diff(a: &Path, b: &Path, ignored: &str) -> (i32, BTreeSet<String>, serde_json::Value) {
+    let mut cmd = Command::new(vatrace());
+    cmd.arg("diff").arg("--json").arg(a).arg(b);
+    for f in readme_fields(ignored) {
+        cmd.arg("--ignore").arg(f);
+    }
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let fields = v["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no fields in {v}"))
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
+    (out.status.code().unwrap_or(-1), fields, v)
+}
