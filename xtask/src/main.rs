@@ -1,8 +1,10 @@
 //! `cargo xtask`: the project's automation.
 //!
 //! - `setup`: installs everything a fresh Debian machine lacks (apt packages, the nightly's
-//!   rust-src, bpf-linker built against the nightly's own LLVM, the 6.12 uapi headers v4l2r needs).
-//! - `testbed build` / `testbed run`: the QEMU test-bed with a real 6.12 kernel (see the `testbed` crate).
+//!   rust-src, bpf-linker built against the nightly's own LLVM, the 6.12 uapi headers v4l2r needs);
+//!   `setup --arm64` adds the cross toolchain and what the arm64 test-bed needs.
+//! - `testbed build` / `testbed run`: the QEMU test-bed with a real 6.12 kernel (see the `testbed` crate);
+//!   `--arch arm64`: the arm64 one (`qemu-system-aarch64 -M virt`, a Debian arm64 root).
 //! - `test`: setup + test-bed kernel + every test of the workspace (what `.ci/run` runs).
 //! - `demo`: setup + test-bed kernel + the main job in the test-bed: mpv through the libva driver
 //!   recorded, summarised, replayed; the request-leak reproducer recorded and replayed; the TUI's

@@ -90,7 +90,7 @@ pub fn record_script(
         "gst-launch-1.0 -q filesrc location={} ! {parser} ! {decoder} ! video/x-raw,format=NV12 ! fakesink",
         clip.display()
     );
-    let script = format!(
+    format!(
         r#"set -e
         gst-inspect-1.0 {decoder} > /dev/null
         T=/sys/kernel/tracing
@@ -102,8 +102,7 @@ pub fn record_script(
         strace -f -e trace=ioctl -e raw=ioctl -o {dir}/strace.txt {pipeline}
         "#,
         dir = dir.display(),
-    );
-    script
+    )
 }
 
 /// Checks `dir/gst.trace` (recorded by `vatrace record` while `decoder` decoded `clip`) against
