@@ -223,6 +223,7 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
                 ),
             };
             let init_in_guest = userland::install_init(&root, &repo)?;
+            userland::make_mount_points(&root, &shares)?;
             (root, init_in_guest)
         }
     };

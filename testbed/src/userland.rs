@@ -228,6 +228,18 @@ pub fn build_root(force: bool, progress: &mut dyn FnMut(&str)) -> Result<PathBuf
     Ok(root)
 }
 
+/// Creates in the root the mount point of every share (empty folders at the shares' host
+/// paths): the guest sees the root read-only and cannot make them itself, except under the tmpfs
+/// `init.sh` mounts (`/tmp`, `/root`…), where it does.
+pub fn make_mount_points(root: &Path, shares: &[crate::shares::Share]) -> Result<()> {
+    for s in shares {
+        let inside = root.join(s.path.strip_prefix("/").unwrap_or(&s.path));
+        fs::create_dir_all(&inside)
+            .with_context(|| format!("creating the mount point {}", inside.display()))?;
+    }
+    Ok(())
+}
+
 /// Places `repo`'s `testbed/init.sh` in the root as `/vatrace/init-<hash>.sh` (named by its
 /// content, so trees with different scripts can boot at once) and returns its path in the guest.
 pub fn install_init(root: &Path, repo: &Path) -> Result<String> {
