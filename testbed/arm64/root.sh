@@ -21,6 +21,11 @@ echo arm64-testbed > "$DIR/etc/hostname"
 [ -e "$DIR/usr/bin/sh" ] || ln -s dash "$DIR/usr/bin/sh"
 mkdir -p "$DIR/proc" "$DIR/sys" "$DIR/dev" "$DIR/tmp" "$DIR/run" "$DIR/root" "$DIR/var/tmp" "$DIR/var/lib/dbus"
 chmod 1777 "$DIR/tmp" "$DIR/var/tmp"
+# The alternatives libblas3/liblapack3 register in their postinst (ffmpeg needs libblas.so.3).
+LIB="$DIR/usr/lib/aarch64-linux-gnu"
+for l in blas/libblas.so.3 lapack/liblapack.so.3; do
+    [ -e "$LIB/$l" ] && [ ! -e "$LIB/${l#*/}" ] && ln -s "$l" "$LIB/${l#*/}"
+done
 qemu-aarch64-static -L "$DIR" "$DIR/sbin/ldconfig" -r "$DIR"
 # The guest's init lives in the repository (vatrace.repo=), mounted by a copy of it the runner
 # places here before each boot: testbed/src/userland.rs.
