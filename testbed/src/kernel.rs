@@ -5,6 +5,12 @@
 //! every option of the fragment survived, `make bzImage`. The result is cached under
 //! `<cache>/testbed/kernel-<key>/bzImage`, where the key hashes the fragment, the source package's
 //! version and [`RECIPE_VERSION`], so a second build costs nothing and a changed fragment rebuilds.
+//!
+//! arm64 ([`Arch::Aarch64`]): the same source cross-built (`ARCH=arm64
+//! CROSS_COMPILE=aarch64-linux-gnu-`, `make Image`) from the same fragment followed by
+//! `testbed/kernel-arm64.config` (what `-M virt` needs; a later line about an option overrides the
+//! fragment's), cached under `<cache>/testbed/kernel-arm64-<key>/Image` with a key that also hashes
+//! the addendum and the architecture. The x86_64 key is computed exactly as before arm64 existed.
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
@@ -15,7 +21,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
-use crate::{paths, tools};
+use crate::{paths, tools, Arch};
 
 /// Bumped whenever the build steps change in a way that changes the kernel.
 pub const RECIPE_VERSION: &str = "1";
@@ -26,6 +32,8 @@ pub const SOURCE_TARBALL: &str = "/usr/src/linux-source-6.12.tar.xz";
 /// What identifies one kernel build.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KernelKey {
+    /// The architecture the kernel is built for.
+    pub arch: Arch,
     /// Version of the `linux-source-6.12` package.
     pub source_version: String,
     /// First 16 hex digits of the SHA-256 of fragment, source version and recipe version.
@@ -38,6 +46,42 @@ impl KernelKey {
         let fragment = fs::read(paths::config_fragment())
             .with_context(|| format!("reading {}", paths::config_fragment().display()))?;
         Ok(Self::new(&fragment, &source_version()?))
+    }
+
+    /// The key of `arch`'s kernel: for x86_64 [`current`](Self::current); for arm64 the shared
+    /// fragment, the arm64 addendum and the architecture's name are hashed.
+    pub fn for_arch(arch: Arch) -> Result<Self> {
+        let Some(addendum_path) = arch.config_addendum() else {
+            return Self::current();
+        };
+        let fragment = fs::read(paths::config_fragment())
+            .with_context(|| format!("reading {}", paths::config_fragment().display()))?;
+        let addendum = fs::read(&addendum_path)
+            .with_context(|| format!("reading {}", addendum_path.display()))?;
+        Ok(Self::with_addendum(
+            arch,
+            &fragment,
+            &addendum,
+            &source_version()?,
+        ))
+    }
+
+    /// The key of a kernel for `arch` built from `fragment` then `addendum`.
+    pub fn with_addendum(
+        arch: Arch,
+        fragment: &[u8],
+        addendum: &[u8],
+        source_version: &str,
+    ) -> Self {
+        let mut all = fragment.to_vec();
+        all.push(0);
+        all.extend_from_slice(arch.name().as_bytes());
+        all.push(0);
+        all.extend_from_slice(addendum);
+        Self {
+            arch,
+            ..Self::new(&all, source_version)
+        }
     }
 
     /// The key for a given fragment and source version.
@@ -55,21 +99,25 @@ impl KernelKey {
             .map(|b| format!("{b:02x}"))
             .collect();
         Self {
+            arch: Arch::X86_64,
             source_version: source_version.to_string(),
             hash,
         }
     }
 
-    /// The folder holding this build's bzImage and .config.
+    /// The folder holding this build's image and .config (`kernel-<hash>` for x86_64,
+    /// `kernel-<arch>-<hash>` for the others).
     pub fn dir(&self) -> PathBuf {
-        paths::cache_dir()
-            .join("testbed")
-            .join(format!("kernel-{}", self.hash))
+        let name = match self.arch {
+            Arch::X86_64 => format!("kernel-{}", self.hash),
+            other => format!("kernel-{}-{}", other.name(), self.hash),
+        };
+        paths::cache_dir().join("testbed").join(name)
     }
 
-    /// The cached bzImage's path (which may not exist yet).
+    /// The cached image's path (which may not exist yet): `bzImage` on x86_64, `Image` on arm64.
     pub fn bzimage(&self) -> PathBuf {
-        self.dir().join("bzImage")
+        self.dir().join(self.arch.image_name())
     }
 }
 
@@ -95,9 +143,14 @@ pub fn source_version() -> Result<String> {
     }
 }
 
-/// The cached kernel for the current fragment, if it has been built.
+/// The cached x86_64 kernel for the current fragment, if it has been built.
 pub fn cached_kernel() -> Result<Option<PathBuf>> {
-    let key = KernelKey::current()?;
+    cached_kernel_for(Arch::X86_64)
+}
+
+/// The cached kernel of `arch` for the current fragment(s), if it has been built.
+pub fn cached_kernel_for(arch: Arch) -> Result<Option<PathBuf>> {
+    let key = KernelKey::for_arch(arch)?;
     let image = key.bzimage();
     Ok(image.exists().then_some(image))
 }
@@ -120,16 +173,36 @@ impl Default for BuildOptions {
     }
 }
 
-/// Builds (or finds in the cache) the test-bed kernel and returns its bzImage's path.
+/// Builds (or finds in the cache) the x86_64 test-bed kernel and returns its bzImage's path.
 /// `progress` receives one human-readable line every few seconds.
 /// Concurrent callers wait for one another: only one build runs.
 pub fn build_kernel(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Result<PathBuf> {
-    let key = KernelKey::current()?;
+    build_kernel_for(Arch::X86_64, opts, progress)
+}
+
+/// `make` for `arch`: with `ARCH=` and `CROSS_COMPILE=` when cross-building.
+fn make(arch: Arch) -> Command {
+    let mut cmd = Command::new("make");
+    if let Some(prefix) = arch.cross_compile() {
+        cmd.env("ARCH", arch.kernel_arch())
+            .env("CROSS_COMPILE", prefix);
+    }
+    cmd
+}
+
+/// Builds (or finds in the cache) `arch`'s test-bed kernel and returns its image's path.
+pub fn build_kernel_for(
+    arch: Arch,
+    opts: &BuildOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<PathBuf> {
+    let key = KernelKey::for_arch(arch)?;
     let image = key.bzimage();
     if image.exists() && !opts.force {
         return Ok(image);
     }
     tools::require(tools::KERNEL_BUILD)?;
+    tools::require(arch.kernel_build_tools())?;
     let top = paths::cache_dir().join("testbed");
     fs::create_dir_all(&top).with_context(|| format!("creating {}", top.display()))?;
     let lock = File::create(top.join("build.lock"))?;
@@ -149,7 +222,7 @@ pub fn build_kernel(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Resu
     let log =
         File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
     progress(&format!(
-        "building the test-bed kernel {} (linux-source-6.12 {}), log: {}",
+        "building the {arch} test-bed kernel {} (linux-source-6.12 {}), log: {}",
         key.hash,
         key.source_version,
         log_path.display()
@@ -166,10 +239,18 @@ pub fn build_kernel(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Resu
     )?;
     let src = find_source_dir(&work)?;
     let fragment = paths::config_fragment();
+    let addendum = arch.config_addendum();
 
-    progress("configuring: tinyconfig + testbed/kernel.config");
+    progress(&format!(
+        "configuring: tinyconfig + testbed/kernel.config{}",
+        if addendum.is_some() {
+            " + testbed/kernel-arm64.config"
+        } else {
+            ""
+        }
+    ));
     step(
-        Command::new("make").arg("tinyconfig").current_dir(&src),
+        make(arch).arg("tinyconfig").current_dir(&src),
         &log,
         &log_path,
         "make tinyconfig",
@@ -178,21 +259,23 @@ pub fn build_kernel(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Resu
         Command::new("scripts/kconfig/merge_config.sh")
             .args(["-m", ".config"])
             .arg(&fragment)
+            .args(&addendum)
             .current_dir(&src),
         &log,
         &log_path,
         "merging testbed/kernel.config",
     )?;
     step(
-        Command::new("make").arg("olddefconfig").current_dir(&src),
+        make(arch).arg("olddefconfig").current_dir(&src),
         &log,
         &log_path,
         "make olddefconfig",
     )?;
-    let missing = missing_options(
-        &fs::read_to_string(&fragment)?,
-        &fs::read_to_string(src.join(".config"))?,
-    );
+    let mut wanted = fs::read_to_string(&fragment)?;
+    if let Some(addendum) = &addendum {
+        wanted = effective_fragment(&wanted, &fs::read_to_string(addendum)?);
+    }
+    let missing = missing_options(&wanted, &fs::read_to_string(src.join(".config"))?);
     if !missing.is_empty() {
         bail!(
             "these options of {} did not survive `make olddefconfig` (a dependency is missing from the fragment): {}",
@@ -205,9 +288,9 @@ pub fn build_kernel(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Resu
         "compiling with {} jobs (about 6 minutes on 2 cores)",
         opts.jobs
     ));
-    let mut child = Command::new("make")
+    let mut child = make(arch)
         .arg(format!("-j{}", opts.jobs))
-        .arg("bzImage")
+        .arg(arch.image_name())
         .current_dir(&src)
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
@@ -236,15 +319,15 @@ pub fn build_kernel(opts: &BuildOptions, progress: &mut dyn FnMut(&str)) -> Resu
     let dir = key.dir();
     fs::create_dir_all(&dir)?;
     fs::copy(src.join(".config"), dir.join("config"))?;
-    let tmp = dir.join("bzImage.tmp");
-    fs::copy(src.join("arch/x86/boot/bzImage"), &tmp)?;
+    let tmp = dir.join(format!("{}.tmp", arch.image_name()));
+    fs::copy(src.join(arch.image_in_tree()), &tmp)?;
     fs::rename(&tmp, &image)?;
     progress(&format!(
         "built {} in {}s",
         image.display(),
         started.elapsed().as_secs()
     ));
-    // The object tree is ~1.5 GB and only this bzImage is needed again.
+    // The object tree is ~1.5 GB and only this image is needed again.
     let _ = fs::remove_dir_all(&work);
     Ok(image)
 }
@@ -291,6 +374,33 @@ pub fn missing_options(fragment: &str, config: &str) -> Vec<String> {
         .collect()
 }
 
+/// The option symbol a fragment line sets (`CONFIG_X=…` or `# CONFIG_X is not set`).
+fn option_symbol(line: &str) -> Option<&str> {
+    let line = line.trim();
+    if let Some(rest) = line.strip_prefix("# ") {
+        return rest
+            .strip_suffix(" is not set")
+            .filter(|s| s.starts_with("CONFIG_"));
+    }
+    line.starts_with("CONFIG_")
+        .then(|| line.split('=').next())
+        .flatten()
+}
+
+/// `fragment` with the lines about options `addendum` sets removed, then `addendum`: what
+/// `merge_config.sh` asks for when the addendum is merged last.
+pub fn effective_fragment(fragment: &str, addendum: &str) -> String {
+    let overridden: std::collections::HashSet<&str> =
+        addendum.lines().filter_map(option_symbol).collect();
+    let mut out: String = fragment
+        .lines()
+        .filter(|l| option_symbol(l).is_none_or(|s| !overridden.contains(s)))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    out += addendum;
+    out
+}
+
 fn log_progress(log: &Path) -> (usize, String) {
     let Ok(f) = File::open(log) else {
         return (0, String::new());
@@ -330,6 +440,37 @@ mod tests {
         assert_ne!(a.hash, KernelKey::new(b"CONFIG_A=n\n", "6.12.1").hash);
         assert_ne!(a.hash, KernelKey::new(b"CONFIG_A=y\n", "6.12.2").hash);
         assert_eq!(a.hash.len(), 16);
+    }
+
+    #[test]
+    fn the_arm64_key_differs_and_x86_64s_is_unchanged() {
+        let x86 = KernelKey::new(b"CONFIG_A=y\n", "6.12.1");
+        let arm =
+            KernelKey::with_addendum(Arch::Aarch64, b"CONFIG_A=y\n", b"CONFIG_B=y\n", "6.12.1");
+        assert_eq!(x86.arch, Arch::X86_64);
+        assert_ne!(x86.hash, arm.hash);
+        assert_ne!(
+            arm.hash,
+            KernelKey::with_addendum(Arch::Aarch64, b"CONFIG_A=y\n", b"CONFIG_C=y\n", "6.12.1")
+                .hash
+        );
+        assert!(arm.dir().ends_with(format!("kernel-arm64-{}", arm.hash)));
+        assert!(arm.bzimage().ends_with("Image"));
+        assert!(x86.dir().ends_with(format!("kernel-{}", x86.hash)));
+        assert!(x86.bzimage().ends_with("bzImage"));
+    }
+
+    #[test]
+    fn the_addendum_overrides_the_fragment() {
+        let fragment = "# c\nCONFIG_A=y\nCONFIG_B=y\n";
+        let addendum = "# CONFIG_B is not set\nCONFIG_C=y\n";
+        let wanted = effective_fragment(fragment, addendum);
+        assert_eq!(
+            wanted,
+            "# c\nCONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=y\n"
+        );
+        let config = "CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=y\n";
+        assert!(missing_options(&wanted, config).is_empty());
     }
 
     #[test]

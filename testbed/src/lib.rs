@@ -9,13 +9,19 @@
 //!
 //! [`kernel`] builds and caches the kernel, [`run`] boots it and runs one command,
 //! [`shares`] plans the shared folders, [`tools`] checks for the host programs both need.
+//!
+//! An arm64 guest ([`Arch::Aarch64`], `RunOptions::arch`) boots the same kernel source cross-built
+//! for arm64 in `qemu-system-aarch64 -M virt`, on a cached Debian arm64 root ([`userland`]).
 
+pub mod arch;
 pub mod clips;
 pub mod kernel;
 pub mod paths;
 pub mod run;
 pub mod shares;
 pub mod tools;
+pub mod userland;
 
-pub use kernel::{build_kernel, cached_kernel, KernelKey};
+pub use arch::Arch;
+pub use kernel::{build_kernel, build_kernel_for, cached_kernel, cached_kernel_for, KernelKey};
 pub use run::{run, run_sh, Outcome, RunOptions, RunOutput};

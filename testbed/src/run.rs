@@ -7,6 +7,10 @@
 //! writes `exit_code`, and reboots, which `-no-reboot` turns into QEMU's exit. The host streams
 //! the two output files while the guest runs, enforces the timeout, and keeps the serial
 //! console's log for diagnosing a guest that hangs or panics.
+//!
+//! [`RunOptions::arch`] picks the guest: x86_64 (default) mounts the host's root; arm64 boots
+//! `qemu-system-aarch64 -M virt` with the cross-built kernel and mounts the cached Debian arm64
+//! root of [`crate::userland`] instead, into which the repository's init script is copied.
 
 use std::ffi::OsStr;
 use std::fs::{self, File};
@@ -20,7 +24,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::shares::{self, Role};
-use crate::{kernel, paths, tools};
+use crate::{kernel, paths, tools, userland, Arch};
 
 /// How to boot and run.
 #[derive(Debug, Clone)]
@@ -47,6 +51,8 @@ pub struct RunOptions {
     /// More host folders the guest sees read-write at their own paths (the repository and the
     /// cargo target folder always are).
     pub shares: Vec<PathBuf>,
+    /// The guest's architecture (default x86_64).
+    pub arch: Arch,
 }
 
 impl Default for RunOptions {
@@ -62,6 +68,7 @@ impl Default for RunOptions {
             build_if_missing: true,
             repo: None,
             shares: Vec::new(),
+            arch: Arch::X86_64,
         }
     }
 }
@@ -188,17 +195,37 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
             init.display()
         );
     }
-    tools::require(tools::RUN)?;
-    let bzimage = match kernel::cached_kernel()? {
-        Some(k) => k,
-        None if opts.build_if_missing => {
-            let mut say = |line: &str| eprintln!("testbed: {line}");
-            kernel::build_kernel(&kernel::BuildOptions::default(), &mut say)?
-        }
-        None => bail!(
-            "the test-bed kernel for testbed/kernel.config ({}) is not built: run `cargo xtask testbed build` first",
-            kernel::KernelKey::current()?.hash
+    let arch = opts.arch;
+    tools::require(arch.run_tools())?;
+    let mut say = |line: &str| eprintln!("testbed: {line}");
+    let bzimage =
+        match kernel::cached_kernel_for(arch)? {
+            Some(k) => k,
+            None if opts.build_if_missing => {
+                kernel::build_kernel_for(arch, &kernel::BuildOptions::default(), &mut say)?
+            }
+            None => bail!(
+            "the {arch} test-bed kernel ({}) is not built: run `cargo xtask testbed build{}` first",
+            kernel::KernelKey::for_arch(arch)?.hash,
+            if arch == Arch::X86_64 { "" } else { " --arch arm64" }
         ),
+        };
+    // The guest's root and the path of its init in it.
+    let (root, init_in_guest) = match arch {
+        Arch::X86_64 => (PathBuf::from("/"), init.display().to_string()),
+        Arch::Aarch64 => {
+            let root = match userland::cached_root()? {
+                Some(r) => r,
+                None if opts.build_if_missing => userland::build_root(false, &mut say)?,
+                None => bail!(
+                    "the arm64 test-bed's Debian root ({}) is not built: run `cargo xtask testbed build --arch arm64` first",
+                    userland::RootKey::current()?.hash
+                ),
+            };
+            let init_in_guest = userland::install_init(&root, &repo)?;
+            userland::make_mount_points(&root, &shares)?;
+            (root, init_in_guest)
+        }
     };
 
     let run_dir = paths::runs_dir().join(format!(
@@ -231,7 +258,11 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
     // GStreamer's registry: each run gets its own copy, seeded from a shared one. A registry shared
     // live between concurrent guests is rewritten under a running client, which then rescans its
     // plugins (v4l2codecs probes every device: hundreds of extra ioctls in a traced run).
-    let shared_registry = paths::scratch_dir().join("gst-registry.bin");
+    // One per architecture: the plugins' paths differ.
+    let shared_registry = paths::scratch_dir().join(match arch {
+        Arch::X86_64 => "gst-registry.bin".to_string(),
+        other => format!("gst-registry-{other}.bin"),
+    });
     let registry = run_dir.join("gst-registry.bin");
     if shared_registry.exists() {
         let _ = fs::copy(&shared_registry, &registry);
@@ -246,16 +277,18 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
     fs::write(run_dir.join("env"), env)?;
 
     let console_path = run_dir.join("console.log");
-    // tsc=reliable: under a loaded host the clocksource watchdog would demote the emulated TSC
-    // to jiffies (4 ms steps in every timestamp). no_timer_check: the IO-APIC timer check can
-    // fail under TCG on a busy host and panic the boot.
     let mut append = format!(
-        "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro \
-         init={} panic=-1 oops=panic loglevel=4 random.trust_cpu=on tsc=reliable no_timer_check vatrace.repo={} vatrace.run={}",
-        init.display(),
+        "console={} root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro \
+         init={} panic=-1 oops=panic loglevel=4 random.trust_cpu=on vatrace.repo={} vatrace.run={}",
+        arch.console(),
+        init_in_guest,
         repo.display(),
         run_dir.display()
     );
+    for a in arch.kernel_args() {
+        append.push(' ');
+        append += a;
+    }
     for a in shares::kernel_args(&shares) {
         append.push(' ');
         append += &a;
@@ -265,8 +298,10 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
         append += a;
     }
 
-    let mut qemu = Command::new("qemu-system-x86_64");
-    qemu.args(["-accel", "tcg", "-machine", "pc", "-cpu", "max"])
+    // A comma ends an option's value in QEMU; a doubled one stands for itself.
+    let root_arg = root.display().to_string().replace(',', ",,");
+    let mut qemu = Command::new(arch.qemu());
+    qemu.args(arch.qemu_machine())
         .args([
             "-smp",
             &opts.smp.to_string(),
@@ -287,7 +322,10 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
         .args(["-append", &append])
         .args([
             "-fsdev",
-            "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap",
+            format!(
+                "local,id=hostroot,path={root_arg},security_model=none,readonly=on,multidevs=remap"
+            )
+            .as_str(),
         ])
         .args([
             "-device",
@@ -301,7 +339,9 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
         .stderr(Stdio::piped());
 
     let started = Instant::now();
-    let mut child = qemu.spawn().context("starting qemu-system-x86_64")?;
+    let mut child = qemu
+        .spawn()
+        .with_context(|| format!("starting {}", arch.qemu()))?;
     let mut out = Follower::new(run_dir.join("stdout"));
     let mut err = Follower::new(run_dir.join("stderr"));
     let mut timed_out = false;
@@ -332,7 +372,8 @@ pub fn run<S: AsRef<OsStr>>(cmd: &[S], opts: &RunOptions) -> Result<RunOutput> {
     if let Some(status) = status {
         if !status.success() && !console_path.exists() {
             bail!(
-                "qemu-system-x86_64 failed to start ({status}): {}",
+                "{} failed to start ({status}): {}",
+                arch.qemu(),
                 qemu_err.trim()
             );
         }

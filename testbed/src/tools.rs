@@ -70,6 +70,32 @@ pub const RUN: &[Requirement] = &[Requirement {
     package: "qemu-system-x86",
 }];
 
+/// What cross-building the arm64 kernel needs on top of [`KERNEL_BUILD`].
+pub const KERNEL_BUILD_ARM64: &[Requirement] = &[Requirement {
+    what: "aarch64-linux-gnu-gcc",
+    package: "gcc-aarch64-linux-gnu",
+}];
+
+/// What building the arm64 userland ([`crate::userland`]) and booting the arm64 test-bed need.
+pub const RUN_ARM64: &[Requirement] = &[
+    Requirement {
+        what: "qemu-system-aarch64",
+        package: "qemu-system-arm",
+    },
+    Requirement {
+        what: "mmdebstrap",
+        package: "mmdebstrap",
+    },
+    Requirement {
+        what: "/usr/share/debootstrap/functions",
+        package: "debootstrap",
+    },
+    Requirement {
+        what: "qemu-aarch64-static",
+        package: "qemu-user-static",
+    },
+];
+
 /// Errors when something is missing.
 #[derive(Debug, thiserror::Error)]
 #[error(

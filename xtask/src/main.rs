@@ -1,8 +1,10 @@
 //! `cargo xtask`: the project's automation.
 //!
 //! - `setup`: installs everything a fresh Debian machine lacks (apt packages, the nightly's
-//!   rust-src, bpf-linker built against the nightly's own LLVM, the 6.12 uapi headers v4l2r needs).
-//! - `testbed build` / `testbed run`: the QEMU test-bed with a real 6.12 kernel (see the `testbed` crate).
+//!   rust-src, bpf-linker built against the nightly's own LLVM, the 6.12 uapi headers v4l2r needs);
+//!   `setup --arm64` adds the cross toolchain and what the arm64 test-bed needs.
+//! - `testbed build` / `testbed run`: the QEMU test-bed with a real 6.12 kernel (see the `testbed` crate);
+//!   `--arch arm64`: the arm64 one (`qemu-system-aarch64 -M virt`, a Debian arm64 root).
 //! - `test`: setup + test-bed kernel + every test of the workspace (what `.ci/run` runs).
 //! - `demo`: setup + test-bed kernel + the main job in the test-bed: mpv through the libva driver
 //!   recorded, summarised, replayed; the request-leak reproducer recorded and replayed; the TUI's
@@ -10,9 +12,12 @@
 //! - `build --target aarch64`: release builds for arm64 (vatrace, the driver, the test clients),
 //!   checked: ELF machine, the eBPF object's syscall table, and under qemu-user (see build.rs).
 //! - `uapi [--check]`: regenerates (or checks) `uapi/src/generated.rs` from the uapi headers.
+//! - `test --arch arm64`: the arm64 build, the arm64 test-bed (kernel, Debian root) and the
+//!   `#[ignore]`d arm64 test-bed tests (see arm64_test.rs); not part of `.ci/run`.
 //! - `samples`: regenerates `traces/samples/` (all recorded with `vatrace record` in the test-bed);
 //!   `samples --bench`: replay speed of its decode samples.
 
+mod arm64_test;
 mod build;
 mod demo;
 mod samples;
@@ -40,6 +45,9 @@ enum Cmd {
         /// Only report what is missing; change nothing.
         #[arg(long)]
         check: bool,
+        /// Also the optional arm64 step: cross toolchain and what the arm64 test-bed needs.
+        #[arg(long)]
+        arm64: bool,
     },
     /// The QEMU test-bed with a real 6.12 kernel (visl, vicodec, vim2m, vgem).
     Testbed {
@@ -51,6 +59,9 @@ enum Cmd {
         /// Skip `setup` (when you know the machine is ready).
         #[arg(long)]
         no_setup: bool,
+        /// `arm64`: instead, the arm64 build and the arm64 test-bed's tests (xtask/src/arm64_test.rs).
+        #[arg(long, default_value = "x86_64")]
+        arch: testbed::Arch,
         /// Extra arguments passed to `cargo test` (after `--`).
         #[arg(last = true)]
         args: Vec<String>,
@@ -107,6 +118,9 @@ enum TestbedCmd {
         /// Parallel make jobs (default: number of CPUs).
         #[arg(long, short)]
         jobs: Option<usize>,
+        /// The guest architecture: x86_64 or arm64 (arm64 also builds its Debian root).
+        #[arg(long, default_value = "x86_64")]
+        arch: testbed::Arch,
     },
     /// Boot the test-bed and run CMD in it (repository as working directory); exits with CMD's code.
     Run {
@@ -128,12 +142,19 @@ enum TestbedCmd {
         /// Fail instead of building the kernel when it is not built yet.
         #[arg(long)]
         no_build: bool,
+        /// The guest architecture: x86_64 or arm64 (`qemu-system-aarch64 -M virt`, Debian arm64 root).
+        #[arg(long, default_value = "x86_64")]
+        arch: testbed::Arch,
         /// The command and its arguments.
         #[arg(last = true, required = true)]
         cmd: Vec<String>,
     },
     /// Print the cached kernel's path (exit 1 if it is not built).
-    Path,
+    Path {
+        /// The guest architecture: x86_64 or arm64.
+        #[arg(long, default_value = "x86_64")]
+        arch: testbed::Arch,
+    },
 }
 
 fn main() -> ExitCode {
@@ -149,14 +170,22 @@ fn main() -> ExitCode {
 
 fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
-        Cmd::Setup { check } => {
-            let missing = setup::run(check)?;
+        Cmd::Setup { check, arm64 } => {
+            let mut missing = setup::run(check)?;
+            if arm64 {
+                missing += setup::arm64_testbed(check)?;
+            }
             if check && missing > 0 {
                 return Ok(ExitCode::from(1));
             }
         }
         Cmd::Testbed { cmd } => return testbed_cmd(cmd),
-        Cmd::Test { no_setup, args } => {
+        Cmd::Test {
+            no_setup,
+            arch: testbed::Arch::Aarch64,
+            args,
+        } => return arm64_test::run(!no_setup, &args),
+        Cmd::Test { no_setup, args, .. } => {
             if !no_setup {
                 setup::run(false)?;
             }
@@ -221,6 +250,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
 }
 
 fn build_kernel(force: bool, jobs: Option<usize>) -> Result<std::path::PathBuf> {
+    build_kernel_for(testbed::Arch::X86_64, force, jobs)
+}
+
+/// Builds (or finds) `arch`'s test-bed kernel; for arm64 its Debian root as well.
+fn build_kernel_for(
+    arch: testbed::Arch,
+    force: bool,
+    jobs: Option<usize>,
+) -> Result<std::path::PathBuf> {
     let mut opts = testbed::kernel::BuildOptions {
         force,
         ..Default::default()
@@ -229,19 +267,27 @@ fn build_kernel(force: bool, jobs: Option<usize>) -> Result<std::path::PathBuf> 
         opts.jobs = j;
     }
     let mut say = |line: &str| eprintln!("testbed: {line}");
-    testbed::build_kernel(&opts, &mut say)
+    if arch == testbed::Arch::Aarch64 {
+        // First: a minute, where the kernel takes many.
+        let root = testbed::userland::build_root(false, &mut say)?;
+        say(&format!("arm64 Debian root: {}", root.display()));
+    }
+    testbed::build_kernel_for(arch, &opts, &mut say)
 }
 
 fn testbed_cmd(cmd: TestbedCmd) -> Result<ExitCode> {
     match cmd {
-        TestbedCmd::Build { force, jobs } => {
-            let image = build_kernel(force, jobs)?;
+        TestbedCmd::Build { force, jobs, arch } => {
+            let image = build_kernel_for(arch, force, jobs)?;
             println!("{}", image.display());
         }
-        TestbedCmd::Path => match testbed::cached_kernel()? {
+        TestbedCmd::Path { arch } => match testbed::cached_kernel_for(arch)? {
             Some(p) => println!("{}", p.display()),
             None => {
-                eprintln!("the test-bed kernel is not built: run `cargo xtask testbed build`");
+                eprintln!(
+                    "the {arch} test-bed kernel ({}) is not built: run `cargo xtask testbed build --arch {arch}`",
+                    testbed::KernelKey::for_arch(arch)?.bzimage().display()
+                );
                 return Ok(ExitCode::from(1));
             }
         },
@@ -252,6 +298,7 @@ fn testbed_cmd(cmd: TestbedCmd) -> Result<ExitCode> {
             memory,
             env,
             no_build,
+            arch,
             cmd,
         } => {
             let mut opts = testbed::RunOptions {
@@ -261,6 +308,7 @@ fn testbed_cmd(cmd: TestbedCmd) -> Result<ExitCode> {
                 memory_mib: memory,
                 echo: true,
                 build_if_missing: !no_build,
+                arch,
                 ..Default::default()
             };
             for kv in env {

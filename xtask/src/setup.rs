@@ -9,6 +9,8 @@
 //!
 //! [`arm64`] is a separate step that only `cargo xtask build --target aarch64` runs: the cross
 //! toolchain, qemu-user and the arm64 libva headers (multiarch), and the Rust std for aarch64.
+//! [`arm64_testbed`] adds what the arm64 test-bed needs (`cargo xtask test --arch arm64`,
+//! `testbed run --arch arm64`): qemu-system-aarch64 and mmdebstrap for its Debian root.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -504,4 +506,23 @@ fn arm64_rust_std(check: bool) -> Result<usize> {
         return rust_src(false);
     }
     Ok(0)
+}
+
+/// Debian packages the arm64 test-bed needs on top of [`ARM64_APT_PACKAGES`], with why.
+pub const ARM64_TESTBED_APT_PACKAGES: &[(&str, &str)] = &[
+    (
+        "qemu-system-arm",
+        "qemu-system-aarch64 boots the arm64 test-bed",
+    ),
+    ("mmdebstrap", "builds the arm64 test-bed's Debian root"),
+    (
+        "debootstrap",
+        "its merged-/usr set-up, which mmdebstrap's hook reuses",
+    ),
+];
+
+/// The arm64 test-bed step: the cross-build step ([`arm64`]) and [`ARM64_TESTBED_APT_PACKAGES`].
+/// Returns how many things were missing.
+pub fn arm64_testbed(check: bool) -> Result<usize> {
+    Ok(arm64(check)? + apt_install(ARM64_TESTBED_APT_PACKAGES, check)?)
 }
