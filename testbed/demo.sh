@@ -4,13 +4,15 @@
 #   1. mpv plays a clip through the shipped libva driver (--hwdec=vaapi-copy) on visl, under
 #      `vatrace record`;  2. the recording's summary;  3. `vatrace replay` of it and its verdict;
 #   4. the pool-bug reproducer request-leak recorded;  5. and replayed, showing the leak;
-#   6. the TUI's screen on the mpv trace, as text;  7. `vatrace check` judges both traces.
-# Each step prints one line `[N/7] what it showed`, its details indented below. Exits 1 when a
+#   6. the TUI's screen on the mpv trace, as text;  7. `vatrace check` judges both traces;
+#   8. `vatrace minimize` cuts request-leak's trace down to the calls that still leak a slot;
+#   9. `vatrace export` turns it into a Perfetto timeline and a picture of the pools.
+# Each step prints one line `[N/9] what it showed`, its details indented below. Exits 1 when a
 # step could not show what it is for (the reason on stderr), else 0.
 set -u
 : "${VATRACE:?path of the vatrace binary}" "${REQUEST_LEAK:?path of request-leak}"
 : "${DRI:?folder holding v4l2_request_drv_video.so}" "${CLIP:?H.264 clip}" "${OUT:?output folder}"
-STEPS=7
+STEPS=9
 failed=0
 
 step() { n=$1; shift; echo "[$n/$STEPS] $*"; }
@@ -104,6 +106,27 @@ step 7 "vatrace check: mpv.trace exit $rc_mpv ($(tail -n1 "$OUT/check-mpv.txt" |
 grep -E '^error' "$OUT/check-leak.txt" | indent
 [ "$rc_mpv" -eq 0 ] || fail "vatrace check found errors in mpv's decode: see $OUT/check-mpv.txt"
 [ "$rc_leak" -eq 1 ] && [ "$leaks" -gt 0 ] || fail "vatrace check did not find request-leak's leak: see $OUT/check-leak.txt"
+
+# 8. The smallest trace that still leaks a slot, every candidate replayed on visl.
+if "$VATRACE" minimize "$OUT/request-leak.trace" -o "$OUT/leak-min.trace" --until leak --quiet \
+    --report "$OUT/minimize.json" > "$OUT/minimize.txt" 2>&1; then
+    step 8 "vatrace minimize request-leak.trace --until leak: $(tail -n1 "$OUT/minimize.txt")"
+    "$VATRACE" dump "$OUT/leak-min.trace" 2>&1 | grep -vE '^#' | indent
+else
+    step 8 "vatrace minimize request-leak.trace --until leak failed"
+    indent < "$OUT/minimize.txt"
+    fail "vatrace minimize found no smaller trace that leaks: see $OUT/minimize.txt"
+fi
+
+# 9. A timeline for ui.perfetto.dev and a picture for a bug report.
+if "$VATRACE" export --perfetto "$OUT/request-leak.trace" -o "$OUT/request-leak.perfetto-trace" > "$OUT/export.txt" 2>&1 &&
+    "$VATRACE" export --svg "$OUT/request-leak.trace" -o "$OUT/request-leak.svg" >> "$OUT/export.txt" 2>&1; then
+    step 9 "vatrace export: request-leak.perfetto-trace ($(wc -c < "$OUT/request-leak.perfetto-trace") bytes, open it in ui.perfetto.dev) and request-leak.svg ($(grep -c '<rect' "$OUT/request-leak.svg") boxes)"
+else
+    step 9 "vatrace export failed"
+    indent < "$OUT/export.txt"
+    fail "vatrace export failed: see $OUT/export.txt"
+fi
 
 echo "traces, logs and reports in $OUT"
 exit "$failed"
