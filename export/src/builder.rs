@@ -1004,21 +1004,12 @@ fn program(path: &str) -> String {
     path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
-/// (pid, fd) of the requests `request-leak` findings name ("request fd N …", the rule's
-/// statement in `traces::check::requests`).
+/// (pid, fd) of the requests `request-leak` findings name.
 fn check_leaks(findings: &[Finding]) -> FxHashSet<(u32, i32)> {
     findings
         .iter()
         .filter(|f| f.rule == "request-leak")
-        .filter_map(|f| {
-            let rest = f.statement.strip_prefix("request fd ")?;
-            let fd = rest
-                .split(|c: char| !c.is_ascii_digit())
-                .next()?
-                .parse()
-                .ok()?;
-            Some((f.pid?, fd))
-        })
+        .filter_map(|f| Some((f.pid?, f.request_fd?)))
         .collect()
 }
 

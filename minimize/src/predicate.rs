@@ -272,6 +272,7 @@ mod tests {
             ts: None,
             frame: Some(3),
             pid: None,
+            request_fd: Some(12),
             statement: "request fd 12 was never REINIT'd".into(),
             explanation: String::new(),
             source: "test".into(),

@@ -82,6 +82,10 @@ pub struct Finding {
     /// The process.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
+    /// The request fd (in `pid`) the finding is about, for the rules about one request (leaked,
+    /// closed in flight): tools mark that request without reading the statement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_fd: Option<i32>,
     /// One line: what happened.
     pub statement: String,
     /// Why it matters.
@@ -120,6 +124,8 @@ pub struct At {
     pub pid: Option<u32>,
     /// Frames (OUTPUT QBUFs) counted before this record.
     pub frames_before: u64,
+    /// The request fd a finding made here is about, if one (see [`Finding::request_fd`]).
+    pub request_fd: Option<i32>,
 }
 
 /// Findings of one rule beyond this many are counted, not kept (a summary note says how many).
@@ -161,6 +167,7 @@ impl Sink {
             ts: at.ts,
             frame,
             pid: at.pid,
+            request_fd: at.request_fd,
             statement,
             explanation: explanation.into(),
             source: Cow::Borrowed(source),
@@ -248,6 +255,7 @@ impl Rules {
             ts: rec.ts(),
             pid,
             frames_before,
+            request_fd: None,
         };
         self.records += 1;
         if let Record::End(_) = rec {
@@ -310,6 +318,7 @@ impl Rules {
             ts: Some(model.now()),
             pid: None,
             frames_before: model.totals().output_qbufs,
+            request_fd: None,
         };
         if !self.finished {
             let s = &mut self.sink;

@@ -193,6 +193,7 @@ impl State {
         let Some(frame) = q.queued_frame else { return };
         let at = At {
             pid: Some(r.pid),
+            request_fd: Some(r.fd),
             ..*at
         };
         match r.state {
