@@ -40,50 +40,24 @@ impl fmt::Display for Errno {
 
 impl std::error::Error for Errno {}
 
-/// The errnos a V4L2 stack meets, by name (for reports and `--inject` specs).
-pub const ERRNO_NAMES: &[(&str, i32)] = &[
-    ("EPERM", libc::EPERM),
-    ("ENOENT", libc::ENOENT),
-    ("EINTR", libc::EINTR),
-    ("EIO", libc::EIO),
-    ("ENXIO", libc::ENXIO),
-    ("EBADF", libc::EBADF),
-    ("EAGAIN", libc::EAGAIN),
-    ("ENOMEM", libc::ENOMEM),
-    ("EACCES", libc::EACCES),
-    ("EFAULT", libc::EFAULT),
-    ("EBUSY", libc::EBUSY),
-    ("ENODEV", libc::ENODEV),
-    ("EINVAL", libc::EINVAL),
-    ("ENOSPC", libc::ENOSPC),
-    ("EPIPE", libc::EPIPE),
-    ("ERANGE", libc::ERANGE),
-    ("ENOTTY", libc::ENOTTY),
-    ("ENOSYS", libc::ENOSYS),
-    ("ENODATA", libc::ENODATA),
-    ("ETIME", libc::ETIME),
-    ("ETIMEDOUT", libc::ETIMEDOUT),
-    ("ENOLINK", libc::ENOLINK),
-    ("EOVERFLOW", libc::EOVERFLOW),
-    ("ENOTSUP", libc::ENOTSUP),
-    ("ECANCELED", libc::ECANCELED),
-];
-
-/// `EBUSY` for errno 16, `E<n>` for unnamed numbers.
+/// `EBUSY` for errno 16 (the name `vatrace dump` prints: traces' errno table), `E<n>` for
+/// unnamed numbers.
 pub fn errno_name(errno: i32) -> String {
-    ERRNO_NAMES
-        .iter()
-        .find(|(_, n)| *n == errno)
-        .map(|(s, _)| s.to_string())
+    traces::dump::errno_name(errno)
+        .map(str::to_string)
         .unwrap_or_else(|| format!("E{errno}"))
 }
 
-/// The errno named `name` (`EBUSY`), or given as a number (`16`).
+/// The errno named `name` (`EBUSY`, any case; `ENOTSUP` is `EOPNOTSUPP` on Linux), or given as
+/// a number (`16`), for reports and `--inject` specs.
 pub fn errno_by_name(name: &str) -> Option<i32> {
-    ERRNO_NAMES
-        .iter()
-        .find(|(s, _)| s.eq_ignore_ascii_case(name))
-        .map(|(_, n)| *n)
+    let upper = name.to_ascii_uppercase();
+    let upper = if upper == "ENOTSUP" {
+        "EOPNOTSUPP".to_string()
+    } else {
+        upper
+    };
+    traces::dump::errno_by_name(&upper)
         .or_else(|| name.parse().ok().filter(|n| (1..4096).contains(n)))
 }
 
@@ -372,6 +346,16 @@ mod tests {
         assert_eq!(errno_by_name("22"), Some(22));
         assert_eq!(errno_by_name("EWHAT"), None);
         assert_eq!(errno_name(4000), "E4000");
+        assert_eq!(errno_by_name("ENOTSUP"), Some(libc::EOPNOTSUPP));
+        for e in [
+            libc::EPERM,
+            libc::EAGAIN,
+            libc::ENOTTY,
+            libc::ETIME,
+            libc::ECANCELED,
+        ] {
+            assert_eq!(errno_by_name(&errno_name(e)), Some(e), "{e}");
+        }
     }
 
     #[test]

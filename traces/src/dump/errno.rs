@@ -46,6 +46,7 @@ const ERRNOS: &[(i32, &str, &str)] = &[
     (42, "ENOMSG", "No message of desired type"),
     (61, "ENODATA", "No data available"),
     (62, "ETIME", "Timer expired"),
+    (67, "ENOLINK", "Link has been severed"),
     (71, "EPROTO", "Protocol error"),
     (74, "EBADMSG", "Bad message"),
     (75, "EOVERFLOW", "Value too large for defined data type"),
