@@ -41,7 +41,7 @@ use crate::record::{errno_of, Record};
 pub const O_CLOEXEC: u32 = 0o2_000_000;
 
 /// `EBADF`: the one errno for which close leaves the fd table alone.
-const EBADF: i32 = 9;
+use crate::dump::EBADF;
 
 /// One fd of a process: what its user attached and whether exec closes it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,9 +17,7 @@ pub use crate::pool::args::{
 /// `V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF`.
 pub const BUF_FLAG_HOLD_CAPTURE: u32 = 0x200;
 /// errno values the rules name.
-pub const EAGAIN: i32 = 11;
-pub const EBUSY: i32 = 16;
-pub const ENOENT: i32 = 2;
+pub use crate::dump::{EAGAIN, EBUSY, ENOENT};
 
 /// `(count, type)` of REQBUFS as asked.
 pub fn reqbufs(io: &crate::record::Ioctl) -> Option<(u32, u32)> {

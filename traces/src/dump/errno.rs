@@ -1,24 +1,31 @@
 //! Linux errno names and messages (the asm-generic numbers, shared by x86_64 and arm64), so a
 //! failed call prints as `= -1 EBUSY (Device or resource busy)`.
 
+/// The errnos the models and rules test for by number (their table rows below use these).
+pub const ENOENT: i32 = 2;
+pub const EBADF: i32 = 9;
+pub const EAGAIN: i32 = 11;
+pub const EBUSY: i32 = 16;
+pub const ENOTTY: i32 = 25;
+
 /// `(errno, name, message)`.
 const ERRNOS: &[(i32, &str, &str)] = &[
     (1, "EPERM", "Operation not permitted"),
-    (2, "ENOENT", "No such file or directory"),
+    (ENOENT, "ENOENT", "No such file or directory"),
     (3, "ESRCH", "No such process"),
     (4, "EINTR", "Interrupted system call"),
     (5, "EIO", "Input/output error"),
     (6, "ENXIO", "No such device or address"),
     (7, "E2BIG", "Argument list too long"),
     (8, "ENOEXEC", "Exec format error"),
-    (9, "EBADF", "Bad file descriptor"),
+    (EBADF, "EBADF", "Bad file descriptor"),
     (10, "ECHILD", "No child processes"),
-    (11, "EAGAIN", "Resource temporarily unavailable"),
+    (EAGAIN, "EAGAIN", "Resource temporarily unavailable"),
     (12, "ENOMEM", "Cannot allocate memory"),
     (13, "EACCES", "Permission denied"),
     (14, "EFAULT", "Bad address"),
     (15, "ENOTBLK", "Block device required"),
-    (16, "EBUSY", "Device or resource busy"),
+    (EBUSY, "EBUSY", "Device or resource busy"),
     (17, "EEXIST", "File exists"),
     (18, "EXDEV", "Invalid cross-device link"),
     (19, "ENODEV", "No such device"),
@@ -27,7 +34,7 @@ const ERRNOS: &[(i32, &str, &str)] = &[
     (22, "EINVAL", "Invalid argument"),
     (23, "ENFILE", "Too many open files in system"),
     (24, "EMFILE", "Too many open files"),
-    (25, "ENOTTY", "Inappropriate ioctl for device"),
+    (ENOTTY, "ENOTTY", "Inappropriate ioctl for device"),
     (26, "ETXTBSY", "Text file busy"),
     (27, "EFBIG", "File too large"),
     (28, "ENOSPC", "No space left on device"),

@@ -11,7 +11,10 @@ mod syscalls;
 use serde_json::{json, Map, Value};
 
 pub use context::{Context, FdKind, FdNames, Mapping};
-pub use errno::{describe as describe_errno, errno_by_name, errno_message, errno_name, format_ret};
+pub use errno::{
+    describe as describe_errno, errno_by_name, errno_message, errno_name, format_ret, EAGAIN,
+    EBADF, EBUSY, ENOENT, ENOTTY,
+};
 pub use syscalls::{map_flags, open_flags, poll_events, prot, signal_name};
 
 use crate::ioctl::{self, decode_ioctl, Arg, DecodedIoctl, Dir};

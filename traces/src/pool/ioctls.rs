@@ -9,10 +9,7 @@ use crate::record::Ioctl;
 
 use crate::ioctl::reqbufs::MAX_BUFFERS;
 
-/// `EBUSY`, `ENOTTY`, `EBADF`.
-const EBUSY: i32 = 16;
-const ENOTTY: i32 = 25;
-const EBADF: i32 = 9;
+use crate::dump::{EBADF, EBUSY, ENOTTY};
 
 /// Moves `b` to `state` at `ts`, keeping the global busy count `depth` in step.
 fn set_state(depth: &mut u32, b: &mut Buffer, state: BufState, ts: u64) {
