@@ -12,6 +12,9 @@ use std::time::Duration;
 use testbed::clips::{Clip, Codec};
 use testbed::{run_sh, Arch, RunOptions};
 
+mod common;
+use common::assert_lines;
+
 /// `<target>/testbed/arm64-dri` holding the arm64 build's driver as `v4l2_request_drv_video.so`.
 fn arm64_driver_dir() -> PathBuf {
     let so = testbed::paths::target_dir()
@@ -73,18 +76,11 @@ fn arm64_ffmpeg_vaapi_decodes_every_clip_to_the_exact_size() {
     let text = out.stdout_str();
     eprintln!("{text}arm64 run: {:.0} s", out.elapsed.as_secs_f64());
     assert_eq!(text.lines().next(), Some("aarch64"), "{}", out.explain());
-    let mut failures = Vec::new();
-    for (name, c) in &clips {
-        for mode in ["frame", "slice"] {
-            let want = format!("ffmpeg {name} {mode} rc=0 size={}", c.nv12_bytes());
-            if !text.lines().any(|l| l == want) {
-                failures.push(want);
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "expected lines missing: {failures:#?}\nstdout:\n{text}\nstderr:\n{}",
-        out.stderr_str()
+    assert_lines(
+        &out,
+        clips.iter().flat_map(|(name, c)| {
+            ["frame", "slice"]
+                .map(|mode| format!("ffmpeg {name} {mode} rc=0 size={}", c.nv12_bytes()))
+        }),
     );
 }

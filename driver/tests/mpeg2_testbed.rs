@@ -8,7 +8,7 @@ use testbed::clips::{Clip, Codec};
 use testbed::run_sh;
 
 mod common;
-use common::{diff, opts, readme_fields, record_pairs, va_env};
+use common::{assert_lines, diff, opts, readme_fields, record_pairs, va_env};
 
 /// A non-default intra matrix (single digits: the clip's file name holds the encoder
 /// arguments and must stay under 255 bytes, which also leaves the inter matrix at its default).
@@ -84,20 +84,11 @@ fn ffmpeg_and_gstreamer_decode_every_mpeg2_clip() {
         );
     }
     let out = run_sh(&script, &opts()).unwrap();
-    let text = out.stdout_str();
-    let mut failures = Vec::new();
-    for (name, c) in &clips {
-        for client in ["ffmpeg", "gst"] {
-            let want = format!("{client} {name} rc=0 size={}", c.nv12_bytes());
-            if !text.lines().any(|l| l == want) {
-                failures.push(want);
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "expected lines missing: {failures:#?}\nstdout:\n{text}\nstderr:\n{}",
-        out.stderr_str()
+    assert_lines(
+        &out,
+        clips.iter().flat_map(|(name, c)| {
+            ["ffmpeg", "gst"].map(|client| format!("{client} {name} rc=0 size={}", c.nv12_bytes()))
+        }),
     );
 }
 

@@ -16,7 +16,7 @@ use testbed::run_sh;
 use traces::controls::visl_ftrace::{parse_text, split_runs, VislEvent};
 
 mod common;
-use common::{driver_dir, opts, va_env};
+use common::{assert_lines, driver_dir, opts, va_env};
 
 fn clip(frames: u32, w: u32, h: u32, args: &[&str]) -> Clip {
     Clip {
@@ -112,20 +112,13 @@ fn ffmpeg_and_gstreamer_decode_every_clip_in_both_modes() {
         );
     }
     let out = run_sh(&script, &opts()).unwrap();
-    let text = out.stdout_str();
-    let mut failures = Vec::new();
-    for (name, c) in &clips {
-        for (client, mode) in [("ffmpeg", "frame"), ("ffmpeg", "slice"), ("gst", "frame")] {
-            let want = format!("{client} {name} {mode} rc=0 size={}", c.nv12_bytes());
-            if !text.lines().any(|l| l == want) {
-                failures.push(want);
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "expected lines missing: {failures:#?}\nstdout:\n{text}\nstderr:\n{}",
-        out.stderr_str()
+    assert_lines(
+        &out,
+        clips.iter().flat_map(|(name, c)| {
+            [("ffmpeg", "frame"), ("ffmpeg", "slice"), ("gst", "frame")].map(|(client, mode)| {
+                format!("{client} {name} {mode} rc=0 size={}", c.nv12_bytes())
+            })
+        }),
     );
 }
 

@@ -12,10 +12,7 @@ impl State {
         flags: u32,
     ) -> VaResult<va::VADRMPRIMESurfaceDescriptor> {
         let (width, height) = {
-            let s = self
-                .surfaces
-                .get(surface)
-                .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+            let s = self.surface(surface)?;
             (s.width, s.height)
         };
         let (si, idx, layout) = self.bound(surface)?;

@@ -79,10 +79,7 @@ impl State {
 
     pub fn derive_image(&mut self, surface: va::VASurfaceID) -> VaResult<va::VAImage> {
         let (width, height) = {
-            let s = self
-                .surfaces
-                .get(surface)
-                .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+            let s = self.surface(surface)?;
             (s.width, s.height)
         };
         let (_, _, layout) = self.bound(surface)?;

@@ -26,6 +26,20 @@ impl State {
         }
     }
 
+    /// The surface `id`, or `INVALID_SURFACE`.
+    pub(super) fn surface(&self, id: va::VASurfaceID) -> VaResult<&Surface> {
+        self.surfaces
+            .get(id)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)
+    }
+
+    /// The surface `id`, or `INVALID_SURFACE`, to change.
+    pub(super) fn surface_mut(&mut self, id: va::VASurfaceID) -> VaResult<&mut Surface> {
+        self.surfaces
+            .get_mut(id)
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)
+    }
+
     pub fn destroy_surface(&mut self, id: va::VASurfaceID) -> VaResult<()> {
         let s = self
             .surfaces
@@ -42,10 +56,7 @@ impl State {
 
     /// Waits for the surface's pending decode. Err(DECODING_ERROR) if it failed.
     pub fn sync_surface(&mut self, id: va::VASurfaceID) -> VaResult<()> {
-        let s = self
-            .surfaces
-            .get(id)
-            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+        let s = self.surface(id)?;
         let Some((si, idx)) = s.binding else {
             return Ok(());
         };
@@ -63,10 +74,7 @@ impl State {
     }
 
     pub fn surface_busy(&mut self, id: va::VASurfaceID) -> VaResult<bool> {
-        let s = self
-            .surfaces
-            .get(id)
-            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+        let s = self.surface(id)?;
         let Some((si, idx)) = s.binding else {
             return Ok(false);
         };
@@ -78,10 +86,7 @@ impl State {
 
     /// The surface's session and CAPTURE layout, if bound.
     pub(super) fn bound(&mut self, id: va::VASurfaceID) -> VaResult<(usize, u32, Layout)> {
-        let s = self
-            .surfaces
-            .get(id)
-            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+        let s = self.surface(id)?;
         let (si, idx) = s.binding.ok_or(VaError::VA_STATUS_ERROR_OPERATION_FAILED)?;
         let sess = self
             .sessions
@@ -92,10 +97,7 @@ impl State {
     /// Binds the surface to a CAPTURE buffer of session `si` (unbinding it from another
     /// session first); the buffer's index.
     pub(super) fn bind_surface(&mut self, id: va::VASurfaceID, si: usize) -> VaResult<u32> {
-        let s = self
-            .surfaces
-            .get_mut(id)
-            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+        let s = self.surface_mut(id)?;
         if let Some((old, idx)) = s.binding {
             if old == si {
                 return Ok(idx);
@@ -112,10 +114,7 @@ impl State {
             log::error!("binding surface {id:#x} to a CAPTURE buffer: {e}");
             VaError::VA_STATUS_ERROR_ALLOCATION_FAILED
         })?;
-        let s = self
-            .surfaces
-            .get_mut(id)
-            .ok_or(VaError::VA_STATUS_ERROR_INVALID_SURFACE)?;
+        let s = self.surface_mut(id)?;
         s.binding = Some((si, idx));
         s.timestamp_us = None;
         Ok(idx)

@@ -163,3 +163,18 @@ pub fn diff(a: &Path, b: &Path, ignored: &str) -> (i32, BTreeSet<String>, serde_
         .collect();
     (out.status.code().unwrap_or(-1), fields, v)
 }
+
+/// Every line of `wants` appears, whole, in the run's stdout (the scripts echo one line per
+/// decode: client, clip, mode, exit code, output size); else fails listing the missing ones.
+pub fn assert_lines(out: &testbed::RunOutput, wants: impl IntoIterator<Item = String>) {
+    let text = out.stdout_str();
+    let failures: Vec<String> = wants
+        .into_iter()
+        .filter(|want| !text.lines().any(|l| l == want))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "expected lines missing: {failures:#?}\nstdout:\n{text}\nstderr:\n{}",
+        out.stderr_str()
+    );
+}
