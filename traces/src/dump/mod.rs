@@ -442,6 +442,14 @@ pub fn format_header(h: &Header) -> String {
         }
         s.push('\n');
     }
+    let mut derived = h.derived.as_ref();
+    while let Some(d) = derived {
+        s.push_str(&format!(
+            "# {} of {} ({}): {} of its {} ioctls\n",
+            d.tool, d.source, d.how, d.ioctls_after, d.ioctls_before
+        ));
+        derived = d.parent.as_deref();
+    }
     s
 }
 

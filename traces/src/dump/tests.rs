@@ -553,3 +553,39 @@ fn a_cloexec_dup_is_shown_and_closed_by_exec() {
     assert_eq!(ctx.fd_label(PID, 40), "40", "closed by the exec");
     assert_eq!(ctx.fd_label(PID, 20), "20<request:/dev/media0>", "kept");
 }
+
+#[test]
+fn header_says_what_a_trace_was_cut_or_minimised_from() {
+    let mut h = header();
+    assert!(
+        !format_header(&h).contains(" of its "),
+        "a recording has no derivation"
+    );
+    h.derived = Some(Derivation {
+        tool: "minimize".into(),
+        source: "cut.trace".into(),
+        source_sha256: String::new(),
+        how: "leak".into(),
+        ioctls_before: 40,
+        ioctls_after: 11,
+        parent: Some(Box::new(Derivation {
+            tool: "cut".into(),
+            source: "dec.trace".into(),
+            source_sha256: String::new(),
+            how: "--frames 0..10".into(),
+            ioctls_before: 589,
+            ioctls_after: 40,
+            parent: None,
+        })),
+    });
+    let text = format_header(&h);
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains(" of its ")).collect();
+    assert_eq!(
+        lines,
+        [
+            "# minimize of cut.trace (leak): 11 of its 40 ioctls",
+            "# cut of dec.trace (--frames 0..10): 40 of its 589 ioctls"
+        ],
+        "{text}"
+    );
+}
