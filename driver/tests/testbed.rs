@@ -343,8 +343,8 @@ fn fault_injection_1000_failures_no_starvation_no_leaks() {
     );
     let out = run_sh(
         &script,
-        &RunOptions {
-            timeout: Duration::from_secs(1200),
+        &testbed::RunOptions {
+            timeout: std::time::Duration::from_secs(1200),
             ..opts()
         },
     )

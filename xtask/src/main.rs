@@ -204,6 +204,18 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 &["clippy", "--workspace", "--all-targets"],
                 &["-D".into(), "warnings".into()],
             )?;
+            // The driver's test-only features compile test code no workspace build sees.
+            let clippy_features = cargo_status(
+                &[
+                    "clippy",
+                    "-p",
+                    "v4l2-request-driver",
+                    "--all-targets",
+                    "--features",
+                    "fault-injection,test-corrupt",
+                ],
+                &["-D".into(), "warnings".into()],
+            )?;
             cargo(&["build", "--workspace", "--all-targets"], &[])?;
             let all = cargo_status(&["test", "--workspace", "--no-fail-fast"], &args)?;
             // The driver's fault-injection test needs the driver built with its test-only
@@ -221,10 +233,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             if fmt != ExitCode::SUCCESS {
                 eprintln!("xtask: `cargo fmt --all --check` found unformatted code: run `cargo fmt --all`");
             }
-            if clippy != ExitCode::SUCCESS {
+            if clippy != ExitCode::SUCCESS || clippy_features != ExitCode::SUCCESS {
                 eprintln!("xtask: clippy found warnings (denied): see its output above");
             }
-            let worst = [generated, fmt, clippy, all, faults, corrupt]
+            let worst = [generated, fmt, clippy, clippy_features, all, faults, corrupt]
                 .into_iter()
                 .find(|c| *c != ExitCode::SUCCESS);
             return Ok(worst.unwrap_or(ExitCode::SUCCESS));
