@@ -236,9 +236,17 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             if clippy != ExitCode::SUCCESS || clippy_features != ExitCode::SUCCESS {
                 eprintln!("xtask: clippy found warnings (denied): see its output above");
             }
-            let worst = [generated, fmt, clippy, clippy_features, all, faults, corrupt]
-                .into_iter()
-                .find(|c| *c != ExitCode::SUCCESS);
+            let worst = [
+                generated,
+                fmt,
+                clippy,
+                clippy_features,
+                all,
+                faults,
+                corrupt,
+            ]
+            .into_iter()
+            .find(|c| *c != ExitCode::SUCCESS);
             return Ok(worst.unwrap_or(ExitCode::SUCCESS));
         }
         Cmd::Build {
