@@ -5,35 +5,21 @@
 //!
 //! Boots the test-bed once (tens of seconds under TCG); runs with the rest of `cargo xtask test`.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use testbed::{run_sh, RunOptions};
 
-const VATRACE: &str = env!("CARGO_BIN_EXE_vatrace");
+mod common;
 
-/// The `request-leak` client, built next to `vatrace` (it belongs to the `replay` package).
-fn request_leak() -> PathBuf {
-    let bin = Path::new(VATRACE).with_file_name("request-leak");
-    if !bin.exists() {
-        let ok = Command::new(env!("CARGO"))
-            .args(["build", "-p", "replay", "--bin", "request-leak"])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "building request-leak");
-    }
-    assert!(bin.exists(), "{} missing after the build", bin.display());
-    bin
-}
+const VATRACE: &str = env!("CARGO_BIN_EXE_vatrace");
 
 /// `(slots, frames, leak frames)` of each run.
 const RUNS: &[(u32, u32, &[u64])] = &[(3, 20, &[2, 5, 9]), (2, 12, &[4, 6]), (5, 14, &[1, 8])];
 
 #[test]
 fn recorded_leaks_are_found_at_exactly_their_frames() {
-    let bin = request_leak();
+    let bin = common::request_leak(VATRACE);
     let dir = testbed::paths::work_dir("check-request-leak");
     let mut script = String::from("set -e\n");
     for (i, (slots, frames, leaks)) in RUNS.iter().enumerate() {

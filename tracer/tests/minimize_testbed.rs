@@ -16,7 +16,7 @@
 //!
 //! Boots the test-bed once (minutes under TCG).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -26,22 +26,10 @@ use traces::edit::Trace;
 use traces::ioctl::{names, qbuf};
 use traces::record::Record;
 
+mod common;
+
 const VATRACE: &str = env!("CARGO_BIN_EXE_vatrace");
 const REPLAYS: u32 = 10;
-
-/// The `request-leak` client, built next to `vatrace` (it belongs to the `replay` package).
-fn request_leak() -> PathBuf {
-    let bin = Path::new(VATRACE).with_file_name("request-leak");
-    if !bin.exists() {
-        let ok = Command::new(env!("CARGO"))
-            .args(["build", "-p", "replay", "--bin", "request-leak"])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "building request-leak");
-    }
-    bin
-}
 
 fn load(p: &Path) -> Report {
     let s = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
@@ -136,7 +124,7 @@ fn check_rules(t: &Path) -> Vec<String> {
 fn minimised_traces_still_show_their_bug_and_cuts_replay_clean() {
     let s = Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/samples");
     let d = testbed::paths::work_dir("minimize");
-    let leak_bin = request_leak();
+    let leak_bin = common::request_leak(VATRACE);
     let gst = Trace::read(s.join("gst-v4l2slh264dec.trace")).unwrap();
     let reinit = last_reinit_of_frame(&gst, 15);
     let script = format!(

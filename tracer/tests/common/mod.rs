@@ -1,7 +1,9 @@
-//! Support shared by the tracer's test binaries.
+//! Support shared by the tracer's test binaries (each uses part of it).
+#![allow(dead_code)]
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// A copy of the `vatrace` binary that an unprivileged user can run wherever the repository
 /// is cloned: a clone under /root (mode 0700) cannot be reached by `nobody`, so the tests that
@@ -17,4 +19,18 @@ pub fn vatrace_for_nobody(vatrace: &str) -> (tempfile::TempDir, PathBuf) {
     std::fs::copy(vatrace, &exe).unwrap();
     std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
     (dir, exe)
+}
+
+/// The `request-leak` client, built next to `vatrace` (it belongs to the `replay` package).
+pub fn request_leak(vatrace: &str) -> PathBuf {
+    let bin = Path::new(vatrace).with_file_name("request-leak");
+    if !bin.exists() {
+        let ok = Command::new(env!("CARGO"))
+            .args(["build", "-p", "replay", "--bin", "request-leak"])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "building request-leak");
+    }
+    bin
 }
