@@ -2,7 +2,8 @@
 //! MPEG-2 profiles when visl offers `MG2S`; ffmpeg (`-hwaccel vaapi`) and GStreamer
 //! (`vampeg2dec`) decode generated clips (B-frames, interlaced coding, non-default quantiser
 //! matrices) to the exact NV12 size; the QUANTISATION control visl receives holds the clip's
-//! own matrices.
+//! own matrices; mpv uses the driver for MPEG-2 when allowed to; a stream whose size changes twice
+//! decodes every frame without EBUSY.
 
 use testbed::clips::{Clip, Codec};
 use testbed::run_sh;
@@ -111,4 +112,58 @@ fn mpeg2_controls_differ_from_v4l2slmpeg2dec_only_where_documented() {
         }
     }
     assert!(report.is_empty(), "{}", report.join("\n"));
+}
+
+#[test]
+fn mpv_decodes_mpeg2_through_the_driver() {
+    // mpv leaves MPEG-2 to software unless told otherwise (`--hwdec-codecs=all`).
+    let c = clip(&["-bf".into(), "2".into()]).generate().unwrap();
+    common::assert_mpv_uses_driver(&c, "--hwdec-codecs=all");
+}
+
+#[test]
+fn mpeg2_size_change_mid_stream_decodes_every_frame() {
+    // 10 frames at 320x240, 10 at 176x144, 10 at 320x240: one elementary stream (each part
+    // starts with its own sequence header).
+    let part = |w, h| {
+        Clip {
+            width: w,
+            height: h,
+            frames: 10,
+            ..clip(&["-bf".into(), "2".into()])
+        }
+        .generate()
+        .unwrap()
+    };
+    let (a, b) = (part(320, 240), part(176, 144));
+    let joined = a
+        .parent()
+        .unwrap()
+        .join("sizechange-320x240-176x144-320x240.m2v");
+    let mut bytes = std::fs::read(&a).unwrap();
+    bytes.extend(std::fs::read(&b).unwrap());
+    bytes.extend(std::fs::read(&a).unwrap());
+    std::fs::write(&joined, bytes).unwrap();
+    let script = format!(
+        "{} V4L2_REQUEST_LOG=info ffmpeg -nostdin -loglevel error -hwaccel vaapi \
+         -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 -i {} \
+         -vf hwdownload,format=nv12 -f rawvideo -y /tmp/out.yuv 2>/tmp/err.txt; echo rc=$?; \
+         echo frames=$(( $(stat -c %s /tmp/out.yuv) / (320*240*3/2) )); cat /tmp/err.txt >&2",
+        va_env(),
+        joined.display()
+    );
+    let out = run_sh(&script, &opts()).unwrap();
+    let (stdout, stderr) = (out.stdout_str(), out.stderr_str());
+    assert!(stdout.contains("rc=0"), "{stdout}\n{stderr}");
+    // ffmpeg scales to the first size: 30 frames of 320x240 come out.
+    assert!(stdout.contains("frames=30"), "{stdout}\n{stderr}");
+    assert_eq!(
+        stderr.matches("session 176x144").count(),
+        1,
+        "one session for the small size:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("EBUSY") && !stderr.contains("busy"),
+        "{stderr}"
+    );
 }

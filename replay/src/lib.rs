@@ -1,5 +1,4 @@
-//! `vatrace replay`: re-executes a recorded trace against V4L2 devices and judges every call;
-//! plus the synthetic buggy clients' building blocks.
+//! `vatrace replay`: re-executes a recorded trace against V4L2 devices and judges every call.
 //!
 //! Entry points: [`run`] (a trace and [`ReplayOptions`] in, a [`Report`] out) and, for the
 //! `vatrace` binary, [`Args`] (clap) with [`cli::main_with`].
@@ -12,9 +11,8 @@
 //!   [`hasher`]: the CAPTURE checksums, on a worker thread;
 //! * [`options`]: options and the command line; [`cli`]: the command;
 //! * [`target`]: frame and buffer-index injections resolved to calls;
-//! * [`sys`]: the syscall boundary (the crate's only `unsafe`); [`bytes`]: field access;
-//! * [`v4l2`], [`synthetic`]: the synthetic clients (`probe-ebusy`, `request-leak` in
-//!   `src/bin/`; traces of them are made with `vatrace record`).
+//! * [`sys`]: the syscall boundary (the crate's only `unsafe`; also used by the synthetic
+//!   clients of the `clients` crate); [`bytes`]: field access.
 
 pub mod args;
 pub mod bytes;
@@ -25,10 +23,8 @@ pub mod hasher;
 pub mod node;
 pub mod options;
 pub mod report;
-pub mod synthetic;
 pub mod sys;
 pub mod target;
-pub mod v4l2;
 pub mod validate;
 
 pub use options::{Args, Inject, Pace, ReplayOptions};

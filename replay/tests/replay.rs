@@ -52,8 +52,14 @@ fn vatrace() -> String {
 /// client). Prints `record NAME CODE` per recording.
 fn record_script(d: &Path, which: &[&str]) -> String {
     let vt = vatrace();
-    let probe = env!("CARGO_BIN_EXE_probe-ebusy");
-    let leak = env!("CARGO_BIN_EXE_request-leak");
+    let here = Path::new(env!("CARGO_BIN_EXE_vatrace-replay"));
+    let client = |name| {
+        testbed::paths::client_bin(here, name)
+            .unwrap()
+            .display()
+            .to_string()
+    };
+    let (probe, leak) = (client("probe-ebusy"), client("request-leak"));
     which
         .iter()
         .map(|&t| {
@@ -66,8 +72,8 @@ fn record_script(d: &Path, which: &[&str]) -> String {
                         clip.display()
                     )
                 }
-                "probe" => probe.to_string(),
-                "leak" => leak.to_string(),
+                "probe" => probe.clone(),
+                "leak" => leak.clone(),
                 "clean" => format!("{leak} --fixed"),
                 other => panic!("no recording named {other}"),
             };

@@ -28,6 +28,28 @@ pub fn target_dir() -> PathBuf {
     repo_root().join("target")
 }
 
+/// A binary of the `clients` package (`probe-ebusy`, `request-leak`: the synthetic buggy
+/// clients), next to `sibling` (an executable of the same build, e.g. a test's
+/// `env!("CARGO_BIN_EXE_vatrace")`); built with `cargo build -p clients` when it is not there, so
+/// the tests of any package can record the clients.
+pub fn client_bin(sibling: &Path, name: &str) -> std::io::Result<PathBuf> {
+    let bin = sibling.with_file_name(name);
+    if !bin.exists() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "-p", "clients", "--bin", name])
+            .current_dir(repo_root())
+            .status()?;
+        if !status.success() || !bin.exists() {
+            return Err(std::io::Error::other(format!(
+                "`cargo build -p clients --bin {name}` did not produce {}",
+                bin.display()
+            )));
+        }
+    }
+    Ok(bin)
+}
+
 /// The cargo target folder holding `exe` (the nearest ancestor with a `CACHEDIR.TAG`).
 pub fn target_dir_of(exe: &Path) -> Option<PathBuf> {
     exe.ancestors()

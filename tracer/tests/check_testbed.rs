@@ -1,5 +1,5 @@
 //! `vatrace check` on traces recorded in the test-bed (QEMU, 6.12 kernel, visl): new runs of the
-//! `request-leak` client (replay/src/bin/request-leak.rs) with other `--slots`/`--leak-at` than
+//! `request-leak` client (clients/src/bin/request-leak.rs) with other `--slots`/`--leak-at` than
 //! the committed sample give a `request-leak` finding at exactly the frames it leaked on, and
 //! `request-starved` from the frame after the last leak exactly when every slot leaked.
 //!

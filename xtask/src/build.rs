@@ -1,6 +1,6 @@
 //! `cargo xtask build --target aarch64`: release builds for arm64 boards of `vatrace` (its eBPF
 //! object built for the arm64 `pt_regs` and syscall numbers), the libva driver `.so` and the test
-//! clients (`replay/src/bin`), then checks of what came out:
+//! clients (`clients/src/bin`), then checks of what came out:
 //!
 //! - every output is an ELF for EM_AARCH64;
 //! - the eBPF object embedded in `vatrace` compares syscall numbers against the arm64 table of
@@ -27,8 +27,8 @@ const OUTPUTS: &[(&str, &str, &str)] = &[
     ("tracer", "--bin=vatrace", "vatrace"),
     ("v4l2-request-driver", "--lib", "libv4l2_request.so"),
     ("replay", "--bins", "vatrace-replay"),
-    ("replay", "--bins", "request-leak"),
-    ("replay", "--bins", "probe-ebusy"),
+    ("clients", "--bins", "request-leak"),
+    ("clients", "--bins", "probe-ebusy"),
 ];
 
 /// The committed sample whose `dump` must be the same on both architectures.

@@ -41,11 +41,11 @@ fn build(target: &Path) -> Result<Built> {
             "--bin",
             "vatrace",
             "-p",
-            "replay",
+            "clients",
             "--bin",
             "request-leak",
         ]),
-        "cargo build -p tracer --bin vatrace -p replay --bin request-leak",
+        "cargo build -p tracer --bin vatrace -p clients --bin request-leak",
     )?;
     // install.sh finds the target folder through CARGO_TARGET_DIR: name the one xtask uses.
     run_checked(

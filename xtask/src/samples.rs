@@ -83,8 +83,8 @@ fn cargo() -> Command {
 /// debug binaries' folder and the driver's folder.
 fn build() -> Result<(PathBuf, PathBuf)> {
     run_checked(
-        cargo().args(["build", "-p", "tracer", "-p", "replay", "--bins"]),
-        "cargo build -p tracer -p replay --bins",
+        cargo().args(["build", "-p", "tracer", "-p", "clients", "--bins"]),
+        "cargo build -p tracer -p clients --bins",
     )?;
     run_checked(
         Command::new("sh").args(["driver/install.sh", "--debug"]),

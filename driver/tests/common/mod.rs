@@ -1,7 +1,7 @@
 //! What the driver's test-bed tests share: the driver installed where the guest loads it, the
 //! VA environment that selects it, the `vatrace` binary, vainfo's profile list, the README's
 //! field tables, and the record-both-clients-then-`vatrace diff` step of the control-fidelity
-//! tests (GStreamer's `v4l2sl*dec` against ffmpeg + this driver on the same clips).
+//! tests (GStreamer's `v4l2sl*dec` against ffmpeg + this driver on the same clips), mpv's check.
 //!
 //! Each test file uses part of it.
 #![allow(dead_code)]
@@ -177,4 +177,23 @@ pub fn assert_lines(out: &testbed::RunOutput, wants: impl IntoIterator<Item = St
         "expected lines missing: {failures:#?}\nstdout:\n{text}\nstderr:\n{}",
         out.stderr_str()
     );
+}
+
+/// mpv (`--hwdec=vaapi-copy`, no video output) plays `clip` through this driver without falling
+/// back to software; `extra` is added to its options (e.g. `--hwdec-codecs=all`).
+pub fn assert_mpv_uses_driver(clip: &Path, extra: &str) {
+    let script = format!(
+        "{} mpv --no-config --hwdec=vaapi-copy {extra} --vaapi-device=/dev/dri/renderD128 --vo=null \
+         --ao=null --untimed --msg-level=all=v {} 2>&1; echo rc=$?",
+        va_env(),
+        clip.display()
+    );
+    let out = run_sh(&script, &opts()).unwrap();
+    let text = out.stdout_str();
+    assert!(
+        text.contains("Using hardware decoding (vaapi-copy)"),
+        "{text}"
+    );
+    assert!(!text.to_lowercase().contains("fallback"), "{text}");
+    assert!(text.contains("rc=0"), "{text}");
 }

@@ -3,7 +3,6 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// A copy of the `vatrace` binary that an unprivileged user can run wherever the repository
 /// is cloned: a clone under /root (mode 0700) cannot be reached by `nobody`, so the tests that
@@ -21,16 +20,7 @@ pub fn vatrace_for_nobody(vatrace: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, exe)
 }
 
-/// The `request-leak` client, built next to `vatrace` (it belongs to the `replay` package).
+/// The `request-leak` client, built next to `vatrace` (it belongs to the `clients` package).
 pub fn request_leak(vatrace: &str) -> PathBuf {
-    let bin = Path::new(vatrace).with_file_name("request-leak");
-    if !bin.exists() {
-        let ok = Command::new(env!("CARGO"))
-            .args(["build", "-p", "replay", "--bin", "request-leak"])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "building request-leak");
-    }
-    bin
+    testbed::paths::client_bin(Path::new(vatrace), "request-leak").unwrap()
 }

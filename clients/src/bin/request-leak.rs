@@ -19,8 +19,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use replay::synthetic::{mpeg2_chunk, mpeg2_controls, visl_nodes, CallLog, MPEG2_SLICE, NV12};
-use replay::v4l2::{
+use clients::synthetic::{mpeg2_chunk, mpeg2_controls, visl_nodes, CallLog, MPEG2_SLICE, NV12};
+use clients::v4l2::{
     MediaDevice, MediaRequest, VideoDevice, CAPTURE_MPLANE, MEMORY_MMAP, OUTPUT_MPLANE,
 };
 
@@ -91,7 +91,7 @@ fn run(args: &Args) -> Result<u8, String> {
         }
     };
     let (video, media) = visl_nodes(args.video.clone(), args.media.clone())?;
-    let e = |e: replay::v4l2::CallError| e.to_string();
+    let e = |e: clients::v4l2::CallError| e.to_string();
     let mut log = CallLog::new(args.verbose);
     let (w, h) = (u32::from(args.width), u32::from(args.height));
 

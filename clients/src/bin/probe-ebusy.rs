@@ -15,8 +15,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use replay::synthetic::{visl_nodes, CallLog, H264_SLICE, MPEG2_SLICE, NV12};
-use replay::v4l2::{BufferMap, VideoDevice, CAPTURE_MPLANE, OUTPUT_MPLANE};
+use clients::synthetic::{visl_nodes, CallLog, H264_SLICE, MPEG2_SLICE, NV12};
+use clients::v4l2::{BufferMap, VideoDevice, CAPTURE_MPLANE, OUTPUT_MPLANE};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -65,7 +65,7 @@ fn allocate(
     coded: u32,
     (width, height): (u32, u32),
 ) -> Result<(Format, Vec<BufferMap>), String> {
-    let e = |e: replay::v4l2::CallError| e.to_string();
+    let e = |e: clients::v4l2::CallError| e.to_string();
     log.call(
         &format!("VIDIOC_S_FMT(OUTPUT, {width}x{height})"),
         dev.s_fmt(OUTPUT_MPLANE, coded, width, height, 0),
@@ -110,7 +110,7 @@ fn run(args: &Args) -> Result<u8, String> {
     };
     let (video, _) = visl_nodes(args.video.clone(), Some(PathBuf::new()))?;
     let mut log = CallLog::new(args.verbose);
-    let e = |e: replay::v4l2::CallError| e.to_string();
+    let e = |e: clients::v4l2::CallError| e.to_string();
 
     let dev = VideoDevice::open(&video).map_err(e)?;
     let (driver, _) = log.call("VIDIOC_QUERYCAP", dev.querycap()).map_err(e)?;

@@ -1,6 +1,6 @@
 //! Typed V4L2 and media-request calls for the synthetic clients (`probe-ebusy`, `request-leak`):
 //! multi-planar formats, buffers, streaming, extended controls and requests, on top of
-//! [`crate::sys`] and v4l2r's bindgen structs (generated from the 6.12 uapi headers).
+//! [`replay::sys`] and v4l2r's bindgen structs (generated from the 6.12 uapi headers).
 //!
 //! Traces of the clients are made by `vatrace record` like any other program's. The replay engine
 //! does not use this module: it re-issues recorded argument bytes.
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use v4l2r::bindings as b;
 
-use crate::sys::{self, Errno, Pod};
+use replay::sys::{self, Errno, Pod};
 
 pub use v4l2r::bindings;
 
