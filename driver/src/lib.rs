@@ -37,3 +37,4 @@ pub mod objects;
 pub mod request_pool;
 pub mod session;
 pub mod va;
+pub mod vp8;
