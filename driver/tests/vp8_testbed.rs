@@ -146,3 +146,105 @@ fn vp8_ioctls_per_frame_within_budget() {
     }
     assert!(report.is_empty(), "over budget:\n{}", report.join("\n"));
 }
+
+/// The sizes of the OUTPUT buffers a recorded decode queued (bytesused), in queue order.
+fn output_sizes(trace: &std::path::Path) -> Vec<u64> {
+    let out = std::process::Command::new(vatrace())
+        .args(["dump", "--json"])
+        .arg(trace)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["name"] == "VIDIOC_QBUF" && v["ret"] == 0)
+        .filter_map(|v| {
+            let b = &v["before"]["Buffer"];
+            // V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE
+            (b["type"] == 10).then(|| b["planes"][0]["bytesused"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+/// Both ways a VA client hands VP8 in: FFmpeg strips the frame tag (the driver rebuilds it, on
+/// all 30 frames by its debug log), GStreamer's `vavp8dec` leaves it before
+/// `slice_data_offset` (the driver keeps it, on all 30 frames). Either
+/// way each OUTPUT buffer holds exactly the clip's frame (its IVF size), and GStreamer `va`
+/// through the driver sends what `v4l2slvp8dec` sends but for the README's fields.
+#[test]
+fn vp8_frames_reach_the_device_whole_from_ffmpeg_and_gstreamer_va() {
+    let dir = testbed::paths::work_dir("driver-vp8-whole-frames");
+    let env = va_env();
+    let v = vatrace().display().to_string();
+    let mut script = String::from("set -e\n");
+    let mut runs = Vec::new();
+    for (name, c) in clips() {
+        let path = c.generate().unwrap();
+        let p = path.display();
+        let t = |client: &str| dir.join(format!("{client}-{name}.trace"));
+        let (gst, gst_va, ffmpeg) = (t("v4l2sl"), t("gst-va"), t("ffmpeg"));
+        let log = |t: &std::path::Path| t.with_extension("log");
+        let (gst_va_log, ffmpeg_log) = (log(&gst_va), log(&ffmpeg));
+        script += &format!(
+            "{v} record -o {gst} -- gst-launch-1.0 -q filesrc location={p} ! ivfparse ! \
+             v4l2slvp8dec ! fakesink\n\
+             {v} record -o {gst_va} -- env GST_VA_ALL_DRIVERS=1 V4L2_REQUEST_LOG=debug {env} \
+             gst-launch-1.0 -q filesrc location={p} ! ivfparse ! vavp8dec ! fakesink \
+             2> {gst_va_log}\n\
+             {v} record -o {ffmpeg} -- env V4L2_REQUEST_LOG=debug {env} ffmpeg -nostdin \
+             -loglevel error -hwaccel vaapi -hwaccel_output_format vaapi \
+             -vaapi_device /dev/dri/renderD128 -i {p} -f null - 2> {ffmpeg_log}\n",
+            gst_va_log = gst_va_log.display(),
+            ffmpeg_log = ffmpeg_log.display(),
+            gst = gst.display(),
+            gst_va = gst_va.display(),
+            ffmpeg = ffmpeg.display(),
+        );
+        runs.push((name, path, gst, gst_va, ffmpeg, gst_va_log, ffmpeg_log));
+    }
+    let opts = RunOptions {
+        timeout: Duration::from_secs(900),
+        ..Default::default()
+    };
+    run_sh(&script, &opts).unwrap().check().unwrap();
+    let documented = readme_fields("VP8 fields VA-API does not carry");
+    let mut report = Vec::new();
+    for (name, path, gst, gst_va, ffmpeg, gst_va_log, ffmpeg_log) in runs {
+        // The driver's own account of each frame's tag (V4L2_REQUEST_LOG=debug).
+        for (log, want) in [
+            (&gst_va_log, "frame tag kept"),
+            (&ffmpeg_log, "frame tag rebuilt"),
+        ] {
+            let text = std::fs::read_to_string(log).unwrap();
+            let n = text.lines().filter(|l| l.contains(want)).count();
+            assert_eq!(n, 30, "{name}: {want} in {}:\n{text}", log.display());
+        }
+        let ivf = std::fs::read(&path).unwrap();
+        let sizes: Vec<u64> = testbed::clips::ivf_frames(&ivf)
+            .unwrap()
+            .iter()
+            .map(|f| f.len() as u64)
+            .collect();
+        assert_eq!(sizes.len(), 30, "{name}");
+        for (client, t) in [
+            ("v4l2slvp8dec", &gst),
+            ("vavp8dec", &gst_va),
+            ("ffmpeg", &ffmpeg),
+        ] {
+            assert_eq!(output_sizes(t), sizes, "{name}: {client}'s OUTPUT buffers");
+        }
+        let (_, fields, v) = diff(&gst, &gst_va, "VP8 fields where two clients differ");
+        eprintln!("{name} (vavp8dec): {}", v["summary"]);
+        assert_eq!(v["frames_compared"].as_u64(), Some(30), "{name}: {v}");
+        let unexplained: Vec<&String> = fields.iter().filter(|f| !documented.contains(f)).collect();
+        if !unexplained.is_empty() {
+            report.push(format!("{name}: {unexplained:?}\n{v:#}"));
+        }
+    }
+    assert!(report.is_empty(), "{}", report.join("\n"));
+}

@@ -82,11 +82,13 @@ impl Codec for Vp8 {
         let fps = controls::first_part_size(sp);
         match tag::before(data, off, key, fps) {
             Some(t) => {
+                log::debug!("VP8: frame tag kept from the client ({off} bytes before the data)");
                 req.append(&[&data[off - Tag::len(key)..off], body])?;
                 self.tag = Some(t);
             }
             None => {
                 let t = controls::rebuilt_tag(pp, sp);
+                log::debug!("VP8: frame tag rebuilt (the client stripped it)");
                 req.append(&[&t.bytes(), body])?;
                 self.tag = Some(t);
             }

@@ -94,25 +94,10 @@ pub fn before(data: &[u8], offset: usize, key_frame: bool, first_part_size: u32)
         .filter(|t| t.key_frame == key_frame && t.first_part_size == first_part_size)
 }
 
-/// The frames of an IVF file (32-byte file header, then a 12-byte header per frame): what the
-/// unit tests read generated clips with.
-#[cfg(test)]
-pub fn ivf_frames(ivf: &[u8]) -> Vec<&[u8]> {
-    assert_eq!(&ivf[..4], b"DKIF", "not an IVF file");
-    let mut frames = Vec::new();
-    let mut p = usize::from(u16::from_le_bytes([ivf[6], ivf[7]]));
-    while p + 12 <= ivf.len() {
-        let size = u32::from_le_bytes(ivf[p..p + 4].try_into().unwrap()) as usize;
-        frames.push(&ivf[p + 12..p + 12 + size]);
-        p += 12 + size;
-    }
-    frames
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use testbed::clips::{Clip, Codec};
+    use testbed::clips::{ivf_frames, Clip, Codec};
 
     /// A generated clip with 4 token partitions (libvpx's `-slices 4`), altref frames.
     pub fn clip_frames() -> Vec<u8> {
@@ -131,7 +116,7 @@ mod tests {
     #[test]
     fn tags_of_a_real_clip_parse_and_rebuild_byte_for_byte() {
         let ivf = clip_frames();
-        let frames = ivf_frames(&ivf);
+        let frames = ivf_frames(&ivf).unwrap();
         assert_eq!(frames.len(), 10);
         for (i, f) in frames.iter().enumerate() {
             let t = Tag::parse(f).unwrap_or_else(|| panic!("frame {i}: no tag"));
@@ -155,7 +140,7 @@ mod tests {
     #[test]
     fn a_tag_is_found_where_the_client_left_it_and_only_there() {
         let ivf = clip_frames();
-        for (i, f) in ivf_frames(&ivf).into_iter().enumerate() {
+        for (i, f) in ivf_frames(&ivf).unwrap().into_iter().enumerate() {
             let t = Tag::parse(f).unwrap();
             let n = Tag::len(t.key_frame);
             let fps = t.first_part_size;
