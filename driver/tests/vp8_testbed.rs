@@ -248,3 +248,58 @@ fn vp8_frames_reach_the_device_whole_from_ffmpeg_and_gstreamer_va() {
     }
     assert!(report.is_empty(), "{}", report.join("\n"));
 }
+
+#[test]
+fn mpv_vaapi_copy_decodes_vp8_through_the_driver() {
+    let (_, c) = &clips()[0];
+    let script = format!(
+        "{} mpv --no-config --hwdec=vaapi-copy --vaapi-device=/dev/dri/renderD128 --vo=null \
+         --ao=null --untimed --msg-level=all=v {} 2>&1; echo rc=$?",
+        va_env(),
+        c.generate().unwrap().display()
+    );
+    let out = run_sh(&script, &opts()).unwrap();
+    let text = out.stdout_str();
+    assert!(
+        text.contains("Using hardware decoding (vaapi-copy)"),
+        "{text}"
+    );
+    assert!(!text.to_lowercase().contains("fallback"), "{text}");
+    assert!(text.contains("rc=0"), "{text}");
+}
+
+/// visl draws into each frame what it was sent of the references and timestamps (not every
+/// FRAME field: the segmentation clip's frames are equal too, though its `segment` fields
+/// differ): ffmpeg's frames through the driver must be GStreamer `v4l2slvp8dec`'s, byte for
+/// byte, on every clip.
+#[test]
+fn vp8_frames_byte_identical_to_v4l2slvp8dec() {
+    let env = va_env();
+    let clips = clips();
+    let mut script = String::from("set -e\n");
+    for (name, c) in &clips {
+        let path = c.generate().unwrap().display().to_string();
+        script += &format!(
+            "gst-launch-1.0 -q filesrc location={path} ! ivfparse ! v4l2slvp8dec ! \
+             video/x-raw,format=NV12 ! filesink location=/tmp/gst.yuv\n\
+             echo \"{name} gst $(md5sum < /tmp/gst.yuv)\"\n\
+             {env} ffmpeg -nostdin -loglevel error -hwaccel vaapi -hwaccel_output_format vaapi \
+             -vaapi_device /dev/dri/renderD128 -i {path} -vf hwdownload,format=nv12 \
+             -f rawvideo -y /tmp/va.yuv\n\
+             echo \"{name} va $(md5sum < /tmp/va.yuv)\"\n\
+             echo \"{name} size $(stat -c %s /tmp/va.yuv)\"\n"
+        );
+    }
+    let out = run_sh(&script, &opts()).unwrap().check().unwrap();
+    let text = out.stdout_str();
+    for (name, c) in &clips {
+        let line = |who: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name} {who} ")))
+                .unwrap_or_else(|| panic!("no {name} {who} line:\n{text}"))
+                .to_string()
+        };
+        assert_eq!(line("size"), c.nv12_bytes().to_string(), "{text}");
+        assert_eq!(line("gst"), line("va"), "{name}: {text}");
+    }
+}
