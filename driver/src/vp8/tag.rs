@@ -100,7 +100,7 @@ mod tests {
     use testbed::clips::{ivf_frames, Clip, Codec};
 
     /// A generated clip with 4 token partitions (libvpx's `-slices 4`), altref frames.
-    pub fn clip_frames() -> Vec<u8> {
+    fn clip_frames() -> Vec<u8> {
         let c = Clip {
             codec: Codec::Vp8,
             width: 320,
