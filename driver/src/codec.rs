@@ -1,5 +1,5 @@
 //! The stateless-codec interface between the VA object layer ([`crate::driver`]) and the
-//! codecs (one folder each: [`crate::h264`], [`crate::mpeg2`]). A codec turns the VA buffers of a picture into
+//! codecs (one folder each: [`crate::h264`], [`crate::mpeg2`], [`crate::vp8`]). A codec turns the VA buffers of a picture into
 //! requests: per request, its controls and its bitstream, with references named by the
 //! timestamps of earlier decodes. The VA layer owns everything else (surfaces, slots, CAPTURE
 //! buffers, submission), reached by the codec only through [`Requests`].
@@ -66,7 +66,7 @@ pub struct CodecKind {
 }
 
 /// Every codec the driver knows, in the order their profiles are listed.
-pub const CODECS: &[&CodecKind] = &[&crate::h264::KIND, &crate::mpeg2::KIND];
+pub const CODECS: &[&CodecKind] = &[&crate::h264::KIND, &crate::mpeg2::KIND, &crate::vp8::KIND];
 
 pub fn for_profile(profile: va::VAProfile) -> Option<&'static CodecKind> {
     CODECS

@@ -83,6 +83,14 @@ plain!(
     va::VASliceParameterBufferMPEG2,
 );
 
+plain!(
+    v4l2::v4l2_ctrl_vp8_frame,
+    va::VAPictureParameterBufferVP8,
+    va::VAProbabilityDataBufferVP8,
+    va::VAIQMatrixBufferVP8,
+    va::VASliceParameterBufferVP8,
+);
+
 // SAFETY: `VAGenericValue` is a union of integers, a float, a raw pointer and an
 // `Option<fn>`, all valid when zero (the Option is `None`); the rest are integers.
 unsafe impl Zeroable for va::VASurfaceAttrib {}

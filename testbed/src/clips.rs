@@ -139,3 +139,26 @@ impl Clip {
         Ok(path)
     }
 }
+
+/// The frames of an IVF file (the container of [`Codec::Vp8`] clips: a file header whose
+/// bytes 6..8 give its length, then per frame a 12-byte header, its size in the first 4 bytes
+/// little-endian, and the frame): what tests compare a decoder's OUTPUT buffers with.
+pub fn ivf_frames(ivf: &[u8]) -> Result<Vec<&[u8]>> {
+    if ivf.len() < 32 || &ivf[..4] != b"DKIF" {
+        bail!("not an IVF file (no DKIF header)");
+    }
+    let mut frames = Vec::new();
+    let mut p = usize::from(u16::from_le_bytes([ivf[6], ivf[7]]));
+    while p < ivf.len() {
+        let Some(h) = ivf.get(p..p + 12) else {
+            bail!("IVF frame header cut at byte {p}");
+        };
+        let size = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize;
+        let Some(f) = ivf.get(p + 12..p + 12 + size) else {
+            bail!("IVF frame of {size} bytes cut at byte {p}");
+        };
+        frames.push(f);
+        p += 12 + size;
+    }
+    Ok(frames)
+}
