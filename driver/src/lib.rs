@@ -6,7 +6,7 @@
 //! points), [`driver`] (per-display state, one module per kind of VA object), [`codec`] (the
 //! stateless-codec interface between the VA objects and the codecs), [`session`] (one
 //! configured decoder), [`request_pool`] and [`capture_pool`] (the two buffer pools), one folder
-//! per codec ([`h264`]: slice header parsing, VA→V4L2 controls, its [`codec::Codec`]; [`mpeg2`]),
+//! per codec ([`h264`]: slice header parsing, VA→V4L2 controls, its [`codec::Codec`]; [`mpeg2`], [`vp9`]),
 //! [`discovery`] (finding the device), [`ioctl`] (the kernel boundary) and [`fault`] (test-only
 //! fault injection).
 //!
@@ -37,3 +37,4 @@ pub mod objects;
 pub mod request_pool;
 pub mod session;
 pub mod va;
+pub mod vp9;

@@ -17,6 +17,8 @@ pub enum Codec {
     Mpeg2,
     /// VP8 in IVF (libvpx).
     Vp8,
+    /// VP9 in IVF (libvpx-vp9; GStreamer reads it with `ivfparse ! vp9parse`).
+    Vp9,
 }
 
 impl Codec {
@@ -24,7 +26,7 @@ impl Codec {
         match self {
             Codec::H264 => "h264",
             Codec::Mpeg2 => "m2v",
-            Codec::Vp8 => "ivf",
+            Codec::Vp8 | Codec::Vp9 => "ivf",
         }
     }
 }
@@ -51,6 +53,7 @@ impl Clip {
             Codec::H264 => vec!["-profile:v", "high", "-bf", "2"],
             Codec::Mpeg2 => vec!["-bf", "2"],
             Codec::Vp8 => vec![],
+            Codec::Vp9 => vec!["-auto-alt-ref", "1", "-lag-in-frames", "16"],
         };
         Self {
             codec,
@@ -101,11 +104,12 @@ impl Clip {
             Codec::H264 => "libx264",
             Codec::Mpeg2 => "mpeg2video",
             Codec::Vp8 => "libvpx",
+            Codec::Vp9 => "libvpx-vp9",
         };
         let format = match self.codec {
             Codec::H264 => "h264",
             Codec::Mpeg2 => "mpeg2video",
-            Codec::Vp8 => "ivf",
+            Codec::Vp8 | Codec::Vp9 => "ivf",
         };
         let out = Command::new("ffmpeg")
             .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
