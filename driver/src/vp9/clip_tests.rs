@@ -203,6 +203,16 @@ fn plain_clip_headers_match_trace_headers() {
     let headers = check_clip(&Clip::small(Codec::Vp9));
     assert_eq!(headers[0].frame_type, 0, "a key frame first");
     assert!(headers[1..].iter().all(|h| !h.is_intra()));
+    assert!(
+        headers.iter().any(|h| !h.show_frame),
+        "two-pass libvpx-vp9 places hidden alt-ref frames (in superframes)"
+    );
+    assert!(
+        headers
+            .iter()
+            .any(|h| h.ref_frame_sign_bias.iter().any(|&b| b)),
+        "frames predicted from a future alt-ref (sign bias set)"
+    );
 }
 
 #[test]
