@@ -1,7 +1,7 @@
 //! VP9 through the driver in the test-bed (6.12 kernel, visl under QEMU): vainfo lists
 //! VAProfileVP9Profile0 when visl offers `VP9F`; ffmpeg (`-hwaccel vaapi`) and GStreamer
 //! (`vavp9dec`) decode generated libvpx-vp9 clips (two-pass with hidden alt-ref frames in
-//! superframes; segmentation) to the exact NV12 size; FRAME and COMPRESSED_HDR equal GStreamer
+//! superframes; segmentation; error-resilient frames) to the exact NV12 size; FRAME and COMPRESSED_HDR equal GStreamer
 //! `v4l2slvp9dec`'s on every frame (`vatrace diff`: only the README's client-behaviour fields
 //! differ); the decode loop stays within 7 ioctls + 1 wait per frame.
 
@@ -16,7 +16,17 @@ fn clips() -> Vec<(&'static str, Clip)> {
         encoder_args: ["-aq-mode", "3"].map(String::from).to_vec(),
         ..Clip::small(Codec::Vp9)
     };
-    vec![("plain", Clip::small(Codec::Vp9)), ("segmentation", seg)]
+    let error_resilient = Clip {
+        encoder_args: ["-error-resilient", "1", "-aq-mode", "3"]
+            .map(String::from)
+            .to_vec(),
+        ..Clip::small(Codec::Vp9)
+    };
+    vec![
+        ("plain", Clip::small(Codec::Vp9)),
+        ("segmentation", seg),
+        ("error-resilient", error_resilient),
+    ]
 }
 
 #[test]

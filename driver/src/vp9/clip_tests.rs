@@ -228,6 +228,16 @@ fn segmentation_clip_headers_match_trace_headers() {
 }
 
 #[test]
+fn error_resilient_clip_headers_match_trace_headers() {
+    // Every frame resets the past (setup_past_independence): deltas and features start over.
+    let headers = check_clip(&clip(&["-error-resilient", "1", "-aq-mode", "3"]));
+    assert!(headers.iter().all(|h| h.error_resilient_mode));
+    assert!(headers
+        .iter()
+        .all(|h| h.frame_parallel_decoding_mode && !h.refresh_frame_context));
+}
+
+#[test]
 fn compressed_headers_update_probabilities() {
     let path = Clip::small(Codec::Vp9).generate().unwrap();
     let frames = ivf_frames(&std::fs::read(path).unwrap());

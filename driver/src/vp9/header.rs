@@ -404,3 +404,126 @@ fn tile_info(r: &mut BitReader, h: &mut Header) -> Result<(), HeaderError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Packs (value, bits) fields MSB first, zero-padded to a byte.
+    fn pack(fields: &[(u32, u32)]) -> Vec<u8> {
+        let mut bits = Vec::new();
+        for &(v, n) in fields {
+            bits.extend((0..n).rev().map(|i| (v >> i) & 1));
+        }
+        bits.chunks(8)
+            .map(|c| {
+                c.iter()
+                    .enumerate()
+                    .fold(0u8, |b, (i, &x)| b | (x as u8) << (7 - i))
+            })
+            .collect()
+    }
+
+    /// Loop filter (level 10, deltas enabled, `update` = new LAST delta), q 60, no
+    /// segmentation, one tile, a 5-byte compressed header.
+    fn tail(update: Option<u32>) -> Vec<(u32, u32)> {
+        let mut f = vec![(10, 6), (0, 3), (1, 1)];
+        match update {
+            Some(v) => f.extend([(1, 1), (1, 1), (v, 6), (0, 1), (0, 3), (0, 2)]),
+            None => f.push((0, 1)),
+        }
+        f.extend([(60, 8), (0, 3), (0, 1), (0, 1), (5, 16)]);
+        f
+    }
+
+    fn key_frame() -> Vec<u8> {
+        let mut f = vec![
+            (2, 2),
+            (0, 2),
+            (0, 1),
+            (0, 1),
+            (1, 1),
+            (0, 1),
+            (0x49_83_42, 24),
+        ];
+        f.extend([
+            (0, 3),
+            (0, 1),
+            (319, 16),
+            (239, 16),
+            (0, 1),
+            (1, 1),
+            (1, 1),
+            (0, 2),
+        ]);
+        f.extend(tail(Some(2)));
+        pack(&f)
+    }
+
+    fn inter_frame(error_resilient: bool) -> Vec<u8> {
+        let mut f = vec![
+            (2, 2),
+            (0, 2),
+            (0, 1),
+            (1, 1),
+            (1, 1),
+            (error_resilient.into(), 1),
+        ];
+        if !error_resilient {
+            f.push((0, 2)); // reset_frame_context
+        }
+        f.push((1, 8)); // refresh_frame_flags
+        f.extend([(0, 3), (0, 1), (1, 3), (0, 1), (2, 3), (1, 1)]);
+        f.extend([(1, 1), (0, 1), (0, 1), (1, 1)]); // found_ref[0], render, hp, switchable
+        if !error_resilient {
+            f.extend([(0, 1), (0, 1)]);
+        }
+        f.push((0, 2));
+        f.extend(tail(None));
+        pack(&f)
+    }
+
+    #[test]
+    fn loop_filter_deltas_persist_until_an_error_resilient_frame_resets_them() {
+        let mut p = Parser::default();
+        let k = p.parse(&key_frame()).unwrap();
+        assert_eq!((k.width, k.height, k.base_q_idx), (320, 240, 60));
+        assert_eq!(
+            k.lf.ref_deltas,
+            [2, 0, -1, -1],
+            "LAST updated, the rest the defaults"
+        );
+        assert!(k.lf.delta_update);
+        let i = p.parse(&inter_frame(false)).unwrap();
+        assert_eq!(
+            (i.width, i.height),
+            (320, 240),
+            "size from reference slot 0"
+        );
+        assert_eq!(i.ref_frame_idx, [0, 1, 2]);
+        assert_eq!(i.ref_frame_sign_bias, [false, false, true]);
+        assert_eq!(i.interp_filter, SWITCHABLE);
+        assert_eq!(i.lf.ref_deltas, [2, 0, -1, -1], "kept: no update");
+        assert!(!i.lf.delta_update);
+        let e = p.parse(&inter_frame(true)).unwrap();
+        assert_eq!(e.lf.ref_deltas, [1, 0, -1, -1], "setup_past_independence");
+        assert!(e.frame_parallel_decoding_mode && !e.refresh_frame_context);
+        assert_eq!(e.header_size_in_bytes, 5);
+    }
+
+    #[test]
+    fn inter_frame_before_any_key_frame_is_refused() {
+        assert_eq!(
+            Parser::default().parse(&inter_frame(false)),
+            Err(HeaderError::MissingReference)
+        );
+        assert_eq!(
+            Parser::default().parse(&[0x40]),
+            Err(HeaderError::BadFrameMarker)
+        );
+        assert_eq!(
+            Parser::default().parse(&key_frame()[..6]),
+            Err(HeaderError::Truncated)
+        );
+    }
+}
