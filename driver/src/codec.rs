@@ -66,7 +66,12 @@ pub struct CodecKind {
 }
 
 /// Every codec the driver knows, in the order their profiles are listed.
-pub const CODECS: &[&CodecKind] = &[&crate::h264::KIND, &crate::mpeg2::KIND, &crate::vp8::KIND];
+pub const CODECS: &[&CodecKind] = &[
+    &crate::h264::KIND,
+    &crate::mpeg2::KIND,
+    &crate::vp8::KIND,
+    &crate::vp9::KIND,
+];
 
 pub fn for_profile(profile: va::VAProfile) -> Option<&'static CodecKind> {
     CODECS

@@ -18,7 +18,8 @@ use std::sync::MutexGuard;
 use crate::driver::{self, Driver, State};
 use crate::va::{self, status, VAStatus, VaError, VaResult};
 
-const MAX_PROFILES: usize = 8;
+/// Profiles vaQueryConfigProfiles may return (vaMaxNumProfiles): room for every codec folder.
+const MAX_PROFILES: usize = 16;
 const MAX_ENTRYPOINTS: usize = 2;
 const MAX_ATTRIBUTES: usize = 8;
 const NUM_SURFACE_ATTRIBUTES: usize = 6;

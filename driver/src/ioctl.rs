@@ -71,6 +71,8 @@ plain!(
     v4l2::v4l2_ctrl_mpeg2_sequence,
     v4l2::v4l2_ctrl_mpeg2_picture,
     v4l2::v4l2_ctrl_mpeg2_quantisation,
+    v4l2::v4l2_ctrl_vp9_frame,
+    v4l2::v4l2_ctrl_vp9_compressed_hdr,
     va::media_v2_topology,
     va::media_v2_interface,
     va::VAImage,
@@ -81,6 +83,8 @@ plain!(
     va::VAPictureParameterBufferMPEG2,
     va::VAIQMatrixBufferMPEG2,
     va::VASliceParameterBufferMPEG2,
+    va::VADecPictureParameterBufferVP9,
+    va::VASliceParameterBufferVP9,
 );
 
 plain!(

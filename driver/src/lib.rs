@@ -6,7 +6,8 @@
 //! points), [`driver`] (per-display state, one module per kind of VA object), [`codec`] (the
 //! stateless-codec interface between the VA objects and the codecs), [`session`] (one
 //! configured decoder), [`request_pool`] and [`capture_pool`] (the two buffer pools), one folder
-//! per codec ([`h264`]: slice header parsing, VA→V4L2 controls, its [`codec::Codec`]; [`mpeg2`]; [`vp8`]),
+//! per codec ([`h264`]: slice header parsing, VA→V4L2 controls, its [`codec::Codec`]; [`mpeg2`], [`vp8`],
+//! [`vp9`]),
 //! [`discovery`] (finding the device), [`ioctl`] (the kernel boundary) and [`fault`] (test-only
 //! fault injection).
 //!
@@ -38,3 +39,4 @@ pub mod request_pool;
 pub mod session;
 pub mod va;
 pub mod vp8;
+pub mod vp9;

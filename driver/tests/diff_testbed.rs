@@ -13,15 +13,13 @@
 //! directory outside /tmp.
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use testbed::clips::{Clip, Codec};
 use testbed::{run_sh, RunOptions};
 
 mod common;
-use common::{diff, driver_dir, readme_fields, record_pairs, va_env, vatrace, Pair};
+use common::{diff, driver_dir, per_frame, readme_fields, record_pairs, va_env, vatrace, Pair};
 
 /// The README heading of the fields where two clients legitimately differ (left out).
 const CLIENTS: &str = "Fields where two clients differ";
@@ -141,64 +139,6 @@ fn a_corrupted_field_is_reported_alone() {
             "{name}: every frame: {f}"
         );
     }
-}
-
-/// Per-frame figures of one recorded decode: (frames, ioctls per frame, waits per frame,
-/// DQBUFs answered EAGAIN, counts by ioctl name). Frames are requests queued (frame-based
-/// mode: one per frame); per-frame ioctls are QBUF, DQBUF, S_EXT_CTRLS bound to a request,
-/// MEDIA_REQUEST_IOC_QUEUE/REINIT and DMA_BUF_IOCTL_SYNC; waits are poll/ppoll calls.
-fn per_frame(trace: &Path) -> (u64, f64, f64, u64, std::collections::BTreeMap<String, u64>) {
-    let out = Command::new(vatrace())
-        .args(["dump", "--json"])
-        .arg(trace)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut by_name = std::collections::BTreeMap::new();
-    let (mut frames, mut ioctls, mut waits, mut eagain) = (0u64, 0u64, 0u64, 0u64);
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        match v["kind"].as_str() {
-            Some("Poll") => waits += 1,
-            Some("Ioctl") => {
-                let name = v["name"].as_str().unwrap_or("?").to_string();
-                let counted = match name.as_str() {
-                    "VIDIOC_QBUF"
-                    | "VIDIOC_DQBUF"
-                    | "MEDIA_REQUEST_IOC_QUEUE"
-                    | "MEDIA_REQUEST_IOC_REINIT"
-                    | "DMA_BUF_IOCTL_SYNC" => true,
-                    "VIDIOC_S_EXT_CTRLS" => {
-                        v["before"]["ExtControls"]["request_fd"]
-                            .as_i64()
-                            .unwrap_or(0)
-                            > 0
-                    }
-                    _ => false,
-                };
-                if name == "MEDIA_REQUEST_IOC_QUEUE" {
-                    frames += 1;
-                }
-                if name == "VIDIOC_DQBUF" && v["ret"].as_i64() != Some(0) {
-                    eagain += 1;
-                }
-                if counted {
-                    ioctls += 1;
-                    *by_name.entry(name).or_insert(0) += 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    assert!(frames > 0, "{}: no request queued", trace.display());
-    let f = frames as f64;
-    (frames, ioctls as f64 / f, waits as f64 / f, eagain, by_name)
 }
 
 #[test]

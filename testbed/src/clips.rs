@@ -17,6 +17,8 @@ pub enum Codec {
     Mpeg2,
     /// VP8 in IVF (libvpx).
     Vp8,
+    /// VP9 in IVF (libvpx-vp9; GStreamer reads it with `ivfparse ! vp9parse`).
+    Vp9,
 }
 
 impl Codec {
@@ -24,7 +26,7 @@ impl Codec {
         match self {
             Codec::H264 => "h264",
             Codec::Mpeg2 => "m2v",
-            Codec::Vp8 => "ivf",
+            Codec::Vp8 | Codec::Vp9 => "ivf",
         }
     }
 }
@@ -51,6 +53,17 @@ impl Clip {
             Codec::H264 => vec!["-profile:v", "high", "-bf", "2"],
             Codec::Mpeg2 => vec!["-bf", "2"],
             Codec::Vp8 => vec![],
+            // Two passes: libvpx-vp9 places hidden alt-ref frames (superframes) only then.
+            Codec::Vp9 => vec![
+                "-auto-alt-ref",
+                "1",
+                "-lag-in-frames",
+                "16",
+                "-b:v",
+                "300k",
+                "-pass",
+                "2",
+            ],
         };
         Self {
             codec,
@@ -101,37 +114,61 @@ impl Clip {
             Codec::H264 => "libx264",
             Codec::Mpeg2 => "mpeg2video",
             Codec::Vp8 => "libvpx",
+            Codec::Vp9 => "libvpx-vp9",
         };
         let format = match self.codec {
             Codec::H264 => "h264",
             Codec::Mpeg2 => "mpeg2video",
-            Codec::Vp8 => "ivf",
+            Codec::Vp8 | Codec::Vp9 => "ivf",
         };
-        let out = Command::new("ffmpeg")
-            .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
-            .arg(format!(
-                "testsrc2=size={}x{}:rate=30",
-                self.width, self.height
-            ))
-            .args([
-                "-frames:v",
-                &self.frames.to_string(),
-                "-pix_fmt",
-                "yuv420p",
-                "-c:v",
-                codec,
-            ])
-            .args(&self.encoder_args)
-            .args(["-f", format])
-            .arg(&tmp)
-            .output()
-            .context("running ffmpeg (package ffmpeg; run `cargo xtask setup`)")?;
-        if !out.status.success() {
-            bail!(
-                "ffmpeg failed to generate {}: {}",
-                path.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
+        let encode = |args: &[String], format: &str, output: &std::path::Path| -> Result<()> {
+            let out = Command::new("ffmpeg")
+                .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+                .arg(format!(
+                    "testsrc2=size={}x{}:rate=30",
+                    self.width, self.height
+                ))
+                .args([
+                    "-frames:v",
+                    &self.frames.to_string(),
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-c:v",
+                    codec,
+                ])
+                .args(args)
+                .args(["-f", format])
+                .arg(output)
+                .output()
+                .context("running ffmpeg (package ffmpeg; run `cargo xtask setup`)")?;
+            if !out.status.success() {
+                bail!(
+                    "ffmpeg failed to generate {}: {}",
+                    path.display(),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            Ok(())
+        };
+        // `-pass 2` in the arguments: a first pass (into a log next to the clip) runs first
+        // (libvpx-vp9 places hidden alt-ref frames only with two passes).
+        let second_pass = self.encoder_args.windows(2).any(|w| w == ["-pass", "2"]);
+        if second_pass {
+            let log = tmp.with_extension("passlog");
+            let log_args = ["-passlogfile".to_string(), log.display().to_string()];
+            let mut first = self.encoder_args.clone();
+            if let Some(i) = first.windows(2).position(|w| w == ["-pass", "2"]) {
+                first[i + 1] = "1".to_string();
+            }
+            first.extend(log_args.iter().cloned());
+            let second: Vec<String> = self.encoder_args.iter().cloned().chain(log_args).collect();
+            let r = encode(&first, "null", std::path::Path::new("-"))
+                .and_then(|()| encode(&second, format, &tmp));
+            // libvpx names the log `<passlogfile>-0.log`.
+            let _ = std::fs::remove_file(format!("{}-0.log", log.display()));
+            r?;
+        } else {
+            encode(&self.encoder_args, format, &tmp)?;
         }
         // rename(2) replaces atomically: a clip generated meanwhile by someone else is the same clip.
         std::fs::rename(&tmp, &path)
