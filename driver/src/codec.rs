@@ -66,7 +66,7 @@ pub struct CodecKind {
 }
 
 /// Every codec the driver knows, in the order their profiles are listed.
-pub const CODECS: &[&CodecKind] = &[&crate::h264::KIND, &crate::mpeg2::KIND];
+pub const CODECS: &[&CodecKind] = &[&crate::h264::KIND, &crate::mpeg2::KIND, &crate::hevc::KIND];
 
 pub fn for_profile(profile: va::VAProfile) -> Option<&'static CodecKind> {
     CODECS

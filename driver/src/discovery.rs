@@ -14,9 +14,15 @@ use crate::ioctl;
 pub const PIX_FMT_H264_SLICE: u32 = crate::va::fourcc(b"S264");
 pub const PIX_FMT_MPEG2_SLICE: u32 = crate::va::fourcc(b"MG2S");
 pub const PIX_FMT_VP8_FRAME: u32 = crate::va::fourcc(b"VP8F");
+pub const PIX_FMT_HEVC_SLICE: u32 = crate::va::fourcc(b"S265");
 pub const PIX_FMT_NV12: u32 = crate::va::fourcc(b"NV12");
 
-const STATELESS_FORMATS: [u32; 3] = [PIX_FMT_H264_SLICE, PIX_FMT_MPEG2_SLICE, PIX_FMT_VP8_FRAME];
+const STATELESS_FORMATS: [u32; 4] = [
+    PIX_FMT_H264_SLICE,
+    PIX_FMT_MPEG2_SLICE,
+    PIX_FMT_VP8_FRAME,
+    PIX_FMT_HEVC_SLICE,
+];
 
 /// A usable stateless decoder.
 #[derive(Debug, Clone)]

@@ -30,6 +30,7 @@ pub mod driver;
 pub mod entry;
 pub mod fault;
 pub mod h264;
+pub mod hevc;
 pub mod ioctl;
 pub mod logger;
 pub mod mpeg2;

@@ -17,6 +17,8 @@ pub enum Codec {
     Mpeg2,
     /// VP8 in IVF (libvpx).
     Vp8,
+    /// HEVC Annex-B elementary stream (libx265).
+    Hevc,
 }
 
 impl Codec {
@@ -25,6 +27,7 @@ impl Codec {
             Codec::H264 => "h264",
             Codec::Mpeg2 => "m2v",
             Codec::Vp8 => "ivf",
+            Codec::Hevc => "h265",
         }
     }
 }
@@ -51,6 +54,7 @@ impl Clip {
             Codec::H264 => vec!["-profile:v", "high", "-bf", "2"],
             Codec::Mpeg2 => vec!["-bf", "2"],
             Codec::Vp8 => vec![],
+            Codec::Hevc => vec!["-bf", "2"],
         };
         Self {
             codec,
@@ -101,11 +105,13 @@ impl Clip {
             Codec::H264 => "libx264",
             Codec::Mpeg2 => "mpeg2video",
             Codec::Vp8 => "libvpx",
+            Codec::Hevc => "libx265",
         };
         let format = match self.codec {
             Codec::H264 => "h264",
             Codec::Mpeg2 => "mpeg2video",
             Codec::Vp8 => "ivf",
+            Codec::Hevc => "hevc",
         };
         let out = Command::new("ffmpeg")
             .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i"])

@@ -178,3 +178,74 @@ pub fn assert_lines(out: &testbed::RunOutput, wants: impl IntoIterator<Item = St
         out.stderr_str()
     );
 }
+
+/// Per-request figures of one recorded decode (see [`per_request`]).
+#[derive(Debug, Default)]
+pub struct RequestCounts {
+    /// Requests queued (MEDIA_REQUEST_IOC_QUEUE).
+    pub requests: u64,
+    /// Per-request ioctls per request: QBUF, DQBUF, S_EXT_CTRLS bound to a request,
+    /// MEDIA_REQUEST_IOC_QUEUE/REINIT and DMA_BUF_IOCTL_SYNC.
+    pub ioctls: f64,
+    /// poll/ppoll calls per request.
+    pub waits: f64,
+    /// DQBUFs answered with an error (EAGAIN).
+    pub eagain: u64,
+    pub by_name: std::collections::BTreeMap<String, u64>,
+}
+
+/// Counts, from `vatrace dump --json` of `trace`, the ioctls and waits per request.
+pub fn per_request(trace: &Path) -> RequestCounts {
+    let out = Command::new(vatrace())
+        .args(["dump", "--json"])
+        .arg(trace)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut c = RequestCounts::default();
+    let (mut ioctls, mut waits) = (0u64, 0u64);
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        match v["kind"].as_str() {
+            Some("Poll") => waits += 1,
+            Some("Ioctl") => {
+                let name = v["name"].as_str().unwrap_or("?").to_string();
+                let counted = match name.as_str() {
+                    "VIDIOC_QBUF"
+                    | "VIDIOC_DQBUF"
+                    | "MEDIA_REQUEST_IOC_QUEUE"
+                    | "MEDIA_REQUEST_IOC_REINIT"
+                    | "DMA_BUF_IOCTL_SYNC" => true,
+                    "VIDIOC_S_EXT_CTRLS" => {
+                        v["before"]["ExtControls"]["request_fd"]
+                            .as_i64()
+                            .unwrap_or(0)
+                            > 0
+                    }
+                    _ => false,
+                };
+                if name == "MEDIA_REQUEST_IOC_QUEUE" {
+                    c.requests += 1;
+                }
+                if name == "VIDIOC_DQBUF" && v["ret"].as_i64() != Some(0) {
+                    c.eagain += 1;
+                }
+                if counted {
+                    ioctls += 1;
+                    *c.by_name.entry(name).or_insert(0) += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(c.requests > 0, "{}: no request queued", trace.display());
+    c.ioctls = ioctls as f64 / c.requests as f64;
+    c.waits = waits as f64 / c.requests as f64;
+    c
+}

@@ -1,0 +1,163 @@
+//! The parts of an HEVC slice segment header (H.265 7.3.6.1) that V4L2 wants and VA-API does not
+//! carry: the NAL unit header, `no_output_of_prior_pics_flag`, the PPS id, and the sizes in bits
+//! of the short- and long-term reference picture sets (with `NumDeltaPocs[RefRpsIdx]` of an
+//! inter-predicted slice RPS). Parsing stops after the long-term RPS: the rest is in VA's slice
+//! parameters.
+
+use crate::h264::bits::{BitReader, EndOfData};
+
+/// NAL unit types (H.265 table 7-1) the decoder distinguishes.
+pub const BLA_W_LP: u8 = 16;
+pub const IDR_W_RADL: u8 = 19;
+pub const IDR_N_LP: u8 = 20;
+pub const RSV_IRAP_VCL23: u8 = 23;
+
+/// What the header is parsed against: SPS and PPS values, all from VA's picture parameters
+/// (`st_rps_bits` from the slice's own).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseParams {
+    pub dependent_slice_segments_enabled: bool,
+    /// Ceil(Log2(PicSizeInCtbsY)): the size of `slice_segment_address`.
+    pub slice_segment_address_bits: u32,
+    pub num_extra_slice_header_bits: u32,
+    pub output_flag_present: bool,
+    pub separate_colour_plane: bool,
+    pub log2_max_pic_order_cnt_lsb: u32,
+    pub num_short_term_ref_pic_sets: u32,
+    pub long_term_ref_pics_present: bool,
+    pub num_long_term_ref_pics_sps: u32,
+    /// VA's `st_rps_bits`: bounds an inter-predicted slice RPS, whose length depends on an SPS
+    /// RPS VA does not carry.
+    pub st_rps_bits: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SliceHeader {
+    pub nal_unit_type: u8,
+    pub nuh_temporal_id_plus1: u8,
+    pub first_slice_segment_in_pic: bool,
+    pub no_output_of_prior_pics: bool,
+    pub pic_parameter_set_id: u32,
+    pub dependent_slice_segment: bool,
+    pub slice_type: u32,
+    /// Bits of the slice's own `st_ref_pic_set()` (0 when it names one of the SPS).
+    pub short_term_ref_pic_set_size: u32,
+    /// Bits from `num_long_term_sps` (or `num_long_term_pics`) to the end of the long-term RPS.
+    pub long_term_ref_pic_set_size: u32,
+    /// NumDeltaPocs[RefRpsIdx] of an inter-predicted slice RPS, else 0.
+    pub num_delta_pocs_of_ref_rps_idx: u32,
+}
+
+impl SliceHeader {
+    pub fn is_irap(&self) -> bool {
+        (BLA_W_LP..=RSV_IRAP_VCL23).contains(&self.nal_unit_type)
+    }
+
+    pub fn is_idr(&self) -> bool {
+        self.nal_unit_type == IDR_W_RADL || self.nal_unit_type == IDR_N_LP
+    }
+}
+
+/// Ceil(Log2(n)), 0 for n <= 1.
+pub fn ceil_log2(n: u32) -> u32 {
+    if n <= 1 {
+        0
+    } else {
+        32 - (n - 1).leading_zeros()
+    }
+}
+
+/// Parses `nal` (from its two-byte NAL unit header, no start code).
+pub fn parse(nal: &[u8], p: &ParseParams) -> Result<SliceHeader, EndOfData> {
+    let mut r = BitReader::new(nal);
+    let mut h = SliceHeader::default();
+    r.bit()?; // forbidden_zero_bit
+    h.nal_unit_type = r.bits(6)? as u8;
+    r.bits(6)?; // nuh_layer_id
+    h.nuh_temporal_id_plus1 = r.bits(3)? as u8;
+    h.first_slice_segment_in_pic = r.flag()?;
+    if h.is_irap() {
+        h.no_output_of_prior_pics = r.flag()?;
+    }
+    h.pic_parameter_set_id = r.ue()?;
+    if !h.first_slice_segment_in_pic {
+        if p.dependent_slice_segments_enabled {
+            h.dependent_slice_segment = r.flag()?;
+        }
+        r.bits(p.slice_segment_address_bits)?;
+    }
+    if h.dependent_slice_segment {
+        return Ok(h);
+    }
+    r.bits(p.num_extra_slice_header_bits)?;
+    h.slice_type = r.ue()?;
+    if p.output_flag_present {
+        r.bit()?;
+    }
+    if p.separate_colour_plane {
+        r.bits(2)?;
+    }
+    if h.is_idr() {
+        return Ok(h);
+    }
+    r.bits(p.log2_max_pic_order_cnt_lsb)?;
+    if !r.flag()? {
+        let start = r.position();
+        h.num_delta_pocs_of_ref_rps_idx = st_ref_pic_set(&mut r, p)?;
+        h.short_term_ref_pic_set_size = (r.position() - start) as u32;
+    } else {
+        r.bits(ceil_log2(p.num_short_term_ref_pic_sets))?;
+    }
+    if p.long_term_ref_pics_present {
+        let start = r.position();
+        let num_long_term_sps = if p.num_long_term_ref_pics_sps > 0 {
+            r.ue()?
+        } else {
+            0
+        };
+        let num_long_term_pics = r.ue()?;
+        for i in 0..num_long_term_sps + num_long_term_pics {
+            if i < num_long_term_sps {
+                r.bits(ceil_log2(p.num_long_term_ref_pics_sps))?;
+            } else {
+                r.bits(p.log2_max_pic_order_cnt_lsb)?; // poc_lsb_lt
+                r.bit()?; // used_by_curr_pic_lt_flag
+            }
+            if r.flag()? {
+                r.ue()?; // delta_poc_msb_cycle_lt
+            }
+        }
+        h.long_term_ref_pic_set_size = (r.position() - start) as u32;
+    }
+    Ok(h)
+}
+
+/// `st_ref_pic_set(num_short_term_ref_pic_sets)` of a slice header; returns
+/// NumDeltaPocs[RefRpsIdx] when it is predicted from an SPS RPS, else 0. The predicted form
+/// holds one or two flags per delta POC of an SPS RPS VA-API does not carry: they are counted
+/// within VA's `st_rps_bits`.
+fn st_ref_pic_set(r: &mut BitReader, p: &ParseParams) -> Result<u32, EndOfData> {
+    let start = r.position();
+    let inter = p.num_short_term_ref_pic_sets != 0 && r.flag()?;
+    if !inter {
+        let negative = r.ue()?;
+        let positive = r.ue()?;
+        for _ in 0..negative.saturating_add(positive).min(32) {
+            r.ue()?; // delta_poc_sX_minus1
+            r.bit()?; // used_by_curr_pic_sX_flag
+        }
+        return Ok(0);
+    }
+    r.ue()?; // delta_idx_minus1
+    r.bit()?; // delta_rps_sign
+    r.ue()?; // abs_delta_rps_minus1
+    let end = start + p.st_rps_bits as usize;
+    let mut entries = 0;
+    while r.position() < end {
+        if !r.flag()? {
+            r.bit()?; // use_delta_flag
+        }
+        entries += 1;
+    }
+    Ok(entries.max(1) - 1)
+}
