@@ -1,6 +1,5 @@
 //! HEVC as a [`Codec`]: keeps the picture's VA buffers, parses each slice header, and sends
-//! one request per slice (SPS, PPS, DECODE_PARAMS, SLICE_PARAMS, and SCALING_MATRIX when
-//! scaling lists are on), every slice but the picture's last holding the CAPTURE buffer.
+//! one request per slice (SPS, PPS, DECODE_PARAMS, SLICE_PARAMS and SCALING_MATRIX), every slice but the picture's last holding the CAPTURE buffer.
 
 use v4l2r::bindings as v4l2;
 
@@ -77,7 +76,7 @@ impl Hevc {
             cur.bit_size,
             cur.data_byte_offset,
         );
-        let (f, _) = controls::fields(&pp);
+        // Sent on every request, zeros when scaling lists are off (as GStreamer does).
         let mut sm = self
             .iq
             .as_ref()
@@ -90,12 +89,7 @@ impl Hevc {
             Ctrl::compound(v4l2::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS, &mut slp),
             Ctrl::compound(v4l2::V4L2_CID_STATELESS_HEVC_SCALING_MATRIX, &mut sm),
         ];
-        let n = if f.scaling_list_enabled_flag() != 0 {
-            5
-        } else {
-            4
-        };
-        req.submit(&mut ctrls[..n], hold_capture)
+        req.submit(&mut ctrls, hold_capture)
     }
 
     /// One slice: its header parsed, the previous slice of the picture sent first.
@@ -106,6 +100,10 @@ impl Hevc {
         nal: &[u8],
         req: &mut dyn Requests,
     ) -> VaResult<()> {
+        // trailing_zero_8bits (the zero_byte of the next start code, which FFmpeg leaves in)
+        // are no part of the slice: its RBSP ends with a one bit.
+        let end = nal.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+        let nal = &nal[..end];
         let mut header = match slice_header::parse(nal, &controls::parse_params(pp)) {
             Ok(h) => h,
             Err(_) => {
@@ -193,5 +191,22 @@ impl Codec for Hevc {
             return Err(VaError::VA_STATUS_ERROR_DECODING_ERROR);
         }
         self.send(req, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escaped_offset;
+
+    #[test]
+    fn offsets_count_emulation_prevention_bytes_before_them() {
+        let nal = [
+            0x26, 0x01, 0x00, 0x00, 0x03, 0x01, 0xaa, 0x00, 0x00, 0x03, 0x00, 0xbb,
+        ];
+        assert_eq!(escaped_offset(&nal, 2), 2);
+        // The 5th unescaped byte (0x01) follows the EPB at 4.
+        assert_eq!(escaped_offset(&nal, 4), 5);
+        assert_eq!(escaped_offset(&nal, 8), 10);
+        assert_eq!(escaped_offset(&nal, 20), nal.len());
     }
 }

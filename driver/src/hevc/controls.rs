@@ -154,7 +154,8 @@ pub fn pps(p: &va::VAPictureParameterBufferHEVC, h: &SliceHeader) -> v4l2::v4l2_
     );
     let mut column_width_minus1 = [0u8; 20];
     let mut row_height_minus1 = [0u8; 22];
-    let mut uniform_spacing = false;
+    // uniform_spacing_flag is inferred 1 when tiles are off.
+    let mut uniform_spacing = true;
     if tiles {
         let cols = cols.min(20);
         let rows = rows.min(22);
@@ -275,8 +276,9 @@ pub fn scaling_matrix(iq: &va::VAIQMatrixBufferHEVC) -> v4l2::v4l2_ctrl_hevc_sca
     }
 }
 
-/// The DPB: VA's valid reference frames, in VA's order, named by their surfaces' last decode
-/// timestamps; `index[i]` is the DPB index of `ReferenceFrames[i]` (0xff when not in it).
+/// The DPB: VA's valid reference frames in decode order (their surfaces' last decode
+/// timestamps, which name them), as GStreamer keeps its DPB; `index[i]` is the DPB index of
+/// `ReferenceFrames[i]` (0xff when not in it).
 pub struct Dpb {
     pub entries: Vec<v4l2::v4l2_hevc_dpb_entry>,
     pub index: [u8; 15],
@@ -286,29 +288,39 @@ pub fn dpb(
     p: &va::VAPictureParameterBufferHEVC,
     timestamp: impl Fn(va::VASurfaceID) -> Option<u64>,
 ) -> Dpb {
-    let mut d = Dpb {
-        entries: Vec::new(),
-        index: [0xff; 15],
-    };
-    for (i, r) in p.ReferenceFrames.iter().enumerate() {
-        if r.flags & va::VA_PICTURE_HEVC_INVALID != 0 || r.picture_id == va::VA_INVALID_SURFACE {
-            continue;
-        }
-        d.index[i] = d.entries.len() as u8;
-        d.entries.push(v4l2::v4l2_hevc_dpb_entry {
-            // A reference never decoded here is named by a timestamp no buffer carries.
-            timestamp: timestamp(r.picture_id).unwrap_or(u64::MAX),
-            flags: if r.flags & va::VA_PICTURE_HEVC_LONG_TERM_REFERENCE != 0 {
-                v4l2::V4L2_HEVC_DPB_ENTRY_LONG_TERM_REFERENCE as u8
-            } else {
-                0
-            },
-            field_pic: 0,
-            reserved: 0,
-            pic_order_cnt_val: r.pic_order_cnt,
-        });
+    let mut refs: Vec<(usize, v4l2::v4l2_hevc_dpb_entry)> = p
+        .ReferenceFrames
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            r.flags & va::VA_PICTURE_HEVC_INVALID == 0 && r.picture_id != va::VA_INVALID_SURFACE
+        })
+        .map(|(i, r)| {
+            let entry = v4l2::v4l2_hevc_dpb_entry {
+                // A reference never decoded here is named by a timestamp no buffer carries.
+                timestamp: timestamp(r.picture_id).unwrap_or(u64::MAX),
+                flags: if r.flags & va::VA_PICTURE_HEVC_LONG_TERM_REFERENCE != 0 {
+                    v4l2::V4L2_HEVC_DPB_ENTRY_LONG_TERM_REFERENCE as u8
+                } else {
+                    0
+                },
+                field_pic: 0,
+                reserved: 0,
+                pic_order_cnt_val: r.pic_order_cnt,
+            };
+            (i, entry)
+        })
+        .collect();
+    refs.sort_by_key(|(_, e)| e.timestamp);
+    refs.truncate(v4l2::V4L2_HEVC_DPB_ENTRIES_NUM_MAX as usize);
+    let mut index = [0xff; 15];
+    for (k, (i, _)) in refs.iter().enumerate() {
+        index[*i] = k as u8;
     }
-    d
+    Dpb {
+        entries: refs.into_iter().map(|(_, e)| e).collect(),
+        index,
+    }
 }
 
 pub fn decode_params(
@@ -335,25 +347,47 @@ pub fn decode_params(
     for (e, d) in dp.dpb.iter_mut().zip(&dpb.entries) {
         *e = *d;
     }
-    for (i, r) in p.ReferenceFrames.iter().enumerate() {
-        let idx = dpb.index[i];
-        if idx == 0xff {
-            continue;
+    // The RPS lists in the order the slice header gives them: before the current picture
+    // closest first (decreasing POC), after it closest first (increasing POC).
+    let list = |flag: u32| {
+        let mut l: Vec<(i32, u8)> = p
+            .ReferenceFrames
+            .iter()
+            .zip(dpb.index)
+            .filter(|(r, idx)| *idx != 0xff && r.flags & flag != 0)
+            .map(|(r, idx)| (r.pic_order_cnt, idx))
+            .collect();
+        l.sort_by_key(|&(poc, _)| poc);
+        l
+    };
+    let fill = |dst: &mut [u8; 16], src: &mut dyn Iterator<Item = u8>| -> u8 {
+        *dst = [0xff; 16];
+        let mut n = 0;
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = s;
+            n += 1;
         }
-        let push = |list: &mut [u8; 16], n: &mut u8| {
-            if (*n as usize) < list.len() {
-                list[*n as usize] = idx;
-                *n += 1;
-            }
-        };
-        if r.flags & va::VA_PICTURE_HEVC_RPS_ST_CURR_BEFORE != 0 {
-            push(&mut dp.poc_st_curr_before, &mut dp.num_poc_st_curr_before);
-        } else if r.flags & va::VA_PICTURE_HEVC_RPS_ST_CURR_AFTER != 0 {
-            push(&mut dp.poc_st_curr_after, &mut dp.num_poc_st_curr_after);
-        } else if r.flags & va::VA_PICTURE_HEVC_RPS_LT_CURR != 0 {
-            push(&mut dp.poc_lt_curr, &mut dp.num_poc_lt_curr);
-        }
-    }
+        n
+    };
+    dp.num_poc_st_curr_before = fill(
+        &mut dp.poc_st_curr_before,
+        &mut list(va::VA_PICTURE_HEVC_RPS_ST_CURR_BEFORE)
+            .into_iter()
+            .rev()
+            .map(|e| e.1),
+    );
+    dp.num_poc_st_curr_after = fill(
+        &mut dp.poc_st_curr_after,
+        &mut list(va::VA_PICTURE_HEVC_RPS_ST_CURR_AFTER)
+            .into_iter()
+            .map(|e| e.1),
+    );
+    dp.num_poc_lt_curr = fill(
+        &mut dp.poc_lt_curr,
+        &mut list(va::VA_PICTURE_HEVC_RPS_LT_CURR)
+            .into_iter()
+            .map(|e| e.1),
+    );
     dp
 }
 
@@ -462,5 +496,54 @@ pub fn slice_params(
         pred_weight_table: pw,
         flags,
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pic(id: u32, poc: i32, flags: u32) -> va::VAPictureHEVC {
+        va::VAPictureHEVC {
+            picture_id: id,
+            pic_order_cnt: poc,
+            flags,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn dpb_in_decode_order_and_rps_lists_closest_first() {
+        let mut p = va::VAPictureParameterBufferHEVC::default();
+        p.CurrPic = pic(9, 6, 0);
+        for r in p.ReferenceFrames.iter_mut() {
+            *r = pic(va::VA_INVALID_SURFACE, 0, va::VA_PICTURE_HEVC_INVALID);
+        }
+        // VA order: POC 8 (decoded 2nd), POC 0 (1st), POC 4 (4th), POC 2 (3rd).
+        p.ReferenceFrames[0] = pic(1, 8, va::VA_PICTURE_HEVC_RPS_ST_CURR_AFTER);
+        p.ReferenceFrames[1] = pic(2, 0, 0);
+        p.ReferenceFrames[3] = pic(3, 4, va::VA_PICTURE_HEVC_RPS_ST_CURR_BEFORE);
+        p.ReferenceFrames[4] = pic(4, 2, va::VA_PICTURE_HEVC_RPS_ST_CURR_BEFORE);
+        let decoded = |s: va::VASurfaceID| Some([0, 200, 100, 400, 300][s as usize]);
+        let d = dpb(&p, decoded);
+        let pocs: Vec<i32> = d.entries.iter().map(|e| e.pic_order_cnt_val).collect();
+        assert_eq!(pocs, [0, 8, 2, 4]);
+        assert_eq!(d.index[..5], [1, 0, 0xff, 3, 2]);
+        let dp = decode_params(&p, &SliceHeader::default(), &d);
+        assert_eq!(dp.num_active_dpb_entries, 4);
+        assert_eq!(dp.pic_order_cnt_val, 6);
+        // Before: POC 4 then 2; after: POC 8; unused entries 0xff.
+        assert_eq!(dp.num_poc_st_curr_before, 2);
+        assert_eq!(dp.poc_st_curr_before[..3], [3, 2, 0xff]);
+        assert_eq!(dp.num_poc_st_curr_after, 1);
+        assert_eq!(dp.poc_st_curr_after[..2], [1, 0xff]);
+        assert_eq!((dp.num_poc_lt_curr, dp.poc_lt_curr[0]), (0, 0xff));
+    }
+
+    #[test]
+    fn uniform_tile_spacing_is_recognised() {
+        // 10 CTBs in 3 columns: 3, 3, 4 uniformly.
+        assert!(uniform(&[2, 2, 3], 10));
+        assert!(!uniform(&[3, 3, 2], 10));
     }
 }

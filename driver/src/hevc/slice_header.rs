@@ -161,3 +161,137 @@ fn st_ref_pic_set(r: &mut BitReader, p: &ParseParams) -> Result<u32, EndOfData> 
     }
     Ok(entries.max(1) - 1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SPS/PPS of the libx265 clip (320x240, 64x64 CTBs: 20 CTBs; POC LSB 8 bits; every RPS
+    /// in the slice headers), as `ffmpeg -bsf:v trace_headers` prints them.
+    fn x265_params() -> ParseParams {
+        ParseParams {
+            slice_segment_address_bits: 5,
+            log2_max_pic_order_cnt_lsb: 8,
+            ..Default::default()
+        }
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn idr_slice_of_a_libx265_clip() {
+        // `libx265 -x265-params slices=2`: the first slice of the IDR picture.
+        let h = parse(&hex("2801af082179e663fe0b63e4"), &x265_params()).unwrap();
+        assert_eq!(h.nal_unit_type, IDR_N_LP);
+        assert_eq!(h.nuh_temporal_id_plus1, 1);
+        assert!(h.first_slice_segment_in_pic && h.is_irap() && h.is_idr());
+        assert!(!h.no_output_of_prior_pics);
+        assert_eq!((h.pic_parameter_set_id, h.slice_type), (0, 2));
+        assert_eq!(h.short_term_ref_pic_set_size, 0);
+    }
+
+    #[test]
+    fn p_slice_second_segment_of_a_libx265_clip() {
+        // The second slice (address 10) of a P picture: the RPS (one negative picture) from bit
+        // 35 to 43, as trace_headers shows.
+        let h = parse(&hex("02015480cafc218c208554b0"), &x265_params()).unwrap();
+        assert_eq!(h.nal_unit_type, 1);
+        assert!(!h.first_slice_segment_in_pic && !h.is_irap());
+        assert_eq!(h.slice_type, 1);
+        assert_eq!(h.short_term_ref_pic_set_size, 8);
+        assert_eq!(h.long_term_ref_pic_set_size, 0);
+        assert_eq!(h.num_delta_pocs_of_ref_rps_idx, 0);
+    }
+
+    #[test]
+    fn b_slice_of_a_libx265_clip() {
+        // A B picture's first slice: one negative and one positive picture, bits 28 to 40.
+        let h = parse(&hex("0201e04497e184908db8fc6d"), &x265_params()).unwrap();
+        assert!(h.first_slice_segment_in_pic);
+        assert_eq!(h.slice_type, 0);
+        assert_eq!(h.short_term_ref_pic_set_size, 12);
+    }
+
+    /// MSB-first bit writer for synthetic headers.
+    struct Writer(Vec<bool>);
+
+    impl Writer {
+        fn u(&mut self, v: u32, n: u32) -> &mut Self {
+            for i in (0..n).rev() {
+                self.0.push((v >> i) & 1 == 1);
+            }
+            self
+        }
+        fn ue(&mut self, v: u32) -> &mut Self {
+            let n = 32 - (v + 1).leading_zeros();
+            self.u(0, n - 1).u(v + 1, n)
+        }
+        fn bytes(&self) -> Vec<u8> {
+            self.0
+                .chunks(8)
+                .map(|c| {
+                    c.iter()
+                        .enumerate()
+                        .fold(0, |b, (i, &x)| b | (x as u8) << (7 - i))
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn predicted_short_term_rps_and_long_term_rps() {
+        let mut w = Writer(Vec::new());
+        w.u(0x0201, 16) // TRAIL_R, temporal id 0
+            .u(1, 1) // first_slice_segment_in_pic_flag
+            .ue(3) // slice_pic_parameter_set_id
+            .ue(0) // slice_type B
+            .u(0x55, 8) // slice_pic_order_cnt_lsb
+            .u(0, 1) // short_term_ref_pic_set_sps_flag
+            // st_ref_pic_set(2): predicted from an SPS RPS of 3 delta POCs (4 entries).
+            .u(1, 1)
+            .ue(0)
+            .u(0, 1)
+            .ue(0)
+            .u(0b1, 1) // used
+            .u(0b01, 2) // not used, use_delta
+            .u(0b1, 1) // used
+            .u(0b00, 2) // not used, no delta
+            // Long-term: num_long_term_pics 1, poc_lsb_lt, used, msb present, msb cycle 2.
+            .ue(1)
+            .u(0x12, 8)
+            .u(1, 1)
+            .u(1, 1)
+            .ue(2)
+            .u(0xff, 8);
+        let p = ParseParams {
+            log2_max_pic_order_cnt_lsb: 8,
+            num_short_term_ref_pic_sets: 2,
+            long_term_ref_pics_present: true,
+            st_rps_bits: 10,
+            ..Default::default()
+        };
+        let h = parse(&w.bytes(), &p).unwrap();
+        assert_eq!(h.pic_parameter_set_id, 3);
+        assert_eq!(h.short_term_ref_pic_set_size, 10);
+        assert_eq!(h.num_delta_pocs_of_ref_rps_idx, 3);
+        assert_eq!(h.long_term_ref_pic_set_size, 16);
+    }
+
+    #[test]
+    fn truncated_header_is_an_error() {
+        assert_eq!(parse(&hex("0201e0"), &x265_params()), Err(EndOfData));
+    }
+
+    #[test]
+    fn ceil_log2_of_ctb_counts() {
+        assert_eq!(
+            [1, 2, 3, 4, 5, 20, 64, 65].map(ceil_log2),
+            [0, 1, 2, 2, 3, 5, 6, 7]
+        );
+    }
+}
