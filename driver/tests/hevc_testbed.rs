@@ -1,8 +1,9 @@
 //! HEVC through the driver in the test-bed (6.12 kernel, visl under QEMU): vainfo lists
 //! VAProfileHEVCMain when visl offers `S265`; ffmpeg (`-hwaccel vaapi`) and GStreamer
-//! (`vah265dec`) decode libx265 clips (B-frames; two slices per picture with wavefront parallel
-//! processing) to the exact NV12 size; the controls visl receives differ from GStreamer's
-//! `v4l2slh265dec` only in the fields the README lists; the ioctls per request stay in budget.
+//! (`vah265dec`) decode libx265 clips (B-frames; scaling lists; two slices per picture with
+//! wavefront parallel processing) to the exact NV12 size; the controls visl receives differ
+//! from GStreamer's `v4l2slh265dec` only in the fields the README lists; the ioctls per
+//! request stay in budget (one request per slice).
 
 use testbed::clips::{Clip, Codec};
 use testbed::{run_sh, RunOptions};
@@ -27,13 +28,23 @@ fn clip(params: &str) -> Clip {
 fn clips() -> Vec<(&'static str, Clip, u64)> {
     vec![
         ("b-frames", clip("bframes=3:no-wpp=1"), 1),
+        (
+            "scaling-lists",
+            clip("bframes=2:no-wpp=1:scaling-list=default"),
+            1,
+        ),
         // x265 makes several slices only with wavefront parallel processing on.
         ("2-slices-wpp", clip("bframes=2:slices=2:wpp=1"), 2),
     ]
 }
 
-fn pairs() -> Vec<(&'static str, Clip)> {
-    clips().into_iter().map(|(n, c, _)| (n, c)).collect()
+/// The clips GStreamer 1.22's `v4l2slh265dec` decodes on visl: it crashes (SIGSEGV) on every
+/// stream with wavefront parallel processing, so the multi-slice clip has no reference.
+fn reference_clips() -> Vec<(&'static str, Clip, u64)> {
+    clips()
+        .into_iter()
+        .filter(|(name, _, _)| !name.contains("wpp"))
+        .collect()
 }
 
 #[test]
@@ -72,10 +83,13 @@ fn ffmpeg_and_gstreamer_decode_every_hevc_clip() {
 fn hevc_controls_differ_from_v4l2slh265dec_only_where_documented() {
     let documented = readme_fields("HEVC fields VA-API does not carry");
     let mut report = Vec::new();
-    let slices: Vec<u64> = clips().iter().map(|c| c.2).collect();
+    let slices: Vec<u64> = reference_clips().iter().map(|c| c.2).collect();
     for ((name, gst, va), slices) in record_pairs(
         "driver-hevc-diff",
-        pairs(),
+        reference_clips()
+            .into_iter()
+            .map(|(n, c, _)| (n, c))
+            .collect(),
         "h265parse ! v4l2slh265dec",
         &va_env(),
     )
