@@ -514,8 +514,10 @@ mod tests {
 
     #[test]
     fn dpb_in_decode_order_and_rps_lists_closest_first() {
-        let mut p = va::VAPictureParameterBufferHEVC::default();
-        p.CurrPic = pic(9, 6, 0);
+        let mut p = va::VAPictureParameterBufferHEVC {
+            CurrPic: pic(9, 6, 0),
+            ..Default::default()
+        };
         for r in p.ReferenceFrames.iter_mut() {
             *r = pic(va::VA_INVALID_SURFACE, 0, va::VA_PICTURE_HEVC_INVALID);
         }
