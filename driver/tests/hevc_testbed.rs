@@ -47,6 +47,37 @@ fn reference_clips() -> Vec<(&'static str, Clip, u64)> {
         .collect()
 }
 
+/// `num_entry_point_offsets` of every SLICE_PARAMS the trace's requests carry.
+fn entry_point_counts(trace: &std::path::Path) -> Vec<u64> {
+    let out = std::process::Command::new(vatrace())
+        .args(["dump", "--json"])
+        .arg(trace)
+        .output()
+        .unwrap();
+    let mut counts = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if v["name"] != "VIDIOC_S_EXT_CTRLS" {
+            continue;
+        }
+        let Some(ctrls) = v["before"]["ExtControls"]["controls"].as_array() else {
+            continue;
+        };
+        for c in ctrls {
+            if let Some(slices) = c["decoded"]["HevcSliceParams"].as_array() {
+                counts.extend(
+                    slices
+                        .iter()
+                        .filter_map(|s| s["num_entry_point_offsets"].as_u64()),
+                );
+            }
+        }
+    }
+    counts
+}
+
 #[test]
 fn vainfo_lists_hevc_main() {
     common::assert_vainfo_lists(&["VAProfileHEVCMain"]);
@@ -144,6 +175,13 @@ fn hevc_ioctls_per_request_within_budget() {
         );
         eprintln!("{line}");
         assert_eq!(c.requests, 30 * slices, "{line}");
+        if name.contains("wpp") {
+            // 320x240 in 64x64 CTBs: 4 rows, 2 per slice: one WPP entry point per slice, which
+            // VA (through FFmpeg) leaves at 0 and the driver reads from the slice header.
+            let counts = entry_point_counts(t);
+            assert_eq!(counts.len() as u64, 30 * slices, "{name}");
+            assert!(counts.iter().all(|&n| n == 1), "{name}: {counts:?}");
+        }
         // DQBUFs answered EAGAIN are counted in `ioctls`: the VA layer's surface-sync probe
         // (session.rs) spends about one per 60 slice requests, within the budget.
         if c.ioctls > 7.0 || c.waits > 1.0 {

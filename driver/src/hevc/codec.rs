@@ -117,6 +117,7 @@ impl Hevc {
                 nuh_temporal_id_plus1: header.nuh_temporal_id_plus1,
                 first_slice_segment_in_pic: false,
                 dependent_slice_segment: true,
+                num_entry_point_offsets: header.num_entry_point_offsets,
                 ..self.independent
             };
         } else {

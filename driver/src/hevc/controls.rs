@@ -10,7 +10,7 @@
 
 use v4l2r::bindings as v4l2;
 
-use super::slice_header::{ceil_log2, ParseParams, SliceHeader};
+use super::slice_header::{ceil_log2, ParseParams, SliceHeader, TailParams};
 use crate::va;
 
 pub type PicFields = va::_VAPictureParameterBufferHEVC__bindgen_ty_1__bindgen_ty_1;
@@ -56,6 +56,39 @@ pub fn parse_params(p: &va::VAPictureParameterBufferHEVC) -> ParseParams {
         long_term_ref_pics_present: sp.long_term_ref_pics_present_flag() != 0,
         num_long_term_ref_pics_sps: p.num_long_term_ref_pic_sps as u32,
         st_rps_bits: p.st_rps_bits,
+        tail: TailParams {
+            sps_temporal_mvp_enabled: sp.sps_temporal_mvp_enabled_flag() != 0,
+            sample_adaptive_offset_enabled: sp.sample_adaptive_offset_enabled_flag() != 0,
+            chroma_array_type: if f.separate_colour_plane_flag() != 0 {
+                0
+            } else {
+                f.chroma_format_idc()
+            },
+            lists_modification_present: sp.lists_modification_present_flag() != 0,
+            num_pic_total_curr: p
+                .ReferenceFrames
+                .iter()
+                .filter(|r| {
+                    r.flags & va::VA_PICTURE_HEVC_INVALID == 0
+                        && r.flags
+                            & (va::VA_PICTURE_HEVC_RPS_ST_CURR_BEFORE
+                                | va::VA_PICTURE_HEVC_RPS_ST_CURR_AFTER
+                                | va::VA_PICTURE_HEVC_RPS_LT_CURR)
+                            != 0
+                })
+                .count() as u32,
+            num_ref_idx_l0_default_active_minus1: p.num_ref_idx_l0_default_active_minus1 as u32,
+            num_ref_idx_l1_default_active_minus1: p.num_ref_idx_l1_default_active_minus1 as u32,
+            cabac_init_present: sp.cabac_init_present_flag() != 0,
+            weighted_pred: f.weighted_pred_flag() != 0,
+            weighted_bipred: f.weighted_bipred_flag() != 0,
+            pps_slice_chroma_qp_offsets_present: sp.pps_slice_chroma_qp_offsets_present_flag() != 0,
+            deblocking_filter_override_enabled: sp.deblocking_filter_override_enabled_flag() != 0,
+            pps_disable_deblocking_filter: sp.pps_disable_deblocking_filter_flag() != 0,
+            pps_loop_filter_across_slices_enabled: f.pps_loop_filter_across_slices_enabled_flag()
+                != 0,
+            entry_points: f.tiles_enabled_flag() != 0 || f.entropy_coding_sync_enabled_flag() != 0,
+        },
     }
 }
 
@@ -461,7 +494,9 @@ pub fn slice_params(
     v4l2::v4l2_ctrl_hevc_slice_params {
         bit_size,
         data_byte_offset,
-        num_entry_point_offsets: s.num_entry_point_offsets as u32,
+        num_entry_point_offsets: h
+            .num_entry_point_offsets
+            .unwrap_or(s.num_entry_point_offsets as u32),
         nal_unit_type: h.nal_unit_type,
         nuh_temporal_id_plus1: h.nuh_temporal_id_plus1,
         slice_type: slice_type as u8,

@@ -1,8 +1,8 @@
 //! The parts of an HEVC slice segment header (H.265 7.3.6.1) that V4L2 wants and VA-API does not
 //! carry: the NAL unit header, `no_output_of_prior_pics_flag`, the PPS id, and the sizes in bits
 //! of the short- and long-term reference picture sets (with `NumDeltaPocs[RefRpsIdx]` of an
-//! inter-predicted slice RPS). Parsing stops after the long-term RPS: the rest is in VA's slice
-//! parameters.
+//! inter-predicted slice RPS), and `num_entry_point_offsets` (FFmpeg leaves VA's at 0). The
+//! fields between are read only to get there: their values come from VA's slice parameters.
 
 use crate::h264::bits::{BitReader, EndOfData};
 
@@ -29,6 +29,31 @@ pub struct ParseParams {
     /// VA's `st_rps_bits`: bounds an inter-predicted slice RPS, whose length depends on an SPS
     /// RPS VA does not carry.
     pub st_rps_bits: u32,
+    /// What the rest of the header, up to the entry points, depends on.
+    pub tail: TailParams,
+}
+
+/// SPS/PPS values (and NumPicTotalCurr, from VA's reference flags) the header after the RPS
+/// depends on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TailParams {
+    pub sps_temporal_mvp_enabled: bool,
+    pub sample_adaptive_offset_enabled: bool,
+    /// ChromaArrayType (0 with separate colour planes).
+    pub chroma_array_type: u32,
+    pub lists_modification_present: bool,
+    pub num_pic_total_curr: u32,
+    pub num_ref_idx_l0_default_active_minus1: u32,
+    pub num_ref_idx_l1_default_active_minus1: u32,
+    pub cabac_init_present: bool,
+    pub weighted_pred: bool,
+    pub weighted_bipred: bool,
+    pub pps_slice_chroma_qp_offsets_present: bool,
+    pub deblocking_filter_override_enabled: bool,
+    pub pps_disable_deblocking_filter: bool,
+    pub pps_loop_filter_across_slices_enabled: bool,
+    /// tiles_enabled_flag || entropy_coding_sync_enabled_flag: entry points present.
+    pub entry_points: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -46,6 +71,8 @@ pub struct SliceHeader {
     pub long_term_ref_pic_set_size: u32,
     /// NumDeltaPocs[RefRpsIdx] of an inter-predicted slice RPS, else 0.
     pub num_delta_pocs_of_ref_rps_idx: u32,
+    /// `num_entry_point_offsets`, None when the header could not be read that far.
+    pub num_entry_point_offsets: Option<u32>,
 }
 
 impl SliceHeader {
@@ -87,6 +114,7 @@ pub fn parse(nal: &[u8], p: &ParseParams) -> Result<SliceHeader, EndOfData> {
         r.bits(p.slice_segment_address_bits)?;
     }
     if h.dependent_slice_segment {
+        h.num_entry_point_offsets = entry_points(&mut r, &p.tail).ok();
         return Ok(h);
     }
     r.bits(p.num_extra_slice_header_bits)?;
@@ -97,7 +125,9 @@ pub fn parse(nal: &[u8], p: &ParseParams) -> Result<SliceHeader, EndOfData> {
     if p.separate_colour_plane {
         r.bits(2)?;
     }
+    let mut temporal_mvp = false;
     if h.is_idr() {
+        h.num_entry_point_offsets = tail(&mut r, &p.tail, h.slice_type, temporal_mvp).ok();
         return Ok(h);
     }
     r.bits(p.log2_max_pic_order_cnt_lsb)?;
@@ -129,7 +159,138 @@ pub fn parse(nal: &[u8], p: &ParseParams) -> Result<SliceHeader, EndOfData> {
         }
         h.long_term_ref_pic_set_size = (r.position() - start) as u32;
     }
+    if p.tail.sps_temporal_mvp_enabled {
+        temporal_mvp = r.flag()?;
+    }
+    h.num_entry_point_offsets = tail(&mut r, &p.tail, h.slice_type, temporal_mvp).ok();
     Ok(h)
+}
+
+const SLICE_B: u32 = 0;
+const SLICE_P: u32 = 1;
+
+/// The independent slice header from the SAO flags to the entry points; returns
+/// `num_entry_point_offsets`.
+fn tail(
+    r: &mut BitReader,
+    t: &TailParams,
+    slice_type: u32,
+    temporal_mvp: bool,
+) -> Result<u32, EndOfData> {
+    let (mut sao_luma, mut sao_chroma) = (false, false);
+    if t.sample_adaptive_offset_enabled {
+        sao_luma = r.flag()?;
+        if t.chroma_array_type != 0 {
+            sao_chroma = r.flag()?;
+        }
+    }
+    if slice_type == SLICE_P || slice_type == SLICE_B {
+        let b = slice_type == SLICE_B;
+        let (mut l0, mut l1) = (
+            t.num_ref_idx_l0_default_active_minus1,
+            t.num_ref_idx_l1_default_active_minus1,
+        );
+        if r.flag()? {
+            l0 = r.ue()?;
+            if b {
+                l1 = r.ue()?;
+            }
+        }
+        if t.lists_modification_present && t.num_pic_total_curr > 1 {
+            let bits = ceil_log2(t.num_pic_total_curr);
+            for (on, n) in [(true, l0), (b, l1)] {
+                if on && r.flag()? {
+                    for _ in 0..=n.min(15) {
+                        r.bits(bits)?;
+                    }
+                }
+            }
+        }
+        if b {
+            r.bit()?; // mvd_l1_zero_flag
+        }
+        if t.cabac_init_present {
+            r.bit()?;
+        }
+        if temporal_mvp {
+            let from_l0 = if b { r.flag()? } else { true };
+            if (from_l0 && l0 > 0) || (!from_l0 && l1 > 0) {
+                r.ue()?; // collocated_ref_idx
+            }
+        }
+        if (t.weighted_pred && !b) || (t.weighted_bipred && b) {
+            pred_weight_table(r, t, if b { vec![l0, l1] } else { vec![l0] })?;
+        }
+        r.ue()?; // five_minus_max_num_merge_cand
+    }
+    r.se()?; // slice_qp_delta
+    if t.pps_slice_chroma_qp_offsets_present {
+        r.se()?;
+        r.se()?;
+    }
+    let mut deblocking_disabled = t.pps_disable_deblocking_filter;
+    if t.deblocking_filter_override_enabled && r.flag()? {
+        deblocking_disabled = r.flag()?;
+        if !deblocking_disabled {
+            r.se()?;
+            r.se()?;
+        }
+    }
+    if t.pps_loop_filter_across_slices_enabled && (sao_luma || sao_chroma || !deblocking_disabled) {
+        r.bit()?;
+    }
+    entry_points(r, t)
+}
+
+/// `pred_weight_table()` (H.265 7.3.6.3), skipped; `lists` holds num_ref_idx_lX_active_minus1.
+fn pred_weight_table(r: &mut BitReader, t: &TailParams, lists: Vec<u32>) -> Result<(), EndOfData> {
+    r.ue()?; // luma_log2_weight_denom
+    if t.chroma_array_type != 0 {
+        r.se()?; // delta_chroma_log2_weight_denom
+    }
+    for n in lists {
+        let n = n.min(15) as usize + 1;
+        let mut luma = [false; 16];
+        let mut chroma = [false; 16];
+        for f in luma.iter_mut().take(n) {
+            *f = r.flag()?;
+        }
+        if t.chroma_array_type != 0 {
+            for f in chroma.iter_mut().take(n) {
+                *f = r.flag()?;
+            }
+        }
+        for i in 0..n {
+            if luma[i] {
+                r.se()?;
+                r.se()?;
+            }
+            if chroma[i] {
+                for _ in 0..4 {
+                    r.se()?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `num_entry_point_offsets` (the offsets themselves are skipped).
+fn entry_points(r: &mut BitReader, t: &TailParams) -> Result<u32, EndOfData> {
+    if !t.entry_points {
+        return Ok(0);
+    }
+    let n = r.ue()?;
+    if n > 0 {
+        let len = r.ue()? + 1;
+        if len > 32 {
+            return Err(EndOfData);
+        }
+        for _ in 0..n {
+            r.bits(len)?;
+        }
+    }
+    Ok(n)
 }
 
 /// `st_ref_pic_set(num_short_term_ref_pic_sets)` of a slice header; returns
@@ -172,6 +333,15 @@ mod tests {
         ParseParams {
             slice_segment_address_bits: 5,
             log2_max_pic_order_cnt_lsb: 8,
+            tail: TailParams {
+                sps_temporal_mvp_enabled: true,
+                sample_adaptive_offset_enabled: true,
+                chroma_array_type: 1,
+                num_pic_total_curr: 1,
+                weighted_pred: true,
+                entry_points: true,
+                ..Default::default()
+            },
             ..Default::default()
         }
     }
@@ -193,6 +363,8 @@ mod tests {
         assert!(!h.no_output_of_prior_pics);
         assert_eq!((h.pic_parameter_set_id, h.slice_type), (0, 2));
         assert_eq!(h.short_term_ref_pic_set_size, 0);
+        // WPP: one entry point (this slice's second CTB row), as trace_headers shows.
+        assert_eq!(h.num_entry_point_offsets, Some(1));
     }
 
     #[test]
@@ -206,6 +378,8 @@ mod tests {
         assert_eq!(h.short_term_ref_pic_set_size, 8);
         assert_eq!(h.long_term_ref_pic_set_size, 0);
         assert_eq!(h.num_delta_pocs_of_ref_rps_idx, 0);
+        // Read past a pred_weight_table.
+        assert_eq!(h.num_entry_point_offsets, Some(1));
     }
 
     #[test]
@@ -215,6 +389,7 @@ mod tests {
         assert!(h.first_slice_segment_in_pic);
         assert_eq!(h.slice_type, 0);
         assert_eq!(h.short_term_ref_pic_set_size, 12);
+        assert_eq!(h.num_entry_point_offsets, Some(1));
     }
 
     /// MSB-first bit writer for synthetic headers.
