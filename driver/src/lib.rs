@@ -6,8 +6,8 @@
 //! points), [`driver`] (per-display state, one module per kind of VA object), [`codec`] (the
 //! stateless-codec interface between the VA objects and the codecs), [`session`] (one
 //! configured decoder), [`request_pool`] and [`capture_pool`] (the two buffer pools), one folder
-//! per codec ([`h264`]: slice header parsing, VA→V4L2 controls, its [`codec::Codec`]; [`mpeg2`], [`vp8`],
-//! [`vp9`]),
+//! per codec ([`h264`]: slice header parsing, VA→V4L2 controls, its [`codec::Codec`]; [`mpeg2`],
+//! [`vp8`], [`vp9`], [`hevc`]),
 //! [`discovery`] (finding the device), [`ioctl`] (the kernel boundary) and [`fault`] (test-only
 //! fault injection).
 //!
@@ -31,6 +31,7 @@ pub mod driver;
 pub mod entry;
 pub mod fault;
 pub mod h264;
+pub mod hevc;
 pub mod ioctl;
 pub mod logger;
 pub mod mpeg2;

@@ -19,6 +19,8 @@ pub enum Codec {
     Vp8,
     /// VP9 in IVF (libvpx-vp9; GStreamer reads it with `ivfparse ! vp9parse`).
     Vp9,
+    /// HEVC Annex-B elementary stream (libx265).
+    Hevc,
 }
 
 impl Codec {
@@ -27,6 +29,7 @@ impl Codec {
             Codec::H264 => "h264",
             Codec::Mpeg2 => "m2v",
             Codec::Vp8 | Codec::Vp9 => "ivf",
+            Codec::Hevc => "h265",
         }
     }
 }
@@ -64,6 +67,7 @@ impl Clip {
                 "-pass",
                 "2",
             ],
+            Codec::Hevc => vec!["-bf", "2"],
         };
         Self {
             codec,
@@ -115,11 +119,13 @@ impl Clip {
             Codec::Mpeg2 => "mpeg2video",
             Codec::Vp8 => "libvpx",
             Codec::Vp9 => "libvpx-vp9",
+            Codec::Hevc => "libx265",
         };
         let format = match self.codec {
             Codec::H264 => "h264",
             Codec::Mpeg2 => "mpeg2video",
             Codec::Vp8 | Codec::Vp9 => "ivf",
+            Codec::Hevc => "hevc",
         };
         let encode = |args: &[String], format: &str, output: &std::path::Path| -> Result<()> {
             let out = Command::new("ffmpeg")
