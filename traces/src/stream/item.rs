@@ -82,7 +82,13 @@ pub fn head(buf: &[u8], pos: usize) -> Result<Scan<Head>, Malformed> {
     let Some(bytes) = buf.get(pos + 1..pos + 1 + size) else {
         return Ok(Scan::Need(pos + 1 + size));
     };
-    let arg = bytes.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b));
+    let arg = match *bytes {
+        [a] => a.into(),
+        [a, b] => u16::from_be_bytes([a, b]).into(),
+        [a, b, c, d] => u32::from_be_bytes([a, b, c, d]).into(),
+        [a, b, c, d, e, f, g, h] => u64::from_be_bytes([a, b, c, d, e, f, g, h]),
+        _ => unreachable!("a head argument is 1, 2, 4 or 8 bytes"),
+    };
     Ok(Scan::Done(Head {
         major,
         arg: Some(arg),
@@ -91,6 +97,7 @@ pub fn head(buf: &[u8], pos: usize) -> Result<Scan<Head>, Malformed> {
 }
 
 /// Where the item at `buf[pos..]` ends (the offset just past it), nested at most `depth` levels.
+#[inline]
 pub fn extent(buf: &[u8], pos: usize, depth: usize) -> Result<Scan<usize>, Malformed> {
     let h = match head(buf, pos)? {
         Scan::Done(h) => h,
