@@ -3,8 +3,9 @@
 //!
 //! Layout: [`MAGIC`], one CBOR [`Header`], CBOR [`Record`]s, last a [`Record::End`].
 //! Version 2 (written now) stores the per-frame records compactly ([`compact`]: differences,
-//! patches against remembered values); the reader resolves them, so every consumer gets the same
-//! whole [`Record`]s as from a version-1 trace, which it still reads.
+//! patches against remembered values); the reader resolves them, decoding each straight from its
+//! bytes ([`item`] finds where it ends), so every consumer gets the same whole [`Record`]s as
+//! from a version-1 trace, which it still reads.
 //! A reader tells apart four ways a file can be wrong: not a trace ([`TraceError::BadMagic`]),
 //! too new ([`TraceError::UnsupportedVersion`]), cut short ([`TraceError::Truncated`]: no `End`,
 //! possibly half a record at the end) and damaged ([`TraceError::Corrupt`]: a record that does not
@@ -332,7 +333,8 @@ pub struct TraceReader<R: Read> {
     records: u64,
     state: State,
     end: Option<End>,
-    /// Bytes of the record being decoded, kept for the fallback decode.
+    /// Bytes of the record being decoded: kept for the fallback decode (version 1), or a
+    /// compact record gathered when it does not fit in what the input buffer holds.
     seen: Vec<u8>,
     /// The version-2 state (`None` for a version-1 trace).
     codec: Option<Codec>,
