@@ -3,8 +3,9 @@
 //!
 //! Layout: [`MAGIC`], one CBOR [`Header`], CBOR [`Record`]s, last a [`Record::End`].
 //! Version 2 (written now) stores the per-frame records compactly ([`compact`]: differences,
-//! patches against remembered values); the reader resolves them, so every consumer gets the same
-//! whole [`Record`]s as from a version-1 trace, which it still reads.
+//! patches against remembered values); the reader resolves them, decoding each straight from its
+//! bytes ([`item`] finds where it ends), so every consumer gets the same whole [`Record`]s as
+//! from a version-1 trace, which it still reads.
 //! A reader tells apart four ways a file can be wrong: not a trace ([`TraceError::BadMagic`]),
 //! too new ([`TraceError::UnsupportedVersion`]), cut short ([`TraceError::Truncated`]: no `End`,
 //! possibly half a record at the end) and damaged ([`TraceError::Corrupt`]: a record that does not
@@ -22,11 +23,13 @@ use sha2::{Digest, Sha256};
 use crate::record::{
     Bitstream, Blob, End, Header, Record, Totals, FORMAT_MINOR, FORMAT_VERSION, MAGIC, RECORD_TAGS,
 };
+use item::Scan;
 
 mod compact;
 mod delta;
 mod header;
 mod history;
+mod item;
 
 pub use compact::Codec;
 pub use history::{MAX_BYTES as HISTORY_MAX_BYTES, MAX_REQUESTS as HISTORY_MAX_REQUESTS};
@@ -34,6 +37,10 @@ pub use history::{MAX_BYTES as HISTORY_MAX_BYTES, MAX_REQUESTS as HISTORY_MAX_RE
 /// Deepest CBOR nesting a reader accepts; records nest far less, and the limit keeps hostile
 /// input from exhausting the stack.
 const RECURSION_LIMIT: usize = 64;
+
+/// The largest record buffer a reader keeps between records (a bigger one, for a large blob, is
+/// freed after use).
+const SEEN_KEPT: usize = 1 << 20;
 
 /// Everything that can go wrong reading or writing a trace.
 #[derive(Debug, thiserror::Error)]
@@ -326,7 +333,8 @@ pub struct TraceReader<R: Read> {
     records: u64,
     state: State,
     end: Option<End>,
-    /// Bytes of the record being decoded, kept for the fallback decode.
+    /// Bytes of the record being decoded: kept for the fallback decode (version 1), or a
+    /// compact record gathered when it does not fit in what the input buffer holds.
     seen: Vec<u8>,
     /// The version-2 state (`None` for a version-1 trace).
     codec: Option<Codec>,
@@ -482,26 +490,79 @@ impl<R: Read> TraceReader<R> {
     /// Decodes the version-2 item at `offset`: a compact record (resolved against the state the
     /// records before it built) or a record stored as in version 1.
     fn read_record_v2(&mut self, offset: u64) -> Result<Record, TraceError> {
-        let value = match read_item(&mut self.input, self.records)? {
-            Item::Value(v) => v,
-            Item::Eof => {
+        let first = match self.input.inner.fill_buf() {
+            Ok([]) => {
                 return Err(TraceError::Truncated {
                     offset,
                     records: self.records,
                     dangling: 0,
                 })
             }
+            Ok(buf) => buf[0],
+            Err(source) => return Err(TraceError::Io { offset, source }),
         };
-        match value {
-            Value::Array(items) => {
-                let codec = self.codec.as_mut().expect("version 2");
-                codec.decode(items).map_err(|detail| TraceError::Corrupt {
-                    offset,
-                    detail: format!("record {}: {detail}", self.records),
-                })
-            }
-            other => record_from_value(other, offset),
+        if first >> 5 != item::ARRAY {
+            return match read_item(&mut self.input, self.records)? {
+                Item::Value(v) => record_from_value(v, offset),
+                Item::Eof => unreachable!("the input held a byte"),
+            };
         }
+        // A compact record: found whole (in the input buffer, else gathered in `seen`) before
+        // the codec sees it, so a cut one leaves the codec as it was (see `try_next_growing`).
+        let records = self.records;
+        let codec = self.codec.as_mut().expect("version 2");
+        let corrupt = |detail: String| TraceError::Corrupt {
+            offset,
+            detail: format!("record {records}: {detail}"),
+        };
+        let malformed = |e: item::Malformed| match e.what {
+            item::TOO_DEEP => TraceError::Corrupt {
+                offset,
+                detail: format!("nested deeper than {RECURSION_LIMIT} levels"),
+            },
+            what => TraceError::Corrupt {
+                offset,
+                detail: format!("invalid CBOR at byte {}: {what}", offset + e.at as u64),
+            },
+        };
+        let buf = self.input.inner.buffer();
+        let need = match item::extent(buf, 0, RECURSION_LIMIT).map_err(malformed)? {
+            Scan::Done(len) => {
+                let record = codec.decode(&buf[..len]).map_err(corrupt);
+                self.input.inner.consume(len);
+                self.input.count += len as u64;
+                return record;
+            }
+            Scan::Need(need) => need,
+        };
+        self.seen.clear();
+        let mut need = need;
+        let len = loop {
+            let missing = (need - self.seen.len()) as u64;
+            let read = (&mut self.input)
+                .take(missing)
+                .read_to_end(&mut self.seen)
+                .map_err(|source| TraceError::Io {
+                    offset: self.input.count,
+                    source,
+                })?;
+            if (read as u64) < missing {
+                return Err(TraceError::Truncated {
+                    offset,
+                    records,
+                    dangling: self.input.count - offset,
+                });
+            }
+            match item::extent(&self.seen, 0, RECURSION_LIMIT).map_err(malformed)? {
+                Scan::Done(len) => break len,
+                Scan::Need(more) => need = more,
+            }
+        };
+        let record = codec.decode(&self.seen[..len]).map_err(corrupt);
+        if self.seen.capacity() > SEEN_KEPT {
+            self.seen = Vec::new();
+        }
+        record
     }
 
     /// After `End`: whether bytes follow it (a sign of a damaged or concatenated file).

@@ -42,8 +42,6 @@
 mod calls;
 mod fields;
 
-use ciborium::Value;
-
 use super::delta;
 use super::history::{Field, History, Slot, DEPTH};
 use crate::record::{Bitstream, Blob, Header, Ioctl, Payload, PayloadKind, Record};
@@ -149,7 +147,10 @@ impl Codec {
 
     /// Reads what [`Codec::stamp`] wrote, which becomes the reference; the rest of the scalars
     /// are left in the returned reader.
-    fn unstamp(&mut self, it: &mut Fields) -> Result<(u64, u32, u32, Unpacker), String> {
+    fn unstamp<'a>(
+        &mut self,
+        it: &mut Fields<'a>,
+    ) -> Result<(u64, u32, u32, Unpacker<'a>), String> {
         let mut p = Unpacker::new(it.bytes("scalars")?);
         let flags = p.u("flags")?;
         if flags & !TASK != 0 {
@@ -168,9 +169,10 @@ impl Codec {
         Ok((ts, pid, tid, p))
     }
 
-    /// The record a compact item stands for; the error says what is wrong with it.
-    pub fn decode(&mut self, items: Vec<Value>) -> Result<Record, String> {
-        let mut it = Fields::new(items);
+    /// The record the compact item `bytes` stands for (a whole CBOR array, as
+    /// [`super::item::extent`] delimits it); the error says what is wrong with it.
+    pub fn decode(&mut self, bytes: &[u8]) -> Result<Record, String> {
+        let mut it = Fields::new(bytes)?;
         let kind = it.uint("kind")?;
         let record = match kind {
             IOCTL => Record::Ioctl(self.decode_ioctl(&mut it)?),
@@ -186,7 +188,7 @@ impl Codec {
             }
             BLOB => {
                 let id = undiff(&mut it, "did", self.last_blob.wrapping_add(1))?;
-                let data = it.bytes("data")?;
+                let data = it.bytes("data")?.to_vec();
                 self.last_blob = id;
                 Record::Blob(Blob { id, data })
             }
@@ -428,7 +430,7 @@ impl Codec {
                     field: Field::Arg,
                     after: false,
                 },
-                &it.bytes("before")?,
+                it.bytes("before")?,
                 None,
             )
             .map_err(|e| format!("{}: `before`: {e}", what()))?;
@@ -440,17 +442,16 @@ impl Codec {
                     field: Field::Arg,
                     after: true,
                 },
-                &it.bytes("after")?,
+                it.bytes("after")?,
                 Some(&before),
             )
             .map_err(|e| format!("{}: `after`: {e}", what()))?;
         let mut payloads = Vec::new();
         if let Some(list) = it.optional_array("payloads")? {
-            for (n, p) in list.into_iter().enumerate() {
-                let Value::Array(p) = p else {
-                    return Err(format!("{}: payload {n} is not an array", what()));
-                };
-                let mut pf = Fields::new(p);
+            let mut list = list;
+            let mut n = 0;
+            while let Some(p) = list.optional_array("payload").transpose() {
+                let mut pf = p.map_err(|_| format!("{}: payload {n} is not an array", what()))?;
                 let kind = kind_of(pf.int("payload kind")?)
                     .map_err(|e| format!("{}: payload {n}: {e}", what()))?;
                 let ref_addr =
@@ -461,10 +462,10 @@ impl Codec {
                     after,
                 };
                 let pb = self
-                    .decode_field(budget, known, &slot(false), &pf.bytes("before")?, None)
+                    .decode_field(budget, known, &slot(false), pf.bytes("before")?, None)
                     .map_err(|e| format!("{}: payload {n} `before`: {e}", what()))?;
                 let pa = self
-                    .decode_field(budget, known, &slot(true), &pf.bytes("after")?, Some(&pb))
+                    .decode_field(budget, known, &slot(true), pf.bytes("after")?, Some(&pb))
                     .map_err(|e| format!("{}: payload {n} `after`: {e}", what()))?;
                 pf.end()?;
                 payloads.push(Payload {
@@ -473,6 +474,7 @@ impl Codec {
                     before: pb,
                     after: pa,
                 });
+                n += 1;
             }
         }
         let ioctl = Ioctl {

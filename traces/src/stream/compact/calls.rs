@@ -16,9 +16,7 @@
 //! `syscall` is `0` for poll, `1` for ppoll, else the name as text. A `Dup` whose new fd is
 //! close-on-exec is written in the map form instead (`cloexec: true`).
 
-use ciborium::Value;
-
-use super::fields::{cbor, wrapping_diff, Fields, Packer};
+use super::fields::{self, cbor, wrapping_diff, Fields, Item, Packer};
 use super::Codec;
 use crate::record::{Close, Dup, Mmap, Munmap, Open, Poll, PollFd, Record};
 
@@ -134,22 +132,19 @@ impl Codec {
         Ok(Some(match kind {
             POLL => {
                 let syscall = match it.next("syscall")? {
-                    Value::Integer(i) if i128::from(i) == 0 => "poll".to_string(),
-                    Value::Integer(i) if i128::from(i) == 1 => "ppoll".to_string(),
-                    Value::Text(t) => t,
+                    Item::Int(0) => "poll".to_string(),
+                    Item::Int(1) => "ppoll".to_string(),
+                    Item::Text(t) => fields::text("syscall", t)?,
                     other => return Err(format!("poll: bad syscall {other:?}")),
                 };
-                let Value::Array(flat) = it.next("fds")? else {
+                let Item::Array(mut f) = it.next("fds")? else {
                     return Err("poll: fds is not an array".into());
                 };
-                if flat.len() % 3 != 0 {
-                    return Err(format!(
-                        "poll: {} fd numbers, not a multiple of 3",
-                        flat.len()
-                    ));
+                let numbers = f.len()?;
+                if numbers % 3 != 0 {
+                    return Err(format!("poll: {numbers} fd numbers, not a multiple of 3"));
                 }
-                let mut f = Fields::new(flat);
-                let mut fds = Vec::new();
+                let mut fds = Vec::with_capacity(numbers / 3);
                 while !f.is_empty() {
                     fds.push(PollFd {
                         fd: f.i32("fd")?,

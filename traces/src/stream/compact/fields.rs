@@ -1,12 +1,13 @@
 //! Building and taking apart the CBOR arrays of compact records: [`cbor`] appends items straight
 //! to the output (no value tree), [`Packer`] packs scalars, signed differences, and [`Fields`],
-//! which takes a record's fields in order with errors naming the missing or malformed one.
+//! which takes a record's fields in order straight from its bytes (no value tree either), with
+//! errors naming the missing or malformed one.
 
-use ciborium::Value;
+use super::super::item::{self, Scan};
 
 /// Appending CBOR items to a buffer. Every head takes its shortest form and lengths are definite,
 /// as ciborium writes them: the bytes are exactly those of serializing the equivalent
-/// [`ciborium::Value`] (which is what the reader decodes them into).
+/// [`ciborium::Value`].
 pub mod cbor {
     const UNSIGNED: u8 = 0;
     const NEGATIVE: u8 = 1;
@@ -86,32 +87,147 @@ pub fn undiff(it: &mut Fields, name: &str, reference: u64) -> Result<u64, String
     Ok(reference.wrapping_add(it.i64(name)? as u64))
 }
 
-/// The fields of a compact record, taken in order, with errors naming the missing or bad one.
-pub struct Fields {
-    items: std::vec::IntoIter<Value>,
+/// One field of a compact record, borrowed from the record's bytes.
+#[derive(Debug)]
+pub enum Item<'a> {
+    Int(i128),
+    Bytes(&'a [u8]),
+    Text(&'a [u8]),
+    Array(Fields<'a>),
+    Null,
+    /// Anything else compact records never hold: what it is.
+    Other(&'static str),
 }
 
-impl Fields {
-    pub fn new(items: Vec<Value>) -> Self {
-        Fields {
-            items: items.into_iter(),
+impl Item<'_> {
+    /// What the item is, for errors.
+    fn what(&self) -> String {
+        match self {
+            Item::Int(i) => format!("the integer {i}"),
+            Item::Bytes(b) => format!("a byte string of {} bytes", b.len()),
+            Item::Text(t) => format!("the text {:?}", String::from_utf8_lossy(t)),
+            Item::Array(_) => "an array".into(),
+            Item::Null => "null".into(),
+            Item::Other(what) => (*what).into(),
+        }
+    }
+}
+
+/// The fields of a compact record (a CBOR array, whole and well-formed: [`super::super::item`]
+/// checked it), taken in order straight from its bytes, with errors naming the missing or bad
+/// one.
+#[derive(Debug, Clone)]
+pub struct Fields<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    /// Items left; `None` for an indefinite-length array (which ends at a break).
+    left: Option<u64>,
+}
+
+/// The error for bytes that do not hold what [`super::super::item::extent`] promised.
+fn cut(at: usize) -> String {
+    format!("the record's CBOR is cut at its byte {at}")
+}
+
+impl<'a> Fields<'a> {
+    /// The fields of the array at the start of `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Result<Self, String> {
+        match item::head(bytes, 0) {
+            Ok(Scan::Done(h)) if h.major == item::ARRAY => Ok(Fields {
+                bytes,
+                pos: h.len,
+                left: h.arg,
+            }),
+            Ok(Scan::Done(_)) => Err("the record is not an array".into()),
+            Ok(Scan::Need(_)) => Err(cut(0)),
+            Err(e) => Err(format!("{} at its byte {}", e.what, e.at)),
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.len() == 0
+        match self.left {
+            Some(n) => n == 0,
+            None => self.bytes.get(self.pos).is_none_or(|&b| b == item::BREAK),
+        }
     }
 
-    pub fn next(&mut self, name: &str) -> Result<Value, String> {
-        self.items
-            .next()
+    /// How many fields are left.
+    pub fn len(&self) -> Result<usize, String> {
+        match self.left {
+            Some(n) => usize::try_from(n).map_err(|_| format!("an array of {n} items")),
+            None => {
+                let mut rest = self.clone();
+                let mut n = 0;
+                while rest.item()?.is_some() {
+                    n += 1;
+                }
+                Ok(n)
+            }
+        }
+    }
+
+    /// The next field, `None` at the end of the array.
+    fn item(&mut self) -> Result<Option<Item<'a>>, String> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let at = self.pos;
+        let h = match item::head(self.bytes, at) {
+            Ok(Scan::Done(h)) => h,
+            Ok(Scan::Need(_)) => return Err(cut(at)),
+            Err(e) => return Err(format!("{} at its byte {}", e.what, e.at)),
+        };
+        let body = at + h.len;
+        // Scalars and definite strings end where their head says (the common case); anything
+        // else is measured.
+        let end = match (h.major, h.arg) {
+            (item::UNSIGNED | item::NEGATIVE | item::SIMPLE, Some(_)) => Some(body),
+            (item::BYTES | item::TEXT, Some(n)) => usize::try_from(n)
+                .ok()
+                .and_then(|n| body.checked_add(n))
+                .filter(|&end| end <= self.bytes.len()),
+            _ => match item::extent(self.bytes, at, super::super::RECURSION_LIMIT) {
+                Ok(Scan::Done(end)) => Some(end),
+                Ok(Scan::Need(_)) => None,
+                Err(e) => return Err(format!("{} at its byte {}", e.what, e.at)),
+            },
+        };
+        let end = end.ok_or_else(|| cut(at))?;
+        let item = match (h.major, h.arg) {
+            (item::UNSIGNED, Some(n)) => Item::Int(n.into()),
+            (item::NEGATIVE, Some(n)) => Item::Int(-1 - i128::from(n)),
+            (item::BYTES, Some(_)) => Item::Bytes(&self.bytes[body..end]),
+            (item::TEXT, Some(_)) => Item::Text(&self.bytes[body..end]),
+            (item::BYTES | item::TEXT, None) => Item::Other("an indefinite-length string"),
+            (item::ARRAY, left) => Item::Array(Fields {
+                bytes: &self.bytes[..end],
+                pos: body,
+                left,
+            }),
+            (item::MAP, _) => Item::Other("a map"),
+            (item::TAG, _) => Item::Other("a tagged item"),
+            (_, Some(22)) => Item::Null,
+            _ => Item::Other("a simple value or a float"),
+        };
+        self.pos = end;
+        if let Some(n) = &mut self.left {
+            *n -= 1;
+        }
+        Ok(Some(item))
+    }
+
+    pub fn next(&mut self, name: &str) -> Result<Item<'a>, String> {
+        self.item()?
             .ok_or_else(|| format!("the record ends before its field `{name}`"))
     }
 
     pub fn int(&mut self, name: &str) -> Result<i128, String> {
         match self.next(name)? {
-            Value::Integer(i) => Ok(i.into()),
-            other => Err(format!("field `{name}` is not an integer: {other:?}")),
+            Item::Int(i) => Ok(i),
+            other => Err(format!(
+                "field `{name}` is not an integer: {}",
+                other.what()
+            )),
         }
     }
 
@@ -136,52 +252,56 @@ impl Fields {
         self.ranged(name)
     }
 
-    pub fn bytes(&mut self, name: &str) -> Result<Vec<u8>, String> {
+    pub fn bytes(&mut self, name: &str) -> Result<&'a [u8], String> {
         match self.next(name)? {
-            Value::Bytes(b) => Ok(b),
-            other => Err(format!("field `{name}` is not a byte string: {other:?}")),
+            Item::Bytes(b) => Ok(b),
+            other => Err(format!(
+                "field `{name}` is not a byte string: {}",
+                other.what()
+            )),
         }
     }
 
-    pub fn optional_array(&mut self, name: &str) -> Result<Option<Vec<Value>>, String> {
-        match self.items.next() {
+    pub fn optional_array(&mut self, name: &str) -> Result<Option<Fields<'a>>, String> {
+        match self.item()? {
             None => Ok(None),
-            Some(Value::Array(a)) => Ok(Some(a)),
-            Some(other) => Err(format!("field `{name}` is not an array: {other:?}")),
+            Some(Item::Array(a)) => Ok(Some(a)),
+            Some(other) => Err(format!("field `{name}` is not an array: {}", other.what())),
         }
     }
 
     pub fn end(&mut self) -> Result<(), String> {
-        match self.items.len() {
+        match self.len()? {
             0 => Ok(()),
             n => Err(format!("{n} unexpected fields at the end of the record")),
         }
     }
-}
 
-impl Fields {
     /// An optional integer (`null` for `None`).
     pub fn opt_int<T: TryFrom<i128>>(&mut self, name: &str) -> Result<Option<T>, String> {
         match self.next(name)? {
-            Value::Null => Ok(None),
-            Value::Integer(i) => {
-                let v = i128::from(i);
-                T::try_from(v)
-                    .map(Some)
-                    .map_err(|_| format!("field `{name}` = {v} is out of range"))
-            }
+            Item::Null => Ok(None),
+            Item::Int(v) => T::try_from(v)
+                .map(Some)
+                .map_err(|_| format!("field `{name}` = {v} is out of range")),
             other => Err(format!(
-                "field `{name}` is neither null nor an integer: {other:?}"
+                "field `{name}` is neither null nor an integer: {}",
+                other.what()
             )),
         }
     }
 
     pub fn text(&mut self, name: &str) -> Result<String, String> {
         match self.next(name)? {
-            Value::Text(t) => Ok(t),
-            other => Err(format!("field `{name}` is not text: {other:?}")),
+            Item::Text(t) => text(name, t),
+            other => Err(format!("field `{name}` is not text: {}", other.what())),
         }
     }
+}
+
+/// A text field's bytes as a string (CBOR text is UTF-8).
+pub fn text(name: &str, t: &[u8]) -> Result<String, String> {
+    String::from_utf8(t.to_vec()).map_err(|e| format!("field `{name}` is not valid UTF-8: {e}"))
 }
 
 /// The scalar fields of a compact record packed as LEB128 varints in one byte string (signed ones
@@ -212,18 +332,18 @@ impl Packer {
 }
 
 /// Reads what a [`Packer`] wrote, with errors naming the field.
-pub struct Unpacker {
-    bytes: Vec<u8>,
+pub struct Unpacker<'a> {
+    bytes: &'a [u8],
     pos: usize,
 }
 
-impl Unpacker {
-    pub fn new(bytes: Vec<u8>) -> Self {
+impl<'a> Unpacker<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
         Unpacker { bytes, pos: 0 }
     }
 
     pub fn u(&mut self, name: &str) -> Result<u64, String> {
-        super::delta::get_varint(&self.bytes, &mut self.pos)
+        super::delta::get_varint(self.bytes, &mut self.pos)
             .map_err(|e| format!("scalar `{name}`: {e}"))
     }
 
