@@ -28,6 +28,7 @@ use traces::{
 };
 
 use crate::{
+    attach::Mechanism,
     convert::{Converter, Summary},
     devices,
     loader::{Options, Tracer},
@@ -204,9 +205,14 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
     header
         .options
         .insert("wakeup_bytes".into(), args.options.wakeup_bytes.to_string());
+    let tracer_name = match tracer.mechanism() {
+        Mechanism::FEntry => "ebpf fentry/fexit",
+        Mechanism::Tracepoint => "ebpf raw_syscalls",
+    };
+    header.options.insert("tracer".into(), tracer_name.into());
     header
         .options
-        .insert("tracer".into(), "ebpf raw_syscalls".into());
+        .insert("attach".into(), tracer.mechanism().name().into());
     header.options.insert("nice".into(), args.nice.to_string());
     let described = header
         .devices

@@ -703,3 +703,58 @@ fn a_recorder_that_loses_the_tracefs_mount_race_still_traces() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--attach fentry` either works here (and then `auto` picks it too) or fails naming the fix,
+/// and then `auto` falls back to the tracepoints and still traces the probe's ioctls.
+#[test]
+fn attach_fentry_works_or_names_the_fix_and_auto_falls_back() {
+    if !can_trace() {
+        return;
+    }
+    let dir = scratch_dir();
+    let record = |attach: &str, name: &str| {
+        let trace = dir.join(name);
+        let out = Command::new(VATRACE)
+            .args(["record", "--attach", attach, "-o"])
+            .arg(&trace)
+            .args(["--", PROBE, "loop", "100"])
+            .output()
+            .unwrap();
+        (out, trace)
+    };
+    let (fentry, fentry_trace) = record("fentry", "fentry.trace");
+    let fentry_err = String::from_utf8_lossy(&fentry.stderr);
+    let (auto, auto_trace) = record("auto", "auto.trace");
+    assert_eq!(
+        auto.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&auto.stderr)
+    );
+    let (header, recs) = read_trace(&auto_trace);
+    let ioctls = recs
+        .iter()
+        .filter(|r| matches!(r, Record::Ioctl(_)))
+        .count();
+    assert_eq!(ioctls, 100, "auto traced the loop's ioctls");
+    if fentry.status.success() {
+        assert_eq!(
+            header.options["attach"], "fentry",
+            "auto takes fentry where it works"
+        );
+        let (h, _) = read_trace(&fentry_trace);
+        assert_eq!(h.options["attach"], "fentry");
+    } else {
+        assert!(
+            fentry_err.contains("--attach fentry")
+                && fentry_err.contains("CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS")
+                && fentry_err.contains("--attach tracepoint"),
+            "the error names the kernel options and the fallback: {fentry_err}"
+        );
+        assert_eq!(header.options["attach"], "tracepoint", "auto fell back");
+        assert!(
+            !fentry_trace.exists() || std::fs::metadata(&fentry_trace).unwrap().len() == 0,
+            "no trace written when attaching failed"
+        );
+    }
+}
