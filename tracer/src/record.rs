@@ -169,7 +169,9 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
     mask.thread_block()?;
     let sigfd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
 
+    let t0 = Instant::now();
     let mut tracer = Tracer::load(&args.options)?;
+    log::info!("start-up: programs loaded and attached in {:?}", t0.elapsed());
     let file = create_output(&args.output)?;
 
     let stopped = match args.pid {
@@ -198,7 +200,9 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
         .unwrap_or(0);
     header.start_monotonic_ns = monotonic_ns();
     header.root_pid = root;
+    let t0 = Instant::now();
     header.devices = devices::scan();
+    log::info!("start-up: devices scanned in {:?}", t0.elapsed());
     header
         .options
         .insert("ringbuf_size".into(), args.options.ringbuf_size.to_string());
