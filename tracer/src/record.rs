@@ -171,7 +171,10 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
 
     let t0 = Instant::now();
     let mut tracer = Tracer::load(&args.options)?;
-    log::info!("start-up: programs loaded and attached in {:?}", t0.elapsed());
+    log::info!(
+        "start-up: programs loaded and attached in {:?}",
+        t0.elapsed()
+    );
     let file = create_output(&args.output)?;
 
     let stopped = match args.pid {
