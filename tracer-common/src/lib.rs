@@ -365,3 +365,45 @@ mod pod {
     // SAFETY: as above.
     unsafe impl aya::Pod for ExitEvent {}
 }
+
+/// A followed syscall as the fentry/fexit mechanism attaches it: user space attaches program
+/// `fentry_NAME` (and `fexit_NAME` when `exit`) to the kernel's wrapper of syscall NAME
+/// (`__x64_sys_NAME` on x86_64, `__arm64_sys_NAME` on arm64); `x86_only` ones do not exist on
+/// arm64. The eBPF side defines exactly these programs (tracer-ebpf's trampolines.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trampoline {
+    pub name: &'static str,
+    pub exit: bool,
+    pub x86_only: bool,
+}
+
+const fn tramp(name: &'static str, exit: bool, x86_only: bool) -> Trampoline {
+    Trampoline {
+        name,
+        exit,
+        x86_only,
+    }
+}
+
+/// Every followed syscall (see [`Trampoline`]); ioctl first.
+pub const TRAMPOLINES: [Trampoline; 19] = [
+    tramp("ioctl", true, false),
+    tramp("openat", true, false),
+    tramp("openat2", true, false),
+    tramp("close", true, false),
+    tramp("dup", true, false),
+    tramp("dup3", true, false),
+    tramp("fcntl", true, false),
+    tramp("mmap", true, false),
+    tramp("munmap", true, false),
+    tramp("ppoll", true, false),
+    tramp("clone", true, false),
+    tramp("clone3", true, false),
+    tramp("execve", true, false),
+    tramp("execveat", true, false),
+    tramp("exit", false, false),
+    tramp("exit_group", false, false),
+    tramp("open", true, true),
+    tramp("dup2", true, true),
+    tramp("poll", true, true),
+];

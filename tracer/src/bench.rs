@@ -1,9 +1,10 @@
 //! `vatrace bench`: the tracer's overhead on a tight loop of V4L2 ioctls (`v4l2-ioctl-probe loop
 //! N`: VIDIOC_DQBUF on /dev/null, which fails with ENOTTY; with `--device`, VIDIOC_G_FMT on a real
-//! V4L2 node, which succeeds): untraced; with programs that do nothing attached to the same
-//! tracepoints (the mechanism's floor); with the programs attached but the process not traced
-//! (what every other process pays); traced into a trace file; traced with the events discarded
-//! (kernel side alone); and under `strace -f`.
+//! V4L2 node, which succeeds): untraced; with programs that do nothing attached to the raw syscall
+//! tracepoints (that mechanism's floor); then per attach mechanism the kernel takes (tracepoint,
+//! fentry): the programs attached but the process not traced (what every other process pays),
+//! traced into a trace file, traced with the events discarded (kernel side alone); and under
+//! `strace -f`.
 
 use std::{
     path::PathBuf,
@@ -12,11 +13,14 @@ use std::{
 
 use anyhow::{bail, Context as _, Result};
 
-use crate::loader::{EmptyPrograms, Options, Tracer};
+use crate::{
+    attach::{Attach, Mechanism},
+    loader::{EmptyPrograms, Options, Tracer},
+};
 
 /// The runs of one configuration.
 struct Row {
-    name: &'static str,
+    name: String,
     ioctls: u64,
     /// Seconds of each run.
     secs: Vec<f64>,
@@ -102,38 +106,59 @@ pub fn run_bench(count: u64, runs: u32, ringbuf_size: u32, device: Option<&str>)
         Ok((err, lost))
     };
 
+    // The mechanisms this kernel takes (fentry is refused by some: the tracepoints always work).
+    let mut mechanisms = vec![Mechanism::Tracepoint];
+    match Tracer::load(&Options {
+        ringbuf_size,
+        attach: Attach::FEntry,
+        ..Default::default()
+    }) {
+        Ok(_) => mechanisms.push(Mechanism::FEntry),
+        Err(e) => eprintln!("fentry rows skipped: {e:#}"),
+    }
     let mut rows: Vec<Row> = Vec::new();
     let mut strace = true;
     let mut trace_bytes = 0;
     for _ in 0..runs.max(1) {
-        let mut round: Vec<(&'static str, String, Option<u64>)> = Vec::new();
-        round.push(("untraced", untraced()?, None));
+        let mut round: Vec<(String, String, Option<u64>)> = Vec::new();
+        round.push(("untraced".into(), untraced()?, None));
         {
             // Programs that do nothing on the same tracepoints: the mechanism's own cost.
             let _empty = EmptyPrograms::attach()?;
-            round.push(("empty programs attached", untraced()?, None));
+            round.push(("tracepoint: empty programs".into(), untraced()?, None));
         }
-        {
-            // Programs attached, this process not in the traced set.
-            let _tracer = Tracer::load(&Options {
-                ringbuf_size,
-                ..Default::default()
-            })?;
-            round.push(("attached, not traced", untraced()?, None));
+        for &m in &mechanisms {
+            let attach = match m {
+                Mechanism::FEntry => Attach::FEntry,
+                Mechanism::Tracepoint => Attach::Tracepoint,
+            };
+            {
+                // Programs attached, this process not in the traced set.
+                let _tracer = Tracer::load(&Options {
+                    ringbuf_size,
+                    attach,
+                    ..Default::default()
+                })?;
+                round.push((format!("{m}: attached, untraced"), untraced()?, None));
+            }
+            let flag = ["--attach", m.name()];
+            let (err, lost) = record(&flag, &trace)?;
+            trace_bytes = std::fs::metadata(&trace).map(|m| m.len()).unwrap_or(0);
+            let _ = std::fs::remove_file(&trace);
+            round.push((format!("{m}: traced (trace file)"), err, lost));
+            let (err, lost) = record(
+                &[flag[0], flag[1], "--discard"],
+                &PathBuf::from("/dev/null"),
+            )?;
+            round.push((format!("{m}: traced (discarded)"), err, lost));
         }
-        let (err, lost) = record(&[], &trace)?;
-        trace_bytes = std::fs::metadata(&trace).map(|m| m.len()).unwrap_or(0);
-        let _ = std::fs::remove_file(&trace);
-        round.push(("traced (trace file)", err, lost));
-        let (err, lost) = record(&["--discard"], &PathBuf::from("/dev/null"))?;
-        round.push(("traced (events discarded)", err, lost));
         if strace {
             let traced = run(Command::new("strace")
                 .args(["-f", "-e", "trace=ioctl", "-o", "/dev/null"])
                 .arg(&probe)
                 .args(&strace_args));
             match traced {
-                Ok(err) => round.push(("strace -f", err, None)),
+                Ok(err) => round.push(("strace -f".into(), err, None)),
                 Err(e) => {
                     eprintln!("strace skipped: {e:#}");
                     strace = false;
@@ -145,7 +170,7 @@ pub fn run_bench(count: u64, runs: u32, ringbuf_size: u32, device: Option<&str>)
                 .with_context(|| format!("no timing from the probe ({name}): {err}"))?;
             if rows.len() <= i {
                 rows.push(Row {
-                    name,
+                    name: name.clone(),
                     ioctls,
                     secs: Vec::new(),
                     lost: None,
@@ -164,7 +189,7 @@ pub fn run_bench(count: u64, runs: u32, ringbuf_size: u32, device: Option<&str>)
         .map(|s| s / rows[0].ioctls as f64)
         .collect();
     println!(
-        "{:<28} {:>10} {:>10} {:>12} {:>10} {:>6} {:>15}",
+        "{:<34} {:>10} {:>10} {:>12} {:>10} {:>6} {:>15}",
         "configuration", "ioctls", "seconds", "ioctls/s", "x untraced", "lost", "x range"
     );
     for r in &rows {
@@ -179,7 +204,7 @@ pub fn run_bench(count: u64, runs: u32, ringbuf_size: u32, device: Option<&str>)
             .fold((f64::MAX, 0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
         let secs = median(r.secs.clone());
         println!(
-            "{:<28} {:>10} {:>10.3} {:>12.0} {:>9.2}x {:>6} {:>15}",
+            "{:<34} {:>10} {:>10.3} {:>12.0} {:>9.2}x {:>6} {:>15}",
             r.name,
             r.ioctls,
             secs,

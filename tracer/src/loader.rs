@@ -1,14 +1,19 @@
 //! Loading and attaching the eBPF programs, and the handles user space keeps on their maps.
 
 use anyhow::{anyhow, bail, Context as _, Result};
+use std::time::Instant;
+
 use aya::{
     maps::{Array, MapData, PerCpuArray, RingBuf},
-    programs::{RawTracePoint, TracePoint},
-    Ebpf, EbpfLoader,
+    programs::TracePoint,
+    Btf, Ebpf, EbpfLoader,
 };
 use tracer_common::stats;
 
-use crate::tracefs;
+use crate::{
+    attach::{attach_raw, attach_trampolines, unload_trampolines, Attach, Mechanism, FENTRY_FIX},
+    tracefs,
+};
 
 /// The eBPF object built by build.rs.
 static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/tracer"));
@@ -21,6 +26,8 @@ pub struct Options {
     /// Bytes each CPU sends between two wake-ups of the reader (at most a quarter of the ring
     /// buffer shared out among the CPUs: every CPU may have that much unannounced at once).
     pub wakeup_bytes: u64,
+    /// How to hook the syscalls.
+    pub attach: Attach,
 }
 
 impl Default for Options {
@@ -28,6 +35,7 @@ impl Default for Options {
         Options {
             ringbuf_size: 16 << 20,
             wakeup_bytes: 256 << 10,
+            attach: Attach::Auto,
         }
     }
 }
@@ -48,10 +56,12 @@ pub struct Tracer {
     events: Option<RingBuf<MapData>>,
     traced: Array<MapData, [u8; 8]>,
     stats: PerCpuArray<MapData, u64>,
+    mechanism: Mechanism,
+    fallback: Option<String>,
 }
 
 /// Explains an error from loading/attaching in terms of what the user can do.
-fn explain(e: impl std::fmt::Display + std::fmt::Debug, what: &str) -> anyhow::Error {
+pub(crate) fn explain(e: impl std::fmt::Display + std::fmt::Debug, what: &str) -> anyhow::Error {
     let text = format!("{e:?}");
     if text.contains("PermissionDenied") || text.contains("EPERM") || text.contains("os error 1)") {
         anyhow!(
@@ -79,6 +89,7 @@ impl Tracer {
         }
         check_privileges()?;
         raise_memlock();
+        let t0 = Instant::now();
         let tracefs = tracefs::locate()?;
         let fork_child =
             tracefs::field_offset(&tracefs, "sched", "sched_process_fork", "child_pid")?
@@ -86,21 +97,42 @@ impl Tracer {
         let exit_group_dead =
             tracefs::field_offset(&tracefs, "sched", "sched_process_exit", "group_dead")?
                 .unwrap_or(0);
-        for tp in ["sys_enter", "sys_exit"] {
-            if !tracefs.join("events/raw_syscalls").join(tp).is_dir() {
-                bail!(
-                    "the kernel has no raw_syscalls/{tp} tracepoint (needs CONFIG_FTRACE_SYSCALLS)"
-                );
+        let raw_tracepoints = || -> Result<()> {
+            for tp in ["sys_enter", "sys_exit"] {
+                if !tracefs.join("events/raw_syscalls").join(tp).is_dir() {
+                    bail!(
+                        "the kernel has no raw_syscalls/{tp} tracepoint (needs CONFIG_FTRACE_SYSCALLS)"
+                    );
+                }
             }
-        }
+            Ok(())
+        };
+        log::info!("start-up: tracefs in {:?}", t0.elapsed());
+        let t0 = Instant::now();
+        // Parsed once, for aya's relocations and the trampolines' attach points.
+        let btf = match Btf::from_sys_fs() {
+            Ok(btf) => Some(btf),
+            Err(e) => {
+                log::info!("no kernel BTF ({e}): only the raw tracepoints can be used");
+                None
+            }
+        };
+        log::info!("start-up: kernel BTF parsed in {:?}", t0.elapsed());
+        let t0 = Instant::now();
         let exit_code_off = task_exit_code_offset();
+        log::info!(
+            "start-up: task_struct.exit_code found in {:?}",
+            t0.elapsed()
+        );
         let cpus = aya::util::nr_cpus()
             .map_err(|(_, e)| e)
             .context("counting the CPUs")? as u64;
         let wakeup_bytes = opts
             .wakeup_bytes
             .min(u64::from(opts.ringbuf_size) / 4 / cpus.max(1));
+        let t0 = Instant::now();
         let mut ebpf = EbpfLoader::new()
+            .btf(btf.as_ref())
             .map_max_entries("EVENTS", opts.ringbuf_size)
             .override_global("FORK_CHILD_PID_OFF", &fork_child, true)
             .override_global("EXIT_GROUP_DEAD_OFF", &exit_group_dead, true)
@@ -108,11 +140,52 @@ impl Tracer {
             .override_global("TASK_EXIT_CODE_OFF", &exit_code_off, true)
             .load(OBJECT)
             .map_err(|e| explain(e, "loading the eBPF programs"))?;
+        log::info!(
+            "start-up: object parsed, maps created in {:?}",
+            t0.elapsed()
+        );
 
-        attach_raw(
-            &mut ebpf,
-            [("sys_enter", "sys_enter"), ("sys_exit", "sys_exit")],
-        )?;
+        let t0 = Instant::now();
+        let raw = [("sys_enter", "sys_enter"), ("sys_exit", "sys_exit")];
+        let mut fallback = None;
+        let mechanism = match (opts.attach, &btf) {
+            (Attach::Tracepoint, _) => {
+                raw_tracepoints()?;
+                attach_raw(&mut ebpf, raw)?;
+                Mechanism::Tracepoint
+            }
+            (Attach::FEntry, None) => bail!(
+                "--attach fentry: the kernel publishes no BTF (/sys/kernel/btf/vmlinux), which \
+                 fentry/fexit need. {FENTRY_FIX}"
+            ),
+            (Attach::FEntry, Some(btf)) => {
+                attach_trampolines(&mut ebpf, btf)
+                    .map_err(|e| anyhow!("--attach fentry: {e:#}. {FENTRY_FIX}"))?;
+                Mechanism::FEntry
+            }
+            (Attach::Auto, Some(btf)) => match attach_trampolines(&mut ebpf, btf) {
+                Ok(()) => Mechanism::FEntry,
+                Err(e) => {
+                    log::info!("fentry/fexit refused ({e:#}): using the raw tracepoints");
+                    unload_trampolines(&mut ebpf);
+                    fallback = Some(format!("{e:#}"));
+                    raw_tracepoints()?;
+                    attach_raw(&mut ebpf, raw)?;
+                    Mechanism::Tracepoint
+                }
+            },
+            (Attach::Auto, None) => {
+                fallback = Some("the kernel publishes no BTF".into());
+                raw_tracepoints()?;
+                attach_raw(&mut ebpf, raw)?;
+                Mechanism::Tracepoint
+            }
+        };
+        log::info!(
+            "start-up: syscall programs ({mechanism}) verified and attached in {:?}",
+            t0.elapsed()
+        );
+        let t0 = Instant::now();
         for (prog, cat, tp) in [
             ("sched_process_fork", "sched", "sched_process_fork"),
             ("sched_process_exit", "sched", "sched_process_exit"),
@@ -126,6 +199,10 @@ impl Tracer {
             p.attach(cat, tp)
                 .map_err(|e| explain(e, &format!("attaching tracepoint {cat}/{tp}")))?;
         }
+        log::info!(
+            "start-up: sched programs verified and attached in {:?}",
+            t0.elapsed()
+        );
 
         let events = RingBuf::try_from(ebpf.take_map("EVENTS").context("map EVENTS missing")?)?;
         let traced = Array::try_from(ebpf.take_map("TRACED").context("map TRACED missing")?)?;
@@ -135,7 +212,19 @@ impl Tracer {
             events: Some(events),
             traced,
             stats,
+            mechanism,
+            fallback,
         })
+    }
+
+    /// How the syscalls are hooked.
+    pub fn mechanism(&self) -> Mechanism {
+        self.mechanism
+    }
+
+    /// Why `--attach auto` did not get fentry/fexit (None if it did, or was not asked to try).
+    pub fn fallback(&self) -> Option<&str> {
+        self.fallback.as_deref()
     }
 
     /// The event ring buffer (once: its reader owns it).
@@ -192,30 +281,6 @@ impl EmptyPrograms {
         )?;
         Ok(EmptyPrograms { _ebpf: ebpf })
     }
-}
-
-/// Loads each named program of `ebpf` and attaches it to its raw tracepoint.
-fn attach_raw<'a>(
-    ebpf: &mut Ebpf,
-    progs: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Result<()> {
-    for (prog, tp) in progs {
-        let p: &mut RawTracePoint = ebpf
-            .program_mut(prog)
-            .with_context(|| format!("program {prog} missing from the eBPF object"))?
-            .try_into()?;
-        let t0 = std::time::Instant::now();
-        p.load()
-            .map_err(|e| explain(e, &format!("verifying program {prog}")))?;
-        let verified = p.info().ok().and_then(|i| i.verified_instruction_count());
-        log::info!(
-            "{prog}: verified in {:?}, {verified:?} instructions processed",
-            t0.elapsed()
-        );
-        p.attach(tp)
-            .map_err(|e| explain(e, &format!("attaching raw tracepoint {tp}")))?;
-    }
-    Ok(())
 }
 
 /// Offset of `exit_code` in the kernel's `task_struct`, from its BTF (0 if unknown: the exit

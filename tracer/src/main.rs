@@ -3,6 +3,7 @@
 //! the request and buffer pools live or from a file (the `tui` crate), `bench` measures the
 //! tracer's overhead, `minimize` and `cut` make a trace smaller (the `minimize` crate).
 
+mod attach;
 mod bench;
 mod btf;
 mod check_cmd;
@@ -43,6 +44,12 @@ enum Command {
         /// Kernel ring-buffer size in bytes (power of two; suffixes K, M allowed).
         #[arg(long, default_value = "16M", value_parser = parse_size)]
         ringbuf_size: u32,
+        /// How to hook the syscalls: fentry (fentry/fexit trampolines on each followed
+        /// syscall: other syscalls pay nothing), tracepoint (the raw syscall tracepoints: every
+        /// syscall on the machine pays), or auto (fentry where the kernel allows it, else
+        /// tracepoint; `vatrace doctor` says which).
+        #[arg(long, default_value = "auto", value_name = "auto|fentry|tracepoint")]
+        attach: attach::Attach,
         /// Attach to this running process (and its threads and future children).
         #[arg(short, long, conflicts_with = "command")]
         pid: Option<u32>,
@@ -180,6 +187,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Record {
             output,
             ringbuf_size,
+            attach,
             pid,
             discard,
             nice,
@@ -189,6 +197,7 @@ fn run(cli: Cli) -> Result<i32> {
                 output: output.clone(),
                 options: loader::Options {
                     ringbuf_size,
+                    attach,
                     ..Default::default()
                 },
                 pid,

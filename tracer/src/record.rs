@@ -28,6 +28,7 @@ use traces::{
 };
 
 use crate::{
+    attach::Mechanism,
     convert::{Converter, Summary},
     devices,
     loader::{Options, Tracer},
@@ -168,7 +169,12 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
     mask.thread_block()?;
     let sigfd = SignalFd::with_flags(&mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
 
+    let t0 = Instant::now();
     let mut tracer = Tracer::load(&args.options)?;
+    log::info!(
+        "start-up: programs loaded and attached in {:?}",
+        t0.elapsed()
+    );
     let file = create_output(&args.output)?;
 
     let stopped = match args.pid {
@@ -197,16 +203,23 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
         .unwrap_or(0);
     header.start_monotonic_ns = monotonic_ns();
     header.root_pid = root;
+    let t0 = Instant::now();
     header.devices = devices::scan();
+    log::info!("start-up: devices scanned in {:?}", t0.elapsed());
     header
         .options
         .insert("ringbuf_size".into(), args.options.ringbuf_size.to_string());
     header
         .options
         .insert("wakeup_bytes".into(), args.options.wakeup_bytes.to_string());
+    let tracer_name = match tracer.mechanism() {
+        Mechanism::FEntry => "ebpf fentry/fexit",
+        Mechanism::Tracepoint => "ebpf raw_syscalls",
+    };
+    header.options.insert("tracer".into(), tracer_name.into());
     header
         .options
-        .insert("tracer".into(), "ebpf raw_syscalls".into());
+        .insert("attach".into(), tracer.mechanism().name().into());
     header.options.insert("nice".into(), args.nice.to_string());
     let described = header
         .devices

@@ -51,13 +51,14 @@ fn arm64_gstreamer_h264_record_equals_strace_and_visl_and_replays_on_x86_64() {
     let vatrace = arm64_bin("vatrace");
     let script = format!(
         "uname -m > {d}/machine\n{}",
-        decode::record_script(
+        decode::record_script_attach(
             &vatrace.display().to_string(),
             &clip_path,
             "h264parse",
             "v4l2slh264dec",
             "visl_h264_controls",
             &dir,
+            &[""],
         ),
         d = dir.display()
     );
@@ -74,7 +75,7 @@ fn arm64_gstreamer_h264_record_equals_strace_and_visl_and_replays_on_x86_64() {
     );
     let machine = std::fs::read_to_string(dir.join("machine")).unwrap();
     assert_eq!(machine.trim(), "aarch64", "the guest is arm64");
-    decode::check_decode_trace(&dir, &clip, "v4l2slh264dec");
+    decode::check_decode_trace_attach(&dir, &clip, "v4l2slh264dec", "");
 
     // The arm64 trace replayed on x86_64: no divergence, every frame decoded.
     let report = dir.join("replay-x86_64.json");

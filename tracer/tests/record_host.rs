@@ -483,23 +483,39 @@ fn bench_measures_every_configuration() {
         "vatrace bench failed: {}\n{text}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Each row: name (28 columns), ioctls, seconds, ioctls/s, "N.NNx", lost.
-    let row = |name: &str| -> Vec<String> {
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(name))
-            .unwrap_or_else(|| panic!("no {name:?} row in:\n{text}"));
-        line[28..].split_whitespace().map(str::to_string).collect()
+    // Each row: name (34 columns), ioctls, seconds, ioctls/s, "N.NNx", lost.
+    let row = |name: &str| -> Option<Vec<String>> {
+        let line = text.lines().find(|l| l.starts_with(name))?;
+        Some(line[34..].split_whitespace().map(str::to_string).collect())
     };
-    for (name, ioctls, lost) in [
-        ("untraced", count, "-"),
-        ("empty programs attached", count, "-"),
-        ("attached, not traced", count, "-"),
-        ("traced (trace file)", count, "0"),
-        ("traced (events discarded)", count, "0"),
-        ("strace -f", count / 100, "-"),
-    ] {
-        let cols = row(name);
+    // fentry rows where this kernel takes fentry (vatrace says why it skipped them otherwise).
+    let err = String::from_utf8_lossy(&out.stderr);
+    let fentry = !err.contains("fentry rows skipped");
+    let mut expected: Vec<(String, u64, &str)> = vec![
+        ("untraced".into(), count, "-"),
+        ("tracepoint: empty programs".into(), count, "-"),
+        ("strace -f".into(), count / 100, "-"),
+    ];
+    for m in ["tracepoint", "fentry"] {
+        if m == "fentry" && !fentry {
+            assert!(row("fentry:").is_none(), "{text}");
+            assert!(
+                err.contains("CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS"),
+                "{err}"
+            );
+            continue;
+        }
+        for (what, lost) in [
+            ("attached, untraced", "-"),
+            ("traced (trace file)", "0"),
+            ("traced (discarded)", "0"),
+        ] {
+            expected.push((format!("{m}: {what}"), count, lost));
+        }
+    }
+    for (name, ioctls, lost) in expected {
+        let name = name.as_str();
+        let cols = row(name).unwrap_or_else(|| panic!("no {name:?} row in:\n{text}"));
         assert_eq!(cols[0].parse::<u64>().unwrap(), ioctls, "{name}: {cols:?}");
         assert!(cols[1].parse::<f64>().unwrap() > 0.0, "{name}: {cols:?}");
         assert!(
@@ -702,4 +718,59 @@ fn a_recorder_that_loses_the_tracefs_mount_race_still_traces() {
         assert!(matches!(recs.last(), Some(Record::End(_))), "{who}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--attach fentry` either works here (and then `auto` picks it too) or fails naming the fix,
+/// and then `auto` falls back to the tracepoints and still traces the probe's ioctls.
+#[test]
+fn attach_fentry_works_or_names_the_fix_and_auto_falls_back() {
+    if !can_trace() {
+        return;
+    }
+    let dir = scratch_dir();
+    let record = |attach: &str, name: &str| {
+        let trace = dir.join(name);
+        let out = Command::new(VATRACE)
+            .args(["record", "--attach", attach, "-o"])
+            .arg(&trace)
+            .args(["--", PROBE, "loop", "100"])
+            .output()
+            .unwrap();
+        (out, trace)
+    };
+    let (fentry, fentry_trace) = record("fentry", "fentry.trace");
+    let fentry_err = String::from_utf8_lossy(&fentry.stderr);
+    let (auto, auto_trace) = record("auto", "auto.trace");
+    assert_eq!(
+        auto.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&auto.stderr)
+    );
+    let (header, recs) = read_trace(&auto_trace);
+    let ioctls = recs
+        .iter()
+        .filter(|r| matches!(r, Record::Ioctl(_)))
+        .count();
+    assert_eq!(ioctls, 100, "auto traced the loop's ioctls");
+    if fentry.status.success() {
+        assert_eq!(
+            header.options["attach"], "fentry",
+            "auto takes fentry where it works"
+        );
+        let (h, _) = read_trace(&fentry_trace);
+        assert_eq!(h.options["attach"], "fentry");
+    } else {
+        assert!(
+            fentry_err.contains("--attach fentry")
+                && fentry_err.contains("CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS")
+                && fentry_err.contains("--attach tracepoint"),
+            "the error names the kernel options and the fallback: {fentry_err}"
+        );
+        assert_eq!(header.options["attach"], "tracepoint", "auto fell back");
+        assert!(
+            !fentry_trace.exists() || std::fs::metadata(&fentry_trace).unwrap().len() == 0,
+            "no trace written when attaching failed"
+        );
+    }
 }

@@ -26,7 +26,9 @@ use traces::{Record, TraceReader};
 
 const VATRACE: &str = env!("CARGO_BIN_EXE_vatrace");
 
-fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
+/// Records the decode once per mechanism of `attach` ("" for vatrace's default) in one boot and
+/// checks each trace.
+fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str, attach: &[&str]) {
     let clip_path = clip.generate().unwrap();
     let stem = clip_path
         .file_stem()
@@ -34,7 +36,15 @@ fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
         .to_string_lossy()
         .into_owned();
     let dir = testbed::paths::work_dir(&format!("tracer-{decoder}-{stem}"));
-    let script = decode::record_script(VATRACE, &clip_path, parser, decoder, visl_events, &dir);
+    let script = decode::record_script_attach(
+        VATRACE,
+        &clip_path,
+        parser,
+        decoder,
+        visl_events,
+        &dir,
+        attach,
+    );
     let opts = RunOptions {
         timeout: Duration::from_secs(600),
         ..Default::default()
@@ -42,7 +52,9 @@ fn record_decode(clip: Clip, parser: &str, decoder: &str, visl_events: &str) {
     let out = run_sh(&script, &opts).unwrap().check().unwrap();
     eprintln!("{}", out.stderr_str());
 
-    decode::check_decode_trace(&dir, &clip, decoder);
+    for mechanism in attach {
+        decode::check_decode_trace_attach(&dir, &clip, decoder, mechanism);
+    }
 }
 
 #[test]
@@ -52,6 +64,8 @@ fn gstreamer_h264_through_visl() {
         "h264parse",
         "v4l2slh264dec",
         "visl_h264_controls",
+        // Both mechanisms: the same counts as strace's, the same bytes, the same controls.
+        &["fentry", "tracepoint"],
     );
 }
 
@@ -61,7 +75,13 @@ fn gstreamer_h264_two_slices_through_visl() {
     let mut clip = Clip::small(Codec::H264);
     clip.encoder_args
         .extend(["-x264-params".to_string(), "slices=2".to_string()]);
-    record_decode(clip, "h264parse", "v4l2slh264dec", "visl_h264_controls");
+    record_decode(
+        clip,
+        "h264parse",
+        "v4l2slh264dec",
+        "visl_h264_controls",
+        &[""],
+    );
 }
 
 #[test]
@@ -71,6 +91,7 @@ fn gstreamer_mpeg2_through_visl() {
         "mpegvideoparse",
         "v4l2slmpeg2dec",
         "visl_mpeg2_controls",
+        &[""],
     );
 }
 
@@ -81,6 +102,7 @@ fn gstreamer_vp8_through_visl() {
         "ivfparse",
         "v4l2slvp8dec",
         "visl_vp8_controls",
+        &[""],
     );
 }
 
@@ -94,60 +116,164 @@ fn strace_counting() {
     assert_eq!(strace_count(text), 3);
 }
 
+/// The two mechanisms `--attach` can ask for.
+const MECHANISMS: [&str; 2] = ["fentry", "tracepoint"];
+
+/// The header's mechanism of the trace at `path`.
+fn attach_of(path: &std::path::Path) -> String {
+    let reader = TraceReader::open(path).unwrap();
+    reader.header().options["attach"].clone()
+}
+
 #[test]
 fn cloexec_dups_are_recorded_and_closed_by_exec() {
     let probe = env!("CARGO_BIN_EXE_v4l2-ioctl-probe");
     let dir = testbed::paths::work_dir("cloexec");
     let d = dir.display();
-    let script = format!(
-        "set -e
-        {VATRACE} record -o {d}/c.trace -- {probe} cloexec /dev/video0 > {d}/probe.json 2> {d}/record.log
-        cat {d}/probe.json
-        {VATRACE} dump {d}/c.trace"
-    );
+    let mut script = String::from("set -e\n");
+    for m in MECHANISMS {
+        script.push_str(&format!(
+            "{VATRACE} record --attach {m} -o {d}/c-{m}.trace -- {probe} cloexec /dev/video0 \
+             > {d}/probe-{m}.json 2> {d}/record-{m}.log
+            {VATRACE} dump {d}/c-{m}.trace > {d}/dump-{m}.txt\n"
+        ));
+    }
     let opts = RunOptions {
         timeout: Duration::from_secs(600),
         ..Default::default()
     };
-    let out = run_sh(&script, &opts)
-        .unwrap()
-        .check()
-        .unwrap()
-        .stdout_str();
+    run_sh(&script, &opts).unwrap().check().unwrap();
+    for m in MECHANISMS {
+        check_cloexec(&dir, m);
+    }
+}
+
+/// Checks the cloexec probe's run recorded with `--attach m`.
+fn check_cloexec(dir: &std::path::Path, m: &str) {
+    let read = |name: String| std::fs::read_to_string(dir.join(name)).unwrap();
+    let probe_json = read(format!("probe-{m}.json"));
+    let out = read(format!("dump-{m}.txt"));
     let probe_out: serde_json::Value =
-        serde_json::from_str(out.lines().next().unwrap()).expect("the probe's JSON");
+        serde_json::from_str(probe_json.lines().next().unwrap()).expect("the probe's JSON");
     const EBADF: i64 = -9;
-    assert_eq!(probe_out["dup3"], EBADF, "{out}");
-    assert_eq!(probe_out["dupfd"][1], EBADF, "{out}");
-    assert_eq!(probe_out["dup2"], 0, "{out}");
+    assert_eq!(probe_out["dup3"], EBADF, "{m}: {probe_json}");
+    assert_eq!(probe_out["dupfd"][1], EBADF, "{m}: {probe_json}");
+    assert_eq!(probe_out["dup2"], 0, "{m}: {probe_json}");
     let dupfd = probe_out["dupfd"][0].as_i64().unwrap() as i32;
 
-    let mut reader = TraceReader::open(dir.join("c.trace")).unwrap();
+    let trace = dir.join(format!("c-{m}.trace"));
+    assert_eq!(attach_of(&trace), m);
+    let mut reader = TraceReader::open(&trace).unwrap();
     let mut dups = Vec::new();
     for r in &mut reader {
         if let Record::Dup(x) = r.unwrap() {
             dups.push((x.ret as i32, x.cloexec));
         }
     }
-    assert_eq!(dups, [(50, true), (dupfd, true), (70, false)], "{out}");
+    assert_eq!(dups, [(50, true), (dupfd, true), (70, false)], "{m}: {out}");
     // The dump's fd names after the exec: the close-on-exec dups are gone, dup2's is the device.
     let after: Vec<&str> = out
         .lines()
         .skip_while(|l| !l.contains("execve("))
         .filter(|l| l.contains("VIDIOC_QUERYCAP"))
         .collect();
-    assert_eq!(after.len(), 3, "{out}");
+    assert_eq!(after.len(), 3, "{m}: {out}");
     assert!(
         after[0].contains("ioctl(50, ") && after[0].contains("EBADF"),
-        "{out}"
+        "{m}: {out}"
     );
     assert!(
         after[1].contains(&format!("ioctl({dupfd}, ")) && after[1].contains("EBADF"),
-        "{out}"
+        "{m}: {out}"
     );
-    assert!(after[2].contains("ioctl(70</dev/video0"), "{out}");
+    assert!(after[2].contains("ioctl(70</dev/video0"), "{m}: {out}");
     assert!(
         out.contains("dup3(") && out.contains(", 50, O_CLOEXEC)"),
-        "{out}"
+        "{m}: {out}"
     );
+}
+
+/// Per mechanism, in one boot: the probe's `sequence` (main thread, a second thread, a child
+/// process) and `vatrace record -p` attached to a waiting probe. Both mechanisms must see the
+/// same calls from the same roles, the child's and the thread's included.
+#[test]
+fn threads_children_and_attach_by_pid_on_both_mechanisms() {
+    let probe = env!("CARGO_BIN_EXE_v4l2-ioctl-probe");
+    let dir = testbed::paths::work_dir("mechanisms");
+    let d = dir.display();
+    let mut script = String::from("set +e\n");
+    for m in MECHANISMS {
+        script.push_str(&format!(
+            "{VATRACE} record --attach {m} -o {d}/seq-{m}.trace -- {probe} sequence \
+             > {d}/seq-{m}.json 2> {d}/seq-{m}.log
+            echo $? > {d}/seq-{m}.rc
+            rm -f {d}/p-{m}.log
+            {{ for i in $(seq 600); do grep -qs 'tracing pid' {d}/p-{m}.log && break; sleep 0.1; done
+              echo go; }} | {probe} delayed 25 > {d}/delayed-{m}.out &
+            P=$!
+            {VATRACE} record --attach {m} -o {d}/p-{m}.trace -p $P 2> {d}/p-{m}.log &
+            R=$!
+            wait $P; wait $R
+            echo $P > {d}/p-{m}.pid\n"
+        ));
+    }
+    let opts = RunOptions {
+        timeout: Duration::from_secs(600),
+        ..Default::default()
+    };
+    run_sh(&script, &opts).unwrap().check().unwrap();
+    let mut seen = Vec::new();
+    for m in MECHANISMS {
+        let read = |name: String| std::fs::read_to_string(dir.join(name)).unwrap();
+        let log = read(format!("seq-{m}.log"));
+        assert_eq!(read(format!("seq-{m}.rc")).trim(), "3", "{m}: {log}");
+        let info: serde_json::Value = serde_json::from_str(&read(format!("seq-{m}.json")))
+            .unwrap_or_else(|e| panic!("{m}: the probe's JSON: {e}"));
+        let pid = info["pid"].as_u64().unwrap() as u32;
+        let thread = info["thread_tid"].as_u64().unwrap() as u32;
+        let child = info["child_pid"].as_u64().unwrap() as u32;
+        let trace = dir.join(format!("seq-{m}.trace"));
+        assert_eq!(attach_of(&trace), m);
+        // (role, request, ret) of every ioctl: roles, not pids, compare across runs.
+        let mut calls = Vec::new();
+        let mut forks = 0;
+        for r in TraceReader::open(&trace).unwrap() {
+            match r.unwrap() {
+                Record::Ioctl(i) => {
+                    let role = match (i.pid, i.tid) {
+                        (p, t) if p == pid && t == thread => "thread",
+                        (p, _) if p == pid => "main",
+                        (p, _) if p == child => "child",
+                        _ => "other",
+                    };
+                    calls.push((role, i.request, i.ret));
+                }
+                Record::Fork(_) => forks += 1,
+                _ => {}
+            }
+        }
+        for role in ["main", "thread", "child"] {
+            assert!(
+                calls.iter().any(|c| c.0 == role),
+                "{m}: no ioctl from the {role}: {calls:?}\n{log}"
+            );
+        }
+        assert!(forks >= 2, "{m}: the thread and the child are reported");
+        // Sorted: the thread and the child run beside the main thread.
+        calls.sort();
+        seen.push(calls);
+
+        let p_trace = dir.join(format!("p-{m}.trace"));
+        let p_log = read(format!("p-{m}.log"));
+        assert_eq!(attach_of(&p_trace), m, "{p_log}");
+        let probe_pid: u32 = read(format!("p-{m}.pid")).trim().parse().unwrap();
+        let n = TraceReader::open(&p_trace)
+            .unwrap()
+            .filter(|r| {
+                matches!(r, Ok(Record::Ioctl(i)) if i.pid == probe_pid && i.request == 0xc058_5611)
+            })
+            .count();
+        assert_eq!(n, 25, "{m}: the 25 DQBUFs after attaching by pid\n{p_log}");
+    }
+    assert_eq!(seen[0], seen[1], "both mechanisms see the same calls");
 }

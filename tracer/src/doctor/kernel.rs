@@ -7,7 +7,7 @@ use std::time::Instant;
 use aya::programs::{LsmAttachType, ProgramType};
 
 use super::Check;
-use crate::{btf, loader, tracefs};
+use crate::{attach::Mechanism, btf, loader, tracefs};
 
 const SETCAP: &str = "run vatrace as root (sudo), or give it the capabilities: \
                       `sudo setcap cap_bpf,cap_perfmon,cap_sys_resource+ep $(which vatrace)`";
@@ -149,7 +149,7 @@ fn optional(name: &'static str, what: &str, result: Probe, extra: &str, fix: &st
                  patch the function's entry{extra}"
             ),
             "a kernel with CONFIG_FUNCTION_TRACER=y and CONFIG_DYNAMIC_FTRACE=y \
-             (vatrace does not need it)",
+             (vatrace then falls back to the raw tracepoints)",
         ),
         Probe::AttachRefused(e) => Check::warn(
             name,
@@ -159,10 +159,14 @@ fn optional(name: &'static str, what: &str, result: Probe, extra: &str, fix: &st
     }
 }
 
-/// The eBPF attachments: raw tracepoints (what vatrace uses), fentry/fexit, BPF LSM, uprobes.
+/// The eBPF attachments: raw tracepoints and fentry/fexit (what `vatrace record` uses), BPF LSM,
+/// uprobes.
 pub fn attachments(may_load: bool) -> Vec<Check> {
-    const UNUSED: &str = "vatrace does not need it (it attaches to raw tracepoints); \
-                          a lockdown or container policy (seccomp, no CAP_SYS_ADMIN) can refuse it";
+    const UNUSED: &str = "vatrace does not need it; a lockdown or container policy (seccomp, \
+                          no CAP_SYS_ADMIN) can refuse it";
+    const FENTRY: &str = "vatrace falls back to the raw tracepoints without it (every syscall on \
+                          the machine then pays); a lockdown or container policy (seccomp, no \
+                          CAP_SYS_ADMIN) can refuse it";
     if !may_load {
         return ["raw tracepoints", "fentry/fexit", "BPF LSM", "uprobes"]
             .into_iter()
@@ -194,7 +198,7 @@ pub fn attachments(may_load: bool) -> Vec<Check> {
         "fentry",
         probe(ProgramType::Tracing),
         "",
-        UNUSED,
+        FENTRY,
     );
     let lsm = lsm(probe(ProgramType::Lsm(LsmAttachType::Mac)));
     let uprobes = match (
@@ -252,11 +256,23 @@ pub fn record(may_load: bool) -> Check {
     };
     match loader::Tracer::load(&opts) {
         Ok(t) => {
+            let how = match (t.mechanism(), t.fallback()) {
+                (Mechanism::FEntry, _) => {
+                    "`--attach auto` uses fentry/fexit (only the followed syscalls pay)".to_string()
+                }
+                (Mechanism::Tracepoint, Some(why)) => format!(
+                    "`--attach auto` uses the raw syscall tracepoints (every syscall pays): \
+                     fentry/fexit refused ({why})"
+                ),
+                (Mechanism::Tracepoint, None) => {
+                    "`--attach auto` uses the raw syscall tracepoints".to_string()
+                }
+            };
             drop(t);
             Check::ok(
                 "record",
                 format!(
-                    "vatrace's programs load, pass the verifier and attach ({} ms)",
+                    "vatrace's programs load, pass the verifier and attach ({} ms); {how}",
                     t0.elapsed().as_millis()
                 ),
             )

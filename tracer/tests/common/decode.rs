@@ -74,32 +74,58 @@ fn queued_bytes(ioctl: &Ioctl) -> Option<u64> {
     }))
 }
 
+/// The trace and visl event file names of a recording with `vatrace record --attach MECHANISM`
+/// ("" for vatrace's default): `gst.trace`/`visl.txt`, or `gst-fentry.trace`/`visl-fentry.txt`.
+pub fn file_names(attach: &str) -> (String, String) {
+    if attach.is_empty() {
+        ("gst.trace".into(), "visl.txt".into())
+    } else {
+        (format!("gst-{attach}.trace"), format!("visl-{attach}.txt"))
+    }
+}
+
 /// The guest script: checks `decoder` exists, enables visl's `visl_events` ftrace events, records
 /// the GStreamer pipeline `filesrc ! parser ! decoder ! fakesink` of `clip` with `vatrace record`
-/// into `dir/gst.trace`, saves the ftrace buffer as `dir/visl.txt`, then runs the same pipeline
-/// under `strace -f` into `dir/strace.txt`.
-pub fn record_script(
+/// once per mechanism of `attach` into `dir` (see [`file_names`]) with the ftrace buffer of each
+/// run beside it, then runs the same pipeline once under `strace -f` into `dir/strace.txt`.
+pub fn record_script_attach(
     vatrace: &str,
     clip: &Path,
     parser: &str,
     decoder: &str,
     visl_events: &str,
     dir: &Path,
+    attach: &[&str],
 ) -> String {
     let pipeline = format!(
         "gst-launch-1.0 -q filesrc location={} ! {parser} ! {decoder} ! video/x-raw,format=NV12 ! fakesink",
         clip.display()
     );
+    let mut records = String::new();
+    for mechanism in attach {
+        let (trace, visl) = file_names(mechanism);
+        let flag = if mechanism.is_empty() {
+            String::new()
+        } else {
+            format!("--attach {mechanism} ")
+        };
+        records.push_str(&format!(
+            "echo > $T/trace
+        echo 1 > $T/tracing_on
+        {vatrace} record {flag}-o {dir}/{trace} -- {pipeline}
+        echo 0 > $T/tracing_on
+        cat $T/trace > {dir}/{visl}
+        ",
+            dir = dir.display(),
+        ));
+    }
     format!(
         r#"set -e
         gst-inspect-1.0 {decoder} > /dev/null
         T=/sys/kernel/tracing
         echo 16384 > $T/buffer_size_kb
         echo 1 > $T/events/{visl_events}/enable
-        {vatrace} record -o {dir}/gst.trace -- {pipeline}
-        echo 0 > $T/tracing_on
-        cat $T/trace > {dir}/visl.txt
-        strace -f -e trace=ioctl -e raw=ioctl -o {dir}/strace.txt {pipeline}
+        {records}strace -f -e trace=ioctl -e raw=ioctl -o {dir}/strace.txt {pipeline}
         "#,
         dir = dir.display(),
     )
@@ -108,11 +134,21 @@ pub fn record_script(
 /// Checks `dir/gst.trace` (recorded by `vatrace record` while `decoder` decoded `clip`) against
 /// `dir/strace.txt` (`strace -f -e trace=ioctl -e raw=ioctl` of the same pipeline) and
 /// `dir/visl.txt` (visl's ftrace events of the recorded run); panics on the first difference.
-pub fn check_decode_trace(dir: &Path, clip: &Clip, decoder: &str) {
+/// `attach` names the mechanism the recording was asked for ("" for the default; see
+/// [`file_names`] for the files then read): the trace's header must say it was used.
+pub fn check_decode_trace_attach(dir: &Path, clip: &Clip, decoder: &str, attach: &str) {
     let strace = std::fs::read_to_string(dir.join("strace.txt")).unwrap();
     let expected = strace_count(&strace);
+    let (trace_name, visl_name) = file_names(attach);
 
-    let mut reader = TraceReader::open(dir.join("gst.trace")).unwrap();
+    let mut reader = TraceReader::open(dir.join(&trace_name)).unwrap();
+    if !attach.is_empty() {
+        assert_eq!(
+            reader.header().options.get("attach").map(String::as_str),
+            Some(attach),
+            "{trace_name}: the header names the mechanism asked for"
+        );
+    }
     let mut ioctls = 0u64;
     let mut queued = 0u64;
     let mut frames = 0u64;
@@ -164,7 +200,7 @@ pub fn check_decode_trace(dir: &Path, clip: &Clip, decoder: &str) {
     assert_eq!(end.totals.lost, 0, "zero lost events");
     assert_eq!(
         ioctls, expected,
-        "V4L2/media/dma-buf ioctls: vatrace vs strace -f"
+        "{trace_name}: V4L2/media/dma-buf ioctls: vatrace vs strace -f"
     );
     assert!(
         frames >= u64::from(clip.frames),
@@ -175,7 +211,7 @@ pub fn check_decode_trace(dir: &Path, clip: &Clip, decoder: &str) {
     assert_eq!(captured, queued, "bitstream bytes captured = bytes queued");
 
     // Every request's controls, decoded from the trace, equal what visl printed for it.
-    let visl = std::fs::read_to_string(dir.join("visl.txt")).unwrap();
+    let visl = std::fs::read_to_string(dir.join(&visl_name)).unwrap();
     let runs =
         traces::controls::visl_ftrace::split_runs(traces::controls::visl_ftrace::parse_text(&visl));
     assert_eq!(runs.len(), requests.len(), "one visl run per request");
@@ -193,13 +229,13 @@ pub fn check_decode_trace(dir: &Path, clip: &Clip, decoder: &str) {
             .sum::<usize>();
     }
     eprintln!(
-        "{decoder}: {ioctls} ioctls (strace {expected}), {frames} OUTPUT QBUFs, {captured} bitstream bytes, \
+        "{decoder} {trace_name}: {ioctls} ioctls (strace {expected}), {frames} OUTPUT QBUFs, {captured} bitstream bytes, \
          {} requests / {fields} control fields equal to visl's ftrace",
         requests.len()
     );
 
     // Issue 3's size goal: trace ≤ 1.05 × captured bitstream + 1 KiB per frame of the clip.
-    let trace_bytes = std::fs::metadata(dir.join("gst.trace")).unwrap().len();
+    let trace_bytes = std::fs::metadata(dir.join(&trace_name)).unwrap().len();
     let blob_bytes: u64 = blob_len.values().sum();
     let goal = captured * 105 / 100 + 1024 * u64::from(clip.frames);
     eprintln!(
