@@ -11,7 +11,7 @@
 use std::fs::File;
 
 use crate::ioctl::{self, Ctrl};
-use crate::va::{self, VaResult};
+use crate::va::{self, VaError, VaResult};
 
 /// How the device takes the bitstream (set once per session by [`CodecKind::set_up`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -84,6 +84,27 @@ pub fn for_profile(profile: va::VAProfile) -> Option<&'static CodecKind> {
 
 pub fn for_format(fmt: u32) -> Option<&'static CodecKind> {
     CODECS.iter().copied().find(|k| k.coded_format == fmt)
+}
+
+/// Runs `slice` on each slice of a VA slice data buffer in order, as its slice parameters place
+/// it (`range`: offset and size in `data`); stops at the first error. INVALID_BUFFER when a slice
+/// lies outside `data`.
+pub fn each_slice<P>(
+    params: &[P],
+    data: &[u8],
+    range: impl Fn(&P) -> (u32, u32),
+    mut slice: impl FnMut(&P, &[u8]) -> VaResult<()>,
+) -> VaResult<()> {
+    for p in params {
+        let (off, size) = range(p);
+        let (off, size) = (off as usize, size as usize);
+        let bytes = off
+            .checked_add(size)
+            .and_then(|end| data.get(off..end))
+            .ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
+        slice(p, bytes)?;
+    }
+    Ok(())
 }
 
 /// Mode of codecs without codec-wide controls: one request per frame, as given.

@@ -73,6 +73,14 @@ plain!(
     v4l2::v4l2_ctrl_mpeg2_quantisation,
     v4l2::v4l2_ctrl_vp9_frame,
     v4l2::v4l2_ctrl_vp9_compressed_hdr,
+    v4l2::v4l2_ctrl_hevc_sps,
+    v4l2::v4l2_ctrl_hevc_pps,
+    v4l2::v4l2_ctrl_hevc_slice_params,
+    v4l2::v4l2_ctrl_hevc_scaling_matrix,
+    v4l2::v4l2_ctrl_hevc_decode_params,
+    va::VAPictureParameterBufferHEVC,
+    va::VASliceParameterBufferHEVC,
+    va::VAIQMatrixBufferHEVC,
     va::media_v2_topology,
     va::media_v2_interface,
     va::VAImage,
@@ -119,6 +127,12 @@ pub fn read_plain<T: Plain>(data: &[u8], index: usize) -> Option<T> {
     // SAFETY: `bytes` holds `size_of::<T>()` initialised bytes; `T: Plain` accepts any bytes;
     // the read is unaligned because a byte buffer need not be aligned for `T`.
     Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<T>()) })
+}
+
+/// `num` consecutive `T`s from the start of `data` (a VA buffer of `num` elements), or None when
+/// `data` is too short.
+pub fn read_plain_array<T: Plain>(data: &[u8], num: u32) -> Option<Vec<T>> {
+    (0..num as usize).map(|i| read_plain(data, i)).collect()
 }
 
 /// v4l2r's queue type for a `v4l2_buf_type` value (EINVAL for one v4l2r does not know).

@@ -6,10 +6,9 @@
 //! request stay in budget (one request per slice).
 
 use testbed::clips::{Clip, Codec};
-use testbed::{run_sh, RunOptions};
 
 mod common;
-use common::{assert_lines, diff, opts, readme_fields, record_pairs, va_env, vatrace};
+use common::{diff, readme_fields, record_pairs, va_env, vatrace};
 
 fn clip(params: &str) -> Clip {
     Clip {
@@ -85,28 +84,10 @@ fn vainfo_lists_hevc_main() {
 
 #[test]
 fn ffmpeg_and_gstreamer_decode_every_hevc_clip() {
-    let env = va_env();
-    let mut script = String::from("set -u\n");
     let clips = clips();
-    for (name, c, _) in &clips {
-        let path = c.generate().unwrap();
-        script += &format!(
-            "rm -f /tmp/out.yuv; {env} ffmpeg -nostdin -loglevel error -hwaccel vaapi \
-             -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 -i {p} \
-             -vf hwdownload,format=nv12 -f rawvideo -y /tmp/out.yuv; \
-             echo \"ffmpeg {name} rc=$? size=$(stat -c %s /tmp/out.yuv)\"\n\
-             rm -f /tmp/gst.yuv; GST_VA_ALL_DRIVERS=1 {env} gst-launch-1.0 -q filesrc location={p} ! \
-             h265parse ! vah265dec ! video/x-raw,format=NV12 ! filesink location=/tmp/gst.yuv; \
-             echo \"gst {name} rc=$? size=$(stat -c %s /tmp/gst.yuv)\"\n",
-            p = path.display()
-        );
-    }
-    let out = run_sh(&script, &opts()).unwrap();
-    assert_lines(
-        &out,
-        clips.iter().flat_map(|(name, c, _)| {
-            ["ffmpeg", "gst"].map(|client| format!("{client} {name} rc=0 size={}", c.nv12_bytes()))
-        }),
+    common::assert_decodes_every_clip(
+        clips.iter().map(|(n, c, _)| (*n, c)),
+        "h265parse ! vah265dec",
     );
 }
 
@@ -145,27 +126,16 @@ fn hevc_controls_differ_from_v4l2slh265dec_only_where_documented() {
 
 #[test]
 fn hevc_ioctls_per_request_within_budget() {
-    let dir = testbed::paths::work_dir("driver-hevc-ioctl-budget");
-    let mut script = String::from("set -e\n");
-    let mut traces = Vec::new();
-    for (name, c, slices) in clips() {
-        let path = c.generate().unwrap().display().to_string();
-        let t = dir.join(format!("ffmpeg-{name}.trace"));
-        script += &format!(
-            "{v} record -o {t} -- env {env} ffmpeg -nostdin -loglevel error -threads 1 \
-             -hwaccel vaapi -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 \
-             -i {path} -vf hwdownload,format=nv12 -f rawvideo -y /dev/null\n",
-            v = vatrace().display(),
-            t = t.display(),
-            env = va_env(),
-        );
-        traces.push((name, t, slices));
-    }
-    let opts = RunOptions {
-        timeout: std::time::Duration::from_secs(900),
-        ..Default::default()
-    };
-    run_sh(&script, &opts).unwrap().check().unwrap();
+    let clips = clips();
+    let recorded = common::record_ffmpeg_decodes(
+        "driver-hevc-ioctl-budget",
+        clips.iter().map(|(n, c, _)| (*n, c)),
+    );
+    let traces: Vec<_> = recorded
+        .into_iter()
+        .zip(clips.iter().map(|c| c.2))
+        .map(|((n, t), s)| (n, t, s))
+        .collect();
     let mut report = Vec::new();
     for (name, t, slices) in &traces {
         // per_frame counts requests queued: in slice mode, one per slice.

@@ -11,9 +11,7 @@ use testbed::clips::{Clip, Codec};
 use testbed::{run_sh, RunOptions};
 
 mod common;
-use common::{
-    assert_lines, diff, driver_dir, opts, per_frame, readme_fields, record_pairs, va_env, vatrace,
-};
+use common::{diff, opts, per_frame, readme_fields, record_pairs, va_env, vatrace};
 
 fn clip(args: &[&str]) -> Clip {
     Clip {
@@ -57,29 +55,8 @@ fn vainfo_lists_vp8_profile() {
 
 #[test]
 fn ffmpeg_and_gstreamer_decode_every_vp8_clip() {
-    let env = va_env();
-    let mut script = String::from("set -u\n");
     let clips = clips();
-    for (name, c) in &clips {
-        let path = c.generate().unwrap();
-        script += &format!(
-            "rm -f /tmp/out.yuv; {env} ffmpeg -nostdin -loglevel error -hwaccel vaapi \
-             -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 -i {p} \
-             -vf hwdownload,format=nv12 -f rawvideo -y /tmp/out.yuv; \
-             echo \"ffmpeg {name} rc=$? size=$(stat -c %s /tmp/out.yuv)\"\n\
-             rm -f /tmp/gst.yuv; GST_VA_ALL_DRIVERS=1 {env} gst-launch-1.0 -q filesrc location={p} ! \
-             ivfparse ! vavp8dec ! video/x-raw,format=NV12 ! filesink location=/tmp/gst.yuv; \
-             echo \"gst {name} rc=$? size=$(stat -c %s /tmp/gst.yuv)\"\n",
-            p = path.display()
-        );
-    }
-    let out = run_sh(&script, &opts()).unwrap();
-    assert_lines(
-        &out,
-        clips.iter().flat_map(|(name, c)| {
-            ["ffmpeg", "gst"].map(|client| format!("{client} {name} rc=0 size={}", c.nv12_bytes()))
-        }),
-    );
+    common::assert_decodes_every_clip(clips.iter().map(|(n, c)| (*n, c)), "ivfparse ! vavp8dec");
 }
 
 #[test]
@@ -107,30 +84,11 @@ fn vp8_controls_differ_from_v4l2slvp8dec_only_where_documented() {
 /// downloading every frame, on each clip.
 #[test]
 fn vp8_ioctls_per_frame_within_budget() {
-    let dir = testbed::paths::work_dir("driver-vp8-ioctl-budget");
-    let va_env = format!(
-        "LIBVA_DRIVERS_PATH={} LIBVA_DRIVER_NAME=v4l2_request",
-        driver_dir().display()
+    let clips = clips();
+    let traces = common::record_ffmpeg_decodes(
+        "driver-vp8-ioctl-budget",
+        clips.iter().map(|(n, c)| (*n, c)),
     );
-    let mut script = String::from("set -e\n");
-    let mut traces = Vec::new();
-    for (name, c) in clips() {
-        let path = c.generate().unwrap().display().to_string();
-        let t = dir.join(format!("ffmpeg-{name}.trace"));
-        script += &format!(
-            "{v} record -o {t} -- env {va_env} ffmpeg -nostdin -loglevel error -threads 1 \
-             -hwaccel vaapi -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 \
-             -i {path} -vf hwdownload,format=nv12 -f rawvideo -y /dev/null\n",
-            v = vatrace().display(),
-            t = t.display()
-        );
-        traces.push((name, t));
-    }
-    let opts = RunOptions {
-        timeout: Duration::from_secs(900),
-        ..Default::default()
-    };
-    run_sh(&script, &opts).unwrap().check().unwrap();
     let mut report = Vec::new();
     for (name, t) in &traces {
         let (frames, ioctls, waits, eagain, by_name) = per_frame(t);

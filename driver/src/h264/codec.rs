@@ -6,7 +6,7 @@ use v4l2r::bindings as v4l2;
 
 use super::controls::{self as h264c, SurfaceTimestamps};
 use super::slice_header::{self, SliceHeader, SLICE_B, SLICE_P, SLICE_SP};
-use crate::codec::{Codec, Requests};
+use crate::codec::{self, Codec, Requests};
 use crate::ioctl::{self, Ctrl};
 use crate::va::{self, VaError, VaResult};
 
@@ -152,11 +152,7 @@ impl Codec for H264 {
             }
             va::VAIQMatrixBufferType => self.iq = Some(ioctl::read_plain(data, 0).ok_or(bad)?),
             va::VASliceParameterBufferType => {
-                self.slice_params.clear();
-                for i in 0..num as usize {
-                    let sp = ioctl::read_plain(data, i).ok_or(bad)?;
-                    self.slice_params.push(sp);
-                }
+                self.slice_params = ioctl::read_plain_array(data, num).ok_or(bad)?;
             }
             t => log::debug!("H.264: ignoring buffer type {t}"),
         }
@@ -168,18 +164,12 @@ impl Codec for H264 {
             .pic_param
             .ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
         let slices = std::mem::take(&mut self.slice_params);
-        let mut result = Ok(());
-        for sp in &slices {
-            let off = sp.slice_data_offset as usize;
-            let Some(nal) = data.get(off..off + sp.slice_data_size as usize) else {
-                result = Err(VaError::VA_STATUS_ERROR_INVALID_BUFFER);
-                break;
-            };
-            result = self.slice(&pp, sp, nal, req);
-            if result.is_err() {
-                break;
-            }
-        }
+        let result = codec::each_slice(
+            &slices,
+            data,
+            |sp| (sp.slice_data_offset, sp.slice_data_size),
+            |sp, nal| self.slice(&pp, sp, nal, req),
+        );
         self.slice_params = slices;
         result
     }

@@ -5,7 +5,7 @@ use v4l2r::bindings as v4l2;
 
 use super::controls;
 use super::slice_header::{self, SliceHeader};
-use crate::codec::{Codec, Requests};
+use crate::codec::{self, Codec, Requests};
 use crate::ioctl::{self, Ctrl};
 use crate::va::{self, VaError, VaResult};
 
@@ -155,11 +155,7 @@ impl Codec for Hevc {
             }
             va::VAIQMatrixBufferType => self.iq = Some(ioctl::read_plain(data, 0).ok_or(bad)?),
             va::VASliceParameterBufferType => {
-                self.slice_params.clear();
-                for i in 0..num as usize {
-                    self.slice_params
-                        .push(ioctl::read_plain(data, i).ok_or(bad)?);
-                }
+                self.slice_params = ioctl::read_plain_array(data, num).ok_or(bad)?;
             }
             t => log::debug!("HEVC: ignoring buffer type {t}"),
         }
@@ -171,18 +167,12 @@ impl Codec for Hevc {
             .pic_param
             .ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
         let slices = std::mem::take(&mut self.slice_params);
-        let mut result = Ok(());
-        for sp in &slices {
-            let off = sp.slice_data_offset as usize;
-            let Some(nal) = data.get(off..off + sp.slice_data_size as usize) else {
-                result = Err(VaError::VA_STATUS_ERROR_INVALID_BUFFER);
-                break;
-            };
-            result = self.slice(&pp, sp, nal, req);
-            if result.is_err() {
-                break;
-            }
-        }
+        let result = codec::each_slice(
+            &slices,
+            data,
+            |sp| (sp.slice_data_offset, sp.slice_data_size),
+            |sp, nal| self.slice(&pp, sp, nal, req),
+        );
         self.slice_params = slices;
         result
     }

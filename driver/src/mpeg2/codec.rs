@@ -5,7 +5,7 @@
 use v4l2r::bindings as v4l2;
 
 use super::controls;
-use crate::codec::{Codec, Requests};
+use crate::codec::{self, Codec, Requests};
 use crate::ioctl::{self, Ctrl};
 use crate::va::{self, VaError, VaResult};
 
@@ -57,11 +57,7 @@ impl Codec for Mpeg2 {
                 controls::load_iq(&mut self.quantisation, &iq);
             }
             va::VASliceParameterBufferType => {
-                self.slice_params.clear();
-                for i in 0..num as usize {
-                    self.slice_params
-                        .push(ioctl::read_plain(data, i).ok_or(bad)?);
-                }
+                self.slice_params = ioctl::read_plain_array(data, num).ok_or(bad)?;
             }
             t => log::debug!("MPEG-2: ignoring buffer type {t}"),
         }
@@ -69,18 +65,20 @@ impl Codec for Mpeg2 {
     }
 
     fn slice_data(&mut self, data: &[u8], req: &mut dyn Requests) -> VaResult<()> {
-        for sp in &self.slice_params {
-            let off = sp.slice_data_offset as usize;
-            let slice = data
-                .get(off..off + sp.slice_data_size as usize)
-                .ok_or(VaError::VA_STATUS_ERROR_INVALID_BUFFER)?;
-            match start_code(sp, slice) {
-                Some(sc) => req.append(&[&sc, slice])?,
-                None => req.append(&[slice])?,
-            }
-            self.slices += 1;
-        }
-        Ok(())
+        let slices = &mut self.slices;
+        codec::each_slice(
+            &self.slice_params,
+            data,
+            |sp| (sp.slice_data_offset, sp.slice_data_size),
+            |sp, slice| {
+                match start_code(sp, slice) {
+                    Some(sc) => req.append(&[&sc, slice])?,
+                    None => req.append(&[slice])?,
+                }
+                *slices += 1;
+                Ok(())
+            },
+        )
     }
 
     fn end_picture(&mut self, req: &mut dyn Requests) -> VaResult<()> {

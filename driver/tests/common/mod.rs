@@ -255,3 +255,73 @@ pub fn assert_mpv_uses_driver(clip: &Path, extra: &str) {
     assert!(!text.to_lowercase().contains("fallback"), "{text}");
     assert!(text.contains("rc=0"), "{text}");
 }
+
+/// The shell command decoding `clip` with `ffmpeg -hwaccel vaapi` through this driver, every
+/// frame downloaded as NV12 into `out` (`/dev/null` to discard); `-threads 1` when `one_thread`
+/// (the ioctl budget tests count one decoder's calls).
+pub fn ffmpeg_decode(clip: &Path, out: &str, one_thread: bool) -> String {
+    format!(
+        "{} ffmpeg -nostdin -loglevel error{} -hwaccel vaapi -hwaccel_output_format vaapi \
+         -vaapi_device /dev/dri/renderD128 -i {} -vf hwdownload,format=nv12 -f rawvideo -y {out}",
+        va_env(),
+        if one_thread { " -threads 1" } else { "" },
+        clip.display()
+    )
+}
+
+/// ffmpeg and GStreamer (`gst_decode`: the parser and the `va` decoder, e.g. `ivfparse !
+/// vavp8dec`) each decode every clip through this driver to exactly its NV12 size, exit 0.
+pub fn assert_decodes_every_clip<'a>(
+    clips: impl IntoIterator<Item = (&'a str, &'a Clip)>,
+    gst_decode: &str,
+) {
+    let env = va_env();
+    let clips: Vec<(&str, &Clip)> = clips.into_iter().collect();
+    let mut script = String::from("set -u\n");
+    for (name, c) in &clips {
+        let path = c.generate().unwrap();
+        script += &format!(
+            "rm -f /tmp/out.yuv; {ffmpeg}; echo \"ffmpeg {name} rc=$? size=$(stat -c %s /tmp/out.yuv)\"\n\
+             rm -f /tmp/gst.yuv; GST_VA_ALL_DRIVERS=1 {env} gst-launch-1.0 -q filesrc location={p} ! \
+             {gst_decode} ! video/x-raw,format=NV12 ! filesink location=/tmp/gst.yuv; \
+             echo \"gst {name} rc=$? size=$(stat -c %s /tmp/gst.yuv)\"\n",
+            ffmpeg = ffmpeg_decode(&path, "/tmp/out.yuv", false),
+            p = path.display()
+        );
+    }
+    let out = run_sh(&script, &opts()).unwrap();
+    assert_lines(
+        &out,
+        clips.iter().flat_map(|(name, c)| {
+            ["ffmpeg", "gst"].map(|client| format!("{client} {name} rc=0 size={}", c.nv12_bytes()))
+        }),
+    );
+}
+
+/// Records, with `vatrace record` in one test-bed run, ffmpeg decoding each clip on one thread
+/// (every frame downloaded) into `<work dir>/ffmpeg-NAME.trace`; returns (name, trace).
+pub fn record_ffmpeg_decodes<'a>(
+    work: &str,
+    clips: impl IntoIterator<Item = (&'a str, &'a Clip)>,
+) -> Vec<(String, PathBuf)> {
+    let dir = testbed::paths::work_dir(work);
+    let mut script = String::from("set -e\n");
+    let mut traces = Vec::new();
+    for (name, c) in clips {
+        let path = c.generate().unwrap();
+        let t = dir.join(format!("ffmpeg-{name}.trace"));
+        script += &format!(
+            "{v} record -o {t} -- env {cmd}\n",
+            v = vatrace().display(),
+            t = t.display(),
+            cmd = ffmpeg_decode(&path, "/dev/null", true)
+        );
+        traces.push((name.to_string(), t));
+    }
+    let opts = RunOptions {
+        timeout: Duration::from_secs(900),
+        ..Default::default()
+    };
+    run_sh(&script, &opts).unwrap().check().unwrap();
+    traces
+}
