@@ -414,6 +414,64 @@ fn fault_injection_1000_failures_no_starvation_no_leaks() {
     assert!(closed.contains("dead slots now"), "{closed}");
 }
 
+/// The recovery ladder is the shared session's, under every codec: ffmpeg decodes an MPEG-2, a
+/// VP8, a VP9 and an HEVC clip to the exact size while REINIT, DQBUF, poll and request
+/// allocation fail on chosen calls; the session ends with nothing queued. Needs
+/// `--features fault-injection`.
+#[cfg(feature = "fault-injection")]
+#[test]
+fn fault_injection_every_codec_decodes_every_frame() {
+    let clips = [Codec::Mpeg2, Codec::Vp8, Codec::Vp9, Codec::Hevc].map(Clip::small);
+    let mut script = String::from("set -u\n");
+    for c in &clips {
+        let path = c.generate().unwrap();
+        script += &format!(
+            "rm -f /tmp/out.yuv; V4L2_REQUEST_LOG=info V4L2_REQUEST_FAULTS=reinit:5:2,dqbuf:5,poll:7,alloc:9 {} \
+             2>/tmp/err.txt; echo \"{codec:?} rc=$? size=$(stat -c %s /tmp/out.yuv)\"; \
+             echo \"{codec:?} $(grep 'session closed' /tmp/err.txt | tail -n 1)\"\n",
+            common::ffmpeg_decode(&path, "/tmp/out.yuv", true),
+            codec = c.codec
+        );
+    }
+    let out = run_sh(&script, &opts()).unwrap();
+    assert_lines(
+        &out,
+        clips
+            .iter()
+            .map(|c| format!("{:?} rc=0 size={}", c.codec, c.nv12_bytes())),
+    );
+    let text = out.stdout_str();
+    for c in &clips {
+        let closed = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{:?} ", c.codec)) && l.contains("session closed"))
+            .unwrap_or_else(|| panic!("{:?}: no session stats:\n{text}", c.codec));
+        eprintln!("{closed}");
+        let num = |key: &str| -> u64 {
+            let i = closed
+                .find(key)
+                .unwrap_or_else(|| panic!("{key} in {closed}"))
+                + key.len();
+            closed[i..]
+                .trim_start()
+                .split(|ch: char| !ch.is_ascii_digit())
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        let injected =
+            num("faults injected: reinit") + num(" dqbuf ") + num(" poll ") + num(" alloc ");
+        assert!(injected > 0, "{closed}");
+        assert!(num("force-released") > 0, "{closed}");
+        assert_eq!(
+            (num("queued: OUTPUT"), num(" CAPTURE ")),
+            (0, 0),
+            "{closed}"
+        );
+    }
+}
+
 #[test]
 fn two_decoders_in_one_process_run_concurrently() {
     // One GStreamer process, two vah264dec on their own threads: two VA contexts at once, two
