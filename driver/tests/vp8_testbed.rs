@@ -261,3 +261,26 @@ fn vp8_frames_byte_identical_to_v4l2slvp8dec() {
         assert_eq!(line("gst"), line("va"), "{name}: {text}");
     }
 }
+
+#[test]
+fn vp8_size_change_on_key_frames_decodes_every_frame() {
+    // 10 frames at 320x240, 10 at 176x144, 10 at 320x240: one IVF stream, each part starting
+    // with a key frame of its size.
+    let part = |w, h| {
+        let c = Clip {
+            width: w,
+            height: h,
+            frames: 10,
+            ..clip(&[])
+        };
+        std::fs::read(c.generate().unwrap()).unwrap()
+    };
+    let (a, b) = (part(320, 240), part(176, 144));
+    let joined =
+        testbed::paths::work_dir("driver-vp8-size-change").join("320x240-176x144-320x240.ivf");
+    std::fs::write(&joined, testbed::clips::ivf_concat(&[&a, &b, &a]).unwrap()).unwrap();
+    // FFmpeg's VP8 decoder keeps its first VA context (320x240 surfaces) across the key frames
+    // of the other size: the driver decodes the 176x144 frames into the session it has.
+    let log = common::assert_size_change_decodes(&joined);
+    assert!(log.contains("30 frames decoded"), "{log}");
+}

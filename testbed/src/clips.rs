@@ -205,3 +205,26 @@ pub fn ivf_frames(ivf: &[u8]) -> Result<Vec<&[u8]>> {
     }
     Ok(frames)
 }
+
+/// One IVF stream of the frames of `files` in order (e.g. clips of different sizes: a stream whose
+/// size changes on key frames): the first file's header with the total frame count, the frames'
+/// timestamps renumbered 0, 1, 2... so that demuxers see them rising.
+pub fn ivf_concat(files: &[&[u8]]) -> Result<Vec<u8>> {
+    let Some(first) = files.first() else {
+        bail!("no IVF file to join");
+    };
+    ivf_frames(first)?;
+    let header_len = usize::from(u16::from_le_bytes([first[6], first[7]]));
+    let mut out = first[..header_len].to_vec();
+    let mut pts = 0u64;
+    for f in files {
+        for frame in ivf_frames(f)? {
+            out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+            out.extend_from_slice(&pts.to_le_bytes());
+            out.extend_from_slice(frame);
+            pts += 1;
+        }
+    }
+    out[24..28].copy_from_slice(&(pts as u32).to_le_bytes());
+    Ok(out)
+}

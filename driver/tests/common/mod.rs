@@ -325,3 +325,23 @@ pub fn record_ffmpeg_decodes<'a>(
     run_sh(&script, &opts).unwrap().check().unwrap();
     traces
 }
+
+/// ffmpeg decodes `stream`, whose size goes 320x240 → 176x144 → 320x240 (10 frames each), through
+/// the driver: all 30 frames come out (ffmpeg scales to the first size) and nothing answers
+/// EBUSY. Returns the driver's log (`V4L2_REQUEST_LOG=info`) for what depends on the client.
+pub fn assert_size_change_decodes(stream: &Path) -> String {
+    let script = format!(
+        "V4L2_REQUEST_LOG=info {} 2>/tmp/err.txt; echo rc=$?; \
+         echo frames=$(( $(stat -c %s /tmp/out.yuv) / (320*240*3/2) )); cat /tmp/err.txt >&2",
+        ffmpeg_decode(stream, "/tmp/out.yuv", false)
+    );
+    let out = run_sh(&script, &opts()).unwrap();
+    let (stdout, stderr) = (out.stdout_str(), out.stderr_str());
+    assert!(stdout.contains("rc=0"), "{stdout}\n{stderr}");
+    assert!(stdout.contains("frames=30"), "{stdout}\n{stderr}");
+    assert!(
+        !stderr.contains("EBUSY") && !stderr.contains("busy"),
+        "{stderr}"
+    );
+    stderr
+}
