@@ -90,9 +90,18 @@ impl Reader {
         let shared = Arc::new(Shared::default());
         let (tx, rx) = mpsc::channel();
         let s = shared.clone();
+        // Returns once the thread runs (and so carries its name, which a new thread takes only
+        // when it starts): the traced command is released right after this.
+        let (started_tx, started_rx) = mpsc::sync_channel(1);
         let thread = std::thread::Builder::new()
             .name("ringbuf".into())
-            .spawn(move || run(ring, tx, s))?;
+            .spawn(move || {
+                let _ = started_tx.send(());
+                run(ring, tx, s)
+            })?;
+        started_rx
+            .recv()
+            .map_err(|_| std::io::Error::other("the ring-buffer reader thread ended at start"))?;
         Ok(Reader {
             rx,
             shared,
