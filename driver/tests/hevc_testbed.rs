@@ -8,7 +8,7 @@
 use testbed::clips::{Clip, Codec};
 
 mod common;
-use common::{diff, readme_fields, record_pairs, va_env, vatrace};
+use common::{readme_fields, record_pairs, va_env, vatrace};
 
 fn clip(params: &str) -> Clip {
     Clip {
@@ -108,18 +108,14 @@ fn hevc_controls_differ_from_v4l2slh265dec_only_where_documented() {
     .into_iter()
     .zip(slices)
     {
-        let (code, fields, v) = diff(&gst, &va, "HEVC fields where two clients differ");
-        eprintln!("{name}: {}", v["summary"]);
-        assert!(code == 0 || code == 1, "{name}: exit {code}: {v}");
-        assert_eq!(
-            v["frames_compared"].as_u64(),
-            Some(30 * slices),
-            "{name}: {v}"
-        );
-        let unexplained: Vec<&String> = fields.iter().filter(|f| !documented.contains(f)).collect();
-        if !unexplained.is_empty() {
-            report.push(format!("{name}: {unexplained:?}\n{v:#}"));
-        }
+        report.extend(common::undocumented_differences(
+            name,
+            &gst,
+            &va,
+            "HEVC fields where two clients differ",
+            &documented,
+            30 * slices,
+        ));
     }
     assert!(report.is_empty(), "{}", report.join("\n"));
 }

@@ -8,7 +8,7 @@
 use testbed::clips::{Clip, Codec};
 
 mod common;
-use common::{diff, readme_fields, record_pairs, va_env};
+use common::{readme_fields, record_pairs, va_env};
 
 /// A non-default intra matrix (single digits: the clip's file name holds the encoder
 /// arguments and must stay under 255 bytes, which also leaves the inter matrix at its default).
@@ -84,13 +84,15 @@ fn mpeg2_controls_differ_from_v4l2slmpeg2dec_only_where_documented() {
         "mpegvideoparse ! v4l2slmpeg2dec",
         &va_env(),
     ) {
-        let (_, fields, v) = diff(&gst, &va, "MPEG-2 fields where two clients differ");
-        eprintln!("{name}: {}", v["summary"]);
-        assert_eq!(v["frames_compared"].as_u64(), Some(30), "{name}: {v}");
-        let unexplained: Vec<&String> = fields.iter().filter(|f| !documented.contains(f)).collect();
-        if !unexplained.is_empty() {
-            report.push(format!("{name}: {unexplained:?}\n{v:#}"));
-        }
+        let ignored = "MPEG-2 fields where two clients differ";
+        report.extend(common::undocumented_differences(
+            name,
+            &gst,
+            &va,
+            ignored,
+            &documented,
+            30,
+        ));
     }
     assert!(report.is_empty(), "{}", report.join("\n"));
 }

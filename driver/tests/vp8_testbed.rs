@@ -11,7 +11,7 @@ use testbed::clips::{Clip, Codec};
 use testbed::{run_sh, RunOptions};
 
 mod common;
-use common::{diff, opts, per_frame, readme_fields, record_pairs, va_env, vatrace};
+use common::{opts, per_frame, readme_fields, record_pairs, va_env, vatrace};
 
 fn clip(args: &[&str]) -> Clip {
     Clip {
@@ -69,13 +69,15 @@ fn vp8_controls_differ_from_v4l2slvp8dec_only_where_documented() {
         "ivfparse ! v4l2slvp8dec",
         &va_env(),
     ) {
-        let (_, fields, v) = diff(&gst, &va, "VP8 fields where two clients differ");
-        eprintln!("{name}: {}", v["summary"]);
-        assert_eq!(v["frames_compared"].as_u64(), Some(30), "{name}: {v}");
-        let unexplained: Vec<&String> = fields.iter().filter(|f| !documented.contains(f)).collect();
-        if !unexplained.is_empty() {
-            report.push(format!("{name}: {unexplained:?}\n{v:#}"));
-        }
+        let ignored = "VP8 fields where two clients differ";
+        report.extend(common::undocumented_differences(
+            name,
+            &gst,
+            &va,
+            ignored,
+            &documented,
+            30,
+        ));
     }
     assert!(report.is_empty(), "{}", report.join("\n"));
 }
@@ -196,13 +198,14 @@ fn vp8_frames_reach_the_device_whole_from_ffmpeg_and_gstreamer_va() {
         ] {
             assert_eq!(output_sizes(t), sizes, "{name}: {client}'s OUTPUT buffers");
         }
-        let (_, fields, v) = diff(&gst, &gst_va, "VP8 fields where two clients differ");
-        eprintln!("{name} (vavp8dec): {}", v["summary"]);
-        assert_eq!(v["frames_compared"].as_u64(), Some(30), "{name}: {v}");
-        let unexplained: Vec<&String> = fields.iter().filter(|f| !documented.contains(f)).collect();
-        if !unexplained.is_empty() {
-            report.push(format!("{name}: {unexplained:?}\n{v:#}"));
-        }
+        report.extend(common::undocumented_differences(
+            &format!("{name} (vavp8dec)"),
+            &gst,
+            &gst_va,
+            "VP8 fields where two clients differ",
+            &documented,
+            30,
+        ));
     }
     assert!(report.is_empty(), "{}", report.join("\n"));
 }
@@ -210,20 +213,7 @@ fn vp8_frames_reach_the_device_whole_from_ffmpeg_and_gstreamer_va() {
 #[test]
 fn mpv_vaapi_copy_decodes_vp8_through_the_driver() {
     let (_, c) = &clips()[0];
-    let script = format!(
-        "{} mpv --no-config --hwdec=vaapi-copy --vaapi-device=/dev/dri/renderD128 --vo=null \
-         --ao=null --untimed --msg-level=all=v {} 2>&1; echo rc=$?",
-        va_env(),
-        c.generate().unwrap().display()
-    );
-    let out = run_sh(&script, &opts()).unwrap();
-    let text = out.stdout_str();
-    assert!(
-        text.contains("Using hardware decoding (vaapi-copy)"),
-        "{text}"
-    );
-    assert!(!text.to_lowercase().contains("fallback"), "{text}");
-    assert!(text.contains("rc=0"), "{text}");
+    common::assert_mpv_uses_driver(&c.generate().unwrap(), "");
 }
 
 /// visl draws into each frame what it was sent of the references and timestamps (not every

@@ -164,6 +164,26 @@ pub fn diff(a: &Path, b: &Path, ignored: &str) -> (i32, BTreeSet<String>, serde_
     (out.status.code().unwrap_or(-1), fields, v)
 }
 
+/// `vatrace diff` of `gst` (GStreamer's `v4l2sl*dec`) against `other` on clip `name`, the
+/// README's `ignored` table passed as `--ignore`: asserts `frames` frames compared, and returns a
+/// report line when a field outside `documented` (the README's "not carried by VA-API" table)
+/// differs.
+pub fn undocumented_differences(
+    name: &str,
+    gst: &Path,
+    other: &Path,
+    ignored: &str,
+    documented: &[String],
+    frames: u64,
+) -> Option<String> {
+    let (code, fields, v) = diff(gst, other, ignored);
+    eprintln!("{name}: {}", v["summary"]);
+    assert!(code == 0 || code == 1, "{name}: exit {code}: {v}");
+    assert_eq!(v["frames_compared"].as_u64(), Some(frames), "{name}: {v}");
+    let unexplained: Vec<&String> = fields.iter().filter(|f| !documented.contains(f)).collect();
+    (!unexplained.is_empty()).then(|| format!("{name}: {unexplained:?}\n{v:#}"))
+}
+
 /// Per-frame figures of one recorded decode: (frames, ioctls per frame, waits per frame,
 /// DQBUFs answered EAGAIN, counts by ioctl name). Frames are requests queued (frame-based
 /// mode: one per frame); per-frame ioctls are QBUF, DQBUF, S_EXT_CTRLS bound to a request,
