@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use traces::diff::{compare, read_ahead, DiffError, Input, Options};
+use traces::diff::{compare_threaded, DiffError, Input, Options};
 use traces::TraceReader;
 
 /// `vatrace diff`'s arguments.
@@ -48,14 +48,14 @@ pub fn run(args: &DiffArgs) -> i32 {
     let opts = Options {
         ignore: args.ignore.clone(),
     };
-    let report = match compare(
+    let report = match compare_threaded(
         Input {
             label: args.a.display().to_string(),
-            records: read_ahead(ra),
+            records: ra,
         },
         Input {
             label: args.b.display().to_string(),
-            records: read_ahead(rb),
+            records: rb,
         },
         &opts,
     ) {

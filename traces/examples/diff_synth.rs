@@ -13,7 +13,7 @@
 use std::time::Instant;
 
 use traces::diff::synth::H264Synth;
-use traces::diff::{compare, read_ahead, Input, Options};
+use traces::diff::{compare, compare_threaded, Input, Options};
 use traces::{Record, TraceReader, TraceWriter};
 
 fn usage() -> ! {
@@ -60,14 +60,14 @@ fn run_compare(a: &str, b: &str, threads: bool) {
     );
     let opts = Options::default();
     let r = if threads {
-        compare(
+        compare_threaded(
             Input {
                 label: a.into(),
-                records: read_ahead(ra),
+                records: ra,
             },
             Input {
                 label: b.into(),
-                records: read_ahead(rb),
+                records: rb,
             },
             &opts,
         )

@@ -30,9 +30,9 @@ mod tests;
 use crate::record::Record;
 use crate::stream::TraceError;
 
-pub use ahead::read_ahead;
+pub use ahead::Remote;
 pub use report::{Example, FieldDiff, FirstDiff, FrameRange, Report, SideSummary};
-pub use side::{TraceSide, Unit};
+pub use side::{StreamFacts, TraceSide, Unit};
 
 /// What to leave out of the comparison.
 #[derive(Debug, Clone, Default)]
@@ -80,6 +80,39 @@ pub struct Input<I> {
     pub records: I,
 }
 
+/// One side of a comparison: where its units come from and, once read, what it was.
+pub trait Units {
+    /// The name given on the command line.
+    fn label(&self) -> &str;
+    /// The next unit in decode order.
+    fn next_unit(&mut self) -> Option<Unit>;
+    /// The stream's facts as far as read.
+    fn facts(&self) -> StreamFacts;
+    /// How the trace was read, as far as read.
+    fn state(&self) -> SideState;
+
+    /// Reads what is left (stream-level facts come after the last frame); returns the units read.
+    fn drain(&mut self) -> u64 {
+        let mut extra = 0;
+        while self.next_unit().is_some() {
+            extra += 1;
+        }
+        extra
+    }
+}
+
+/// What reading one trace found, besides its units.
+#[derive(Debug, Clone)]
+pub struct SideState {
+    pub facts: StreamFacts,
+    pub records: u64,
+    pub frames: u64,
+    pub complete: bool,
+    pub cut: Option<String>,
+    pub lost: u64,
+}
+
+/// One trace read on the comparing thread.
 struct Reading<I> {
     label: String,
     records: I,
@@ -88,8 +121,23 @@ struct Reading<I> {
     ended: bool,
 }
 
-impl<I: Iterator<Item = Result<Record, TraceError>>> Reading<I> {
-    /// The next unit in decode order, reading as far as needed.
+impl<I> Reading<I> {
+    fn new(input: Input<I>) -> Self {
+        Reading {
+            label: input.label,
+            records: input.records,
+            side: TraceSide::new(),
+            cut: None,
+            ended: false,
+        }
+    }
+}
+
+impl<I: Iterator<Item = Result<Record, TraceError>>> Units for Reading<I> {
+    fn label(&self) -> &str {
+        &self.label
+    }
+
     fn next_unit(&mut self) -> Option<Unit> {
         loop {
             if let Some(u) = self.side.pop() {
@@ -113,24 +161,31 @@ impl<I: Iterator<Item = Result<Record, TraceError>>> Reading<I> {
         }
     }
 
-    /// Reads what is left (stream-level facts come after the last frame).
-    fn drain(&mut self) -> u64 {
-        let mut extra = 0;
-        while self.next_unit().is_some() {
-            extra += 1;
-        }
-        extra
+    fn facts(&self) -> StreamFacts {
+        self.side.facts()
     }
 
-    fn summary(&self) -> SideSummary {
-        SideSummary {
-            label: self.label.clone(),
+    fn state(&self) -> SideState {
+        SideState {
+            facts: self.side.facts(),
             records: self.side.records,
             frames: self.side.units(),
             complete: self.side.complete,
             cut: self.cut.clone(),
             lost: self.side.lost,
         }
+    }
+}
+
+fn summary(side: &impl Units) -> SideSummary {
+    let s = side.state();
+    SideSummary {
+        label: side.label().to_string(),
+        records: s.records,
+        frames: s.frames,
+        complete: s.complete,
+        cut: s.cut,
+        lost: s.lost,
     }
 }
 
@@ -149,8 +204,8 @@ fn last_value(v: &str) -> &str {
 }
 
 /// Refuses two traces that do not decode the same stream (codec or coded size differ).
-fn check_same_stream(a: &Reading<impl Sized>, b: &Reading<impl Sized>) -> Result<(), DiffError> {
-    let (fa, fb) = (a.side.facts(), b.side.facts());
+fn check_same_stream(a: &impl Units, b: &impl Units) -> Result<(), DiffError> {
+    let (fa, fb) = (a.facts(), b.facts());
     let key = "stream.output_format";
     let (Some(va), Some(vb)) = (fa.get(key), fb.get(key)) else {
         return Ok(());
@@ -162,14 +217,16 @@ fn check_same_stream(a: &Reading<impl Sized>, b: &Reading<impl Sized>) -> Result
         return Err(DiffError::Refused(format!(
             "not the same stream: {} decodes {ca} ({va}), {} decodes {cb} ({vb}); diff compares two \
              decodes of one clip",
-            a.label, b.label
+            a.label(),
+            b.label()
         )));
     }
     if sa != sb {
         return Err(DiffError::Refused(format!(
             "not the same stream: {} decodes {ca} at {sa}, {} at {sb}; diff compares two decodes \
              of one clip",
-            a.label, b.label
+            a.label(),
+            b.label()
         )));
     }
     Ok(())
@@ -196,26 +253,34 @@ fn unit_fields(u: &Unit) -> Vec<(String, String)> {
     out
 }
 
-/// Compares two traces of the same stream.
+/// Compares two traces of the same stream, reading both on this thread.
 pub fn compare<I, J>(a: Input<I>, b: Input<J>, opts: &Options) -> Result<Report, DiffError>
 where
     I: Iterator<Item = Result<Record, TraceError>>,
     J: Iterator<Item = Result<Record, TraceError>>,
 {
-    let mut ra = Reading {
-        label: a.label,
-        records: a.records,
-        side: TraceSide::new(),
-        cut: None,
-        ended: false,
-    };
-    let mut rb = Reading {
-        label: b.label,
-        records: b.records,
-        side: TraceSide::new(),
-        cut: None,
-        ended: false,
-    };
+    compare_units_of(Reading::new(a), Reading::new(b), opts)
+}
+
+/// Compares two traces of the same stream, each read on its own thread ([`Remote`]): what
+/// `vatrace diff` runs. The report is the same as [`compare`]'s.
+pub fn compare_threaded<I, J>(a: Input<I>, b: Input<J>, opts: &Options) -> Result<Report, DiffError>
+where
+    I: Iterator<Item = Result<Record, TraceError>> + Send + 'static,
+    J: Iterator<Item = Result<Record, TraceError>> + Send + 'static,
+{
+    compare_units_of(
+        Remote::spawn(a.label, a.records),
+        Remote::spawn(b.label, b.records),
+        opts,
+    )
+}
+
+fn compare_units_of(
+    mut ra: impl Units,
+    mut rb: impl Units,
+    opts: &Options,
+) -> Result<Report, DiffError> {
     let mut report = Report {
         ignored: opts.ignore.clone(),
         ..Report::default()
@@ -228,9 +293,9 @@ where
             match (&ua, &ub) {
                 (Some(_), None) | (None, Some(_)) => {
                     let (has, hasnt) = if ua.is_some() {
-                        (&ra.label, &rb.label)
+                        (ra.label(), rb.label())
                     } else {
-                        (&rb.label, &ra.label)
+                        (rb.label(), ra.label())
                     };
                     return Err(DiffError::Refused(format!(
                         "{hasnt} decodes no frame (no OUTPUT VIDIOC_QBUF) while {has} does: not \
@@ -247,8 +312,8 @@ where
                 let extra = 1 + ra.drain();
                 report.notes.push(format!(
                     "{} has {extra} frames more than {}, from frame {}",
-                    ra.label,
-                    rb.label,
+                    ra.label(),
+                    rb.label(),
                     label(&x)
                 ));
                 break;
@@ -257,8 +322,8 @@ where
                 let extra = 1 + rb.drain();
                 report.notes.push(format!(
                     "{} has {extra} frames more than {}, from frame {}",
-                    rb.label,
-                    ra.label,
+                    rb.label(),
+                    ra.label(),
                     label(&y)
                 ));
                 break;
@@ -269,7 +334,7 @@ where
     ra.drain();
     rb.drain();
     // Stream level.
-    let (fa, fb) = (ra.side.facts(), rb.side.facts());
+    let (fa, fb) = (ra.facts(), rb.facts());
     for k in fa.keys().chain(fb.keys().filter(|k| !fa.contains_key(*k))) {
         let (va, vb) = (fa.get(k), fb.get(k));
         if va != vb && !opts.ignores(k) {
@@ -282,8 +347,8 @@ where
             );
         }
     }
-    report.a = ra.summary();
-    report.b = rb.summary();
+    report.a = summary(&ra);
+    report.b = summary(&rb);
     for side in [&report.a, &report.b] {
         let notes = side_notes(side);
         report.notes.extend(notes);

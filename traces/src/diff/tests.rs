@@ -11,20 +11,27 @@ fn ok(it: impl Iterator<Item = Record>) -> impl Iterator<Item = Result<Record, T
     it.map(Ok)
 }
 
+/// Compares `a` with `b` on one thread and with each read on its own thread (as `vatrace diff`
+/// runs); the two reports must be the same.
 fn run(a: H264Synth, b: H264Synth, ignore: &[&str]) -> Result<Report, DiffError> {
-    compare(
-        Input {
-            label: "A".into(),
-            records: ok(a),
-        },
-        Input {
-            label: "B".into(),
-            records: ok(b),
-        },
-        &Options {
-            ignore: ignore.iter().map(|s| s.to_string()).collect(),
-        },
-    )
+    let (a, b): (Vec<Record>, Vec<Record>) = (a.collect(), b.collect());
+    let opts = Options {
+        ignore: ignore.iter().map(|s| s.to_string()).collect(),
+    };
+    let input = |label: &str, records: &Vec<Record>| Input {
+        label: label.into(),
+        records: ok(records.clone().into_iter()),
+    };
+    let one = compare(input("A", &a), input("B", &b), &opts);
+    let threaded = compare_threaded(input("A", &a), input("B", &b), &opts);
+    match (&one, &threaded) {
+        (Ok(x), Ok(y)) => assert_eq!(
+            serde_json::to_string(x).unwrap(),
+            serde_json::to_string(y).unwrap()
+        ),
+        _ => assert_eq!(one.as_ref().err(), threaded.as_ref().err()),
+    }
+    one
 }
 
 fn field_offset(name: &str) -> usize {
@@ -182,6 +189,23 @@ fn a_cut_trace_is_compared_up_to_the_cut_and_says_so() {
         &Options::default(),
     )
     .unwrap();
+    // Read on their own threads (as `vatrace diff` does): the same report, cut included.
+    let threaded = compare_threaded(
+        Input {
+            label: "cut".into(),
+            records: TraceReader::new(std::io::Cursor::new(cut.to_vec())).unwrap(),
+        },
+        Input {
+            label: "whole".into(),
+            records: ok(H264Synth::new(30, 320, 240).collect::<Vec<_>>().into_iter()),
+        },
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::to_string(&r).unwrap(),
+        serde_json::to_string(&threaded).unwrap()
+    );
     assert!(!r.a.complete);
     assert!(r.a.cut.is_some(), "{:?}", r.a);
     assert!(
