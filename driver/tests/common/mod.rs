@@ -116,11 +116,26 @@ pub fn record_pairs(
     gst_elements: &str,
     va_env: &str,
 ) -> Vec<Pair> {
+    let files = clips
+        .into_iter()
+        .map(|(name, c)| (name, c.generate().unwrap()))
+        .collect();
+    record_file_pairs(tag, files, gst_elements, va_env)
+}
+
+/// [`record_pairs`] of streams already on disk (e.g. IVF files joined by
+/// `testbed::clips::ivf_concat`).
+pub fn record_file_pairs(
+    tag: &str,
+    files: Vec<(&'static str, PathBuf)>,
+    gst_elements: &str,
+    va_env: &str,
+) -> Vec<Pair> {
     let dir = testbed::paths::work_dir(tag);
     let mut script = String::from("set -e\n");
     let mut out = Vec::new();
-    for (name, c) in clips {
-        let path = c.generate().unwrap().display().to_string();
+    for (name, path) in files {
+        let path = path.display();
         let (gst, va) = (
             dir.join(format!("gst-{name}.trace")),
             dir.join(format!("va-{name}.trace")),
