@@ -378,7 +378,8 @@ pub fn s_ext_ctrls(fd: &impl AsRawFd, request: Option<RawFd>, ctrls: &mut [Ctrl]
         None => c.__bindgen_anon_1.which = v4l2::V4L2_CTRL_WHICH_CUR_VAL,
     }
     // SAFETY: `c.controls` points to `n` initialised controls; each compound's pointer and size
-    // cover a `Plain` struct (or slice of them) mutably borrowed by `ctrls` for the duration of the call.
+    // cover a `Plain` struct (or slice of them) mutably borrowed by `ctrls` for the duration of
+    // the call.
     unsafe { raw::s_ext_ctrls(fd.as_raw_fd(), &mut c) }.map(drop)
 }
 
