@@ -1,8 +1,9 @@
 //! The parts of an HEVC slice segment header (H.265 7.3.6.1) that V4L2 wants and VA-API does not
 //! carry: the NAL unit header, `no_output_of_prior_pics_flag`, the PPS id, and the sizes in bits
 //! of the short- and long-term reference picture sets (with `NumDeltaPocs[RefRpsIdx]` of an
-//! inter-predicted slice RPS), and `num_entry_point_offsets` (FFmpeg leaves VA's at 0). The
-//! fields between are read only to get there: their values come from VA's slice parameters.
+//! inter-predicted slice RPS), and the entry points (FFmpeg leaves VA's count at 0 and VA has no
+//! field for the offsets). The fields between are read only to get there: their values come from
+//! VA's slice parameters.
 
 use crate::h264::bits::{BitReader, EndOfData};
 
