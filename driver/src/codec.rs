@@ -20,6 +20,8 @@ pub struct Mode {
     pub frame_based: bool,
     /// Slices carry Annex-B start codes.
     pub annex_b: bool,
+    /// HEVC: the device takes ENTRY_POINT_OFFSETS (cedrus, visl; not rkvdec, hantro G2).
+    pub entry_point_offsets: bool,
 }
 
 /// What a codec reaches of the picture being decoded: the request being filled, its
@@ -111,6 +113,6 @@ pub fn each_slice<P>(
 pub fn frame_mode(_video: &File) -> ioctl::Result<Mode> {
     Ok(Mode {
         frame_based: true,
-        annex_b: false,
+        ..Default::default()
     })
 }

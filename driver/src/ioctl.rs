@@ -96,6 +96,7 @@ plain!(
 );
 
 plain!(
+    u32,
     v4l2::v4l2_ctrl_vp8_frame,
     va::VAPictureParameterBufferVP8,
     va::VAProbabilityDataBufferVP8,
@@ -330,6 +331,17 @@ impl<'a> Ctrl<'a> {
             _borrow: std::marker::PhantomData,
         })
     }
+
+    /// Dynamic-array control `id` with the elements `v` (the kernel takes as many elements as
+    /// `v` holds).
+    pub fn array<T: Plain>(id: u32, v: &'a mut [T]) -> Self {
+        Ctrl::Compound(Compound {
+            id,
+            ptr: v.as_mut_ptr().cast(),
+            size: std::mem::size_of_val(v) as u32,
+            _borrow: std::marker::PhantomData,
+        })
+    }
 }
 
 const MAX_CTRLS: usize = 8;
@@ -366,7 +378,8 @@ pub fn s_ext_ctrls(fd: &impl AsRawFd, request: Option<RawFd>, ctrls: &mut [Ctrl]
         None => c.__bindgen_anon_1.which = v4l2::V4L2_CTRL_WHICH_CUR_VAL,
     }
     // SAFETY: `c.controls` points to `n` initialised controls; each compound's pointer and size
-    // cover a `Plain` struct mutably borrowed by `ctrls` for the duration of the call.
+    // cover a `Plain` struct (or slice of them) mutably borrowed by `ctrls` for the duration of
+    // the call.
     unsafe { raw::s_ext_ctrls(fd.as_raw_fd(), &mut c) }.map(drop)
 }
 

@@ -52,5 +52,6 @@ pub fn set_up(video: &File) -> ioctl::Result<Mode> {
     Ok(Mode {
         frame_based,
         annex_b,
+        ..Default::default()
     })
 }

@@ -1,5 +1,8 @@
 //! HEVC as a [`Codec`]: keeps the picture's VA buffers, parses each slice header, and sends
-//! one request per slice (SPS, PPS, DECODE_PARAMS, SLICE_PARAMS and SCALING_MATRIX), every slice but the picture's last holding the CAPTURE buffer.
+//! SPS, PPS, DECODE_PARAMS, SLICE_PARAMS, SCALING_MATRIX and (when the device takes it and a
+//! slice has entry points) ENTRY_POINT_OFFSETS: in slice-based mode one request per slice, every
+//! slice but the picture's last holding the CAPTURE buffer; in frame-based mode one request per
+//! picture with every slice (start codes included) and SLICE_PARAMS as an array.
 
 use v4l2r::bindings as v4l2;
 
@@ -9,7 +12,7 @@ use crate::codec::{self, Codec, Requests};
 use crate::ioctl::{self, Ctrl};
 use crate::va::{self, VaError, VaResult};
 
-/// The slice of the request being filled.
+/// A slice of the request being filled.
 struct Pending {
     sp: va::VASliceParameterBufferHEVC,
     header: SliceHeader,
@@ -21,7 +24,8 @@ pub struct Hevc {
     pic_param: Option<va::VAPictureParameterBufferHEVC>,
     iq: Option<va::VAIQMatrixBufferHEVC>,
     slice_params: Vec<va::VASliceParameterBufferHEVC>,
-    current: Option<Pending>,
+    /// The slices of the request being filled (at most one in slice-based mode).
+    pending: Vec<Pending>,
     /// The last independent slice segment's header (a dependent one inherits its fields).
     independent: SliceHeader,
 }
@@ -31,7 +35,7 @@ pub fn new(_profile: va::VAProfile) -> Box<dyn Codec> {
         pic_param: None,
         iq: None,
         slice_params: Vec::new(),
-        current: None,
+        pending: Vec::new(),
         independent: SliceHeader::default(),
     })
 }
@@ -55,44 +59,55 @@ pub fn escaped_offset(nal: &[u8], unescaped: usize) -> usize {
 }
 
 impl Hevc {
-    /// Sends the request being filled with its slice's controls.
+    /// Sends the request being filled with the controls of its slices.
     fn send(&mut self, req: &mut dyn Requests, hold_capture: bool) -> VaResult<()> {
-        let cur = self
-            .current
-            .take()
+        let slices = std::mem::take(&mut self.pending);
+        let first = slices
+            .first()
             .ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
         let pp = self
             .pic_param
             .ok_or(VaError::VA_STATUS_ERROR_INVALID_PARAMETER)?;
         let dpb = controls::dpb(&pp, |s| req.reference_ns(s));
         let mut sps = controls::sps(&pp);
-        let mut pps = controls::pps(&pp, &cur.header);
-        let mut dp = controls::decode_params(&pp, &cur.header, &dpb);
-        let mut slp = controls::slice_params(
-            &pp,
-            &cur.sp,
-            &cur.header,
-            &dpb,
-            cur.bit_size,
-            cur.data_byte_offset,
-        );
+        let mut pps = controls::pps(&pp, &first.header);
+        let mut dp = controls::decode_params(&pp, &first.header, &dpb);
+        let mut slp: Vec<v4l2::v4l2_ctrl_hevc_slice_params> = slices
+            .iter()
+            .map(|s| {
+                controls::slice_params(&pp, &s.sp, &s.header, &dpb, s.bit_size, s.data_byte_offset)
+            })
+            .collect();
+        // One array for the request: each slice's offsets in turn, as many as its
+        // `num_entry_point_offsets` says.
+        let mut entry_points: Vec<u32> = slices
+            .iter()
+            .flat_map(|s| s.header.entry_point_offset_minus1.iter().copied())
+            .collect();
         // Sent on every request, zeros when scaling lists are off (as GStreamer does).
         let mut sm = self
             .iq
             .as_ref()
             .map(controls::scaling_matrix)
             .unwrap_or_default();
-        let mut ctrls = [
+        let mut ctrls = vec![
             Ctrl::compound(v4l2::V4L2_CID_STATELESS_HEVC_SPS, &mut sps),
             Ctrl::compound(v4l2::V4L2_CID_STATELESS_HEVC_PPS, &mut pps),
             Ctrl::compound(v4l2::V4L2_CID_STATELESS_HEVC_DECODE_PARAMS, &mut dp),
-            Ctrl::compound(v4l2::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS, &mut slp),
+            Ctrl::array(v4l2::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS, &mut slp),
             Ctrl::compound(v4l2::V4L2_CID_STATELESS_HEVC_SCALING_MATRIX, &mut sm),
         ];
+        if req.mode().entry_point_offsets && !entry_points.is_empty() {
+            ctrls.push(Ctrl::array(
+                v4l2::V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS,
+                &mut entry_points,
+            ));
+        }
         req.submit(&mut ctrls, hold_capture)
     }
 
-    /// One slice: its header parsed, the previous slice of the picture sent first.
+    /// One slice: its header parsed, its bytes appended; in slice-based mode the previous
+    /// slice of the picture is sent first.
     fn slice(
         &mut self,
         pp: &va::VAPictureParameterBufferHEVC,
@@ -118,18 +133,20 @@ impl Hevc {
                 first_slice_segment_in_pic: false,
                 dependent_slice_segment: true,
                 num_entry_point_offsets: header.num_entry_point_offsets,
-                ..self.independent
+                entry_point_offset_minus1: header.entry_point_offset_minus1,
+                ..self.independent.clone()
             };
         } else {
-            self.independent = header;
+            self.independent = header.clone();
         }
-        if self.current.is_some() {
+        let mode = req.mode();
+        if !mode.frame_based && !self.pending.is_empty() {
             self.send(req, true)?;
         }
-        let start: &[u8] = if req.mode().annex_b { &[0, 0, 1] } else { &[] };
+        let start: &[u8] = if mode.annex_b { &[0, 0, 1] } else { &[] };
         req.append(&[start, nal])?;
         let offset = escaped_offset(nal, sp.slice_data_byte_offset as usize);
-        self.current = Some(Pending {
+        self.pending.push(Pending {
             sp: *sp,
             header,
             bit_size: ((start.len() + nal.len()) * 8) as u32,
@@ -144,7 +161,7 @@ impl Codec for Hevc {
         self.pic_param = None;
         self.iq = None;
         self.slice_params.clear();
-        self.current = None;
+        self.pending.clear();
     }
 
     fn parameters(&mut self, type_: va::VABufferType, data: &[u8], num: u32) -> VaResult<()> {
@@ -178,7 +195,7 @@ impl Codec for Hevc {
     }
 
     fn end_picture(&mut self, req: &mut dyn Requests) -> VaResult<()> {
-        if self.current.is_none() {
+        if self.pending.is_empty() {
             return Err(VaError::VA_STATUS_ERROR_DECODING_ERROR);
         }
         self.send(req, false)

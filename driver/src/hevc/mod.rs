@@ -1,5 +1,6 @@
 //! HEVC: slice-header parsing ([`slice_header`]), the VA → V4L2 control translation
-//! ([`controls`]), the device mode ([`mode`]) and the [`Codec`] that sends one request per slice.
+//! ([`controls`]), the device mode ([`mode`]: frame- or slice-based) and the [`Codec`] that sends
+//! one request per picture or per slice.
 //!
 //! [`Codec`]: crate::codec::Codec
 

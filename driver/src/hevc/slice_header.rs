@@ -1,8 +1,9 @@
 //! The parts of an HEVC slice segment header (H.265 7.3.6.1) that V4L2 wants and VA-API does not
 //! carry: the NAL unit header, `no_output_of_prior_pics_flag`, the PPS id, and the sizes in bits
 //! of the short- and long-term reference picture sets (with `NumDeltaPocs[RefRpsIdx]` of an
-//! inter-predicted slice RPS), and `num_entry_point_offsets` (FFmpeg leaves VA's at 0). The
-//! fields between are read only to get there: their values come from VA's slice parameters.
+//! inter-predicted slice RPS), and the entry points (FFmpeg leaves VA's count at 0 and VA has no
+//! field for the offsets). The fields between are read only to get there: their values come from
+//! VA's slice parameters.
 
 use crate::h264::bits::{BitReader, EndOfData};
 
@@ -56,7 +57,7 @@ pub struct TailParams {
     pub entry_points: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SliceHeader {
     pub nal_unit_type: u8,
     pub nuh_temporal_id_plus1: u8,
@@ -73,6 +74,9 @@ pub struct SliceHeader {
     pub num_delta_pocs_of_ref_rps_idx: u32,
     /// `num_entry_point_offsets`, None when the header could not be read that far.
     pub num_entry_point_offsets: Option<u32>,
+    /// `entry_point_offset_minus1[]` as coded (in bytes of the slice data, emulation-prevention
+    /// bytes included), what ENTRY_POINT_OFFSETS carries; empty when the count is None.
+    pub entry_point_offset_minus1: Vec<u32>,
 }
 
 impl SliceHeader {
@@ -82,6 +86,11 @@ impl SliceHeader {
 
     pub fn is_idr(&self) -> bool {
         self.nal_unit_type == IDR_W_RADL || self.nal_unit_type == IDR_N_LP
+    }
+
+    fn set_entry_points(&mut self, offsets: Result<Vec<u32>, EndOfData>) {
+        self.num_entry_point_offsets = offsets.as_ref().ok().map(|o| o.len() as u32);
+        self.entry_point_offset_minus1 = offsets.unwrap_or_default();
     }
 }
 
@@ -114,7 +123,7 @@ pub fn parse(nal: &[u8], p: &ParseParams) -> Result<SliceHeader, EndOfData> {
         r.bits(p.slice_segment_address_bits)?;
     }
     if h.dependent_slice_segment {
-        h.num_entry_point_offsets = entry_points(&mut r, &p.tail).ok();
+        h.set_entry_points(entry_points(&mut r, &p.tail));
         return Ok(h);
     }
     r.bits(p.num_extra_slice_header_bits)?;
@@ -127,7 +136,7 @@ pub fn parse(nal: &[u8], p: &ParseParams) -> Result<SliceHeader, EndOfData> {
     }
     let mut temporal_mvp = false;
     if h.is_idr() {
-        h.num_entry_point_offsets = tail(&mut r, &p.tail, h.slice_type, temporal_mvp).ok();
+        h.set_entry_points(tail(&mut r, &p.tail, h.slice_type, temporal_mvp));
         return Ok(h);
     }
     r.bits(p.log2_max_pic_order_cnt_lsb)?;
@@ -162,7 +171,7 @@ pub fn parse(nal: &[u8], p: &ParseParams) -> Result<SliceHeader, EndOfData> {
     if p.tail.sps_temporal_mvp_enabled {
         temporal_mvp = r.flag()?;
     }
-    h.num_entry_point_offsets = tail(&mut r, &p.tail, h.slice_type, temporal_mvp).ok();
+    h.set_entry_points(tail(&mut r, &p.tail, h.slice_type, temporal_mvp));
     Ok(h)
 }
 
@@ -170,13 +179,13 @@ const SLICE_B: u32 = 0;
 const SLICE_P: u32 = 1;
 
 /// The independent slice header from the SAO flags to the entry points; returns
-/// `num_entry_point_offsets`.
+/// `entry_point_offset_minus1[]`.
 fn tail(
     r: &mut BitReader,
     t: &TailParams,
     slice_type: u32,
     temporal_mvp: bool,
-) -> Result<u32, EndOfData> {
+) -> Result<Vec<u32>, EndOfData> {
     let (mut sao_luma, mut sao_chroma) = (false, false);
     if t.sample_adaptive_offset_enabled {
         sao_luma = r.flag()?;
@@ -275,22 +284,24 @@ fn pred_weight_table(r: &mut BitReader, t: &TailParams, lists: Vec<u32>) -> Resu
     Ok(())
 }
 
-/// `num_entry_point_offsets` (the offsets themselves are skipped).
-fn entry_points(r: &mut BitReader, t: &TailParams) -> Result<u32, EndOfData> {
+/// `entry_point_offset_minus1[num_entry_point_offsets]`.
+fn entry_points(r: &mut BitReader, t: &TailParams) -> Result<Vec<u32>, EndOfData> {
     if !t.entry_points {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let n = r.ue()?;
+    let mut offsets = Vec::new();
     if n > 0 {
         let len = r.ue()? + 1;
         if len > 32 {
             return Err(EndOfData);
         }
+        // Each offset takes `len` bits: a count past the data ends in EndOfData.
         for _ in 0..n {
-            r.bits(len)?;
+            offsets.push(r.bits(len)?);
         }
     }
-    Ok(n)
+    Ok(offsets)
 }
 
 /// `st_ref_pic_set(num_short_term_ref_pic_sets)` of a slice header; returns
@@ -390,6 +401,35 @@ mod tests {
         assert_eq!(h.slice_type, 0);
         assert_eq!(h.short_term_ref_pic_set_size, 12);
         assert_eq!(h.num_entry_point_offsets, Some(1));
+    }
+
+    #[test]
+    fn entry_point_offsets_of_a_libx265_wpp_clip() {
+        // `libx265 -x265-params bframes=2:slices=2:wpp=1`, 320x240: the first 16 bytes of the
+        // two slices of its IDR, first P and first B picture, and `entry_point_offset_minus1[0]`
+        // as `ffmpeg -bsf:v trace_headers` prints it for each (one WPP entry point per slice:
+        // each slice spans two CTB rows).
+        let slices = [
+            ("2801af082179e663fe0b63e4e9c98161", 1657),
+            ("28012a78410b8bd009b7ca05d74fffb5", 1118),
+            ("0201d0195f84318410ad52b9812dffcc", 852),
+            ("02015480cafc218c208554b0fdcd6af9", 677),
+            ("0201e04497e184908db8fc6d700caf9d", 219),
+            ("0201550224bf0c2484c520ab521c9ffc", 276),
+        ];
+        for (bytes, want) in slices {
+            let h = parse(&hex(bytes), &x265_params()).unwrap();
+            assert_eq!(h.num_entry_point_offsets, Some(1), "{bytes}");
+            assert_eq!(h.entry_point_offset_minus1, [want], "{bytes}");
+        }
+    }
+
+    #[test]
+    fn entry_point_offsets_cut_short_are_none() {
+        // The IDR's first slice ends inside its 11-bit offset (bits 43..54).
+        let h = parse(&hex("2801af082179"), &x265_params()).unwrap();
+        assert_eq!(h.num_entry_point_offsets, None);
+        assert!(h.entry_point_offset_minus1.is_empty());
     }
 
     /// MSB-first bit writer for synthetic headers.

@@ -116,11 +116,29 @@ pub fn record_pairs(
     gst_elements: &str,
     va_env: &str,
 ) -> Vec<Pair> {
+    let files = clips
+        .into_iter()
+        .map(|(name, c)| (name, c.generate().unwrap()))
+        .collect();
+    record_file_pairs(tag, files, gst_elements, va_env, "")
+}
+
+/// [`record_pairs`] of streams already on disk (e.g. IVF files joined by
+/// `testbed::clips::ivf_concat`); `ffmpeg_filter` is put before ffmpeg's null output (e.g.
+/// `-vf hwdownload,format=nv12`: FFmpeg's automatic scaler cannot take VA frames when the size
+/// changes mid-stream).
+pub fn record_file_pairs(
+    tag: &str,
+    files: Vec<(&'static str, PathBuf)>,
+    gst_elements: &str,
+    va_env: &str,
+    ffmpeg_filter: &str,
+) -> Vec<Pair> {
     let dir = testbed::paths::work_dir(tag);
     let mut script = String::from("set -e\n");
     let mut out = Vec::new();
-    for (name, c) in clips {
-        let path = c.generate().unwrap().display().to_string();
+    for (name, path) in files {
+        let path = path.display();
         let (gst, va) = (
             dir.join(format!("gst-{name}.trace")),
             dir.join(format!("va-{name}.trace")),
@@ -128,7 +146,7 @@ pub fn record_pairs(
         script += &format!(
             "{v} record -o {gst} -- gst-launch-1.0 -q filesrc location={path} ! {gst_elements} ! fakesink\n\
              {v} record -o {va} -- env {va_env} ffmpeg -nostdin -loglevel error -hwaccel vaapi \
-             -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 -i {path} -f null -\n",
+             -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 -i {path} {ffmpeg_filter} -f null -\n",
             v = vatrace().display(),
             gst = gst.display(),
             va = va.display(),
