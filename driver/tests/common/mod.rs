@@ -116,11 +116,25 @@ pub fn record_pairs(
     gst_elements: &str,
     va_env: &str,
 ) -> Vec<Pair> {
+    let files = clips
+        .into_iter()
+        .map(|(name, c)| (name, c.generate().unwrap()))
+        .collect();
+    record_file_pairs(tag, files, gst_elements, va_env)
+}
+
+/// [`record_pairs`] of clip files (streams made otherwise than by [`Clip::generate`]).
+pub fn record_file_pairs(
+    tag: &str,
+    clips: Vec<(&'static str, PathBuf)>,
+    gst_elements: &str,
+    va_env: &str,
+) -> Vec<Pair> {
     let dir = testbed::paths::work_dir(tag);
     let mut script = String::from("set -e\n");
     let mut out = Vec::new();
-    for (name, c) in clips {
-        let path = c.generate().unwrap().display().to_string();
+    for (name, path) in clips {
+        let path = path.display().to_string();
         let (gst, va) = (
             dir.join(format!("gst-{name}.trace")),
             dir.join(format!("va-{name}.trace")),
