@@ -291,8 +291,11 @@ fn probe_pattern_then_1080p_decode_has_no_ebusy() {
     // mpv/libplacebo's pattern: 4 small surfaces + a context, an image derived and mapped, a
     // surface exported; all destroyed; then 1920x1080 surfaces, context, decode and read-back.
     let c = ip_clip(10, 1920, 1080);
+    let trace = testbed::paths::work_dir("driver-probe-h264").join("vaclient.trace");
     let script = format!(
-        "{} V4L2_REQUEST_LOG=info {} --probe --derive {}",
+        "{} record -o {} -- env {} V4L2_REQUEST_LOG=info {} --probe --derive {}",
+        common::vatrace().display(),
+        trace.display(),
         va_env(),
         vaclient().display(),
         c.display()
@@ -325,6 +328,10 @@ fn probe_pattern_then_1080p_decode_has_no_ebusy() {
     assert_eq!(fds.len(), 1);
     let v: Vec<&str> = fds[0].split_whitespace().collect();
     assert_eq!(v[2], v[4], "fds leaked: {}", fds[0]);
+    // No leaked request, no busy or orphaned buffer in the recorded decode.
+    let (bad, summary) = common::check_findings(&trace);
+    eprintln!("vatrace check: {summary}");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
 /// The preload library (`examples/vaprobe.rs`) running the probe pattern inside another client.
@@ -409,23 +416,8 @@ fn probe_pattern_then_every_codec_decodes_without_ebusy_or_leak() {
         {
             report.push(format!("{prefix}device fds left: {before:?} {after:?}"));
         }
-        // `vatrace check`: no finding above a note (request-leak, reqbufs-busy,
-        // reqbufs-orphans, create-bufs-busy, fmt-busy, capture-never-returned…).
-        let o = std::process::Command::new(common::vatrace())
-            .args(["check", "--json"])
-            .arg(&trace)
-            .output()
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
-        let bad: Vec<String> = v["findings"]
-            .as_array()
-            .unwrap_or_else(|| panic!("no findings in {v}"))
-            .iter()
-            .filter(|f| f["severity"] != "note")
-            .map(|f| format!("{} {}: {}", f["severity"], f["rule"], f["statement"]))
-            .collect();
-        eprintln!("{prefix}probes {probed}; vatrace check: {}", v["summary"]);
+        let (bad, summary) = common::check_findings(&trace);
+        eprintln!("{prefix}probes {probed}; vatrace check: {summary}");
         if !bad.is_empty() {
             report.push(format!("{prefix}vatrace check:\n{}", bad.join("\n")));
         }
