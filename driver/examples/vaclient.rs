@@ -3,9 +3,10 @@
 //! through libva with the given driver, parsing the SPS/PPS/slice headers itself, and checks
 //! what ffmpeg cannot show from outside:
 //!
-//! - `--probe`: before decoding, the mpv/libplacebo probe pattern: 4 small surfaces and a
-//!   context, an image derived and mapped, a surface exported, all destroyed; the real decode
-//!   then needs the decoder reconfigured (CAPTURE drained before REQBUFS(0)).
+//! - `--probe`: before decoding, the mpv/libplacebo probe pattern (`shared/probe.rs`, shared
+//!   with `vaprobe`, which runs it inside other clients): 4 small surfaces and a context, an
+//!   image derived and mapped, a surface exported, all destroyed; the real decode then needs
+//!   the decoder reconfigured (CAPTURE drained before REQBUFS(0)).
 //! - `--loops N`: decodes the clip N times, printing the process's open fd count after each
 //!   loop and after vaTerminate (leaks show up as growth).
 //! - `--derive`: reads every frame back through vaDeriveImage + vaMapBuffer.
@@ -20,89 +21,12 @@ use v4l2_request::h264::bits::BitReader;
 use v4l2_request::h264::slice_header::{self, ParseParams};
 use v4l2_request::va::{self, VAStatus};
 
-#[link(name = "va")]
-extern "C" {
-    fn vaInitialize(dpy: va::VADisplay, major: *mut c_int, minor: *mut c_int) -> VAStatus;
-    fn vaTerminate(dpy: va::VADisplay) -> VAStatus;
-    fn vaCreateConfig(
-        dpy: va::VADisplay,
-        profile: va::VAProfile,
-        entrypoint: va::VAEntrypoint,
-        attribs: *mut va::VAConfigAttrib,
-        num: c_int,
-        config: *mut va::VAConfigID,
-    ) -> VAStatus;
-    fn vaDestroyConfig(dpy: va::VADisplay, config: va::VAConfigID) -> VAStatus;
-    fn vaCreateSurfaces(
-        dpy: va::VADisplay,
-        format: c_uint,
-        width: c_uint,
-        height: c_uint,
-        surfaces: *mut va::VASurfaceID,
-        num: c_uint,
-        attribs: *mut va::VASurfaceAttrib,
-        num_attribs: c_uint,
-    ) -> VAStatus;
-    fn vaDestroySurfaces(
-        dpy: va::VADisplay,
-        surfaces: *mut va::VASurfaceID,
-        num: c_int,
-    ) -> VAStatus;
-    fn vaCreateContext(
-        dpy: va::VADisplay,
-        config: va::VAConfigID,
-        width: c_int,
-        height: c_int,
-        flag: c_int,
-        targets: *mut va::VASurfaceID,
-        num: c_int,
-        context: *mut va::VAContextID,
-    ) -> VAStatus;
-    fn vaDestroyContext(dpy: va::VADisplay, context: va::VAContextID) -> VAStatus;
-    fn vaCreateBuffer(
-        dpy: va::VADisplay,
-        context: va::VAContextID,
-        type_: va::VABufferType,
-        size: c_uint,
-        num: c_uint,
-        data: *mut c_void,
-        buf: *mut va::VABufferID,
-    ) -> VAStatus;
-    fn vaDestroyBuffer(dpy: va::VADisplay, buf: va::VABufferID) -> VAStatus;
-    fn vaMapBuffer(dpy: va::VADisplay, buf: va::VABufferID, p: *mut *mut c_void) -> VAStatus;
-    fn vaUnmapBuffer(dpy: va::VADisplay, buf: va::VABufferID) -> VAStatus;
-    fn vaBeginPicture(
-        dpy: va::VADisplay,
-        context: va::VAContextID,
-        target: va::VASurfaceID,
-    ) -> VAStatus;
-    fn vaRenderPicture(
-        dpy: va::VADisplay,
-        context: va::VAContextID,
-        bufs: *mut va::VABufferID,
-        num: c_int,
-    ) -> VAStatus;
-    fn vaEndPicture(dpy: va::VADisplay, context: va::VAContextID) -> VAStatus;
-    fn vaSyncSurface(dpy: va::VADisplay, surface: va::VASurfaceID) -> VAStatus;
-    fn vaDeriveImage(
-        dpy: va::VADisplay,
-        surface: va::VASurfaceID,
-        image: *mut va::VAImage,
-    ) -> VAStatus;
-    fn vaDestroyImage(dpy: va::VADisplay, image: va::VAImageID) -> VAStatus;
-    fn vaExportSurfaceHandle(
-        dpy: va::VADisplay,
-        surface: va::VASurfaceID,
-        mem_type: u32,
-        flags: u32,
-        descriptor: *mut c_void,
-    ) -> VAStatus;
-}
+#[path = "shared/libva.rs"]
+mod libva;
+#[path = "shared/probe.rs"]
+mod probe;
 
-#[link(name = "va-drm")]
-extern "C" {
-    fn vaGetDisplayDRM(fd: c_int) -> va::VADisplay;
-}
+use libva::*;
 
 fn check(what: &str, st: VAStatus) {
     if st != 0 {
@@ -533,54 +457,13 @@ fn main() {
     println!("fds after vaInitialize {}", open_fds());
 
     if probe {
-        // SAFETY: libva client calls on objects created here.
-        unsafe {
-            let mut s = [0u32; 4];
-            check(
-                "probe vaCreateSurfaces",
-                vaCreateSurfaces(
-                    dpy,
-                    va::VA_RT_FORMAT_YUV420,
-                    128,
-                    128,
-                    s.as_mut_ptr(),
-                    4,
-                    std::ptr::null_mut(),
-                    0,
-                ),
-            );
-            let mut ctx = 0;
-            check(
-                "probe vaCreateContext",
-                vaCreateContext(dpy, config, 128, 128, 0, s.as_mut_ptr(), 4, &mut ctx),
-            );
-            let mut img: va::VAImage = std::mem::zeroed();
-            check("probe vaDeriveImage", vaDeriveImage(dpy, s[0], &mut img));
-            let mut p: *mut c_void = std::ptr::null_mut();
-            check("probe vaMapBuffer", vaMapBuffer(dpy, img.buf, &mut p));
-            check("probe vaUnmapBuffer", vaUnmapBuffer(dpy, img.buf));
-            check("probe vaDestroyImage", vaDestroyImage(dpy, img.image_id));
-            let mut desc: va::VADRMPRIMESurfaceDescriptor = std::mem::zeroed();
-            check(
-                "probe vaExportSurfaceHandle",
-                vaExportSurfaceHandle(
-                    dpy,
-                    s[1],
-                    va::VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2,
-                    va::VA_EXPORT_SURFACE_READ_ONLY | va::VA_EXPORT_SURFACE_COMPOSED_LAYERS,
-                    &mut desc as *mut _ as *mut c_void,
-                ),
-            );
-            println!(
-                "probe exported fd {} ({} layers, pitch {})",
-                desc.objects[0].fd, desc.num_layers, desc.layers[0].pitch[0]
-            );
-            libc::close(desc.objects[0].fd);
-            check("probe vaDestroyContext", vaDestroyContext(dpy, ctx));
-            check(
-                "probe vaDestroySurfaces",
-                vaDestroySurfaces(dpy, s.as_mut_ptr(), 4),
-            );
+        // SAFETY: `dpy` was initialised above.
+        match unsafe { probe::run(dpy, va::VAProfileH264High) } {
+            Ok(line) => println!("probe {line}"),
+            Err(e) => {
+                eprintln!("vaclient: {e}");
+                std::process::exit(2);
+            }
         }
         println!("probe done");
     }

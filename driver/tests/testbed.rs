@@ -291,8 +291,11 @@ fn probe_pattern_then_1080p_decode_has_no_ebusy() {
     // mpv/libplacebo's pattern: 4 small surfaces + a context, an image derived and mapped, a
     // surface exported; all destroyed; then 1920x1080 surfaces, context, decode and read-back.
     let c = ip_clip(10, 1920, 1080);
+    let trace = testbed::paths::work_dir("driver-probe-h264").join("vaclient.trace");
     let script = format!(
-        "{} V4L2_REQUEST_LOG=info {} --probe --derive {}",
+        "{} record -o {} -- env {} V4L2_REQUEST_LOG=info {} --probe --derive {}",
+        common::vatrace().display(),
+        trace.display(),
         va_env(),
         vaclient().display(),
         c.display()
@@ -325,6 +328,101 @@ fn probe_pattern_then_1080p_decode_has_no_ebusy() {
     assert_eq!(fds.len(), 1);
     let v: Vec<&str> = fds[0].split_whitespace().collect();
     assert_eq!(v[2], v[4], "fds leaked: {}", fds[0]);
+    // No leaked request, no busy or orphaned buffer in the recorded decode.
+    let (bad, summary) = common::check_findings(&trace);
+    eprintln!("vatrace check: {summary}");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// The preload library (`examples/vaprobe.rs`) running the probe pattern inside another client.
+fn vaprobe() -> PathBuf {
+    let p = vaclient().with_file_name("libvaprobe.so");
+    assert!(p.exists(), "{} not built", p.display());
+    p
+}
+
+/// The probe pattern for the codecs `vaclient` cannot parse, inside ffmpeg as mpv does it inside
+/// itself: `vaprobe` probes every decode profile at 128x128 (config, 4 surfaces, a context, an
+/// image derived and mapped, a surface exported, all destroyed) in ffmpeg's `vaInitialize`, then
+/// ffmpeg decodes on the same display, so the driver reconfigures its idle 128x128 session.
+/// Under `vatrace record`: every frame comes out, nothing answers EBUSY, `vatrace check` finds
+/// no leaked request and no busy or orphaned buffer, the driver warns of nothing, and no video,
+/// media, request or dma-buf fd is left open after vaTerminate.
+#[test]
+fn probe_pattern_then_every_codec_decodes_without_ebusy_or_leak() {
+    let dir = testbed::paths::work_dir("driver-probe-every-codec");
+    let clips = [Codec::Mpeg2, Codec::Vp8, Codec::Vp9, Codec::Hevc].map(Clip::small);
+    let mut script = String::from("set -u\n");
+    let mut traces = Vec::new();
+    for c in &clips {
+        let path = c.generate().unwrap();
+        let t = dir.join(format!("{:?}.trace", c.codec));
+        script += &format!(
+            "rm -f /tmp/out.yuv; {v} record -o {t} -- env LD_PRELOAD={pre} V4L2_REQUEST_LOG=info {cmd} \
+             2>/tmp/err.txt; echo \"{codec:?} rc=$? size=$(stat -c %s /tmp/out.yuv)\"; \
+             sed 's/^/{codec:?} /' /tmp/err.txt\n",
+            v = common::vatrace().display(),
+            t = t.display(),
+            pre = vaprobe().display(),
+            cmd = common::ffmpeg_decode(&path, "/tmp/out.yuv", false),
+            codec = c.codec
+        );
+        traces.push((c, t));
+    }
+    let out = run_sh(&script, &opts()).unwrap();
+    assert_lines(
+        &out,
+        clips
+            .iter()
+            .map(|c| format!("{:?} rc=0 size={}", c.codec, c.nv12_bytes())),
+    );
+    let text = out.stdout_str();
+    let mut report = Vec::new();
+    for (c, trace) in traces {
+        let prefix = format!("{:?} ", c.codec);
+        let log: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix(&prefix))
+            .collect();
+        let has = |s: &str| log.iter().any(|l| l.contains(s));
+        // Every profile the display lists was probed (H.264, MPEG-2, VP8, VP9, HEVC at least).
+        let probed = log
+            .iter()
+            .filter(|l| l.starts_with("vaprobe: ") && l.contains(" 128x128 probe done"))
+            .count();
+        if probed < 5
+            || log
+                .iter()
+                .any(|l| l.contains("probe vaC") || l.contains("failed"))
+        {
+            report.push(format!("{prefix}probes: {probed} done\n{}", log.join("\n")));
+        }
+        // The real decode reconfigured the idle probe session to the clip's size.
+        let want = format!("session reconfigure 128x128 -> {}x{}", c.width, c.height);
+        if !has(&want) || has("EBUSY") || has("busy") || has("WARN") || has("ERROR") {
+            report.push(format!(
+                "{prefix}wanted {want:?}, no EBUSY/WARN/ERROR:\n{}",
+                log.join("\n")
+            ));
+        }
+        let before = log
+            .iter()
+            .find(|l| l.starts_with("vaprobe: before vaInitialize"));
+        let after = log
+            .iter()
+            .find(|l| l.starts_with("vaprobe: after vaTerminate"));
+        if after != Some(&"vaprobe: after vaTerminate: video 0 media 0 request 0 dmabuf 0")
+            || before.is_none()
+        {
+            report.push(format!("{prefix}device fds left: {before:?} {after:?}"));
+        }
+        let (bad, summary) = common::check_findings(&trace);
+        eprintln!("{prefix}probes {probed}; vatrace check: {summary}");
+        if !bad.is_empty() {
+            report.push(format!("{prefix}vatrace check:\n{}", bad.join("\n")));
+        }
+    }
+    assert!(report.is_empty(), "{}", report.join("\n\n"));
 }
 
 /// REINIT, DQBUF and request allocation fail on chosen calls, over 1000 times in a long decode:

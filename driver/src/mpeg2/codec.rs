@@ -108,3 +108,127 @@ impl Codec for Mpeg2 {
         req.submit(&mut ctrls, hold)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::Mode;
+
+    /// What the codec asked of the VA layer: the bytes of each request and its HOLD flag.
+    #[derive(Default)]
+    struct Recorder {
+        bitstream: Vec<u8>,
+        requests: Vec<(Vec<u8>, usize, bool)>,
+    }
+
+    impl Requests for Recorder {
+        fn mode(&self) -> Mode {
+            Mode {
+                frame_based: true,
+                annex_b: false,
+            }
+        }
+        fn append(&mut self, parts: &[&[u8]]) -> VaResult<()> {
+            parts
+                .iter()
+                .for_each(|p| self.bitstream.extend_from_slice(p));
+            Ok(())
+        }
+        fn submit(&mut self, ctrls: &mut [Ctrl], hold_capture: bool) -> VaResult<()> {
+            let bytes = std::mem::take(&mut self.bitstream);
+            self.requests.push((bytes, ctrls.len(), hold_capture));
+            Ok(())
+        }
+        fn reference_ns(&self, _: va::VASurfaceID) -> Option<u64> {
+            None
+        }
+        fn timestamp_ns(&self) -> u64 {
+            0
+        }
+    }
+
+    /// A zeroed VA buffer of `T` with the `u32` fields at the given offsets set (built byte by
+    /// byte, as a client's buffer reaches the driver).
+    fn buffer<T>(fields: &[(usize, u32)]) -> Vec<u8> {
+        let mut b = vec![0; std::mem::size_of::<T>()];
+        for &(at, v) in fields {
+            b[at..at + 4].copy_from_slice(&v.to_ne_bytes());
+        }
+        b
+    }
+
+    /// A picture's parameter buffer: `structure` 1 top field, 2 bottom, 3 frame.
+    fn picture(structure: u32, first_field: bool) -> Vec<u8> {
+        use va::VAPictureParameterBufferMPEG2 as P;
+        buffer::<P>(&[
+            (std::mem::offset_of!(P, picture_coding_type), 1),
+            // picture_structure (bits 2-3), is_first_field (bit 12).
+            (
+                std::mem::offset_of!(P, picture_coding_extension),
+                structure << 2 | u32::from(first_field) << 12,
+            ),
+        ])
+    }
+
+    /// One slice's parameter buffer.
+    fn slice_params(offset: u32, size: u32, row: u32) -> Vec<u8> {
+        use va::VASliceParameterBufferMPEG2 as S;
+        buffer::<S>(&[
+            (std::mem::offset_of!(S, slice_data_offset), offset),
+            (std::mem::offset_of!(S, slice_data_size), size),
+            (std::mem::offset_of!(S, slice_vertical_position), row),
+        ])
+    }
+
+    /// Decodes one VA picture with one slice (`slice` as the client hands it, at `row`).
+    fn decode(c: &mut dyn Codec, r: &mut Recorder, pic: &[u8], slice: &[u8], row: u32) {
+        c.begin_picture();
+        c.parameters(va::VAPictureParameterBufferType, pic, 1)
+            .unwrap();
+        let sp = slice_params(0, slice.len() as u32, row);
+        c.parameters(va::VASliceParameterBufferType, &sp, 1)
+            .unwrap();
+        c.slice_data(slice, r).unwrap();
+        c.end_picture(r).unwrap();
+    }
+
+    #[test]
+    fn a_field_pair_holds_the_capture_buffer_for_its_second_field_only() {
+        let mut c = new(va::VAProfileMPEG2Main);
+        let mut r = Recorder::default();
+        decode(&mut *c, &mut r, &picture(1, true), &[0, 0, 1, 1, 0xaa], 0);
+        decode(&mut *c, &mut r, &picture(2, false), &[0, 0, 1, 1, 0xbb], 0);
+        decode(&mut *c, &mut r, &picture(3, true), &[0, 0, 1, 1, 0xcc], 0);
+        // Bottom field first: the first field holds whatever its parity.
+        decode(&mut *c, &mut r, &picture(2, true), &[0, 0, 1, 1, 0xdd], 0);
+        decode(&mut *c, &mut r, &picture(1, false), &[0, 0, 1, 1, 0xee], 0);
+        let holds: Vec<bool> = r.requests.iter().map(|q| q.2).collect();
+        assert_eq!(holds, [true, false, false, true, false]);
+        // One request per field, each with SEQUENCE, PICTURE and QUANTISATION and its own
+        // slices, start codes kept.
+        assert!(r.requests.iter().all(|q| q.1 == 3));
+        assert_eq!(r.requests[1].0, [0, 0, 1, 1, 0xbb]);
+    }
+
+    #[test]
+    fn a_slice_without_its_start_code_gets_it_back_from_its_row() {
+        let mut c = new(va::VAProfileMPEG2Main);
+        let mut r = Recorder::default();
+        decode(&mut *c, &mut r, &picture(3, false), &[0x12, 0x34], 6);
+        assert_eq!(r.requests[0].0, [0, 0, 1, 7, 0x12, 0x34]);
+    }
+
+    #[test]
+    fn a_picture_without_slices_is_a_decoding_error() {
+        let mut c = new(va::VAProfileMPEG2Main);
+        let mut r = Recorder::default();
+        c.begin_picture();
+        c.parameters(va::VAPictureParameterBufferType, &picture(3, false), 1)
+            .unwrap();
+        assert_eq!(
+            c.end_picture(&mut r),
+            Err(VaError::VA_STATUS_ERROR_DECODING_ERROR)
+        );
+        assert!(r.requests.is_empty());
+    }
+}

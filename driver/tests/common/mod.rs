@@ -383,3 +383,24 @@ pub fn assert_size_change_decodes(stream: &Path) -> String {
     );
     stderr
 }
+
+/// `vatrace check --json` of `trace`: its findings above a note (`request-leak`, `reqbufs-busy`,
+/// `reqbufs-orphans`, `fmt-busy`, `create-bufs-busy`, `capture-never-returned`…), one line
+/// each, and the summary.
+pub fn check_findings(trace: &Path) -> (Vec<String>, serde_json::Value) {
+    let o = Command::new(vatrace())
+        .args(["check", "--json"])
+        .arg(trace)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    let bad = v["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings in {v}"))
+        .iter()
+        .filter(|f| f["severity"] != "note")
+        .map(|f| format!("{} {}: {}", f["severity"], f["rule"], f["statement"]))
+        .collect();
+    (bad, v["summary"].clone())
+}
