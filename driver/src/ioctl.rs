@@ -78,6 +78,12 @@ plain!(
     v4l2::v4l2_ctrl_hevc_slice_params,
     v4l2::v4l2_ctrl_hevc_scaling_matrix,
     v4l2::v4l2_ctrl_hevc_decode_params,
+    v4l2::v4l2_ctrl_av1_sequence,
+    v4l2::v4l2_ctrl_av1_frame,
+    v4l2::v4l2_ctrl_av1_tile_group_entry,
+    v4l2::v4l2_ctrl_av1_film_grain,
+    va::VADecPictureParameterBufferAV1,
+    va::VASliceParameterBufferAV1,
     va::VAPictureParameterBufferHEVC,
     va::VASliceParameterBufferHEVC,
     va::VAIQMatrixBufferHEVC,
@@ -327,6 +333,16 @@ impl<'a> Ctrl<'a> {
             id,
             ptr: (v as *mut T).cast(),
             size: std::mem::size_of::<T>() as u32,
+            _borrow: std::marker::PhantomData,
+        })
+    }
+
+    /// Array control `id` (e.g. a dynamic array) holding the elements of `v`.
+    pub fn array<T: Plain>(id: u32, v: &'a mut [T]) -> Self {
+        Ctrl::Compound(Compound {
+            id,
+            ptr: v.as_mut_ptr().cast(),
+            size: std::mem::size_of_val(v) as u32,
             _borrow: std::marker::PhantomData,
         })
     }
