@@ -383,6 +383,15 @@ fn differences(
             num(frame, "tile_info.tile_size_bytes") - 1,
         );
     }
+    // skip_mode_present is read only when skip mode is allowed (skip_mode_params, from the
+    // references' order hints, which the driver tracks itself).
+    if th.frame.contains_key("reference_select") {
+        check(
+            "skip_mode_allowed",
+            i64::from(th.frame.contains_key("skip_mode_present")),
+            i64::from(num(frame, "flags") & 0x8000 != 0),
+        );
+    }
     // interpolation_filter is read only when is_filter_switchable is 0 (else SWITCHABLE, 4).
     match th.frame.get("is_filter_switchable") {
         Some(1) => check(
