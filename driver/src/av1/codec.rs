@@ -26,8 +26,12 @@ pub struct Av1 {
     entries: Vec<Entry>,
     /// Bytes of this picture's bitstream appended so far.
     appended: u32,
-    /// TileSizeBytes, learned from the gap between two tiles of one buffer.
-    tile_size_bytes: u8,
+    /// Per tile: (index of its buffer in the picture, offset in it, size).
+    tiles: Vec<(usize, u32, u32)>,
+    /// The slice data buffer appended last and where it starts: FFmpeg hands the same tile
+    /// group data once per tile, appended once.
+    last: Option<(Vec<u8>, u32)>,
+    buffers: usize,
     /// Order hint of the frame last decoded into each surface.
     hints: HashMap<va::VASurfaceID, u32>,
     /// The largest frame size seen (VA-API has no max_frame_width/height).
@@ -41,21 +45,24 @@ pub fn new(_profile: va::VAProfile) -> Box<dyn Codec> {
         slice_params: Vec::new(),
         entries: Vec::new(),
         appended: 0,
-        tile_size_bytes: 0,
+        tiles: Vec::new(),
+        last: None,
+        buffers: 0,
         hints: HashMap::new(),
         max_size: (0, 0),
         warned_grain: false,
     })
 }
 
-/// TileSizeBytes from two consecutive tiles of one buffer: the tile_size_minus_1 field lies
-/// between them. None when the buffer has one tile or the gap is not 1..=4 bytes.
-pub fn tile_size_bytes(params: &[va::VASliceParameterBufferAV1]) -> Option<u8> {
-    let (a, b) = (params.first()?, params.get(1)?);
-    let gap = b
-        .slice_data_offset
-        .checked_sub(a.slice_data_offset.checked_add(a.slice_data_size)?)?;
-    (1..=4).contains(&gap).then_some(gap as u8)
+/// TileSizeBytes from the picture's tiles (`(buffer, offset in it, size)`): the
+/// tile_size_minus_1 field lies between two consecutive tiles of one buffer. None when no
+/// buffer has two tiles or the gap is not 1..=4 bytes.
+pub fn tile_size_bytes(tiles: &[(usize, u32, u32)]) -> Option<u8> {
+    tiles.windows(2).find_map(|w| {
+        let ((ba, oa, sa), (bb, ob, _)) = (w[0], w[1]);
+        let gap = ob.checked_sub(oa.checked_add(sa)?)?;
+        (ba == bb && (1..=4).contains(&gap)).then_some(gap as u8)
+    })
 }
 
 impl Codec for Av1 {
@@ -64,7 +71,9 @@ impl Codec for Av1 {
         self.slice_params.clear();
         self.entries.clear();
         self.appended = 0;
-        self.tile_size_bytes = 0;
+        self.tiles.clear();
+        self.last = None;
+        self.buffers = 0;
     }
 
     fn parameters(&mut self, type_: va::VABufferType, data: &[u8], num: u32) -> VaResult<()> {
@@ -103,7 +112,6 @@ impl Codec for Av1 {
             log::error!("AV1: a slice data buffer without tile parameters before it");
             return Err(VaError::VA_STATUS_ERROR_INVALID_BUFFER);
         }
-        let base = self.appended;
         crate::codec::each_slice(
             &self.slice_params,
             data,
@@ -117,18 +125,28 @@ impl Codec for Av1 {
             );
             return Err(VaError::VA_STATUS_ERROR_INVALID_BUFFER);
         }
-        req.append(&[data])?;
-        self.appended += data.len() as u32;
-        if let Some(n) = tile_size_bytes(&self.slice_params) {
-            self.tile_size_bytes = n;
-        }
-        self.entries
-            .extend(self.slice_params.drain(..).map(|p| Entry {
+        let base = match &self.last {
+            Some((prev, base)) if prev.as_slice() == data => *base,
+            _ => {
+                let base = self.appended;
+                req.append(&[data])?;
+                self.appended += data.len() as u32;
+                self.last = Some((data.to_vec(), base));
+                self.buffers += 1;
+                base
+            }
+        };
+        let buffer = self.buffers;
+        for p in self.slice_params.drain(..) {
+            self.tiles
+                .push((buffer, p.slice_data_offset, p.slice_data_size));
+            self.entries.push(Entry {
                 tile_offset: base + p.slice_data_offset,
                 tile_size: p.slice_data_size,
                 tile_row: p.tile_row.into(),
                 tile_col: p.tile_column.into(),
-            }));
+            });
+        }
         Ok(())
     }
 
@@ -170,11 +188,7 @@ impl Codec for Av1 {
                     req.reference_ns(slot(i)).unwrap_or(0)
                 }
             }),
-            tile_size_bytes: if self.entries.len() > 1 {
-                self.tile_size_bytes
-            } else {
-                0
-            },
+            tile_size_bytes: tile_size_bytes(&self.tiles).unwrap_or(0),
         };
         let mut seq = controls::sequence(&p, &f, self.max_size);
         let mut frame = controls::frame(&p, &f, &known);
@@ -191,5 +205,21 @@ impl Codec for Av1 {
         req.submit(&mut ctrls, false)?;
         self.hints.insert(p.current_frame, u32::from(p.order_hint));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tile_size_bytes;
+
+    #[test]
+    fn tile_size_bytes_is_the_gap_between_two_tiles_of_one_buffer() {
+        // FFmpeg: each tile with the whole tile group's data; 2-byte tile sizes between tiles.
+        assert_eq!(tile_size_bytes(&[(1, 2, 100), (1, 104, 50)]), Some(2));
+        // One tile, or tiles of different buffers: unknown.
+        assert_eq!(tile_size_bytes(&[(1, 0, 100)]), None);
+        assert_eq!(tile_size_bytes(&[(1, 0, 100), (2, 101, 50)]), None);
+        // A gap that is no tile size field.
+        assert_eq!(tile_size_bytes(&[(1, 0, 100), (1, 110, 50)]), None);
     }
 }
