@@ -172,7 +172,9 @@ pub fn relative_dist(a: u32, b: u32, bits: u8) -> i32 {
 /// the current order hint and those of the seven references (`ref_hints[i]` for LAST + i).
 pub fn skip_mode_frames(order_hint: u32, ref_hints: [u32; 7], bits: u8) -> Option<[u8; 2]> {
     let d = |a, b| relative_dist(a, b, bits);
-    let (mut fwd, mut bwd): (Option<(usize, u32)>, Option<(usize, u32)>) = (None, None);
+    // (index, order hint) of the nearest forward and backward references.
+    let mut fwd: Option<(usize, u32)> = None;
+    let mut bwd: Option<(usize, u32)> = None;
     for (i, &h) in ref_hints.iter().enumerate() {
         if d(h, order_hint) < 0 {
             if fwd.is_none_or(|(_, fh)| d(h, fh) > 0) {
