@@ -477,9 +477,11 @@ pub fn frame(p: &Pic, f: &Fields, k: &Known) -> v4l2::v4l2_ctrl_av1_frame {
             v4l2::V4L2_AV1_FRAME_FLAG_ALLOW_SCREEN_CONTENT_TOOLS,
             pic.allow_screen_content_tools(),
         ),
+        // The spec's value: 1 on intra frames whatever was coded (FFmpeg passes the coded
+        // bit, GStreamer the spec's value).
         (
             v4l2::V4L2_AV1_FRAME_FLAG_FORCE_INTEGER_MV,
-            pic.force_integer_mv(),
+            pic.force_integer_mv() | u32::from(intra),
         ),
         (v4l2::V4L2_AV1_FRAME_FLAG_ALLOW_INTRABC, pic.allow_intrabc()),
         (v4l2::V4L2_AV1_FRAME_FLAG_USE_SUPERRES, pic.use_superres()),
