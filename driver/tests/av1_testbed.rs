@@ -5,7 +5,7 @@
 //! `show_existing_frame`; 2x2 tiles) to the exact NV12 size; the controls the driver sends
 //! for either client (read from `vatrace record` traces) equal, field by field, the sequence and frame headers
 //! `ffmpeg -bsf:v trace_headers` prints, except the README's "AV1 fields VA-API does not
-//! carry"; the decode loop stays within 7 ioctls + 1 wait per frame. (Debian has no
+//! carry", and the references' order hints equal those the headers' refreshes give; the decode loop stays within 7 ioctls + 1 wait per frame. (Debian has no
 //! `v4l2slav1dec` to compare with, so trace_headers is the reference.)
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -496,7 +496,47 @@ fn av1_controls_equal_trace_headers_within_the_ioctl_budget() {
             );
             let mut differing = BTreeSet::new();
             let mut compared = 0;
+            // RefOrderHint[] as the headers update it (refresh_frame_flags, order_hint), and
+            // which decoded frame each slot holds: a reference's timestamp must name that
+            // frame, one timestamp per frame.
+            let mut ref_order_hint = [0i64; 8];
+            let mut ref_frame = [usize::MAX; 8];
+            let mut ts_of: BTreeMap<usize, i64> = BTreeMap::new();
+            let mut frame_of: BTreeMap<i64, usize> = BTreeMap::new();
             for (i, (th, (seq, frame, tiles))) in headers.iter().zip(&sent).enumerate() {
+                let inter = !matches!(th.frame.get("frame_type"), Some(0 | 2));
+                for r in 0..7 {
+                    let idx = th.frame.get(&format!("ref_frame_idx[{r}]"));
+                    let (Some(&idx), true) = (idx, inter) else {
+                        continue;
+                    };
+                    let (hint, ts) = (
+                        num(frame, &format!("order_hints[{}]", r + 1)),
+                        num(frame, &format!("reference_frame_ts[{idx}]")),
+                    );
+                    compared += 1;
+                    let held = ref_frame[idx as usize];
+                    let same_ts = *ts_of.entry(held).or_insert(ts) == ts;
+                    let same_frame = *frame_of.entry(ts).or_insert(held) == held;
+                    if hint != ref_order_hint[idx as usize] || !same_ts || !same_frame {
+                        report.push(format!(
+                            "{client} {name} frame {i}: reference {r} (slot {idx}, frame \
+                             {held}): order hint {hint}, want {}; timestamp {ts} (frame's: \
+                             {ts_of:?})",
+                            ref_order_hint[idx as usize]
+                        ));
+                    }
+                }
+                let refresh = match th.frame.get("refresh_frame_flags") {
+                    Some(&f) => f,
+                    None => 0xff, // a shown key frame refreshes every slot
+                };
+                for slot in 0..8 {
+                    if refresh >> slot & 1 == 1 {
+                        ref_order_hint[slot] = th.frame.get("order_hint").copied().unwrap_or(0);
+                        ref_frame[slot] = i;
+                    }
+                }
                 let want_tiles =
                     num(frame, "tile_info.tile_cols") * num(frame, "tile_info.tile_rows");
                 assert_eq!(
