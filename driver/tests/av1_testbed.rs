@@ -2,7 +2,7 @@
 //! VAProfileAV1Profile0 when visl offers `AV1F`; ffmpeg (`-c:v av1 -hwaccel vaapi`: FFmpeg's
 //! own AV1 decoder, the one with the VA hwaccel, not libdav1d) and GStreamer (`vaav1dec`)
 //! decode generated libaom-av1 clips (hidden alt-ref frames shown later by
-//! `show_existing_frame`; 2x2 tiles) to the exact NV12 size; the controls the driver sends
+//! `show_existing_frame`; 2x2 tiles; segmentation, delta q and loop restoration) to the exact NV12 size; the controls the driver sends
 //! for either client (read from `vatrace record` traces) equal, field by field, the sequence and frame headers
 //! `ffmpeg -bsf:v trace_headers` prints, except the README's "AV1 fields VA-API does not
 //! carry", and the references' order hints equal those the headers' refreshes give; the decode loop stays within 7 ioctls + 1 wait per frame. (Debian has no
@@ -25,7 +25,23 @@ fn clips() -> Vec<(&'static str, Clip)> {
     tiles
         .encoder_args
         .extend(["-tiles", "2x2"].map(String::from));
-    vec![("plain", small), ("tiles", tiles)]
+    // A slower preset: segmentation with quantiser features, delta q, loop restoration.
+    let features = Clip {
+        encoder_args: [
+            "-cpu-used",
+            "4",
+            "-b:v",
+            "300k",
+            "-aq-mode",
+            "1",
+            "-enable-restoration",
+            "1",
+        ]
+        .map(String::from)
+        .to_vec(),
+        ..Clip::small(Codec::Av1)
+    };
+    vec![("plain", small), ("tiles", tiles), ("features", features)]
 }
 
 /// `ffmpeg -hwaccel vaapi` decoding `clip` through the driver with FFmpeg's native AV1
@@ -189,16 +205,15 @@ fn sent_controls(trace: &Path) -> Vec<(serde_json::Value, serde_json::Value, usi
     sent
 }
 
+/// The number at `path` in `v`: dot-separated keys, each with optional `[i]` indices.
 fn num(v: &serde_json::Value, path: &str) -> i64 {
     let mut cur = v;
     for part in path.split('.') {
-        cur = match part.split_once('[') {
-            Some((key, idx)) => {
-                let i: usize = idx.trim_end_matches(']').parse().unwrap();
-                &cur[key][i]
-            }
-            None => &cur[part],
-        };
+        let mut pieces = part.split('[');
+        cur = &cur[pieces.next().unwrap()];
+        for idx in pieces {
+            cur = &cur[idx.trim_end_matches(']').parse::<usize>().unwrap()];
+        }
     }
     cur.as_i64()
         .unwrap_or_else(|| panic!("{path} is not a number in {v}"))
@@ -292,7 +307,6 @@ fn frame_field(name: &str) -> Option<String> {
         "cdef_y_sec_strength" => "cdef.y_sec_strength".into(),
         "cdef_uv_pri_strength" => "cdef.uv_pri_strength".into(),
         "cdef_uv_sec_strength" => "cdef.uv_sec_strength".into(),
-        "lr_unit_shift" => "loop_restoration.lr_unit_shift".into(),
         "lr_uv_shift" => "loop_restoration.lr_uv_shift".into(),
         _ => return None,
     };
@@ -359,6 +373,26 @@ fn differences(
         };
         if let Some(path) = frame_field(name) {
             check(name, want, num(frame, &path));
+        }
+        if let Some(ij) = name.strip_prefix("feature_value[") {
+            let (i, j) = ij.trim_end_matches(']').split_once("][").unwrap();
+            check(
+                name,
+                v,
+                num(frame, &format!("segmentation.feature_data[{i}][{j}]")),
+            );
+        }
+        if let Some(ij) = name.strip_prefix("feature_enabled[") {
+            let (i, j) = ij.trim_end_matches(']').split_once("][").unwrap();
+            let mask = num(frame, &format!("segmentation.feature_enabled[{i}]"));
+            check(name, v, mask >> j.parse::<u32>().unwrap() & 1);
+        }
+        if name == "lr_unit_shift" {
+            // FFmpeg folds lr_unit_extra_shift (and the 128x128 increment) in, as the spec.
+            let sb128 = th.seq.get("use_128x128_superblock") == Some(&1);
+            let want =
+                v + th.frame.get("lr_unit_extra_shift").copied().unwrap_or(0) + i64::from(sb128);
+            check(name, want, num(frame, "loop_restoration.lr_unit_shift"));
         }
         if let Some(i) = name
             .strip_prefix("lr_type[")
