@@ -1,6 +1,6 @@
 //! The stateless-codec interface between the VA object layer ([`crate::driver`]) and the
 //! codecs (one folder each: [`crate::h264`], [`crate::mpeg2`], [`crate::vp8`],
-//! [`crate::vp9`], [`crate::hevc`]). A codec turns the VA buffers of a picture into
+//! [`crate::vp9`], [`crate::hevc`], [`crate::av1`]). A codec turns the VA buffers of a picture into
 //! requests: per request, its controls and its bitstream, with references named by the
 //! timestamps of earlier decodes. The VA layer owns everything else (surfaces, slots, CAPTURE
 //! buffers, submission), reached by the codec only through [`Requests`].
@@ -75,6 +75,7 @@ pub const CODECS: &[&CodecKind] = &[
     &crate::vp8::KIND,
     &crate::vp9::KIND,
     &crate::hevc::KIND,
+    &crate::av1::KIND,
 ];
 
 pub fn for_profile(profile: va::VAProfile) -> Option<&'static CodecKind> {

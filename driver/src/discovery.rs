@@ -16,14 +16,16 @@ pub const PIX_FMT_MPEG2_SLICE: u32 = crate::va::fourcc(b"MG2S");
 pub const PIX_FMT_VP8_FRAME: u32 = crate::va::fourcc(b"VP8F");
 pub const PIX_FMT_VP9_FRAME: u32 = crate::va::fourcc(b"VP9F");
 pub const PIX_FMT_HEVC_SLICE: u32 = crate::va::fourcc(b"S265");
+pub const PIX_FMT_AV1_FRAME: u32 = crate::va::fourcc(b"AV1F");
 pub const PIX_FMT_NV12: u32 = crate::va::fourcc(b"NV12");
 
-const STATELESS_FORMATS: [u32; 5] = [
+const STATELESS_FORMATS: [u32; 6] = [
     PIX_FMT_H264_SLICE,
     PIX_FMT_MPEG2_SLICE,
     PIX_FMT_VP8_FRAME,
     PIX_FMT_VP9_FRAME,
     PIX_FMT_HEVC_SLICE,
+    PIX_FMT_AV1_FRAME,
 ];
 
 /// A usable stateless decoder.
@@ -194,7 +196,7 @@ pub fn find_decoders() -> Vec<DecoderNode> {
     if found.is_empty() {
         log::error!(
             "no V4L2 stateless decoder found (looked at {} media device(s) under /dev for an m2m \
-             video node with S264/MG2S/VP8F/VP9F/S265 OUTPUT formats and request support); set \
+             video node with S264/MG2S/VP8F/VP9F/S265/AV1F OUTPUT formats and request support); set \
              V4L2_REQUEST_VIDEO_PATH and V4L2_REQUEST_MEDIA_PATH to choose one by hand",
             medias.len()
         );

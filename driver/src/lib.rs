@@ -7,7 +7,7 @@
 //! stateless-codec interface between the VA objects and the codecs), [`session`] (one
 //! configured decoder), [`request_pool`] and [`capture_pool`] (the two buffer pools), one folder
 //! per codec ([`h264`]: slice header parsing, VA→V4L2 controls, its [`codec::Codec`]; [`mpeg2`],
-//! [`vp8`], [`vp9`], [`hevc`]),
+//! [`vp8`], [`vp9`], [`hevc`], [`av1`]),
 //! [`discovery`] (finding the device), [`ioctl`] (the kernel boundary) and [`fault`] (test-only
 //! fault injection).
 //!
@@ -24,6 +24,7 @@ compile_error!(
      so that none crosses into libva (set `panic = \"unwind\"` in the workspace profile)"
 );
 
+pub mod av1;
 pub mod capture_pool;
 pub mod codec;
 pub mod discovery;

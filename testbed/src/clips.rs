@@ -21,6 +21,8 @@ pub enum Codec {
     Vp9,
     /// HEVC Annex-B elementary stream (libx265).
     Hevc,
+    /// AV1 in IVF (libaom-av1; GStreamer reads it with `ivfparse ! av1parse`).
+    Av1,
 }
 
 impl Codec {
@@ -28,7 +30,7 @@ impl Codec {
         match self {
             Codec::H264 => "h264",
             Codec::Mpeg2 => "m2v",
-            Codec::Vp8 | Codec::Vp9 => "ivf",
+            Codec::Vp8 | Codec::Vp9 | Codec::Av1 => "ivf",
             Codec::Hevc => "h265",
         }
     }
@@ -68,6 +70,9 @@ impl Clip {
                 "2",
             ],
             Codec::Hevc => vec!["-bf", "2"],
+            // The fastest preset (libaom is slow); hidden alt-ref frames shown later with
+            // show_existing_frame come by default.
+            Codec::Av1 => vec!["-cpu-used", "8", "-b:v", "300k"],
         };
         Self {
             codec,
@@ -120,11 +125,12 @@ impl Clip {
             Codec::Vp8 => "libvpx",
             Codec::Vp9 => "libvpx-vp9",
             Codec::Hevc => "libx265",
+            Codec::Av1 => "libaom-av1",
         };
         let format = match self.codec {
             Codec::H264 => "h264",
             Codec::Mpeg2 => "mpeg2video",
-            Codec::Vp8 | Codec::Vp9 => "ivf",
+            Codec::Vp8 | Codec::Vp9 | Codec::Av1 => "ivf",
             Codec::Hevc => "hevc",
         };
         let encode = |args: &[String], format: &str, output: &std::path::Path| -> Result<()> {

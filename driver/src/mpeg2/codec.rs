@@ -126,6 +126,7 @@ mod tests {
             Mode {
                 frame_based: true,
                 annex_b: false,
+                ..Default::default()
             }
         }
         fn append(&mut self, parts: &[&[u8]]) -> VaResult<()> {
