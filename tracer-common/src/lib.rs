@@ -147,6 +147,32 @@ pub mod ioctl_flags {
     /// takes this request on that fd; EBADF: no such fd), so the argument and its payloads are
     /// what they were at entry and were not read again.
     pub const ARG_UNCHANGED: u32 = 4;
+    /// Exit only: the call never reached its driver, vatrace's BPF LSM program failed it
+    /// (`vatrace record --inject`); the return value is the injected `-errno`.
+    pub const INJECTED: u32 = 8;
+}
+
+/// Most `--inject` rules one `vatrace record` takes (the LSM program's loop bound).
+pub const MAX_INJECT: u32 = 16;
+
+/// One `vatrace record --inject NAME#K=ERRNO` rule, an element of the `INJECT_RULES` array map
+/// (user space fills the first rules; an element with `nth` 0 ends the list): the `nth` call
+/// (1-based, counted per process) of ioctl `cmd` fails with `-errno` before its driver sees it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InjectRule {
+    pub cmd: u32,
+    /// Positive errno.
+    pub errno: u32,
+    pub nth: u64,
+}
+
+/// Key of the per-process call counters of the injection program (`INJECT_COUNTS`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InjectCountKey {
+    pub tgid: u32,
+    pub cmd: u32,
 }
 
 /// Return values after which the argument is known to be untouched (see
@@ -364,6 +390,10 @@ mod pod {
     unsafe impl aya::Pod for ForkEvent {}
     // SAFETY: as above.
     unsafe impl aya::Pod for ExitEvent {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for InjectRule {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for InjectCountKey {}
 }
 
 /// A followed syscall as the fentry/fexit mechanism attaches it: user space attaches program

@@ -60,6 +60,9 @@ fn emit_call(kind: EventKind, fd: i32, cmd: u32, arg: u64, ret: i64) {
     if untouched {
         flags |= ioctl_flags::ARG_UNCHANGED;
     }
+    if kind == EventKind::IoctlExit && crate::inject::take_injected() {
+        flags |= ioctl_flags::INJECTED;
+    }
     // SAFETY: the data area follows the header inside the scratch value.
     let data = unsafe { base.add(hdr_len) };
     if size > 0 && !read_user(data, size, ARG_MAX, arg) {

@@ -10,6 +10,7 @@ mod abi;
 mod dispatch;
 mod emit;
 mod files;
+mod inject;
 mod ioctl;
 mod maps;
 mod process;

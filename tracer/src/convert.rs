@@ -52,6 +52,8 @@ struct PendingIoctl {
     payloads: Vec<Payload>,
     /// Bitstream per plane: (declared total, bytes).
     bitstream: Vec<(u32, u32, Vec<u8>)>,
+    /// Failed by `vatrace record --inject` (known at exit).
+    injected: bool,
 }
 
 /// What we know of an fd of a traced process.
@@ -164,6 +166,7 @@ impl<W: Write> Converter<W> {
                         before,
                         payloads: Vec::new(),
                         bitstream: Vec::new(),
+                        injected: false,
                     },
                 );
             }
@@ -173,7 +176,7 @@ impl<W: Write> Converter<W> {
                 ev,
                 arg,
             } => {
-                let p = self.pending.remove(&hdr.tid).unwrap_or(PendingIoctl {
+                let mut p = self.pending.remove(&hdr.tid).unwrap_or(PendingIoctl {
                     ts_enter: 0,
                     pid: hdr.pid,
                     fd: ev.fd,
@@ -182,7 +185,9 @@ impl<W: Write> Converter<W> {
                     before: Vec::new(),
                     payloads: Vec::new(),
                     bitstream: Vec::new(),
+                    injected: false,
                 });
+                p.injected = ev.flags & ioctl_flags::INJECTED != 0;
                 // Untouched by a failed call: the argument is what it was at entry (for an ioctl
                 // whose argument comes back at all).
                 let after = if ev.flags & ioctl_flags::ARG_UNCHANGED == 0 {
@@ -511,6 +516,7 @@ impl<W: Write> Converter<W> {
             after,
             payloads: p.payloads,
             ret,
+            injected: p.injected,
         });
         self.writer.write(&record)?;
         if let Record::Ioctl(i) = record {

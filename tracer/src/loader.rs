@@ -28,6 +28,9 @@ pub struct Options {
     pub wakeup_bytes: u64,
     /// How to hook the syscalls.
     pub attach: Attach,
+    /// Live fault injection rules (`--inject`, see `crate::inject`); none: the LSM program is
+    /// not loaded.
+    pub inject: Vec<tracer_common::InjectRule>,
 }
 
 impl Default for Options {
@@ -36,6 +39,7 @@ impl Default for Options {
             ringbuf_size: 16 << 20,
             wakeup_bytes: 256 << 10,
             attach: Attach::Auto,
+            inject: Vec::new(),
         }
     }
 }
@@ -138,6 +142,7 @@ impl Tracer {
             .override_global("EXIT_GROUP_DEAD_OFF", &exit_group_dead, true)
             .override_global("WAKEUP_BYTES", &wakeup_bytes, true)
             .override_global("TASK_EXIT_CODE_OFF", &exit_code_off, true)
+            .override_global("INJECTING", &u64::from(!opts.inject.is_empty()), true)
             .load(OBJECT)
             .map_err(|e| explain(e, "loading the eBPF programs"))?;
         log::info!(
@@ -185,6 +190,9 @@ impl Tracer {
             "start-up: syscall programs ({mechanism}) verified and attached in {:?}",
             t0.elapsed()
         );
+        if !opts.inject.is_empty() {
+            crate::inject::attach(&mut ebpf, btf.as_ref(), &opts.inject)?;
+        }
         let t0 = Instant::now();
         for (prog, cat, tp) in [
             ("sched_process_fork", "sched", "sched_process_fork"),

@@ -10,6 +10,7 @@ mod check_cmd;
 mod diff_cmd;
 mod doctor;
 mod dump;
+mod inject;
 mod loader;
 mod reader;
 mod record;
@@ -53,6 +54,11 @@ enum Command {
         /// Attach to this running process (and its threads and future children).
         #[arg(short, long, conflicts_with = "command")]
         pid: Option<u32>,
+        /// Make a traced process's K-th call of an ioctl fail with ERRNO before its driver sees
+        /// it: NAME#K=ERRNO (K counted per process, e.g. 'MEDIA_REQUEST_IOC_REINIT#17=EBUSY').
+        /// Repeatable. Needs BPF LSM (`vatrace doctor`); the call's record is marked injected.
+        #[arg(long, value_name = "SPEC")]
+        inject: Vec<replay::Inject>,
         /// Drain the kernel's events without converting or writing them (benchmarking the
         /// kernel side alone).
         #[arg(long, hide = true)]
@@ -191,6 +197,7 @@ fn run(cli: Cli) -> Result<i32> {
             pid,
             discard,
             nice,
+            inject,
             command,
         } => {
             let args = record::RecordArgs {
@@ -198,8 +205,10 @@ fn run(cli: Cli) -> Result<i32> {
                 options: loader::Options {
                     ringbuf_size,
                     attach,
+                    inject: crate::inject::rules(&inject)?,
                     ..Default::default()
                 },
+                inject: inject.iter().map(|i| i.spec.clone()).collect(),
                 pid,
                 command,
                 discard,

@@ -48,6 +48,8 @@ pub struct RecordArgs {
     pub discard: bool,
     /// Niceness added to the converting thread once the command runs.
     pub nice: i32,
+    /// The `--inject` specs as given (recorded in the header; the rules are in `options`).
+    pub inject: Vec<String>,
 }
 
 /// How the trace ended.
@@ -221,6 +223,11 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
         .options
         .insert("attach".into(), tracer.mechanism().name().into());
     header.options.insert("nice".into(), args.nice.to_string());
+    if !args.inject.is_empty() {
+        header
+            .options
+            .insert("inject".into(), args.inject.join(" "));
+    }
     let described = header
         .devices
         .iter()

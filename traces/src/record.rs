@@ -31,7 +31,8 @@ pub const FORMAT_VERSION: u32 = 2;
 /// Minor format version: additions a reader of the same major version can skip.
 /// 1: `Dup.cloexec` and `Exit.group_dead` (absent in minor 0 traces: close-on-exec dups and
 /// whether an exit ended the process were not recorded).
-pub const FORMAT_MINOR: u32 = 1;
+/// 2: `Ioctl.injected` (absent in older traces: no call was injected live).
+pub const FORMAT_MINOR: u32 = 2;
 
 /// Opens every trace: what was traced, where, when, and the devices it could see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -272,6 +273,10 @@ pub struct Ioctl {
     /// Raw syscall return value: `>= 0` on success, `-errno` on failure.
     #[serde(rename = "r")]
     pub ret: i64,
+    /// The call never reached its driver: `vatrace record --inject` failed it with `ret` (BPF
+    /// LSM). Since format 2.2; older traces read as `false`.
+    #[serde(rename = "inj", default, skip_serializing_if = "std::ops::Not::not")]
+    pub injected: bool,
 }
 
 impl Ioctl {

@@ -163,6 +163,30 @@ fn an_untouched_argument_after_a_failed_call_is_the_entry_image() {
 }
 
 #[test]
+fn an_injected_failure_is_marked_and_only_that_call() {
+    let before = buffer(BUF_TYPE_VIDEO_CAPTURE, 0);
+    let (records, _) = convert(vec![
+        ioctl(false, 10, 7, VIDIOC_QBUF, 0, 0, &before),
+        ioctl(
+            true,
+            20,
+            7,
+            VIDIOC_QBUF,
+            -16,
+            ioctl_flags::INJECTED,
+            &before,
+        ),
+        ioctl(false, 30, 7, VIDIOC_QBUF, 0, 0, &before),
+        ioctl(true, 40, 7, VIDIOC_QBUF, -16, 0, &before),
+    ]);
+    let got: Vec<(i64, bool)> = ioctls(&records)
+        .iter()
+        .map(|i| (i.ret, i.injected))
+        .collect();
+    assert_eq!(got, [(-16, true), (-16, false)]);
+}
+
+#[test]
 fn threads_interleave_and_a_lost_exit_still_writes_the_entry() {
     let a = buffer(BUF_TYPE_VIDEO_CAPTURE, 1);
     let b = buffer(BUF_TYPE_VIDEO_CAPTURE, 2);

@@ -219,9 +219,11 @@ pub fn attachments(may_load: bool) -> Vec<Check> {
     vec![raw, fentry, lsm, uprobes]
 }
 
-/// BPF LSM: the program type loads and attaches, and "bpf" is among the active LSMs.
+/// BPF LSM: the program type loads and attaches, and "bpf" is among the active LSMs: what live
+/// fault injection (`vatrace record --inject`) needs.
 fn lsm(probed: Probe) -> Check {
-    const FIX: &str = "boot with `lsm=...,bpf` (CONFIG_BPF_LSM=y); vatrace does not need it";
+    const FIX: &str = "`vatrace record --inject` needs it (recording does not): a kernel with \
+                       CONFIG_BPF_LSM=y booted with `lsm=...,bpf`";
     let active = std::fs::read_to_string("/sys/kernel/security/lsm");
     let listed = match &active {
         Ok(list) => format!("; active LSMs: {}", list.trim()),
@@ -230,13 +232,28 @@ fn lsm(probed: Probe) -> Check {
     let in_list = active
         .as_ref()
         .is_ok_and(|l| l.trim().split(',').any(|m| m == "bpf"));
+    let unavailable = "live fault injection (`record --inject`) unavailable";
     match probed {
-        Probe::Works if !in_list => Check::warn(
+        Probe::Works if in_list => Check::ok(
             "BPF LSM",
-            format!("LSM programs load and attach, but \"bpf\" is not an active LSM{listed}"),
+            format!(
+                "LSM programs load and attach{listed}: live fault injection (`record --inject`) \
+                 works here"
+            ),
+        ),
+        Probe::Works => Check::warn(
+            "BPF LSM",
+            format!(
+                "LSM programs load and attach, but \"bpf\" is not an active LSM{listed}: \
+                 {unavailable}"
+            ),
             FIX,
         ),
-        other => optional("BPF LSM", "LSM", other, &listed, FIX),
+        other => {
+            let mut c = optional("BPF LSM", "LSM", other, &listed, FIX);
+            c.says = format!("{}: {unavailable}", c.says);
+            c
+        }
     }
 }
 

@@ -81,6 +81,7 @@ pub fn ioctl_loop(n: u64) -> Vec<Record> {
                 after: arg.clone(),
                 payloads: Vec::new(),
                 ret: -ENOTTY,
+                injected: false,
             })
         })
         .collect()
@@ -202,6 +203,7 @@ pub fn mixed(n: usize) -> Vec<Item> {
                     after: if rng.below(3) == 0 { arg } else { dqbuf_arg() },
                     payloads: Vec::new(),
                     ret: [-ENOTTY, 0, 1, -22][rng.below(4) as usize],
+                    injected: false,
                 })
             }
             8..=11 => {
@@ -231,6 +233,7 @@ pub fn mixed(n: usize) -> Vec<Item> {
                         after: planes_after,
                     }],
                     ret: 0,
+                    injected: false,
                 })
             }
             12..=13 => {
@@ -281,6 +284,7 @@ pub fn mixed(n: usize) -> Vec<Item> {
                         },
                     ],
                     ret: if rng.below(5) == 0 { -22 } else { 0 },
+                    injected: false,
                 })
             }
             14 => {
@@ -312,6 +316,7 @@ pub fn mixed(n: usize) -> Vec<Item> {
                         after: rng.bytes_below(30),
                     }],
                     ret: rng.next() as i64,
+                    injected: false,
                 })
             }
             15 => Record::Poll(Poll {

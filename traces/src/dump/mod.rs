@@ -65,6 +65,9 @@ fn format_ioctl(i: &Ioctl, ctx: &(impl FdNames + ?Sized)) -> String {
     }
     line.push_str(") = ");
     line.push_str(&format_ret(i.ret));
+    if i.injected {
+        line.push_str(" (INJECTED)");
+    }
     // A failed EXT_CTRLS says which control the kernel refused.
     if i.errno().is_some() {
         if let Some(Ok(Arg::ExtControls(x))) = &d.after {
@@ -377,6 +380,9 @@ fn ioctl_json(i: &Ioctl) -> Value {
     m.insert("request".into(), json!(format!("{:#010x}", i.request)));
     m.insert("arg".into(), json!(format!("{:#x}", i.arg)));
     m.insert("ret".into(), json!(i.ret));
+    if i.injected {
+        m.insert("injected".into(), json!(true));
+    }
     m.insert("before".into(), side(&d.before));
     m.insert("after".into(), side(&d.after));
     Value::Object(m)

@@ -55,6 +55,7 @@ fn ioctl(seq: u64, fd: i32, request: u32, before: Vec<u8>, after: Vec<u8>, ret: 
         after,
         payloads: vec![],
         ret,
+        injected: false,
     }
 }
 
@@ -402,6 +403,30 @@ fn other_records() {
         "{h}"
     );
     assert!(h.contains("VIDEO_OUTPUT_MPLANE=[S264]"), "{h}");
+}
+
+#[test]
+fn injected_calls_are_marked_in_text_and_json() {
+    let ctx = Context::new(&header());
+    let mut i = ioctl(
+        1,
+        9,
+        crate::ioctl::request::MEDIA_REQUEST_IOC_REINIT,
+        vec![],
+        vec![],
+        -16,
+    );
+    let plain = format_record(&Record::Ioctl(i.clone()), &ctx);
+    assert!(!plain.contains("INJECTED"), "{plain}");
+    i.injected = true;
+    let r = Record::Ioctl(i);
+    assert_eq!(
+        format_record(&r, &ctx),
+        "12.345678 [pid 1234/1235] ioctl(9, MEDIA_REQUEST_IOC_REINIT) = -1 EBUSY (Device or resource busy) (INJECTED)"
+    );
+    let j = record_json(&r, &ctx);
+    assert_eq!(j["injected"], true, "{j}");
+    assert_eq!(j["errno_name"], "EBUSY", "{j}");
 }
 
 #[test]

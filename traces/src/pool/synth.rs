@@ -159,6 +159,7 @@ impl Synth {
             after,
             payloads: Vec::new(),
             ret,
+            injected: false,
         })
     }
 

@@ -6,7 +6,8 @@
 //!
 //! [`Codec`] holds that state; the writer and the reader each run one and feed it the same
 //! records in the same order, so both always agree on it. Any other record kind is written as in
-//! version 1 (serde's externally tagged map) and does not touch the state.
+//! version 1 (serde's externally tagged map) and does not touch the state; so does an `Ioctl`
+//! marked `injected` (format 2.2), which the map form carries.
 //!
 //! Layouts (`d…` = signed difference, wrapping in 64 bits; `bytes` = a [`super::delta`] field):
 //!
@@ -110,7 +111,10 @@ impl Codec {
     /// (appending nothing) if it is written as in version 1.
     pub fn encode(&mut self, record: &Record, out: &mut Vec<u8>) -> bool {
         match record {
-            Record::Ioctl(i) => self.encode_ioctl(i, out),
+            // An injected call (rare) keeps the map form, which carries `injected` and which
+            // readers before format 2.2 read too, ignoring the field.
+            Record::Ioctl(i) if !i.injected => self.encode_ioctl(i, out),
+            Record::Ioctl(_) => return false,
             Record::Bitstream(b) => {
                 cbor::array(out, 6);
                 cbor::uint(out, BITSTREAM);
@@ -490,6 +494,7 @@ impl Codec {
             after,
             payloads,
             ret,
+            injected: false,
         };
         self.after_ioctl(&ioctl);
         Ok(ioctl)

@@ -62,6 +62,7 @@ fn ext_ctrls(seq: u64, frame: u64, sps: &[u8]) -> Ioctl {
             },
         ],
         ret: 0,
+        injected: false,
     }
 }
 
@@ -86,6 +87,7 @@ fn qbuf(seq: u64, frame: u64, request: u32) -> Ioctl {
         after,
         payloads: vec![],
         ret: if frame == 5 { -11 } else { 0 },
+        injected: false,
     }
 }
 
@@ -303,6 +305,53 @@ fn unchanged_after_costs_almost_nothing() {
         same <= without + 3,
         "an after equal to before: {same} vs {without} bytes without it"
     );
+}
+
+#[test]
+fn injected_calls_round_trip_in_the_map_form_between_compact_ones() {
+    let sps = noise(9, 1000);
+    let mut records = Vec::new();
+    for f in 0..6 {
+        records.push(Record::Ioctl(ext_ctrls(3 * f, f, &sps)));
+        let mut q = qbuf(3 * f + 1, f, QBUF);
+        if f == 3 {
+            q.ret = -16;
+            q.injected = true;
+        }
+        records.push(Record::Ioctl(q));
+        records.push(Record::Ioctl(qbuf(3 * f + 2, f, DQBUF)));
+    }
+    let bytes = write(&records);
+    let back = read_back(&bytes);
+    assert_eq!(back, records);
+    assert_eq!(
+        back.iter()
+            .filter(|r| matches!(r, Record::Ioctl(i) if i.injected))
+            .count(),
+        1
+    );
+    // The injected call is the version-1 map, `{"Ioctl": {…, "inj": true}}`: readers before
+    // format 2.2 read it too and ignore the field.
+    let Record::Ioctl(injected) = &records[10] else {
+        unreachable!()
+    };
+    let mut one = Vec::new();
+    assert!(!Codec::new(&Header::new()).encode(&records[10], &mut one));
+    let mut map = Vec::new();
+    ciborium::into_writer(&records[10], &mut map).unwrap();
+    let Value::Map(outer) = ciborium::from_reader::<Value, _>(&map[..]).unwrap() else {
+        panic!("not a map")
+    };
+    assert_eq!(outer[0].0, Value::Text("Ioctl".into()));
+    let Value::Map(fields) = &outer[0].1 else {
+        panic!("not a map")
+    };
+    assert!(fields.contains(&(Value::Text("inj".into()), Value::Bool(true))));
+    assert!(fields.contains(&(Value::Text("n".into()), Value::Integer(injected.seq.into()))));
+    // Calls not injected do not carry the field.
+    let mut plain = Vec::new();
+    ciborium::into_writer(&records[1], &mut plain).unwrap();
+    assert!(!plain.windows(3).any(|w| w == b"inj"));
 }
 
 /// Bytes of a trace with the given compact items after the header.
