@@ -79,6 +79,8 @@ pub enum EventKind {
     ExecEnter = 13,
     /// [`FdEvent`] layout: `execve`/`execveat` returned `ret` (seen in the new program).
     ExecExit = 14,
+    /// [`ProbeEvent`]: a uprobe on one of the libva driver's pool-transition functions fired.
+    Probe = 15,
 }
 
 impl EventKind {
@@ -99,6 +101,7 @@ impl EventKind {
             12 => Self::Exit,
             13 => Self::ExecEnter,
             14 => Self::ExecExit,
+            15 => Self::Probe,
             _ => return None,
         })
     }
@@ -313,6 +316,17 @@ pub struct ExitEvent {
     pub group_dead: u32,
 }
 
+/// Body of a `Probe` record: which driver function (the index in `traces::probe::ProbeKind::ALL`;
+/// the uprobe program `probe_N` sends N) and its first four argument registers at entry.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProbeEvent {
+    pub hdr: EventHeader,
+    pub func: u32,
+    pub _pad: u32,
+    pub args: [u64; 4],
+}
+
 /// Per-CPU scratch record: the largest record body plus its data area, built off the BPF stack.
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -364,6 +378,8 @@ mod pod {
     unsafe impl aya::Pod for ForkEvent {}
     // SAFETY: as above.
     unsafe impl aya::Pod for ExitEvent {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for ProbeEvent {}
 }
 
 /// A followed syscall as the fentry/fexit mechanism attaches it: user space attaches program

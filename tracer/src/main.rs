@@ -11,6 +11,7 @@ mod diff_cmd;
 mod doctor;
 mod dump;
 mod loader;
+mod probes;
 mod reader;
 mod record;
 mod tracefs;
@@ -53,6 +54,13 @@ enum Command {
         /// Attach to this running process (and its threads and future children).
         #[arg(short, long, conflicts_with = "command")]
         pid: Option<u32>,
+        /// uprobes on the libva driver's pool transitions (slot acquire/release/force-release/
+        /// dead, CAPTURE alloc/drain/free): `auto` probes the driver libva would load given
+        /// LIBVA_DRIVERS_PATH/LIBVA_DRIVER_NAME (vatrace's or the command's leading `env`
+        /// assignments; with -p, the process's, and the drivers it has mapped), PATH that file,
+        /// `off` none.
+        #[arg(long, default_value = "auto", value_name = "auto|off|PATH")]
+        driver_probes: probes::DriverProbes,
         /// Drain the kernel's events without converting or writing them (benchmarking the
         /// kernel side alone).
         #[arg(long, hide = true)]
@@ -189,6 +197,7 @@ fn run(cli: Cli) -> Result<i32> {
             ringbuf_size,
             attach,
             pid,
+            driver_probes,
             discard,
             nice,
             command,
@@ -204,6 +213,7 @@ fn run(cli: Cli) -> Result<i32> {
                 command,
                 discard,
                 nice,
+                driver_probes,
             };
             let out = record::run(&args)?;
             let s = out.summary;

@@ -255,6 +255,11 @@ pub fn format_record(record: &Record, ctx: &(impl FdNames + ?Sized)) -> String {
             )
         }
         Record::Blob(b) => format!("    blob {}: {} bytes", b.id, b.data.len()),
+        Record::Probe(p) => format!(
+            "{}--- {} ---",
+            prefix(ctx, p.ts, p.pid, p.tid),
+            crate::probe::describe(p)
+        ),
         Record::End(e) => {
             let why = match e.reason {
                 EndReason::Exited => format!(

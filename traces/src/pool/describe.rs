@@ -166,6 +166,7 @@ pub fn write_describe(out: &mut String, r: &Record) {
         Record::Exec(e) => write!(out, "{} exec {}", e.pid, e.path),
         Record::Exit(e) => write!(out, "{} exit code={}", e.pid, e.code),
         Record::Lost(l) => write!(out, "LOST {} events", l.count),
+        Record::Probe(p) => write!(out, "{} {}", p.pid, crate::probe::describe(p)),
         Record::Device(d) => write!(out, "device {} ({})", d.path, d.driver),
         Record::End(e) => {
             let _ = write!(out, "END {:?}", e.reason);
