@@ -212,6 +212,8 @@ pub fn is_failure(r: &Record) -> bool {
             None => false,
         },
         Record::Lost(_) => true,
+        // A request slot the driver could not recover.
+        Record::Probe(p) => p.kind == crate::probe::ProbeKind::SlotDead,
         _ => false,
     }
 }
@@ -251,5 +253,26 @@ mod tests {
         // Garbage never panics.
         let g = s.ioctl(3, args::VIDIOC_QBUF, vec![1], vec![], -1);
         assert_eq!(describe(&g), "7 VIDIOC_QBUF fd=3 = -1 EPERM");
+    }
+
+    #[test]
+    fn driver_probes_are_event_lines_and_dead_slots_failures() {
+        use crate::probe::ProbeKind;
+        use crate::record::Probe;
+        let p = |kind, args: &[i64]| {
+            Record::Probe(Probe {
+                ts: 1,
+                pid: 7,
+                tid: 7,
+                kind,
+                args: args.to_vec(),
+            })
+        };
+        let a = p(ProbeKind::SlotAcquire, &[2, 10]);
+        assert_eq!(describe(&a), "7 driver slot_acquire(slot=2, request_fd=10)");
+        assert!(!is_failure(&a));
+        let d = p(ProbeKind::SlotDead, &[2, 10]);
+        assert_eq!(describe(&d), "7 driver slot_dead(slot=2, old_fd=10)");
+        assert!(is_failure(&d));
     }
 }
