@@ -26,8 +26,10 @@ pub const MAX_CTRLS: u32 = 16;
 pub const CTRL_PAYLOAD_MAX: u32 = 2 * DATA_MAX as u32;
 /// Most planes read from one multi-planar `v4l2_buffer`.
 pub const MAX_PLANES: u32 = 8;
-/// Most bitstream chunks of `DATA_MAX` bytes read for one OUTPUT QBUF (1 MiB at 16 KiB a chunk).
-pub const MAX_BITSTREAM_CHUNKS: u32 = 64;
+/// Most chunks of `DATA_MAX` bytes read for one OUTPUT QBUF's bitstream (256 MiB, beyond any
+/// plane a decoder allocates; read with `bpf_loop`, so the bound costs no verification time). A
+/// plane is read up to its `bytesused` (at most the length of its mapping).
+pub const MAX_LOOP_CHUNKS: u32 = 1 << 14;
 /// Most chunks read for one MEDIA_IOC_G_TOPOLOGY array.
 pub const MAX_TOPOLOGY_CHUNKS: u32 = 4;
 /// Most `execve` arguments read (each at most [`PATH_MAX`] bytes).
