@@ -394,7 +394,7 @@ impl<W: Write> Converter<W> {
                     ts: hdr.ts_ns,
                     pid: hdr.pid,
                     tid: hdr.tid,
-                    kind,
+                    func: kind,
                     args: kind.args_from_registers(&ev.args),
                 }))?;
             }

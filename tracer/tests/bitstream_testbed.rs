@@ -1,6 +1,7 @@
 //! Bitstream capture beyond 1 MiB (issue 17): GStreamer's `v4l2slh264dec` decodes, through visl
-//! in the test-bed, a 1280x720 H.264 clip of intra frames made of noise (each 1.3–1.6 MB, larger
-//! than the 1 MiB the tracer used to stop at) while `vatrace record` traces it. Every OUTPUT
+//! in the test-bed, a 1920x1080 H.264 clip of intra frames made of noise (about 2.2 MB each: over
+//! the 1 MiB the tracer used to stop at, within GStreamer's OUTPUT buffers of w×h×3/2 = 3.1 MB)
+//! while `vatrace record` traces it. Every OUTPUT
 //! buffer's bitstream is captured whole (`decode::check_decode_trace_attach`: length = the
 //! QBUF's `bytesused`, bytes captured = bytes queued, ioctl count = strace's, controls = visl's),
 //! and the captured bytes are the clip's own: each frame's slice data is found in the file.
@@ -32,10 +33,10 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 fn output_buffers_over_1_mib_are_captured_whole() {
     let clip = Clip {
         codec: Codec::H264,
-        width: 1280,
-        height: 720,
+        width: 1920,
+        height: 1080,
         frames: 3,
-        encoder_args: ["-vf", "noise=alls=100:allf=t", "-qp", "10", "-g", "1"]
+        encoder_args: ["-vf", "noise=alls=100:allf=t", "-qp", "22", "-g", "1"]
             .map(String::from)
             .to_vec(),
     };
@@ -72,7 +73,11 @@ fn output_buffers_over_1_mib_are_captured_whole() {
             Record::Bitstream(b) if b.len > 1 << 20 => {
                 let data = &blobs[&b.blob];
                 assert_eq!(data.len() as u64, b.len);
-                let start = if data.starts_with(&[0, 0, 0, 1]) { 4 } else { 3 };
+                let start = if data.starts_with(&[0, 0, 0, 1]) {
+                    4
+                } else {
+                    3
+                };
                 assert!(
                     find(&file, &data[start..]).is_some(),
                     "QBUF #{}: the {} bytes captured are not in {}",

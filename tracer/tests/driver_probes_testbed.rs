@@ -58,7 +58,7 @@ fn ffmpeg_decode_shows_each_slot_acquired_before_its_request_is_queued() {
     assert!(probes_of(&records).all(|p| p.pid == root));
 
     let probes: Vec<&Probe> = probes_of(&records).collect();
-    let count = |k: ProbeKind| probes.iter().filter(|p| p.kind == k).count();
+    let count = |k: ProbeKind| probes.iter().filter(|p| p.func == k).count();
     assert_eq!(count(ProbeKind::SlotAcquire), 30, "{probes:?}");
     assert_eq!(count(ProbeKind::SlotRelease), 30, "{probes:?}");
     assert_eq!(count(ProbeKind::SlotForceRelease), 0, "{probes:?}");
@@ -80,7 +80,7 @@ fn ffmpeg_decode_shows_each_slot_acquired_before_its_request_is_queued() {
     let (mut queued, mut released) = (0, 0);
     for r in &records {
         match r {
-            Record::Probe(p) if p.kind == ProbeKind::SlotAcquire => {
+            Record::Probe(p) if p.func == ProbeKind::SlotAcquire => {
                 let fd = p.arg("request_fd").unwrap();
                 let prev = slots.insert(fd, Slot::Acquired(p.ts));
                 assert!(prev.is_none(), "{p:?}: fd {fd} acquired while {prev:?}");
@@ -95,7 +95,7 @@ fn ffmpeg_decode_shows_each_slot_acquired_before_its_request_is_queued() {
                     other => panic!("{q:?} of fd {fd} without an acquire before it: {other:?}"),
                 }
             }
-            Record::Probe(p) if p.kind == ProbeKind::SlotRelease => {
+            Record::Probe(p) if p.func == ProbeKind::SlotRelease => {
                 let fd = p.arg("request_fd").unwrap();
                 match slots.remove(&fd) {
                     Some(Slot::Queued(ts)) if ts <= p.ts => released += 1,

@@ -125,7 +125,7 @@ impl ProbeKind {
 impl Probe {
     /// Argument `name` of this record, if its kind has it.
     pub fn arg(&self, name: &str) -> Option<i64> {
-        let i = self.kind.arg_names().iter().position(|n| *n == name)?;
+        let i = self.func.arg_names().iter().position(|n| *n == name)?;
         self.args.get(i).copied()
     }
 
@@ -137,12 +137,12 @@ impl Probe {
 
 /// `name(arg=value, …)`, with the force-release outcome named.
 pub fn describe(p: &Probe) -> String {
-    let mut s = format!("driver {}(", p.kind.name());
+    let mut s = format!("driver {}(", p.func.name());
     for (i, v) in p.args.iter().enumerate() {
         if i > 0 {
             s.push_str(", ");
         }
-        let name = p.kind.arg_names().get(i).copied().unwrap_or("?");
+        let name = p.func.arg_names().get(i).copied().unwrap_or("?");
         let _ = write!(s, "{name}={v}");
         if name == "outcome" {
             s.push_str(match *v {
@@ -167,7 +167,7 @@ mod tests {
             ts: 1_000,
             pid: 7,
             tid: 8,
-            kind,
+            func: kind,
             args: kind.args_from_registers(regs),
         }
     }
@@ -224,6 +224,16 @@ mod tests {
             .filter(|x| matches!(x, Record::Probe(_)))
             .collect();
         assert_eq!(back, records);
+    }
+
+    #[test]
+    fn dump_json_names_the_function_and_its_arguments() {
+        let r = Record::Probe(probe(ProbeKind::SlotAcquire, &[2, 10]));
+        let v = crate::dump::record_json(&r, &crate::dump::Context::new(&crate::Header::new()));
+        assert_eq!(v["kind"], "Probe");
+        assert_eq!(v["func"], "slot_acquire");
+        assert_eq!(v["args"]["slot"], 2);
+        assert_eq!(v["args"]["request_fd"], 10);
     }
 
     #[test]

@@ -544,7 +544,7 @@ pub struct Probe {
     pub pid: u32,
     pub tid: u32,
     /// Which transition.
-    pub kind: crate::probe::ProbeKind,
+    pub func: crate::probe::ProbeKind,
     /// The function's arguments in declaration order (`ProbeKind::arg_names`), sign-extended
     /// from their C types.
     pub args: Vec<i64>,

@@ -27,7 +27,7 @@ pub(super) fn check(rec: &Record, at: &At, s: &mut Sink) {
             .map(|fd| fd as i32),
         ..*at
     };
-    match p.kind {
+    match p.func {
         ProbeKind::SlotForceRelease if arg("outcome") != FORCE_DEAD => {
             let how = match arg("outcome") {
                 FORCE_REINIT_OK => format!("REINIT of request fd {}", arg("request_fd")),
@@ -91,7 +91,7 @@ mod tests {
             ts,
             pid: 5,
             tid: 5,
-            kind,
+            func: kind,
             args: args.to_vec(),
         })
     }

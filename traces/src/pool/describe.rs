@@ -213,7 +213,7 @@ pub fn is_failure(r: &Record) -> bool {
         },
         Record::Lost(_) => true,
         // A request slot the driver could not recover.
-        Record::Probe(p) => p.kind == crate::probe::ProbeKind::SlotDead,
+        Record::Probe(p) => p.func == crate::probe::ProbeKind::SlotDead,
         _ => false,
     }
 }
@@ -264,7 +264,7 @@ mod tests {
                 ts: 1,
                 pid: 7,
                 tid: 7,
-                kind,
+                func: kind,
                 args: args.to_vec(),
             })
         };
