@@ -225,7 +225,9 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
     header.options.insert("nice".into(), args.nice.to_string());
     let probed = attach_driver_probes(&mut tracer, args)?;
     if !probed.is_empty() {
-        header.options.insert("driver_probes".into(), probed.join(":"));
+        header
+            .options
+            .insert("driver_probes".into(), probed.join(":"));
     }
     let described = header
         .devices
