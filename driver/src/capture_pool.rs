@@ -63,6 +63,14 @@ pub extern "C" fn v4l2_request_capture_alloc(first: u32, count: u32, width: u32,
     std::hint::black_box((0xb2u32, first, count, width, height));
 }
 
+/// The pool's `buffers` buffers are freed (after STREAMOFF, before REQBUFS(0)); `ret` is
+/// REQBUFS(0)'s result: 0, or the errno it failed with.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn v4l2_request_capture_free(buffers: u32, ret: i32) {
+    std::hint::black_box((0xb3u32, buffers, ret));
+}
+
 pub struct CaptureBuf {
     pub index: u32,
     /// One mapping per memory plane.
@@ -177,8 +185,11 @@ impl CapturePool {
         }
         video.streamoff(self.type_)?;
         // Drop mappings and exported fds: the kernel refuses REQBUFS(0) while they exist.
+        let buffers = self.bufs.len() as u32;
         self.bufs.clear();
-        video.reqbufs(self.type_, 0)?;
+        let r = video.reqbufs(self.type_, 0);
+        v4l2_request_capture_free(buffers, r.as_ref().err().map_or(0, |e| *e as i32));
+        r?;
         Ok(())
     }
 }

@@ -97,6 +97,13 @@ pub extern "C" fn v4l2_request_slot_force_release(slot: u32, request_fd: i32, ou
     std::hint::black_box((0xa3u32, slot, request_fd, outcome));
 }
 
+/// The slot `slot` (whose request fd was `old_fd`, now closed) is dead: skipped from now on.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn v4l2_request_slot_dead(slot: u32, old_fd: i32) {
+    std::hint::black_box((0xa4u32, slot, old_fd));
+}
+
 /// What the pool went through, for the session-close log line.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PoolStats {
@@ -273,6 +280,7 @@ impl<D: RequestDevice> RequestPool<D> {
                 s.state = SlotState::Dead;
                 self.stats.force_dead += 1;
                 v4l2_request_slot_force_release(i as u32, -1, FORCE_DEAD);
+                v4l2_request_slot_dead(i as u32, old_fd);
             }
         }
     }

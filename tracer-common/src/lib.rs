@@ -26,8 +26,10 @@ pub const MAX_CTRLS: u32 = 16;
 pub const CTRL_PAYLOAD_MAX: u32 = 2 * DATA_MAX as u32;
 /// Most planes read from one multi-planar `v4l2_buffer`.
 pub const MAX_PLANES: u32 = 8;
-/// Most bitstream chunks of `DATA_MAX` bytes read for one OUTPUT QBUF (1 MiB at 16 KiB a chunk).
-pub const MAX_BITSTREAM_CHUNKS: u32 = 64;
+/// Most chunks of `DATA_MAX` bytes read for one OUTPUT QBUF's bitstream (256 MiB, beyond any
+/// plane a decoder allocates; read with `bpf_loop`, so the bound costs no verification time). A
+/// plane is read up to its `bytesused` (at most the length of its mapping).
+pub const MAX_LOOP_CHUNKS: u32 = 1 << 14;
 /// Most chunks read for one MEDIA_IOC_G_TOPOLOGY array.
 pub const MAX_TOPOLOGY_CHUNKS: u32 = 4;
 /// Most `execve` arguments read (each at most [`PATH_MAX`] bytes).
@@ -79,6 +81,8 @@ pub enum EventKind {
     ExecEnter = 13,
     /// [`FdEvent`] layout: `execve`/`execveat` returned `ret` (seen in the new program).
     ExecExit = 14,
+    /// [`ProbeEvent`]: a uprobe on one of the libva driver's pool-transition functions fired.
+    Probe = 15,
 }
 
 impl EventKind {
@@ -99,6 +103,7 @@ impl EventKind {
             12 => Self::Exit,
             13 => Self::ExecEnter,
             14 => Self::ExecExit,
+            15 => Self::Probe,
             _ => return None,
         })
     }
@@ -339,6 +344,17 @@ pub struct ExitEvent {
     pub group_dead: u32,
 }
 
+/// Body of a `Probe` record: which driver function (the index in `traces::probe::ProbeKind::ALL`;
+/// the uprobe program `probe_N` sends N) and its first four argument registers at entry.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProbeEvent {
+    pub hdr: EventHeader,
+    pub func: u32,
+    pub _pad: u32,
+    pub args: [u64; 4],
+}
+
 /// Per-CPU scratch record: the largest record body plus its data area, built off the BPF stack.
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -394,6 +410,8 @@ mod pod {
     unsafe impl aya::Pod for InjectRule {}
     // SAFETY: as above.
     unsafe impl aya::Pod for InjectCountKey {}
+    // SAFETY: as above.
+    unsafe impl aya::Pod for ProbeEvent {}
 }
 
 /// A followed syscall as the fentry/fexit mechanism attaches it: user space attaches program

@@ -3,10 +3,15 @@
 
 use core::mem::size_of;
 
+use core::ffi::c_void;
+
 use aya_ebpf::helpers::{
-    bpf_get_current_pid_tgid, bpf_ktime_get_ns, generated::bpf_probe_read_user,
+    bpf_get_current_pid_tgid, bpf_ktime_get_ns,
+    generated::{bpf_loop, bpf_probe_read_user},
 };
-use tracer_common::{stats, EventHeader, EventKind, Scratch, SegmentEvent, DATA_MAX};
+use tracer_common::{
+    stats, EventHeader, EventKind, Scratch, SegmentEvent, DATA_MAX, MAX_LOOP_CHUNKS,
+};
 
 use crate::maps::{count, global, EVENTS, SCRATCH, UNWOKEN, WAKEUP_BYTES};
 
@@ -78,44 +83,121 @@ pub fn read_user(dst: *mut u8, len: usize, max: usize, src: u64) -> bool {
     unsafe { bpf_probe_read_user(dst.cast(), n as u32, src as *const _) == 0 }
 }
 
+/// Emits chunk `i` (bytes `i * DATA_MAX ..`, at most `DATA_MAX` of them) of the `total` bytes
+/// of user memory at `addr` as one `Segment` record. Returns false past the end or on a fault.
+#[inline(always)]
+fn chunk(base: *mut u8, kind: u32, phase: u32, index: u32, addr: u64, total: u32, i: u32) -> bool {
+    let off = i.wrapping_mul(DATA_MAX as u32);
+    if off >= total {
+        return false;
+    }
+    let mut n = total - off;
+    if n > DATA_MAX as u32 {
+        n = DATA_MAX as u32;
+    }
+    let n = n as usize & (DATA_MAX * 2 - 1);
+    if n > DATA_MAX {
+        return false;
+    }
+    let hdr_len = size_of::<SegmentEvent>();
+    // SAFETY: the data area follows the segment header inside the scratch value.
+    let data = unsafe { base.add(hdr_len) };
+    if !read_user(data, n, DATA_MAX, addr + off as u64) {
+        return false;
+    }
+    let seg = SegmentEvent {
+        hdr: header(EventKind::Segment, hdr_len + n),
+        kind,
+        phase,
+        index,
+        len: n as u32,
+        offset: off,
+        total,
+        addr: addr + off as u64,
+    };
+    // SAFETY: the scratch value is 8-byte aligned and larger than a SegmentEvent.
+    unsafe { base.cast::<SegmentEvent>().write(seg) };
+    submit(base, hdr_len + n);
+    true
+}
+
+/// What [`loop_chunk`] needs, on the calling program's stack.
+#[repr(C)]
+struct Chunks {
+    kind: u32,
+    phase: u32,
+    index: u32,
+    total: u32,
+    addr: u64,
+    /// Cleared when a chunk could not be read.
+    whole: u64,
+}
+
+/// `bpf_loop` callback: emits chunk `i` of the payload `ctx` describes; stops the loop on a
+/// fault.
+extern "C" fn loop_chunk(i: u64, ctx: *mut c_void) -> i64 {
+    // SAFETY: bpf_loop passes back the pointer to the caller's `Chunks` it was given.
+    let c = unsafe { &mut *ctx.cast::<Chunks>() };
+    let Some(base) = scratch() else {
+        c.whole = 0;
+        return 1;
+    };
+    if chunk(base, c.kind, c.phase, c.index, c.addr, c.total, i as u32) {
+        0
+    } else {
+        c.whole = 0;
+        1
+    }
+}
+
+/// Emits `total` bytes of user memory at `addr` as `Segment` records of `DATA_MAX` bytes, all of
+/// them (up to [`MAX_LOOP_CHUNKS`]): the loop is the kernel's `bpf_loop` (5.17+), whose body
+/// the verifier checks once whatever the count, where a bounded loop costs one pass per chunk.
+/// Returns false if the payload was cut.
+#[inline(always)]
+pub fn segments_loop(kind: u32, phase: u32, index: u32, addr: u64, total: u32) -> bool {
+    let chunks = total.div_ceil(DATA_MAX as u32);
+    let n = if chunks > MAX_LOOP_CHUNKS {
+        MAX_LOOP_CHUNKS
+    } else {
+        chunks
+    };
+    let mut c = Chunks {
+        kind,
+        phase,
+        index,
+        total,
+        addr,
+        whole: 1,
+    };
+    // The callback goes to the kernel as a function pointer (a BPF_PSEUDO_FUNC load).
+    let callback = loop_chunk as extern "C" fn(u64, *mut c_void) -> i64;
+    // SAFETY: `c` lives on this stack frame for the whole (synchronous) loop.
+    let done = unsafe {
+        bpf_loop(
+            n,
+            callback as *mut c_void,
+            (&mut c as *mut Chunks).cast(),
+            0,
+        )
+    };
+    done == n as i64 && c.whole != 0 && chunks <= MAX_LOOP_CHUNKS
+}
+
 /// Emits `total` bytes of user memory at `addr` as `Segment` records of at most `DATA_MAX`
-/// bytes, at most `max_chunks` of them. Returns false if the payload was cut.
+/// bytes, at most `max_chunks` of them (a bounded loop: for small bounds). Returns false if the
+/// payload was cut.
 #[inline(always)]
 pub fn segments(kind: u32, phase: u32, index: u32, addr: u64, total: u32, max_chunks: u32) -> bool {
     let Some(base) = scratch() else { return false };
     let mut i: u32 = 0;
     while i < max_chunks {
-        let off = i * DATA_MAX as u32;
-        if off >= total {
+        if i * DATA_MAX as u32 >= total {
             return true;
         }
-        let mut n = total - off;
-        if n > DATA_MAX as u32 {
-            n = DATA_MAX as u32;
-        }
-        let n = n as usize & (DATA_MAX * 2 - 1);
-        if n > DATA_MAX {
+        if !chunk(base, kind, phase, index, addr, total, i) {
             return false;
         }
-        let hdr_len = size_of::<SegmentEvent>();
-        // SAFETY: the data area follows the segment header inside the scratch value.
-        let data = unsafe { base.add(hdr_len) };
-        if !read_user(data, n, DATA_MAX, addr + off as u64) {
-            return false;
-        }
-        let seg = SegmentEvent {
-            hdr: header(EventKind::Segment, hdr_len + n),
-            kind,
-            phase,
-            index,
-            len: n as u32,
-            offset: off,
-            total,
-            addr: addr + off as u64,
-        };
-        // SAFETY: the scratch value is 8-byte aligned and larger than a SegmentEvent.
-        unsafe { base.cast::<SegmentEvent>().write(seg) };
-        submit(base, hdr_len + n);
         i += 1;
     }
     total <= max_chunks * DATA_MAX as u32

@@ -6,12 +6,12 @@ use core::mem::size_of;
 use aya_ebpf::helpers::bpf_probe_read_user;
 use tracer_common::{
     arg_untouched, ioctl_flags, stats, EventKind, IoctlEvent, SegmentKind, ARG_MAX,
-    CTRL_PAYLOAD_MAX, DATA_MAX, MAX_BITSTREAM_CHUNKS, MAX_CTRLS, MAX_PLANES, MAX_TOPOLOGY_CHUNKS,
+    CTRL_PAYLOAD_MAX, DATA_MAX, MAX_CTRLS, MAX_PLANES, MAX_TOPOLOGY_CHUNKS,
 };
 
 use crate::{
     abi::*,
-    emit::{header, read_user, scratch, segments, submit},
+    emit::{header, read_user, scratch, segments, segments_loop, submit},
     maps::{count, fd_kind, ExpKey, FdKey, MapKey, EXPBUFS, FDS, MMAPS},
 };
 
@@ -292,14 +292,7 @@ fn emit_bitstream(plane: u32, addr: u64, bytesused: u32, maplen: u32) -> bool {
     } else {
         bytesused
     };
-    segments(
-        SegmentKind::Bitstream as u32,
-        PHASE_ENTER,
-        plane,
-        addr,
-        n,
-        MAX_BITSTREAM_CHUNKS,
-    ) && n == bytesused
+    segments_loop(SegmentKind::Bitstream as u32, PHASE_ENTER, plane, addr, n) && n == bytesused
 }
 
 /// Bitstream of a single-planar OUTPUT buffer being queued.

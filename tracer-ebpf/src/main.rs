@@ -2,7 +2,7 @@
 //! and on the syscalls that matter for V4L2 (ioctl, open/close/dup, mmap/munmap, poll, clone),
 //! or the same work as fentry/fexit programs on each of those syscalls' wrappers (see
 //! `trampolines`; both share `dispatch`), plus `sched_process_fork`/`sched_process_exit` to
-//! follow the process tree.
+//! follow the process tree, and uprobes on the libva driver's pool transitions (`probes`).
 #![no_std]
 #![no_main]
 
@@ -13,6 +13,7 @@ mod files;
 mod inject;
 mod ioctl;
 mod maps;
+mod probes;
 mod process;
 mod syscalls;
 mod trampolines;

@@ -393,6 +393,16 @@ impl<W: Write> Converter<W> {
                     }
                 }
             }
+            RawEvent::Probe { hdr, ev } => {
+                let kind = traces::probe::ProbeKind::from_index(ev.func);
+                self.writer.write(&Record::Probe(traces::record::Probe {
+                    ts: hdr.ts_ns,
+                    pid: hdr.pid,
+                    tid: hdr.tid,
+                    func: kind,
+                    args: kind.args_from_registers(&ev.args),
+                }))?;
+            }
             RawEvent::Fork { hdr, ev } => {
                 if ev.is_thread == 0 {
                     // The child inherits the parent's fds (and their held-back opens).

@@ -225,6 +225,12 @@ impl Tracer {
         })
     }
 
+    /// Attaches the driver probes to the libva driver file `so` (see `probes`); how many of
+    /// its functions were probed.
+    pub fn attach_driver_probes(&mut self, so: &std::path::Path, explicit: bool) -> Result<usize> {
+        crate::probes::attach(&mut self._ebpf, so, explicit)
+    }
+
     /// How the syscalls are hooked.
     pub fn mechanism(&self) -> Mechanism {
         self.mechanism

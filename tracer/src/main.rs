@@ -12,6 +12,7 @@ mod doctor;
 mod dump;
 mod inject;
 mod loader;
+mod probes;
 mod reader;
 mod record;
 mod tracefs;
@@ -59,6 +60,13 @@ enum Command {
         /// Repeatable. Needs BPF LSM (`vatrace doctor`); the call's record is marked injected.
         #[arg(long, value_name = "SPEC")]
         inject: Vec<replay::Inject>,
+        /// uprobes on the libva driver's pool transitions (slot acquire/release/force-release/
+        /// dead, CAPTURE alloc/drain/free): `auto` probes the driver libva would load given
+        /// LIBVA_DRIVERS_PATH/LIBVA_DRIVER_NAME (vatrace's or the command's leading `env`
+        /// assignments; with -p, the process's, and the drivers it has mapped), PATH that file,
+        /// `off` none.
+        #[arg(long, default_value = "auto", value_name = "auto|off|PATH")]
+        driver_probes: probes::DriverProbes,
         /// Drain the kernel's events without converting or writing them (benchmarking the
         /// kernel side alone).
         #[arg(long, hide = true)]
@@ -195,6 +203,7 @@ fn run(cli: Cli) -> Result<i32> {
             ringbuf_size,
             attach,
             pid,
+            driver_probes,
             discard,
             nice,
             inject,
@@ -213,6 +222,7 @@ fn run(cli: Cli) -> Result<i32> {
                 command,
                 discard,
                 nice,
+                driver_probes,
             };
             let out = record::run(&args)?;
             let s = out.summary;

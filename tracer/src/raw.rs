@@ -5,7 +5,7 @@ use std::mem::size_of;
 
 use tracer_common::{
     EventHeader, EventKind, ExitEvent, FdEvent, ForkEvent, IoctlEvent, MmapEvent, OpenEvent,
-    PollEvent, PollFd, SegmentEvent, SegmentKind,
+    PollEvent, PollFd, ProbeEvent, SegmentEvent, SegmentKind,
 };
 
 /// One record from the kernel side; `arg` and `data` point into the raw record.
@@ -65,6 +65,10 @@ pub enum RawEvent<'a> {
     ExecExit {
         hdr: EventHeader,
         ret: i64,
+    },
+    Probe {
+        hdr: EventHeader,
+        ev: ProbeEvent,
     },
 }
 
@@ -186,5 +190,9 @@ pub fn decode(bytes: &[u8]) -> Result<RawEvent<'_>, BadRecord> {
             let ev: FdEvent = read(bytes)?;
             RawEvent::ExecExit { hdr, ret: ev.ret }
         }
+        EventKind::Probe => RawEvent::Probe {
+            hdr,
+            ev: read(bytes)?,
+        },
     })
 }

@@ -50,6 +50,8 @@ pub struct RecordArgs {
     pub nice: i32,
     /// The `--inject` specs as given (recorded in the header; the rules are in `options`).
     pub inject: Vec<String>,
+    /// Which libva driver to put uprobes on (`probes`).
+    pub driver_probes: crate::probes::DriverProbes,
 }
 
 /// How the trace ended.
@@ -228,6 +230,12 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
             .options
             .insert("inject".into(), args.inject.join(" "));
     }
+    let probed = attach_driver_probes(&mut tracer, args)?;
+    if !probed.is_empty() {
+        header
+            .options
+            .insert("driver_probes".into(), probed.join(":"));
+    }
     let described = header
         .devices
         .iter()
@@ -360,6 +368,20 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
         exit_code: code,
         trace_bytes,
     })
+}
+
+/// Puts the driver probes on the driver files `--driver-probes` finds; their paths.
+fn attach_driver_probes(tracer: &mut Tracer, args: &RecordArgs) -> Result<Vec<String>> {
+    let explicit = matches!(args.driver_probes, crate::probes::DriverProbes::Path(_));
+    let mut probed = Vec::new();
+    for so in crate::probes::find(&args.driver_probes, &args.command, args.pid)? {
+        let n = tracer.attach_driver_probes(&so, explicit)?;
+        if n > 0 {
+            log::info!("driver probes: {n} functions of {}", so.display());
+            probed.push(so.display().to_string());
+        }
+    }
+    Ok(probed)
 }
 
 /// Converts one batch of raw records.

@@ -11,6 +11,7 @@
 //! * [`diff`]: `vatrace diff`, two traces of one stream compared frame by frame;
 //! * [`edit`]: trace editing that keeps a trace valid (`vatrace cut`, `vatrace minimize`);
 //! * [`procs`]: the one process/fd model (fd tables per process through dup, fork, exec, exit);
+//! * [`probe`]: the libva driver's pool transitions as uprobe records name them;
 //! * [`pool`]: the pool-state model (buffers, queues, requests) built on it;
 //! * [`uapi`]: the generated kernel uapi (structs, numbers, ioctls, control ids) all of it rests on.
 #![forbid(unsafe_code)]
@@ -24,6 +25,7 @@ pub mod ioctl;
 #[cfg(test)]
 mod layout_check;
 pub mod pool;
+pub mod probe;
 pub mod procs;
 pub mod record;
 pub mod source;

@@ -392,7 +392,7 @@ impl PoolModel {
             Record::Close(_) | Record::Munmap(_) | Record::Exec(_) => {
                 self.release_all(released, ts)
             }
-            Record::Bitstream(_) | Record::Blob(_) | Record::Unknown { .. } => {}
+            Record::Bitstream(_) | Record::Blob(_) | Record::Probe(_) | Record::Unknown { .. } => {}
         }
     }
 

@@ -31,7 +31,8 @@ pub const FORMAT_VERSION: u32 = 2;
 /// Minor format version: additions a reader of the same major version can skip.
 /// 1: `Dup.cloexec` and `Exit.group_dead` (absent in minor 0 traces: close-on-exec dups and
 /// whether an exit ended the process were not recorded).
-/// 2: `Ioctl.injected` (absent in older traces: no call was injected live).
+/// 2: `Ioctl.injected` (absent in older traces: no call was injected live) and `Record::Probe`, the
+/// libva driver's pool transitions (uprobes; older readers see `Record::Unknown { tag: "Probe" }`).
 pub const FORMAT_MINOR: u32 = 2;
 
 /// Opens every trace: what was traced, where, when, and the devices it could see.
@@ -227,6 +228,8 @@ pub enum Record {
     Lost(Lost),
     /// A device discovered while tracing.
     Device(DeviceInfo),
+    /// A libva driver pool transition, from a uprobe on the driver's exported function (2.2).
+    Probe(Probe),
     /// The last record of a complete trace.
     End(End),
     /// A record of a variant this reader does not know (written by a newer minor version).
@@ -538,6 +541,19 @@ pub struct Lost {
     pub cpu: Option<u32>,
 }
 
+/// A uprobe on one of the libva driver's pool-transition functions fired (`crate::probe`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Probe {
+    pub ts: u64,
+    pub pid: u32,
+    pub tid: u32,
+    /// Which transition.
+    pub func: crate::probe::ProbeKind,
+    /// The function's arguments in declaration order (`ProbeKind::arg_names`), sign-extended
+    /// from their C types.
+    pub args: Vec<i64>,
+}
+
 /// Why a trace ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EndReason {
@@ -618,6 +634,7 @@ impl Record {
             Record::Exit(_) => "Exit",
             Record::Lost(_) => "Lost",
             Record::Device(_) => "Device",
+            Record::Probe(_) => "Probe",
             Record::End(_) => "End",
             Record::Unknown { tag } => tag,
         }
@@ -637,6 +654,7 @@ impl Record {
             Record::Exec(r) => Some(r.ts),
             Record::Exit(r) => Some(r.ts),
             Record::Lost(r) => Some(r.at),
+            Record::Probe(r) => Some(r.ts),
             Record::End(r) => Some(r.ts),
             Record::Bitstream(_) | Record::Blob(_) | Record::Device(_) | Record::Unknown { .. } => {
                 None
@@ -657,6 +675,7 @@ impl Record {
             Record::Fork(r) => Some((r.parent_pid, r.parent_tid)),
             Record::Exec(r) => Some((r.pid, r.tid)),
             Record::Exit(r) => Some((r.pid, r.tid)),
+            Record::Probe(r) => Some((r.pid, r.tid)),
             _ => None,
         }
     }
@@ -678,6 +697,7 @@ pub const RECORD_TAGS: &[&str] = &[
     "Exit",
     "Lost",
     "Device",
+    "Probe",
     "End",
 ];
 

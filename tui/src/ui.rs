@@ -314,6 +314,9 @@ fn log_style(r: &traces::Record) -> Style {
             .add_modifier(Modifier::BOLD)
     } else if describe::is_failure(r) {
         Style::default().fg(Color::LightRed)
+    } else if matches!(r, traces::Record::Probe(_)) {
+        // The driver's own pool transitions (uprobes), between the ioctls they explain.
+        Style::default().fg(Color::Magenta)
     } else {
         match describe::side_of(r) {
             Some(Side::Output) => Style::default().fg(Color::Yellow),

@@ -12,12 +12,14 @@
 //! statement, an explanation and the rule's source (kernel document or driver file).
 //!
 //! One file per rule family: [`requests`], [`buffers`], [`refs`] (frames and references),
-//! [`controls`], [`profiles`] (what one hardware decoder accepts). `traces/CHECK.md` lists every
+//! [`controls`], [`profiles`] (what one hardware decoder accepts), [`driver`] (the libva
+//! driver's own pool transitions, from `vatrace record`'s driver probes). `traces/CHECK.md` lists every
 //! rule with its source.
 
 pub mod buffers;
 pub mod controls;
 mod decode;
+pub mod driver;
 pub mod profiles;
 pub mod refs;
 pub mod requests;
@@ -275,6 +277,7 @@ impl Rules {
         self.buffers.after(m, rec, fx, &at, s);
         self.refs.after(m, rec, fx, &at, s);
         self.controls.after(m, rec, fx);
+        driver::check(rec, &at, s);
         // A record belongs to the frame of the last OUTPUT QBUF, except controls set into a
         // request: those belong to the frame about to be queued with it.
         let frames = model.totals().output_qbufs;

@@ -258,6 +258,11 @@ pub fn format_record(record: &Record, ctx: &(impl FdNames + ?Sized)) -> String {
             )
         }
         Record::Blob(b) => format!("    blob {}: {} bytes", b.id, b.data.len()),
+        Record::Probe(p) => format!(
+            "{}--- {} ---",
+            prefix(ctx, p.ts, p.pid, p.tid),
+            crate::probe::describe(p)
+        ),
         Record::End(e) => {
             let why = match e.reason {
                 EndReason::Exited => format!(
@@ -307,6 +312,16 @@ pub fn record_json(record: &Record, ctx: &(impl FdNames + ?Sized)) -> Value {
     let body = match record {
         Record::Ioctl(i) => ioctl_json(i),
         Record::Blob(b) => json!({ "id": b.id, "len": b.data.len() }),
+        Record::Probe(p) => {
+            let args: Map<String, Value> = p
+                .func
+                .arg_names()
+                .iter()
+                .zip(&p.args)
+                .map(|(n, v)| (n.to_string(), json!(v)))
+                .collect();
+            json!({ "ts": p.ts, "pid": p.pid, "tid": p.tid, "func": p.func.name(), "args": args })
+        }
         other => match serde_json::to_value(other) {
             // Externally tagged: {"Open": {...}} -> the inner object.
             Ok(Value::Object(mut m)) => m.remove(other.tag()).unwrap_or(Value::Null),

@@ -166,6 +166,7 @@ pub fn write_describe(out: &mut String, r: &Record) {
         Record::Exec(e) => write!(out, "{} exec {}", e.pid, e.path),
         Record::Exit(e) => write!(out, "{} exit code={}", e.pid, e.code),
         Record::Lost(l) => write!(out, "LOST {} events", l.count),
+        Record::Probe(p) => write!(out, "{} {}", p.pid, crate::probe::describe(p)),
         Record::Device(d) => write!(out, "device {} ({})", d.path, d.driver),
         Record::End(e) => {
             let _ = write!(out, "END {:?}", e.reason);
@@ -211,6 +212,8 @@ pub fn is_failure(r: &Record) -> bool {
             None => false,
         },
         Record::Lost(_) => true,
+        // A request slot the driver could not recover.
+        Record::Probe(p) => p.func == crate::probe::ProbeKind::SlotDead,
         _ => false,
     }
 }
@@ -250,5 +253,26 @@ mod tests {
         // Garbage never panics.
         let g = s.ioctl(3, args::VIDIOC_QBUF, vec![1], vec![], -1);
         assert_eq!(describe(&g), "7 VIDIOC_QBUF fd=3 = -1 EPERM");
+    }
+
+    #[test]
+    fn driver_probes_are_event_lines_and_dead_slots_failures() {
+        use crate::probe::ProbeKind;
+        use crate::record::Probe;
+        let p = |kind, args: &[i64]| {
+            Record::Probe(Probe {
+                ts: 1,
+                pid: 7,
+                tid: 7,
+                func: kind,
+                args: args.to_vec(),
+            })
+        };
+        let a = p(ProbeKind::SlotAcquire, &[2, 10]);
+        assert_eq!(describe(&a), "7 driver slot_acquire(slot=2, request_fd=10)");
+        assert!(!is_failure(&a));
+        let d = p(ProbeKind::SlotDead, &[2, 10]);
+        assert_eq!(describe(&d), "7 driver slot_dead(slot=2, old_fd=10)");
+        assert!(is_failure(&d));
     }
 }
