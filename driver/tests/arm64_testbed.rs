@@ -1,7 +1,8 @@
 //! The libva driver built for arm64 (`cargo xtask build --target aarch64`) in the arm64 test-bed
 //! (`qemu-system-aarch64 -M virt`, the 6.12 kernel with visl and vgem cross-built, a Debian arm64
 //! root with ffmpeg): `ffmpeg -hwaccel vaapi` decodes H.264 clips through it in frame- and
-//! slice-based mode to exactly the NV12 size of every frame, as on x86_64 (`testbed.rs`).
+//! slice-based mode to exactly the NV12 size of every frame, as on x86_64 (`testbed.rs`); the
+//! arm64 vatrace records one of those decodes with the driver probes (uprobes on the arm64 `.so`).
 //!
 //! `#[ignore]`d: it needs the arm64 build and test-bed; `cargo xtask test --arch arm64` builds
 //! both and runs it.
@@ -67,6 +68,22 @@ fn arm64_ffmpeg_vaapi_decodes_every_clip_to_the_exact_size() {
             );
         }
     }
+    // The arm64 vatrace records one decode with its driver probes (uprobes on the arm64 driver's
+    // pool transitions: arguments read from x0..x3).
+    let vatrace = testbed::paths::target_dir()
+        .join(Arch::Aarch64.rust_target())
+        .join("release")
+        .join("vatrace");
+    let trace = testbed::paths::work_dir("arm64-driver-probes").join("ffmpeg.trace");
+    let (_, probed) = &clips[0];
+    script += &format!(
+        "{vatrace} record -o {trace} -- env {env} ffmpeg -nostdin -loglevel error -hwaccel vaapi \
+         -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 -i {} -f null -; \
+         echo \"record rc=$?\"\n",
+        probed.generate().unwrap().display(),
+        vatrace = vatrace.display(),
+        trace = trace.display(),
+    );
     let opts = RunOptions {
         arch: Arch::Aarch64,
         timeout: Duration::from_secs(1800),
@@ -83,4 +100,21 @@ fn arm64_ffmpeg_vaapi_decodes_every_clip_to_the_exact_size() {
                 .map(|mode| format!("ffmpeg {name} {mode} rc=0 size={}", c.nv12_bytes()))
         }),
     );
+    assert_lines(&out, ["record rc=0".to_string()]);
+    let dump = std::process::Command::new(common::vatrace())
+        .arg("dump")
+        .arg(&trace)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&dump.stdout);
+    assert!(dump.status.success(), "{text}");
+    // One slot acquired and released per frame, with a slot number and a request fd read from
+    // the arm64 argument registers.
+    let probes = |func: &str| {
+        text.lines()
+            .filter(|l| l.contains(&format!("driver {func}(slot=")) && l.contains("request_fd="))
+            .count() as u32
+    };
+    assert_eq!(probes("slot_acquire"), probed.frames, "{text}");
+    assert_eq!(probes("slot_release"), probed.frames, "{text}");
 }

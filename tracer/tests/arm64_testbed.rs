@@ -3,14 +3,18 @@
 //! through visl while the arm64 vatrace (its eBPF programs built for the arm64 syscall numbers and
 //! `pt_regs`) traces it. The same checks as the x86_64 test-bed's (`common/decode.rs`): as many
 //! V4L2/media/dma-buf ioctls as `strace -f`, nothing lost, every bitstream byte, every request's
-//! controls equal to visl's ftrace. Then the arm64 trace replays on the x86_64 test-bed (same visl
-//! driver) with no divergence: only environment differences.
+//! controls equal to visl's ftrace, on both attachment mechanisms (fentry/fexit trampolines and
+//! the raw syscall tracepoints). Then the arm64 trace replays on the x86_64 test-bed (same visl
+//! driver) with no divergence: only environment differences. And the threads, children and `-p`
+//! checks of the x86_64 test-bed (`common/mechanisms.rs`).
 //!
 //! `#[ignore]`d: arm64 TCG is slow and needs the arm64 build (`cargo xtask build --target
 //! aarch64`) and test-bed; `cargo xtask test --arch arm64` builds both and runs these.
 
 #[path = "common/decode.rs"]
 mod decode;
+#[path = "common/mechanisms.rs"]
+mod mechanisms;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -58,7 +62,7 @@ fn arm64_gstreamer_h264_record_equals_strace_and_visl_and_replays_on_x86_64() {
             "v4l2slh264dec",
             "visl_h264_controls",
             &dir,
-            &[""],
+            &mechanisms::MECHANISMS,
         ),
         d = dir.display()
     );
@@ -75,14 +79,16 @@ fn arm64_gstreamer_h264_record_equals_strace_and_visl_and_replays_on_x86_64() {
     );
     let machine = std::fs::read_to_string(dir.join("machine")).unwrap();
     assert_eq!(machine.trim(), "aarch64", "the guest is arm64");
-    decode::check_decode_trace_attach(&dir, &clip, "v4l2slh264dec", "");
+    for m in mechanisms::MECHANISMS {
+        decode::check_decode_trace_attach(&dir, &clip, "v4l2slh264dec", m);
+    }
 
     // The arm64 trace replayed on x86_64: no divergence, every frame decoded.
     let report = dir.join("replay-x86_64.json");
     let script = format!(
         "uname -m; {VATRACE} replay --quiet --report {} {}",
         report.display(),
-        dir.join("gst.trace").display()
+        dir.join(decode::file_names("fentry").0).display()
     );
     let out = run_sh(
         &script,
@@ -110,5 +116,24 @@ fn arm64_gstreamer_h264_record_equals_strace_and_visl_and_replays_on_x86_64() {
         r.ioctls_matched,
         r.frames.len(),
         r.environment
+    );
+}
+
+/// The x86_64 test's threads, children and `-p` checks (`common/mechanisms.rs`) with the arm64
+/// build in the arm64 test-bed, on both mechanisms: arm64 has no `open`, `dup2` or `poll`
+/// syscalls and keeps the syscall number in `syscallno`; the same calls must be seen from the
+/// same roles.
+#[test]
+#[ignore = "arm64 test-bed: run with `cargo xtask test --arch arm64`"]
+fn arm64_threads_children_and_attach_by_pid_on_both_mechanisms() {
+    mechanisms::threads_children_and_attach_by_pid(
+        &arm64_bin("vatrace").display().to_string(),
+        &arm64_bin("v4l2-ioctl-probe").display().to_string(),
+        "arm64-mechanisms",
+        RunOptions {
+            arch: Arch::Aarch64,
+            timeout: Duration::from_secs(1800),
+            ..Default::default()
+        },
     );
 }

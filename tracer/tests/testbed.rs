@@ -14,10 +14,13 @@
 
 #[path = "common/decode.rs"]
 mod decode;
+#[path = "common/mechanisms.rs"]
+mod mechanisms;
 
 use std::time::Duration;
 
 use decode::strace_count;
+use mechanisms::{attach_of, MECHANISMS};
 use testbed::{
     clips::{Clip, Codec},
     run_sh, RunOptions,
@@ -116,15 +119,6 @@ fn strace_counting() {
     assert_eq!(strace_count(text), 3);
 }
 
-/// The two mechanisms `--attach` can ask for.
-const MECHANISMS: [&str; 2] = ["fentry", "tracepoint"];
-
-/// The header's mechanism of the trace at `path`.
-fn attach_of(path: &std::path::Path) -> String {
-    let reader = TraceReader::open(path).unwrap();
-    reader.header().options["attach"].clone()
-}
-
 #[test]
 fn cloexec_dups_are_recorded_and_closed_by_exec() {
     let probe = env!("CARGO_BIN_EXE_v4l2-ioctl-probe");
@@ -193,87 +187,16 @@ fn check_cloexec(dir: &std::path::Path, m: &str) {
     );
 }
 
-/// Per mechanism, in one boot: the probe's `sequence` (main thread, a second thread, a child
-/// process) and `vatrace record -p` attached to a waiting probe. Both mechanisms must see the
-/// same calls from the same roles, the child's and the thread's included.
+/// Per mechanism, in one boot: threads, children and `-p` (`common/mechanisms.rs`).
 #[test]
 fn threads_children_and_attach_by_pid_on_both_mechanisms() {
-    let probe = env!("CARGO_BIN_EXE_v4l2-ioctl-probe");
-    let dir = testbed::paths::work_dir("mechanisms");
-    let d = dir.display();
-    let mut script = String::from("set +e\n");
-    for m in MECHANISMS {
-        script.push_str(&format!(
-            "{VATRACE} record --attach {m} -o {d}/seq-{m}.trace -- {probe} sequence \
-             > {d}/seq-{m}.json 2> {d}/seq-{m}.log
-            echo $? > {d}/seq-{m}.rc
-            rm -f {d}/p-{m}.log
-            {{ for i in $(seq 600); do grep -qs 'tracing pid' {d}/p-{m}.log && break; sleep 0.1; done
-              echo go; }} | {probe} delayed 25 > {d}/delayed-{m}.out &
-            P=$!
-            {VATRACE} record --attach {m} -o {d}/p-{m}.trace -p $P 2> {d}/p-{m}.log &
-            R=$!
-            wait $P; wait $R
-            echo $P > {d}/p-{m}.pid\n"
-        ));
-    }
-    let opts = RunOptions {
-        timeout: Duration::from_secs(600),
-        ..Default::default()
-    };
-    run_sh(&script, &opts).unwrap().check().unwrap();
-    let mut seen = Vec::new();
-    for m in MECHANISMS {
-        let read = |name: String| std::fs::read_to_string(dir.join(name)).unwrap();
-        let log = read(format!("seq-{m}.log"));
-        assert_eq!(read(format!("seq-{m}.rc")).trim(), "3", "{m}: {log}");
-        let info: serde_json::Value = serde_json::from_str(&read(format!("seq-{m}.json")))
-            .unwrap_or_else(|e| panic!("{m}: the probe's JSON: {e}"));
-        let pid = info["pid"].as_u64().unwrap() as u32;
-        let thread = info["thread_tid"].as_u64().unwrap() as u32;
-        let child = info["child_pid"].as_u64().unwrap() as u32;
-        let trace = dir.join(format!("seq-{m}.trace"));
-        assert_eq!(attach_of(&trace), m);
-        // (role, request, ret) of every ioctl: roles, not pids, compare across runs.
-        let mut calls = Vec::new();
-        let mut forks = 0;
-        for r in TraceReader::open(&trace).unwrap() {
-            match r.unwrap() {
-                Record::Ioctl(i) => {
-                    let role = match (i.pid, i.tid) {
-                        (p, t) if p == pid && t == thread => "thread",
-                        (p, _) if p == pid => "main",
-                        (p, _) if p == child => "child",
-                        _ => "other",
-                    };
-                    calls.push((role, i.request, i.ret));
-                }
-                Record::Fork(_) => forks += 1,
-                _ => {}
-            }
-        }
-        for role in ["main", "thread", "child"] {
-            assert!(
-                calls.iter().any(|c| c.0 == role),
-                "{m}: no ioctl from the {role}: {calls:?}\n{log}"
-            );
-        }
-        assert!(forks >= 2, "{m}: the thread and the child are reported");
-        // Sorted: the thread and the child run beside the main thread.
-        calls.sort();
-        seen.push(calls);
-
-        let p_trace = dir.join(format!("p-{m}.trace"));
-        let p_log = read(format!("p-{m}.log"));
-        assert_eq!(attach_of(&p_trace), m, "{p_log}");
-        let probe_pid: u32 = read(format!("p-{m}.pid")).trim().parse().unwrap();
-        let n = TraceReader::open(&p_trace)
-            .unwrap()
-            .filter(|r| {
-                matches!(r, Ok(Record::Ioctl(i)) if i.pid == probe_pid && i.request == 0xc058_5611)
-            })
-            .count();
-        assert_eq!(n, 25, "{m}: the 25 DQBUFs after attaching by pid\n{p_log}");
-    }
-    assert_eq!(seen[0], seen[1], "both mechanisms see the same calls");
+    mechanisms::threads_children_and_attach_by_pid(
+        VATRACE,
+        env!("CARGO_BIN_EXE_v4l2-ioctl-probe"),
+        "mechanisms",
+        RunOptions {
+            timeout: Duration::from_secs(600),
+            ..Default::default()
+        },
+    );
 }

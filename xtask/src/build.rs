@@ -25,6 +25,7 @@ use crate::syscall_table;
 /// The binaries of the arm64 build, as (package, `cargo build` selector, output file).
 const OUTPUTS: &[(&str, &str, &str)] = &[
     ("tracer", "--bin=vatrace", "vatrace"),
+    ("tracer", "--bin=v4l2-ioctl-probe", "v4l2-ioctl-probe"),
     ("v4l2-request-driver", "--lib", "libv4l2_request.so"),
     ("replay", "--bins", "vatrace-replay"),
     ("clients", "--bins", "request-leak"),
