@@ -27,9 +27,9 @@ const OUTPUTS: &[(&str, &str, &str)] = &[
     ("tracer", "--bin=vatrace", "vatrace"),
     ("tracer", "--bin=v4l2-ioctl-probe", "v4l2-ioctl-probe"),
     ("v4l2-request-driver", "--lib", "libv4l2_request.so"),
-    ("replay", "--bins", "vatrace-replay"),
-    ("clients", "--bins", "request-leak"),
-    ("clients", "--bins", "probe-ebusy"),
+    ("replay", "--bin=vatrace-replay", "vatrace-replay"),
+    ("clients", "--bin=request-leak", "request-leak"),
+    ("clients", "--bin=probe-ebusy", "probe-ebusy"),
 ];
 
 /// The committed sample whose `dump` must be the same on both architectures.
@@ -72,28 +72,33 @@ fn say(msg: &str) {
 /// `cargo build --release --target aarch64-unknown-linux-gnu` of every output: with the stable
 /// toolchain's prebuilt std when rustup could add it, else the nightly building std itself.
 fn cargo_build(root: &Path) -> Result<()> {
-    let mut cmd = Command::new("cargo");
-    if !setup::stable_has_arm64_std() {
-        say("no prebuilt std for aarch64: using the nightly with -Z build-std");
-        cmd.args(["+nightly", "build", "-Z", "build-std=std,panic_unwind"]);
-    } else {
-        cmd.arg("build");
-    }
-    cmd.args(["--release", "--target", ARM64_TARGET]);
-    let mut packages = BTreeSet::new();
-    for (package, selector, _) in OUTPUTS {
-        if packages.insert((*package, *selector)) {
-            cmd.args(["-p", package, selector]);
+    // One cargo run per library (`--lib` applies to every `-p` given) and one for every binary
+    // (`--bin=NAME` selectors, which cargo finds across the `-p` packages).
+    let (libs, bins): (Vec<_>, Vec<_>) = OUTPUTS.iter().partition(|(_, sel, _)| *sel == "--lib");
+    for group in [libs, bins] {
+        let mut cmd = Command::new("cargo");
+        if !setup::stable_has_arm64_std() {
+            say("no prebuilt std for aarch64: using the nightly with -Z build-std");
+            cmd.args(["+nightly", "build", "-Z", "build-std=std,panic_unwind"]);
+        } else {
+            cmd.arg("build");
         }
+        cmd.args(["--release", "--target", ARM64_TARGET]);
+        let packages: BTreeSet<&str> = group.iter().map(|(p, _, _)| *p).collect();
+        for package in packages {
+            cmd.args(["-p", package]);
+        }
+        let selectors: BTreeSet<&str> = group.iter().map(|(_, sel, _)| *sel).collect();
+        cmd.args(selectors);
+        // The linker comes from .cargo/config.toml. bindgen (v4l2r, the driver) passes clang
+        // --target=aarch64-unknown-linux-gnu, which finds the cross glibc headers of
+        // libc6-dev-arm64-cross by itself, then /usr/include/aarch64-linux-gnu and /usr/include
+        // (libva's headers). No --sysroot: it would hide /usr/include/va.
+        cmd.current_dir(root);
+        say(&format!("running {cmd:?}"));
+        let status = cmd.status().context("running cargo")?;
+        ensure!(status.success(), "the aarch64 build failed ({status})");
     }
-    // The linker comes from .cargo/config.toml. bindgen (v4l2r, the driver) passes clang
-    // --target=aarch64-unknown-linux-gnu, which finds the cross glibc headers of
-    // libc6-dev-arm64-cross by itself, then /usr/include/aarch64-linux-gnu and /usr/include
-    // (libva's headers). No --sysroot: it would hide /usr/include/va.
-    cmd.current_dir(root);
-    say(&format!("running {cmd:?}"));
-    let status = cmd.status().context("running cargo")?;
-    ensure!(status.success(), "the aarch64 build failed ({status})");
     Ok(())
 }
 
