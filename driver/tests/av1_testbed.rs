@@ -6,7 +6,10 @@
 //! for either client (read from `vatrace record` traces) equal, field by field, the sequence and frame headers
 //! `ffmpeg -bsf:v trace_headers` prints, except the README's "AV1 fields VA-API does not
 //! carry", and the references' order hints equal those the headers' refreshes give; the decode loop stays within 7 ioctls + 1 wait per frame. (Debian has no
-//! `v4l2slav1dec` to compare with, so trace_headers is the reference.)
+//! `v4l2slav1dec` to compare with, so trace_headers is the reference.) A stream changing size on
+//! key frames (320x240 → 176x144 → 320x240, each part starting with a sequence header) decodes
+//! every frame with no EBUSY, each frame sent at its own size; mpv (`--hwdec=vaapi-copy`) plays
+//! an AV1 clip through the driver.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -342,37 +342,17 @@ fn vaprobe() -> PathBuf {
 }
 
 /// The codecs `vaclient` cannot parse (MPEG-2, VP8, VP9, HEVC, AV1), a small clip each, for the
-/// every-codec tests; `DRIVER_TEST_CODECS` (e.g. `Av1,Vp9`, names as in [`Codec`]) keeps only
-/// those for one run.
+/// every-codec tests.
 fn every_codec() -> Vec<Clip> {
-    let all = [
+    [
         Codec::Mpeg2,
         Codec::Vp8,
         Codec::Vp9,
         Codec::Hevc,
         Codec::Av1,
-    ];
-    let only = std::env::var("DRIVER_TEST_CODECS").unwrap_or_default();
-    let keep: Vec<&str> = only
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
-    for k in &keep {
-        assert!(
-            all.iter().any(|c| format!("{c:?}").eq_ignore_ascii_case(k)),
-            "DRIVER_TEST_CODECS: no codec {k:?}; known: {all:?}"
-        );
-    }
-    all.into_iter()
-        .filter(|c| {
-            keep.is_empty()
-                || keep
-                    .iter()
-                    .any(|k| format!("{c:?}").eq_ignore_ascii_case(k))
-        })
-        .map(Clip::small)
-        .collect()
+    ]
+    .map(Clip::small)
+    .to_vec()
 }
 
 /// The probe pattern for the codecs `vaclient` cannot parse, inside ffmpeg as mpv does it inside
