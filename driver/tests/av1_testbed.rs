@@ -6,7 +6,10 @@
 //! for either client (read from `vatrace record` traces) equal, field by field, the sequence and frame headers
 //! `ffmpeg -bsf:v trace_headers` prints, except the README's "AV1 fields VA-API does not
 //! carry", and the references' order hints equal those the headers' refreshes give; the decode loop stays within 7 ioctls + 1 wait per frame. (Debian has no
-//! `v4l2slav1dec` to compare with, so trace_headers is the reference.)
+//! `v4l2slav1dec` to compare with, so trace_headers is the reference.) A stream changing size on
+//! key frames (320x240 → 176x144 → 320x240, each part starting with a sequence header) decodes
+//! every frame with no EBUSY, each frame sent at its own size; mpv (`--hwdec=vaapi-copy`) plays
+//! an AV1 clip through the driver.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -611,4 +614,122 @@ fn av1_controls_equal_trace_headers_within_the_ioctl_budget() {
         }
     }
     assert!(report.is_empty(), "{}", report.join("\n"));
+}
+
+/// The OBU types of one IVF frame (a temporal unit in the low-overhead format: each OBU with
+/// its size field), in order; panics on an OBU without a size field or cut short.
+fn obu_types(tu: &[u8]) -> Vec<u8> {
+    let mut types = Vec::new();
+    let mut p = 0;
+    while p < tu.len() {
+        let h = tu[p];
+        let (kind, ext, has_size) = ((h >> 3) & 0xf, (h >> 2) & 1, (h >> 1) & 1);
+        assert_eq!(has_size, 1, "OBU at byte {p} without obu_size");
+        p += 1 + usize::from(ext);
+        // leb128 obu_size
+        let (mut size, mut shift) = (0usize, 0);
+        loop {
+            let b = tu[p];
+            p += 1;
+            size |= usize::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        types.push(kind);
+        p += size;
+        assert!(p <= tu.len(), "OBU cut short");
+    }
+    types
+}
+
+/// One IVF stream, 10 frames at 320x240, 10 at 176x144, 10 at 320x240 (the default libaom clip,
+/// hidden alt-refs included), each part starting with a key frame of its size whose temporal
+/// unit carries a sequence header OBU (checked: the parts are self-contained).
+fn size_change_stream() -> PathBuf {
+    let part = |w, h| {
+        let c = Clip {
+            width: w,
+            height: h,
+            frames: 10,
+            ..Clip::small(Codec::Av1)
+        };
+        let bytes = std::fs::read(c.generate().unwrap()).unwrap();
+        let first = testbed::clips::ivf_frames(&bytes).unwrap()[0].to_vec();
+        // OBU_TEMPORAL_DELIMITER (2), then OBU_SEQUENCE_HEADER (1) before the frame.
+        let types = obu_types(&first);
+        assert!(
+            types.starts_with(&[2, 1]),
+            "{w}x{h}: first temporal unit's OBUs {types:?}: no sequence header"
+        );
+        bytes
+    };
+    let (a, b) = (part(320, 240), part(176, 144));
+    let joined =
+        testbed::paths::work_dir("driver-av1-size-change").join("320x240-176x144-320x240.ivf");
+    std::fs::write(&joined, testbed::clips::ivf_concat(&[&a, &b, &a]).unwrap()).unwrap();
+    joined
+}
+
+/// The stream of [`size_change_stream`] through ffmpeg: every frame out, no EBUSY, nothing
+/// warned, one request per decoded frame; recorded, each request's FRAME carries the frame's
+/// own size (the headers' `frame_width_minus_1`, or the sequence's maximum without
+/// `frame_size_override_flag`). FFmpeg 5.1's AV1 decoder keeps the VA context it made at the
+/// first sequence header (320x240: one session) and decodes the 176x144 frames into its
+/// surfaces, which AV1 allows (a frame no larger than the buffer).
+#[test]
+fn av1_size_change_on_key_frames_decodes_every_frame() {
+    let stream = size_change_stream();
+    let headers = trace_headers(&stream);
+    let log = common::assert_size_change_decodes_codec(Codec::Av1, &stream);
+    let sessions: Vec<&str> = log.lines().filter(|l| l.contains("session")).collect();
+    eprintln!("{sessions:#?}");
+    assert!(
+        sessions
+            .iter()
+            .any(|l| l.contains(&format!("session closed: {} frames decoded", headers.len()))),
+        "{} frames decoded wanted:\n{log}",
+        headers.len()
+    );
+    assert!(!log.contains("ERROR") && !log.contains("WARN"), "{log}");
+
+    let trace = stream.with_extension("trace");
+    let script = format!(
+        "{} record -o {} -- env {}",
+        vatrace().display(),
+        trace.display(),
+        common::ffmpeg_decode_codec(Codec::Av1, &stream, "/dev/null", true)
+    );
+    run_sh(&script, &opts()).unwrap().check().unwrap();
+    let sent = sent_controls(&trace);
+    assert_eq!(sent.len(), headers.len(), "one request per decoded frame");
+    let size = |th: &Headers, dim: &str| -> i64 {
+        th.frame
+            .get(&format!("frame_{dim}_minus_1"))
+            .or_else(|| th.seq.get(&format!("max_frame_{dim}_minus_1")))
+            .copied()
+            .unwrap_or_else(|| panic!("no {dim} in {th:?}"))
+    };
+    let want: Vec<(i64, i64)> = headers
+        .iter()
+        .map(|th| (size(th, "width") + 1, size(th, "height") + 1))
+        .collect();
+    let got: Vec<(i64, i64)> = sent
+        .iter()
+        .map(|(_, f, _)| {
+            (
+                num(f, "frame_width_minus_1") + 1,
+                num(f, "frame_height_minus_1") + 1,
+            )
+        })
+        .collect();
+    assert_eq!(got, want, "frame sizes sent / in the headers");
+    assert!(want.contains(&(176, 144)) && want.contains(&(320, 240)));
+}
+
+#[test]
+fn mpv_vaapi_copy_decodes_av1_through_the_driver() {
+    let c = Clip::small(Codec::Av1).generate().unwrap();
+    common::assert_mpv_uses_driver(&c, "");
 }

@@ -341,17 +341,32 @@ fn vaprobe() -> PathBuf {
     p
 }
 
+/// The codecs `vaclient` cannot parse (MPEG-2, VP8, VP9, HEVC, AV1), a small clip each, for the
+/// every-codec tests.
+fn every_codec() -> Vec<Clip> {
+    [
+        Codec::Mpeg2,
+        Codec::Vp8,
+        Codec::Vp9,
+        Codec::Hevc,
+        Codec::Av1,
+    ]
+    .map(Clip::small)
+    .to_vec()
+}
+
 /// The probe pattern for the codecs `vaclient` cannot parse, inside ffmpeg as mpv does it inside
 /// itself: `vaprobe` probes every decode profile at 128x128 (config, 4 surfaces, a context, an
 /// image derived and mapped, a surface exported, all destroyed) in ffmpeg's `vaInitialize`, then
-/// ffmpeg decodes on the same display, so the driver reconfigures its idle 128x128 session.
+/// ffmpeg decodes (AV1 with `-c:v av1`) on the same display, so the driver reconfigures its
+/// idle 128x128 session.
 /// Under `vatrace record`: every frame comes out, nothing answers EBUSY, `vatrace check` finds
 /// no leaked request and no busy or orphaned buffer, the driver warns of nothing, and no video,
 /// media, request or dma-buf fd is left open after vaTerminate.
 #[test]
 fn probe_pattern_then_every_codec_decodes_without_ebusy_or_leak() {
     let dir = testbed::paths::work_dir("driver-probe-every-codec");
-    let clips = [Codec::Mpeg2, Codec::Vp8, Codec::Vp9, Codec::Hevc].map(Clip::small);
+    let clips = every_codec();
     let mut script = String::from("set -u\n");
     let mut traces = Vec::new();
     for c in &clips {
@@ -364,7 +379,7 @@ fn probe_pattern_then_every_codec_decodes_without_ebusy_or_leak() {
             v = common::vatrace().display(),
             t = t.display(),
             pre = vaprobe().display(),
-            cmd = common::ffmpeg_decode(&path, "/tmp/out.yuv", false),
+            cmd = common::ffmpeg_decode_codec(c.codec, &path, "/tmp/out.yuv", false),
             codec = c.codec
         );
         traces.push((c, t));
@@ -513,13 +528,13 @@ fn fault_injection_1000_failures_no_starvation_no_leaks() {
 }
 
 /// The recovery ladder is the shared session's, under every codec: ffmpeg decodes an MPEG-2, a
-/// VP8, a VP9 and an HEVC clip to the exact size while REINIT, DQBUF, poll and request
+/// VP8, a VP9, an HEVC and an AV1 clip (FFmpeg's own AV1 decoder, `-c:v av1`) to the exact size while REINIT, DQBUF, poll and request
 /// allocation fail on chosen calls; the session ends with nothing queued. Needs
 /// `--features fault-injection`.
 #[cfg(feature = "fault-injection")]
 #[test]
 fn fault_injection_every_codec_decodes_every_frame() {
-    let clips = [Codec::Mpeg2, Codec::Vp8, Codec::Vp9, Codec::Hevc].map(Clip::small);
+    let clips = every_codec();
     let mut script = String::from("set -u\n");
     for c in &clips {
         let path = c.generate().unwrap();
@@ -527,7 +542,7 @@ fn fault_injection_every_codec_decodes_every_frame() {
             "rm -f /tmp/out.yuv; V4L2_REQUEST_LOG=info V4L2_REQUEST_FAULTS=reinit:5:2,dqbuf:5,poll:7,alloc:9 {} \
              2>/tmp/err.txt; echo \"{codec:?} rc=$? size=$(stat -c %s /tmp/out.yuv)\"; \
              echo \"{codec:?} $(grep 'session closed' /tmp/err.txt | tail -n 1)\"\n",
-            common::ffmpeg_decode(&path, "/tmp/out.yuv", true),
+            common::ffmpeg_decode_codec(c.codec, &path, "/tmp/out.yuv", true),
             codec = c.codec
         );
     }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use testbed::clips::Clip;
+use testbed::clips::{Clip, Codec};
 use testbed::{run_sh, RunOptions};
 
 /// A test-bed run of up to 10 minutes.
@@ -298,9 +298,27 @@ pub fn assert_mpv_uses_driver(clip: &Path, extra: &str) {
 /// frame downloaded as NV12 into `out` (`/dev/null` to discard); `-threads 1` when `one_thread`
 /// (the ioctl budget tests count one decoder's calls).
 pub fn ffmpeg_decode(clip: &Path, out: &str, one_thread: bool) -> String {
+    ffmpeg_decode_with("", clip, out, one_thread)
+}
+
+/// FFmpeg's input options choosing the decoder for `codec`: for AV1 its own decoder
+/// (`-c:v av1`), the one with the VA hwaccel (the default, libdav1d, has none); none otherwise.
+pub fn ffmpeg_decoder(codec: Codec) -> &'static str {
+    match codec {
+        Codec::Av1 => " -c:v av1",
+        _ => "",
+    }
+}
+
+/// [`ffmpeg_decode`] of a `codec` stream, with the decoder [`ffmpeg_decoder`] chooses.
+pub fn ffmpeg_decode_codec(codec: Codec, clip: &Path, out: &str, one_thread: bool) -> String {
+    ffmpeg_decode_with(ffmpeg_decoder(codec), clip, out, one_thread)
+}
+
+fn ffmpeg_decode_with(decoder: &str, clip: &Path, out: &str, one_thread: bool) -> String {
     format!(
         "{} ffmpeg -nostdin -loglevel error{} -hwaccel vaapi -hwaccel_output_format vaapi \
-         -vaapi_device /dev/dri/renderD128 -i {} -vf hwdownload,format=nv12 -f rawvideo -y {out}",
+         -vaapi_device /dev/dri/renderD128{decoder} -i {} -vf hwdownload,format=nv12 -f rawvideo -y {out}",
         va_env(),
         if one_thread { " -threads 1" } else { "" },
         clip.display()
@@ -368,10 +386,20 @@ pub fn record_ffmpeg_decodes<'a>(
 /// the driver: all 30 frames come out (ffmpeg scales to the first size) and nothing answers
 /// EBUSY. Returns the driver's log (`V4L2_REQUEST_LOG=info`) for what depends on the client.
 pub fn assert_size_change_decodes(stream: &Path) -> String {
+    assert_size_change_decodes_with("", stream)
+}
+
+/// [`assert_size_change_decodes`] of a `codec` stream, with the decoder [`ffmpeg_decoder`]
+/// chooses (AV1: `-c:v av1`).
+pub fn assert_size_change_decodes_codec(codec: Codec, stream: &Path) -> String {
+    assert_size_change_decodes_with(ffmpeg_decoder(codec), stream)
+}
+
+fn assert_size_change_decodes_with(decoder: &str, stream: &Path) -> String {
     let script = format!(
         "V4L2_REQUEST_LOG=info {} 2>/tmp/err.txt; echo rc=$?; \
          echo frames=$(( $(stat -c %s /tmp/out.yuv) / (320*240*3/2) )); cat /tmp/err.txt >&2",
-        ffmpeg_decode(stream, "/tmp/out.yuv", false)
+        ffmpeg_decode_with(decoder, stream, "/tmp/out.yuv", false)
     );
     let out = run_sh(&script, &opts()).unwrap();
     let (stdout, stderr) = (out.stdout_str(), out.stderr_str());
