@@ -109,6 +109,18 @@ pub struct Injection {
     pub next: Vec<(u64, String, String, String)>,
 }
 
+/// A call the recording shows injected live (`vatrace record --inject`, `Ioctl.injected`): the
+/// replay injects it again (not issued, failed with the recorded errno), as `--inject @SEQ=ERRNO`
+/// would; it reproduces the recording and is no divergence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedInjection {
+    pub seq: u64,
+    /// `NAME#K`, K counted over the whole trace as `--inject NAME#K` counts.
+    pub call: String,
+    /// The recorded (and replayed) result, e.g. `-EBUSY`.
+    pub result: String,
+}
+
 /// A checksum of one dequeued CAPTURE buffer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Frame {
@@ -179,6 +191,8 @@ pub struct Report {
     /// Calls that failed in the recording, in order (the first 64).
     pub recorded_failures: Vec<Failure>,
     pub injections: Vec<Injection>,
+    /// Calls injected live when recorded, injected again by the replay (never issued).
+    pub recorded_injections: Vec<RecordedInjection>,
     /// What `traces::check` found over the replay's side of the calls (the same rules as
     /// `vatrace check`: request-slot leaks, starvation, EBUSY with the buffers' states, …), in
     /// order. They inform; the verdict (divergence, incomplete) does not depend on them.
@@ -363,6 +377,20 @@ impl Report {
         );
         for n in p.notable.iter().take(8) {
             let _ = writeln!(s, "    {n}");
+        }
+        if !self.recorded_injections.is_empty() {
+            let calls: Vec<String> = self
+                .recorded_injections
+                .iter()
+                .map(|i| format!("ioctl {} {} {}", i.seq, i.call, i.result))
+                .collect();
+            let _ = writeln!(
+                s,
+                "  injected as recorded ({} calls the recording shows injected by `vatrace record --inject`: \
+                 not issued, failed with the recorded errno, as `--inject @SEQ=ERRNO` would): {}",
+                calls.len(),
+                calls.join(", ")
+            );
         }
         for i in &self.injections {
             let _ = writeln!(
