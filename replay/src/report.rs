@@ -996,4 +996,28 @@ mod tests {
         let old: Report = serde_json::from_str(r#"{"trace": "t", "divergences": 0}"#).unwrap();
         assert!(old.findings.is_empty());
     }
+
+    #[test]
+    fn recorded_injections_are_said_and_read_back() {
+        let r = Report {
+            recorded_injections: vec![RecordedInjection {
+                seq: 41,
+                call: "MEDIA_REQUEST_IOC_REINIT#3".into(),
+                result: "-EBUSY".into(),
+            }],
+            ..Default::default()
+        };
+        let text = r.text();
+        assert!(
+            text.contains("injected as recorded (1 calls")
+                && text.contains("ioctl 41 MEDIA_REQUEST_IOC_REINIT#3 -EBUSY"),
+            "{text}"
+        );
+        assert!(!Report::default().text().contains("injected as recorded"));
+        let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back.recorded_injections, r.recorded_injections);
+        // A report written before recorded injections existed still reads.
+        let old: Report = serde_json::from_str(r#"{"trace": "t", "divergences": 0}"#).unwrap();
+        assert!(old.recorded_injections.is_empty());
+    }
 }
