@@ -32,8 +32,9 @@ pub struct Prepared {
 
 impl Prepared {
     /// The replay side as a `traces` record: `before`, the argument now (after the call), and
-    /// the nested arrays the kernel wrote back, for decoding and comparison.
-    pub fn to_record(&self, recorded: &Ioctl, before: Vec<u8>, ret: i64) -> Ioctl {
+    /// the nested arrays the kernel wrote back, for decoding and comparison. `injected`: whether
+    /// the replay injected `ret` instead of issuing the call (not the recording's flag).
+    pub fn to_record(&self, recorded: &Ioctl, before: Vec<u8>, ret: i64, injected: bool) -> Ioctl {
         let dir = ioctl::Dir::of(recorded.request);
         Ioctl {
             before,
@@ -53,6 +54,7 @@ impl Prepared {
                 })
                 .collect(),
             ret,
+            injected,
             ..recorded.clone()
         }
     }
@@ -292,6 +294,18 @@ mod tests {
             Some(p.controls[0].as_ptr() as u64)
         );
         assert_eq!(p.controls[0], vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn replayed_record_is_injected_only_when_the_replay_injected_it() {
+        let mut io = ext_ctrls_record();
+        io.injected = true;
+        io.ret = -16;
+        let p = prepare(&io, &|fd| (fd == 9).then_some(42)).unwrap();
+        let issued = p.to_record(&io, io.before.clone(), 0, false);
+        assert_eq!((issued.ret, issued.injected), (0, false));
+        let again = p.to_record(&io, io.before.clone(), -16, true);
+        assert_eq!((again.ret, again.injected), (-16, true));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! walks the trace once more and re-issues every call in recorded order — opens, dups, closes,
 //! ioctls with rebuilt arguments ([`crate::args`]), mmaps, munmaps, waits — writing each OUTPUT
 //! QBUF's recorded bitstream into the replay's buffer first, checksumming each dequeued CAPTURE
-//! buffer, injecting the requested faults, and judging every result against the recording
+//! buffer, injecting the requested faults (and again those the recording shows injected live by
+//! `vatrace record --inject`), and judging every result against the recording
 //! (behaviour; environment differences are listed apart). The replay's side of every call goes
 //! through `traces::check`'s rules on the pool model (the same findings `vatrace check` makes);
 //! the report lists them.
@@ -30,7 +31,9 @@ use crate::feed::{Feed, Next, Source};
 use crate::hasher::Hasher;
 use crate::node::{self, Node, Subsystem};
 use crate::options::{InjectAt, ReplayOptions};
-use crate::report::{self, Divergence, Failure, FieldDiff, Frame, Injection, PoolSummary, Report};
+use crate::report::{
+    self, Divergence, Failure, FieldDiff, Frame, Injection, PoolSummary, RecordedInjection, Report,
+};
 use crate::sys::{self, Errno, Mapping};
 use crate::validate;
 
@@ -60,10 +63,44 @@ struct Entry {
 }
 
 /// An injection still waiting for its call.
+#[derive(Debug)]
 struct Pending {
     at: InjectAt,
     errno: i32,
     spec: String,
+}
+
+/// Why a call is not issued but fails: asked for with `--inject`, or injected live when it was
+/// recorded (`Ioctl.injected`: injected again, with its recorded errno).
+#[derive(Debug)]
+enum Fault {
+    Asked(Pending),
+    Recorded(i32),
+}
+
+impl Fault {
+    fn errno(&self) -> i32 {
+        match self {
+            Fault::Asked(p) => p.errno,
+            Fault::Recorded(errno) => *errno,
+        }
+    }
+}
+
+/// The fault for the `nth` call of `name` (`io`), if any: a pending `--inject` matching it (taken
+/// from `pending`; it wins), else the recording's own live injection of it.
+fn fault_for(pending: &mut Vec<Pending>, io: &Ioctl, name: &str, nth: u64) -> Option<Fault> {
+    let asked = pending.iter().position(|p| match &p.at {
+        InjectAt::Seq(s) => *s == io.seq,
+        InjectAt::Nth { name: n, nth: k } => n == name && *k == nth,
+        // Resolved to `Seq` by the pre-pass before the replay starts.
+        InjectAt::Frame { .. } | InjectAt::Buffer { .. } => false,
+    });
+    match asked {
+        Some(i) => Some(Fault::Asked(pending.remove(i))),
+        None if io.injected => io.errno().map(Fault::Recorded),
+        None => None,
+    }
 }
 
 /// The engine's state during one replay.
@@ -819,16 +856,6 @@ impl Engine<'_> {
         }
     }
 
-    fn injection_for(&mut self, io: &Ioctl, name: &str, nth: u64) -> Option<Pending> {
-        let i = self.pending.iter().position(|p| match &p.at {
-            InjectAt::Seq(s) => *s == io.seq,
-            InjectAt::Nth { name: n, nth: k } => n == name && *k == nth,
-            // Resolved to `Seq` by the pre-pass before the replay starts.
-            InjectAt::Frame { .. } | InjectAt::Buffer { .. } => false,
-        })?;
-        Some(self.pending.remove(i))
-    }
-
     fn ioctl(&mut self, io: &Ioctl, feed: &mut Feed<std::fs::File>) {
         let bitstreams = feed.take_bitstreams(io.seq);
         self.ioctl_with(io, feed, &bitstreams);
@@ -888,10 +915,10 @@ impl Engine<'_> {
                 self.drop_fresh(file);
             }
         }
-        let injected = self.injection_for(io, &name, nth);
+        let fault = fault_for(&mut self.pending, io, &name, nth);
         let t = Instant::now();
-        let ret = match &injected {
-            Some(p) => -i64::from(p.errno),
+        let ret = match &fault {
+            Some(f) => -i64::from(f.errno()),
             None => ret_of(self.issue(&entry, io, &mut prep)),
         };
         self.prof.spent(Phase::Issue, t);
@@ -901,7 +928,7 @@ impl Engine<'_> {
         // kernel wrote back, and any fd the kernel handed out under its recorded number (the
         // pool model and the verdict follow the recording's fd table; the replay's own number
         // goes to the bookkeeping).
-        let mut replayed = prep.to_record(io, io.before.clone(), ret);
+        let mut replayed = prep.to_record(io, io.before.clone(), ret, fault.is_some());
         let new_fd = if ret >= 0 {
             swap_returned_fd(io, &mut replayed)
         } else {
@@ -932,15 +959,21 @@ impl Engine<'_> {
             .partition(|i| i.next.len() >= 5);
         self.report.injections.extend(done);
         self.following = keep;
-        if let Some(p) = injected {
-            self.following.push(Injection {
+        match fault {
+            Some(Fault::Asked(p)) => self.following.push(Injection {
                 spec: p.spec,
                 seq: io.seq,
                 call: format!("{name}#{nth}"),
                 recorded: report::result_str(io.ret),
                 injected: report::result_str(ret),
                 next: Vec::new(),
-            });
+            }),
+            Some(Fault::Recorded(_)) => self.report.recorded_injections.push(RecordedInjection {
+                seq: io.seq,
+                call: format!("{name}#{nth}"),
+                result: report::result_str(ret),
+            }),
+            None => {}
         }
         if io.errno().is_some() && self.report.recorded_failures.len() < 64 {
             let reproduced = io.ret == ret;
@@ -1298,4 +1331,57 @@ fn planes_of(file: u32, rec: &Ioctl, rep: &Ioctl) -> Vec<(BufKey, u64, u64, u32)
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reinit(seq: u64, ret: i64, injected: bool) -> Ioctl {
+        Ioctl {
+            seq,
+            request: ioctl::request::MEDIA_REQUEST_IOC_REINIT,
+            ret,
+            injected,
+            ..Default::default()
+        }
+    }
+
+    fn asked(spec: &str) -> Pending {
+        let i: crate::Inject = spec.parse().unwrap();
+        Pending {
+            at: i.at,
+            errno: i.errno,
+            spec: i.spec,
+        }
+    }
+
+    const REINIT: &str = "MEDIA_REQUEST_IOC_REINIT";
+
+    #[test]
+    fn a_call_injected_when_recorded_is_injected_again_with_its_errno() {
+        let mut pending = Vec::new();
+        let f = fault_for(&mut pending, &reinit(7, -16, true), REINIT, 3);
+        assert!(matches!(f, Some(Fault::Recorded(16))), "{f:?}");
+        // Not injected when recorded (failed or not): issued.
+        assert!(fault_for(&mut pending, &reinit(8, -16, false), REINIT, 4).is_none());
+        assert!(fault_for(&mut pending, &reinit(9, 0, false), REINIT, 5).is_none());
+        // A flag without a failure is no injection to repeat.
+        assert!(fault_for(&mut pending, &reinit(10, 0, true), REINIT, 6).is_none());
+    }
+
+    #[test]
+    fn an_asked_injection_wins_over_the_recorded_one_and_is_used_once() {
+        let mut pending = vec![asked("@7=EIO"), asked("MEDIA_REQUEST_IOC_REINIT#4=EINVAL")];
+        let f = fault_for(&mut pending, &reinit(7, -16, true), REINIT, 3);
+        assert!(
+            matches!(&f, Some(Fault::Asked(p)) if p.errno == libc::EIO),
+            "{f:?}"
+        );
+        assert_eq!(f.unwrap().errno(), libc::EIO);
+        let f = fault_for(&mut pending, &reinit(8, 0, false), REINIT, 4);
+        assert_eq!(f.map(|f| f.errno()), Some(libc::EINVAL));
+        assert!(pending.is_empty());
+        assert!(fault_for(&mut pending, &reinit(8, 0, false), REINIT, 4).is_none());
+    }
 }

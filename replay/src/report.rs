@@ -109,6 +109,18 @@ pub struct Injection {
     pub next: Vec<(u64, String, String, String)>,
 }
 
+/// A call the recording shows injected live (`vatrace record --inject`, `Ioctl.injected`): the
+/// replay injects it again (not issued, failed with the recorded errno), as `--inject @SEQ=ERRNO`
+/// would; it reproduces the recording and is no divergence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedInjection {
+    pub seq: u64,
+    /// `NAME#K`, K counted over the whole trace as `--inject NAME#K` counts.
+    pub call: String,
+    /// The recorded (and replayed) result, e.g. `-EBUSY`.
+    pub result: String,
+}
+
 /// A checksum of one dequeued CAPTURE buffer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Frame {
@@ -179,6 +191,8 @@ pub struct Report {
     /// Calls that failed in the recording, in order (the first 64).
     pub recorded_failures: Vec<Failure>,
     pub injections: Vec<Injection>,
+    /// Calls injected live when recorded, injected again by the replay (never issued).
+    pub recorded_injections: Vec<RecordedInjection>,
     /// What `traces::check` found over the replay's side of the calls (the same rules as
     /// `vatrace check`: request-slot leaks, starvation, EBUSY with the buffers' states, …), in
     /// order. They inform; the verdict (divergence, incomplete) does not depend on them.
@@ -363,6 +377,20 @@ impl Report {
         );
         for n in p.notable.iter().take(8) {
             let _ = writeln!(s, "    {n}");
+        }
+        if !self.recorded_injections.is_empty() {
+            let calls: Vec<String> = self
+                .recorded_injections
+                .iter()
+                .map(|i| format!("ioctl {} {} {}", i.seq, i.call, i.result))
+                .collect();
+            let _ = writeln!(
+                s,
+                "  injected as recorded ({} calls the recording shows injected by `vatrace record --inject`: \
+                 not issued, failed with the recorded errno, as `--inject @SEQ=ERRNO` would): {}",
+                calls.len(),
+                calls.join(", ")
+            );
         }
         for i in &self.injections {
             let _ = writeln!(
@@ -967,5 +995,29 @@ mod tests {
         // A report written before findings existed still reads.
         let old: Report = serde_json::from_str(r#"{"trace": "t", "divergences": 0}"#).unwrap();
         assert!(old.findings.is_empty());
+    }
+
+    #[test]
+    fn recorded_injections_are_said_and_read_back() {
+        let r = Report {
+            recorded_injections: vec![RecordedInjection {
+                seq: 41,
+                call: "MEDIA_REQUEST_IOC_REINIT#3".into(),
+                result: "-EBUSY".into(),
+            }],
+            ..Default::default()
+        };
+        let text = r.text();
+        assert!(
+            text.contains("injected as recorded (1 calls")
+                && text.contains("ioctl 41 MEDIA_REQUEST_IOC_REINIT#3 -EBUSY"),
+            "{text}"
+        );
+        assert!(!Report::default().text().contains("injected as recorded"));
+        let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back.recorded_injections, r.recorded_injections);
+        // A report written before recorded injections existed still reads.
+        let old: Report = serde_json::from_str(r#"{"trace": "t", "divergences": 0}"#).unwrap();
+        assert!(old.recorded_injections.is_empty());
     }
 }

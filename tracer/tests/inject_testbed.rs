@@ -5,8 +5,13 @@
 //! `MEDIA_REQUEST_IOC_REINIT#K=EBUSY` injections, still decodes every frame (the driver's
 //! force-release REINITs the slot again); the trace holds exactly those four failures, marked
 //! injected, at exactly the K-th REINITs, each followed by a successful REINIT of the same request;
-//! `dump` marks them. The buggy `request-leak` client under the same injections stops at the
-//! first one with the request never reinitialised, and `vatrace check` reports the leak there.
+//! `dump` marks them. The driver probes (on by default: the command names the driver's directory)
+//! show each slot recovered: one `slot_force_release` per injection, of the slot holding that
+//! request fd, outcome REINIT, no slot dead; `vatrace check` reports them as
+//! `driver-slot-force-released` notes. The buggy `request-leak` client (four slots) under the same
+//! injections leaks the request of each failed REINIT and starves after the fourth; `vatrace
+//! check` reports the four leaks and the starvation. Both traces replay clean on visl: the
+//! recorded injections are injected again by `vatrace replay`, not issued, no divergence.
 //!
 //! Host: where the kernel refuses BPF LSM (this development machine: EPERM), `record --inject`
 //! fails before running anything, naming the problem and the fix; forms the kernel cannot match
@@ -19,6 +24,7 @@ use std::time::Duration;
 use testbed::clips::{Clip, Codec};
 use testbed::{run_sh, RunOptions};
 use traces::ioctl::request::MEDIA_REQUEST_IOC_REINIT;
+use traces::probe::{ProbeKind, FORCE_REINIT_OK};
 use traces::{Record, TraceReader};
 
 mod common;
@@ -52,15 +58,77 @@ fn driver_dir() -> PathBuf {
     dri
 }
 
-/// The ioctls of a trace, in order.
-fn ioctls(path: &Path) -> Vec<traces::record::Ioctl> {
+/// The records of a trace, in order.
+fn records(path: &Path) -> Vec<Record> {
     TraceReader::open(path)
         .unwrap()
-        .filter_map(|r| match r.unwrap() {
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+/// The ioctls of a trace, in order.
+fn ioctls(path: &Path) -> Vec<traces::record::Ioctl> {
+    records(path)
+        .into_iter()
+        .filter_map(|r| match r {
             Record::Ioctl(i) => Some(i),
             _ => None,
         })
         .collect()
+}
+
+/// `vatrace check --json` of a trace (run on the host: it needs no device).
+fn check(path: &Path) -> (Option<i32>, serde_json::Value) {
+    let o = Command::new(VATRACE)
+        .args(["check", "--json"])
+        .arg(path)
+        .output()
+        .unwrap();
+    let doc = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("check --json: {e}: {}", String::from_utf8_lossy(&o.stderr)));
+    (o.status.code(), doc)
+}
+
+/// The findings of rule `rule` in a `check --json` document.
+fn findings<'a>(doc: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::Value> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .collect()
+}
+
+/// The JSON replay report at `path`, which the guest's `vatrace replay` exited `rc` with: a clean
+/// replay, every recorded injection injected again.
+fn assert_replays_clean(name: &str, rc: &str, path: &Path, injected: usize) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let r: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{name}: replay report {}: {e}: {text}", path.display()));
+    assert_eq!(rc, "0", "{name}: {r:#}");
+    assert_eq!(r["divergences"], 0, "{name}: {r:#}");
+    assert!(r["first_divergence"].is_null(), "{name}: {r:#}");
+    let again = r["recorded_injections"].as_array().unwrap();
+    assert_eq!(again.len(), injected, "{name}: {again:#?}");
+    assert!(
+        again.iter().all(|i| i["result"] == "-EBUSY"
+            && i["call"]
+                .as_str()
+                .unwrap()
+                .starts_with("MEDIA_REQUEST_IOC_REINIT#")),
+        "{name}: {again:#?}"
+    );
+    assert!(r["injections"].as_array().unwrap().is_empty(), "{r:#}");
+    // Each one is a recorded failure the replay reproduced.
+    let failures = r["recorded_failures"].as_array().unwrap();
+    for i in again {
+        assert!(
+            failures
+                .iter()
+                .any(|f| f["seq"] == i["seq"] && f["reproduced"] == true),
+            "{name}: {i} not among the reproduced failures {failures:#?}"
+        );
+    }
 }
 
 #[test]
@@ -71,6 +139,7 @@ fn ffmpeg_recovers_from_injected_reinit_failures_and_request_leak_leaks() {
     let leak = common::request_leak(VATRACE);
     let dir = testbed::paths::work_dir("inject");
     let (ff, rl) = (dir.join("ffmpeg.trace"), dir.join("leak.trace"));
+    let (ff_replay, rl_replay) = (dir.join("ffmpeg.replay.json"), dir.join("leak.replay.json"));
     let doctor = dir.join("doctor.json");
     let script = format!(
         "set -u\n\
@@ -82,9 +151,15 @@ fn ffmpeg_recovers_from_injected_reinit_failures_and_request_leak_leaks() {
            -vaapi_device /dev/dri/renderD128 -i {clip} -vf hwdownload,format=nv12 -f rawvideo -y /tmp/out.yuv\n\
          echo \"ffmpeg rc=$? size=$(stat -c %s /tmp/out.yuv)\"\n\
          {VATRACE} record -o {rl}{inj} -- {leak} --slots 4 --frames 30 --leak-every 0\n\
-         echo \"request-leak rc=$?\"\n",
+         echo \"request-leak rc=$?\"\n\
+         {VATRACE} replay --json {ff} > {ffr}\n\
+         echo \"replay ffmpeg rc=$?\"\n\
+         {VATRACE} replay --json {rl} > {rlr}\n\
+         echo \"replay request-leak rc=$?\"\n",
         ff = ff.display(),
         rl = rl.display(),
+        ffr = ff_replay.display(),
+        rlr = rl_replay.display(),
         doctor = doctor.display(),
         inj = inject_args(),
         dri = dri.display(),
@@ -171,32 +246,123 @@ fn ffmpeg_recovers_from_injected_reinit_failures_and_request_leak_leaks() {
     let header = TraceReader::open(&ff).unwrap().header().clone();
     assert!(header.options["inject"].contains("MEDIA_REQUEST_IOC_REINIT#22=EBUSY"));
 
-    // request-leak treats a failed REINIT as fatal (exit 1) and leaves its request as it was:
-    // the first injection is the only one it reaches, and `check` finds the leaked request on
-    // that frame (frame K-1 from 0: one REINIT a frame).
-    assert!(text.contains("request-leak rc=1"), "{text}");
+    // The driver probes (found by themselves: the command's LIBVA_DRIVERS_PATH) show each slot
+    // recovered: after each injected REINIT of a request fd, one force-release of the slot that
+    // request belongs to, by REINIT (outcome 0), before the next injection; no slot dead.
+    assert!(
+        header
+            .options
+            .get("driver_probes")
+            .is_some_and(|p| p.contains("v4l2_request_drv_video.so")),
+        "{:?}",
+        header.options
+    );
+    let mut slot_of_fd = std::collections::HashMap::new();
+    let mut waiting: Option<i32> = None; // request fd of the last injected REINIT
+    let mut recovered = Vec::new();
+    for r in records(&ff) {
+        match r {
+            Record::Probe(p) if p.func == ProbeKind::SlotAcquire => {
+                slot_of_fd.insert(p.arg("request_fd").unwrap(), p.slot().unwrap());
+            }
+            Record::Probe(p) if p.func == ProbeKind::SlotForceRelease => {
+                let fd = p.arg("request_fd").unwrap();
+                assert_eq!(waiting.take().map(i64::from), Some(fd), "{p:?}");
+                assert_eq!(p.arg("outcome"), Some(FORCE_REINIT_OK), "{p:?}");
+                assert_eq!(p.slot(), slot_of_fd.get(&fd).copied(), "{p:?}");
+                recovered.push(fd as i32);
+            }
+            Record::Probe(p) => assert_ne!(p.func, ProbeKind::SlotDead, "{p:?}"),
+            Record::Ioctl(i) if i.injected => {
+                assert_eq!(waiting, None, "{i:?}: the previous injection not recovered");
+                waiting = Some(i.fd);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(waiting, None, "the last injection not recovered");
+    let injected_fds: Vec<i32> = calls.iter().filter(|i| i.injected).map(|i| i.fd).collect();
+    assert_eq!(recovered, injected_fds);
+    // `check` says the same: one force-release note per injection, on that request, none dead.
+    let (code, doc) = check(&ff);
+    assert_ne!(code, Some(2), "{doc:#}");
+    let notes: Vec<(String, i64)> = findings(&doc, "driver-slot-force-released")
+        .iter()
+        .map(|f| {
+            (
+                f["severity"].as_str().unwrap().to_string(),
+                f["request_fd"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, i64)> = injected_fds
+        .iter()
+        .map(|fd| ("note".to_string(), i64::from(*fd)))
+        .collect();
+    assert_eq!(notes, want, "{doc:#}");
+    assert!(findings(&doc, "driver-slot-dead").is_empty(), "{doc:#}");
+
+    // request-leak drops the request of a failed REINIT from its free list (the seed bug): each
+    // of the four injections leaks one of its four slots, and it starves at the frame after the
+    // fourth (one REINIT a frame: REINIT #K is frame K-1's, from 0).
+    let leaked: Vec<u64> = KS.iter().map(|k| k - 1).collect();
+    let starved = leaked[3] + 1;
+    assert!(
+        text.contains(&format!(
+            "STARVED at frame {starved}: all 4 request slots leaked; {starved} frames decoded"
+        )) && text.contains("request-leak rc=3"),
+        "{text}"
+    );
     let calls = ioctls(&rl);
     let failed: Vec<(u32, i64, bool)> = calls
         .iter()
         .filter(|i| i.ret < 0)
         .map(|i| (i.request, i.ret, i.injected))
         .collect();
-    assert_eq!(failed, [(MEDIA_REQUEST_IOC_REINIT, -16, true)]);
-    let o = Command::new(VATRACE)
-        .args(["check", "--json"])
-        .arg(&rl)
-        .output()
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(o.status.code(), Some(1), "{doc:#}");
-    let leaks: Vec<u64> = doc["findings"]
-        .as_array()
-        .unwrap()
+    assert_eq!(failed, [(MEDIA_REQUEST_IOC_REINIT, -16, true); KS.len()]);
+    // The failed REINITs' request fds, never REINIT'd again.
+    let lost: Vec<i32> = calls.iter().filter(|i| i.injected).map(|i| i.fd).collect();
+    for fd in &lost {
+        let last = calls
+            .iter()
+            .rev()
+            .find(|i| i.request == MEDIA_REQUEST_IOC_REINIT && i.fd == *fd)
+            .unwrap();
+        assert!(last.injected, "fd {fd} REINIT'd again: {last:?}");
+    }
+    let (code, doc) = check(&rl);
+    assert_eq!(code, Some(1), "{doc:#}");
+    let mut leaks: Vec<(u64, i64)> = findings(&doc, "request-leak")
         .iter()
-        .filter(|f| f["rule"] == "request-leak")
+        .map(|f| {
+            (
+                f["frame"].as_u64().unwrap(),
+                f["request_fd"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    leaks.sort();
+    let want: Vec<(u64, i64)> = leaked
+        .iter()
+        .copied()
+        .zip(lost.iter().map(|fd| i64::from(*fd)))
+        .collect();
+    assert_eq!(leaks, want, "{doc:#}");
+    let starvation: Vec<u64> = findings(&doc, "request-starved")
+        .iter()
         .map(|f| f["frame"].as_u64().unwrap())
         .collect();
-    assert_eq!(leaks, [KS[0] - 1], "{doc:#}");
+    assert_eq!(starvation, [starved], "{doc:#}");
+
+    // Replay (in the guest, on visl) injects the recorded failures again: no divergence.
+    let rc = |what: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("replay {what} rc=")))
+            .unwrap_or("?")
+            .to_string()
+    };
+    assert_replays_clean("ffmpeg", &rc("ffmpeg"), &ff_replay, KS.len());
+    assert_replays_clean("request-leak", &rc("request-leak"), &rl_replay, KS.len());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

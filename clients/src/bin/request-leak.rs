@@ -8,10 +8,12 @@
 //!
 //! On the frames chosen by `--leak-every`/`--leak-at` the sync step hits a real kernel error
 //! (its CAPTURE `DQBUF` is issued with the single-planar buffer type: EINVAL) and the buggy error path
-//! returns without releasing the slot: no REINIT, the slot stays busy for ever. Once every slot
-//! is leaked the pool is starved: the client prints `STARVED at frame F` and exits 3.
-//! `--fixed` runs the proper error path (`force_release`: dequeue, REINIT) and decodes every frame
-//! (exit 0). Other failures exit 1.
+//! returns without releasing the slot: no REINIT, the slot stays busy for ever. A REINIT that
+//! fails (under `vatrace record --inject 'MEDIA_REQUEST_IOC_REINIT#K=EBUSY'`, say) takes the same
+//! buggy path: the frame was decoded, but its request is dropped from the free list, never
+//! REINIT'd again. Once every slot is leaked the pool is starved: the client prints `STARVED at
+//! frame F` and exits 3. `--fixed` runs the proper error path (`force_release`: dequeue, REINIT;
+//! after a failed REINIT, REINIT again) and decodes every frame (exit 0). Other failures exit 1.
 
 use std::collections::BTreeSet;
 use std::os::fd::AsRawFd;
@@ -233,10 +235,26 @@ fn run(args: &Args) -> Result<u8, String> {
             dev.qbuf(CAPTURE_MPLANE, d.index, &[], 0, None),
         )
         .map_err(e)?;
-        log.call("MEDIA_REQUEST_IOC_REINIT", slots[s].request.reinit())
-            .map_err(e)?;
-        slots[s].busy = false;
         decoded += 1;
+        if let Err(err) = log.call("MEDIA_REQUEST_IOC_REINIT", slots[s].request.reinit()) {
+            let errno = err.errno.name();
+            if !args.fixed {
+                // The bug: the request is never REINIT'd again, the slot never freed.
+                slots[s].leaked_at = Some(frame);
+                let left = slots.iter().filter(|s| !s.busy).count();
+                println!(
+                    "frame {frame}: REINIT failed ({errno}); slot {s} leaked, {left} of {} slots left",
+                    args.slots
+                );
+                continue;
+            }
+            println!(
+                "frame {frame}: REINIT failed ({errno}); force_release(slot {s}): REINIT again"
+            );
+            log.call("MEDIA_REQUEST_IOC_REINIT", slots[s].request.reinit())
+                .map_err(e)?;
+        }
+        slots[s].busy = false;
     }
 
     log.call("VIDIOC_STREAMOFF(OUTPUT)", dev.streamoff(OUTPUT_MPLANE))
