@@ -20,7 +20,7 @@ use testbed::clips::{Clip, Codec};
 use testbed::{run_sh, RunOptions};
 
 mod common;
-use common::{assert_lines, opts, per_frame, readme_fields, va_env, vatrace};
+use common::{opts, per_frame, readme_fields, va_env, vatrace};
 
 fn clips() -> Vec<(&'static str, Clip)> {
     let small = Clip::small(Codec::Av1);
@@ -50,14 +50,7 @@ fn clips() -> Vec<(&'static str, Clip)> {
 /// `ffmpeg -hwaccel vaapi` decoding `clip` through the driver with FFmpeg's native AV1
 /// decoder (the default, libdav1d, has no hwaccel), every frame downloaded as NV12 to `out`.
 fn ffmpeg_decode(clip: &Path, out: &str, one_thread: bool) -> String {
-    format!(
-        "{} ffmpeg -nostdin -loglevel error{} -hwaccel vaapi -hwaccel_output_format vaapi \
-         -vaapi_device /dev/dri/renderD128 -c:v av1 -i {} -vf hwdownload,format=nv12 \
-         -f rawvideo -y {out}",
-        va_env(),
-        if one_thread { " -threads 1" } else { "" },
-        clip.display()
-    )
+    common::ffmpeg_decode_codec(Codec::Av1, clip, out, one_thread)
 }
 
 #[test]
@@ -67,26 +60,10 @@ fn vainfo_lists_av1_profile0() {
 
 #[test]
 fn ffmpeg_and_gstreamer_decode_every_av1_clip() {
-    let env = va_env();
     let clips = clips();
-    let mut script = String::from("set -u\n");
-    for (name, c) in &clips {
-        let path = c.generate().unwrap();
-        script += &format!(
-            "rm -f /tmp/out.yuv; {ffmpeg}; echo \"ffmpeg {name} rc=$? size=$(stat -c %s /tmp/out.yuv)\"\n\
-             rm -f /tmp/gst.yuv; GST_VA_ALL_DRIVERS=1 {env} gst-launch-1.0 -q filesrc location={p} ! \
-             ivfparse ! av1parse ! vaav1dec ! video/x-raw,format=NV12 ! filesink location=/tmp/gst.yuv; \
-             echo \"gst {name} rc=$? size=$(stat -c %s /tmp/gst.yuv)\"\n",
-            ffmpeg = ffmpeg_decode(&path, "/tmp/out.yuv", false),
-            p = path.display()
-        );
-    }
-    let out = run_sh(&script, &opts()).unwrap();
-    assert_lines(
-        &out,
-        clips.iter().flat_map(|(name, c)| {
-            ["ffmpeg", "gst"].map(|client| format!("{client} {name} rc=0 size={}", c.nv12_bytes()))
-        }),
+    common::assert_decodes_every_clip(
+        clips.iter().map(|(n, c)| (*n, c)),
+        "ivfparse ! av1parse ! vaav1dec",
     );
 }
 

@@ -341,7 +341,7 @@ pub fn assert_decodes_every_clip<'a>(
              rm -f /tmp/gst.yuv; GST_VA_ALL_DRIVERS=1 {env} gst-launch-1.0 -q filesrc location={p} ! \
              {gst_decode} ! video/x-raw,format=NV12 ! filesink location=/tmp/gst.yuv; \
              echo \"gst {name} rc=$? size=$(stat -c %s /tmp/gst.yuv)\"\n",
-            ffmpeg = ffmpeg_decode(&path, "/tmp/out.yuv", false),
+            ffmpeg = ffmpeg_decode_codec(c.codec, &path, "/tmp/out.yuv", false),
             p = path.display()
         );
     }
