@@ -13,7 +13,7 @@ use tracer_common::{
     stats, EventHeader, EventKind, Scratch, SegmentEvent, DATA_MAX, MAX_LOOP_CHUNKS,
 };
 
-use crate::maps::{count, global, EVENTS, SCRATCH, UNWOKEN, WAKEUP_BYTES};
+use crate::maps::{count, global, EVENTS, LOOP_CHUNKS, SCRATCH, UNWOKEN, WAKEUP_BYTES};
 
 const BPF_RB_NO_WAKEUP: u64 = 1;
 const BPF_RB_FORCE_WAKEUP: u64 = 2;
@@ -121,9 +121,11 @@ fn chunk(base: *mut u8, kind: u32, phase: u32, index: u32, addr: u64, total: u32
     true
 }
 
-/// What [`loop_chunk`] needs, on the calling program's stack.
+/// What [`loop_chunk`] needs: kept in this CPU's [`LOOP_CHUNKS`] slot, not on the calling
+/// program's stack (the caller's frame plus the callback's must stay within 512 bytes: with the
+/// `Chunks` on the stack, arm64's tracepoint `sys_enter` needed 544).
 #[repr(C)]
-struct Chunks {
+pub struct Chunks {
     kind: u32,
     phase: u32,
     index: u32,
@@ -135,9 +137,12 @@ struct Chunks {
 
 /// `bpf_loop` callback: emits chunk `i` of the payload `ctx` describes; stops the loop on a
 /// fault.
-extern "C" fn loop_chunk(i: u64, ctx: *mut c_void) -> i64 {
-    // SAFETY: bpf_loop passes back the pointer to the caller's `Chunks` it was given.
-    let c = unsafe { &mut *ctx.cast::<Chunks>() };
+extern "C" fn loop_chunk(i: u64, _ctx: *mut c_void) -> i64 {
+    let Some(c) = LOOP_CHUNKS.get_ptr_mut(0) else {
+        return 1;
+    };
+    // SAFETY: this CPU's slot, filled by `segments_loop` before the (synchronous) loop.
+    let c = unsafe { &mut *c };
     let Some(base) = scratch() else {
         c.whole = 0;
         return 1;
@@ -162,26 +167,27 @@ pub fn segments_loop(kind: u32, phase: u32, index: u32, addr: u64, total: u32) -
     } else {
         chunks
     };
-    let mut c = Chunks {
-        kind,
-        phase,
-        index,
-        total,
-        addr,
-        whole: 1,
+    let Some(slot) = LOOP_CHUNKS.get_ptr_mut(0) else {
+        return false;
+    };
+    // SAFETY: this CPU's slot of a per-CPU array; the program is not re-entered on this CPU.
+    unsafe {
+        slot.write(Chunks {
+            kind,
+            phase,
+            index,
+            total,
+            addr,
+            whole: 1,
+        })
     };
     // The callback goes to the kernel as a function pointer (a BPF_PSEUDO_FUNC load).
     let callback = loop_chunk as extern "C" fn(u64, *mut c_void) -> i64;
-    // SAFETY: `c` lives on this stack frame for the whole (synchronous) loop.
-    let done = unsafe {
-        bpf_loop(
-            n,
-            callback as *mut c_void,
-            (&mut c as *mut Chunks).cast(),
-            0,
-        )
-    };
-    done == n as i64 && c.whole != 0 && chunks <= MAX_LOOP_CHUNKS
+    // SAFETY: the callback takes no context (it reads `LOOP_CHUNKS`); the loop is synchronous.
+    let done = unsafe { bpf_loop(n, callback as *mut c_void, core::ptr::null_mut(), 0) };
+    // SAFETY: as above; the callback only cleared `whole`.
+    let whole = unsafe { (*slot).whole };
+    done == n as i64 && whole != 0 && chunks <= MAX_LOOP_CHUNKS
 }
 
 /// Emits `total` bytes of user memory at `addr` as `Segment` records of at most `DATA_MAX`

@@ -126,6 +126,10 @@ pub static EXIT_CODES: LruHashMap<u32, i32> = LruHashMap::with_max_entries(4096,
 #[map(name = "SCRATCH")]
 pub static SCRATCH: PerCpuArray<Scratch> = PerCpuArray::with_max_entries(1, 0);
 
+/// The payload `emit::segments_loop` is sending, for its `bpf_loop` callback.
+#[map(name = "LOOP_CHUNKS")]
+pub static LOOP_CHUNKS: PerCpuArray<crate::emit::Chunks> = PerCpuArray::with_max_entries(1, 0);
+
 /// Bytes this CPU sent to the ring buffer since it last woke the reader.
 #[map(name = "UNWOKEN")]
 pub static UNWOKEN: PerCpuArray<u64> = PerCpuArray::with_max_entries(1, 0);
