@@ -58,15 +58,15 @@ mod arch {
     pub const EXIT: i64 = 93;
     pub const EXECVE: i64 = 221;
     pub const EXECVEAT: i64 = 281;
-    /// `pt_regs` words read at once: x0..x30 (`regs[31]`), sp, pc, pstate, orig_x0, then the
-    /// word whose low half is the s32 `syscallno` (arch/arm64/include/asm/ptrace.h in 6.12; at
-    /// syscall entry x0 still holds the first argument; at exit it holds the return value and
-    /// orig_x0 the argument).
+    /// `pt_regs` (arch/arm64/include/asm/ptrace.h in 6.12): x0..x30 (`regs[31]`), sp, pc, pstate,
+    /// orig_x0, then the word whose low half is the s32 `syscallno`. Read as two blocks, x0..x5
+    /// and orig_x0 + syscallno (the whole 36 words on the stack pushed `sys_enter` with its
+    /// `bpf_loop` callback past the 512-byte stack). At syscall entry x0 still holds the first
+    /// argument; at exit it holds the return value and orig_x0 the argument.
     pub const REGS_START: usize = 0;
-    pub const REGS_WORDS: usize = 36;
-    pub const ARG_INDEX: [usize; 6] = [0, 1, 2, 3, 4, 5];
-    pub const EXIT_ARG_INDEX: [usize; 6] = [34, 1, 2, 3, 4, 5];
-    pub const NR_INDEX: usize = 35;
+    pub const REGS_WORDS: usize = 6;
+    pub const TAIL_START: usize = 34 * 8;
+    pub const TAIL_WORDS: usize = 2;
 }
 
 pub use arch::*;
@@ -103,9 +103,9 @@ pub fn is_interesting(nr: i64) -> bool {
         || nr == EXECVEAT
 }
 
-/// Reads the block of `N` words of the `pt_regs` at `regs` that we look at.
+/// Reads `N` words of the `pt_regs` at `regs`, from byte offset `start`.
 #[inline(always)]
-fn regs_words<const N: usize>(regs: u64) -> [u64; N] {
+fn regs_words<const N: usize>(regs: u64, start: usize) -> [u64; N] {
     // Left uninitialised on purpose: a zeroed array costs a byte-wise memset call per syscall.
     let mut words = MaybeUninit::<[u64; N]>::uninit();
     // SAFETY: `regs` is the kernel `pt_regs` pointer given to `raw_syscalls/sys_enter`/`sys_exit`;
@@ -114,7 +114,7 @@ fn regs_words<const N: usize>(regs: u64) -> [u64; N] {
         bpf_probe_read_kernel(
             words.as_mut_ptr().cast(),
             (N * 8) as u32,
-            (regs as *const u8).add(REGS_START).cast(),
+            (regs as *const u8).add(start).cast(),
         );
         words.assume_init()
     }
@@ -123,11 +123,25 @@ fn regs_words<const N: usize>(regs: u64) -> [u64; N] {
 /// Reads the syscall number and the six syscall arguments from the `pt_regs` a raw
 /// `sys_enter`/`sys_exit` tracepoint passed (one helper call). At exit they come from the
 /// registers the kernel keeps intact, so nothing needs stashing between entry and exit.
+#[cfg(bpf_target_arch = "x86_64")]
 #[inline(always)]
 pub fn read_regs(regs: u64, exit: bool) -> (i64, [u64; 6]) {
-    let words = regs_words::<REGS_WORDS>(regs);
+    let words = regs_words::<REGS_WORDS>(regs, REGS_START);
     let index = if exit { EXIT_ARG_INDEX } else { ARG_INDEX };
-    // aarch64 keeps a 32-bit `syscallno` (padding above it); x86_64's `orig_ax` fits as well.
     let nr = words.get(NR_INDEX).copied().unwrap_or(0) as i32 as i64;
     (nr, index.map(|i| words.get(i).copied().unwrap_or(0)))
+}
+
+/// Reads the syscall number and the six syscall arguments from the `pt_regs` a raw
+/// `sys_enter`/`sys_exit` tracepoint passed (two helper calls: x0..x5, then orig_x0 and the
+/// 32-bit `syscallno`). At exit x0 holds the return value: the first argument is orig_x0.
+#[cfg(bpf_target_arch = "aarch64")]
+#[inline(always)]
+pub fn read_regs(regs: u64, exit: bool) -> (i64, [u64; 6]) {
+    let mut args = regs_words::<REGS_WORDS>(regs, REGS_START);
+    let tail = regs_words::<TAIL_WORDS>(regs, TAIL_START);
+    if exit {
+        args[0] = tail[0];
+    }
+    (tail[1] as i32 as i64, args)
 }
