@@ -80,11 +80,16 @@ fn sections(btf: &[u8]) -> Result<(&[u8], &[u8])> {
 struct Type<'a> {
     id: u32,
     info: u32,
-    name: &'a [u8],
+    name_off: u32,
+    strings: &'a [u8],
     body: usize,
 }
 
-impl Type<'_> {
+impl<'a> Type<'a> {
+    /// Its name (looked up only when asked: most types' names are never needed).
+    fn name(&self) -> &'a [u8] {
+        string_at(self.strings, self.name_off)
+    }
     fn kind(&self) -> u32 {
         (self.info >> 24) & 0x1f
     }
@@ -105,7 +110,8 @@ fn walk<'a, T>(
         let t = Type {
             id,
             info: u32_at(types, at + 4)?,
-            name: string_at(strings, u32_at(types, at)?),
+            name_off: u32_at(types, at)?,
+            strings,
             body: at + 12,
         };
         if let Some(found) = f(&t)? {
@@ -122,7 +128,7 @@ fn walk<'a, T>(
 pub fn member_offset(btf: &[u8], strukt: &str, member: &str) -> Result<Option<u32>> {
     let (types, strings) = sections(btf)?;
     let found = walk(types, strings, |t| {
-        if t.kind() != KIND_STRUCT || t.name != strukt.as_bytes() || t.vlen() == 0 {
+        if t.kind() != KIND_STRUCT || t.vlen() == 0 || t.name() != strukt.as_bytes() {
             return Ok(None);
         }
         let bitfields = t.info >> 31 != 0;
@@ -147,8 +153,9 @@ pub fn func_ids(btf: &[u8], names: &[&str]) -> Result<Vec<Option<u32>>> {
     let mut left = names.len();
     walk::<()>(types, strings, |t| {
         if t.kind() == KIND_FUNC {
+            let name = t.name();
             for (i, n) in names.iter().enumerate() {
-                if ids[i].is_none() && t.name == n.as_bytes() {
+                if ids[i].is_none() && name == n.as_bytes() {
                     ids[i] = Some(t.id);
                     left -= 1;
                 }

@@ -93,11 +93,6 @@ impl Tracer {
         }
         check_privileges()?;
         raise_memlock();
-        // aya's loader parses the kernel's whole BTF when it is made (for CO-RE relocations,
-        // which it skips when the object has none): made on its own thread, that parse overlaps
-        // the tracefs lookups and our own BTF walk.
-        let t_loader = Instant::now();
-        let loader = std::thread::spawn(EbpfLoader::new);
         let t0 = Instant::now();
         let tracefs = tracefs::locate()?;
         let fork_child =
@@ -117,6 +112,18 @@ impl Tracer {
             Ok(())
         };
         log::info!("start-up: tracefs in {:?}", t0.elapsed());
+        // aya's loader parses the kernel's whole BTF when it is made (for CO-RE relocations,
+        // which it skips when the object has none); there is no way around that parse, but it
+        // is the only one (the attach ids come from our walk below). Made first: in the
+        // test-bed the first touch of fresh memory is dear, and our read of the BTF then reuses
+        // the heap aya's parse left behind (made on a thread of its own, overlapping our walk,
+        // it was slower still: two emulated CPUs on a loaded host).
+        let t0 = Instant::now();
+        let mut loader = EbpfLoader::new();
+        log::info!(
+            "start-up: aya's loader made (its kernel BTF parse) in {:?}",
+            t0.elapsed()
+        );
         let t0 = Instant::now();
         // One read and walk of the kernel's BTF for task_struct.exit_code and the attach points.
         let vmlinux = crate::btf::read_vmlinux();
@@ -138,15 +145,6 @@ impl Tracer {
         let wakeup_bytes = opts
             .wakeup_bytes
             .min(u64::from(opts.ringbuf_size) / 4 / cpus.max(1));
-        let t0 = Instant::now();
-        let mut loader = loader
-            .join()
-            .map_err(|_| anyhow!("the eBPF loader's thread panicked"))?;
-        log::info!(
-            "start-up: aya's loader (its kernel BTF parse) ready after {:?}, waited {:?}",
-            t_loader.elapsed(),
-            t0.elapsed()
-        );
         let t0 = Instant::now();
         let mut ebpf = loader
             .map_max_entries("EVENTS", opts.ringbuf_size)
