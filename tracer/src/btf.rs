@@ -153,9 +153,15 @@ pub fn func_ids(btf: &[u8], names: &[&str]) -> Result<Vec<Option<u32>>> {
     let mut left = names.len();
     walk::<()>(types, strings, |t| {
         if t.kind() == KIND_FUNC {
-            let name = t.name();
+            // Compared in place (NUL after the name), not measured first: most of the
+            // kernel's tens of thousands of functions differ from every name at byte one.
+            let at = t.name_off as usize;
             for (i, n) in names.iter().enumerate() {
-                if ids[i].is_none() && name == n.as_bytes() {
+                let n = n.as_bytes();
+                if ids[i].is_none()
+                    && strings.get(at..at + n.len()) == Some(n)
+                    && strings.get(at + n.len()) == Some(&0)
+                {
                     ids[i] = Some(t.id);
                     left -= 1;
                 }
