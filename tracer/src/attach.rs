@@ -2,7 +2,11 @@
 //! wrapper (cost only to those syscalls) or the raw `sys_enter`/`sys_exit` tracepoints (every
 //! syscall of every process takes the slow path), and the choice between them.
 
-use std::{fmt, str::FromStr};
+use std::{
+    fmt,
+    str::FromStr,
+    time::{Duration, Instant},
+};
 
 use anyhow::{anyhow, Context as _, Result};
 use aya::{
@@ -88,6 +92,7 @@ fn chain(e: &dyn std::error::Error) -> String {
 /// architecture. On error the programs attached so far stay in `ebpf` (unload them with
 /// [`unload_trampolines`] before falling back).
 pub fn attach_trampolines(ebpf: &mut Ebpf, btf: &Btf) -> Result<()> {
+    let (mut verifying, mut attaching) = (Duration::ZERO, Duration::ZERO);
     for t in TRAMPOLINES {
         if t.x86_only && cfg!(target_arch = "aarch64") {
             continue;
@@ -98,22 +103,31 @@ pub fn attach_trampolines(ebpf: &mut Ebpf, btf: &Btf) -> Result<()> {
             .program_mut(&entry)
             .with_context(|| format!("program {entry} missing from the eBPF object"))?
             .try_into()?;
+        let t0 = Instant::now();
         p.load(&func, btf)
             .map_err(|e| anyhow!("loading fentry program on {func}: {}", chain(&e)))?;
+        verifying += t0.elapsed();
+        let t0 = Instant::now();
         p.attach()
             .map_err(|e| anyhow!("attaching fentry program to {func}: {}", chain(&e)))?;
+        attaching += t0.elapsed();
         if t.exit {
             let exit = format!("fexit_{}", t.name);
             let p: &mut FExit = ebpf
                 .program_mut(&exit)
                 .with_context(|| format!("program {exit} missing from the eBPF object"))?
                 .try_into()?;
+            let t0 = Instant::now();
             p.load(&func, btf)
                 .map_err(|e| anyhow!("loading fexit program on {func}: {}", chain(&e)))?;
+            verifying += t0.elapsed();
+            let t0 = Instant::now();
             p.attach()
                 .map_err(|e| anyhow!("attaching fexit program to {func}: {}", chain(&e)))?;
+            attaching += t0.elapsed();
         }
     }
+    log::info!("trampolines: verified in {verifying:?}, attached in {attaching:?}");
     Ok(())
 }
 

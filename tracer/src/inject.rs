@@ -10,7 +10,7 @@ use tracer_common::{InjectRule, MAX_INJECT};
 
 /// The eBPF program (tracer-ebpf's inject.rs) and the hook it takes.
 const PROGRAM: &str = "inject_file_ioctl";
-const HOOK: &str = "file_ioctl";
+pub(crate) const HOOK: &str = "file_ioctl";
 
 /// Where the kernel lists its active LSMs.
 const LSM_LIST: &str = "/sys/kernel/security/lsm";

@@ -1,14 +1,14 @@
 //! Loading and attaching the eBPF programs, and the handles user space keeps on their maps.
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use std::time::Instant;
+use std::{os::fd::AsRawFd, time::Instant};
 
 use aya::{
     maps::{Array, MapData, PerCpuArray, RingBuf},
     programs::TracePoint,
     Btf, Ebpf, EbpfLoader,
 };
-use tracer_common::stats;
+use tracer_common::{stats, TRAMPOLINES};
 
 use crate::{
     attach::{attach_raw, attach_trampolines, unload_trampolines, Attach, Mechanism, FENTRY_FIX},
@@ -112,20 +112,31 @@ impl Tracer {
             Ok(())
         };
         log::info!("start-up: tracefs in {:?}", t0.elapsed());
+        // aya's loader parses the kernel's whole BTF when it is made (for CO-RE relocations,
+        // which it skips when the object has none); there is no way around that parse, but it
+        // is the only one (the attach ids come from our walk below). Made first: in the
+        // test-bed the first touch of fresh memory is dear, and our read of the BTF then reuses
+        // the heap aya's parse left behind (made on a thread of its own, overlapping our walk,
+        // it was slower still: two emulated CPUs on a loaded host).
         let t0 = Instant::now();
-        // Parsed once, for aya's relocations and the trampolines' attach points.
-        let btf = match Btf::from_sys_fs() {
-            Ok(btf) => Some(btf),
+        let mut loader = EbpfLoader::new();
+        log::info!(
+            "start-up: aya's loader made (its kernel BTF parse) in {:?}",
+            t0.elapsed()
+        );
+        let t0 = Instant::now();
+        // One read and walk of the kernel's BTF for task_struct.exit_code and the attach points.
+        let vmlinux = crate::btf::read_vmlinux();
+        let exit_code_off = task_exit_code_offset(vmlinux.as_deref());
+        let btf = match vmlinux {
+            Ok(bytes) => attach_points(&bytes, opts),
             Err(e) => {
-                log::info!("no kernel BTF ({e}): only the raw tracepoints can be used");
+                log::info!("no kernel BTF ({e:#}): only the raw tracepoints can be used");
                 None
             }
         };
-        log::info!("start-up: kernel BTF parsed in {:?}", t0.elapsed());
-        let t0 = Instant::now();
-        let exit_code_off = task_exit_code_offset();
         log::info!(
-            "start-up: task_struct.exit_code found in {:?}",
+            "start-up: kernel BTF walked (task_struct.exit_code, attach ids) in {:?}",
             t0.elapsed()
         );
         let cpus = aya::util::nr_cpus()
@@ -135,8 +146,7 @@ impl Tracer {
             .wakeup_bytes
             .min(u64::from(opts.ringbuf_size) / 4 / cpus.max(1));
         let t0 = Instant::now();
-        let mut ebpf = EbpfLoader::new()
-            .btf(btf.as_ref())
+        let mut ebpf = loader
             .map_max_entries("EVENTS", opts.ringbuf_size)
             .override_global("FORK_CHILD_PID_OFF", &fork_child, true)
             .override_global("EXIT_GROUP_DEAD_OFF", &exit_group_dead, true)
@@ -231,6 +241,41 @@ impl Tracer {
         crate::probes::attach(&mut self._ebpf, so, explicit)
     }
 
+    /// Lets go of the programs, without making vatrace wait for the trampolines' detach: the
+    /// kernel unhooks each fentry/fexit'ed function with an RCU-tasks grace period (≈ 2 s for
+    /// the 19 functions in the test-bed), so a forked child keeps the links and drops them when
+    /// vatrace has exited (the kernel closes them in its exit). The child holds no standard
+    /// stream, so a caller reading vatrace's output sees it end with vatrace. The tracepoints
+    /// detach at once: dropped here.
+    pub fn release(self) {
+        if self.mechanism != Mechanism::FEntry {
+            return;
+        }
+        let Ok((rd, wr)) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) else {
+            return;
+        };
+        // SAFETY: the child only calls async-signal-safe functions (close, read, _exit).
+        match unsafe { nix::unistd::fork() } {
+            Ok(nix::unistd::ForkResult::Child) => {
+                drop(wr);
+                for fd in 0..3 {
+                    // SAFETY: closing the standard streams this process inherited.
+                    unsafe { libc::close(fd) };
+                }
+                // Until vatrace exits (end of file on the pipe) the links stay ours.
+                let mut b = [0u8; 1];
+                let _ = nix::unistd::read(rd.as_raw_fd(), &mut b);
+                // SAFETY: _exit is async-signal-safe and never returns.
+                unsafe { libc::_exit(0) }
+            }
+            Ok(nix::unistd::ForkResult::Parent { .. }) => {
+                // Open until vatrace exits: the child's signal to go.
+                std::mem::forget(wr);
+            }
+            Err(e) => log::debug!("no child to detach the trampolines ({e}): detaching here"),
+        }
+    }
+
     /// How the syscalls are hooked.
     pub fn mechanism(&self) -> Mechanism {
         self.mechanism
@@ -297,11 +342,12 @@ impl EmptyPrograms {
     }
 }
 
-/// Offset of `exit_code` in the kernel's `task_struct`, from its BTF (0 if unknown: the exit
-/// records then know only the codes given to exit/exit_group, not deaths by signal).
-fn task_exit_code_offset() -> u64 {
-    let found = crate::btf::read_vmlinux()
-        .and_then(|b| crate::btf::member_offset(&b, "task_struct", "exit_code"));
+/// Offset of `exit_code` in the kernel's `task_struct`, from its BTF `vmlinux` (0 if unknown:
+/// the exit records then know only the codes given to exit/exit_group, not deaths by signal).
+fn task_exit_code_offset(vmlinux: Result<&[u8], &anyhow::Error>) -> u64 {
+    let found = vmlinux
+        .map_err(|e| anyhow!("{e:#}"))
+        .and_then(|b| crate::btf::member_offset(b, "task_struct", "exit_code"));
     match found {
         Ok(Some(off)) => u64::from(off),
         Ok(None) => {
@@ -311,6 +357,51 @@ fn task_exit_code_offset() -> u64 {
         Err(e) => {
             log::warn!("{e:#}: exit records will not name the signal that killed a process");
             0
+        }
+    }
+}
+
+/// The functions `opts` may attach programs to by BTF id: the followed syscalls' wrappers
+/// (unless only the tracepoints are asked for) and the LSM hook of `--inject`.
+fn attach_functions(opts: &Options) -> Vec<String> {
+    let mut names = Vec::new();
+    if opts.attach != Attach::Tracepoint {
+        names.extend(
+            TRAMPOLINES
+                .iter()
+                .filter(|t| !(t.x86_only && cfg!(target_arch = "aarch64")))
+                .map(|t| crate::attach::wrapper(t.name)),
+        );
+    }
+    if !opts.inject.is_empty() {
+        names.push(format!("bpf_lsm_{}", crate::inject::HOOK));
+    }
+    names
+}
+
+/// A stand-in for the kernel's BTF holding just the functions `opts` attaches to, at their ids
+/// (see `btf::attach_points`); None if the kernel's BTF cannot be walked. A function the kernel
+/// lacks is left out: loading its program then fails as it would against the whole BTF.
+fn attach_points(vmlinux: &[u8], opts: &Options) -> Option<Btf> {
+    let names = attach_functions(opts);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let found = crate::btf::func_ids(vmlinux, &names).and_then(|ids| {
+        let funcs: Vec<(&str, u32)> = names
+            .iter()
+            .zip(ids)
+            .filter_map(|(n, id)| Some((*n, id?)))
+            .collect();
+        Btf::parse(
+            &crate::btf::attach_points(&funcs),
+            aya::Endianness::default(),
+        )
+        .context("parsing the attach points' BTF")
+    });
+    match found {
+        Ok(btf) => Some(btf),
+        Err(e) => {
+            log::info!("kernel BTF unusable ({e:#}): only the raw tracepoints can be used");
+            None
         }
     }
 }

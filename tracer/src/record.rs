@@ -363,6 +363,10 @@ pub fn run(args: &RecordArgs) -> Result<Outcome> {
         (None, Some(s)) => 128 + s,
         (None, None) => 0,
     };
+    drop(file);
+    let t0 = Instant::now();
+    tracer.release();
+    log::info!("tear-down: programs let go in {:?}", t0.elapsed());
     Ok(Outcome {
         summary,
         exit_code: code,
