@@ -137,3 +137,47 @@ fn arm64_threads_children_and_attach_by_pid_on_both_mechanisms() {
         },
     );
 }
+
+/// The other direction: the committed x86_64 recording of GStreamer `v4l2slh264dec` on visl
+/// (`traces/samples/`) replayed by the arm64 build in the arm64 test-bed: no divergence, every
+/// frame, only environment differences.
+#[test]
+#[ignore = "arm64 test-bed: run with `cargo xtask test --arch arm64`"]
+fn arm64_replays_an_x86_64_recording_clean() {
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../traces/samples/gst-v4l2slh264dec.trace");
+    let dir = testbed::paths::work_dir("arm64-replay-x86_64");
+    let report = dir.join("replay-arm64.json");
+    let script = format!(
+        "uname -m; {} --quiet --report {} {}",
+        arm64_bin("vatrace-replay").display(),
+        report.display(),
+        sample.display()
+    );
+    let out = run_sh(
+        &script,
+        &RunOptions {
+            arch: Arch::Aarch64,
+            timeout: Duration::from_secs(900),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        out.stdout_str().lines().next(),
+        Some("aarch64"),
+        "{}",
+        out.explain()
+    );
+    assert_eq!(out.exit_code(), Some(0), "{}", out.explain());
+    let r: Report = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(r.divergences, 0, "{}", r.text());
+    assert!(r.complete, "{}", r.text());
+    assert!(!r.frames.is_empty(), "{}", r.text());
+    eprintln!(
+        "x86_64 recording replayed on arm64: {} ioctls matched, {} frames, environment differences: {:#?}",
+        r.ioctls_matched,
+        r.frames.len(),
+        r.environment
+    );
+}
