@@ -243,25 +243,7 @@ fn two_slice_wpp_clip_decodes_in_both_modes() {
 /// (three libx265 Annex-B streams joined; each starts with its VPS/SPS/PPS and an IDR).
 #[test]
 fn hevc_size_change_mid_stream_decodes_every_frame() {
-    let part = |width, height| {
-        Clip {
-            width,
-            height,
-            frames: 10,
-            ..clip("bframes=2:no-wpp=1")
-        }
-        .generate()
-        .unwrap()
-    };
-    let (a, b) = (part(320, 240), part(176, 144));
-    let joined = a
-        .parent()
-        .unwrap()
-        .join("hevc-sizechange-320x240-176x144-320x240.hevc");
-    let mut bytes = std::fs::read(&a).unwrap();
-    bytes.extend(std::fs::read(&b).unwrap());
-    bytes.extend(std::fs::read(&a).unwrap());
-    std::fs::write(&joined, bytes).unwrap();
+    let joined = common::size_change_stream(&clip("bframes=2:no-wpp=1"));
     let log = common::assert_size_change_decodes(&joined);
     assert!(
         log.contains("176x144"),

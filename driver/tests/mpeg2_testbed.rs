@@ -108,25 +108,7 @@ fn mpv_decodes_mpeg2_through_the_driver() {
 fn mpeg2_size_change_mid_stream_decodes_every_frame() {
     // 10 frames at 320x240, 10 at 176x144, 10 at 320x240: one elementary stream (each part
     // starts with its own sequence header).
-    let part = |w, h| {
-        Clip {
-            width: w,
-            height: h,
-            frames: 10,
-            ..clip(&["-bf".into(), "2".into()])
-        }
-        .generate()
-        .unwrap()
-    };
-    let (a, b) = (part(320, 240), part(176, 144));
-    let joined = a
-        .parent()
-        .unwrap()
-        .join("sizechange-320x240-176x144-320x240.m2v");
-    let mut bytes = std::fs::read(&a).unwrap();
-    bytes.extend(std::fs::read(&b).unwrap());
-    bytes.extend(std::fs::read(&a).unwrap());
-    std::fs::write(&joined, bytes).unwrap();
+    let joined = common::size_change_stream(&clip(&["-bf".into(), "2".into()]));
     let log = common::assert_size_change_decodes(&joined);
     // FFmpeg's MPEG-2 decoder makes a new VA context for the new size.
     assert_eq!(

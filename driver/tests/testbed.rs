@@ -230,18 +230,8 @@ fn controls_equal_gstreamer_v4l2slh264dec_field_by_field() {
 #[test]
 fn size_change_mid_stream_decodes_every_frame() {
     // 10 frames at 320x240 then 10 at 176x144 (and back), one elementary stream.
-    let a = clip(10, 320, 240, &["-profile:v", "high", "-bf", "2"])
-        .generate()
-        .unwrap();
-    let b = clip(10, 176, 144, &["-profile:v", "high", "-bf", "2"])
-        .generate()
-        .unwrap();
-    let dir = a.parent().unwrap();
-    let joined = dir.join("sizechange-320x240-176x144-320x240.h264");
-    let mut bytes = std::fs::read(&a).unwrap();
-    bytes.extend(std::fs::read(&b).unwrap());
-    bytes.extend(std::fs::read(&a).unwrap());
-    std::fs::write(&joined, bytes).unwrap();
+    let joined =
+        common::size_change_stream(&clip(10, 320, 240, &["-profile:v", "high", "-bf", "2"]));
     let env = format!("{} V4L2_REQUEST_LOG=info", va_env());
     let script = format!(
         "{} 2>/tmp/err.txt; echo rc=$?; echo frames=$(( $(stat -c %s /tmp/out.yuv) / (320*240*3/2) )); cat /tmp/err.txt >&2",

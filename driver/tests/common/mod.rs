@@ -384,6 +384,32 @@ pub fn record_ffmpeg_decodes<'a>(
 
 /// ffmpeg decodes `stream`, whose size goes 320x240 → 176x144 → 320x240 (10 frames each), through
 /// the driver: all 30 frames come out (ffmpeg scales to the first size) and nothing answers
+/// One elementary stream changing size where each part starts afresh (sequence header, IDR or
+/// key frame): 10 frames of `base` at 320x240, 10 at 176x144, 10 at 320x240, joined byte for byte
+/// (Annex-B and MPEG-2 elementary streams; IVF files need `testbed::clips::ivf_concat`).
+pub fn size_change_stream(base: &Clip) -> PathBuf {
+    let part = |width, height| {
+        Clip {
+            width,
+            height,
+            frames: 10,
+            ..base.clone()
+        }
+        .generate()
+        .unwrap()
+    };
+    let (a, b) = (part(320, 240), part(176, 144));
+    let joined = a.with_file_name(format!(
+        "sizechange-320x240-176x144-320x240-{}",
+        a.file_name().unwrap().to_string_lossy()
+    ));
+    let mut bytes = std::fs::read(&a).unwrap();
+    bytes.extend(std::fs::read(&b).unwrap());
+    bytes.extend(std::fs::read(&a).unwrap());
+    std::fs::write(&joined, bytes).unwrap();
+    joined
+}
+
 /// EBUSY. Returns the driver's log (`V4L2_REQUEST_LOG=info`) for what depends on the client.
 pub fn assert_size_change_decodes(stream: &Path) -> String {
     assert_size_change_decodes_with("", stream)
