@@ -151,18 +151,9 @@ fn trace_headers(clip: &Path) -> Vec<Headers> {
 /// The AV1 controls of each request of a recorded decode: (SEQUENCE, FRAME) as JSON and the
 /// number of TILE_GROUP_ENTRY entries.
 fn sent_controls(trace: &Path) -> Vec<(serde_json::Value, serde_json::Value, usize)> {
-    let out = Command::new(vatrace())
-        .args(["dump", "--json"])
-        .arg(trace)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dump = common::dump_json(trace);
     let mut sent = Vec::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
+    for line in dump.lines() {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };

@@ -10,7 +10,7 @@
 use testbed::clips::{Clip, Codec};
 
 mod common;
-use common::{readme_fields, record_pairs, va_env, vatrace};
+use common::{readme_fields, record_pairs, va_env};
 
 fn clip(params: &str) -> Clip {
     Clip {
@@ -58,13 +58,9 @@ struct RequestSlices {
 
 /// The requests (S_EXT_CTRLS with SLICE_PARAMS) of a recorded decode, in order.
 fn request_slices(trace: &std::path::Path) -> Vec<RequestSlices> {
-    let out = std::process::Command::new(vatrace())
-        .args(["dump", "--json"])
-        .arg(trace)
-        .output()
-        .unwrap();
+    let dump = common::dump_json(trace);
     let mut requests = Vec::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
+    for line in dump.lines() {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };

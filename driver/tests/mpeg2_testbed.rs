@@ -245,13 +245,9 @@ fn mpeg2_field_pictures_decode_and_match_v4l2slmpeg2dec() {
         "",
     ) {
         // OUTPUT QBUFs of the driver's decode: (count, with HOLD_CAPTURE_BUF).
-        let dump = std::process::Command::new(common::vatrace())
-            .args(["dump", "--json"])
-            .arg(&va)
-            .output()
-            .unwrap();
+        let dump = common::dump_json(&va);
         let (mut queued, mut held) = (0, 0);
-        for v in String::from_utf8_lossy(&dump.stdout)
+        for v in dump
             .lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
             .filter(|v| v["name"] == "VIDIOC_QBUF" && v["ret"] == 0)

@@ -109,17 +109,7 @@ fn vp8_ioctls_per_frame_within_budget() {
 
 /// The sizes of the OUTPUT buffers a recorded decode queued (bytesused), in queue order.
 fn output_sizes(trace: &std::path::Path) -> Vec<u64> {
-    let out = std::process::Command::new(vatrace())
-        .args(["dump", "--json"])
-        .arg(trace)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
+    common::dump_json(trace)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v["name"] == "VIDIOC_QBUF" && v["ret"] == 0)

@@ -202,11 +202,8 @@ pub fn undocumented_differences(
     (!unexplained.is_empty()).then(|| format!("{name}: {unexplained:?}\n{v:#}"))
 }
 
-/// Per-frame figures of one recorded decode: (frames, ioctls per frame, waits per frame,
-/// DQBUFs answered EAGAIN, counts by ioctl name). Frames are requests queued (frame-based
-/// mode: one per frame); per-frame ioctls are QBUF, DQBUF, S_EXT_CTRLS bound to a request,
-/// MEDIA_REQUEST_IOC_QUEUE/REINIT and DMA_BUF_IOCTL_SYNC; waits are poll/ppoll calls.
-pub fn per_frame(trace: &Path) -> (u64, f64, f64, u64, std::collections::BTreeMap<String, u64>) {
+/// `vatrace dump --json` of `trace`: one JSON record per line.
+pub fn dump_json(trace: &Path) -> String {
     let out = Command::new(vatrace())
         .args(["dump", "--json"])
         .arg(trace)
@@ -214,12 +211,22 @@ pub fn per_frame(trace: &Path) -> (u64, f64, f64, u64, std::collections::BTreeMa
         .unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "vatrace dump {}: {}",
+        trace.display(),
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Per-frame figures of one recorded decode: (frames, ioctls per frame, waits per frame,
+/// DQBUFs answered EAGAIN, counts by ioctl name). Frames are requests queued (frame-based
+/// mode: one per frame); per-frame ioctls are QBUF, DQBUF, S_EXT_CTRLS bound to a request,
+/// MEDIA_REQUEST_IOC_QUEUE/REINIT and DMA_BUF_IOCTL_SYNC; waits are poll/ppoll calls.
+pub fn per_frame(trace: &Path) -> (u64, f64, f64, u64, std::collections::BTreeMap<String, u64>) {
+    let dump = dump_json(trace);
     let mut by_name = std::collections::BTreeMap::new();
     let (mut frames, mut ioctls, mut waits, mut eagain) = (0u64, 0u64, 0u64, 0u64);
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
+    for line in dump.lines() {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
