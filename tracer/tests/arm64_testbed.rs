@@ -84,30 +84,12 @@ fn arm64_gstreamer_h264_record_equals_strace_and_visl_and_replays_on_x86_64() {
     }
 
     // The arm64 trace replayed on x86_64: no divergence, every frame decoded.
-    let report = dir.join("replay-x86_64.json");
-    let script = format!(
-        "uname -m; {VATRACE} replay --quiet --report {} {}",
-        report.display(),
-        dir.join(decode::file_names("fentry").0).display()
+    let r = replay_clean(
+        &format!("{VATRACE} replay"),
+        &dir.join(decode::file_names("fentry").0),
+        &dir.join("replay-x86_64.json"),
+        Arch::X86_64,
     );
-    let out = run_sh(
-        &script,
-        &RunOptions {
-            timeout: Duration::from_secs(900),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(
-        out.stdout_str().lines().next(),
-        Some("x86_64"),
-        "{}",
-        out.explain()
-    );
-    assert_eq!(out.exit_code(), Some(0), "{}", out.explain());
-    let r: Report = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(r.divergences, 0, "{}", r.text());
-    assert!(r.complete, "{}", r.text());
     assert_eq!(r.lost_events, 0);
     assert_eq!(r.frames.len(), clip.frames as usize, "{}", r.text());
     assert!(r.bitstream_bytes > 0);
@@ -147,32 +129,12 @@ fn arm64_replays_an_x86_64_recording_clean() {
     let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../traces/samples/gst-v4l2slh264dec.trace");
     let dir = testbed::paths::work_dir("arm64-replay-x86_64");
-    let report = dir.join("replay-arm64.json");
-    let script = format!(
-        "uname -m; {} --quiet --report {} {}",
-        arm64_bin("vatrace-replay").display(),
-        report.display(),
-        sample.display()
+    let r = replay_clean(
+        &arm64_bin("vatrace-replay").display().to_string(),
+        &sample,
+        &dir.join("replay-arm64.json"),
+        Arch::Aarch64,
     );
-    let out = run_sh(
-        &script,
-        &RunOptions {
-            arch: Arch::Aarch64,
-            timeout: Duration::from_secs(900),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(
-        out.stdout_str().lines().next(),
-        Some("aarch64"),
-        "{}",
-        out.explain()
-    );
-    assert_eq!(out.exit_code(), Some(0), "{}", out.explain());
-    let r: Report = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(r.divergences, 0, "{}", r.text());
-    assert!(r.complete, "{}", r.text());
     assert!(!r.frames.is_empty(), "{}", r.text());
     eprintln!(
         "x86_64 recording replayed on arm64: {} ioctls matched, {} frames, environment differences: {:#?}",
@@ -180,4 +142,44 @@ fn arm64_replays_an_x86_64_recording_clean() {
         r.frames.len(),
         r.environment
     );
+}
+
+/// Replays `trace` with `replay` (a command taking `--quiet --report FILE TRACE`) in the `arch`
+/// test-bed; asserts it ran on that architecture, exited 0, read the whole trace and found no
+/// divergence; returns the report.
+fn replay_clean(
+    replay: &str,
+    trace: &std::path::Path,
+    report: &std::path::Path,
+    arch: Arch,
+) -> Report {
+    let script = format!(
+        "uname -m; {replay} --quiet --report {} {}",
+        report.display(),
+        trace.display()
+    );
+    let out = run_sh(
+        &script,
+        &RunOptions {
+            arch,
+            timeout: Duration::from_secs(900),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let machine = match arch {
+        Arch::X86_64 => "x86_64",
+        Arch::Aarch64 => "aarch64",
+    };
+    assert_eq!(
+        out.stdout_str().lines().next(),
+        Some(machine),
+        "{}",
+        out.explain()
+    );
+    assert_eq!(out.exit_code(), Some(0), "{}", out.explain());
+    let r: Report = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    assert_eq!(r.divergences, 0, "{}", r.text());
+    assert!(r.complete, "{}", r.text());
+    r
 }
