@@ -23,7 +23,7 @@ pub fn run(setup_first: bool, args: &[String]) -> Result<ExitCode> {
         setup::run(false)?;
         setup::arm64_testbed(false)?;
     }
-    build::aarch64(false)?;
+    build::aarch64(false, build::Profile::Release)?;
     build_kernel_for(testbed::Arch::X86_64, false, None)?;
     build_kernel_for(testbed::Arch::Aarch64, false, None)?;
     let extra: Vec<String> = std::iter::once("--ignored".to_string())

@@ -1,4 +1,5 @@
-//! `cargo xtask build --target aarch64`: release builds for arm64 boards of `vatrace` (its eBPF
+//! `cargo xtask build --target aarch64 [--debug]`: builds for arm64 boards (release by default;
+//! `cargo xtask test` runs the quicker debug build as its arm64 gate) of `vatrace` (its eBPF
 //! object built for the arm64 `pt_regs` and syscall numbers), the libva driver `.so` and the test
 //! clients (`clients/src/bin`), then checks of what came out:
 //!
@@ -38,9 +39,29 @@ const DUMP_SAMPLE: &str = "traces/samples/request-leak.trace";
 /// Where Debian's libc6-dev-arm64-cross puts the arm64 libraries (qemu's `-L`).
 const ARM64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
 
+/// The cargo profile of an arm64 build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// `--release`: what runs on the boards and in the arm64 test-bed.
+    Release,
+    /// cargo's dev profile: the same code compiled and linked for arm64 in a fraction of the
+    /// time (the gate `cargo xtask test` runs on every change).
+    Debug,
+}
+
+impl Profile {
+    /// The folder under `target/aarch64-unknown-linux-gnu/`.
+    fn dir(self) -> &'static str {
+        match self {
+            Profile::Release => "release",
+            Profile::Debug => "debug",
+        }
+    }
+}
+
 /// Builds for aarch64 and checks the result (see the module doc). `setup_first` runs both the
 /// usual setup and its arm64 step.
-pub fn aarch64(setup_first: bool) -> Result<()> {
+pub fn aarch64(setup_first: bool, profile: Profile) -> Result<()> {
     if setup_first {
         setup::run(false)?;
         setup::arm64(false)?;
@@ -49,10 +70,14 @@ pub fn aarch64(setup_first: bool) -> Result<()> {
     }
     let root = testbed::paths::repo_root();
     let start = Instant::now();
-    cargo_build(&root)?;
-    say(&format!("built in {:.0} s", start.elapsed().as_secs_f64()));
+    cargo_build(&root, profile)?;
+    say(&format!(
+        "built ({}) in {:.0} s",
+        profile.dir(),
+        start.elapsed().as_secs_f64()
+    ));
 
-    let out_dir = root.join("target").join(ARM64_TARGET).join("release");
+    let out_dir = root.join("target").join(ARM64_TARGET).join(profile.dir());
     for (_, _, file) in OUTPUTS {
         let path = out_dir.join(file);
         check_aarch64_elf(&path)?;
@@ -69,9 +94,9 @@ fn say(msg: &str) {
     eprintln!("build: {msg}");
 }
 
-/// `cargo build --release --target aarch64-unknown-linux-gnu` of every output: with the stable
+/// `cargo build [--release] --target aarch64-unknown-linux-gnu` of every output: with the stable
 /// toolchain's prebuilt std when rustup could add it, else the nightly building std itself.
-fn cargo_build(root: &Path) -> Result<()> {
+fn cargo_build(root: &Path, profile: Profile) -> Result<()> {
     // One cargo run per library (`--lib` applies to every `-p` given) and one for every binary
     // (`--bin=NAME` selectors, which cargo finds across the `-p` packages).
     let (libs, bins): (Vec<_>, Vec<_>) = OUTPUTS.iter().partition(|(_, sel, _)| *sel == "--lib");
@@ -83,7 +108,10 @@ fn cargo_build(root: &Path) -> Result<()> {
         } else {
             cmd.arg("build");
         }
-        cmd.args(["--release", "--target", ARM64_TARGET]);
+        if profile == Profile::Release {
+            cmd.arg("--release");
+        }
+        cmd.args(["--target", ARM64_TARGET]);
         let packages: BTreeSet<&str> = group.iter().map(|(p, _, _)| *p).collect();
         for package in packages {
             cmd.args(["-p", package]);

@@ -54,7 +54,7 @@ enum Cmd {
         #[command(subcommand)]
         cmd: TestbedCmd,
     },
-    /// Set up, build the test-bed kernel, and run every test of the workspace.
+    /// Set up, build the test-bed kernel, run every test of the workspace, and check the arm64 build.
     Test {
         /// Skip `setup` (when you know the machine is ready).
         #[arg(long)]
@@ -86,6 +86,9 @@ enum Cmd {
         /// Skip `setup` and its arm64 step (fails if the cross toolchain is incomplete).
         #[arg(long)]
         no_setup: bool,
+        /// A debug build instead of release (quicker; what `cargo xtask test` checks).
+        #[arg(long)]
+        debug: bool,
     },
     /// Regenerate uapi/src/generated.rs from the kernel's uapi headers (see xtask/src/uapi.rs).
     Uapi {
@@ -100,6 +103,24 @@ enum Cmd {
         #[arg(long)]
         no_setup: bool,
     },
+}
+
+/// `cargo xtask test`'s arm64 step: the arm64 setup unless `no_setup`, then the checked debug
+/// build; a failure is reported and fails the run after everything else ran.
+fn arm64_gate(no_setup: bool) -> ExitCode {
+    let result = (|| {
+        if !no_setup {
+            setup::arm64(false)?;
+        }
+        build::aarch64(false, build::Profile::Debug)
+    })();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: the arm64 build failed: {e:#}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -230,6 +251,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     .chain(args.iter().cloned())
                     .collect();
             let corrupt = cargo_status(&CORRUPT_FIELD_TEST, &only_corrupt)?;
+            // The users' architecture: every change must still build for arm64 (a debug build,
+            // checked: ELF machine, the eBPF object's arm64 syscall numbers, `vatrace dump`
+            // under qemu-user equal to the host's). The arm64 test-bed tests are
+            // `cargo xtask test --arch arm64` (they do not fit CI's time).
+            let arm64 = arm64_gate(no_setup);
             if fmt != ExitCode::SUCCESS {
                 eprintln!("xtask: `cargo fmt --all --check` found unformatted code: run `cargo fmt --all`");
             }
@@ -244,6 +270,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 all,
                 faults,
                 corrupt,
+                arm64,
             ]
             .into_iter()
             .find(|c| *c != ExitCode::SUCCESS);
@@ -252,7 +279,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         Cmd::Build {
             target: BuildTarget::Aarch64,
             no_setup,
-        } => build::aarch64(!no_setup)?,
+            debug,
+        } => build::aarch64(
+            !no_setup,
+            if debug {
+                build::Profile::Debug
+            } else {
+                build::Profile::Release
+            },
+        )?,
         Cmd::Samples {
             bench: true, runs, ..
         } => return samples::bench(runs),
