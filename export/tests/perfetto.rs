@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use common::decode;
-use serde_json::Value;
 use traces::{Record, TraceReader};
 
 fn samples() -> Vec<PathBuf> {
