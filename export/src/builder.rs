@@ -2,13 +2,19 @@
 //! through `traces`' own [`Checker`] (which keeps the one pool model, [`PoolModel`], and judges the
 //! check rules), and what changed in the model's requests and buffers after each record becomes
 //! slices on their lanes. Memory is what is in flight: live requests, buffers, open flows.
+//!
+//! The libva driver's own pool transitions (`Record::Probe`, `traces::probe`) are instants on a
+//! "driver" track under their process, named and described by `traces::probe` (the dump's JSON of
+//! the record gives the args); a force-release or a dead slot is also marked on the lane of the
+//! request fd it names. The pool model does not follow the probes, so there is no slot counter.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::{json, Value};
 use traces::check::{Checker, Finding};
 use traces::ioctl::{self, Arg};
 use traces::pool::{BufState, PoolModel, ReqState, Side};
-use traces::record::{Ioctl, Poll};
+use traces::probe::ProbeKind;
+use traces::record::{Ioctl, Poll, Probe};
 use traces::{dump, Header, Record};
 
 use crate::timeline::{Event, EventKind, Pool, Sink, Track, TrackId, TrackKind};
@@ -34,6 +40,7 @@ mod space {
     pub const COUNTER: u64 = 7 << 56;
     pub const MARKS: u64 = 8 << 56;
     pub const FINDINGS: u64 = 9 << 56;
+    pub const DRIVER: u64 = 10 << 56;
 }
 
 /// The counters the export keeps.
@@ -123,6 +130,9 @@ pub struct Builder<S: Sink> {
     root: (u32, Option<String>),
     /// What each process last exec'd (program name), for naming its track.
     execs: FxHashMap<u32, String>,
+    /// The request lane last declared for each (pid, request fd), for the driver's marks (a dead
+    /// slot names an fd already closed).
+    req_lanes: FxHashMap<(u32, i32), u64>,
     stats: Stats,
 }
 
@@ -157,6 +167,7 @@ impl<S: Sink> Builder<S> {
             check_leaks: FxHashSet::default(),
             root: (header.root_pid, header.command.first().map(|c| program(c))),
             execs: FxHashMap::default(),
+            req_lanes: FxHashMap::default(),
             stats: Stats::default(),
         }
     }
@@ -190,7 +201,9 @@ impl<S: Sink> Builder<S> {
         }
         // Decoded fields are named with the fds as they were before the record.
         let args = match rec {
-            Record::Ioctl(_) | Record::Poll(_) => Some(dump::record_json(rec, self.model())),
+            Record::Ioctl(_) | Record::Poll(_) | Record::Probe(_) => {
+                Some(dump::record_json(rec, self.model()))
+            }
             _ => None,
         };
         self.checker.apply(rec);
@@ -206,6 +219,7 @@ impl<S: Sink> Builder<S> {
             Record::Exec(x) => {
                 self.execs.insert(x.pid, program(&x.path));
             }
+            Record::Probe(p) => self.probe(rec, p, args)?,
             Record::Lost(l) => {
                 self.declare_marks()?;
                 let e = Event::new(
@@ -233,6 +247,7 @@ impl<S: Sink> Builder<S> {
                 | Record::Blob(_)
                 | Record::Device(_)
                 | Record::Lost(_)
+                | Record::Probe(_)
         ) {
             self.buffers_changed(ts)?;
         }
@@ -328,7 +343,8 @@ impl<S: Sink> Builder<S> {
         })
     }
 
-    fn declare_thread(&mut self, pid: u32, tid: u32) -> anyhow::Result<TrackId> {
+    /// The track of process `pid`, declared the first time.
+    fn declare_process(&mut self, pid: u32) -> anyhow::Result<TrackId> {
         let ptrack = space::PROCESS | pid as u64;
         if !self.declared.contains(&ptrack) {
             // The traced command's name for the root process, else what it last exec'd.
@@ -349,6 +365,11 @@ impl<S: Sink> Builder<S> {
                 pool: None,
             })?;
         }
+        Ok(ptrack)
+    }
+
+    fn declare_thread(&mut self, pid: u32, tid: u32) -> anyhow::Result<TrackId> {
+        let ptrack = self.declare_process(pid)?;
         let id = space::THREAD | tid as u64;
         self.declare(Track {
             id,
@@ -567,6 +588,56 @@ impl<S: Sink> Builder<S> {
         self.emit(Event::new(t1.max(t0), track, EventKind::End, ""))
     }
 
+    // ---- driver probes -----------------------------------------------------------------------
+
+    /// A driver pool transition: an instant on its process's "driver" track, named after the
+    /// probe kind, with the function's arguments (as the dump names them), the thread, the
+    /// symbol and `traces::probe::describe`'s line (which names a force-release's outcome). A
+    /// force-release or a dead slot is also marked on the lane of the request fd it names.
+    fn probe(&mut self, rec: &Record, p: &Probe, json: Option<Value>) -> anyhow::Result<()> {
+        let process = self.declare_process(p.pid)?;
+        let track = space::DRIVER | p.pid as u64;
+        self.declare(Track {
+            id: track,
+            parent: Some(process),
+            name: "driver".into(),
+            kind: TrackKind::Lane,
+            order: -1,
+            pool: None,
+        })?;
+        let error = traces::pool::describe::is_failure(rec);
+        let call = traces::probe::describe(p);
+        let mut e = Event::new(p.ts, track, EventKind::Instant, p.func.name()).cat("driver");
+        if let Some(Value::Object(mut m)) = json {
+            if let Some(Value::Object(args)) = m.remove("args") {
+                e.args.extend(args);
+            }
+        }
+        let e = e
+            .arg("tid", p.tid)
+            .arg("symbol", p.func.symbol())
+            .arg("call", call.clone());
+        self.emit(Event { error, ..e })?;
+        if matches!(p.func, ProbeKind::SlotForceRelease | ProbeKind::SlotDead) {
+            let fd = p
+                .arg("request_fd")
+                .or(p.arg("old_fd"))
+                .and_then(|fd| i32::try_from(fd).ok());
+            if let Some(id) = fd.and_then(|fd| self.req_lanes.get(&(p.pid, fd)).copied()) {
+                let mark = Event::new(
+                    p.ts,
+                    space::REQUEST | id,
+                    EventKind::Instant,
+                    format!("driver {}", p.func.name()),
+                )
+                .cat("driver")
+                .arg("call", call);
+                self.emit(Event { error, ..mark })?;
+            }
+        }
+        Ok(())
+    }
+
     // ---- requests ----------------------------------------------------------------------------
 
     fn requests_changed(&mut self, ts: u64) -> anyhow::Result<()> {
@@ -640,6 +711,7 @@ impl<S: Sink> Builder<S> {
                 order: id.min(i32::MAX as u64) as i32,
                 pool: Some(Pool::Requests),
             })?;
+            self.req_lanes.insert((pid, fd), id);
         }
         let mut s = seen.unwrap_or(ReqSeen {
             state,

@@ -9,7 +9,7 @@ use crate::Format;
 #[command(group(clap::ArgGroup::new("format").required(true).args(["perfetto", "json", "svg", "png"])))]
 pub struct ExportArgs {
     /// Perfetto's protobuf trace (open it in ui.perfetto.dev): threads' calls, request and
-    /// buffer lanes, counters, frame flows, check findings.
+    /// buffer lanes, counters, frame flows, check findings, the libva driver's probe records.
     #[arg(long)]
     pub perfetto: bool,
     /// Chrome trace-event JSON of the same timeline.

@@ -4,10 +4,13 @@
 //!   a slice per ioctl/poll (decoded fields as args, errors marked), a track per media request and
 //!   per OUTPUT/CAPTURE buffer index with their states as slices, counters (requests in flight,
 //!   CAPTURE buffers queued and held, frames per second), flows following each frame from
-//!   S_EXT_CTRLS to the DQBUF of its CAPTURE buffer, and instants for lost events and `check`
-//!   findings ([`perfetto`]);
+//!   S_EXT_CTRLS to the DQBUF of its CAPTURE buffer, instants for lost events and `check`
+//!   findings, and a "driver" track per process with the libva driver's probe records
+//!   (`Record::Probe`: slot acquire/release/force-release/dead, CAPTURE alloc/drain/free) as
+//!   instants, args as `traces::probe` names them ([`perfetto`]);
 //! * [`Format::Json`]: the same as Chrome trace-event JSON ([`chrome`]);
-//! * [`Format::Svg`] / [`Format::Png`]: pool occupancy over time and a frame-latency histogram
+//! * [`Format::Svg`] / [`Format::Png`]: pool occupancy over time (with the driver's
+//!   force-released and dead slots marked on their request lanes) and a frame-latency histogram
 //!   ([`picture`]).
 //!
 //! Everything is built by [`builder::Builder`] from `traces`' own models (the pool model inside

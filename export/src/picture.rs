@@ -2,6 +2,10 @@
 //! coloured by state, failed calls marked with a red line and their name, and a histogram of
 //! frame latency (a frame's first S_EXT_CTRLS/QBUF to the DQBUF of its CAPTURE buffer), drawn
 //! with plotters as SVG or PNG. Gathers the lanes' slices while the timeline is built.
+//!
+//! Where the libva driver force-released a request slot or marked it dead (`Record::Probe`, put
+//! on the request's lane by the builder, category `driver`), the lane has a small triangle:
+//! [`DRIVER_COLOUR`] for a force-release, [`ERROR_COLOUR`] for a dead slot.
 
 use std::path::Path;
 
@@ -31,6 +35,8 @@ pub fn state_colour(pool: Pool, state: &str) -> RGBColor {
 
 /// The colour of failed-call markers and failed states' outlines.
 pub const ERROR_COLOUR: RGBColor = RGBColor(0xd6, 0x27, 0x28);
+/// The colour of the driver's force-release marks on request lanes (dead slots: [`ERROR_COLOUR`]).
+pub const DRIVER_COLOUR: RGBColor = RGBColor(0x33, 0x33, 0x33);
 const HIST_COLOUR: RGBColor = RGBColor(0x8c, 0x56, 0x4b);
 
 const WIDTH: u32 = 1400;
@@ -47,6 +53,8 @@ struct Lane {
     order: i32,
     slices: Vec<(u64, u64, String, bool)>,
     open: Vec<(u64, String, bool)>,
+    /// The driver's marks: when, and whether the slot died.
+    driver: Vec<(u64, bool)>,
 }
 
 /// Gathers what the picture shows.
@@ -203,6 +211,31 @@ impl PictureSink {
                         .map_err(err)?;
                 }
             }
+            // The driver's marks: a triangle pointing down onto the lane at the time.
+            for (ts, dead) in &lane.driver {
+                let (px, py) = chart.backend_coord(&(ms(*ts), y + 0.5));
+                let colour = if *dead { ERROR_COLOUR } else { DRIVER_COLOUR };
+                root.draw(&Polygon::new(
+                    vec![(px - 5, py - 7), (px + 5, py - 7), (px, py + 3)],
+                    colour.filled(),
+                ))
+                .map_err(err)?;
+            }
+        }
+        if lanes.iter().any(|l| !l.driver.is_empty()) {
+            let mut x = 10;
+            for (label, colour) in [
+                ("▼ driver force-released the slot", DRIVER_COLOUR),
+                ("▼ driver: slot dead", ERROR_COLOUR),
+            ] {
+                root.draw(&Text::new(
+                    label,
+                    (x, 8),
+                    ("sans-serif", 12).into_font().color(&colour),
+                ))
+                .map_err(err)?;
+                x += 7 * label.chars().count() as i32 + 12;
+            }
         }
         let mut labelled = FxHashSet::default();
         for (ts, label) in &self.marks {
@@ -346,6 +379,7 @@ impl Sink for PictureSink {
                     order: t.order,
                     slices: Vec::new(),
                     open: Vec::new(),
+                    driver: Vec::new(),
                 },
             );
         }
@@ -375,6 +409,7 @@ impl Sink for PictureSink {
                         lane.slices.push((a, e.ts, s, err));
                     }
                 }
+                EventKind::Instant if e.category == "driver" => lane.driver.push((e.ts, e.error)),
                 _ => {}
             }
         } else if e.kind == EventKind::Begin && e.error && (e.category == "error") {

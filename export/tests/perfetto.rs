@@ -4,11 +4,12 @@
 //! ioctl and poll record of the trace, and the leak sample's leaked requests open to the end.
 //! Needs `cargo xtask setup` (pip step); fails, never skips silently, without it.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use serde_json::Value;
+use common::decode;
 use traces::{Record, TraceReader};
 
 fn samples() -> Vec<PathBuf> {
@@ -25,29 +26,6 @@ fn samples() -> Vec<PathBuf> {
         dir.display()
     );
     v
-}
-
-/// Decodes `file` with Perfetto's schema.
-fn decode(file: &Path) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/perfetto_decode.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(file)
-        .output()
-        .expect("python3 is needed for this test (cargo xtask setup)");
-    if out.status.code() == Some(3) {
-        panic!(
-            "the PyPI `perfetto` package is not installed: run `cargo xtask setup` first ({})",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    assert!(
-        out.status.success(),
-        "Perfetto's schema refused {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Ioctl records by name and poll records by syscall, as the trace has them.

@@ -1,6 +1,7 @@
 """Decodes a Perfetto trace with Perfetto's own schema (the PyPI `perfetto` package's Python
 protobuf bindings) and prints, as JSON, what vatrace's export test checks: every track
-descriptor and every track event in packet order, and any field the schema does not know.
+descriptor and every track event in packet order (its args' names, and the values of its scalar
+args), and any field the schema does not know.
 
 Usage: python3 perfetto_decode.py FILE. Exit 3 when the `perfetto` package is missing."""
 import json
@@ -25,6 +26,14 @@ def unknown(msg, path, out):
                 unknown(v, f"{path}.{field.name}[{i}]", out)
 
 
+def scalar(a):
+    """The value of a scalar debug annotation, or None for a dict or array."""
+    for f in ("bool_value", "uint_value", "int_value", "double_value", "string_value"):
+        if a.HasField(f):
+            return getattr(a, f)
+    return None
+
+
 def main():
     trace = P.Trace()
     trace.ParseFromString(open(sys.argv[1], "rb").read())
@@ -46,6 +55,8 @@ def main():
                 "name": e.name, "cat": list(e.categories), "flows": list(e.flow_ids),
                 "end_flows": list(e.terminating_flow_ids), "seq": p.trusted_packet_sequence_id,
                 "args": [a.name for a in e.debug_annotations],
+                "vals": {a.name: scalar(a) for a in e.debug_annotations
+                         if scalar(a) is not None},
             })
     json.dump(out, sys.stdout)
 

@@ -3,13 +3,17 @@
 //! transitions by itself (`--driver-probes auto`: the command's `env LIBVA_DRIVERS_PATH=…`), and
 //! the trace holds one slot acquire and one release per frame, on the ioctls' timeline: each
 //! acquire comes before the MEDIA_REQUEST_IOC_QUEUE of its request fd, each release after it;
-//! `vatrace dump` shows them.
+//! `vatrace dump` shows them; `vatrace export --perfetto` of the trace (run on the host, decoded
+//! with Perfetto's schema by export's `perfetto_decode.py`) has one instant on the process's
+//! "driver" track per probe record.
 //!
 //! The driver comes from the cargo target directory (`cargo build -p v4l2-request-driver`;
 //! `cargo xtask test` builds the workspace first), as in the driver's own test-bed tests.
 
 #[path = "../../driver/tests/common/mod.rs"]
 mod common;
+#[path = "../../export/tests/common/mod.rs"]
+mod perfetto;
 
 use testbed::{
     clips::{Clip, Codec},
@@ -66,6 +70,27 @@ fn ffmpeg_decode_shows_each_slot_acquired_before_its_request_is_queued() {
     assert_eq!(count(ProbeKind::CaptureAlloc), 1, "{probes:?}");
     // `vatrace dump` shows them.
     assert_eq!(out.stdout_str().trim(), "30", "{}", out.stdout_str());
+    // `vatrace export --perfetto`: one driver track, one instant on it per probe record.
+    let exported = dir.join("ffmpeg.perfetto-trace");
+    let export = std::process::Command::new(common::vatrace())
+        .args(["export", "--perfetto"])
+        .arg(&trace)
+        .arg("-o")
+        .arg(&exported)
+        .output()
+        .unwrap();
+    assert!(
+        export.status.success(),
+        "vatrace export: {}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let (tracks, instants) = perfetto::driver_instants(&perfetto::decode(&exported));
+    assert_eq!(tracks, 1, "driver tracks in the Perfetto export");
+    assert_eq!(
+        instants.len(),
+        probes.len(),
+        "driver instants in the Perfetto export vs. probe records"
+    );
 
     // In trace order (records arrive as they happen; timestamps in the test-bed's TCG guest
     // tick in 4 ms steps, so a probe and the next ioctl often share one): every QUEUE of a
