@@ -160,24 +160,51 @@ pub mod ioctl_flags {
 /// Most `--inject` rules one `vatrace record` takes (the LSM program's loop bound).
 pub const MAX_INJECT: u32 = 16;
 
-/// One `vatrace record --inject NAME#K=ERRNO` rule, an element of the `INJECT_RULES` array map
-/// (user space fills the first rules; an element with `nth` 0 ends the list): the `nth` call
-/// (1-based, counted per process) of ioctl `cmd` fails with `-errno` before its driver sees it.
+/// One `vatrace record --inject SPEC=ERRNO` rule, an element of the `INJECT_RULES` array map
+/// (user space fills the first rules; an element with `nth` 0 ends the list): the call of ioctl
+/// `cmd` that `kind` and `nth` pick, counted per process, fails with `-errno` before its driver
+/// sees it.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct InjectRule {
     pub cmd: u32,
     /// Positive errno.
     pub errno: u32,
+    /// 1-based: the call ([`inject_kind::CALL`]), the call on buffer `index`
+    /// ([`inject_kind::BUFFER`]) or the frame ([`inject_kind::FRAME`]).
     pub nth: u64,
+    /// What `nth` counts: one of [`inject_kind`].
+    pub kind: u32,
+    /// [`inject_kind::BUFFER`]: the `v4l2_buffer` index the call passes; else 0.
+    pub index: u32,
 }
 
-/// Key of the per-process call counters of the injection program (`INJECT_COUNTS`).
+/// What an [`InjectRule`]'s `nth` counts (the LSM program reads the `v4l2_buffer` argument for
+/// the last two).
+pub mod inject_kind {
+    /// `NAME#K`: the K-th call of the ioctl.
+    pub const CALL: u32 = 0;
+    /// `NAME@bufI#K`: the K-th call of the ioctl (QBUF, QUERYBUF, PREPARE_BUF) passing buffer
+    /// index I.
+    pub const BUFFER: u32 = 1;
+    /// `NAME@frameF`: frame F is the F-th VIDIOC_QBUF on a VIDEO_OUTPUT(_MPLANE) queue (an
+    /// attempt: counted before the call); `VIDIOC_QBUF@frameF` is that QBUF,
+    /// `MEDIA_REQUEST_IOC_QUEUE@frameF` the process's first request queue after it.
+    pub const FRAME: u32 = 2;
+}
+
+/// Key of the per-process counters of the injection program (`INJECT_COUNTS`): calls of `cmd`
+/// ([`inject_kind::CALL`], `index` 0), calls of `cmd` on buffer `index`
+/// ([`inject_kind::BUFFER`]); with [`inject_kind::FRAME`] (`index` 0) the OUTPUT QBUFs so far
+/// (`cmd` VIDIOC_QBUF) and the OUTPUT QBUF count at the last MEDIA_REQUEST_IOC_QUEUE (`cmd`
+/// that).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct InjectCountKey {
     pub tgid: u32,
     pub cmd: u32,
+    pub kind: u32,
+    pub index: u32,
 }
 
 /// Return values after which the argument is known to be untouched (see

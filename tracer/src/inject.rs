@@ -6,7 +6,7 @@
 use anyhow::{anyhow, bail, Context as _, Result};
 use aya::{maps::Array, programs::Lsm, Btf, Ebpf};
 use replay::{options::InjectAt, Inject};
-use tracer_common::{InjectRule, MAX_INJECT};
+use tracer_common::{inject_kind, InjectRule, MAX_INJECT};
 
 /// The eBPF program (tracer-ebpf's inject.rs) and the hook it takes.
 const PROGRAM: &str = "inject_file_ioctl";
@@ -37,34 +37,82 @@ pub fn rules(specs: &[Inject]) -> Result<Vec<InjectRule>> {
 
 fn rule(spec: &Inject) -> Result<InjectRule> {
     let s = &spec.spec;
+    let errno = spec.errno as u32;
+    let request = |name: &str| {
+        traces::ioctl::by_name(name)
+            .map(|info| info.request)
+            .ok_or_else(|| anyhow!("--inject {s:?}: {name} is not an ioctl vatrace knows"))
+    };
     match &spec.at {
-        InjectAt::Nth { name, nth } => {
-            let info = traces::ioctl::by_name(name)
-                .ok_or_else(|| anyhow!("--inject {s:?}: {name} is not an ioctl vatrace knows"))?;
-            Ok(InjectRule {
-                cmd: info.request,
-                errno: spec.errno as u32,
-                nth: *nth,
-            })
-        }
+        InjectAt::Nth { name, nth } => Ok(InjectRule {
+            cmd: request(name)?,
+            errno,
+            nth: *nth,
+            kind: inject_kind::CALL,
+            index: 0,
+        }),
         InjectAt::Seq(_) => bail!(
             "--inject {s:?}: a sequence number (@SEQ) is given to a call when its record is \
              written, after the call, so the kernel cannot match it live; name the call as \
              NAME#K (its K-th call in the process, e.g. 'MEDIA_REQUEST_IOC_REINIT#17=EBUSY'), \
-             or use @SEQ with `vatrace replay --inject` on a recording"
+             NAME@frameF (VIDIOC_QBUF, MEDIA_REQUEST_IOC_QUEUE) or NAME@bufI#K, or use @SEQ \
+             with `vatrace replay --inject` on a recording"
         ),
-        InjectAt::Frame { .. } => bail!(
-            "--inject {s:?}: frames (NAME@frameF) are counted by successful OUTPUT QBUFs, whose \
-             success is known only after the call, while the BPF LSM hook decides before it; \
-             live injection takes NAME#K (the K-th NAME call of the process: a client that \
-             reinitialises one request per frame makes MEDIA_REQUEST_IOC_REINIT#F frame F's), \
-             or use NAME@frameF with `vatrace replay --inject` on a recording"
-        ),
-        InjectAt::Buffer { .. } => bail!(
-            "--inject {s:?}: buffer indices (NAME@bufI) are not matched live (the BPF LSM hook \
-             would have to read each call's argument); use NAME#K, or NAME@bufI with \
-             `vatrace replay --inject` on a recording"
-        ),
+        InjectAt::Frame { name, frame } => match name.as_str() {
+            "VIDIOC_QBUF" | "MEDIA_REQUEST_IOC_QUEUE" => Ok(InjectRule {
+                cmd: request(name)?,
+                errno,
+                nth: *frame,
+                kind: inject_kind::FRAME,
+                index: 0,
+            }),
+            _ => bail!(
+                "--inject {s:?}: live, frames (NAME@frameF) are decided before the call, so only \
+                 VIDIOC_QBUF@frameF (the F-th QBUF on an OUTPUT queue) and \
+                 MEDIA_REQUEST_IOC_QUEUE@frameF (the process's first request queue after it) are \
+                 matched; {name}'s call of frame F {why}. Name the call as NAME#K (the K-th {name} \
+                 call of the process: a client that issues one per frame makes {name}#F frame \
+                 F's), or use {name}@frameF with `vatrace replay --inject` on a recording",
+                why = frame_refusal(name)
+            ),
+        },
+        InjectAt::Buffer { name, index, nth } => match name.as_str() {
+            "VIDIOC_QBUF" | "VIDIOC_QUERYBUF" | "VIDIOC_PREPARE_BUF" => Ok(InjectRule {
+                cmd: request(name)?,
+                errno,
+                nth: *nth,
+                kind: inject_kind::BUFFER,
+                index: *index,
+            }),
+            _ => bail!(
+                "--inject {s:?}: buffer indices (NAME@bufI) are matched live only where the index \
+                 is an input of the call (VIDIOC_QBUF, VIDIOC_QUERYBUF, VIDIOC_PREPARE_BUF): \
+                 {name}'s index is written by the kernel during the call, after the BPF LSM hook \
+                 decides. Name the call as NAME#K (the K-th {name} call of the process), inject \
+                 the QBUF of that buffer (VIDIOC_QBUF@buf{index}#K), or use {name}@buf{index} \
+                 with `vatrace replay --inject` on a recording"
+            ),
+        },
+    }
+}
+
+/// Why the call of frame F of ioctl `name` (other than QBUF and the request queue) cannot be
+/// picked before it is made.
+fn frame_refusal(name: &str) -> &'static str {
+    match name {
+        "VIDIOC_S_EXT_CTRLS" => {
+            "is the first one setting controls into that QBUF's request, made before the QBUF, \
+             so it is known only once the QBUF comes"
+        }
+        "VIDIOC_DQBUF" => {
+            "is the one returning that OUTPUT buffer, whose index and queue the kernel writes \
+             during the call, after the hook"
+        }
+        "MEDIA_REQUEST_IOC_REINIT" => {
+            "is the first REINIT of that QBUF's request, matched by its request fd, which the \
+             hook (given the file, not the fd) cannot compare"
+        }
+        _ => "is not tracked by the BPF LSM program",
     }
 }
 
@@ -156,13 +204,66 @@ mod tests {
                 InjectRule {
                     cmd: reinit.request,
                     errno: libc::EBUSY as u32,
-                    nth: 3
+                    nth: 3,
+                    kind: inject_kind::CALL,
+                    index: 0,
                 },
                 InjectRule {
                     cmd: dqbuf.request,
                     errno: libc::EIO as u32,
-                    nth: 10
+                    nth: 10,
+                    kind: inject_kind::CALL,
+                    index: 0,
                 },
+            ]
+        );
+    }
+
+    #[test]
+    fn buffer_and_frame_forms_become_rules() {
+        let req = |n: &str| traces::ioctl::by_name(n).unwrap().request;
+        let r = rules(&[
+            spec("VIDIOC_QBUF@buf2#3=EIO"),
+            spec("VIDIOC_QUERYBUF@buf0=EINVAL"),
+            spec("vidioc_prepare_buf@buf7#1=ENOMEM"),
+            spec("VIDIOC_QBUF@frame5=EIO"),
+            spec("MEDIA_REQUEST_IOC_QUEUE@frame12=EBUSY"),
+        ])
+        .unwrap();
+        let rule = |cmd, errno: i32, nth, kind, index| InjectRule {
+            cmd,
+            errno: errno as u32,
+            nth,
+            kind,
+            index,
+        };
+        assert_eq!(
+            r,
+            vec![
+                rule(req("VIDIOC_QBUF"), libc::EIO, 3, inject_kind::BUFFER, 2),
+                // #K left out: the first call on that index.
+                rule(
+                    req("VIDIOC_QUERYBUF"),
+                    libc::EINVAL,
+                    1,
+                    inject_kind::BUFFER,
+                    0
+                ),
+                rule(
+                    req("VIDIOC_PREPARE_BUF"),
+                    libc::ENOMEM,
+                    1,
+                    inject_kind::BUFFER,
+                    7
+                ),
+                rule(req("VIDIOC_QBUF"), libc::EIO, 5, inject_kind::FRAME, 0),
+                rule(
+                    req("MEDIA_REQUEST_IOC_QUEUE"),
+                    libc::EBUSY,
+                    12,
+                    inject_kind::FRAME,
+                    0
+                ),
             ]
         );
     }
@@ -171,14 +272,40 @@ mod tests {
     fn forms_the_kernel_cannot_match_are_refused_with_the_alternative() {
         for (s, why) in [
             ("@42=EIO", "sequence number"),
-            ("VIDIOC_DQBUF@frame5=EIO", "frames"),
-            ("VIDIOC_QBUF@buf3#2=EINVAL", "buffer indices"),
+            (
+                "VIDIOC_DQBUF@frame5=EIO",
+                "the kernel writes during the call",
+            ),
+            ("VIDIOC_S_EXT_CTRLS@frame5=EIO", "made before the QBUF"),
+            ("MEDIA_REQUEST_IOC_REINIT@frame2=EBUSY", "request fd"),
+            ("VIDIOC_STREAMON@frame1=EIO", "not tracked"),
+            (
+                "VIDIOC_DQBUF@buf3#2=EINVAL",
+                "written by the kernel during the call",
+            ),
         ] {
             let e = format!("{:#}", rules(&[spec(s)]).unwrap_err());
-            assert!(e.contains(why), "{e}");
-            assert!(e.contains("NAME#K"), "{e}");
-            assert!(e.contains("vatrace replay --inject"), "{e}");
+            assert!(e.contains(why), "{s}: {e}");
+            assert!(e.contains("NAME#K"), "{s}: {e}");
+            assert!(e.contains("vatrace replay --inject"), "{s}: {e}");
         }
+        // The frame refusals name the two frame forms that do work live.
+        let e = format!(
+            "{:#}",
+            rules(&[spec("VIDIOC_DQBUF@frame5=EIO")]).unwrap_err()
+        );
+        assert!(
+            e.contains("VIDIOC_QBUF@frameF") && e.contains("MEDIA_REQUEST_IOC_QUEUE@frameF"),
+            "{e}"
+        );
+        // DQBUF@buf points at the QBUF of that buffer.
+        let e = format!(
+            "{:#}",
+            rules(&[spec("VIDIOC_DQBUF@buf3#2=EINVAL")]).unwrap_err()
+        );
+        assert!(e.contains("VIDIOC_QBUF@buf3#K"), "{e}");
+        // One refused spec among good ones refuses the lot.
+        assert!(rules(&[spec("VIDIOC_QBUF@frame1=EIO"), spec("@7=EIO")]).is_err());
     }
 
     #[test]

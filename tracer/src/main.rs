@@ -55,9 +55,15 @@ enum Command {
         /// Attach to this running process (and its threads and future children).
         #[arg(short, long, conflicts_with = "command")]
         pid: Option<u32>,
-        /// Make a traced process's K-th call of an ioctl fail with ERRNO before its driver sees
-        /// it: NAME#K=ERRNO (K counted per process, e.g. 'MEDIA_REQUEST_IOC_REINIT#17=EBUSY').
-        /// Repeatable. Needs BPF LSM (`vatrace doctor`); the call's record is marked injected.
+        /// Make one ioctl call of a traced process fail with ERRNO before its driver sees it,
+        /// counted per process: NAME#K=ERRNO (the K-th NAME call, e.g.
+        /// 'MEDIA_REQUEST_IOC_REINIT#17=EBUSY'); NAME@bufI[#K]=ERRNO (the K-th, default 1st,
+        /// call passing buffer index I: VIDIOC_QBUF, VIDIOC_QUERYBUF, VIDIOC_PREPARE_BUF);
+        /// VIDIOC_QBUF@frameF=ERRNO (the F-th QBUF on a VIDEO_OUTPUT(_MPLANE) queue, failed or
+        /// not) or MEDIA_REQUEST_IOC_QUEUE@frameF=ERRNO (the first request queue after it).
+        /// Other @frame forms, DQBUF@buf and @SEQ are replay-only (`vatrace replay --inject`).
+        /// Repeatable (at most 16). Needs BPF LSM (`vatrace doctor`); the call's record is
+        /// marked injected.
         #[arg(long, value_name = "SPEC")]
         inject: Vec<replay::Inject>,
         /// uprobes on the libva driver's pool transitions (slot acquire/release/force-release/

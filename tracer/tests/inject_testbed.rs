@@ -1,4 +1,11 @@
-//! Live fault injection, `vatrace record --inject NAME#K=ERRNO` (BPF LSM `file_ioctl`).
+//! Live fault injection, `vatrace record --inject SPEC=ERRNO` (BPF LSM `file_ioctl`).
+//!
+//! Test-bed, second boot: the frame and buffer-index forms. ffmpeg decodes the 30-frame H.264
+//! clip through our libva driver under `VIDIOC_QBUF@frame5=EIO`, `VIDIOC_QBUF@buf1#3=EIO` and
+//! `MEDIA_REQUEST_IOC_QUEUE@frame7=EBUSY` (one recording each): each trace holds exactly one
+//! injected call, with that errno, exactly the one named (the 5th QBUF on an OUTPUT queue; the 3rd
+//! QBUF passing index 1; the first request queue after the 7th OUTPUT QBUF), and replays clean on
+//! visl with that call injected again.
 //!
 //! Test-bed (QEMU, 6.12 with CONFIG_BPF_LSM and `bpf` among its LSMs; one boot): `ffmpeg
 //! -hwaccel vaapi` decoding the 30-frame H.264 clip through our libva driver, with four
@@ -23,7 +30,10 @@ use std::time::Duration;
 
 use testbed::clips::{Clip, Codec};
 use testbed::{run_sh, RunOptions};
-use traces::ioctl::request::MEDIA_REQUEST_IOC_REINIT;
+use traces::ioctl::layout::v4l2_buffer as B;
+use traces::ioctl::names;
+use traces::ioctl::qbuf::VIDIOC_QBUF;
+use traces::ioctl::request::{MEDIA_REQUEST_IOC_QUEUE, MEDIA_REQUEST_IOC_REINIT};
 use traces::probe::{ProbeKind, FORCE_REINIT_OK};
 use traces::{Record, TraceReader};
 
@@ -363,6 +373,162 @@ fn ffmpeg_recovers_from_injected_reinit_failures_and_request_leak_leaks() {
     };
     assert_replays_clean("ffmpeg", &rc("ffmpeg"), &ff_replay, KS.len());
     assert_replays_clean("request-leak", &rc("request-leak"), &rl_replay, KS.len());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The `v4l2_buffer` field at `off` of a recorded argument.
+fn buf_field(arg: &[u8], off: usize) -> Option<u32> {
+    arg.get(off..off + 4)
+        .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
+}
+
+/// Whether a recorded call is a VIDIOC_QBUF on a VIDEO_OUTPUT(_MPLANE) queue (a live frame).
+fn output_qbuf(i: &traces::record::Ioctl) -> bool {
+    i.request == VIDIOC_QBUF
+        && matches!(
+            buf_field(&i.before, B::TYPE),
+            Some(names::BUF_TYPE_VIDEO_OUTPUT | names::BUF_TYPE_VIDEO_OUTPUT_MPLANE)
+        )
+}
+
+/// The one injected call of a trace recorded with one `--inject`: exactly one, failed with
+/// `-errno`, and the calls of its process in order.
+fn one_injected(path: &Path, errno: i32) -> (traces::record::Ioctl, Vec<traces::record::Ioctl>) {
+    let calls = ioctls(path);
+    let injected: Vec<&traces::record::Ioctl> = calls.iter().filter(|i| i.injected).collect();
+    assert_eq!(injected.len(), 1, "{}: {injected:#?}", path.display());
+    let hit = injected[0].clone();
+    assert_eq!(hit.ret, -i64::from(errno), "{hit:?}");
+    let mut own: Vec<traces::record::Ioctl> =
+        calls.into_iter().filter(|i| i.pid == hit.pid).collect();
+    own.sort_by_key(|i| i.seq);
+    (hit, own)
+}
+
+/// A clean replay report at `path` (exit `rc`) that injected the trace's one recorded injection,
+/// call `call`, again (and so reproduced the recorded failure).
+fn assert_replays_injection(name: &str, rc: &str, path: &Path, seq: u64, call: &str, result: &str) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let r: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{name}: replay report {}: {e}: {text}", path.display()));
+    assert_eq!(rc, "0", "{name}: {r:#}");
+    assert_eq!(r["divergences"], 0, "{name}: {r:#}");
+    let again = r["recorded_injections"].as_array().unwrap();
+    assert_eq!(again.len(), 1, "{name}: {again:#?}");
+    assert_eq!(again[0]["seq"], seq, "{name}: {again:#?}");
+    assert_eq!(again[0]["result"], result, "{name}: {again:#?}");
+    assert!(
+        again[0]["call"].as_str().unwrap().starts_with(call),
+        "{name}: {again:#?}"
+    );
+    assert!(r["injections"].as_array().unwrap().is_empty(), "{r:#}");
+    let failures = r["recorded_failures"].as_array().unwrap();
+    assert!(
+        failures
+            .iter()
+            .any(|f| f["seq"] == seq && f["reproduced"] == true),
+        "{name}: {seq} not among the reproduced failures {failures:#?}"
+    );
+}
+
+/// Frame and buffer-index specs live (`VIDIOC_QBUF@frame5`, `VIDIOC_QBUF@buf1#3`,
+/// `MEDIA_REQUEST_IOC_QUEUE@frame7`): ffmpeg through our driver on visl, one recording per spec,
+/// each trace holding exactly one injected call, exactly the one the spec names, which `vatrace
+/// replay` injects again.
+#[test]
+fn frame_and_buffer_specs_fail_exactly_the_named_call() {
+    let clip = Clip::small(Codec::H264);
+    let path = clip.generate().unwrap();
+    let dri = driver_dir();
+    let dir = testbed::paths::work_dir("inject-frame");
+    let specs = [
+        ("qbuf-frame", "VIDIOC_QBUF@frame5=EIO"),
+        ("qbuf-buf", "VIDIOC_QBUF@buf1#3=EIO"),
+        ("queue-frame", "MEDIA_REQUEST_IOC_QUEUE@frame7=EBUSY"),
+    ];
+    let mut script = String::from("set -u\n");
+    for (name, spec) in specs {
+        let trace = dir.join(format!("{name}.trace"));
+        let report = dir.join(format!("{name}.replay.json"));
+        script.push_str(&format!(
+            "timeout 180 {VATRACE} record -o {t} --inject '{spec}' -- env LIBVA_DRIVERS_PATH={dri} \
+               LIBVA_DRIVER_NAME=v4l2_request timeout 120 ffmpeg -nostdin -loglevel error -threads 1 \
+               -hwaccel vaapi -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 -i {clip} \
+               -vf hwdownload,format=nv12 -f rawvideo -y /tmp/{name}.yuv\n\
+             echo \"{name} record rc=$?\"\n\
+             timeout 180 {VATRACE} replay --json {t} > {r}\n\
+             echo \"{name} replay rc=$?\"\n",
+            t = trace.display(),
+            r = report.display(),
+            dri = dri.display(),
+            clip = path.display(),
+        ));
+    }
+    let opts = RunOptions {
+        timeout: Duration::from_secs(900),
+        ..Default::default()
+    };
+    let out = run_sh(&script, &opts).unwrap();
+    let text = out.stdout_str();
+    eprintln!("{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    let rc = |what: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{what} rc=")))
+            .unwrap_or("?")
+            .to_string()
+    };
+    // VIDIOC_QBUF@frame5: the 5th QBUF on an OUTPUT queue, counted in call order.
+    let trace = dir.join("qbuf-frame.trace");
+    let (hit, own) = one_injected(&trace, libc::EIO);
+    let fifth = own.iter().filter(|i| output_qbuf(i)).nth(4).unwrap();
+    assert_eq!(fifth.seq, hit.seq, "{hit:?}");
+    let header = TraceReader::open(&trace).unwrap().header().clone();
+    assert_eq!(header.options["inject"], "VIDIOC_QBUF@frame5=EIO");
+    assert_replays_injection(
+        "qbuf-frame",
+        &rc("qbuf-frame replay"),
+        &dir.join("qbuf-frame.replay.json"),
+        hit.seq,
+        "VIDIOC_QBUF#",
+        "-EIO",
+    );
+
+    // VIDIOC_QBUF@buf1#3: the 3rd QBUF passing index 1 (either queue).
+    let trace = dir.join("qbuf-buf.trace");
+    let (hit, own) = one_injected(&trace, libc::EIO);
+    let third = own
+        .iter()
+        .filter(|i| i.request == VIDIOC_QBUF && buf_field(&i.before, B::INDEX) == Some(1))
+        .nth(2)
+        .unwrap();
+    assert_eq!(third.seq, hit.seq, "{hit:?}");
+    assert_replays_injection(
+        "qbuf-buf",
+        &rc("qbuf-buf replay"),
+        &dir.join("qbuf-buf.replay.json"),
+        hit.seq,
+        "VIDIOC_QBUF#",
+        "-EIO",
+    );
+
+    // MEDIA_REQUEST_IOC_QUEUE@frame7: the process's first request queue after the 7th OUTPUT
+    // QBUF.
+    let trace = dir.join("queue-frame.trace");
+    let (hit, own) = one_injected(&trace, libc::EBUSY);
+    let seventh = own.iter().filter(|i| output_qbuf(i)).nth(6).unwrap();
+    let queue = own
+        .iter()
+        .find(|i| i.seq > seventh.seq && i.request == MEDIA_REQUEST_IOC_QUEUE)
+        .unwrap();
+    assert_eq!(queue.seq, hit.seq, "{hit:?}");
+    assert_replays_injection(
+        "queue-frame",
+        &rc("queue-frame replay"),
+        &dir.join("queue-frame.replay.json"),
+        hit.seq,
+        "MEDIA_REQUEST_IOC_QUEUE#",
+        "-EBUSY",
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
