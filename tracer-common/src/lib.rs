@@ -158,7 +158,7 @@ pub mod ioctl_flags {
 }
 
 /// Most `--inject` rules one `vatrace record` takes (the LSM program's loop bound).
-pub const MAX_INJECT: u32 = 16;
+pub const MAX_INJECT: u32 = 32;
 
 /// One `vatrace record --inject SPEC=ERRNO` rule, an element of the `INJECT_RULES` array map
 /// (user space fills the first rules; an element with `nth` 0 ends the list): the call of ioctl

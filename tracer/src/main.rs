@@ -62,7 +62,7 @@ enum Command {
         /// VIDIOC_QBUF@frameF=ERRNO (the F-th QBUF on a VIDEO_OUTPUT(_MPLANE) queue, failed or
         /// not) or MEDIA_REQUEST_IOC_QUEUE@frameF=ERRNO (the first request queue after it).
         /// Other @frame forms, DQBUF@buf and @SEQ are replay-only (`vatrace replay --inject`).
-        /// Repeatable (at most 16). Needs BPF LSM (`vatrace doctor`); the call's record is
+        /// Repeatable (at most 32). Needs BPF LSM (`vatrace doctor`); the call's record is
         /// marked injected.
         #[arg(long, value_name = "SPEC")]
         inject: Vec<replay::Inject>,

@@ -8,14 +8,14 @@
 //! visl with that call injected again.
 //!
 //! Test-bed (QEMU, 6.12 with CONFIG_BPF_LSM and `bpf` among its LSMs; one boot): `ffmpeg
-//! -hwaccel vaapi` decoding the 30-frame H.264 clip through our libva driver, with four
+//! -hwaccel vaapi` decoding the 30-frame H.264 clip through our libva driver, with 20
 //! `MEDIA_REQUEST_IOC_REINIT#K=EBUSY` injections, still decodes every frame (the driver's
-//! force-release REINITs the slot again); the trace holds exactly those four failures, marked
+//! force-release REINITs the slot again); the trace holds exactly those 20 failures, marked
 //! injected, at exactly the K-th REINITs, each followed by a successful REINIT of the same request;
 //! `dump` marks them. The driver probes (on by default: the command names the driver's directory)
 //! show each slot recovered: one `slot_force_release` per injection, of the slot holding that
 //! request fd, outcome REINIT, no slot dead; `vatrace check` reports them as
-//! `driver-slot-force-released` notes. The buggy `request-leak` client (four slots) under the same
+//! `driver-slot-force-released` notes. The buggy `request-leak` client (four slots) under four such
 //! injections leaks the request of each failed REINIT and starves after the fourth; `vatrace
 //! check` reports the four leaks and the starvation. Both traces replay clean on visl: the
 //! recorded injections are injected again by `vatrace replay`, not issued, no divergence.
@@ -41,18 +41,31 @@ mod common;
 
 const VATRACE: &str = env!("CARGO_BIN_EXE_vatrace");
 
-/// The REINIT calls (1-based, per process) that fail.
-const KS: [u64; 4] = [3, 9, 15, 22];
+/// The REINIT calls (1-based, per process) that fail under ffmpeg: 20 of them, every other one
+/// from the 3rd (each injected REINIT is followed by the driver's own REINIT of the same
+/// request, its force-release; 30 frames make 30 REINITs, 50 with the force-releases).
+const FFMPEG_KS: [u64; 20] = [
+    3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41,
+];
 
-fn inject_args() -> String {
-    KS.iter()
+/// The REINIT calls that fail under `request-leak` (four slots: it starves after the fourth).
+const LEAK_KS: [u64; 4] = [3, 9, 15, 22];
+
+fn inject_args(ks: &[u64]) -> String {
+    ks.iter()
         .map(|k| format!(" --inject 'MEDIA_REQUEST_IOC_REINIT#{k}=EBUSY'"))
         .collect()
 }
 
 /// The libva driver cargo built (`cargo build -p v4l2-request-driver`), copied where libva
 /// looks for it under the target directory (the guest sees the target directory, not /tmp).
+/// Made once per test process: its tests run on parallel threads.
 fn driver_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(install_driver).clone()
+}
+
+fn install_driver() -> PathBuf {
     let debug = Path::new(VATRACE).parent().unwrap();
     let so = debug.join("deps/libv4l2_request.so");
     assert!(
@@ -156,11 +169,11 @@ fn ffmpeg_recovers_from_injected_reinit_failures_and_request_leak_leaks() {
          echo \"lsm=$(cat /sys/kernel/security/lsm)\"\n\
          {VATRACE} doctor --json > {doctor}\n\
          rm -f /tmp/out.yuv\n\
-         {VATRACE} record -o {ff}{inj} -- env LIBVA_DRIVERS_PATH={dri} LIBVA_DRIVER_NAME=v4l2_request \
+         {VATRACE} record -o {ff}{ff_inj} -- env LIBVA_DRIVERS_PATH={dri} LIBVA_DRIVER_NAME=v4l2_request \
            ffmpeg -nostdin -loglevel error -threads 1 -hwaccel vaapi -hwaccel_output_format vaapi \
            -vaapi_device /dev/dri/renderD128 -i {clip} -vf hwdownload,format=nv12 -f rawvideo -y /tmp/out.yuv\n\
          echo \"ffmpeg rc=$? size=$(stat -c %s /tmp/out.yuv)\"\n\
-         {VATRACE} record -o {rl}{inj} -- {leak} --slots 4 --frames 30 --leak-every 0\n\
+         {VATRACE} record -o {rl}{rl_inj} -- {leak} --slots 4 --frames 30 --leak-every 0\n\
          echo \"request-leak rc=$?\"\n\
          {VATRACE} replay --json {ff} > {ffr}\n\
          echo \"replay ffmpeg rc=$?\"\n\
@@ -171,7 +184,8 @@ fn ffmpeg_recovers_from_injected_reinit_failures_and_request_leak_leaks() {
         ffr = ff_replay.display(),
         rlr = rl_replay.display(),
         doctor = doctor.display(),
-        inj = inject_args(),
+        ff_inj = inject_args(&FFMPEG_KS),
+        rl_inj = inject_args(&LEAK_KS),
         dri = dri.display(),
         clip = path.display(),
         leak = leak.display(),
@@ -207,7 +221,7 @@ fn ffmpeg_recovers_from_injected_reinit_failures_and_request_leak_leaks() {
         "{lsm_check:#}"
     );
 
-    // ffmpeg: every frame, through the four failures.
+    // ffmpeg: every frame, through the 20 failures.
     assert!(
         text.contains(&format!("ffmpeg rc=0 size={}", clip.nv12_bytes())),
         "{text}"
@@ -224,11 +238,11 @@ fn ffmpeg_recovers_from_injected_reinit_failures_and_request_leak_leaks() {
         .map(|(n, _)| n as u64 + 1)
         .collect();
     assert_eq!(
-        injected, KS,
+        injected, FFMPEG_KS,
         "the K-th REINITs, and only they, were injected"
     );
     assert!(calls.iter().filter(|i| i.injected).all(|i| i.ret == -16));
-    assert_eq!(calls.iter().filter(|i| i.injected).count(), KS.len());
+    assert_eq!(calls.iter().filter(|i| i.injected).count(), FFMPEG_KS.len());
     // No REINIT failed but the injected ones, and each injected one was followed by the
     // driver's force-release REINIT of the same request, which succeeded.
     for (n, r) in reinits.iter().enumerate() {
@@ -246,7 +260,7 @@ fn ffmpeg_recovers_from_injected_reinit_failures_and_request_leak_leaks() {
     let dump = Command::new(VATRACE).arg("dump").arg(&ff).output().unwrap();
     let dump = String::from_utf8_lossy(&dump.stdout);
     let marked: Vec<&str> = dump.lines().filter(|l| l.contains("(INJECTED)")).collect();
-    assert_eq!(marked.len(), KS.len(), "{marked:#?}");
+    assert_eq!(marked.len(), FFMPEG_KS.len(), "{marked:#?}");
     assert!(
         marked
             .iter()
@@ -254,7 +268,7 @@ fn ffmpeg_recovers_from_injected_reinit_failures_and_request_leak_leaks() {
         "{marked:#?}"
     );
     let header = TraceReader::open(&ff).unwrap().header().clone();
-    assert!(header.options["inject"].contains("MEDIA_REQUEST_IOC_REINIT#22=EBUSY"));
+    assert!(header.options["inject"].contains("MEDIA_REQUEST_IOC_REINIT#41=EBUSY"));
 
     // The driver probes (found by themselves: the command's LIBVA_DRIVERS_PATH) show each slot
     // recovered: after each injected REINIT of a request fd, one force-release of the slot that
@@ -315,7 +329,7 @@ fn ffmpeg_recovers_from_injected_reinit_failures_and_request_leak_leaks() {
     // request-leak drops the request of a failed REINIT from its free list (the seed bug): each
     // of the four injections leaks one of its four slots, and it starves at the frame after the
     // fourth (one REINIT a frame: REINIT #K is frame K-1's, from 0).
-    let leaked: Vec<u64> = KS.iter().map(|k| k - 1).collect();
+    let leaked: Vec<u64> = LEAK_KS.iter().map(|k| k - 1).collect();
     let starved = leaked[3] + 1;
     assert!(
         text.contains(&format!(
@@ -329,7 +343,10 @@ fn ffmpeg_recovers_from_injected_reinit_failures_and_request_leak_leaks() {
         .filter(|i| i.ret < 0)
         .map(|i| (i.request, i.ret, i.injected))
         .collect();
-    assert_eq!(failed, [(MEDIA_REQUEST_IOC_REINIT, -16, true); KS.len()]);
+    assert_eq!(
+        failed,
+        [(MEDIA_REQUEST_IOC_REINIT, -16, true); LEAK_KS.len()]
+    );
     // The failed REINITs' request fds, never REINIT'd again.
     let lost: Vec<i32> = calls.iter().filter(|i| i.injected).map(|i| i.fd).collect();
     for fd in &lost {
@@ -371,8 +388,13 @@ fn ffmpeg_recovers_from_injected_reinit_failures_and_request_leak_leaks() {
             .unwrap_or("?")
             .to_string()
     };
-    assert_replays_clean("ffmpeg", &rc("ffmpeg"), &ff_replay, KS.len());
-    assert_replays_clean("request-leak", &rc("request-leak"), &rl_replay, KS.len());
+    assert_replays_clean("ffmpeg", &rc("ffmpeg"), &ff_replay, FFMPEG_KS.len());
+    assert_replays_clean(
+        "request-leak",
+        &rc("request-leak"),
+        &rl_replay,
+        LEAK_KS.len(),
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
