@@ -27,12 +27,7 @@ fn arm64_driver_dir() -> PathBuf {
         "{} is not built: run `cargo xtask build --target aarch64` (or `cargo xtask test --arch arm64`)",
         so.display()
     );
-    let dri = testbed::paths::scratch_dir().join("arm64-dri");
-    std::fs::create_dir_all(&dri).unwrap();
-    let tmp = dri.join(format!(".drv.{}", std::process::id()));
-    std::fs::copy(&so, &tmp).unwrap();
-    std::fs::rename(&tmp, dri.join("v4l2_request_drv_video.so")).unwrap();
-    dri
+    testbed::paths::install_driver(&so, &testbed::paths::scratch_dir().join("arm64-dri")).unwrap()
 }
 
 /// Two of the x86_64 test's clips: 320x240, 30 frames, baseline CAVLC and main CABAC with B-frames.

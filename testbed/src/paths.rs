@@ -111,6 +111,18 @@ pub fn runs_dir() -> PathBuf {
     scratch_dir().join("runs")
 }
 
+/// Copies the libva driver `so` into folder `dri` as `v4l2_request_drv_video.so` (the name libva
+/// looks for with `LIBVA_DRIVER_NAME=v4l2_request`) and returns `dri`. The copy is written under
+/// a temporary name and renamed into place, so a process never sees half a file; call it once
+/// per test process (its tests run on parallel threads and would share the temporary name).
+pub fn install_driver(so: &Path, dri: &Path) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dri)?;
+    let tmp = dri.join(format!(".drv.{}", std::process::id()));
+    std::fs::copy(so, &tmp)?;
+    std::fs::rename(&tmp, dri.join("v4l2_request_drv_video.so"))?;
+    Ok(dri.to_path_buf())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

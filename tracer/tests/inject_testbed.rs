@@ -73,12 +73,7 @@ fn install_driver() -> PathBuf {
         "{} missing: `cargo build -p v4l2-request-driver` first",
         so.display()
     );
-    let dri = debug.join("test-dri-inject");
-    std::fs::create_dir_all(&dri).unwrap();
-    let tmp = dri.join(format!(".drv.{}", std::process::id()));
-    std::fs::copy(&so, &tmp).unwrap();
-    std::fs::rename(&tmp, dri.join("v4l2_request_drv_video.so")).unwrap();
-    dri
+    testbed::paths::install_driver(&so, &debug.join("test-dri-inject")).unwrap()
 }
 
 /// The records of a trace, in order.

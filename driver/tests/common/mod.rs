@@ -31,11 +31,11 @@ pub fn driver_dir() -> PathBuf {
     DIR.get_or_init(|| {
         let exe = std::env::current_exe().unwrap();
         let deps = exe.parent().unwrap();
-        let dri = deps.parent().unwrap().join("test-dri");
-        std::fs::create_dir_all(&dri).unwrap();
-        let tmp = dri.join(format!(".drv.{}", std::process::id()));
-        std::fs::copy(deps.join("libv4l2_request.so"), &tmp).unwrap();
-        std::fs::rename(&tmp, dri.join("v4l2_request_drv_video.so")).unwrap();
+        let dri = testbed::paths::install_driver(
+            &deps.join("libv4l2_request.so"),
+            &deps.parent().unwrap().join("test-dri"),
+        )
+        .unwrap();
         assert!(
             !dri.starts_with("/tmp"),
             "the guest cannot see the host's /tmp: set CARGO_TARGET_DIR elsewhere"
