@@ -551,6 +551,7 @@ impl<S: Sink> Builder<S> {
                 "fd_is",
                 "ret",
                 "errno_name",
+                "injected",
                 "before",
                 "after",
                 "fds",

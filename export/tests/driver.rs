@@ -11,6 +11,8 @@
 //!   the dead slot marked as an error; the force-release and the dead slot marked on the lanes of
 //!   their request fds.
 //! * Chrome JSON: the same instants (`"ph":"i"`) on the process's "driver" thread.
+//! * The REINIT failed by live injection carries `injected: true` in both formats, no other
+//!   call does.
 //! * SVG: a triangle on request fd 10's lane (force-release) and a red one on fd 11's (dead).
 
 mod common;
@@ -74,7 +76,12 @@ fn driver_trace() -> (Header, Vec<Record>) {
         let (slot, req) = (i64::from(slot), i64::from(req));
         match n {
             FORCED => {
-                frame.push(s.request_reinit(req as i32, RET_EIO));
+                // Failed by live injection (`record --inject`), as the driver meets it.
+                let mut failed = s.request_reinit(req as i32, RET_EIO);
+                if let Record::Ioctl(io) = &mut failed {
+                    io.injected = true;
+                }
+                frame.push(failed);
                 frame.push(s.request_reinit(req as i32, 0));
                 frame.push(probe_at(
                     &mut s,
@@ -256,6 +263,19 @@ fn chrome_json_has_the_probe_records_as_instants_on_the_driver_thread() {
         assert_eq!(e["ts"].as_f64(), Some(p.ts as f64 / 1000.0));
         assert_args(p, &e["args"], "json");
     }
+    // The injected REINIT: one call slice says so, no other.
+    let injected: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["args"]["injected"] == true)
+        .collect();
+    assert_eq!(injected.len(), 1, "{injected:#?}");
+    assert!(
+        injected[0]["name"]
+            .as_str()
+            .is_some_and(|n| n.contains("MEDIA_REQUEST_IOC_REINIT")),
+        "{}",
+        injected[0]
+    );
 }
 
 #[test]
