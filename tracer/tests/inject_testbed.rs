@@ -117,16 +117,35 @@ fn findings<'a>(doc: &'a serde_json::Value, rule: &str) -> Vec<&'a serde_json::V
         .collect()
 }
 
-/// The JSON replay report at `path`, which the guest's `vatrace replay` exited `rc` with: a clean
-/// replay, every recorded injection injected again.
-fn assert_replays_clean(name: &str, rc: &str, path: &Path, injected: usize) {
+/// The recorded injections of the JSON replay report at `path`, which the guest's `vatrace
+/// replay` exited `rc` with, after asserting what every such replay shows: exit 0, no divergence,
+/// no injection but the recorded ones, and each recorded injection a recorded failure the replay
+/// reproduced.
+fn replayed_injections(name: &str, rc: &str, path: &Path) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let r: serde_json::Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("{name}: replay report {}: {e}: {text}", path.display()));
     assert_eq!(rc, "0", "{name}: {r:#}");
     assert_eq!(r["divergences"], 0, "{name}: {r:#}");
     assert!(r["first_divergence"].is_null(), "{name}: {r:#}");
-    let again = r["recorded_injections"].as_array().unwrap();
+    assert!(r["injections"].as_array().unwrap().is_empty(), "{r:#}");
+    let again = r["recorded_injections"].as_array().unwrap().clone();
+    let failures = r["recorded_failures"].as_array().unwrap();
+    for i in &again {
+        assert!(
+            failures
+                .iter()
+                .any(|f| f["seq"] == i["seq"] && f["reproduced"] == true),
+            "{name}: {i} not among the reproduced failures {failures:#?}"
+        );
+    }
+    again
+}
+
+/// A clean replay (see [`replayed_injections`]) that injected the `injected` recorded EBUSY
+/// REINITs again.
+fn assert_replays_clean(name: &str, rc: &str, path: &Path, injected: usize) {
+    let again = replayed_injections(name, rc, path);
     assert_eq!(again.len(), injected, "{name}: {again:#?}");
     assert!(
         again.iter().all(|i| i["result"] == "-EBUSY"
@@ -136,17 +155,6 @@ fn assert_replays_clean(name: &str, rc: &str, path: &Path, injected: usize) {
                 .starts_with("MEDIA_REQUEST_IOC_REINIT#")),
         "{name}: {again:#?}"
     );
-    assert!(r["injections"].as_array().unwrap().is_empty(), "{r:#}");
-    // Each one is a recorded failure the replay reproduced.
-    let failures = r["recorded_failures"].as_array().unwrap();
-    for i in again {
-        assert!(
-            failures
-                .iter()
-                .any(|f| f["seq"] == i["seq"] && f["reproduced"] == true),
-            "{name}: {i} not among the reproduced failures {failures:#?}"
-        );
-    }
 }
 
 #[test]
@@ -422,29 +430,16 @@ fn one_injected(path: &Path, errno: i32) -> (traces::record::Ioctl, Vec<traces::
     (hit, own)
 }
 
-/// A clean replay report at `path` (exit `rc`) that injected the trace's one recorded injection,
-/// call `call`, again (and so reproduced the recorded failure).
+/// A clean replay (see [`replayed_injections`]) that injected the trace's one recorded
+/// injection, call `call` at `seq`, again.
 fn assert_replays_injection(name: &str, rc: &str, path: &Path, seq: u64, call: &str, result: &str) {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let r: serde_json::Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{name}: replay report {}: {e}: {text}", path.display()));
-    assert_eq!(rc, "0", "{name}: {r:#}");
-    assert_eq!(r["divergences"], 0, "{name}: {r:#}");
-    let again = r["recorded_injections"].as_array().unwrap();
+    let again = replayed_injections(name, rc, path);
     assert_eq!(again.len(), 1, "{name}: {again:#?}");
     assert_eq!(again[0]["seq"], seq, "{name}: {again:#?}");
     assert_eq!(again[0]["result"], result, "{name}: {again:#?}");
     assert!(
         again[0]["call"].as_str().unwrap().starts_with(call),
         "{name}: {again:#?}"
-    );
-    assert!(r["injections"].as_array().unwrap().is_empty(), "{r:#}");
-    let failures = r["recorded_failures"].as_array().unwrap();
-    assert!(
-        failures
-            .iter()
-            .any(|f| f["seq"] == seq && f["reproduced"] == true),
-        "{name}: {seq} not among the reproduced failures {failures:#?}"
     );
 }
 
