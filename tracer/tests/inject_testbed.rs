@@ -57,6 +57,26 @@ fn inject_args(ks: &[u64]) -> String {
         .collect()
 }
 
+/// ffmpeg decoding `clip` through our libva driver (in `dri`) on the test-bed's render node,
+/// NV12 frames to `out`; `wrap` goes before `ffmpeg` (e.g. a `timeout`).
+fn ffmpeg_through_driver(dri: &Path, clip: &Path, wrap: &str, out: &str) -> String {
+    format!(
+        "env LIBVA_DRIVERS_PATH={dri} LIBVA_DRIVER_NAME=v4l2_request {wrap}ffmpeg -nostdin \
+         -loglevel error -threads 1 -hwaccel vaapi -hwaccel_output_format vaapi \
+         -vaapi_device /dev/dri/renderD128 -i {clip} -vf hwdownload,format=nv12 -f rawvideo -y {out}",
+        dri = dri.display(),
+        clip = clip.display(),
+    )
+}
+
+/// The exit code a guest script printed as `WHAT rc=N` ("?" if it printed none).
+fn rc_of(text: &str, what: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{what} rc=")))
+        .unwrap_or("?")
+        .to_string()
+}
+
 /// The libva driver cargo built (`cargo build -p v4l2-request-driver`), copied where libva
 /// looks for it under the target directory (the guest sees the target directory, not /tmp).
 /// Made once per test process: its tests run on parallel threads.
@@ -172,9 +192,7 @@ fn ffmpeg_recovers_from_injected_reinit_failures_and_request_leak_leaks() {
          echo \"lsm=$(cat /sys/kernel/security/lsm)\"\n\
          {VATRACE} doctor --json > {doctor}\n\
          rm -f /tmp/out.yuv\n\
-         {VATRACE} record -o {ff}{ff_inj} -- env LIBVA_DRIVERS_PATH={dri} LIBVA_DRIVER_NAME=v4l2_request \
-           ffmpeg -nostdin -loglevel error -threads 1 -hwaccel vaapi -hwaccel_output_format vaapi \
-           -vaapi_device /dev/dri/renderD128 -i {clip} -vf hwdownload,format=nv12 -f rawvideo -y /tmp/out.yuv\n\
+         {VATRACE} record -o {ff}{ff_inj} -- {ffmpeg}\n\
          echo \"ffmpeg rc=$? size=$(stat -c %s /tmp/out.yuv)\"\n\
          {VATRACE} record -o {rl}{rl_inj} -- {leak} --slots 4 --frames 30 --leak-every 0\n\
          echo \"request-leak rc=$?\"\n\
@@ -189,8 +207,7 @@ fn ffmpeg_recovers_from_injected_reinit_failures_and_request_leak_leaks() {
         doctor = doctor.display(),
         ff_inj = inject_args(&FFMPEG_KS),
         rl_inj = inject_args(&LEAK_KS),
-        dri = dri.display(),
-        clip = path.display(),
+        ffmpeg = ffmpeg_through_driver(&dri, &path, "", "/tmp/out.yuv"),
         leak = leak.display(),
     );
     let opts = RunOptions {
@@ -385,12 +402,7 @@ fn ffmpeg_recovers_from_injected_reinit_failures_and_request_leak_leaks() {
     assert_eq!(starvation, [starved], "{doc:#}");
 
     // Replay (in the guest, on visl) injects the recorded failures again: no divergence.
-    let rc = |what: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("replay {what} rc=")))
-            .unwrap_or("?")
-            .to_string()
-    };
+    let rc = |what: &str| rc_of(&text, &format!("replay {what}"));
     assert_replays_clean("ffmpeg", &rc("ffmpeg"), &ff_replay, FFMPEG_KS.len());
     assert_replays_clean(
         "request-leak",
@@ -463,17 +475,14 @@ fn frame_and_buffer_specs_fail_exactly_the_named_call() {
         let trace = dir.join(format!("{name}.trace"));
         let report = dir.join(format!("{name}.replay.json"));
         script.push_str(&format!(
-            "timeout 180 {VATRACE} record -o {t} --inject '{spec}' -- env LIBVA_DRIVERS_PATH={dri} \
-               LIBVA_DRIVER_NAME=v4l2_request timeout 120 ffmpeg -nostdin -loglevel error -threads 1 \
-               -hwaccel vaapi -hwaccel_output_format vaapi -vaapi_device /dev/dri/renderD128 -i {clip} \
-               -vf hwdownload,format=nv12 -f rawvideo -y /tmp/{name}.yuv\n\
+            "timeout 180 {VATRACE} record -o {t} --inject '{spec}' -- {ffmpeg}\n\
              echo \"{name} record rc=$?\"\n\
              timeout 180 {VATRACE} replay --json {t} > {r}\n\
              echo \"{name} replay rc=$?\"\n",
             t = trace.display(),
             r = report.display(),
-            dri = dri.display(),
-            clip = path.display(),
+            ffmpeg =
+                ffmpeg_through_driver(&dri, &path, "timeout 120 ", &format!("/tmp/{name}.yuv")),
         ));
     }
     let opts = RunOptions {
@@ -483,12 +492,7 @@ fn frame_and_buffer_specs_fail_exactly_the_named_call() {
     let out = run_sh(&script, &opts).unwrap();
     let text = out.stdout_str();
     eprintln!("{text}\n{}", String::from_utf8_lossy(&out.stderr));
-    let rc = |what: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{what} rc=")))
-            .unwrap_or("?")
-            .to_string()
-    };
+    let rc = |what: &str| rc_of(&text, what);
     // VIDIOC_QBUF@frame5: the 5th QBUF on an OUTPUT queue, counted in call order.
     let trace = dir.join("qbuf-frame.trace");
     let (hit, own) = one_injected(&trace, libc::EIO);
